@@ -1,0 +1,38 @@
+# ghillie-run — build, test, benchmark.
+#
+#   make build   debug build of ghillie-run
+#   make release release build (.build/release/ghillie-run)
+#   make test    every test, against SQLite and a real PostgreSQL started on 127.0.0.1
+#   make bench   benchmarks (release build); numbers go into docs/benchmarks.md
+#
+# Missing Debian packages are installed with apt-get; nothing is downloaded from elsewhere.
+
+SWIFT ?= swift
+APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev pkgconf postgresql sqlite3 git
+
+.PHONY: deps build release test bench clean
+
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@python3 -c "import jsonschema, yaml" 2>/dev/null || python3 -m pip install -q jsonschema pyyaml
+
+build: deps
+	$(SWIFT) build --product ghillie-run
+
+release: deps
+	$(SWIFT) build -c release --product ghillie-run
+
+test: deps
+	scripts/test
+
+bench: deps
+	$(SWIFT) build -c release --product ghillie-run-teststages
+	$(SWIFT) build -c release --product Bench
+	scripts/bench
+
+clean:
+	rm -rf .build

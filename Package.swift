@@ -1,0 +1,65 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "ghillie-run",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ghillie-run", targets: ["ghillie-run"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries, each behind a tiny module map.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CDigest", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // SHA-256 over the system libcrypto; used for fingerprints, content hashes, export digests.
+        .target(name: "Digest", dependencies: ["CDigest"], swiftSettings: strict),
+        // Run manifest v1 and Ghillie catalogues: parse, validate, resolve.
+        .target(name: "Manifest", dependencies: ["Digest", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        // The SQL interface, frozen migrations, the ledger and the run lock. No driver imports.
+        .target(name: "Store", dependencies: ["Digest"], swiftSettings: strict),
+        .target(name: "SQLiteDriver", dependencies: ["Store", "CSQLite"], swiftSettings: strict),
+        .target(name: "PostgresDriver", dependencies: ["Store", "CLibPQ"], swiftSettings: strict),
+        // Units, DAG, pure scheduler, resume planner, async executor.
+        .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest"], swiftSettings: strict),
+        // Command line: the only composition root.
+        .target(
+            name: "CLI",
+            dependencies: [
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "ghillie-run", dependencies: ["CLI"], swiftSettings: strict),
+
+        // Test support: stages that exist only to exercise the runner. Never part of a product.
+        .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Manifest", "Digest"], swiftSettings: strict),
+        .executableTarget(name: "ghillie-run-teststages", dependencies: ["CLI", "TestStages"], swiftSettings: strict),
+        // `make bench`: ledger transition cost and no-op rerun, printed as a table.
+        .executableTarget(
+            name: "Bench",
+            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver"],
+            swiftSettings: strict
+        ),
+    ]
+)

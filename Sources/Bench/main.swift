@@ -1,0 +1,138 @@
+import Foundation
+import PostgresDriver
+import SQLiteDriver
+import Store
+
+// `make bench`: ledger transition cost per engine, and the wall time of a no-op rerun of a
+// finished 200-repository manifest, printed as a Markdown table for docs/benchmarks.md.
+
+struct Options {
+    var binary = ".build/release/ghillie-run-teststages"
+    var repositories = 200
+    var transitions = 2000
+    var reruns = 7
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let argument = iterator.next() {
+            switch argument {
+            case "--bin": binary = iterator.next() ?? binary
+            case "--repositories": repositories = Int(iterator.next() ?? "") ?? repositories
+            case "--transitions": transitions = Int(iterator.next() ?? "") ?? transitions
+            case "--reruns": reruns = Int(iterator.next() ?? "") ?? reruns
+            default:
+                FileHandle.standardError.write(Data("unknown option \(argument)\n".utf8))
+                exit(2)
+            }
+        }
+    }
+}
+
+func median(_ values: [Double]) -> Double {
+    let sorted = values.sorted()
+    return sorted.isEmpty ? 0 : sorted[sorted.count / 2]
+}
+
+func milliseconds(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
+
+/// One start + one success per unit, each its own transaction, as the executor does.
+func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
+    try Migrator().migrate(database)
+    let ledger = Ledger(database: database)
+    let run = try ledger.createRun(NewRun(
+        name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
+        gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
+    let began = Date()
+    for index in 0..<count {
+        let attempt = try ledger.start(NewAttempt(
+            runID: run.id, unit: UnitKey(stage: "ingest", unit: "acme/repo-\(index)"), state: .running,
+            reason: "never ran", fingerprint: "fp\(index)", fingerprintParts: ["manifest": "m", "code": "v1"]))
+        try ledger.succeed(attemptID: attempt.id, name: run.name, outputHash: "h\(index)", counters: ["pages": 3])
+    }
+    return Date().timeIntervalSince(began) / Double(count * 2)
+}
+
+func manifest(repositories: Int) -> String {
+    var text = """
+        version: 1
+        name: bench
+        estate:
+          key: bench
+          repositories:
+
+        """
+    for index in 0..<repositories { text += "    - slug: bench/repo-\(String(format: "%03d", index))\n" }
+    text += """
+        window:
+          start: "2026-11-13T00:00:00Z"
+          end: "2026-11-27T00:00:00Z"
+        export:
+          formats: [jsonl, csv]
+          datasets: [commits, pull_requests, metrics]
+        report:
+          scopes: [repository, estate]
+
+        """
+    return text
+}
+
+func runBinary(_ binary: String, in folder: URL, _ arguments: [String]) throws -> (Double, Int32) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.currentDirectoryURL = folder
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    let began = Date()
+    try process.run()
+    process.waitUntilExit()
+    return (Date().timeIntervalSince(began), process.terminationStatus)
+}
+
+let options = Options(Array(CommandLine.arguments.dropFirst()))
+var rows: [(String, String)] = []
+
+let sqlitePath = NSTemporaryDirectory() + "ghillie-bench-\(UUID().uuidString).sqlite"
+let sqlite = Database(connection: try SQLiteConnection(path: sqlitePath), displayName: "sqlite")
+rows.append(("ledger transition, SQLite (WAL, synchronous=NORMAL)",
+             milliseconds(try ledgerTransitions(sqlite, count: options.transitions))))
+if let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] {
+    let connection = try PostgresConnection(url: url)
+    let schema = "bench_\(UInt32.random(in: 0...UInt32.max))"
+    try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
+    let postgres = Database(connection: connection, displayName: "postgres")
+    rows.append(("ledger transition, PostgreSQL (loopback, fsync=off)",
+                 milliseconds(try ledgerTransitions(postgres, count: options.transitions))))
+    try connection.executeScript("DROP SCHEMA \(schema) CASCADE")
+}
+
+let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-bench-\(UUID().uuidString)")
+try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+try manifest(repositories: options.repositories).write(
+    to: folder.appendingPathComponent("bench.yaml"), atomically: true, encoding: .utf8)
+let (first, firstStatus) = try runBinary(options.binary, in: folder, ["bench.yaml", "-q"])
+guard firstStatus == 0 else {
+    FileHandle.standardError.write(Data("first run failed with exit code \(firstStatus)\n".utf8))
+    exit(1)
+}
+let units = options.repositories * 4 + 1 + 6
+rows.append(("first run, \(options.repositories) repositories (\(units) units, no-op test stages)", milliseconds(first)))
+var reruns: [Double] = []
+for _ in 0..<options.reruns {
+    let (time, status) = try runBinary(options.binary, in: folder, ["bench.yaml", "-q"])
+    guard status == 0 else { exit(1) }
+    reruns.append(time)
+}
+rows.append(("no-op rerun of the finished manifest (median of \(options.reruns), whole process)",
+             milliseconds(median(reruns))))
+var plans: [Double] = []
+for _ in 0..<options.reruns {
+    plans.append(try runBinary(options.binary, in: folder, ["plan", "bench.yaml"]).0)
+}
+rows.append(("`plan` of the finished manifest (median of \(options.reruns))", milliseconds(median(plans))))
+
+print("| measurement | result |")
+print("|---|---|")
+for (name, value) in rows { print("| \(name) | \(value) |") }
+try? FileManager.default.removeItem(at: folder)
+try? FileManager.default.removeItem(atPath: sqlitePath)

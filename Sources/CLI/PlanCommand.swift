@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Pipeline
+import Store
+
+/// `ghillie-run plan MANIFEST`: the unit graph and, per unit, run or skip and why.
+struct PlanCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan",
+        abstract: "Show the units a run would execute or skip, and why. Changes nothing.")
+
+    @Argument(help: "The run manifest.")
+    var manifest: String
+
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var global: GlobalOptions
+
+    struct UnitDoc: Encodable {
+        let unit: String
+        let stage: String
+        let key: String
+        let action: String
+        let reason: String
+        let depends_on: [String]
+    }
+
+    struct Output: Encodable {
+        let schema_version: Int
+        let manifest: String
+        let name: String
+        let run: RunChoiceDoc
+        let window_start: String
+        let window_end: String
+        let totals: [String: Int]
+        let units: [UnitDoc]
+    }
+
+    struct RunChoiceDoc: Encodable {
+        let action: String
+        let run_id: Int64?
+        let reason: String
+    }
+
+    func run() async throws {
+        let terminal = global.terminal
+        let manifest = try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity)
+        let spec = try StoreOpener.spec(manifest: manifest, environment: ProcessInfo.processInfo.environment)
+        var ledger: Ledger?
+        if StoreOpener.exists(spec) { ledger = Ledger(database: try StoreOpener.open(spec)) }
+
+        let latest = try storeCall { try ledger?.latestRun(name: manifest.name) }
+        let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
+        let window: Window
+        let choiceDoc: RunChoiceDoc
+        switch choice {
+        case .continueRun(let run):
+            window = Window(start: run.windowStart, end: run.windowEnd)
+            choiceDoc = RunChoiceDoc(action: "continue", run_id: run.id,
+                                     reason: "run \(run.id) is \(run.state.rawValue) and its window is unchanged")
+        case .newRun(let reason):
+            let resolved = manifest.window.resolve(now: Date())
+            window = Window(start: resolved.start, end: resolved.end)
+            choiceDoc = RunChoiceDoc(action: "new", run_id: nil, reason: reason)
+        }
+        let graph = GraphBuilder.build(manifest, window: window)
+        let chosen = try selection.resolve(in: graph)
+        var continuing: RunRecord?
+        if case .continueRun(let run) = choice { continuing = run }
+        let history = try storeCall {
+            try ledger.map { try HistoryLoader.load(ledger: $0, name: manifest.name, continuing: continuing) } ?? [:]
+        }
+        let stages = Injected.stages
+        var versions = stages.versions
+        for stage in Stage.allCases where versions[stage] == nil { versions[stage] = "unavailable" }
+        let planned = Planner.plan(graph: graph, versions: versions, history: history, selection: chosen)
+
+        let docs = planned.map { item -> UnitDoc in
+            let (action, reason) = describe(item.verdict)
+            return UnitDoc(unit: item.unit.id.description, stage: item.unit.id.stage.rawValue, key: item.unit.id.key,
+                           action: action, reason: reason, depends_on: item.unit.dependencies.map(\.description))
+        }
+        var totals: [String: Int] = [:]
+        for doc in docs { totals[doc.action, default: 0] += 1 }
+
+        if global.output == .json {
+            terminal.out(Documents.encode(Output(
+                schema_version: Documents.schemaVersion, manifest: self.manifest, name: manifest.name, run: choiceDoc,
+                window_start: Timestamp.string(window.start), window_end: Timestamp.string(window.end),
+                totals: totals, units: docs)))
+        } else {
+            let header = choiceDoc.action == "continue"
+                ? "would continue run \(choiceDoc.run_id ?? 0) (\(choiceDoc.reason))"
+                : "would start a new run (\(choiceDoc.reason))"
+            terminal.out("plan for `\(manifest.name)`: \(header)")
+            terminal.out("window \(Timestamp.string(window.start)) → \(Timestamp.string(window.end))")
+            terminal.out("")
+            terminal.out(TextTable.render(["UNIT", "ACTION", "WHY"], docs.map { [$0.unit, $0.action, $0.reason] }))
+            terminal.out("")
+            let order = ["run", "run-if-changed", "up-to-date", "not-selected", "blocked"]
+            terminal.out(order.compactMap { key in totals[key].map { "\($0) \(key)" } }.joined(separator: ", "))
+            let missing = stages.missing(for: graph)
+            if !missing.isEmpty {
+                terminal.err(terminal.paint("note:", .warning) + " this build cannot run stage"
+                    + (missing.count == 1 ? " " : "s ") + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "))
+            }
+        }
+    }
+
+    func describe(_ verdict: PlannedUnit.Verdict) -> (String, String) {
+        switch verdict {
+        case .run(let reason): return ("run", reason.description)
+        case .runIfChanged(let upstream): return ("run-if-changed", "runs if \(upstream) produces a different output")
+        case .upToDate(let run): return ("up-to-date", run.map { "reuses the output of run \($0)" } ?? "succeeded in this run")
+        case .notSelected: return ("not-selected", "not named by --only")
+        case .blocked(let upstream): return ("blocked", "\(upstream) has no output and is not selected")
+        }
+    }
+}
+
+/// `--new`, `--from`, `--only`, `--rerun`: shared by `run` and `plan`.
+struct SelectionOptions: ParsableArguments {
+    @Flag(help: "Start a new run even if the latest one can be continued.")
+    var new = false
+
+    @Option(name: .customLong("from"), help: "Rerun STAGE and everything downstream of it.")
+    var from: String?
+
+    @Option(name: .customLong("only"), help: "Run only STAGE or STAGE:UNIT (repeatable); others keep their last output.")
+    var only: [String] = []
+
+    @Option(name: .customLong("rerun"), help: "Force STAGE or STAGE:UNIT to run again (repeatable).")
+    var rerun: [String] = []
+
+    func resolve(in graph: UnitGraph) throws -> Selection {
+        do {
+            var selection = Selection()
+            if let from {
+                guard !from.contains(":") else {
+                    throw Failure(.invalid, "--from takes a stage, not a unit: `\(from)`",
+                                  hint: "use `--rerun \(from)` to rerun one unit")
+                }
+                selection.forced.formUnion(graph.downstream(of: try SelectionParser.units(from, in: graph)))
+            }
+            for text in rerun { selection.forced.formUnion(try SelectionParser.units(text, in: graph)) }
+            if !only.isEmpty {
+                var chosen: Set<UnitID> = []
+                for text in only { chosen.formUnion(try SelectionParser.units(text, in: graph)) }
+                selection.only = chosen
+            }
+            return selection
+        } catch let problem as SelectionParser.Problem {
+            throw Failure(.invalid, problem.message, hint: problem.hint)
+        }
+    }
+}
+
+/// Runs a store call, turning store errors into exit-5 failures.
+func storeCall<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch let error as StoreError {
+        throw Failure.store(error)
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import Pipeline
+import Store
+import Synchronization
+
+/// Shows a run's progress on stderr.
+///
+/// On a TTY, one status line redrawn at most ten times a second, with failures printed above
+/// it as they happen. Off a TTY, plain lines: one per finished, failed or skipped unit
+/// (`-v` adds started and reused units). `-q` shows failures only.
+final class ProgressDisplay: RunObserver {
+    struct State {
+        var done = 0
+        var running: [UnitID: String] = [:]
+        var failed = 0
+        var skipped = 0
+        var lastDraw = Date.distantPast
+        var lineShown = false
+    }
+
+    let terminal: Terminal
+    let total: Int
+    let verbosity: Int
+    let live: Bool
+    private let state = Mutex(State())
+
+    init(terminal: Terminal, total: Int, verbosity: Int) {
+        self.terminal = terminal
+        self.total = total
+        self.verbosity = verbosity
+        live = terminal.stderrIsTTY && verbosity >= 0
+    }
+
+    func event(_ event: RunEvent) {
+        state.withLock { state in
+            var line: String?
+            var force = false
+            switch event {
+            case .started(let id, let reason):
+                state.running[id] = ""
+                if verbosity > 0 { line = "  start \(id) (\(reason))" }
+            case .progress(let id, let message):
+                state.running[id] = message
+                if verbosity > 0 && !live { line = "  \(id): \(message)" }
+            case .succeeded(let id, let duration, _):
+                state.running[id] = nil
+                state.done += 1
+                if !live && verbosity >= 0 { line = terminal.paint("ok", .success) + "    \(id) \(formatDuration(duration))" }
+            case .failed(let id, let code, let message):
+                state.running[id] = nil
+                state.done += 1
+                state.failed += 1
+                line = terminal.paint("FAIL", .error) + "  \(id): \(message) [\(code)]"
+                force = true
+            case .interrupted(let id):
+                state.running[id] = nil
+                line = terminal.paint("STOP", .warning) + "  \(id) interrupted"
+            case .reused(let id, let run):
+                state.done += 1
+                if verbosity > 0 { line = terminal.paint("reuse", .dim) + " \(id) (up to date from run \(run))" }
+            case .settled(let id):
+                state.done += 1
+                if verbosity > 0 { line = terminal.paint("done", .dim) + "  \(id)" }
+            case .skipped(let id, let upstream):
+                state.done += 1
+                state.skipped += 1
+                if verbosity >= 0 { line = terminal.paint("skip", .warning) + "  \(id) (upstream \(upstream) failed)" }
+            case .stopping:
+                line = terminal.paint("stopping", .warning)
+                    + ": no new units will start; waiting for \(state.running.count) running (Ctrl-C again to quit now)"
+                force = true
+            }
+            if live {
+                if let line {
+                    terminal.errRaw("\r\u{1B}[2K" + line + "\n")
+                    state.lineShown = false
+                }
+                let now = Date()
+                if force || line != nil || now.timeIntervalSince(state.lastDraw) > 0.1 {
+                    state.lastDraw = now
+                    terminal.errRaw("\r\u{1B}[2K" + statusLine(state))
+                    state.lineShown = true
+                }
+            } else if let line {
+                terminal.err(line)
+            }
+        }
+    }
+
+    /// Clears the live line before the summary.
+    func finish() {
+        guard live else { return }
+        state.withLock { state in
+            if state.lineShown { terminal.errRaw("\r\u{1B}[2K") }
+            state.lineShown = false
+        }
+    }
+
+    private func statusLine(_ state: State) -> String {
+        var text = "[\(state.done)/\(total)]"
+        if !state.running.isEmpty {
+            let sample = state.running.keys.sorted().prefix(2).map { id -> String in
+                let note = state.running[id] ?? ""
+                return note.isEmpty ? id.description : "\(id) \(note)"
+            }.joined(separator: ", ")
+            text += " running \(state.running.count): \(sample)"
+        }
+        if state.failed > 0 { text += " · " + terminal.paint("\(state.failed) failed", .error) }
+        if state.skipped > 0 { text += " · \(state.skipped) skipped" }
+        return text
+    }
+}

@@ -1,0 +1,285 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Pipeline
+import Store
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `ghillie-run MANIFEST`: run (or resume) the manifest's pipeline.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a manifest's pipeline; a rerun resumes the latest unfinished run.")
+
+    @Argument(help: "The run manifest.")
+    var manifest: String
+
+    @Option(name: .shortAndLong, help: "Units to run at once (default: twice the CPU count, 2 to 16).")
+    var jobs: Int?
+
+    @OptionGroup var selection: SelectionOptions
+    @OptionGroup var global: GlobalOptions
+
+    struct Output: Encodable {
+        let schema_version: Int
+        let run: Documents.RunDoc
+        let continued: Bool
+        let ending: String
+        let exit_code: Int32
+        let duration_seconds: Double
+        let stages: [String: [String: Int]]
+        let counters: [String: Int64]
+        let failures: [Documents.AttemptDoc]
+    }
+
+    func validate() throws {
+        if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
+    }
+
+    func run() async throws {
+        let terminal = global.terminal
+        let environment = ProcessInfo.processInfo.environment
+        let manifest = try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity)
+        let stages = Injected.stages
+
+        // Parse, then run: the whole graph and selection are checked before the store is touched.
+        let provisional = manifest.window.resolve(now: Date())
+        let probe = GraphBuilder.build(manifest, window: Window(start: provisional.start, end: provisional.end))
+        _ = try selection.resolve(in: probe)
+        let missing = stages.missing(for: probe)
+        guard missing.isEmpty else {
+            throw Failure(
+                .unavailable,
+                "this build of ghillie-run cannot run stage" + (missing.count == 1 ? " " : "s ")
+                    + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "),
+                hint: "`ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages")
+        }
+
+        let spec = try StoreOpener.spec(manifest: manifest, environment: environment)
+        let database = try StoreOpener.open(spec)
+        let ledger = Ledger(database: database)
+        let holder = LockHolder.current()
+        let lock = RunLock(database: database, name: manifest.name, holder: holder)
+        let acquisition = try storeCall { try lock.acquire() }
+        if let previous = acquisition.tookOverFrom, global.verbosity >= 0 {
+            terminal.err(terminal.paint("note:", .warning) + " took over the lock of `\(manifest.name)` from pid "
+                + "\(previous.pid) on \(previous.host), which is no longer running")
+        }
+        do {
+            try await runLocked(manifest: manifest, ledger: ledger, lock: lock, holder: holder, terminal: terminal)
+        } catch {
+            try? lock.release()
+            throw error
+        }
+        try? lock.release()
+    }
+
+    private func runLocked(manifest: Manifest, ledger: Ledger, lock: RunLock, holder: LockHolder, terminal: Terminal)
+        async throws {
+        let stages = Injected.stages
+        let latest = try storeCall { try ledger.latestRun(name: manifest.name) }
+        let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
+        let run: RunRecord
+        var continued = false
+        switch choice {
+        case .continueRun(let previous):
+            let interrupted = try storeCall {
+                try ledger.interruptUnfinished(runID: previous.id, message: "the process running it (pid \(previous.pid) on \(previous.host)) stopped before the unit finished")
+            }
+            try storeCall { try ledger.reopenRun(id: previous.id, host: holder.host, pid: holder.pid) }
+            run = try storeCall { try ledger.run(id: previous.id) } ?? previous
+            continued = true
+            if global.verbosity >= 0 {
+                terminal.err("continuing run \(run.id) of `\(manifest.name)` (it ended \(previous.state.rawValue)"
+                    + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
+                    + ")")
+            }
+        case .newRun(let reason):
+            let window = manifest.window.resolve(now: Date())
+            run = try storeCall {
+                try ledger.createRun(NewRun(
+                    name: manifest.name, manifestPath: manifest.path, manifestSHA256: manifest.sha256,
+                    windowSpec: RunChoice.windowSpec(of: manifest), gitCommit: GitInfo.commit(of: manifest.path),
+                    windowStart: window.start, windowEnd: window.end, host: holder.host, pid: holder.pid,
+                    invocation: invocation()))
+            }
+            if global.verbosity >= 0 { terminal.err("starting run \(run.id) of `\(manifest.name)` (\(reason))") }
+        }
+        try storeCall { try lock.attach(runID: run.id) }
+
+        let graph = GraphBuilder.build(manifest, window: Window(start: run.windowStart, end: run.windowEnd))
+        let chosen = try selection.resolve(in: graph)
+        let history = try storeCall {
+            try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
+        }
+        let display = ProgressDisplay(terminal: terminal, total: graph.units.count, verbosity: global.verbosity)
+        let environment = ProcessInfo.processInfo.environment
+        let secrets = [manifest.github.tokenEnv, manifest.report?.model.apiKeyEnv].compactMap { $0 }
+            .compactMap { environment[$0] }
+        let executor = Executor(
+            graph: graph, stages: stages, ledger: ledger, manifest: manifest, run: run, jobs: jobs ?? Self.defaultJobs,
+            observer: display, secrets: secrets)
+
+        let stop = StopSignal()
+        let trap = SignalTrap(stop: stop)
+        let result: ExecutionResult
+        do {
+            result = try await withThrowingTaskGroup(of: ExecutionResult?.self) { group in
+                group.addTask {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(30))
+                        _ = try? lock.heartbeat()
+                    }
+                    return nil
+                }
+                group.addTask { try await executor.execute(history: history, selection: chosen, stop: stop) }
+                var outcome: ExecutionResult?
+                while let next = try await group.next() {
+                    if let next {
+                        outcome = next
+                        group.cancelAll()
+                    }
+                }
+                guard let outcome else { throw CancellationError() }
+                return outcome
+            }
+        } catch let error as StoreError {
+            display.finish()
+            trap.disarm()
+            throw Failure.store(error)
+        }
+        trap.disarm()
+        display.finish()
+
+        let state: RunState
+        let status: ExitStatus
+        switch result.ending {
+        case .succeeded: (state, status) = (.succeeded, .success)
+        case .failed: (state, status) = (.failed, .unitsFailed)
+        case .incomplete: (state, status) = (.incomplete, .success)
+        case .interrupted: (state, status) = (.interrupted, .interrupted)
+        }
+        try storeCall { try ledger.finishRun(id: run.id, state: state) }
+        let finished = try storeCall { try ledger.run(id: run.id) } ?? run
+        let failures = try storeCall { try ledger.latestAttempts(runID: run.id) }.values
+            .filter { $0.state == .failed || $0.state == .interrupted }.sorted { $0.unit < $1.unit }
+        report(result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal)
+        if status != .success { throw Exit(status: status) }
+    }
+
+    private func report(
+        _ result: ExecutionResult, run: RunRecord, continued: Bool, status: ExitStatus, failures: [AttemptRecord],
+        terminal: Terminal
+    ) {
+        var stages: [String: [String: Int]] = [:]
+        for (stage, counts) in result.counts {
+            stages[stage.rawValue] = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
+        }
+        if global.output == .json {
+            terminal.out(Documents.encode(Output(
+                schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
+                ending: run.state.rawValue, exit_code: status.rawValue, duration_seconds: result.duration,
+                stages: stages, counters: result.counters, failures: failures.map(Documents.AttemptDoc.init))))
+            return
+        }
+        guard global.verbosity >= 0 || status != .success else { return }
+        let role: Role = status == .success ? .success : (status == .interrupted ? .warning : .error)
+        terminal.err("")
+        terminal.err("run \(run.id) of `\(run.name)` " + terminal.paint(run.state.rawValue, role)
+            + " in \(formatDuration(result.duration))"
+            + " (window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)))")
+        let columns: [UnitState] = [.succeeded, .failed, .skipped, .interrupted]
+        let rows = Stage.allCases.compactMap { stage -> [String]? in
+            guard let counts = result.counts[stage] else { return nil }
+            return [stage.rawValue] + columns.map { String(counts[$0] ?? 0) }
+        }
+        if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue), rows)) }
+        if !result.counters.isEmpty {
+            terminal.err("counters " + result.counters.keys.sorted().map { "\($0)=\(result.counters[$0] ?? 0)" }
+                .joined(separator: " "))
+        }
+        switch status {
+        case .unitsFailed:
+            terminal.err("\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "
+                + "`ghillie-run status \(manifest)` shows why, and rerunning `ghillie-run \(manifest)` resumes")
+        case .interrupted:
+            terminal.err("interrupted; rerun `ghillie-run \(manifest)` to resume")
+        default: break
+        }
+    }
+
+    private func invocation() -> String {
+        var parts = ["ghillie-run", manifest]
+        if let jobs { parts += ["--jobs", String(jobs)] }
+        if selection.new { parts.append("--new") }
+        if let from = selection.from { parts += ["--from", from] }
+        for only in selection.only { parts += ["--only", only] }
+        for rerun in selection.rerun { parts += ["--rerun", rerun] }
+        return parts.joined(separator: " ")
+    }
+
+    static var defaultJobs: Int {
+        min(16, max(2, 2 * ProcessInfo.processInfo.activeProcessorCount))
+    }
+}
+
+/// SIGINT/SIGTERM: the first asks the executor to stop; the second exits at once (130).
+///
+/// Exiting at once is safe: every ledger transition is a transaction, and the next run marks
+/// units left `running` as `interrupted` and takes over the lock of the dead process.
+final class SignalTrap {
+    private let sources: [any DispatchSourceSignal]
+
+    init(stop: StopSignal) {
+        let count = Counter()
+        sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if count.increment() > 1 { _exit(ExitStatus.interrupted.rawValue) }
+                stop.stop()
+            }
+            source.resume()
+            return source
+        }
+    }
+
+    func disarm() {
+        for source in sources { source.cancel() }
+    }
+
+    final class Counter: Sendable {
+        private let value = Mutex(0)
+        func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+    }
+}
+
+
+/// The git commit of a manifest file, when it is tracked in a work tree (`+dirty` if modified).
+enum GitInfo {
+    static func commit(of path: String) -> String? {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent().path
+        guard let head = git(["-C", folder, "rev-parse", "HEAD"]), !head.isEmpty else { return nil }
+        guard git(["-C", folder, "ls-files", "--error-unmatch", url.lastPathComponent]) != nil else { return nil }
+        let dirty = git(["-C", folder, "status", "--porcelain", "--", url.lastPathComponent]) ?? ""
+        return dirty.isEmpty ? head : head + "+dirty"
+    }
+
+    private static func git(_ arguments: [String]) -> String? {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return nil }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { return nil }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

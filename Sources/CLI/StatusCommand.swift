@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Manifest
+import Pipeline
+import Store
+
+/// `ghillie-run status [MANIFEST] [--run ID]`: one run's state, per stage and per unit.
+struct StatusCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status",
+        abstract: "Show the latest run of a manifest (or any run by id): per-stage counts, failures, counters.")
+
+    @Argument(help: "The run manifest (optional: without it, the latest run in the store).")
+    var manifest: String?
+
+    @Option(name: .customLong("run"), help: "Show this run id instead of the latest.")
+    var runID: Int64?
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Output: Encodable {
+        let schema_version: Int
+        let run: Documents.RunDoc
+        let stages: [String: [String: Int]]
+        let counters: [String: Int64]
+        let lock: Documents.LockDoc?
+        let units: [Documents.AttemptDoc]
+    }
+
+    func run() async throws {
+        let terminal = global.terminal
+        let loaded = try manifest.map { try loadManifest($0, terminal: terminal, verbosity: global.verbosity) }
+        let spec = try StoreOpener.spec(manifest: loaded, environment: ProcessInfo.processInfo.environment)
+        guard StoreOpener.exists(spec) else {
+            throw Failure(.unavailable, "no store at \(spec)", hint: "run a manifest first, or set `GHILLIE_STORE`")
+        }
+        let ledger = Ledger(database: try StoreOpener.open(spec))
+        let run: RunRecord? = try storeCall {
+            if let runID { return try ledger.run(id: runID) }
+            if let loaded { return try ledger.latestRun(name: loaded.name) }
+            return try ledger.runs(name: nil, limit: 1).first
+        }
+        guard let run else {
+            if let runID { throw Failure(.invalid, "no run \(runID) in \(spec)", hint: "`ghillie-run runs` lists runs") }
+            throw Failure(.unavailable, "no runs yet" + (loaded.map { " of `\($0.name)`" } ?? "") + " in \(spec)",
+                          hint: "start one with `ghillie-run MANIFEST`")
+        }
+        let latest = try storeCall { try ledger.latestAttempts(runID: run.id) }.values.sorted { $0.unit < $1.unit }
+        let lock = try storeCall {
+            try RunLock(database: ledger.database, name: run.name, holder: LockHolder.current()).current()
+        }
+        var stages: [String: [String: Int]] = [:]
+        var counters: [String: Int64] = [:]
+        for attempt in latest {
+            stages[attempt.unit.stage, default: [:]][attempt.state.rawValue, default: 0] += 1
+            if attempt.reusedFromRun == nil {
+                for (key, value) in attempt.counters { counters[key, default: 0] += value }
+            }
+        }
+        let lockDoc = lock.map { conflict in
+            Documents.LockDoc(host: conflict.host, pid: conflict.pid, since: Timestamp.string(conflict.since),
+                              run_id: conflict.runID,
+                              alive: conflict.host != ProcessInfo.processInfo.hostName
+                                || ProcessLiveness.isAlive(pid: conflict.pid, processStart: ""))
+        }
+
+        if global.output == .json {
+            terminal.out(Documents.encode(Output(
+                schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
+                counters: counters, lock: lockDoc, units: latest.map(Documents.AttemptDoc.init))))
+            return
+        }
+        var state = run.state.rawValue
+        if run.state == .running, lockDoc?.alive != true || lockDoc?.run_id != run.id {
+            state = "running, but its process is gone (a rerun resumes it)"
+        }
+        terminal.out("run \(run.id) of `\(run.name)`: \(state)")
+        terminal.out("window   \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd))")
+        let finished = run.finishedAt.map { " · finished \(Timestamp.string($0)) (\(formatDuration($0.timeIntervalSince(run.startedAt))))" } ?? ""
+        terminal.out("started  \(Timestamp.string(run.startedAt))\(finished)")
+        terminal.out("manifest \(run.manifestPath) sha256 \(run.manifestSHA256.prefix(12))"
+            + (run.gitCommit.map { " · git \($0.prefix(12))" } ?? ""))
+        if let lockDoc, lockDoc.alive {
+            terminal.out("lock     held by pid \(lockDoc.pid) on \(lockDoc.host) since \(lockDoc.since)")
+        }
+        terminal.out("")
+        let columns = UnitState.allCases.map(\.rawValue)
+        let stageOrder = Stage.allCases.map(\.rawValue).filter { stages[$0] != nil }
+        terminal.out(TextTable.render(["STAGE"] + columns, stageOrder.map { stage in
+            [stage] + columns.map { String(stages[stage]?[$0] ?? 0) }
+        }))
+        if !counters.isEmpty {
+            terminal.out("")
+            terminal.out("counters " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }.joined(separator: " "))
+        }
+        let problems = latest.filter { [.failed, .skipped, .interrupted, .running].contains($0.state) }
+        if !problems.isEmpty {
+            terminal.out("")
+            terminal.out(TextTable.render(["UNIT", "STATE", "ATTEMPT", "ERROR"], problems.map { attempt in
+                [attempt.unit.description, attempt.state.rawValue, String(attempt.attempt),
+                 attempt.errorMessage.map { "\($0) [\(attempt.errorCode ?? "")]" } ?? ""]
+            }))
+        }
+    }
+}
+
+/// `ghillie-run runs [MANIFEST]`: past runs, newest first.
+struct RunsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List past runs, newest first.")
+
+    @Argument(help: "The run manifest (optional: without it, runs of every manifest in the store).")
+    var manifest: String?
+
+    @Option(help: "How many runs to list.")
+    var limit = 20
+
+    @OptionGroup var global: GlobalOptions
+
+    struct Output: Encodable {
+        let schema_version: Int
+        let runs: [Documents.RunDoc]
+    }
+
+    func validate() throws {
+        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        let terminal = global.terminal
+        let loaded = try manifest.map { try loadManifest($0, terminal: terminal, verbosity: global.verbosity) }
+        let spec = try StoreOpener.spec(manifest: loaded, environment: ProcessInfo.processInfo.environment)
+        var runs: [RunRecord] = []
+        if StoreOpener.exists(spec) {
+            let ledger = Ledger(database: try StoreOpener.open(spec))
+            runs = try storeCall { try ledger.runs(name: loaded?.name, limit: limit) }
+        }
+        if global.output == .json {
+            terminal.out(Documents.encode(Output(schema_version: Documents.schemaVersion,
+                                                 runs: runs.map(Documents.RunDoc.init))))
+            return
+        }
+        guard !runs.isEmpty else {
+            terminal.out("no runs yet")
+            return
+        }
+        terminal.out(TextTable.render(["RUN", "NAME", "STATE", "WINDOW END", "STARTED", "DURATION"], runs.map { run in
+            [String(run.id), run.name, run.state.rawValue, Timestamp.string(run.windowEnd),
+             Timestamp.string(run.startedAt),
+             run.finishedAt.map { formatDuration($0.timeIntervalSince(run.startedAt)) } ?? "-"]
+        }))
+    }
+}

@@ -1,0 +1,496 @@
+public import Foundation
+import Digest
+import Yams
+
+/// A manifest that loaded, with any warnings found on the way.
+public struct LoadedManifest: Sendable {
+    public let manifest: Manifest
+    public let warnings: [Diagnostic]
+}
+
+/// Reads a run manifest file (and its catalogue), checks everything, and reports every problem.
+public struct ManifestLoader: Sendable {
+    public init() {}
+
+    /// Loads `path`. On failure the error holds every problem found, warnings included.
+    public func load(path: String) throws(ManifestError) -> LoadedManifest {
+        let start = SourceLocation(file: path, line: 1, column: 1)
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw ManifestError([Diagnostic(at: start, "manifest file \(reason)",
+                                            hint: "pass the path of a run manifest, e.g. `pipelines/mvp.yaml`")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ManifestError([Diagnostic(at: start, "manifest is not UTF-8 text")])
+        }
+        var parser = ManifestParser(file: path)
+        let manifest = parser.parse(text, sha256: SHA256.hex(data))
+        let diagnostics = parser.reader.diagnostics
+        guard let manifest, !diagnostics.contains(where: { $0.severity == .error }) else {
+            throw ManifestError(diagnostics)
+        }
+        return LoadedManifest(manifest: manifest, warnings: diagnostics.sorted { $0.location < $1.location })
+    }
+}
+
+/// Walks a manifest's YAML tree into a ``Manifest``.
+struct ManifestParser {
+    var reader: NodeReader
+
+    init(file: String) {
+        reader = NodeReader(file: file)
+    }
+
+    static let topKeys = ["version", "name", "estate", "window", "github", "store", "export", "report"]
+
+    mutating func parse(_ text: String, sha256: String) -> Manifest? {
+        let root: Node
+        switch YAMLFile.compose(text, file: reader.file) {
+        case .failure(let failure):
+            reader.diagnostics.append(failure.diagnostic)
+            return nil
+        case .success(let node):
+            guard let node else {
+                reader.diagnostics.append(Diagnostic(
+                    at: SourceLocation(file: reader.file, line: 1, column: 1), "manifest is empty",
+                    hint: "a manifest needs at least `version: 1`, `name:` and `estate:`"))
+                return nil
+            }
+            root = node
+        }
+        guard let fields = reader.mapping(root, path: "the manifest", allowed: Self.topKeys) else { return nil }
+
+        if let node = reader.require(fields, "version"), let version = reader.int(node, path: "version", range: 0...Int.max),
+           version != 1 {
+            reader.error(node, "unsupported manifest version \(version)", hint: "this ghillie-run reads `version: 1`")
+        }
+        let name = reader.require(fields, "name").flatMap { parseName($0) }
+        let estate = reader.require(fields, "estate").flatMap { parseEstate($0) }
+        let window = fields["window"].map { parseWindow($0) } ?? .days(14, end: .now)
+        let github = fields["github"].map { parseGitHub($0) } ?? GitHubConfig(
+            endpoint: GitHubConfig.defaultEndpoint, tokenEnv: GitHubConfig.defaultTokenEnv, collect: CollectKind.allCases)
+        let store = fields["store"].map { parseStore($0) } ?? .defaultSpec
+        let export = fields["export"].flatMap { parseExport($0) }
+        let report = fields["report"].flatMap { parseReport($0, estate: estate) }
+
+        guard let name, let estate, let window, let github, let store else { return nil }
+        if fields["export"] != nil && export == nil { return nil }
+        if fields["report"] != nil && report == nil { return nil }
+        return Manifest(path: reader.file, sha256: sha256, name: name, estate: estate, window: window, github: github,
+                        store: store, export: export, report: report)
+    }
+
+    // MARK: Sections
+
+    mutating func parseName(_ node: Node) -> String? {
+        guard let name = reader.string(node, path: "name") else { return nil }
+        let scalars = Array(name.unicodeScalars)
+        let valid = (1...64).contains(scalars.count)
+            && scalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || $0 == "." || $0 == "_" || $0 == "-" }
+            && scalars.first.map { $0 != "." && $0 != "_" && $0 != "-" } == true
+        guard valid else {
+            reader.error(node, "`name` `\(name)` is not a valid run name",
+                         hint: "use 1-64 letters, digits, `.`, `_` and `-`, starting with a letter or digit")
+            return nil
+        }
+        return name
+    }
+
+    mutating func parseEstate(_ node: Node) -> Estate? {
+        guard let fields = reader.mapping(
+            node, path: "estate", allowed: ["key", "catalogue", "repositories", "exclude", "noise"])
+        else { return nil }
+        var key: String?
+        if let keyNode = reader.require(fields, "key"), let value = reader.string(keyNode, path: "estate.key") {
+            if CatalogueParser.isValidKey(value) {
+                key = value
+            } else {
+                reader.error(keyNode, "`estate.key` `\(value)` is not a valid key",
+                             hint: "use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash")
+            }
+        }
+        if fields["catalogue"] == nil && fields["repositories"] == nil {
+            reader.error(node, "estate has no repositories",
+                         hint: "add `repositories:` with at least one `slug: owner/name`, or a `catalogue:`")
+        }
+        var catalogue: Catalogue?
+        var cataloguePath: String?
+        var catalogueFailed = false
+        if let catalogueNode = fields["catalogue"], let path = reader.nonEmptyString(catalogueNode, path: "estate.catalogue") {
+            cataloguePath = path
+            catalogue = loadCatalogue(path, node: catalogueNode)
+            catalogueFailed = catalogue == nil
+        }
+
+        // Catalogue repositories first, then inline ones merged over them.
+        var repositories: [String: Repository] = [:]
+        var order: [String] = []
+        var lowered: Set<String> = []
+        for project in catalogue?.projects ?? [] {
+            for component in project.components {
+                guard let repo = component.repository else { continue }
+                if let existing = repositories[repo.slug.lowercased()] {
+                    repositories[repo.slug.lowercased()] = Repository(
+                        owner: existing.owner, name: existing.name, defaultBranch: existing.defaultBranch,
+                        documentationPaths: CatalogueParser.dedupe(existing.documentationPaths + repo.documentationPaths),
+                        project: existing.project)
+                    continue
+                }
+                repositories[repo.slug.lowercased()] = Repository(
+                    owner: repo.owner, name: repo.name, defaultBranch: repo.defaultBranch,
+                    documentationPaths: repo.documentationPaths, project: project.key)
+                order.append(repo.slug.lowercased())
+            }
+        }
+        if let list = fields["repositories"], let items = reader.sequence(list, path: "estate.repositories") {
+            if items.isEmpty && catalogue == nil && !catalogueFailed {
+                reader.error(list, "`estate.repositories` is empty", hint: "list at least one `slug: owner/name`")
+            }
+            for (index, item) in items.enumerated() {
+                let path = "estate.repositories[\(index)]"
+                guard let repoFields = reader.mapping(
+                    item, path: path, allowed: ["slug", "default_branch", "documentation_paths"])
+                else { continue }
+                guard let slugNode = reader.require(repoFields, "slug"),
+                      let (owner, name) = parseSlug(slugNode, path: "\(path).slug")
+                else { continue }
+                let slug = "\(owner)/\(name)".lowercased()
+                if !lowered.insert(slug).inserted {
+                    reader.error(slugNode, "repository `\(owner)/\(name)` is listed twice in `estate.repositories`")
+                    continue
+                }
+                var branch: String?
+                if let branchNode = repoFields["default_branch"],
+                   let value = reader.nonEmptyString(branchNode, path: "\(path).default_branch") {
+                    branch = value
+                }
+                let docs = repoFields["documentation_paths"].flatMap {
+                    reader.strings($0, path: "\(path).documentation_paths")
+                } ?? []
+                if let existing = repositories[slug] {
+                    repositories[slug] = Repository(
+                        owner: existing.owner, name: existing.name, defaultBranch: branch ?? existing.defaultBranch,
+                        documentationPaths: CatalogueParser.dedupe(existing.documentationPaths + docs),
+                        project: existing.project)
+                } else {
+                    repositories[slug] = Repository(
+                        owner: owner, name: name, defaultBranch: branch ?? "main", documentationPaths: docs, project: nil)
+                    order.append(slug)
+                }
+            }
+        }
+        if let list = fields["exclude"], let items = reader.sequence(list, path: "estate.exclude") {
+            for (index, item) in items.enumerated() {
+                guard let (owner, name) = parseSlug(item, path: "estate.exclude[\(index)]") else { continue }
+                let slug = "\(owner)/\(name)".lowercased()
+                if repositories.removeValue(forKey: slug) == nil && !catalogueFailed {
+                    reader.warning(item, "excluded repository `\(owner)/\(name)` is not in the estate",
+                                   hint: "remove it from `estate.exclude`, or check its spelling")
+                }
+            }
+        }
+        let noise = fields["noise"].flatMap { parseNoise($0) } ?? Noise()
+        let resolved = order.compactMap { repositories[$0] }.sorted { $0.slug.lowercased() < $1.slug.lowercased() }
+        if resolved.isEmpty && !catalogueFailed && (fields["catalogue"] != nil || fields["repositories"] != nil)
+            && reader.diagnostics.allSatisfy({ $0.severity != .error }) {
+            reader.error(node, "estate has no repositories left after exclusions",
+                         hint: "a run needs at least one repository")
+        }
+        guard let key else { return nil }
+        return Estate(key: key, cataloguePath: cataloguePath, repositories: resolved, noise: noise, catalogue: catalogue)
+    }
+
+    mutating func parseSlug(_ node: Node, path: String) -> (String, String)? {
+        guard let slug = reader.string(node, path: path) else { return nil }
+        let parts = slug.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, CatalogueParser.isValidRepoPart(parts[0]), CatalogueParser.isValidRepoPart(parts[1]) else {
+            reader.error(node, "`\(slug)` is not a repository slug",
+                         hint: "write `owner/name`, e.g. `leynos/wildside`")
+            return nil
+        }
+        return (parts[0], parts[1])
+    }
+
+    mutating func loadCatalogue(_ path: String, node: Node) -> Catalogue? {
+        // Relative to the manifest's folder, shown as the user would type it from here.
+        let folder = (reader.file as NSString).deletingLastPathComponent
+        let joined = path.hasPrefix("/") || folder.isEmpty ? path : folder + "/" + path
+        let display = Self.normalize(joined)
+        guard let data = FileManager.default.contents(atPath: display) else {
+            reader.error(node, "catalogue file `\(path)` not found",
+                         hint: "catalogue paths are relative to the manifest's folder; looked for `\(display)`")
+            return nil
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            reader.error(node, "catalogue file `\(path)` is not UTF-8 text")
+            return nil
+        }
+        var parser = CatalogueParser(file: display)
+        let catalogue = parser.parse(text)
+        reader.diagnostics.append(contentsOf: parser.reader.diagnostics)
+        return catalogue
+    }
+
+    /// Removes `.` and resolvable `..` components: `bad/../catalogues/x.yaml` → `catalogues/x.yaml`.
+    static func normalize(_ path: String) -> String {
+        var parts: [Substring] = []
+        for part in path.split(separator: "/", omittingEmptySubsequences: true) {
+            if part == "." { continue }
+            if part == "..", let last = parts.last, last != ".." {
+                parts.removeLast()
+            } else {
+                parts.append(part)
+            }
+        }
+        let joined = parts.joined(separator: "/")
+        if path.hasPrefix("/") { return "/" + joined }
+        return joined.isEmpty ? "." : joined
+    }
+
+    mutating func parseNoise(_ node: Node) -> Noise? {
+        let keys = ["ignore_authors", "ignore_labels", "ignore_title_prefixes", "ignore_paths"]
+        guard let fields = reader.mapping(node, path: "estate.noise", allowed: keys) else { return nil }
+        var noise = Noise()
+        func list(_ key: String) -> [String] {
+            fields[key].flatMap { reader.strings($0, path: "estate.noise.\(key)") } ?? []
+        }
+        noise.ignoreAuthors = list("ignore_authors")
+        noise.ignoreLabels = list("ignore_labels")
+        noise.ignoreTitlePrefixes = list("ignore_title_prefixes")
+        noise.ignorePaths = list("ignore_paths")
+        return noise
+    }
+
+    mutating func parseWindow(_ node: Node) -> WindowSpec? {
+        guard let fields = reader.mapping(node, path: "window", allowed: ["days", "start", "end"]) else { return nil }
+        var end = WindowEnd.now
+        var endOK = true
+        if let endNode = fields["end"], let text = reader.string(endNode, path: "window.end") {
+            switch text {
+            case "now": end = .now
+            case "today": end = .today
+            default:
+                if let date = RFC3339.parse(text) {
+                    end = .instant(date)
+                } else {
+                    reader.error(endNode, "`window.end` `\(text)` is not `now`, `today` or an RFC 3339 timestamp",
+                                 hint: "e.g. `2026-11-27T00:00:00Z`")
+                    endOK = false
+                }
+            }
+        } else if fields["end"] != nil {
+            endOK = false
+        }
+        if fields["days"] != nil, fields["start"] != nil, let startKey = fields.keys["start"] {
+            reader.error(startKey, "`window` has both `days` and `start`",
+                         hint: "use `days:` for a rolling window, or `start:` and `end:` for a fixed one")
+            return nil
+        }
+        if let startNode = fields["start"] {
+            guard let text = reader.string(startNode, path: "window.start") else { return nil }
+            guard let start = RFC3339.parse(text) else {
+                reader.error(startNode, "`window.start` `\(text)` is not an RFC 3339 timestamp",
+                             hint: "e.g. `2026-11-13T00:00:00Z`")
+                return nil
+            }
+            if case .instant(let stop) = end, stop <= start, let endNode = fields["end"] {
+                reader.error(endNode, "`window.end` is not after `window.start`")
+                return nil
+            }
+            return endOK ? .range(start: start, end: end) : nil
+        }
+        var days = 14
+        if let daysNode = fields["days"] {
+            guard let value = reader.int(daysNode, path: "window.days", range: 1...3660) else { return nil }
+            days = value
+        }
+        return endOK ? .days(days, end: end) : nil
+    }
+
+    mutating func parseGitHub(_ node: Node) -> GitHubConfig? {
+        guard let fields = reader.mapping(node, path: "github", allowed: ["endpoint", "token_env", "collect"]) else {
+            return nil
+        }
+        var ok = true
+        var endpoint = GitHubConfig.defaultEndpoint
+        if let endpointNode = fields["endpoint"] {
+            if let value = parseURL(endpointNode, path: "github.endpoint") { endpoint = value } else { ok = false }
+        }
+        var tokenEnv = GitHubConfig.defaultTokenEnv
+        if let envNode = fields["token_env"] {
+            if let value = parseEnvName(envNode, path: "github.token_env") { tokenEnv = value } else { ok = false }
+        }
+        var collect = CollectKind.allCases
+        if let collectNode = fields["collect"] {
+            let values: [CollectKind]? = reader.choices(collectNode, path: "github.collect", noun: "collect kind")
+            if let values, !values.isEmpty {
+                collect = values
+            } else {
+                if values != nil { reader.error(collectNode, "`github.collect` is empty", hint: "list what to collect, e.g. `[commits, pull_requests, issues]`") }
+                ok = false
+            }
+        }
+        return ok ? GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect) : nil
+    }
+
+    mutating func parseURL(_ node: Node, path: String) -> String? {
+        guard let text = reader.nonEmptyString(node, path: path) else { return nil }
+        guard (text.hasPrefix("https://") || text.hasPrefix("http://")), let url = URL(string: text), url.host != nil else {
+            reader.error(node, "`\(path)` `\(text)` is not an http(s) URL", hint: "e.g. `https://api.github.com/graphql`")
+            return nil
+        }
+        return text
+    }
+
+    mutating func parseEnvName(_ node: Node, path: String) -> String? {
+        guard let text = reader.string(node, path: path) else { return nil }
+        let scalars = Array(text.unicodeScalars)
+        let valid = !scalars.isEmpty && scalars.count <= 128
+            && scalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+            && !("0"..."9").contains(scalars[0])
+        guard valid else {
+            // Never echo the value: it may be a secret pasted by mistake.
+            reader.error(node, "`\(path)` must name an environment variable (upper-case letters, digits, `_`)",
+                         hint: "put the secret itself in the environment, never in the manifest")
+            return nil
+        }
+        return text
+    }
+
+    mutating func parseStore(_ node: Node) -> StoreSpec? {
+        guard let text = reader.nonEmptyString(node, path: "store") else { return nil }
+        guard let spec = StoreSpec.parse(text) else {
+            reader.error(node, "`store` `\(StoreSpec.redact(text))` is not a store",
+                         hint: "use `sqlite:PATH` (e.g. `sqlite:.ghillie/ghillie.sqlite`) or a `postgres://` URL")
+            return nil
+        }
+        return spec
+    }
+
+    mutating func parseTemplate(_ node: Node, path: String) -> String? {
+        guard let text = reader.nonEmptyString(node, path: path) else { return nil }
+        let problems = PathTemplate.problems(in: text)
+        guard problems.isEmpty else {
+            for problem in problems { reader.error(node, "`\(path)` \(problem.message)", hint: problem.hint) }
+            return nil
+        }
+        return text
+    }
+
+    mutating func parseExport(_ node: Node) -> ExportConfig? {
+        guard let fields = reader.mapping(node, path: "export", allowed: ["path", "formats", "datasets"]) else {
+            return nil
+        }
+        var ok = true
+        var path = ExportConfig.defaultPath
+        if let pathNode = fields["path"] {
+            if let value = parseTemplate(pathNode, path: "export.path") { path = value } else { ok = false }
+        }
+        var formats: [ExportFormat] = [.jsonl, .csv]
+        if let formatsNode = fields["formats"] {
+            let values: [ExportFormat]? = reader.choices(formatsNode, path: "export.formats", noun: "export format")
+            if let values, !values.isEmpty { formats = values } else {
+                if values != nil { reader.error(formatsNode, "`export.formats` is empty", hint: "e.g. `[jsonl, csv]`") }
+                ok = false
+            }
+        }
+        var datasets = Dataset.allCases
+        if let datasetsNode = fields["datasets"] {
+            let values: [Dataset]? = reader.choices(datasetsNode, path: "export.datasets", noun: "dataset")
+            if let values, !values.isEmpty { datasets = values } else {
+                if values != nil { reader.error(datasetsNode, "`export.datasets` is empty", hint: "e.g. `[commits, pull_requests]`") }
+                ok = false
+            }
+        }
+        return ok ? ExportConfig(path: path, formats: formats, datasets: datasets) : nil
+    }
+
+    mutating func parseReport(_ node: Node, estate: Estate?) -> ReportConfig? {
+        guard let fields = reader.mapping(node, path: "report", allowed: ["scopes", "model", "output"]) else {
+            return nil
+        }
+        var ok = true
+        var scopes = ReportScope.allCases
+        if let scopesNode = fields["scopes"] {
+            let values: [ReportScope]? = reader.choices(scopesNode, path: "report.scopes", noun: "report scope")
+            if let values, !values.isEmpty {
+                scopes = values
+                if values.contains(.project), let estate, estate.catalogue == nil, estate.cataloguePath == nil {
+                    reader.warning(scopesNode, "report scope `project` has no projects to report on",
+                                   hint: "projects come from the estate's `catalogue:`")
+                }
+            } else {
+                if values != nil { reader.error(scopesNode, "`report.scopes` is empty", hint: "e.g. `[repository, estate]`") }
+                ok = false
+            }
+        }
+        var model = ModelConfig(backend: .heuristic, endpoint: nil, model: nil, apiKeyEnv: nil)
+        if let modelNode = fields["model"] {
+            if let value = parseModel(modelNode) { model = value } else { ok = false }
+        }
+        var output = ReportConfig.defaultOutput
+        if let outputNode = fields["output"] {
+            if let value = parseTemplate(outputNode, path: "report.output") { output = value } else { ok = false }
+        }
+        return ok ? ReportConfig(scopes: scopes, model: model, output: output) : nil
+    }
+
+    mutating func parseModel(_ node: Node) -> ModelConfig? {
+        guard let fields = reader.mapping(
+            node, path: "report.model", allowed: ["backend", "endpoint", "model", "api_key_env"])
+        else { return nil }
+        guard let backendNode = reader.require(fields, "backend"),
+              let backend: ModelBackend = reader.choice(backendNode, path: "report.model.backend", noun: "model backend")
+        else { return nil }
+        var ok = true
+        var endpoint: String?
+        if let endpointNode = fields["endpoint"] {
+            endpoint = parseURL(endpointNode, path: "report.model.endpoint")
+            ok = ok && endpoint != nil
+        }
+        var model: String?
+        if let modelNode = fields["model"] {
+            model = reader.nonEmptyString(modelNode, path: "report.model.model")
+            ok = ok && model != nil
+        }
+        var apiKeyEnv: String?
+        if let envNode = fields["api_key_env"] {
+            apiKeyEnv = parseEnvName(envNode, path: "report.model.api_key_env")
+            ok = ok && apiKeyEnv != nil
+        }
+        switch backend {
+        case .openai:
+            if fields["model"] == nil {
+                reader.error(node, "`report.model` with backend `openai` needs `model`", hint: "e.g. `model: gpt-4.1-mini`")
+                ok = false
+            }
+            endpoint = endpoint ?? ModelConfig.defaultEndpoint
+            apiKeyEnv = apiKeyEnv ?? ModelConfig.defaultAPIKeyEnv
+        case .heuristic:
+            for key in ["endpoint", "model", "api_key_env"] {
+                if let keyNode = fields.keys[key] {
+                    reader.warning(keyNode, "`report.model.\(key)` is ignored by backend `heuristic`")
+                }
+            }
+            endpoint = nil
+            model = nil
+            apiKeyEnv = nil
+        }
+        return ok ? ModelConfig(backend: backend, endpoint: endpoint, model: model, apiKeyEnv: apiKeyEnv) : nil
+    }
+}
+
+/// RFC 3339 timestamps as the manifest accepts them: `Z` or an offset, optional fraction.
+public enum RFC3339 {
+    public static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+}

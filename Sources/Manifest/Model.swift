@@ -1,0 +1,229 @@
+public import Foundation
+
+/// A validated run manifest, with its catalogue (if any) read and merged into the estate.
+///
+/// Only ``ManifestLoader`` makes one, so holding a `Manifest` means every check passed.
+public struct Manifest: Sendable {
+    /// The path as given on the command line.
+    public let path: String
+    /// SHA-256 of the manifest file's bytes.
+    public let sha256: String
+    public let name: String
+    public let estate: Estate
+    public let window: WindowSpec
+    public let github: GitHubConfig
+    /// The store as written in the manifest; `GHILLIE_STORE` may override it when opening.
+    public let store: StoreSpec
+    public let export: ExportConfig?
+    public let report: ReportConfig?
+}
+
+/// A GitHub repository of the estate.
+public struct Repository: Sendable, Hashable, Codable {
+    public let owner: String
+    public let name: String
+    public let defaultBranch: String
+    public let documentationPaths: [String]
+    /// The catalogue project that owns it, if it came from a catalogue.
+    public let project: String?
+
+    public var slug: String { "\(owner)/\(name)" }
+
+    public init(owner: String, name: String, defaultBranch: String, documentationPaths: [String], project: String?) {
+        self.owner = owner
+        self.name = name
+        self.defaultBranch = defaultBranch
+        self.documentationPaths = documentationPaths
+        self.project = project
+    }
+}
+
+/// Filters that mark entities as noise at refine time (never before raw storage).
+public struct Noise: Sendable, Hashable, Codable {
+    public var ignoreAuthors: [String] = []
+    public var ignoreLabels: [String] = []
+    public var ignoreTitlePrefixes: [String] = []
+    public var ignorePaths: [String] = []
+
+    public init() {}
+}
+
+/// The repositories of a run and how they group into catalogue projects.
+public struct Estate: Sendable {
+    public let key: String
+    /// The catalogue path as written, relative to the manifest's folder.
+    public let cataloguePath: String?
+    /// In slug order, exclusions removed.
+    public let repositories: [Repository]
+    public let noise: Noise
+    public let catalogue: Catalogue?
+}
+
+/// When the run's window ends.
+public enum WindowEnd: Sendable, Hashable, Codable {
+    /// The moment the run starts (frozen in the ledger for resumes).
+    case now
+    /// The most recent UTC midnight.
+    case today
+    case instant(Date)
+}
+
+/// The lookback window as written; ``resolve(now:)`` freezes it for one run.
+public enum WindowSpec: Sendable, Hashable, Codable {
+    case days(Int, end: WindowEnd)
+    case range(start: Date, end: WindowEnd)
+
+    /// The concrete [start, end) for a run starting at `now`.
+    public func resolve(now: Date) -> (start: Date, end: Date) {
+        func endDate(_ end: WindowEnd) -> Date {
+            switch end {
+            case .now: return now
+            case .today:
+                let day = floor(now.timeIntervalSince1970 / 86_400) * 86_400
+                return Date(timeIntervalSince1970: day)
+            case .instant(let date): return date
+            }
+        }
+        switch self {
+        case .days(let days, let end):
+            let stop = endDate(end)
+            return (stop.addingTimeInterval(-Double(days) * 86_400), stop)
+        case .range(let start, let end):
+            return (start, endDate(end))
+        }
+    }
+}
+
+/// Kinds of GitHub data the ingest stage collects.
+public enum CollectKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case commits, pull_requests, issues, documentation, reviews, comments, pull_request_files
+}
+
+public struct GitHubConfig: Sendable, Hashable, Codable {
+    public let endpoint: String
+    /// The name of the environment variable holding the token; never the token.
+    public let tokenEnv: String
+    public let collect: [CollectKind]
+
+    public static let defaultEndpoint = "https://api.github.com/graphql"
+    public static let defaultTokenEnv = "GHILLIE_GITHUB_TOKEN"
+}
+
+/// Where the ledger and data live.
+public enum StoreSpec: Sendable, Hashable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(url: String)
+
+    public static let defaultSpec = StoreSpec.sqlite(path: ".ghillie/ghillie.sqlite")
+
+    /// Parses `sqlite:PATH` or a `postgres://` / `postgresql://` URL.
+    public static func parse(_ text: String) -> StoreSpec? {
+        if text.hasPrefix("sqlite:") {
+            let path = String(text.dropFirst("sqlite:".count))
+            return path.isEmpty ? nil : .sqlite(path: path)
+        }
+        if text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") {
+            return .postgres(url: text)
+        }
+        return nil
+    }
+
+    /// The spec with any password hidden; safe for output and logs.
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return "sqlite:\(path)"
+        case .postgres(let url): return Self.redact(url)
+        }
+    }
+
+    static func redact(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"),
+              let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex),
+              let colon = url[scheme.upperBound..<at.lowerBound].firstIndex(of: ":")
+        else { return url }
+        return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
+    }
+}
+
+public enum ExportFormat: String, Sendable, Hashable, Codable, CaseIterable {
+    case json, jsonl, csv
+}
+
+public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
+    case commits, pull_requests, issues, reviews, comments, pr_files, documentation_changes
+    case evidence, metrics, reports, bundle
+
+    /// Datasets made of refined entities (Silver).
+    public var isEntity: Bool {
+        switch self {
+        case .commits, .pull_requests, .issues, .reviews, .comments, .pr_files, .documentation_changes: return true
+        case .evidence, .metrics, .reports, .bundle: return false
+        }
+    }
+}
+
+public struct ExportConfig: Sendable, Hashable, Codable {
+    /// Path template; placeholders `{name}`, `{estate}`, `{window_start}`, `{window_end}`.
+    public let path: String
+    public let formats: [ExportFormat]
+    public let datasets: [Dataset]
+
+    public static let defaultPath = "out/{name}/{window_end}"
+}
+
+public enum ReportScope: String, Sendable, Hashable, Codable, CaseIterable {
+    case repository, project, estate
+}
+
+public enum ModelBackend: String, Sendable, Hashable, Codable, CaseIterable {
+    case openai, heuristic
+}
+
+public struct ModelConfig: Sendable, Hashable, Codable {
+    public let backend: ModelBackend
+    public let endpoint: String?
+    public let model: String?
+    /// The name of the environment variable holding the API key; never the key.
+    public let apiKeyEnv: String?
+
+    public static let defaultEndpoint = "https://api.openai.com/v1"
+    public static let defaultAPIKeyEnv = "GHILLIE_OPENAI_API_KEY"
+}
+
+public struct ReportConfig: Sendable, Hashable, Codable {
+    public let scopes: [ReportScope]
+    public let model: ModelConfig
+    /// Path template for report files; same placeholders as ``ExportConfig/path``.
+    public let output: String
+
+    public static let defaultOutput = "out/{name}/reports"
+}
+
+/// Placeholders allowed in output path templates.
+public enum PathTemplate {
+    public static let placeholders = ["name", "estate", "window_start", "window_end"]
+
+    /// Problems with a template's braces: unknown placeholders and unmatched braces, in order.
+    static func problems(in template: String) -> [(message: String, hint: String?)] {
+        var problems: [(String, String?)] = []
+        var rest = Substring(template)
+        while !rest.isEmpty {
+            guard let brace = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) else { break }
+            guard rest[brace] == "{", let close = rest[brace...].firstIndex(of: "}") else {
+                problems.append(("has an unmatched `\(rest[brace])`", "placeholders look like `{window_end}`"))
+                break
+            }
+            let name = String(rest[rest.index(after: brace)..<close])
+            if name.contains("{") {
+                problems.append(("has an unmatched `{`", "placeholders look like `{window_end}`"))
+                break
+            }
+            if !placeholders.contains(name) {
+                problems.append(("uses unknown placeholder `{\(name)}`",
+                                 Suggestion.hint(for: name, in: placeholders, noun: "placeholders")))
+            }
+            rest = rest[rest.index(after: close)...]
+        }
+        return problems
+    }
+}

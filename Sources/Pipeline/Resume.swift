@@ -1,0 +1,78 @@
+public import Manifest
+public import Store
+
+/// Whether an invocation continues the latest run of a manifest or starts a new one.
+public enum RunChoice: Sendable, Equatable {
+    case continueRun(RunRecord)
+    case newRun(reason: String)
+
+    /// Continue the latest run when it did not succeed and its window spec is unchanged.
+    ///
+    /// Other manifest changes do not force a new run: each unit's fingerprint decides whether
+    /// that unit reruns, and `plan` names the input that changed.
+    public static func choose(latest: RunRecord?, manifest: Manifest, forceNew: Bool) -> RunChoice {
+        if forceNew { return .newRun(reason: "--new") }
+        guard let latest else { return .newRun(reason: "first run of `\(manifest.name)`") }
+        if latest.state == .succeeded { return .newRun(reason: "run \(latest.id) succeeded") }
+        if latest.windowSpec != windowSpec(of: manifest) {
+            return .newRun(reason: "the window changed since run \(latest.id)")
+        }
+        return .continueRun(latest)
+    }
+
+    /// The canonical text of a manifest's window spec, stored with each run.
+    public static func windowSpec(of manifest: Manifest) -> String {
+        Slice.encode(manifest.window)
+    }
+}
+
+/// Loads what the ledger knows about each unit of a manifest.
+public enum HistoryLoader {
+    public static func load(ledger: Ledger, name: String, continuing run: RunRecord?) throws -> [UnitID: UnitHistory] {
+        var history: [UnitID: UnitHistory] = [:]
+        for (key, output) in try ledger.unitOutputs(name: name) {
+            guard let id = UnitID(ledgerKey: key) else { continue }
+            history[id, default: UnitHistory()].output = output
+        }
+        if let run {
+            for (key, attempt) in try ledger.latestAttempts(runID: run.id) {
+                guard let id = UnitID(ledgerKey: key) else { continue }
+                history[id, default: UnitHistory()].current = attempt
+            }
+        }
+        return history
+    }
+}
+
+/// Parses `--only`/`--rerun`/`--from` values against a unit graph.
+public enum SelectionParser {
+    public struct Problem: Error, Sendable, Equatable {
+        public let message: String
+        public let hint: String?
+    }
+
+    /// `STAGE` or `STAGE:UNIT` → the units it names.
+    public static func units(_ text: String, in graph: UnitGraph) throws(Problem) -> Set<UnitID> {
+        let stageName = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
+        guard let stage = Stage(rawValue: stageName) else {
+            let names = Stage.allCases.map(\.rawValue)
+            throw Problem(message: "unknown stage `\(stageName)` in `\(text)`",
+                          hint: Suggestion.closest(to: stageName, in: names).map { "did you mean `\($0)`?" }
+                            ?? "stages: " + names.joined(separator: ", "))
+        }
+        let ofStage = graph.units.filter { $0.id.stage == stage }.map(\.id)
+        guard !ofStage.isEmpty else {
+            throw Problem(message: "stage `\(stage.rawValue)` has no units in this manifest",
+                          hint: "stages here: " + graph.stages.map(\.rawValue).joined(separator: ", "))
+        }
+        guard text.contains(":") else { return Set(ofStage) }
+        let key = String(text.dropFirst(stageName.count + 1))
+        let id = UnitID(stage, key)
+        if graph.unit(id) != nil { return [id] }
+        if let match = ofStage.first(where: { $0.key.lowercased() == key.lowercased() }) { return [match] }
+        let keys = ofStage.map(\.key)
+        throw Problem(message: "unknown unit `\(text)`",
+                      hint: Suggestion.closest(to: key, in: keys).map { "did you mean `\(stage.rawValue):\($0)`?" }
+                        ?? "run `ghillie-run plan MANIFEST` to list the units")
+    }
+}

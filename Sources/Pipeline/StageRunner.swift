@@ -1,0 +1,85 @@
+public import Foundation
+public import Manifest
+public import Store
+
+/// The code behind one stage: runs one unit at a time, possibly several concurrently.
+///
+/// A runner reads its inputs from the store, does its work, and returns a ``UnitResult``
+/// whose `persist` closure writes the unit's output. The executor runs `persist` in the same
+/// transaction that marks the unit succeeded, so a crash can never leave a unit marked done
+/// without its output, nor output marked as belonging to a unit that failed.
+public protocol StageRunner: Sendable {
+    var stage: Stage { get }
+    /// Changes whenever the runner's logic changes what it writes; part of every fingerprint.
+    var version: String { get }
+    func run(_ context: UnitContext) async throws -> UnitResult
+}
+
+/// Everything a runner may use for one unit.
+public struct UnitContext: Sendable {
+    public let unit: Unit
+    public let runID: Int64
+    public let attempt: Int
+    public let window: Window
+    public let manifest: Manifest
+    public let database: Database
+    /// Output hashes of the unit's dependencies.
+    public let upstream: [UnitID: String]
+    /// Reports progress (pages fetched, rows written) to the progress display.
+    public let progress: @Sendable (String) -> Void
+}
+
+/// What a successful unit produced.
+public struct UnitResult: Sendable {
+    /// A hash of the unit's output; dependents' fingerprints include it.
+    public let outputHash: String
+    /// Counters for the ledger: pages, requests, points, rows, tokens...
+    public let counters: [String: Int64]
+    /// Writes the unit's output inside the transaction that marks it succeeded.
+    public let persist: @Sendable (borrowing Transaction) throws -> Void
+
+    public init(
+        outputHash: String, counters: [String: Int64] = [:],
+        persist: @escaping @Sendable (borrowing Transaction) throws -> Void = { _ in }
+    ) {
+        self.outputHash = outputHash
+        self.counters = counters
+        self.persist = persist
+    }
+}
+
+/// A unit's failure as a runner reports it: a stable code, a message, counters so far.
+///
+/// Messages reach the ledger and the terminal; they must not hold secrets. The executor also
+/// removes the values of the manifest's secret variables from every message it records.
+public struct UnitError: Error, Sendable, CustomStringConvertible {
+    public let code: String
+    public let message: String
+    public let counters: [String: Int64]
+
+    public init(code: String, message: String, counters: [String: Int64] = [:]) {
+        self.code = code
+        self.message = message
+        self.counters = counters
+    }
+
+    public var description: String { "\(code): \(message)" }
+}
+
+/// The runners a binary has, by stage.
+public struct StageSet: Sendable {
+    public let runners: [Stage: any StageRunner]
+
+    public init(_ runners: [any StageRunner]) {
+        var byStage: [Stage: any StageRunner] = [:]
+        for runner in runners { byStage[runner.stage] = runner }
+        self.runners = byStage
+    }
+
+    public var versions: [Stage: String] { runners.mapValues(\.version) }
+
+    /// Stages of `graph` that have no runner in this binary.
+    public func missing(for graph: UnitGraph) -> [Stage] {
+        graph.stages.filter { runners[$0] == nil }
+    }
+}

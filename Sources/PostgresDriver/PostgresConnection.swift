@@ -1,0 +1,182 @@
+import CLibPQ
+import Foundation
+public import Store
+
+/// A connection to PostgreSQL over the system libpq.
+///
+/// Blocking, one per process, kept behind ``Store/Database``'s mutex. Parameters are sent as
+/// text with server-inferred types; bulk inserts use `COPY ... FROM STDIN`. Server notices are
+/// swallowed so they never interleave with the command's own output.
+public final class PostgresConnection: Connection {
+    public let engine = Engine.postgres
+    private let handle: OpaquePointer
+
+    /// Connects with a `postgres://` URL or a `key=value` connection string.
+    public init(url: String) throws(StoreError) {
+        guard let connection = PQconnectdb(url) else {
+            throw StoreError(.unavailable, "cannot connect to PostgreSQL at \(Self.redact(url)): out of memory")
+        }
+        guard PQstatus(connection) == CONNECTION_OK else {
+            let message = String(cString: PQerrorMessage(connection)).trimmingCharacters(in: .whitespacesAndNewlines)
+            PQfinish(connection)
+            throw StoreError(.unavailable, "cannot connect to PostgreSQL at \(Self.redact(url)): \(message)")
+        }
+        handle = connection
+        PQsetNoticeProcessor(connection, { _, _ in }, nil)
+        _ = try? query("SET client_min_messages = warning")
+    }
+
+    deinit { PQfinish(handle) }
+
+    /// The URL with any password replaced by `***`; safe to print.
+    public static func redact(_ url: String) -> String {
+        if let scheme = url.range(of: "://"), let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex) {
+            let userInfo = url[scheme.upperBound..<at.lowerBound]
+            if let colon = userInfo.firstIndex(of: ":") {
+                return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
+            }
+            return url
+        }
+        // key=value form: hide password=...
+        return url.split(separator: " ").map { part in
+            part.lowercased().hasPrefix("password=") ? "password=***" : String(part)
+        }.joined(separator: " ")
+    }
+
+    public func query(_ sql: SQL) throws(StoreError) -> [Row] {
+        let params: [String?] = sql.bindings.map { value in
+            switch value {
+            case .null: return nil
+            case .integer(let int): return String(int)
+            case .real(let double): return String(double)
+            case .text(let text): return text
+            }
+        }
+        let result = withCStrings(params) { pointers in
+            PQexecParams(handle, sql.text, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        return try rows(result, sql: sql.text)
+    }
+
+    public func executeScript(_ script: String) throws(StoreError) {
+        let result = PQexec(handle, script)
+        defer { PQclear(result) }
+        _ = try rows(result, sql: script)
+    }
+
+    public func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError) {
+        guard !rows.isEmpty else { return }
+        let copy = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        let start = PQexec(handle, copy)
+        let status = PQresultStatus(start)
+        PQclear(start)
+        guard status == PGRES_COPY_IN else { throw failure(sql: copy) }
+        var buffer = ""
+        buffer.reserveCapacity(1 << 19)
+        func flush() throws(StoreError) {
+            guard !buffer.isEmpty else { return }
+            let sent = buffer.withCString { PQputCopyData(handle, $0, Int32(strlen($0))) }
+            buffer.removeAll(keepingCapacity: true)
+            guard sent == 1 else { throw failure(sql: copy) }
+        }
+        for row in rows {
+            for (index, value) in row.enumerated() {
+                if index > 0 { buffer += "\t" }
+                buffer += Self.copyText(value)
+            }
+            buffer += "\n"
+            if buffer.utf8.count >= 1 << 19 { try flush() }
+        }
+        try flush()
+        guard PQputCopyEnd(handle, nil) == 1 else { throw failure(sql: copy) }
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            if PQresultStatus(result) != PGRES_COMMAND_OK { throw failure(result, sql: copy) }
+        }
+    }
+
+    static func copyText(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return "\\N"
+        case .integer(let int): return String(int)
+        case .real(let double): return String(double)
+        case .text(let text):
+            var out = ""
+            out.reserveCapacity(text.utf8.count)
+            for char in text.unicodeScalars {
+                switch char {
+                case "\\": out += "\\\\"
+                case "\t": out += "\\t"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                default: out.unicodeScalars.append(char)
+                }
+            }
+            return out
+        }
+    }
+
+    private func rows(_ result: OpaquePointer?, sql: String) throws(StoreError) -> [Row] {
+        guard let result else { throw failure(sql: sql) }
+        switch PQresultStatus(result) {
+        case PGRES_COMMAND_OK, PGRES_EMPTY_QUERY: return []
+        case PGRES_TUPLES_OK: break
+        default: throw failure(result, sql: sql)
+        }
+        let count = Int(PQnfields(result))
+        let names = (0..<count).map { String(cString: PQfname(result, Int32($0))) }
+        let types = (0..<count).map { PQftype(result, Int32($0)) }
+        var rows: [Row] = []
+        let tuples = PQntuples(result)
+        rows.reserveCapacity(Int(tuples))
+        for tuple in 0..<tuples {
+            var values: [SQLValue] = []
+            values.reserveCapacity(count)
+            for field in 0..<Int32(count) {
+                if PQgetisnull(result, tuple, field) == 1 {
+                    values.append(.null)
+                    continue
+                }
+                let text = String(cString: PQgetvalue(result, tuple, field))
+                switch types[Int(field)] {
+                case 20, 21, 23: values.append(Int64(text).map(SQLValue.integer) ?? .text(text))
+                case 700, 701, 1700: values.append(Double(text).map(SQLValue.real) ?? .text(text))
+                case 16: values.append(.integer(text == "t" ? 1 : 0))
+                default: values.append(.text(text))
+                }
+            }
+            rows.append(Row(columns: names, values: values))
+        }
+        return rows
+    }
+
+    private func failure(_ result: OpaquePointer? = nil, sql: String) -> StoreError {
+        var message = String(cString: PQerrorMessage(handle))
+        var state = ""
+        if let result {
+            message = String(cString: PQresultErrorMessage(result))
+            if let field = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) { state = String(cString: field) }
+        }
+        message = message.trimmingCharacters(in: .whitespacesAndNewlines)
+        let code: StoreError.Code
+        if state.hasPrefix("23") {
+            code = .constraint
+        } else if state.hasPrefix("08") || PQstatus(handle) != CONNECTION_OK {
+            code = .unavailable
+        } else {
+            code = .statement
+        }
+        let prefix = state.isEmpty ? "PostgreSQL error" : "PostgreSQL error \(state)"
+        return StoreError(code, "\(prefix): \(message)", sql: sql)
+    }
+}
+
+/// Calls `body` with a C array of C strings (NULL for nil) that lives for the call.
+private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar>?]) -> R) -> R {
+    var owned: [UnsafeMutablePointer<CChar>?] = strings.map { $0.flatMap { strdup($0) } }
+    defer { for pointer in owned { free(pointer) } }
+    return owned.withUnsafeMutableBufferPointer { buffer in
+        body(buffer.map { $0.map { UnsafePointer($0) } })
+    }
+}

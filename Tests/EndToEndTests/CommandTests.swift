@@ -1,0 +1,296 @@
+import Foundation
+import SQLiteDriver
+import Store
+import Testing
+
+/// Reads the store a binary wrote, through the library (never a mock).
+func storeRows(_ harness: Harness, _ sql: SQL) throws -> [Row] {
+    let database = Database(connection: try SQLiteConnection(path: harness.path(".ghillie/ghillie.sqlite")),
+                            displayName: "store")
+    return try database.query(sql)
+}
+
+/// Units whose output was written more than once (must always be empty).
+func writtenTwice(_ harness: Harness) throws -> [String] {
+    try storeRows(harness, "SELECT unit FROM test_effects GROUP BY unit HAVING COUNT(*) > 1").map { try $0.string("unit") }
+}
+
+@Suite("Command line")
+struct CommandTests {
+    @Test func helpListsOnlyWorkingCommands() throws {
+        let result = try Harness().run(Harness.product, ["--help"])
+        #expect(result.status == 0)
+        #expect(result.stderr == "")
+        let commands = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See") }
+            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        #expect(commands == ["--version", "-h,", "run", "validate", "plan", "status", "runs"])
+    }
+
+    @Test func validateReportsEveryErrorWithLocationsAndExits2() throws {
+        let harness = try Harness()
+        try harness.write("bad.yaml", """
+            version: 1
+            name: bad
+            estate:
+              key: acme
+              repositories:
+                - slug: acme/a
+            windw: {days: 14}
+            export:
+              formats: [csv, parquet]
+            """)
+        let result = try harness.run(Harness.product, ["validate", "bad.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stdout == "bad.yaml: invalid (2 errors)\n")
+        #expect(result.stderr == """
+            bad.yaml:7:1: error: unknown key `windw` at the top level
+              hint: did you mean `window`?
+            bad.yaml:9:18: error: `parquet` is not a valid export format
+              hint: allowed: `json`, `jsonl`, `csv`
+
+            """)
+    }
+
+    @Test func validateAcceptsAGoodManifest() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let result = try harness.run(Harness.product, ["validate", "m.yaml"])
+        #expect(result.status == 0)
+        #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 15 units in ingest, refine, evidence, report, export)\n")
+        #expect(result.stderr == "")
+    }
+
+    @Test func runningAManifestWithAnInvalidFileExits2() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", "version: 1\nname: x\n")
+        let result = try harness.run(Harness.product, ["m.yaml"])
+        #expect(result.status == 2)
+        #expect(result.stdout == "")
+        #expect(result.stderr == """
+            m.yaml:1:1: error: the manifest is missing the required key `estate`
+            error: m.yaml has 1 error
+
+            """)
+    }
+
+    @Test func theProductBinaryRefusesStagesItDoesNotHave() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let result = try harness.run(Harness.product, ["m.yaml"])
+        #expect(result.status == 5)
+        #expect(result.stderr == """
+            error: this build of ghillie-run cannot run stages `ingest`, `refine`, `evidence`, `report`, `export`
+              hint: `ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages
+
+            """)
+        #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
+    }
+
+    @Test func unknownUnitInSelectionExits2WithSuggestion() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let result = try harness.run(["m.yaml", "--rerun", "refine:acme/d"])
+        #expect(result.status == 2)
+        #expect(result.stderr == """
+            error: unknown unit `refine:acme/d`
+              hint: did you mean `refine:acme/a`?
+
+            """)
+    }
+
+    @Test func planShowsEachUnitAndWhy() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let result = try harness.run(["plan", "m.yaml"])
+        #expect(result.status == 0)
+        let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        #expect(lines[0] == "plan for `e2e`: would start a new run (first run of `e2e`)")
+        #expect(lines[1] == "window 2026-11-01T00:00:00.000Z → 2026-11-15T00:00:00.000Z")
+        #expect(lines[4] == "ingest:acme/a       run             never ran")
+        #expect(lines.contains("refine:acme/a       run-if-changed  runs if ingest:acme/a produces a different output"))
+        #expect(lines.suffix(2) == ["3 run, 12 run-if-changed", ""])
+        #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
+    }
+}
+
+@Suite("Runs, resume and the ledger", .serialized)
+struct RunTests {
+    @Test func aFailedUnitFailsOnlyItsDownstreamAndARerunResumesOnlyIt() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let first = try harness.run(["m.yaml", "--jobs", "2"], environment: ["GHILLIE_TEST_FAIL": "refine:acme/b"])
+        #expect(first.status == 3)
+        #expect(first.stdout == "")
+        #expect(first.stderr.contains("FAIL  refine:acme/b: injected failure for refine:acme/b [test_failure]"))
+        #expect(first.stderr.contains("1 unit failed; `ghillie-run status m.yaml` shows why, and rerunning `ghillie-run m.yaml` resumes"))
+
+        let status = try harness.run(["status", "m.yaml", "--output", "json"])
+        #expect(status.status == 0)
+        struct Status: Decodable {
+            struct Run: Decodable { let id: Int; let state: String }
+            struct Unit: Decodable { let unit: String; let state: String; let error_code: String? }
+            let schema_version: Int
+            let run: Run
+            let stages: [String: [String: Int]]
+            let units: [Unit]
+        }
+        let doc = try JSONDecoder().decode(Status.self, from: Data(status.stdout.utf8))
+        #expect(doc.schema_version == 1 && doc.run.state == "failed")
+        #expect(doc.stages["ingest"] == ["succeeded": 3])
+        #expect(doc.stages["refine"] == ["succeeded": 2, "failed": 1])
+        #expect(doc.stages["evidence"] == ["succeeded": 2, "skipped": 1])
+        #expect(doc.stages["report"] == ["succeeded": 2, "skipped": 2])
+        #expect(doc.stages["export"] == ["skipped": 2])
+        let skipped = doc.units.filter { $0.state == "skipped" }.map(\.unit).sorted()
+        #expect(skipped == ["evidence:acme/b", "export:commits.csv", "export:metrics.csv", "report:acme/b", "report:estate"])
+
+        harness.clearStarts()
+        let second = try harness.run(["m.yaml"])
+        #expect(second.status == 0)
+        #expect(second.stderr.hasPrefix("continuing run 1 of `e2e` (it ended failed)\n"))
+        let resumed = harness.starts().map { $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "") }
+        #expect(resumed.sorted() == ["evidence:acme/b", "export:commits.csv", "export:metrics.csv", "refine:acme/b",
+                                     "report:acme/b", "report:estate"])
+        #expect(try writtenTwice(harness) == [])
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 15)
+
+        // A third invocation finds everything up to date: a new run, nothing executed.
+        harness.clearStarts()
+        let third = try harness.run(["m.yaml", "--output", "json"])
+        #expect(third.status == 0)
+        #expect(harness.starts() == [])
+        #expect(third.stdout.contains("\"ending\" : \"succeeded\""))
+        #expect(third.stderr == "starting run 2 of `e2e` (run 1 succeeded)\n")
+    }
+
+    @Test func rerunAndFromForceUnitsAndOnlyRestricts() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        #expect(try harness.run(["m.yaml", "-q"]).status == 0)
+
+        // Same output from a forced ingest: downstream is reused, not rerun.
+        harness.clearStarts()
+        #expect(try harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"]).status == 0)
+        #expect(harness.starts().map { String($0.split(separator: " ")[1]) } == ["ingest:acme/a"])
+
+        // New data behind a forced ingest ripples to everything downstream of it.
+        harness.clearStarts()
+        #expect(try harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
+                                environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
+        #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+            "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "report:acme/a", "report:estate",
+            "export:commits.csv", "export:metrics.csv"])
+
+        harness.clearStarts()
+        #expect(try harness.run(["m.yaml", "--new", "--from", "report", "-q"],
+                                environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
+        #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+            "report:acme/a", "report:acme/b", "report:acme/c", "report:estate"])
+
+        harness.clearStarts()
+        // Only one unit, with new data: its dependents keep stale outputs, so the run is incomplete.
+        let only = try harness.run(["m.yaml", "--new", "--only", "ingest:acme/c", "--rerun", "ingest:acme/c",
+                                    "--output", "json"], environment: ["GHILLIE_TEST_SALT": "newer data"])
+        #expect(only.status == 0)
+        #expect(harness.starts().map { String($0.split(separator: " ")[1]) } == ["ingest:acme/c"])
+        #expect(only.stdout.contains("\"ending\" : \"incomplete\""))
+    }
+
+    @Test func aSecondInvocationExits4NamingTheHolder() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let holder = harness.process(Harness.withTestStages, ["m.yaml", "-q"], environment: ["GHILLIE_TEST_DELAY_MS": "400"])
+        holder.standardError = FileHandle.nullDevice
+        try holder.run()
+        defer { holder.terminate(); holder.waitUntilExit() }
+        #expect(harness.waitUntil { !harness.starts().isEmpty })
+        let second = try harness.run(["m.yaml"])
+        #expect(second.status == 4)
+        #expect(second.stderr.hasPrefix("error: manifest `e2e` is locked by pid \(holder.processIdentifier) on "))
+        #expect(second.stderr.contains("(run 1)\n  hint: wait for that run to finish; a lock whose process died is taken over automatically\n"))
+    }
+
+    @Test func sigkillAtAnyMomentLeavesAResumableStoreAndNothingIsDoneTwice() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let victim = harness.process(Harness.withTestStages, ["m.yaml", "-q", "--jobs", "2"],
+                                     environment: ["GHILLIE_TEST_DELAY_MS": "150"])
+        victim.standardError = FileHandle.nullDevice
+        try victim.run()
+        #expect(harness.waitUntil { harness.starts().count >= 6 })
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let doneBefore = try storeRows(harness, "SELECT unit FROM test_effects").map { try $0.string("unit") }
+        #expect(!doneBefore.isEmpty && doneBefore.count < 15)
+
+        harness.clearStarts()
+        let resumed = try harness.run(["m.yaml"])
+        #expect(resumed.status == 0)
+        #expect(resumed.stderr.contains("note: took over the lock of `e2e` from pid \(victim.processIdentifier)"))
+        #expect(resumed.stderr.contains("continuing run 1 of `e2e` (it ended running; 2 units were left running)"))
+        let rerun = Set(harness.starts().map { String($0.split(separator: " ")[1]) })
+        #expect(rerun.isDisjoint(with: doneBefore))
+        #expect(try writtenTwice(harness) == [])
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 15)
+        let interrupted = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'interrupted'")
+        #expect(interrupted.first.flatMap { try? $0.int("n") } == 2)
+    }
+
+    @Test func sigintStopsSchedulingRecordsInterruptedAndExits130() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let process = harness.process(Harness.withTestStages, ["m.yaml", "--jobs", "1"],
+                                      environment: ["GHILLIE_TEST_DELAY_MS": "2000"])
+        let err = Pipe()
+        process.standardError = err
+        try process.run()
+        #expect(harness.waitUntil { !harness.starts().isEmpty })
+        kill(process.processIdentifier, SIGINT)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 130)
+        #expect(stderr.contains("stopping: no new units will start; waiting for 1 running (Ctrl-C again to quit now)"))
+        #expect(stderr.contains("STOP  ingest:acme/a interrupted"))
+        #expect(stderr.contains("run 1 of `e2e` interrupted"))
+        #expect(stderr.hasSuffix("interrupted; rerun `ghillie-run m.yaml` to resume\n"))
+
+        let status = try harness.run(["status", "m.yaml"])
+        #expect(status.stdout.hasPrefix("run 1 of `e2e`: interrupted\n"))
+        #expect(status.stdout.contains("ingest:acme/a  interrupted  1        stopped by a signal before the unit finished [interrupted]"))
+        let resumed = try harness.run(["m.yaml", "-q"])
+        #expect(resumed.status == 0)
+        #expect(try writtenTwice(harness) == [])
+    }
+
+    @Test func secretsNeverReachOutputOrTheLedger() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        let secret = "ghp_SuperSecretToken123"
+        let result = try harness.run(["m.yaml"], environment: [
+            "GHILLIE_GITHUB_TOKEN": secret, "GHILLIE_TEST_SECRET_ECHO": "ingest:acme/b"])
+        #expect(result.status == 3)
+        #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
+        #expect(result.stderr.contains("FAIL  ingest:acme/b: server rejected token *** [auth]"))
+        let store = try Data(contentsOf: URL(fileURLWithPath: harness.path(".ghillie/ghillie.sqlite")))
+        let wal = (try? Data(contentsOf: URL(fileURLWithPath: harness.path(".ghillie/ghillie.sqlite-wal")))) ?? Data()
+        #expect(store.range(of: Data(secret.utf8)) == nil && wal.range(of: Data(secret.utf8)) == nil)
+        let status = try harness.run(["status", "m.yaml", "--output", "json"])
+        #expect(!status.stdout.contains(secret))
+    }
+
+    @Test func runsListsRunsNewestFirst() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Harness.manifest)
+        #expect(try harness.run(["m.yaml", "-q"]).status == 0)
+        #expect(try harness.run(["m.yaml", "-q", "--new"]).status == 0)
+        let result = try harness.run(["runs", "--output", "json"])
+        struct Runs: Decodable {
+            struct Run: Decodable { let id: Int; let state: String; let window_end: String }
+            let schema_version: Int
+            let runs: [Run]
+        }
+        let doc = try JSONDecoder().decode(Runs.self, from: Data(result.stdout.utf8))
+        #expect(doc.runs.map(\.id) == [2, 1])
+        #expect(doc.runs.allSatisfy { $0.state == "succeeded" && $0.window_end == "2026-11-15T00:00:00.000Z" })
+    }
+}

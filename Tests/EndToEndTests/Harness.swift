@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+
+/// Runs the built binaries as a user would: in a temporary folder, with a clean environment.
+struct Harness {
+    let folder: URL
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    init() throws {
+        folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    /// The folder holding the built executables (next to the test bundle).
+    static let binaries: URL = {
+        if let dir = ProcessInfo.processInfo.environment["GHILLIE_BIN_DIR"] { return URL(fileURLWithPath: dir) }
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            if FileManager.default.isExecutableFile(atPath: url.appendingPathComponent("ghillie-run").path) {
+                return url
+            }
+            url.deleteLastPathComponent()
+        }
+        return URL(fileURLWithPath: ".build/debug")
+    }()
+
+    static var product: String { binaries.appendingPathComponent("ghillie-run").path }
+    static var withTestStages: String { binaries.appendingPathComponent("ghillie-run-teststages").path }
+
+    func write(_ name: String, _ text: String) throws {
+        let url = folder.appendingPathComponent(name)
+        try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try text.write(to: url, atomically: true, encoding: .utf8)
+    }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func process(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1",
+                   "HOME": folder.path, "GHILLIE_TEST_LOG": path("units.log")]
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        return process
+    }
+
+    /// Runs to completion and captures both streams.
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        try run(Harness.withTestStages, arguments, environment: environment)
+    }
+
+    @discardableResult
+    func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = process(binary, arguments, environment: environment)
+        let id = UUID().uuidString
+        let outURL = folder.appendingPathComponent(".out-\(id)"), errURL = folder.appendingPathComponent(".err-\(id)")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL), err = try FileHandle(forWritingTo: errURL)
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        try err.close()
+        defer {
+            try? FileManager.default.removeItem(at: outURL)
+            try? FileManager.default.removeItem(at: errURL)
+        }
+        return Result(status: process.terminationStatus,
+                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    /// Lines of the unit start log (`start <unit> run=<id>`).
+    func starts() -> [String] {
+        let text = (try? String(contentsOfFile: path("units.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").map(String.init)
+    }
+
+    func clearStarts() { try? FileManager.default.removeItem(atPath: path("units.log")) }
+
+    /// Waits until `condition` holds, polling; false on timeout.
+    func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition()
+    }
+
+    static let manifest = """
+        version: 1
+        name: e2e
+        estate:
+          key: acme
+          repositories:
+            - slug: acme/a
+            - slug: acme/b
+            - slug: acme/c
+        window:
+          start: "2026-11-01T00:00:00Z"
+          end: "2026-11-15T00:00:00Z"
+        export:
+          formats: [csv]
+          datasets: [commits, metrics]
+        report:
+          scopes: [repository, estate]
+        """
+}

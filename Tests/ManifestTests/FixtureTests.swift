@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+@testable import Manifest
+
+/// The fixture folder, and fixture names found in it.
+enum Fixtures {
+    static let root: String = {
+        guard let url = Bundle.module.url(forResource: "Fixtures", withExtension: nil) else {
+            fatalError("Fixtures resource missing from the test bundle")
+        }
+        return url.path
+    }()
+
+    static var repository: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+    }
+
+    static func names(in folder: String) -> [String] {
+        let files = (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.source(folder))) ?? []
+        return files.filter { $0.hasSuffix(".yaml") }.sorted()
+    }
+
+    /// Fixtures read from the source tree, so the table of cases is known when tests are listed.
+    static func source(_ folder: String) -> String {
+        repository.appendingPathComponent("Tests/ManifestTests/Fixtures/\(folder)").path
+    }
+
+    static func text(of diagnostics: [Diagnostic], relativeTo base: String) -> String {
+        diagnostics.map(\.description).joined(separator: "\n").replacingOccurrences(of: base + "/", with: "")
+    }
+}
+
+@Suite("Manifest fixtures")
+struct FixtureTests {
+    @Test("every bad manifest fails with exactly the recorded diagnostics", arguments: Fixtures.names(in: "bad"))
+    func badManifest(_ name: String) throws {
+        let path = Fixtures.root + "/bad/" + name
+        let expected = try String(contentsOfFile: path.replacingOccurrences(of: ".yaml", with: ".expected"),
+                                  encoding: .utf8).trimmingCharacters(in: .newlines)
+        let error = #expect(throws: ManifestError.self) { try ManifestLoader().load(path: path) }
+        #expect(Fixtures.text(of: error?.diagnostics ?? [], relativeTo: Fixtures.root) == expected)
+    }
+
+    @Test("every good manifest and every shipped pipeline loads", arguments:
+        Fixtures.names(in: "good").map { "good/" + $0 }
+            + ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.repository.appendingPathComponent("pipelines").path)) ?? [])
+            .filter { $0.hasSuffix(".yaml") }.sorted().map { "pipelines/" + $0 })
+    func goodManifest(_ name: String) throws {
+        let path = name.hasPrefix("pipelines/")
+            ? Fixtures.repository.appendingPathComponent(name).path : Fixtures.root + "/" + name
+        let loaded = try ManifestLoader().load(path: path)
+        #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
+        #expect(!loaded.manifest.estate.repositories.isEmpty)
+    }
+
+    @Test func catalogueEstateMergesInlineRepositoriesAndExclusions() throws {
+        let manifest = try ManifestLoader().load(path: Fixtures.root + "/good/catalogue-estate.yaml").manifest
+        let repositories = manifest.estate.repositories
+        #expect(repositories.map(\.slug) == ["leynos/femtologging", "leynos/wildside"])
+        let wildside = try #require(repositories.last)
+        #expect(wildside.defaultBranch == "develop")
+        #expect(wildside.documentationPaths == ["docs/adr/", "docs/roadmap.md"])
+        #expect(wildside.project == "wildside")
+        #expect(repositories.first?.project == nil)
+        #expect(manifest.estate.catalogue?.projects.map(\.key) == ["wildside", "ledger"])
+        #expect(manifest.store == .postgres(url: "postgres://ghillie@127.0.0.1:5432/ghillie"))
+        #expect(manifest.github.collect == [.commits, .pull_requests, .issues])
+        #expect(manifest.export?.formats == [.json])
+        #expect(manifest.report?.model.backend == .heuristic)
+        let start = try #require(RFC3339.parse("2026-11-01T00:00:00Z"))
+        let end = try #require(RFC3339.parse("2026-11-15T00:00:00Z"))
+        #expect(manifest.window == .range(start: start, end: .instant(end)))
+    }
+
+    @Test func minimalManifestGetsTheDocumentedDefaults() throws {
+        let manifest = try ManifestLoader().load(path: Fixtures.root + "/good/minimal.yaml").manifest
+        #expect(manifest.window == .days(14, end: .now))
+        #expect(manifest.github.endpoint == "https://api.github.com/graphql")
+        #expect(manifest.github.tokenEnv == "GHILLIE_GITHUB_TOKEN")
+        #expect(manifest.github.collect == CollectKind.allCases)
+        #expect(manifest.store == .sqlite(path: ".ghillie/ghillie.sqlite"))
+        #expect(manifest.export == nil)
+        #expect(manifest.report == nil)
+        #expect(manifest.estate.repositories.first?.defaultBranch == "main")
+    }
+
+    /// The JSON Schema and the Swift validator must agree on every manifest we ship or test,
+    /// except where a fixture says the schema cannot see the problem (`# schema-blind:`).
+    @Test func jsonSchemaAgreesWithTheValidator() throws {
+        var paths = Fixtures.names(in: "bad").map { Fixtures.root + "/bad/" + $0 }
+        paths += Fixtures.names(in: "good").map { Fixtures.root + "/good/" + $0 }
+        let pipelines = Fixtures.repository.appendingPathComponent("pipelines").path
+        paths += try FileManager.default.contentsOfDirectory(atPath: pipelines).filter { $0.hasSuffix(".yaml") }
+            .map { pipelines + "/" + $0 }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", Fixtures.repository.appendingPathComponent("scripts/check-manifest-schema.py").path]
+            + paths
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        struct Verdict: Decodable { let valid: Bool; let errors: [String] }
+        let verdicts = try JSONDecoder().decode([String: Verdict].self, from: data)
+        #expect(verdicts.count == paths.count)
+        for path in paths {
+            let swiftValid = (try? ManifestLoader().load(path: path)) != nil
+            let schemaBlind = (try String(contentsOfFile: path, encoding: .utf8)).hasPrefix("# schema-blind:")
+            let schema = try #require(verdicts[path])
+            if schemaBlind {
+                #expect(!swiftValid && schema.valid, "\(path): schema-blind fixtures are schema-valid but rejected")
+            } else {
+                #expect(swiftValid == schema.valid, "\(path): Swift says \(swiftValid), schema says \(schema.valid): \(schema.errors)")
+            }
+        }
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+import PostgresDriver
+import SQLiteDriver
+import Testing
+@testable import Store
+
+/// The engines the contract suite runs against. PostgreSQL runs when `PG_TEST_CONNINFO` is set
+/// (`make test` starts a server and sets it); otherwise those cases are skipped, visibly.
+enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case sqlite, postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? { ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] }
+
+    static var available: [TestEngine] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+
+    /// A fresh, migrated, empty store: a temp file, or a new schema in the test database.
+    func open() throws -> Database {
+        switch self {
+        case .sqlite:
+            let path = NSTemporaryDirectory() + "ghillie-test-\(UUID().uuidString).sqlite"
+            return Database(connection: try SQLiteConnection(path: path), displayName: path)
+        case .postgres:
+            let connection = try PostgresConnection(url: Self.postgresURL ?? "")
+            let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
+            return Database(connection: connection, displayName: "postgres")
+        }
+    }
+
+    func openMigrated() throws -> Database {
+        let database = try open()
+        try Migrator().migrate(database)
+        return database
+    }
+}
+
+func newRun(_ name: String = "estate", start: Double = 1_700_000_000) -> NewRun {
+    NewRun(name: name, manifestPath: "m.yaml", manifestSHA256: "abc", windowSpec: "{\"days\":14}", gitCommit: nil,
+           windowStart: Date(timeIntervalSince1970: start), windowEnd: Date(timeIntervalSince1970: start + 1_209_600),
+           host: "host", pid: 42, invocation: "ghillie-run m.yaml")
+}
+
+func newAttempt(_ run: Int64, _ unit: String, _ state: UnitState = .running) -> NewAttempt {
+    NewAttempt(runID: run, unit: UnitKey(stage: "ingest", unit: unit), state: state, reason: "never ran",
+               fingerprint: "fp-" + unit, fingerprintParts: ["manifest": "m", "code": "v1"])
+}
+
+@Suite("Ledger contract")
+struct LedgerContractTests {
+    @Test(arguments: TestEngine.available)
+    func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
+        let database = try engine.open()
+        #expect(try Migrator().migrate(database) == [1])
+        #expect(try Migrator().migrate(database) == [])
+        try database.transaction { tx in
+            try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
+        }
+        let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
+        #expect(altered?.code == .migration)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aNewerSchemaIsRefused(_ engine: TestEngine) throws {
+        let database = try engine.openMigrated()
+        try database.transaction { tx in
+            try tx.execute("""
+                INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', 'now')
+                """)
+        }
+        let error = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
+        #expect(error?.message.contains("version 99") == true)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func runsAreCreatedListedAndFinished(_ engine: TestEngine) throws {
+        let ledger = Ledger(database: try engine.openMigrated())
+        let first = try ledger.createRun(newRun())
+        let second = try ledger.createRun(newRun())
+        _ = try ledger.createRun(newRun("other"))
+        #expect(first.state == .running && first.windowStart == Date(timeIntervalSince1970: 1_700_000_000))
+        #expect(try ledger.latestRun(name: "estate")?.id == second.id)
+        #expect(try ledger.runs(name: "estate", limit: 10).map(\.id) == [second.id, first.id])
+        #expect(try ledger.runs(name: nil, limit: 2).count == 2)
+        try ledger.finishRun(id: first.id, state: .failed)
+        let finished = try #require(try ledger.run(id: first.id))
+        #expect(finished.state == .failed && finished.finishedAt != nil)
+        try ledger.reopenRun(id: first.id, host: "h2", pid: 7)
+        let reopened = try #require(try ledger.run(id: first.id))
+        #expect(reopened.state == .running && reopened.finishedAt == nil && reopened.pid == 7)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func successAndOutputAreOneTransaction(_ engine: TestEngine) throws {
+        let database = try engine.openMigrated()
+        let ledger = Ledger(database: database)
+        try database.transaction { tx in try tx.execute("CREATE TABLE effects (unit TEXT NOT NULL)") }
+        let run = try ledger.createRun(newRun())
+        let attempt = try ledger.start(newAttempt(run.id, "acme/a"))
+        #expect(attempt.attempt == 1 && attempt.state == .running && attempt.startedAt != nil)
+
+        struct Boom: Error {}
+        #expect(throws: Boom.self) {
+            try ledger.succeed(attemptID: attempt.id, name: "estate", outputHash: "h", counters: [:]) { tx in
+                try tx.execute("INSERT INTO effects (unit) VALUES ('acme/a')")
+                throw Boom()
+            }
+        }
+        #expect(try database.query("SELECT unit FROM effects").isEmpty)
+        #expect(try ledger.latestAttempts(runID: run.id)[attempt.unit]?.state == .running)
+        #expect(try ledger.unitOutputs(name: "estate").isEmpty)
+
+        try ledger.succeed(attemptID: attempt.id, name: "estate", outputHash: "h", counters: ["pages": 3]) { tx in
+            try tx.execute("INSERT INTO effects (unit) VALUES ('acme/a')")
+        }
+        #expect(try database.query("SELECT unit FROM effects").count == 1)
+        let done = try #require(try ledger.latestAttempts(runID: run.id)[attempt.unit])
+        #expect(done.state == .succeeded && done.outputHash == "h" && done.counters == ["pages": 3])
+        let output = try #require(try ledger.unitOutputs(name: "estate")[attempt.unit])
+        #expect(output.fingerprint == "fp-acme/a" && output.fingerprintParts == ["manifest": "m", "code": "v1"])
+
+        // A second success for the same attempt is refused: it is no longer running.
+        #expect(throws: StoreError.self) {
+            try ledger.succeed(attemptID: attempt.id, name: "estate", outputHash: "h2", counters: [:])
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func attemptsNumberFailuresAndInterruptions(_ engine: TestEngine) throws {
+        let ledger = Ledger(database: try engine.openMigrated())
+        let run = try ledger.createRun(newRun())
+        let first = try ledger.start(newAttempt(run.id, "acme/a"))
+        try ledger.end(attemptID: first.id, state: .failed, errorCode: "http_502", errorMessage: "bad gateway",
+                       counters: ["requests": 2])
+        let second = try ledger.start(newAttempt(run.id, "acme/a"))
+        let other = try ledger.start(newAttempt(run.id, "acme/b"))
+        #expect(second.attempt == 2 && other.attempt == 1)
+        #expect(try ledger.interruptUnfinished(runID: run.id, message: "process died") == 2)
+        let attempts = try ledger.attempts(runID: run.id)
+        #expect(attempts.map(\.state) == [.failed, .interrupted, .interrupted])
+        #expect(attempts[0].errorCode == "http_502" && attempts[0].counters == ["requests": 2])
+        #expect(attempts[1].errorMessage == "process died")
+    }
+
+    @Test(arguments: TestEngine.available)
+    func reusedAndSkippedUnitsAreRecordedInOneBatch(_ engine: TestEngine) throws {
+        let ledger = Ledger(database: try engine.openMigrated())
+        let run = try ledger.createRun(newRun())
+        var reused = newAttempt(run.id, "acme/a", .succeeded)
+        reused.reusedFromRun = 1
+        reused.outputHash = "h"
+        var skipped = newAttempt(run.id, "acme/b", .skipped)
+        skipped.errorCode = "upstream_failed"
+        try ledger.record([reused, skipped])
+        let latest = try ledger.latestAttempts(runID: run.id)
+        #expect(latest[reused.unit]?.reusedFromRun == 1 && latest[reused.unit]?.finishedAt != nil)
+        #expect(latest[skipped.unit]?.state == .skipped)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func valuesAreBoundNeverSpliced(_ engine: TestEngine) throws {
+        let database = try engine.openMigrated()
+        let hostile = "x'); DROP TABLE runs; -- ünïcødé \t\n\\N"
+        var run = newRun(hostile)
+        run.invocation = hostile
+        let ledger = Ledger(database: database)
+        let created = try ledger.createRun(run)
+        #expect(created.name == hostile && created.invocation == hostile)
+        var bulk: [[SQLValue]] = []
+        for index in 0..<1000 {
+            let label: SQLValue = index % 10 == 0 ? .null : .text(hostile + String(index))
+            bulk.append([.integer(Int64(index)), label, .real(Double(index) / 4)])
+        }
+        try database.transaction { tx in
+            try tx.execute("CREATE TABLE bulk (id BIGINT NOT NULL, label TEXT, score DOUBLE PRECISION)")
+            try tx.insertMany(table: "bulk", columns: ["id", "label", "score"], rows: bulk)
+        }
+        let rows = try database.query("SELECT id, label, score FROM bulk WHERE id = \(Int64(7))")
+        #expect(rows.first?.optionalString("label") == hostile + "7")
+        #expect(rows.first?["score"] == .real(1.75))
+        #expect(try database.query("SELECT COUNT(*) AS n FROM bulk WHERE label IS NULL").first?.int("n") == 100)
+    }
+}
+
+@Suite("Run lock")
+struct RunLockTests {
+    func holder(pid: Int = Int(ProcessInfo.processInfo.processIdentifier), host: String? = nil) -> LockHolder {
+        let current = LockHolder.current()
+        return LockHolder(host: host ?? current.host, pid: pid,
+                          processStart: ProcessLiveness.startTime(pid: pid) ?? "", token: UUID().uuidString)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aSecondHolderIsRefusedWithTheHoldersName(_ engine: TestEngine) throws {
+        let database = try engine.openMigrated()
+        let name = "estate-" + UUID().uuidString
+        let first = RunLock(database: database, name: name, holder: holder())
+        #expect(try first.acquire().tookOverFrom == nil)
+        try first.attach(runID: 12)
+        let otherDatabase: Database
+        switch engine {
+        case .sqlite: otherDatabase = database
+        case .postgres:
+            // A second session; same schema so the lock row is visible.
+            let schema = try database.query("SELECT current_schema() AS s").first?.string("s") ?? "public"
+            let connection = try PostgresConnection(url: TestEngine.postgresURL ?? "")
+            try connection.executeScript("SET search_path TO \(schema)")
+            otherDatabase = Database(connection: connection, displayName: "second")
+        }
+        let second = RunLock(database: otherDatabase, name: name, holder: holder())
+        let error = #expect(throws: StoreError.self) { try second.acquire() }
+        #expect(error?.code == .locked)
+        #expect(error?.message.contains("pid \(ProcessInfo.processInfo.processIdentifier) on \(LockHolder.current().host)") == true)
+        #expect(error?.message.contains("(run 12)") == true)
+        #expect(try first.heartbeat())
+        try first.release()
+        #expect(try second.acquire().tookOverFrom == nil)
+        #expect(try !first.heartbeat())
+    }
+
+    @Test func aDeadHoldersLockIsTakenOver() throws {
+        let database = try TestEngine.sqlite.openMigrated()
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: "/bin/true")
+        try child.run()
+        child.waitUntilExit()
+        let dead = RunLock(database: database, name: "estate", holder: holder(pid: Int(child.processIdentifier)))
+        _ = try dead.acquire()
+        let next = RunLock(database: database, name: "estate", holder: holder())
+        let taken = try next.acquire()
+        #expect(taken.tookOverFrom?.pid == Int(child.processIdentifier))
+    }
+
+    @Test func anotherHostsStaleHeartbeatIsTakenOver() throws {
+        let database = try TestEngine.sqlite.openMigrated()
+        let remote = RunLock(database: database, name: "estate", holder: holder(pid: 1, host: "elsewhere"))
+        _ = try remote.acquire()
+        let fresh = RunLock(database: database, name: "estate", holder: holder(), staleAfter: 600)
+        #expect(throws: StoreError.self) { try fresh.acquire() }
+        let impatient = RunLock(database: database, name: "estate", holder: holder(), staleAfter: -1)
+        #expect(try impatient.acquire().tookOverFrom?.host == "elsewhere")
+    }
+
+    @Test func postgresReleasesTheLockWhenTheSessionDies() throws {
+        guard let url = TestEngine.postgresURL else { return }
+        let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        func session() throws -> Database {
+            let connection = try PostgresConnection(url: url)
+            try connection.executeScript("CREATE SCHEMA IF NOT EXISTS \(schema); SET search_path TO \(schema)")
+            return Database(connection: connection, displayName: "pg")
+        }
+        do {
+            let first = try session()
+            try Migrator().migrate(first)
+            _ = try RunLock(database: first, name: "pg-estate-\(schema)", holder: holder(pid: 999_999)).acquire()
+        } // `first` closes here: its session, and with it the advisory lock, is gone.
+        // The server ends the dead session asynchronously; give it a moment.
+        let lock = RunLock(database: try session(), name: "pg-estate-\(schema)", holder: holder())
+        var taken: LockAcquisition?
+        for _ in 0..<50 {
+            taken = try? lock.acquire()
+            if taken != nil { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(taken?.tookOverFrom?.pid == 999_999)
+    }
+}
+
+/// The hand-written timestamp codec agrees with Foundation's ISO 8601 formatter.
+struct TimestampTests {
+    @Test(arguments: [0.0, 1_700_000_000.123, 951_782_400.5, -86_400.25, 4_102_444_799.999, 1_798_761_600])
+    func roundTripsAndMatchesFoundation(_ seconds: Double) throws {
+        let date = Date(timeIntervalSince1970: seconds)
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let text = Timestamp.string(date)
+        #expect(text == formatter.string(from: Date(timeIntervalSince1970: (seconds * 1000).rounded(.down) / 1000)))
+        let parsed = try #require(Timestamp.date(text))
+        #expect(abs(parsed.timeIntervalSince1970 - (seconds * 1000).rounded(.down) / 1000) < 0.0005)
+    }
+
+    @Test(arguments: [
+        ("2026-11-27T10:56:35Z", 1_795_776_995.0),
+        ("2026-11-27T12:56:35+02:00", 1_795_776_995.0),
+        ("2026-11-27T10:56:35.5Z", 1_795_776_995.5),
+    ])
+    func parsesOffsetsAndFractions(_ text: String, _ seconds: Double) {
+        #expect(Timestamp.date(text)?.timeIntervalSince1970 == seconds)
+    }
+
+    @Test(arguments: ["", "2026-11-27", "2026-13-01T00:00:00Z", "2026-11-27T10:56:35", "2026-11-27T10:56:35.Z",
+                      "2026-11-27T10:56:35+0200"])
+    func rejectsMalformedText(_ text: String) {
+        #expect(Timestamp.date(text) == nil)
+    }
+}
+
+/// The ledger's flat JSON codec round-trips anything a key or value can hold, and reads JSON
+/// written by other tools (spacing, `\u` escapes, surrogate pairs).
+struct FlatJSONTests {
+    @Test(arguments: [
+        [:], ["a": "b"], ["upstream ingest:acme/a": "f00d", "quote\"back\\slash": "tab\tnew\nline\u{01}"],
+        ["ünï": "c😀de", "": ""],
+    ] as [[String: String]])
+    func stringsRoundTrip(_ object: [String: String]) {
+        #expect(FlatJSON.decodeStrings(FlatJSON.encode(object)) == object)
+    }
+
+    @Test func integersRoundTripSorted() {
+        let text = FlatJSON.encode(["rows": 10, "pages": -3, "a": Int64.max])
+        #expect(text == "{\"a\":9223372036854775807,\"pages\":-3,\"rows\":10}")
+        #expect(FlatJSON.decodeIntegers(text) == ["rows": 10, "pages": -3, "a": Int64.max])
+    }
+
+    @Test func readsForeignJSON() {
+        #expect(FlatJSON.decodeStrings(#" { "k" : "\u00e9\ud83d\ude00" , "n":"x\/y" } "#) == ["k": "é😀", "n": "x/y"])
+        #expect(FlatJSON.decodeStrings("{\"k\":1}") == nil)
+        #expect(FlatJSON.decodeStrings("{\"k\":\"v\"") == nil)
+        #expect(FlatJSON.decodeIntegers("{\"k\":1} x") == nil)
+    }
+}
