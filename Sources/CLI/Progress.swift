@@ -64,7 +64,7 @@ final class ProgressDisplay: RunObserver {
             case .skipped(let id, let upstream):
                 state.done += 1
                 state.skipped += 1
-                if verbosity >= 0 { line = terminal.paint("skip", .warning) + "  \(id) (upstream \(upstream) failed)" }
+                if verbosity > 0 { line = terminal.paint("skip", .warning) + "  \(id) (upstream \(upstream) failed)" }
             case .stopping:
                 line = terminal.paint("stopping", .warning)
                     + ": no new units will start; waiting for \(state.running.count) running (Ctrl-C again to quit now)"

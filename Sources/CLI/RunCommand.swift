@@ -164,8 +164,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         try storeCall { try ledger.finishRun(id: run.id, state: state) }
         let finished = try storeCall { try ledger.run(id: run.id) } ?? run
-        let failures = try storeCall { try ledger.latestAttempts(runID: run.id) }.values
-            .filter { $0.state == .failed || $0.state == .interrupted }.sorted { $0.unit < $1.unit }
+        let failures = result.ending == .succeeded ? []
+            : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
         report(result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal)
         if status != .success { throw Exit(status: status) }
     }

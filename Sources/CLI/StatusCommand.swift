@@ -93,13 +93,22 @@ struct StatusCommand: AsyncParsableCommand {
             terminal.out("")
             terminal.out("counters " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }.joined(separator: " "))
         }
-        let problems = latest.filter { [.failed, .skipped, .interrupted, .running].contains($0.state) }
+        // Failures first; units skipped because of them are counted, and listed with -v.
+        let shown: Set<UnitState> = global.verbose ? [.failed, .skipped, .interrupted, .running]
+            : [.failed, .interrupted, .running]
+        let problems = latest.filter { shown.contains($0.state) }
         if !problems.isEmpty {
             terminal.out("")
             terminal.out(TextTable.render(["UNIT", "STATE", "ATTEMPT", "ERROR"], problems.map { attempt in
                 [attempt.unit.description, attempt.state.rawValue, String(attempt.attempt),
                  attempt.errorMessage.map { "\($0) [\(attempt.errorCode ?? "")]" } ?? ""]
             }))
+        }
+        let skipped = latest.filter { $0.state == .skipped }.count
+        if skipped > 0 && !global.verbose {
+            terminal.out("")
+            terminal.out("\(plural(skipped, "unit was", "units were")) skipped because an upstream unit failed "
+                + "(`--verbose` lists them); a rerun runs them once their upstream succeeds")
         }
     }
 }

@@ -56,17 +56,19 @@ struct Terminal: Sendable {
         (stderr ? colorErr : colorOut) ? role.code + text + "\u{1B}[0m" : text
     }
 
+    // Writes ignore failures: a closed pipe (`ghillie-run M 2>&1 | head`) must not stop a
+    // run halfway; SIGPIPE is ignored in `Entry` so such a write just fails.
     func out(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        try? FileHandle.standardOutput.write(contentsOf: Data((text + "\n").utf8))
     }
 
     func err(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        try? FileHandle.standardError.write(contentsOf: Data((text + "\n").utf8))
     }
 
     /// Writes without a newline (for redrawing a progress line).
     func errRaw(_ text: String) {
-        FileHandle.standardError.write(Data(text.utf8))
+        try? FileHandle.standardError.write(contentsOf: Data(text.utf8))
     }
 }
 

@@ -50,7 +50,7 @@ struct ValidateCommand: AsyncParsableCommand {
                     }
                     let stages = graph.stages.map(\.rawValue).joined(separator: ", ")
                     terminal.out("\(path): " + terminal.paint("ok", .success, stderr: false)
-                        + " (`\(manifest.name)`: \(manifest.estate.repositories.count) repositories, "
+                        + " (`\(manifest.name)`: \(plural(manifest.estate.repositories.count, "repository", "repositories")), "
                         + "\(graph.units.count) units in \(stages))")
                 }
             } catch {
@@ -69,4 +69,9 @@ struct ValidateCommand: AsyncParsableCommand {
         }
         if reports.contains(where: { !$0.valid }) { throw Exit(status: .invalid) }
     }
+}
+
+/// `1 repository`, `3 repositories`.
+func plural(_ count: Int, _ one: String, _ many: String) -> String {
+    "\(count) \(count == 1 ? one : many)"
 }

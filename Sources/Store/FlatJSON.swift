@@ -26,6 +26,13 @@ enum FlatJSON {
     }
 
     static func quote(_ text: String, into out: inout String) {
+        // Most keys and values (hashes, unit names) need no escaping: append them whole.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            out += "\""
+            out += text
+            out += "\""
+            return
+        }
         out += "\""
         for scalar in text.unicodeScalars {
             switch scalar {

@@ -220,6 +220,17 @@ public struct Ledger: Sendable {
             """).map(Self.decodeAttempt)
     }
 
+    /// The latest attempt of each unit in a run whose state is one of `states`.
+    public func latestAttempts(runID: Int64, in states: Set<UnitState>) throws -> [AttemptRecord] {
+        let rows = try database.query("""
+            SELECT \(unsafeSQL: Self.attemptColumns) FROM unit_attempts a
+            WHERE run_id = \(runID) AND id = (SELECT MAX(id) FROM unit_attempts b
+                                             WHERE b.run_id = a.run_id AND b.stage = a.stage AND b.unit = a.unit)
+            ORDER BY stage, unit
+            """)
+        return try rows.map(Self.decodeAttempt).filter { states.contains($0.state) }
+    }
+
     /// The latest attempt of each unit in a run.
     public func latestAttempts(runID: Int64) throws -> [UnitKey: AttemptRecord] {
         var latest: [UnitKey: AttemptRecord] = [:]

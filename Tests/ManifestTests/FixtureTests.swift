@@ -118,3 +118,31 @@ struct FixtureTests {
         }
     }
 }
+
+/// docs/manifest.md documents exactly the keys of the JSON Schema.
+@Test func manifestReferenceMatchesTheSchema() throws {
+    let schemaData = try Data(contentsOf: Fixtures.repository.appendingPathComponent("schemas/run-manifest.schema.json"))
+    let schema = try #require(try JSONSerialization.jsonObject(with: schemaData) as? [String: Any])
+    var keys: [String] = []
+    func walk(_ node: [String: Any], _ prefix: String) {
+        if let items = node["items"] as? [String: Any] { walk(items, prefix + "[]") }
+        guard let properties = node["properties"] as? [String: Any] else { return }
+        for (key, value) in properties {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            keys.append(path)
+            if let child = value as? [String: Any] { walk(child, path) }
+        }
+    }
+    walk(schema, "")
+    let reference = try String(contentsOf: Fixtures.repository.appendingPathComponent("docs/manifest.md"), encoding: .utf8)
+    for key in keys.sorted() {
+        let documented = reference.contains("| `\(key)` |") || (!key.contains(".") && reference.contains("## `\(key)`"))
+        #expect(documented, "docs/manifest.md does not document `\(key)`")
+    }
+    // And nothing documented in the tables is missing from the schema.
+    let documentedKeys = reference.split(separator: "\n").compactMap { line -> String? in
+        guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
+        return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
+    }
+    #expect(Set(documentedKeys).subtracting(keys).isEmpty, "documented but not in the schema: \(Set(documentedKeys).subtracting(keys))")
+}

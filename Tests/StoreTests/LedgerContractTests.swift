@@ -320,3 +320,14 @@ struct FlatJSONTests {
         #expect(FlatJSON.decodeIntegers("{\"k\":1} x") == nil)
     }
 }
+
+/// Shipped migrations never change: editing one's SQL changes its checksum and fails here
+/// (stores in the field would refuse the new binary). Add a migration instead.
+@Test(arguments: [
+    (1, Engine.sqlite, "6aee70a95d4f1b863a51b452de4e3a4f72e6b0e08f19cfbc03332000473c8e35"),
+    (1, Engine.postgres, "abd3d5eebbea6475adfc50273fe41fe07de214fbe9f7b4497e5795e0185e7531"),
+])
+func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
+    let migration = try #require(Migrations.all.first { $0.version == version })
+    #expect(migration.checksum(for: engine) == checksum)
+}
