@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Pipeline
 import Store
 import Synchronization
@@ -78,7 +81,7 @@ final class ProgressDisplay: RunObserver {
                 let now = Date()
                 if force || line != nil || now.timeIntervalSince(state.lastDraw) > 0.1 {
                     state.lastDraw = now
-                    terminal.errRaw("\r\u{1B}[2K" + statusLine(state))
+                    terminal.errRaw("\r\u{1B}[2K" + fit(statusLine(state)))
                     state.lineShown = true
                 }
             } else if let line {
@@ -94,6 +97,16 @@ final class ProgressDisplay: RunObserver {
             if state.lineShown { terminal.errRaw("\r\u{1B}[2K") }
             state.lineShown = false
         }
+    }
+
+    /// Cuts the live line to the terminal's width so that `\r` redraws it in place.
+    private func fit(_ line: String) -> String {
+        var size = winsize()
+        let columns = ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0 && size.ws_col > 0 ? Int(size.ws_col) : 80
+        // Colour codes take no room on screen but count as characters; leave room for them.
+        let visible = line.replacingOccurrences(of: "\u{1B}[31m", with: "").replacingOccurrences(of: "\u{1B}[0m", with: "")
+        guard visible.count >= columns else { return line }
+        return String(visible.prefix(max(10, columns - 2))) + "…"
     }
 
     private func statusLine(_ state: State) -> String {

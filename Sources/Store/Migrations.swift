@@ -167,11 +167,21 @@ public struct Migrator: Sendable {
     public func migrate(_ database: Database) throws -> [Int] {
         let engine = database.engine
         return try database.withConnection { connection -> [Int] in
-            _ = try connection.query("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version INTEGER PRIMARY KEY, name TEXT NOT NULL,
-                    checksum TEXT NOT NULL, applied_at TEXT NOT NULL)
-                """)
+            // Two processes starting on a new PostgreSQL store at once would race on
+            // CREATE TABLE IF NOT EXISTS; the advisory lock makes the second wait.
+            _ = try connection.query("BEGIN")
+            do {
+                if engine == .postgres { _ = try connection.query("SELECT pg_advisory_xact_lock(7245120393)") }
+                _ = try connection.query("""
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version INTEGER PRIMARY KEY, name TEXT NOT NULL,
+                        checksum TEXT NOT NULL, applied_at TEXT NOT NULL)
+                    """)
+                _ = try connection.query("COMMIT")
+            } catch {
+                _ = try? connection.query("ROLLBACK")
+                throw error
+            }
             var applied: [Int] = []
             for migration in migrations {
                 _ = try connection.query("BEGIN")

@@ -1,4 +1,5 @@
 import Foundation
+import PostgresDriver
 import SQLiteDriver
 import Store
 import Testing
@@ -298,4 +299,32 @@ struct RunTests {
         #expect(doc.runs.map(\.id) == [2, 1])
         #expect(doc.runs.allSatisfy { $0.state == "succeeded" && $0.window_end == "2026-11-15T00:00:00.000Z" })
     }
+}
+
+/// The same resume story on a PostgreSQL store (`GHILLIE_STORE`), when `make test` provides one.
+@Test(.enabled(if: ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] != nil))
+func resumeWorksOnPostgres() throws {
+    let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] ?? ""
+    let harness = try Harness()
+    let name = "pg-e2e-\(UInt32.random(in: 0...UInt32.max))"
+    try harness.write("m.yaml", Harness.manifest.replacingOccurrences(of: "name: e2e", with: "name: \(name)"))
+    let environment = ["GHILLIE_STORE": url]
+    let first = try harness.run(["m.yaml", "-q"], environment: environment.merging(["GHILLIE_TEST_FAIL": "ingest:acme/c"]) { $1 })
+    #expect(first.status == 3)
+    #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie")))
+    harness.clearStarts()
+    let second = try harness.run(["m.yaml", "-q"], environment: environment)
+    #expect(second.status == 0)
+    #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+        "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "report:acme/c", "report:estate",
+        "export:commits.csv", "export:metrics.csv"])
+    let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
+    let rows = try database.query("""
+        SELECT unit, COUNT(*) AS n FROM test_effects
+        WHERE run_id IN (SELECT id FROM runs WHERE name = \(name)) GROUP BY unit
+        """)
+    #expect(rows.count == 15)
+    #expect(try rows.allSatisfy { try $0.int("n") == 1 })
+    let status = try harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
+    #expect(status.stdout.contains("\"state\" : \"succeeded\""))
 }
