@@ -18,7 +18,7 @@ deps:
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import jsonschema, yaml" 2>/dev/null || python3 -m pip install -q jsonschema pyyaml
+	@python3 -c "import jsonschema, yaml, graphql" 2>/dev/null || python3 -m pip install -q jsonschema pyyaml graphql-core
 
 build: deps
 	$(SWIFT) build --product ghillie-run

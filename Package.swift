@@ -11,10 +11,13 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ghillie-run", targets: ["ghillie-run"]),
+        .executable(name: "ghillie-devserver", targets: ["ghillie-devserver"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Test support only (fake GitHub server, ghillie-devserver); never linked into ghillie-run.
+        .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
     targets: [
         // System libraries, each behind a tiny module map.
@@ -24,25 +27,39 @@ let package = Package(
 
         // SHA-256 over the system libcrypto; used for fingerprints, content hashes, export digests.
         .target(name: "Digest", dependencies: ["CDigest"], swiftSettings: strict),
+        // JSON values kept whole (raw GitHub nodes) and the canonical/flat encodings.
+        .target(name: "JSON", swiftSettings: strict),
         // Run manifest v1 and Ghillie catalogues: parse, validate, resolve.
         .target(name: "Manifest", dependencies: ["Digest", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The SQL interface, frozen migrations, the ledger and the run lock. No driver imports.
-        .target(name: "Store", dependencies: ["Digest"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["Digest", "JSON"], swiftSettings: strict),
         .target(name: "SQLiteDriver", dependencies: ["Store", "CSQLite"], swiftSettings: strict),
         .target(name: "PostgresDriver", dependencies: ["Store", "CLibPQ"], swiftSettings: strict),
         // Units, DAG, pure scheduler, resume planner, async executor.
         .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest"], swiftSettings: strict),
+        // GitHub GraphQL client: operations, retries, rate limits. No database access.
+        .target(name: "GitHub", dependencies: ["JSON"], swiftSettings: strict),
+        // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
+        .target(name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+                swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
         .executableTarget(name: "ghillie-run", dependencies: ["CLI"], swiftSettings: strict),
 
+        // Test support: a generated estate served by a fake GitHub GraphQL server on 127.0.0.1.
+        .target(
+            name: "GitHubFake",
+            dependencies: ["JSON", "GitHub", .product(name: "FlyingFox", package: "FlyingFox")],
+            swiftSettings: strict
+        ),
+        .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.
         .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Manifest", "Digest"], swiftSettings: strict),
         .executableTarget(name: "ghillie-run-teststages", dependencies: ["CLI", "TestStages"], swiftSettings: strict),
@@ -55,10 +72,15 @@ let package = Package(
 
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
+        .testTarget(
+            name: "GitHubTests",
+            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Store", "SQLiteDriver", "Pipeline", "Manifest"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver"],
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON"],
             swiftSettings: strict
         ),
     ]

@@ -48,14 +48,29 @@ struct RunCommand: AsyncParsableCommand {
         // Parse, then run: the whole graph and selection are checked before the store is touched.
         let provisional = manifest.window.resolve(now: Date())
         let probe = GraphBuilder.build(manifest, window: Window(start: provisional.start, end: provisional.end))
-        _ = try selection.resolve(in: probe)
+        let requested = try selection.resolve(in: probe)
         let missing = stages.missing(for: probe)
-        guard missing.isEmpty else {
+        let available = probe.stages.filter { !missing.contains($0) }
+        guard !available.isEmpty else {
             throw Failure(
                 .unavailable,
                 "this build of ghillie-run cannot run stage" + (missing.count == 1 ? " " : "s ")
                     + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "),
                 hint: "`ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages")
+        }
+        if !missing.isEmpty && global.verbosity >= 0 {
+            terminal.err(terminal.paint("note:", .warning) + " this build runs "
+                + available.map { "`\($0.rawValue)`" }.joined(separator: ", ") + "; "
+                + missing.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+                + (missing.count == 1 ? " is" : " are") + " not built yet, so the run ends incomplete")
+        }
+        let units = requested.only ?? Set(probe.units.map(\.id))
+        for stage in available where units.contains(where: { $0.stage == stage }) {
+            do {
+                try stages.runners[stage]?.preflight(manifest, environment: environment)
+            } catch {
+                throw Failure(.unavailable, error.message, hint: error.hint)
+            }
         }
 
         let spec = try StoreOpener.spec(manifest: manifest, environment: environment)
@@ -111,7 +126,14 @@ struct RunCommand: AsyncParsableCommand {
         try storeCall { try lock.attach(runID: run.id) }
 
         let graph = GraphBuilder.build(manifest, window: Window(start: run.windowStart, end: run.windowEnd))
-        let chosen = try selection.resolve(in: graph)
+        var selected = try selection.resolve(in: graph)
+        let missing = Set(stages.missing(for: graph))
+        if !missing.isEmpty {
+            // Stages this build lacks are left out, as if the user had named only the others.
+            let runnable = Set(graph.units.map(\.id).filter { !missing.contains($0.stage) })
+            selected.only = (selected.only ?? runnable).intersection(runnable)
+        }
+        let chosen = selected
         let history = try storeCall {
             try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
         }

@@ -312,9 +312,9 @@ struct ManifestParser {
     }
 
     mutating func parseGitHub(_ node: Node) -> GitHubConfig? {
-        guard let fields = reader.mapping(node, path: "github", allowed: ["endpoint", "token_env", "collect"]) else {
-            return nil
-        }
+        let allowed = ["endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
+                       "max_rate_limit_wait_minutes"]
+        guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
         var endpoint = GitHubConfig.defaultEndpoint
         if let endpointNode = fields["endpoint"] {
@@ -334,7 +334,20 @@ struct ManifestParser {
                 ok = false
             }
         }
-        return ok ? GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect) : nil
+        var config = GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect)
+        let limits: [(String, ClosedRange<Int>, WritableKeyPath<GitHubConfig, Int>)] = [
+            ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
+            ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),
+        ]
+        for (key, range, path) in limits {
+            guard let valueNode = fields[key] else { continue }
+            if let value = reader.int(valueNode, path: "github.\(key)", range: range) {
+                config[keyPath: path] = value
+            } else {
+                ok = false
+            }
+        }
+        return ok ? config : nil
     }
 
     mutating func parseURL(_ node: Node, path: String) -> String? {

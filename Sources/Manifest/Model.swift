@@ -104,6 +104,20 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     /// The name of the environment variable holding the token; never the token.
     public let tokenEnv: String
     public let collect: [CollectKind]
+    /// Nodes per page (1-100); ingest halves it for a page that times out or fails with 502.
+    public var pageSize = 100
+    /// Seconds before a request times out.
+    public var timeoutSeconds = 30
+    /// Attempts per request, the first included, for 5xx, timeouts and secondary limits.
+    public var maxAttempts = 5
+    /// How long a unit may wait for the primary rate limit to reset before it fails (resumably).
+    public var maxRateLimitWaitMinutes = 60
+
+    public init(endpoint: String, tokenEnv: String, collect: [CollectKind]) {
+        self.endpoint = endpoint
+        self.tokenEnv = tokenEnv
+        self.collect = collect
+    }
 
     public static let defaultEndpoint = "https://api.github.com/graphql"
     public static let defaultTokenEnv = "GHILLIE_GITHUB_TOKEN"

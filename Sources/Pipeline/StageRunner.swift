@@ -13,6 +13,24 @@ public protocol StageRunner: Sendable {
     /// Changes whenever the runner's logic changes what it writes; part of every fingerprint.
     var version: String { get }
     func run(_ context: UnitContext) async throws -> UnitResult
+    /// Checks, before anything runs, that the stage's configuration is usable (a token is set,
+    /// an endpoint parses). A problem here stops the command with exit code 5.
+    func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem)
+}
+
+extension StageRunner {
+    public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {}
+}
+
+/// A stage's configuration cannot work: what, and what to do.
+public struct ConfigurationProblem: Error, Sendable, Equatable {
+    public let message: String
+    public let hint: String?
+
+    public init(_ message: String, hint: String? = nil) {
+        self.message = message
+        self.hint = hint
+    }
 }
 
 /// Everything a runner may use for one unit.

@@ -1,4 +1,5 @@
 public import Foundation
+import JSON
 
 /// The state of a run as the ledger records it.
 public enum RunState: String, Sendable, Codable, CaseIterable {

@@ -1,7 +1,9 @@
 import CLI
 import Foundation
+import Ingest
 import Pipeline
 
 // The product binary: the stages this version ships. Stage implementations register here.
-let status = await Entry.main(stages: StageSet([]))
+let stages = StageSet([IngestStage(environment: ProcessInfo.processInfo.environment)])
+let status = await Entry.main(stages: stages)
 exit(status)

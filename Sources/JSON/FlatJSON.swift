@@ -3,8 +3,8 @@
 /// Fingerprint parts and counters are written and read for every unit; Foundation's JSON
 /// coders cost tens of microseconds per call on Linux, which dominated a no-op rerun. These
 /// objects are flat with string keys, so a small exact codec suffices. Output is sorted by key.
-enum FlatJSON {
-    static func encode(_ object: [String: String]) -> String {
+public enum FlatJSON {
+    public static func encode(_ object: [String: String]) -> String {
         var out = "{"
         for (index, key) in object.keys.sorted().enumerated() {
             if index > 0 { out += "," }
@@ -15,7 +15,7 @@ enum FlatJSON {
         return out + "}"
     }
 
-    static func encode(_ object: [String: Int64]) -> String {
+    public static func encode(_ object: [String: Int64]) -> String {
         var out = "{"
         for (index, key) in object.keys.sorted().enumerated() {
             if index > 0 { out += "," }
@@ -25,7 +25,8 @@ enum FlatJSON {
         return out + "}"
     }
 
-    static func quote(_ text: String, into out: inout String) {
+    /// Appends `text` as a JSON string literal.
+    public static func quote(_ text: String, into out: inout String) {
         // Most keys and values (hashes, unit names) need no escaping: append them whole.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             out += "\""
@@ -51,13 +52,13 @@ enum FlatJSON {
     }
 
     /// A flat object of strings; nil when the text is not one.
-    static func decodeStrings(_ text: String) -> [String: String]? {
+    public static func decodeStrings(_ text: String) -> [String: String]? {
         var parser = Parser(Array(text.utf8))
         return parser.object { parser in parser.string() }
     }
 
     /// A flat object of integers; nil when the text is not one.
-    static func decodeIntegers(_ text: String) -> [String: Int64]? {
+    public static func decodeIntegers(_ text: String) -> [String: Int64]? {
         var parser = Parser(Array(text.utf8))
         return parser.object { parser in parser.integer() }
     }

@@ -1,0 +1,245 @@
+public import Foundation
+public import JSON
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// How the client retries and waits. Values come from the manifest's `github:` section.
+public struct RetryPolicy: Sendable, Hashable {
+    /// Attempts per request, the first included.
+    public var attempts: Int
+    /// First backoff; doubled per attempt, with ±50 % jitter, capped at `maximumBackoff`.
+    public var initialBackoff: Duration
+    public var maximumBackoff: Duration
+    /// Longest wait for the primary rate limit to reset before giving up on the unit.
+    public var maximumRateLimitWait: Duration
+    /// Per-request timeout.
+    public var timeout: Duration
+
+    public init(attempts: Int = 5, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(60),
+                maximumRateLimitWait: Duration = .seconds(3600), timeout: Duration = .seconds(30)) {
+        self.attempts = attempts
+        self.initialBackoff = initialBackoff
+        self.maximumBackoff = maximumBackoff
+        self.maximumRateLimitWait = maximumRateLimitWait
+        self.timeout = timeout
+    }
+
+    func backoff(attempt: Int) -> Duration {
+        let base = initialBackoff * Int(pow(2.0, Double(min(attempt, 16))))
+        let capped = min(base, maximumBackoff)
+        return capped * Double.random(in: 0.5...1.5)
+    }
+}
+
+/// What one GraphQL call cost.
+public struct CallCost: Sendable, Hashable {
+    /// HTTP requests made, retries included.
+    public var requests = 0
+    /// GraphQL points charged (`rateLimit.cost`) over the successful responses.
+    public var points = 0
+    /// Requests that were retried after a fault.
+    public var retries = 0
+    /// Seconds spent waiting on rate limits and backoff.
+    public var waited: Double = 0
+
+    public init() {}
+
+    public static func += (lhs: inout CallCost, rhs: CallCost) {
+        lhs.requests += rhs.requests
+        lhs.points += rhs.points
+        lhs.retries += rhs.retries
+        lhs.waited += rhs.waited
+    }
+}
+
+/// The budget GitHub reported last.
+public struct Budget: Sendable, Hashable {
+    public var remaining: Int
+    public var resetAt: Date
+}
+
+/// Something to tell the user while the client waits.
+public enum ClientEvent: Sendable {
+    case retrying(attempt: Int, after: Duration, reason: String)
+    case waitingForReset(until: Date)
+}
+
+/// A GraphQL client for GitHub over URLSession: retries, backoff, rate limits, no secrets out.
+///
+/// Retries 5xx, timeouts, transport errors and malformed bodies with exponential backoff and
+/// jitter; honours `Retry-After` and the secondary-limit 403/429; waits for the primary budget
+/// to reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0.
+public final class GraphQLClient: Sendable {
+    public let endpoint: URL
+    private let token: String
+    public let policy: RetryPolicy
+    private let session: URLSession
+    private let budget = BudgetBox()
+
+    public init(endpoint: URL, token: String, policy: RetryPolicy = RetryPolicy()) {
+        self.endpoint = endpoint
+        self.token = token
+        self.policy = policy
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = Double(policy.timeout.components.seconds)
+        configuration.httpAdditionalHeaders = ["User-Agent": "ghillie-run/0.1"]
+        session = URLSession(configuration: configuration)
+    }
+
+    /// The budget from the latest response, if any.
+    public var lastBudget: Budget? { budget.value }
+
+    /// Runs `operation` and returns its `data`, retrying as the policy allows.
+    public func execute(
+        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost,
+        events: @Sendable (ClientEvent) -> Void = { _ in }
+    ) async throws -> JSONValue {
+        var attempt = 0
+        while true {
+            try Task.checkCancellation()
+            if let wait = budget.waitBeforeNextRequest() {
+                let seconds = wait.timeIntervalSinceNow
+                if seconds > Double(policy.maximumRateLimitWait.components.seconds) {
+                    throw GitHubError(.rateLimitExhausted, """
+                        GitHub's rate limit is exhausted until \(Self.format(wait)), longer than \
+                        github.max_rate_limit_wait_minutes allows; rerun after that to resume
+                        """)
+                }
+                events(.waitingForReset(until: wait))
+                try await Task.sleep(for: .seconds(max(0, seconds) + 1))
+                cost.waited += max(0, seconds) + 1
+            }
+            attempt += 1
+            cost.requests += 1
+            do {
+                let data = try await send(operation, variables: variables, cost: &cost)
+                return data
+            } catch let error as GitHubError where error.retryable && attempt < policy.attempts {
+                let delay = error.retryAfter ?? policy.backoff(attempt: attempt - 1)
+                events(.retrying(attempt: attempt, after: delay, reason: error.message))
+                cost.retries += 1
+                try await Task.sleep(for: delay)
+                cost.waited += Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+            }
+        }
+    }
+
+    private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost) async throws
+        -> JSONValue {
+        var request = URLRequest(url: endpoint)
+        request.httpMethod = "POST"
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = Double(policy.timeout.components.seconds)
+        let body: JSONValue = ["query": .string(operation.document), "operationName": .string(operation.name),
+                               "variables": .object(variables)]
+        request.httpBody = Data(body.canonical.utf8)
+
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let nsError = error as NSError
+            let timedOut = nsError.code == NSURLErrorTimedOut
+            throw GitHubError(.transport, timedOut ? "request to \(endpoint.host ?? "GitHub") timed out"
+                : "cannot reach \(endpoint.host ?? "GitHub"): \(nsError.localizedDescription)", retryable: true)
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
+        }
+        budget.update(from: http)
+        let status = http.statusCode
+        let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init).map { Duration.seconds($0) }
+        switch status {
+        case 200..<300: break
+        case 401:
+            throw GitHubError(.configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
+                              status: status)
+        case 403, 429:
+            let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
+            if retryAfter != nil || remaining == 0 || status == 429 {
+                var error = GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
+                error.retryAfter = retryAfter ?? (remaining == 0 ? nil : .seconds(60))
+                throw error
+            }
+            throw GitHubError(.http, "GitHub refused the request (HTTP \(status)); the token may lack access",
+                              status: status)
+        case 500..<600:
+            var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
+            error.retryAfter = retryAfter
+            throw error
+        default:
+            throw GitHubError(.http, "GitHub answered HTTP \(status)", status: status)
+        }
+        let decoded: JSONValue
+        do {
+            decoded = try JSONDecoder().decode(JSONValue.self, from: data)
+        } catch {
+            throw GitHubError(.malformed, "GitHub's response is not valid JSON (\(data.count) bytes)", retryable: true)
+        }
+        if let points = decoded["data"]?["rateLimit"]?["cost"]?.int { cost.points += Int(points) }
+        if let remaining = decoded["data"]?["rateLimit"]?["remaining"]?.int,
+           let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Self.parse) {
+            budget.set(Budget(remaining: Int(remaining), resetAt: reset))
+        }
+        if let errors = decoded["errors"]?.array, !errors.isEmpty {
+            let messages = errors.compactMap { $0["message"]?.string }
+            let types = errors.compactMap { $0["type"]?.string }
+            if types.contains("NOT_FOUND") {
+                throw GitHubError(.notFound, messages.first ?? "not found")
+            }
+            if types.contains("RATE_LIMITED") || types.contains("RATE_LIMIT") {
+                var error = GitHubError(.http, "GitHub rate limit hit", retryable: true)
+                error.retryAfter = .seconds(60)
+                throw error
+            }
+            throw GitHubError(.graphql, "GitHub returned errors: " + messages.joined(separator: "; "))
+        }
+        guard let result = decoded["data"], !result.isNull else {
+            throw GitHubError(.malformed, "GitHub's response has no data", retryable: true)
+        }
+        return result
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: date)
+    }
+}
+
+import Synchronization
+
+/// The latest budget, shared by concurrent units using one client.
+final class BudgetBox: Sendable {
+    private let state = Mutex<Budget?>(nil)
+
+    var value: Budget? { state.withLock { $0 } }
+
+    func set(_ budget: Budget) { state.withLock { $0 = budget } }
+
+    func update(from response: HTTPURLResponse) {
+        guard let remaining = response.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init),
+              let reset = response.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
+        else { return }
+        set(Budget(remaining: remaining, resetAt: Date(timeIntervalSince1970: reset)))
+    }
+
+    /// When the budget is spent and not yet reset, the time to wait until.
+    func waitBeforeNextRequest() -> Date? {
+        state.withLock { budget in
+            guard let budget, budget.remaining <= 0, budget.resetAt > Date() else { return nil }
+            return budget.resetAt
+        }
+    }
+}

@@ -1,0 +1,381 @@
+import FlyingFox
+public import Foundation
+import JSON
+
+// FlyingFox has a `JSONValue` of its own; this file means ours.
+typealias JSONValue = JSON.JSONValue
+import Synchronization
+
+/// A fault the fake server injects into matching requests.
+public struct Fault: Sendable {
+    public enum Action: Sendable {
+        /// An HTTP status with an empty JSON body (`502`, `500`…), optionally with `Retry-After`.
+        case status(Int, retryAfter: Int? = nil)
+        /// GitHub's secondary rate limit: 403 with `Retry-After` seconds.
+        case secondaryLimit(retryAfter: Int)
+        /// Hold the response this long (longer than the client's timeout = a timeout).
+        case delay(Duration)
+        /// 200 with GraphQL `errors` and no data.
+        case graphQLError(String)
+        /// 200 with a body that is not JSON.
+        case malformedJSON
+        /// 200 with the real body cut in half.
+        case truncatedBody
+    }
+
+    public var action: Action
+    /// Only requests of this operation (`RepositoryPullRequests`…); nil for any.
+    public var operation: String?
+    /// Only requests for this repository (`owner/name`); nil for any.
+    public var repository: String?
+    /// Let this many matching requests through first.
+    public var skip: Int
+    /// How many matching requests get the fault (after `skip`).
+    public var times: Int
+
+    public init(_ action: Action, operation: String? = nil, repository: String? = nil, skip: Int = 0, times: Int = 1) {
+        self.action = action
+        self.operation = operation
+        self.repository = repository
+        self.skip = skip
+        self.times = times
+    }
+}
+
+/// A GitHub GraphQL server on 127.0.0.1 that answers ghillie-run's operations from a
+/// generated estate, with GitHub's semantics: opaque cursors, `first` ≤ 100 (with GitHub's
+/// error text), newest-first ordering, `since`/`until`/`filterBy.since`/`states` filters,
+/// `totalCount`, a points budget reported in `rateLimit` and the `x-ratelimit-*` headers,
+/// and injectable faults. Every response carries `Connection: close` (keep-alive costs a
+/// 44 ms Nagle stall per request with FlyingFox).
+public final class FakeGitHub: Sendable {
+    public struct Stats: Sendable {
+        public var requests = 0
+        public var byOperation: [String: Int] = [:]
+        public var pointsCharged = 0
+        public var faultsInjected = 0
+    }
+
+    struct State {
+        var estate: FakeEstate
+        var remaining: Int
+        var resetAt: Date
+        var faults: [(fault: Fault, seen: Int, fired: Int)] = []
+        var stats = Stats()
+    }
+
+    public let token: String
+    public let limit: Int
+    private let state: Mutex<State>
+    private let server = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
+
+    public init(estate: FakeEstate, token: String = "fake-token", budget: Int = 5000, resetIn: TimeInterval = 3600) {
+        self.token = token
+        limit = budget
+        state = Mutex(State(estate: estate, remaining: budget, resetAt: Date().addingTimeInterval(resetIn)))
+    }
+
+    public var stats: Stats { state.withLock { $0.stats } }
+
+    public func inject(_ fault: Fault) {
+        state.withLock { $0.faults.append((fault, 0, 0)) }
+    }
+
+    /// Replaces the estate (new activity between runs).
+    public func update(_ change: (inout FakeEstate) -> Void) {
+        state.withLock { change(&$0.estate) }
+    }
+
+    /// Starts listening on 127.0.0.1 (`port` 0 picks a free one); returns the GraphQL URL.
+    public func start(port: UInt16 = 0) async throws -> URL {
+        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), logger: .disabled)
+        await http.appendRoute("POST /graphql") { [self] request in
+            await self.handle(request)
+        }
+        let task = Task { try await http.run() }
+        try await http.waitUntilListening()
+        guard case .ip4(_, let bound) = await http.listeningAddress else {
+            throw URLError(.cannotConnectToHost)
+        }
+        server.withLock { $0 = (http, task) }
+        guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
+        return url
+    }
+
+    public func stop() async {
+        guard let (http, task) = server.withLock({ value in defer { value = nil }; return value }) else { return }
+        await http.stop(timeout: 1)
+        task.cancel()
+    }
+
+    // MARK: Requests
+
+    func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.headers[.authorization] == "Bearer \(token)" else {
+            return json(401, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"}"#)
+        }
+        guard let body = try? await request.bodyData,
+              let decoded = try? JSONDecoder().decode(JSONValue.self, from: body),
+              let operation = decoded["operationName"]?.string
+        else {
+            return json(400, #"{"message":"Problems parsing JSON"}"#)
+        }
+        let variables = decoded["variables"] ?? [:]
+        let repository = [variables["owner"]?.string, variables["name"]?.string].compactMap { $0 }.joined(separator: "/")
+
+        // Faults first, in the order they were injected.
+        if let action = nextFault(operation: operation, repository: repository) {
+            switch action {
+            case .status(let code, let retryAfter):
+                var headers = rateHeaders()
+                if let retryAfter { headers[HTTPHeader("Retry-After")] = String(retryAfter) }
+                return response(code, headers: headers, body: Data("{}".utf8))
+            case .secondaryLimit(let retryAfter):
+                var headers = rateHeaders()
+                headers[HTTPHeader("Retry-After")] = String(retryAfter)
+                return response(403, headers: headers, body: Data(#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#.utf8))
+            case .delay(let duration):
+                try? await Task.sleep(for: duration)
+            case .graphQLError(let message):
+                return json(200, JSONValue.object(["data": .null, "errors": [["message": .string(message)]]]).canonical)
+            case .malformedJSON:
+                return json(200, "{\"data\": {\"repository\": <html>")
+            case .truncatedBody:
+                let full = answer(operation: operation, variables: variables).canonical
+                return json(200, String(full.prefix(full.count / 2)))
+            }
+        }
+        let result = answer(operation: operation, variables: variables)
+        return json(result["errors"] != nil && result["data"] == nil ? 200 : 200, result.canonical,
+                    status403: result == Self.exhausted)
+    }
+
+    static let exhausted: JSONValue = ["errors": [["type": "RATE_LIMITED", "message": "API rate limit exceeded for user."]]]
+
+    private func nextFault(operation: String, repository: String) -> Fault.Action? {
+        state.withLock { state in
+            for index in state.faults.indices {
+                let fault = state.faults[index].fault
+                if let only = fault.operation, only != operation { continue }
+                if let only = fault.repository, only.lowercased() != repository.lowercased() { continue }
+                state.faults[index].seen += 1
+                guard state.faults[index].seen > fault.skip, state.faults[index].fired < fault.times else { continue }
+                state.faults[index].fired += 1
+                state.stats.faultsInjected += 1
+                state.stats.requests += 1
+                return fault.action
+            }
+            return nil
+        }
+    }
+
+    /// Answers one operation from the estate, charging the budget.
+    func answer(operation: String, variables: JSONValue) -> JSONValue {
+        state.withLock { state in
+            state.stats.requests += 1
+            state.stats.byOperation[operation, default: 0] += 1
+            let first = Int(variables["first"]?.int ?? 0)
+            if first > 100 || first < 0 {
+                let connection = ["RepositoryCommits": "history", "RepositoryPullRequests": "pullRequests",
+                                  "RepositoryIssues": "issues"][operation] ?? "nodes"
+                return ["errors": [["type": "EXCESSIVE_PAGINATION", "message": .string(
+                    "Requesting \(first) records on the `\(connection)` connection exceeds the `first` limit of 100 records.")]]]
+            }
+            let cost: Int
+            switch operation {
+            case "RepositoryPullRequests", "RepositoryIssues": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
+            default: cost = 1
+            }
+            if Date() >= state.resetAt {
+                state.remaining = limit
+                state.resetAt = Date().addingTimeInterval(3600)
+            }
+            guard state.remaining >= cost else { return Self.exhausted }
+            state.remaining -= cost
+            state.stats.pointsCharged += cost
+            let rateLimit: JSONValue = ["cost": .int(Int64(cost)), "limit": .int(Int64(limit)),
+                                        "remaining": .int(Int64(state.remaining)), "resetAt": .string(Self.time(state.resetAt))]
+            let owner = variables["owner"]?.string ?? ""
+            let name = variables["name"]?.string ?? ""
+            let repo = state.estate.repository(owner: owner, name: name)
+            var data: [String: JSONValue] = ["rateLimit": rateLimit]
+            switch operation {
+            case "Viewer":
+                data["viewer"] = ["login": "ghillie-test"]
+            case "RepositoryCommits":
+                data["repository"] = repo.map { commitsPage($0, variables: variables, first: first) } ?? .null
+            case "RepositoryPullRequests":
+                data["repository"] = repo.map { pullRequestsPage($0, variables: variables, first: first) } ?? .null
+            case "RepositoryIssues":
+                data["repository"] = repo.map { issuesPage($0, variables: variables, first: first) } ?? .null
+            default:
+                return ["errors": [["message": .string("Unknown operation \(operation)")]]]
+            }
+            if repo == nil && operation != "Viewer" {
+                return ["data": .object(data), "errors": [["type": "NOT_FOUND", "path": ["repository"],
+                    "message": .string("Could not resolve to a Repository with the name '\(owner)/\(name)'.")]]]
+            }
+            return ["data": .object(data)]
+        }
+    }
+
+    // MARK: Pages
+
+    static func page<T>(_ items: [T], variables: JSONValue, first: Int) -> (slice: ArraySlice<T>, info: JSONValue) {
+        let offset = variables["after"]?.string.flatMap(decodeCursor) ?? 0
+        let lower = min(offset, items.count)
+        let upper = min(lower + first, items.count)
+        let info: JSONValue = ["hasNextPage": .bool(upper < items.count),
+                               "endCursor": upper > lower ? .string(encodeCursor(upper)) : .null]
+        return (items[lower..<upper], info)
+    }
+
+    static func encodeCursor(_ offset: Int) -> String { Data("cursor:v2:\(offset)".utf8).base64EncodedString() }
+
+    static func decodeCursor(_ cursor: String) -> Int? {
+        guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
+              text.hasPrefix("cursor:v2:")
+        else { return nil }
+        return Int(text.dropFirst("cursor:v2:".count))
+    }
+
+    func commitsPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
+        let ref = variables["ref"]?.string ?? ""
+        guard !repo.isEmpty else { return ["isEmpty": true, "ref": .null] }
+        guard ref == "refs/heads/" + repo.defaultBranch else { return ["isEmpty": false, "ref": .null] }
+        let since = variables["since"]?.string.flatMap(Self.parse)
+        let until = variables["until"]?.string.flatMap(Self.parse)
+        let matching = repo.commits.filter { commit in
+            (since.map { commit.committedDate >= $0 } ?? true) && (until.map { commit.committedDate <= $0 } ?? true)
+        }
+        let (slice, info) = Self.page(matching, variables: variables, first: first)
+        let nodes = slice.map(Self.node)
+        return ["isEmpty": false, "ref": ["target": ["history": [
+            "totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]]]
+    }
+
+    func pullRequestsPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
+        let states = Set(variables["states"]?.array?.compactMap(\.string) ?? [])
+        let matching = repo.pullRequests.filter { states.isEmpty || states.contains($0.state.rawValue) }
+            .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
+        let (slice, info) = Self.page(matching, variables: variables, first: first)
+        let nodes = slice.map(Self.node)
+        return ["pullRequests": ["totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]
+    }
+
+    func issuesPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
+        let states = Set(variables["states"]?.array?.compactMap(\.string) ?? [])
+        let since = variables["since"]?.string.flatMap(Self.parse)
+        let matching = repo.issues
+            .filter { issue in
+                (states.isEmpty || states.contains(issue.state.rawValue)) && (since.map { issue.updatedAt >= $0 } ?? true)
+            }
+            .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
+        let (slice, info) = Self.page(matching, variables: variables, first: first)
+        let nodes = slice.map(Self.node)
+        return ["issues": ["totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]
+    }
+
+    static func node(_ commit: FakeCommit) -> JSONValue {
+        var node: [String: JSONValue] = [:]
+        node["oid"] = .string(commit.oid)
+        let headline = commit.message.split(separator: "\n", omittingEmptySubsequences: false).first ?? ""
+        node["messageHeadline"] = .string(String(headline))
+        node["message"] = .string(commit.message)
+        node["authoredDate"] = .string(time(commit.authoredDate))
+        node["committedDate"] = .string(time(commit.committedDate))
+        node["additions"] = .int(Int64(commit.additions))
+        node["deletions"] = .int(Int64(commit.deletions))
+        node["changedFilesIfAvailable"] = .int(Int64(commit.changedFiles))
+        var author: [String: JSONValue] = ["name": .string(commit.author.name), "email": .string(commit.author.email)]
+        author["user"] = commit.linked ? .object(["login": .string(commit.author.login)]) : .null
+        node["author"] = .object(author)
+        node["parents"] = .object(["totalCount": .int(1)])
+        return .object(node)
+    }
+
+    static func node(_ pull: FakePullRequest) -> JSONValue {
+        var node: [String: JSONValue] = [:]
+        node["id"] = .string("PR_\(pull.databaseId)")
+        node["databaseId"] = .int(pull.databaseId)
+        node["number"] = .int(Int64(pull.number))
+        node["title"] = .string(pull.title)
+        node["state"] = .string(pull.state.rawValue)
+        node["isDraft"] = .bool(pull.isDraft)
+        node["createdAt"] = .string(time(pull.createdAt))
+        node["updatedAt"] = .string(time(pull.updatedAt))
+        node["mergedAt"] = optionalTime(pull.mergedAt)
+        node["closedAt"] = optionalTime(pull.closedAt)
+        node["baseRefName"] = .string(pull.baseRefName)
+        node["headRefName"] = .string(pull.headRefName)
+        node["additions"] = .int(Int64(pull.additions))
+        node["deletions"] = .int(Int64(pull.deletions))
+        node["changedFiles"] = .int(Int64(pull.changedFiles))
+        node["author"] = pull.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
+        node["labels"] = labels(pull.labels)
+        node["commits"] = .object(["totalCount": .int(Int64(pull.commitCount))])
+        return .object(node)
+    }
+
+    static func node(_ issue: FakeIssue) -> JSONValue {
+        var node: [String: JSONValue] = [:]
+        node["id"] = .string("I_\(issue.databaseId)")
+        node["databaseId"] = .int(issue.databaseId)
+        node["number"] = .int(Int64(issue.number))
+        node["title"] = .string(issue.title)
+        node["state"] = .string(issue.state.rawValue)
+        node["stateReason"] = issue.stateReason.map { JSONValue.string($0.rawValue) } ?? .null
+        node["createdAt"] = .string(time(issue.createdAt))
+        node["updatedAt"] = .string(time(issue.updatedAt))
+        node["closedAt"] = optionalTime(issue.closedAt)
+        node["author"] = issue.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
+        node["labels"] = labels(issue.labels)
+        node["comments"] = .object(["totalCount": .int(Int64(issue.commentCount))])
+        return .object(node)
+    }
+
+    static func optionalTime(_ date: Date?) -> JSONValue {
+        date.map { .string(time($0)) } ?? .null
+    }
+
+    static func labels(_ names: [String]) -> JSONValue {
+        ["totalCount": .int(Int64(names.count)), "nodes": .array(names.prefix(50).map { ["name": .string($0)] })]
+    }
+
+    // MARK: Responses
+
+    private func rateHeaders() -> HTTPHeaders {
+        let (remaining, reset) = state.withLock { ($0.remaining, $0.resetAt) }
+        var headers = HTTPHeaders()
+        headers[HTTPHeader("x-ratelimit-limit")] = String(limit)
+        headers[HTTPHeader("x-ratelimit-remaining")] = String(remaining)
+        headers[HTTPHeader("x-ratelimit-reset")] = String(Int(reset.timeIntervalSince1970))
+        headers[HTTPHeader("x-ratelimit-used")] = String(limit - remaining)
+        headers[HTTPHeader("x-ratelimit-resource")] = "graphql"
+        return headers
+    }
+
+    private func json(_ status: Int, _ body: String, status403: Bool = false) -> HTTPResponse {
+        response(status403 ? 403 : status, headers: rateHeaders(), body: Data(body.utf8))
+    }
+
+    private func response(_ status: Int, headers: HTTPHeaders, body: Data) -> HTTPResponse {
+        var headers = headers
+        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.connection] = "close"
+        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status \(status)"), headers: headers, body: body)
+    }
+
+    static func time(_ date: Date) -> String {
+        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
+    }
+
+    static func parse(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.date(from: text)
+    }
+}

@@ -1,0 +1,195 @@
+public import Foundation
+
+/// A small deterministic random number generator (SplitMix64): same seed, same estate.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// Generates a realistic estate around a 14-day window, deterministically from a seed.
+///
+/// Every estate holds the awkward cases ingest and metrics must get right: bots, drafts,
+/// pull requests opened long before the window and merged inside it, items exactly on the
+/// window's edges, long-open untouched issues, closed-as-not-planned and reopened issues,
+/// unicode and multi-line messages, default branches other than `main`, an empty repository,
+/// one repository with more than 250 pull requests updated in the window, and documentation
+/// changes under `docs/` and an `adr/` folder.
+public struct EstateGenerator: Sendable {
+    public var seed: UInt64
+    public var repositories: Int
+    public var owner: String
+    public var windowEnd: Date
+    public var windowDays: Int
+
+    public init(seed: UInt64 = 42, repositories: Int = 8, owner: String = "acme",
+                windowEnd: Date = Date(timeIntervalSince1970: 1_795_737_600), windowDays: Int = 14) {
+        self.seed = seed
+        self.repositories = max(1, repositories)
+        self.owner = owner
+        self.windowEnd = windowEnd
+        self.windowDays = windowDays
+    }
+
+    static let humans = [
+        FakeUser(login: "ada", name: "Ada Lovelace", email: "ada@example.com"),
+        FakeUser(login: "grace", name: "Grace Hopper", email: "grace@example.com"),
+        FakeUser(login: "linus", name: "Linus T", email: "linus@example.com"),
+        FakeUser(login: "zoë", name: "Zoë Ångström", email: "zoe@example.com"),
+        FakeUser(login: "kenji", name: "山田 健二", email: "kenji@example.com"),
+    ]
+    static let bots = [
+        FakeUser(login: "dependabot[bot]", name: "dependabot[bot]", email: "support@github.com"),
+        FakeUser(login: "renovate[bot]", name: "Renovate Bot", email: "bot@renovateapp.com"),
+    ]
+    static let labels = ["bug", "feature", "chore/deps", "docs", "blocked", "good first issue", "priority: high"]
+
+    public func generate() -> FakeEstate {
+        var rng = SeededGenerator(seed: seed)
+        let start = windowEnd.addingTimeInterval(-Double(windowDays) * 86_400)
+        var repos: [FakeRepository] = []
+        var nextDatabaseId: Int64 = 1_000_000
+        for index in 0..<repositories {
+            let name = String(format: "repo-%03d", index)
+            let branch = index % 5 == 3 ? "trunk" : (index % 7 == 4 ? "develop" : "main")
+            var repo = FakeRepository(
+                owner: owner, name: name, defaultBranch: branch, documentationPaths: ["docs/roadmap.md", "docs/adr/"],
+                commits: [], pullRequests: [], issues: [])
+            if index == 1 {
+                repos.append(repo) // the empty repository
+                continue
+            }
+            let busy = index == 2 // more than 250 pull requests updated in the window
+            repo.commits = commits(&rng, start: start, count: busy ? 320 : Int.random(in: 5...60, using: &rng), index: index)
+            repo.pullRequests = pullRequests(&rng, start: start, count: busy ? 280 : Int.random(in: 3...40, using: &rng),
+                                             nextId: &nextDatabaseId, branch: branch)
+            repo.issues = issues(&rng, start: start, count: Int.random(in: 2...30, using: &rng), nextId: &nextDatabaseId)
+            repos.append(repo)
+        }
+        return FakeEstate(repositories: repos, windowStart: start, windowEnd: windowEnd)
+    }
+
+    private func oid(_ rng: inout SeededGenerator) -> String {
+        (0..<5).map { _ in String(format: "%08x", UInt32.random(in: 0...UInt32.max, using: &rng)) }.joined()
+    }
+
+    private func person(_ rng: inout SeededGenerator, botChance: Double = 0.15) -> FakeUser {
+        Double.random(in: 0..<1, using: &rng) < botChance
+            ? Self.bots[Int.random(in: 0..<Self.bots.count, using: &rng)]
+            : Self.humans[Int.random(in: 0..<Self.humans.count, using: &rng)]
+    }
+
+    private func commits(_ rng: inout SeededGenerator, start: Date, count: Int, index: Int) -> [FakeCommit] {
+        let span = windowEnd.timeIntervalSince(start)
+        var commits: [FakeCommit] = []
+        for number in 0..<count {
+            // Mostly inside the window; some before it; the first exactly on the start edge.
+            let offset = number == 0 ? 0 : Double.random(in: -span...span, using: &rng)
+            let committed = start.addingTimeInterval(max(-span, offset < 0 ? offset : offset.truncatingRemainder(dividingBy: span)))
+            let author = person(&rng)
+            let kind = Int.random(in: 0..<6, using: &rng)
+            let subject: String
+            var paths: [String]
+            switch kind {
+            case 0:
+                subject = "docs: update the roadmap for Q\(number % 4 + 1)"
+                paths = ["docs/roadmap.md"]
+            case 1:
+                subject = "docs(adr): record decision \(number) — use SQLite"
+                paths = [String(format: "docs/adr/%04d-decision.md", number)]
+            case 2:
+                subject = author.isBot ? "chore(deps): bump yams from 5.0.1 to 6.2.2" : "fix: handle empty pages ✓"
+                paths = ["Package.swift", "Sources/App/main.swift"]
+            case 3:
+                subject = "feat: add estate report\n\nLonger body explaining the change.\nCo-authored-by: Grace <grace@example.com>"
+                paths = ["Sources/Report/Estate.swift", "Tests/ReportTests/EstateTests.swift"]
+            default:
+                subject = "refactor: tidy module \(index)"
+                paths = ["Sources/Core/Module\(number).swift"]
+            }
+            commits.append(FakeCommit(
+                oid: oid(&rng), message: subject, authoredDate: committed.addingTimeInterval(-3600), committedDate: committed,
+                additions: Int.random(in: 0...400, using: &rng), deletions: Int.random(in: 0...200, using: &rng),
+                changedFiles: paths.count, author: author, linked: !author.isBot || author.login.hasPrefix("dependabot"),
+                paths: paths))
+        }
+        return commits.sorted { $0.committedDate > $1.committedDate }
+    }
+
+    private func pullRequests(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64, branch: String)
+        -> [FakePullRequest] {
+        let span = windowEnd.timeIntervalSince(start)
+        var pulls: [FakePullRequest] = []
+        for number in 1...count {
+            nextId += 1
+            let author: FakeUser? = number % 17 == 0 ? nil : person(&rng, botChance: 0.2) // nil: a deleted user
+            let created = start.addingTimeInterval(Double.random(in: (-6 * span)...(span * 0.95), using: &rng))
+            var state = FakePullRequest.State.open
+            var merged: Date?
+            var closed: Date?
+            var updated = created.addingTimeInterval(Double.random(in: 60...(span / 2), using: &rng))
+            let roll = Int.random(in: 0..<10, using: &rng)
+            if roll < 5 {
+                // Merged, often inside the window even when opened long before it.
+                let at = max(created.addingTimeInterval(600), start.addingTimeInterval(Double.random(in: -span...span * 0.99, using: &rng)))
+                merged = min(at, windowEnd.addingTimeInterval(-60))
+                closed = merged
+                state = .merged
+                updated = merged ?? updated
+            } else if roll < 7 {
+                closed = created.addingTimeInterval(Double.random(in: 3600...(span * 2), using: &rng))
+                state = .closed
+                updated = closed ?? updated
+            }
+            if number == 1 { updated = start } // exactly on the window's start edge
+            let labels = (0..<Int.random(in: 0...2, using: &rng)).map { _ in Self.labels[Int.random(in: 0..<Self.labels.count, using: &rng)] }
+            pulls.append(FakePullRequest(
+                databaseId: nextId, number: number,
+                title: author?.isBot == true ? "chore(deps): bump swift-log to 1.16.\(number)" : "Add feature \(number): naïve façade",
+                state: state, isDraft: state == .open && number % 4 == 0, createdAt: created, updatedAt: min(updated, windowEnd.addingTimeInterval(-1)),
+                mergedAt: merged, closedAt: closed, baseRefName: branch, headRefName: "feature/\(number)",
+                additions: Int.random(in: 1...900, using: &rng), deletions: Int.random(in: 0...300, using: &rng),
+                changedFiles: Int.random(in: 1...25, using: &rng), author: author, labels: Array(Set(labels)).sorted(),
+                commitCount: Int.random(in: 1...12, using: &rng)))
+        }
+        return pulls
+    }
+
+    private func issues(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64) -> [FakeIssue] {
+        let span = windowEnd.timeIntervalSince(start)
+        var issues: [FakeIssue] = []
+        for number in 1...count {
+            nextId += 1
+            let created = start.addingTimeInterval(Double.random(in: (-20 * span)...(span * 0.9), using: &rng))
+            var issue = FakeIssue(
+                databaseId: nextId, number: 1000 + number, title: "Issue \(number): things «break»", state: .open,
+                stateReason: nil, createdAt: created, updatedAt: created, closedAt: nil, author: person(&rng, botChance: 0.05),
+                labels: number % 3 == 0 ? ["bug"] : [], commentCount: Int.random(in: 0...9, using: &rng))
+            switch number % 5 {
+            case 0: // closed as completed inside the window
+                issue.closedAt = start.addingTimeInterval(Double.random(in: 0..<span, using: &rng))
+                issue.state = .closed
+                issue.stateReason = .completed
+            case 1: // closed as not planned
+                issue.closedAt = max(created.addingTimeInterval(60), start.addingTimeInterval(Double.random(in: -span..<span, using: &rng)))
+                issue.state = .closed
+                issue.stateReason = .notPlanned
+            case 2: // reopened
+                issue.stateReason = .reopened
+            default: break // open and untouched, sometimes for months
+            }
+            issue.updatedAt = min(max(issue.closedAt ?? created, created), windowEnd.addingTimeInterval(-1))
+            if issue.stateReason == .reopened { issue.updatedAt = start.addingTimeInterval(span / 2) }
+            issues.append(issue)
+        }
+        return issues
+    }
+}

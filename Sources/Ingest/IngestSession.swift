@@ -1,0 +1,332 @@
+import Digest
+import Foundation
+import GitHub
+import JSON
+import Manifest
+import Pipeline
+import Store
+
+/// The work of one ingest unit: its streams, page by page, with checkpoints.
+struct IngestSession {
+    let context: UnitContext
+    let repository: Repository
+    let client: GraphQLClient
+    var pageSize: Int
+    let database: Database
+    private(set) var counters: [String: Int64] = [:]
+
+    init(context: UnitContext, repository: Repository, client: GraphQLClient, pageSize: Int, database: Database) {
+        self.context = context
+        self.repository = repository
+        self.client = client
+        self.pageSize = pageSize
+        self.database = database
+    }
+
+    struct Checkpoint {
+        var since: Date
+        var cursor: String?
+        var done: Bool
+        var pages: Int64
+        var nodes: Int64
+        var total: Int64?
+        var requests: Int64
+        var points: Int64
+    }
+
+    mutating func add(_ key: String, _ value: Int64) {
+        counters[key, default: 0] += value
+    }
+
+    // MARK: One stream
+
+    mutating func ingest(_ stream: Stream) async throws {
+        let runID = context.runID
+        let slug = repository.slug
+        let started = Date()
+        var checkpoint: Checkpoint
+        if let saved = try loadCheckpoint(stream) {
+            checkpoint = saved
+            // Counters are per attempt: what an earlier attempt fetched is in its own ledger row.
+            if saved.done { return }
+            add("resumed_streams", 1)
+        } else {
+            checkpoint = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
+                                    total: nil, requests: 0, points: 0)
+        }
+        if stream.name == Stream.commits.name, checkpoint.since >= context.window.end {
+            // Everything up to the window's end was ingested by an earlier run.
+            try save(stream, checkpoint: Checkpoint(since: checkpoint.since, cursor: nil, done: true, pages: 0, nodes: 0,
+                                                    total: 0, requests: 0, points: 0), rows: [], coverageTo: nil)
+            return
+        }
+
+        var size = pageSize
+        while true {
+            var cost = CallCost()
+            let variables = variables(for: stream, since: checkpoint.since, cursor: checkpoint.cursor, size: size)
+            let operation = Self.operation(for: stream)
+            let data: JSONValue
+            do {
+                let progress = context.progress
+                data = try await client.execute(operation, variables: variables, cost: &cost) { event in
+                    switch event {
+                    case .retrying(let attempt, let after, let reason):
+                        progress("\(stream.name): retry \(attempt) in \(after) (\(reason))")
+                    case .waitingForReset(let until):
+                        progress("\(stream.name): rate limit spent, waiting until \(until)")
+                    }
+                }
+            } catch let error as GitHubError
+                where (error.status == 502 || error.status == 504 || error.code == .transport) && size > 10 {
+                // A heavy page that keeps timing out: ask for fewer nodes.
+                add("requests", Int64(cost.requests))
+                checkpoint.requests += Int64(cost.requests)
+                size = max(10, size / 2)
+                add("page_size_reductions", 1)
+                continue
+            }
+            add("requests", Int64(cost.requests))
+            add("points", Int64(cost.points))
+            add("retries", Int64(cost.retries))
+            checkpoint.requests += Int64(cost.requests)
+            checkpoint.points += Int64(cost.points)
+
+            let page = try connection(in: data, for: stream)
+            var rows: [[SQLValue]] = []
+            var reachedSince = false
+            let fetchedAt = Timestamp.now()
+            for node in page.nodes {
+                if stream.stopsAtSince {
+                    guard let updated = node["updatedAt"]?.string.flatMap(Timestamp.date) else {
+                        throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no updatedAt")
+                    }
+                    if updated < checkpoint.since {
+                        reachedSince = true
+                        break
+                    }
+                }
+                try checkLabels(node, stream: stream)
+                let key = try nodeKey(node, stream: stream)
+                let payload = node.canonical
+                let hash = SHA256.hex(stream.kind.rawValue + "\n" + payload)
+                rows.append([.text(slug), .text(stream.kind.rawValue), .text(key), .text(hash), .text(payload),
+                             .text(fetchedAt), .integer(runID), .text(stream.name), checkpoint.cursor.map(SQLValue.text) ?? .null])
+            }
+            checkpoint.pages += 1
+            checkpoint.nodes += Int64(rows.count)
+            checkpoint.total = page.totalCount
+            checkpoint.cursor = page.endCursor ?? checkpoint.cursor
+            checkpoint.done = !page.hasNextPage || reachedSince
+            add("pages", 1)
+            add(stream.kind.rawValue + "s", Int64(rows.count))
+            let coverageTo = stream.name == Stream.commits.name ? context.window.end : started
+            let inserted = try save(stream, checkpoint: checkpoint, rows: rows, coverageTo: checkpoint.done ? coverageTo : nil)
+            add("new_nodes", Int64(inserted))
+            context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes"
+                + (client.lastBudget.map { " · budget \($0.remaining)" } ?? ""))
+            if checkpoint.done {
+                try checkComplete(stream, checkpoint: checkpoint, endedBySince: reachedSince)
+                return
+            }
+        }
+    }
+
+    /// Where a stream starts: the window start less the overlap, or — when an earlier run
+    /// already covered from before the window start — where that coverage ends.
+    func since(for stream: Stream) throws -> Date {
+        let base = context.window.start.addingTimeInterval(-IngestStage.overlap)
+        guard stream.tracksCoverage else { return base }
+        let rows = try database.query("""
+            SELECT covered_from, covered_to FROM ingest_coverage
+            WHERE repository = \(repository.slug) AND stream = \(stream.name)
+            """)
+        guard let row = rows.first, let from = Timestamp.date(try row.string("covered_from")),
+              let to = Timestamp.date(try row.string("covered_to")), from <= context.window.start
+        else { return base }
+        return max(base, to.addingTimeInterval(-IngestStage.overlap))
+    }
+
+    func loadCheckpoint(_ stream: Stream) throws -> Checkpoint? {
+        guard let row = try database.query("""
+            SELECT since, cursor, done, pages, nodes, total_count, requests, points FROM ingest_checkpoints
+            WHERE run_id = \(context.runID) AND repository = \(repository.slug) AND stream = \(stream.name)
+            """).first, let since = Timestamp.date(try row.string("since"))
+        else { return nil }
+        return Checkpoint(
+            since: since, cursor: row.optionalString("cursor"), done: try row.int("done") != 0,
+            pages: try row.int("pages"), nodes: try row.int("nodes"), total: try row.optionalInt("total_count"),
+            requests: try row.int("requests"), points: try row.int("points"))
+    }
+
+    /// One page's nodes and the stream's checkpoint (and, when done, its coverage): one transaction.
+    @discardableResult
+    func save(_ stream: Stream, checkpoint: Checkpoint, rows: [[SQLValue]], coverageTo: Date?) throws -> Int {
+        let runID = context.runID
+        let slug = repository.slug
+        let windowStart = context.window.start
+        return try database.transaction { tx in
+            var inserted = 0
+            for row in rows {
+                inserted += try tx.query(SQL(unsafeSQL: """
+                    INSERT INTO raw_nodes (repository, kind, node_key, content_hash, payload, fetched_at, run_id,
+                                           operation, page_cursor)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                    ON CONFLICT (content_hash) DO NOTHING
+                    RETURNING id
+                    """, bindings: row)).count
+            }
+            try tx.execute("""
+                INSERT INTO ingest_checkpoints (run_id, repository, stream, since, cursor, done, pages, nodes,
+                                                total_count, requests, points, updated_at)
+                VALUES (\(runID), \(slug), \(stream.name), \(Timestamp.string(checkpoint.since)), \(checkpoint.cursor),
+                        \(checkpoint.done ? 1 : 0), \(checkpoint.pages), \(checkpoint.nodes), \(checkpoint.total),
+                        \(checkpoint.requests), \(checkpoint.points), \(Timestamp.now()))
+                ON CONFLICT (run_id, repository, stream) DO UPDATE SET
+                    cursor = excluded.cursor, done = excluded.done, pages = excluded.pages, nodes = excluded.nodes,
+                    total_count = excluded.total_count, requests = excluded.requests, points = excluded.points,
+                    updated_at = excluded.updated_at
+                """)
+            if let coverageTo, stream.tracksCoverage {
+                let existing = try tx.query("""
+                    SELECT covered_from, covered_to FROM ingest_coverage
+                    WHERE repository = \(slug) AND stream = \(stream.name)
+                    """).first
+                var from = windowStart
+                var to = coverageTo
+                if let existing, let oldFrom = Timestamp.date(try existing.string("covered_from")),
+                   let oldTo = Timestamp.date(try existing.string("covered_to")) {
+                    // The fetched range joins the old one (it starts at or before its end), so they merge.
+                    from = min(oldFrom, windowStart)
+                    to = max(oldTo, coverageTo)
+                }
+                try tx.execute("""
+                    INSERT INTO ingest_coverage (repository, stream, covered_from, covered_to, updated_at)
+                    VALUES (\(slug), \(stream.name), \(Timestamp.string(from)), \(Timestamp.string(to)), \(Timestamp.now()))
+                    ON CONFLICT (repository, stream) DO UPDATE SET
+                        covered_from = excluded.covered_from, covered_to = excluded.covered_to,
+                        updated_at = excluded.updated_at
+                    """)
+            }
+            return inserted
+        }
+    }
+
+    /// A stream that ended must have landed every node GitHub counted.
+    func checkComplete(_ stream: Stream, checkpoint: Checkpoint, endedBySince: Bool) throws {
+        guard !endedBySince, let total = checkpoint.total else { return }
+        guard checkpoint.nodes == total else {
+            throw IngestFailure(code: "incomplete", message: """
+                \(stream.name) landed \(checkpoint.nodes) of the \(total) nodes GitHub counted; \
+                the unit fails rather than report a gap (a rerun fetches the stream again)
+                """)
+        }
+    }
+
+    func checkLabels(_ node: JSONValue, stream: Stream) throws {
+        guard let labels = node["labels"], let total = labels["totalCount"]?.int,
+              let read = labels["nodes"]?.array?.count, total > read
+        else { return }
+        let number = node["number"]?.int.map(String.init) ?? "?"
+        throw IngestFailure(code: "incomplete", message: """
+            \(stream.kind.rawValue) #\(number) has \(total) labels and ingest reads \(read); \
+            refusing to store it with labels missing
+            """)
+    }
+
+    func nodeKey(_ node: JSONValue, stream: Stream) throws -> String {
+        switch stream.kind {
+        case .commit:
+            if let oid = node["oid"]?.string { return oid }
+        case .pullRequest, .issue:
+            if let id = node["databaseId"]?.int { return String(id) }
+            if let id = node["id"]?.string { return id }
+        }
+        throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no identifier")
+    }
+
+    // MARK: Operations and responses
+
+    static func operation(for stream: Stream) -> GitHub.Operation {
+        switch stream.kind {
+        case .commit: return .commits
+        case .pullRequest: return .pullRequests
+        case .issue: return .issues
+        }
+    }
+
+    func variables(for stream: Stream, since: Date, cursor: String?, size: Int) -> [String: JSONValue] {
+        var variables: [String: JSONValue] = [
+            "owner": .string(repository.owner), "name": .string(repository.name), "first": .int(Int64(size)),
+            "after": cursor.map(JSONValue.string) ?? .null,
+        ]
+        switch stream.name {
+        case Stream.commits.name:
+            variables["ref"] = .string("refs/heads/" + repository.defaultBranch)
+            variables["since"] = .string(GitHubTime.string(since))
+            variables["until"] = .string(GitHubTime.string(context.window.end))
+        case Stream.pullRequestsUpdated.name:
+            variables["states"] = .null
+        case Stream.pullRequestsOpen.name:
+            variables["states"] = ["OPEN"]
+        case Stream.issuesUpdated.name:
+            variables["since"] = .string(GitHubTime.string(since))
+            variables["states"] = .null
+        default:
+            variables["since"] = .null
+            variables["states"] = ["OPEN"]
+        }
+        return variables
+    }
+
+    struct Page {
+        let totalCount: Int64?
+        let hasNextPage: Bool
+        let endCursor: String?
+        let nodes: [JSONValue]
+    }
+
+    func connection(in data: JSONValue, for stream: Stream) throws -> Page {
+        guard let repo = data["repository"], !repo.isNull else {
+            throw GitHubError(.notFound, "repository not found, or the token cannot see it")
+        }
+        let connection: JSONValue?
+        switch stream.kind {
+        case .commit:
+            if repo["isEmpty"]?.bool == true { return Page(totalCount: 0, hasNextPage: false, endCursor: nil, nodes: []) }
+            guard let ref = repo["ref"], !ref.isNull else {
+                throw GitHubError(.notFound, "branch `\(repository.defaultBranch)` not found; set `default_branch` for it")
+            }
+            connection = ref["target"]?["history"]
+        case .pullRequest: connection = repo["pullRequests"]
+        case .issue: connection = repo["issues"]
+        }
+        guard let connection, let nodes = connection["nodes"]?.array,
+              let hasNext = connection["pageInfo"]?["hasNextPage"]?.bool
+        else {
+            throw GitHubError(.malformed, "GitHub's \(stream.name) page does not have the expected shape", retryable: true)
+        }
+        return Page(totalCount: connection["totalCount"]?.int, hasNextPage: hasNext,
+                    endCursor: connection["pageInfo"]?["endCursor"]?.string, nodes: nodes)
+    }
+
+    /// A hash of every raw node stored for the repository: changes exactly when new data lands.
+    func outputHash() throws -> String {
+        let rows = try database.query("""
+            SELECT content_hash FROM raw_nodes WHERE repository = \(repository.slug) ORDER BY content_hash
+            """)
+        var hasher = SHA256()
+        hasher.update(repository.slug)
+        for row in rows { hasher.update(try row.string("content_hash")) }
+        return hasher.hexDigest()
+    }
+}
+
+/// Timestamps as GitHub's GraphQL API takes them: `2026-11-13T00:00:00Z`.
+enum GitHubTime {
+    static func string(_ date: Date) -> String {
+        let text = Timestamp.string(date)
+        // Drop the milliseconds: `2026-11-13T00:00:00.000Z` → `2026-11-13T00:00:00Z`.
+        return String(text.prefix(19)) + "Z"
+    }
+}

@@ -1,0 +1,97 @@
+import Digest
+import Foundation
+import GitHub
+import JSON
+public import Manifest
+public import Pipeline
+import Store
+import Synchronization
+
+/// The ingest stage: one unit per repository, GitHub GraphQL → raw nodes (Bronze).
+///
+/// A unit reads several *streams* (default-branch commits; pull requests and issues updated
+/// since the window start; every open pull request and issue). After each page, one
+/// transaction stores the page's nodes (deduplicated by content hash) and the stream's
+/// checkpoint, so a killed run resumes at the page it was on. A completed stream records the
+/// time range it covered, so the next run fetches only what is new; a window reaching further
+/// back backfills. Counts are checked against GitHub's `totalCount`: a shortfall fails the
+/// unit instead of reporting success with gaps.
+public struct IngestStage: StageRunner {
+    public let stage = Stage.ingest
+    /// Bump when what ingest stores for the same GitHub data changes.
+    public let version = "ingest-1"
+    let environment: [String: String]
+    private let clients = ClientCache()
+
+    /// How far before the window start to fetch, so clock skew and late pushes are not missed.
+    static let overlap: TimeInterval = 5 * 60
+
+    public init(environment: [String: String]) {
+        self.environment = environment
+    }
+
+    public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {
+        let variable = manifest.github.tokenEnv
+        guard let token = environment[variable], !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw ConfigurationProblem(
+                "the GitHub token variable `\(variable)` is not set",
+                hint: "export \(variable)=<a token with read access to the estate's repositories> "
+                    + "(or name another variable in `github.token_env`)")
+        }
+        guard URL(string: manifest.github.endpoint) != nil else {
+            throw ConfigurationProblem("`github.endpoint` is not a URL")
+        }
+    }
+
+    public func run(_ context: UnitContext) async throws -> UnitResult {
+        guard case .repository(let repository) = context.unit.subject else {
+            throw UnitError(code: "internal", message: "ingest unit \(context.unit.id) is not a repository")
+        }
+        let github = context.manifest.github
+        guard let token = environment[github.tokenEnv], !token.isEmpty, let endpoint = URL(string: github.endpoint) else {
+            throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
+        }
+        let client = clients.client(endpoint: endpoint, token: token, policy: RetryPolicy(
+            attempts: github.maxAttempts, maximumRateLimitWait: .seconds(github.maxRateLimitWaitMinutes * 60),
+            timeout: .seconds(github.timeoutSeconds)))
+        var session = IngestSession(
+            context: context, repository: repository, client: client, pageSize: github.pageSize,
+            database: context.database)
+        do {
+            for stream in Stream.streams(for: github.collect) {
+                try await session.ingest(stream)
+            }
+        } catch let error as GitHubError {
+            throw UnitError(code: error.code.rawValue, message: "\(repository.slug): \(error.message)",
+                            counters: session.counters)
+        } catch let error as IngestFailure {
+            throw UnitError(code: error.code, message: "\(repository.slug): \(error.message)", counters: session.counters)
+        } catch let error as StoreError {
+            throw UnitError(code: "store", message: error.description, counters: session.counters)
+        }
+        let output = try session.outputHash()
+        return UnitResult(outputHash: output, counters: session.counters)
+    }
+}
+
+/// A failure found by ingest itself (not by GitHub or the store).
+struct IngestFailure: Error {
+    let code: String
+    let message: String
+}
+
+/// One GraphQL client per endpoint and token, shared by the units of a run so that they share
+/// what GitHub said about the budget.
+final class ClientCache: Sendable {
+    private let clients = Mutex<[String: GraphQLClient]>([:])
+
+    func client(endpoint: URL, token: String, policy: RetryPolicy) -> GraphQLClient {
+        let key = endpoint.absoluteString + "\n" + SHA256.hex(token)
+        return clients.withLock { clients in
+            if let client = clients[key] { return client }
+            let client = GraphQLClient(endpoint: endpoint, token: token, policy: policy)
+            clients[key] = client
+            return client
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import GitHub
+import GitHubFake
+import JSON
+import Testing
+
+/// A fake GitHub on loopback for one test, stopped afterwards.
+func withFake<T>(
+    estate: FakeEstate = EstateGenerator(repositories: 3).generate(), budget: Int = 5000, resetIn: TimeInterval = 3600,
+    _ body: (FakeGitHub, URL) async throws -> T
+) async throws -> T {
+    let fake = FakeGitHub(estate: estate, token: "t0ken", budget: budget, resetIn: resetIn)
+    let url = try await fake.start()
+    do {
+        let result = try await body(fake, url)
+        await fake.stop()
+        return result
+    } catch {
+        await fake.stop()
+        throw error
+    }
+}
+
+let quick = RetryPolicy(attempts: 4, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50),
+                        maximumRateLimitWait: .seconds(5), timeout: .seconds(2))
+
+let pullVariables: [String: JSONValue] = ["owner": "acme", "name": "repo-000", "first": 10, "after": nil, "states": nil]
+
+struct ClientTests {
+    @Test func answersAPageAndCountsThePoints() async throws {
+        try await withFake { fake, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            let connection = try #require(data["repository"]?["pullRequests"])
+            #expect(connection["nodes"]?.array?.count == 10)
+            #expect(connection["pageInfo"]?["hasNextPage"]?.bool == true)
+            #expect(cost.requests == 1 && cost.points == 1 && cost.retries == 0)
+            #expect(client.lastBudget?.remaining == 4999)
+            #expect(fake.stats.requests == 1)
+        }
+    }
+
+    @Test(arguments: [
+        ("502", Fault.Action.status(502)),
+        ("503 with Retry-After", Fault.Action.status(503, retryAfter: 1)),
+        ("secondary rate limit", Fault.Action.secondaryLimit(retryAfter: 1)),
+        ("malformed JSON", Fault.Action.malformedJSON),
+        ("truncated body", Fault.Action.truncatedBody),
+        ("timeout", Fault.Action.delay(.seconds(3))),
+    ])
+    func transientFaultsAreRetried(_ label: String, _ action: Fault.Action) async throws {
+        try await withFake { fake, url in
+            fake.inject(Fault(action, times: 2))
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            #expect(data["repository"]?["pullRequests"]?["nodes"]?.array?.count == 10, "\(label)")
+            #expect(cost.requests == 3 && cost.retries == 2, "\(label)")
+        }
+    }
+
+    @Test func retryAfterIsHonoured() async throws {
+        try await withFake { fake, url in
+            fake.inject(Fault(.secondaryLimit(retryAfter: 1)))
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            let clock = ContinuousClock()
+            let started = clock.now
+            _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            #expect(clock.now - started >= .seconds(1))
+        }
+    }
+
+    @Test func retriesAreBounded() async throws {
+        try await withFake { fake, url in
+            fake.inject(Fault(.status(502), times: 10))
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            }
+            #expect(error?.status == 502 && error?.message == "GitHub answered HTTP 502")
+            #expect(cost.requests == 4)
+        }
+    }
+
+    @Test func graphQLErrorsAreNotRetried() async throws {
+        try await withFake { fake, url in
+            fake.inject(Fault(.graphQLError("Something went wrong while executing your query.")))
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            }
+            #expect(error?.code == .graphql)
+            #expect(error?.message == "GitHub returned errors: Something went wrong while executing your query.")
+            #expect(cost.requests == 1)
+        }
+    }
+
+    @Test func firstOver100GetsGitHubsError() async throws {
+        try await withFake { _, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            var variables = pullVariables
+            variables["first"] = 101
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.pullRequests, variables: variables, cost: &cost)
+            }
+            #expect(error?.message == "GitHub returned errors: Requesting 101 records on the `pullRequests` connection exceeds the `first` limit of 100 records.")
+        }
+    }
+
+    @Test func aBadTokenIsAConfigurationErrorThatNeverEchoesTheToken() async throws {
+        try await withFake { _, url in
+            let client = GraphQLClient(endpoint: url, token: "wrong-secret-value", policy: quick)
+            var cost = CallCost()
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.viewer, variables: [:], cost: &cost)
+            }
+            #expect(error?.code == .configuration && error?.status == 401)
+            #expect(error.map { !$0.message.contains("wrong-secret-value") } == true)
+        }
+    }
+
+    @Test func anUnknownRepositoryIsNotFound() async throws {
+        try await withFake { _, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            var variables = pullVariables
+            variables["name"] = "nope"
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.pullRequests, variables: variables, cost: &cost)
+            }
+            #expect(error?.code == .notFound)
+        }
+    }
+
+    @Test func anExhaustedBudgetIsWaitedForWhenTheResetIsNear() async throws {
+        try await withFake(budget: 1, resetIn: 2) { _, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            var events: [String] = []
+            _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            let waited = LockedList()
+            _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost) { event in
+                if case .waitingForReset = event { waited.append("waiting") }
+            }
+            events = waited.items
+            #expect(events == ["waiting"])
+            #expect(cost.waited >= 1)
+        }
+    }
+
+    @Test func anExhaustedBudgetBeyondTheLimitFailsResumably() async throws {
+        try await withFake(budget: 1, resetIn: 3600) { _, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            let error = await #expect(throws: GitHubError.self) {
+                try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
+            }
+            #expect(error?.code == .rateLimitExhausted)
+        }
+    }
+}
+
+final class LockedList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var storage: [String] = []
+    func append(_ item: String) { lock.withLock { storage.append(item) } }
+    var items: [String] { lock.withLock { storage } }
+}

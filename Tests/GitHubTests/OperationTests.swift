@@ -1,0 +1,55 @@
+import Foundation
+import GitHub
+import Testing
+
+/// Every operation the client can send validates against GitHub's published schema
+/// (`../shared/github/schema.graphql`), so a misspelt field fails here, not in a user's run.
+@Test func everyOperationValidatesAgainstGitHubsSchema() throws {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let schema = repository.deletingLastPathComponent().appendingPathComponent("shared/github/schema.graphql")
+    try #require(FileManager.default.fileExists(atPath: schema.path), "GitHub's schema is expected at \(schema.path)")
+    let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-ops-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    var paths: [String: String] = [:]
+    for operation in Operation.all {
+        let path = folder.appendingPathComponent("\(operation.name).graphql").path
+        try operation.document.write(toFile: path, atomically: true, encoding: .utf8)
+        paths[path] = operation.name
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", repository.appendingPathComponent("scripts/check-graphql.py").path, schema.path]
+        + paths.keys.sorted()
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 0)
+    let results = try JSONDecoder().decode([String: [String]].self, from: data)
+    #expect(results.count == Operation.all.count)
+    for (path, errors) in results {
+        #expect(errors.isEmpty, "\(paths[path] ?? path): \(errors)")
+    }
+}
+
+/// The validator really rejects a bad field (the test above cannot pass vacuously).
+@Test func theValidatorRejectsAnUnknownField() throws {
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let schema = repository.deletingLastPathComponent().appendingPathComponent("shared/github/schema.graphql")
+    let path = NSTemporaryDirectory() + "ghillie-bad-\(UUID().uuidString).graphql"
+    try Operation.commits.document.replacingOccurrences(of: "committedDate", with: "commitedDate")
+        .write(toFile: path, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", repository.appendingPathComponent("scripts/check-graphql.py").path, schema.path, path]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    let results = try JSONDecoder().decode([String: [String]].self, from: data)
+    #expect(results[path]?.first?.contains("commitedDate") == true)
+}
