@@ -66,12 +66,15 @@ public final class FakeGitHub: Sendable {
 
     public let token: String
     public let limit: Int
+    /// Length of a budget window; the budget refills when it ends.
+    public let resetInterval: TimeInterval
     private let state: Mutex<State>
     private let server = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
 
     public init(estate: FakeEstate, token: String = "fake-token", budget: Int = 5000, resetIn: TimeInterval = 3600) {
         self.token = token
         limit = budget
+        resetInterval = resetIn
         state = Mutex(State(estate: estate, remaining: budget, resetAt: Date().addingTimeInterval(resetIn)))
     }
 
@@ -79,6 +82,10 @@ public final class FakeGitHub: Sendable {
 
     public func inject(_ fault: Fault) {
         state.withLock { $0.faults.append((fault, 0, 0)) }
+    }
+
+    public func clearFaults() {
+        state.withLock { $0.faults.removeAll() }
     }
 
     /// Replaces the estate (new activity between runs).
@@ -188,7 +195,7 @@ public final class FakeGitHub: Sendable {
             }
             if Date() >= state.resetAt {
                 state.remaining = limit
-                state.resetAt = Date().addingTimeInterval(3600)
+                state.resetAt = Date().addingTimeInterval(resetInterval)
             }
             guard state.remaining >= cost else { return Self.exhausted }
             state.remaining -= cost

@@ -71,6 +71,14 @@ public struct EstateGenerator: Sendable {
             repo.commits = commits(&rng, start: start, count: busy ? 320 : Int.random(in: 5...60, using: &rng), index: index)
             repo.pullRequests = pullRequests(&rng, start: start, count: busy ? 280 : Int.random(in: 3...40, using: &rng),
                                              nextId: &nextDatabaseId, branch: branch)
+            if busy {
+                // Every pull request of the busy repository is touched inside the window (a label
+                // sweep, say), so more than 250 are "updated in the window".
+                let span = windowEnd.timeIntervalSince(start)
+                for index in repo.pullRequests.indices where repo.pullRequests[index].updatedAt < start {
+                    repo.pullRequests[index].updatedAt = start.addingTimeInterval(Double.random(in: 0..<(span - 1), using: &rng))
+                }
+            }
             repo.issues = issues(&rng, start: start, count: Int.random(in: 2...30, using: &rng), nextId: &nextDatabaseId)
             repos.append(repo)
         }

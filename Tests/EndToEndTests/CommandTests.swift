@@ -74,14 +74,15 @@ struct CommandTests {
             """)
     }
 
-    @Test func theProductBinaryRefusesStagesItDoesNotHave() throws {
+    @Test func theProductBinaryRunsTheStagesItHasAndChecksTheirConfigurationFirst() throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let result = try harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
         #expect(result.stderr == """
-            error: this build of ghillie-run cannot run stages `ingest`, `refine`, `evidence`, `report`, `export`
-              hint: `ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages
+            note: this build runs `ingest`; `refine`, `evidence`, `report`, `export` are not built yet, so the run ends incomplete
+            error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
+              hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 
             """)
         #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))

@@ -22,7 +22,7 @@ func withFake<T>(
 }
 
 let quick = RetryPolicy(attempts: 4, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50),
-                        maximumRateLimitWait: .seconds(5), timeout: .seconds(2))
+                        maximumRateLimitWait: .seconds(5), timeout: .seconds(15))
 
 let pullVariables: [String: JSONValue] = ["owner": "acme", "name": "repo-000", "first": 10, "after": nil, "states": nil]
 
@@ -47,12 +47,14 @@ struct ClientTests {
         ("secondary rate limit", Fault.Action.secondaryLimit(retryAfter: 1)),
         ("malformed JSON", Fault.Action.malformedJSON),
         ("truncated body", Fault.Action.truncatedBody),
-        ("timeout", Fault.Action.delay(.seconds(3))),
+        ("timeout", Fault.Action.delay(.seconds(4))),
     ])
     func transientFaultsAreRetried(_ label: String, _ action: Fault.Action) async throws {
         try await withFake { fake, url in
             fake.inject(Fault(action, times: 2))
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var policy = quick
+            policy.timeout = .seconds(2)
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: policy)
             var cost = CallCost()
             let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
             #expect(data["repository"]?["pullRequests"]?["nodes"]?.array?.count == 10, "\(label)")
@@ -138,7 +140,7 @@ struct ClientTests {
     }
 
     @Test func anExhaustedBudgetIsWaitedForWhenTheResetIsNear() async throws {
-        try await withFake(budget: 1, resetIn: 2) { _, url in
+        try await withFake(budget: 1, resetIn: 4) { _, url in
             let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             var events: [String] = []

@@ -53,11 +53,13 @@ struct LedgerContractTests {
     @Test(arguments: TestEngine.available)
     func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
         let database = try engine.open()
-        #expect(try Migrator().migrate(database) == [1])
+        #expect(try Migrator().migrate(database) == [1, 2])
         #expect(try Migrator().migrate(database) == [])
         try database.transaction { tx in
             try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         }
+        // Every shipped migration is pinned below (shippedMigrationsAreFrozen).
+        #expect(Migrations.all.map(\.version) == [1, 2])
         let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
         #expect(altered?.code == .migration)
     }
@@ -327,6 +329,8 @@ struct FlatJSONTests {
 @Test(arguments: [
     (1, Engine.sqlite, "6aee70a95d4f1b863a51b452de4e3a4f72e6b0e08f19cfbc03332000473c8e35"),
     (1, Engine.postgres, "abd3d5eebbea6475adfc50273fe41fe07de214fbe9f7b4497e5795e0185e7531"),
+    (2, Engine.sqlite, "7847a98f43e265b9f8cbe07f8bbef87773c0059930a367fc8a316144b672116a"),
+    (2, Engine.postgres, "4c411b95b5a5c661b0c2f102234fa2020bebf6c6e1a44a2b3cddb522265af82f"),
 ])
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })

@@ -1,0 +1,197 @@
+import Foundation
+import GitHubFake
+import SQLiteDriver
+import Store
+import Testing
+
+/// What ingest must land for a repository, computed from the generator's ground truth.
+struct Expected: Equatable, CustomStringConvertible {
+    var commits = 0
+    var pullRequests = 0
+    var issues = 0
+
+    var description: String { "commits \(commits), pull requests \(pullRequests), issues \(issues)" }
+
+    static func of(_ repo: FakeRepository, estate: FakeEstate) -> Expected {
+        let since = estate.windowStart.addingTimeInterval(-300)
+        return Expected(
+            commits: repo.commits.filter { $0.committedDate >= since && $0.committedDate <= estate.windowEnd }.count,
+            pullRequests: repo.pullRequests.filter { $0.updatedAt >= since || $0.state == .open }.count,
+            issues: repo.issues.filter { $0.updatedAt >= since || $0.state == .open }.count)
+    }
+}
+
+/// Distinct nodes landed per repository and kind.
+func landed(_ harness: Harness) throws -> [String: Expected] {
+    var result: [String: Expected] = [:]
+    for row in try storeRows(harness, "SELECT repository, kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes GROUP BY repository, kind") {
+        let repository = try row.string("repository")
+        let count = Int(try row.int("n"))
+        switch try row.string("kind") {
+        case "commit": result[repository, default: Expected()].commits = count
+        case "pull_request": result[repository, default: Expected()].pullRequests = count
+        default: result[repository, default: Expected()].issues = count
+        }
+    }
+    return result
+}
+
+func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100) -> String {
+    var text = """
+        version: 1
+        name: ingest-e2e
+        estate:
+          key: acme
+          repositories:
+
+        """
+    for repo in estate.repositories {
+        text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
+    }
+    let formatter = ISO8601DateFormatter()
+    text += """
+        window:
+          days: 14
+          end: "\(formatter.string(from: estate.windowEnd))"
+        github:
+          endpoint: \(url.absoluteString)
+          collect: [commits, pull_requests, issues]
+          page_size: \(pageSize)
+
+        """
+    return text
+}
+
+@Suite("Ingest against a fake GitHub", .serialized)
+struct IngestTests {
+    static let token = "ghp_e2eSecretToken0123456789"
+    static let estate = EstateGenerator(seed: 7, repositories: 6).generate()
+
+    func expectedLanding() -> [String: Expected] {
+        var expected: [String: Expected] = [:]
+        for repo in Self.estate.repositories {
+            let counts = Expected.of(repo, estate: Self.estate)
+            if counts != Expected() { expected[repo.slug] = counts }
+        }
+        return expected
+    }
+
+    @Test func aMissingTokenStopsBeforeAnythingRunsAndNamesTheVariable() throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: URL(fileURLWithPath: "/").appendingPathComponent("x")).replacingOccurrences(of: "endpoint: file:///x", with: "endpoint: http://127.0.0.1:9/graphql"))
+        let result = try harness.run(Harness.product, ["m.yaml", "-q"])
+        #expect(result.status == 5)
+        #expect(result.stderr == """
+            error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
+              hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
+
+            """)
+    }
+
+    @Test func theWholeEstateLandsCompleteAndTheTokenNowhere() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let result = try harness.run(Harness.product, ["m.yaml", "--output", "json"],
+                                     environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"ending\" : \"incomplete\""))
+        #expect(try landed(harness) == expectedLanding())
+        // The estate holds what the checks need: an empty repository and one with > 250 pull requests.
+        #expect(expectedLanding().count == 5 && expectedLanding()["acme/repo-001"] == nil)
+        #expect((expectedLanding()["acme/repo-002"]?.pullRequests ?? 0) > 250)
+
+        // The ledger has per-unit counters.
+        let busy = try storeRows(harness, """
+            SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
+            """).first?.string("counters") ?? ""
+        #expect(busy.contains("\"pages\":") && busy.contains("\"points\":") && busy.contains("\"requests\":"))
+
+        // The token appears in no output, no ledger row, no stored byte.
+        #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
+        for file in [".ghillie/ghillie.sqlite", ".ghillie/ghillie.sqlite-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: harness.path(file)))) ?? Data()
+            #expect(bytes.range(of: Data(Self.token.utf8)) == nil, "\(file) holds the token")
+        }
+
+        // A second run of the same window finds everything up to date and asks GitHub nothing.
+        let before = fake.stats.requests
+        let again = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(again.status == 0)
+        #expect(fake.stats.requests == before)
+    }
+
+    @Test func faultsEndInSuccessOrAResumableFailureNeverInGaps() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        fake.inject(Fault(.status(502), operation: "RepositoryPullRequests", times: 2))
+        fake.inject(Fault(.secondaryLimit(retryAfter: 1), operation: "RepositoryIssues", times: 1))
+        fake.inject(Fault(.truncatedBody, operation: "RepositoryCommits", times: 1))
+        fake.inject(Fault(.malformedJSON, operation: "RepositoryIssues", times: 1))
+        fake.inject(Fault(.graphQLError("Something went wrong while executing your query."),
+                          repository: "acme/repo-004", times: 1000))
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let first = try harness.run(Harness.product, ["m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(first.status == 3, "\(first.stderr)")
+        #expect(first.stderr.contains(
+            "FAIL  ingest:acme/repo-004: acme/repo-004: GitHub returned errors: Something went wrong while executing your query. [graphql]"))
+        var partial = expectedLanding()
+        partial["acme/repo-004"] = nil
+        var got = try landed(harness)
+        got["acme/repo-004"] = nil
+        #expect(got == partial)
+
+        fake.clearFaults()
+        let second = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(try landed(harness) == expectedLanding())
+        let attempts = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'succeeded' AND reused_from_run IS NULL")
+        #expect(attempts.first.flatMap { try? $0.int("n") } == 6)
+    }
+
+    @Test func sigkillInTheMiddleOfPaginationResumesAtThePage() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        // Slow every answer down so the kill lands mid-stream.
+        fake.inject(Fault(.delay(.milliseconds(40)), times: 100_000))
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url, pageSize: 10))
+        let victim = harness.process(Harness.product, ["m.yaml", "-q", "--jobs", "2"],
+                                     environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        victim.standardError = FileHandle.nullDevice
+        try victim.run()
+        let midway = harness.waitUntil(timeout: 60) {
+            let pages = try? storeRows(harness, """
+                SELECT pages FROM ingest_checkpoints
+                WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated' AND done = 0
+                """).first?.int("pages")
+            return (pages ?? 0) >= 5
+        }
+        #expect(midway)
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let pagesBefore = try storeRows(harness, """
+            SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
+            """).first?.int("pages") ?? 0
+
+        fake.clearFaults()
+        let resumed = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try landed(harness) == expectedLanding())
+        // The resumed attempt fetched only the pages after the checkpoint.
+        let busy = try #require(Self.estate.repository(owner: "acme", name: "repo-002"))
+        let since = Self.estate.windowStart.addingTimeInterval(-300)
+        let updatedPages = Int64((busy.pullRequests.filter { $0.updatedAt >= since }.count + 1 + 9) / 10)
+        let total = try storeRows(harness, """
+            SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
+            """).first?.int("pages") ?? 0
+        #expect(pagesBefore >= 5 && total <= updatedPages + 1)
+        let interrupted = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'interrupted'")
+        #expect((interrupted.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
+    }
+}
