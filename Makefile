@@ -30,6 +30,7 @@ test: deps
 	scripts/test
 
 bench: deps
+	$(SWIFT) build -c release --product ghillie-run
 	$(SWIFT) build -c release --product ghillie-run-teststages
 	$(SWIFT) build -c release --product Bench
 	scripts/bench

@@ -66,7 +66,7 @@ let package = Package(
         // `make bench`: ledger transition cost and no-op rerun, printed as a table.
         .executableTarget(
             name: "Bench",
-            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI"],
+            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake"],
             swiftSettings: strict
         ),
 

@@ -1,4 +1,5 @@
 import Foundation
+import GitHubFake
 import PostgresDriver
 import SQLiteDriver
 import Store
@@ -8,6 +9,8 @@ import Store
 
 struct Options {
     var binary = ".build/release/ghillie-run-teststages"
+    var product = ".build/release/ghillie-run"
+    var ingestRepositories = 200
     var repositories = 200
     var transitions = 2000
     var reruns = 7
@@ -17,6 +20,8 @@ struct Options {
         while let argument = iterator.next() {
             switch argument {
             case "--bin": binary = iterator.next() ?? binary
+            case "--product": product = iterator.next() ?? product
+            case "--ingest-repositories": ingestRepositories = Int(iterator.next() ?? "") ?? ingestRepositories
             case "--repositories": repositories = Int(iterator.next() ?? "") ?? repositories
             case "--transitions": transitions = Int(iterator.next() ?? "") ?? transitions
             case "--reruns": reruns = Int(iterator.next() ?? "") ?? reruns
@@ -76,11 +81,13 @@ func manifest(repositories: Int) -> String {
     return text
 }
 
-func runBinary(_ binary: String, in folder: URL, _ arguments: [String]) throws -> (Double, Int32) {
+func runBinary(_ binary: String, in folder: URL, _ arguments: [String], environment: [String: String]? = nil) throws
+    -> (Double, Int32) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
     process.currentDirectoryURL = folder
+    if let environment { process.environment = environment }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     let began = Date()
@@ -130,6 +137,90 @@ for _ in 0..<options.reruns {
     plans.append(try runBinary(options.binary, in: folder, ["plan", "bench.yaml"]).0)
 }
 rows.append(("`plan` of the finished manifest (median of \(options.reruns))", milliseconds(median(plans))))
+
+// MARK: Ingest against the fake GitHub
+
+func ingestManifest(_ estate: FakeEstate, url: URL) -> String {
+    var text = "version: 1\nname: ingest-bench\nestate:\n  key: bench\n  repositories:\n"
+    for repo in estate.repositories {
+        text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
+    }
+    let formatter = ISO8601DateFormatter()
+    text += """
+        window:
+          days: 14
+          end: "\(formatter.string(from: estate.windowEnd))"
+        github:
+          endpoint: \(url.absoluteString)
+          collect: [commits, pull_requests, issues]
+
+        """
+    return text
+}
+
+/// Peak resident memory of the largest child process waited for so far, in MiB.
+func childPeakMiB() -> Double {
+    var usage = rusage()
+    getrusage(__rusage_who_t(RUSAGE_CHILDREN.rawValue), &usage)
+    return Double(usage.ru_maxrss) / 1024
+}
+
+let estate = EstateGenerator(seed: 2026, repositories: options.ingestRepositories).generate()
+let active = estate.repositories.filter { repo in
+    repo.commits.contains { $0.committedDate >= estate.windowStart }
+        || repo.pullRequests.contains { $0.updatedAt >= estate.windowStart }
+        || repo.issues.contains { $0.updatedAt >= estate.windowStart }
+}.count
+let token = "bench-token"
+let environment = ["PATH": "/usr/bin:/bin", "GHILLIE_GITHUB_TOKEN": token, "NO_COLOR": "1"]
+do {
+    let fake = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
+    let url = try await fake.start()
+    let ingestFolder = folder.appendingPathComponent("ingest")
+    try FileManager.default.createDirectory(at: ingestFolder, withIntermediateDirectories: true)
+    try ingestManifest(estate, url: url).write(to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    let (wall, status) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q"], environment: environment)
+    guard status == 0 else {
+        FileHandle.standardError.write(Data("ingest run failed with exit code \(status)\n".utf8))
+        exit(1)
+    }
+    let stats = fake.stats
+    rows.append(("ingest, \(options.ingestRepositories) repositories (\(active) active), wall time", milliseconds(wall)))
+    rows.append(("ingest, peak memory (RSS)", String(format: "%.1f MiB", childPeakMiB())))
+    rows.append(("ingest, requests per active repository",
+                 String(format: "%.2f (%d in all)", Double(stats.requests) / Double(active), stats.requests)))
+    rows.append(("ingest, requests by operation", stats.byOperation.sorted { $0.key < $1.key }
+        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+    rows.append(("ingest, GraphQL points per active repository",
+                 String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
+
+    // Kill at about half the units, resume, and count the extra requests over a clean run.
+    let resumeFolder = folder.appendingPathComponent("resume")
+    try FileManager.default.createDirectory(at: resumeFolder, withIntermediateDirectories: true)
+    let slow = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
+    let slowURL = try await slow.start()
+    slow.inject(Fault(.delay(.milliseconds(5)), times: 1_000_000))
+    try ingestManifest(estate, url: slowURL).write(
+        to: resumeFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    let victim = Process()
+    victim.executableURL = URL(fileURLWithPath: options.product)
+    victim.arguments = ["m.yaml", "-q"]
+    victim.currentDirectoryURL = resumeFolder
+    victim.environment = environment
+    victim.standardError = FileHandle.nullDevice
+    try victim.run()
+    while slow.stats.requests < stats.requests / 2 { try await Task.sleep(for: .milliseconds(2)) }
+    kill(victim.processIdentifier, SIGKILL)
+    victim.waitUntilExit()
+    slow.clearFaults()
+    let (_, resumedStatus) = try runBinary(options.product, in: resumeFolder, ["m.yaml", "-q"], environment: environment)
+    guard resumedStatus == 0 else { exit(1) }
+    let extra = slow.stats.requests - stats.requests
+    rows.append(("ingest, extra requests of a resume after SIGKILL at 50 %",
+                 String(format: "%d (%.1f %% over a clean run)", extra, Double(extra) * 100 / Double(stats.requests))))
+    await fake.stop()
+    await slow.stop()
+}
 
 print("| measurement | result |")
 print("|---|---|")

@@ -8,9 +8,100 @@ public struct Operation: Sendable, Hashable {
     public let document: String
 
     /// All operations, for validation and for the fake server's dispatch.
-    public static let all: [Operation] = [commits, pullRequests, issues, viewer]
+    public static let all: [Operation] = [
+        firstPages, commits, pullRequests, issues, pullRequestConnection, issueComments, viewer,
+    ]
 
-    /// Default-branch commits in [since, until), newest first.
+    /// The fields ingest stores, shared by every operation that returns these nodes.
+    ///
+    /// Nested connections return a first page and their `totalCount`; ingest reads a
+    /// connection that overflowed separately (``pullRequestConnection``, ``issueComments``),
+    /// or fails the unit rather than drop data.
+    static let fragmentTexts: [String: (text: String, uses: [String])] = [
+        "CommitNode": ("""
+            fragment CommitNode on Commit {
+              oid messageHeadline message authoredDate committedDate additions deletions changedFilesIfAvailable
+              author { name email user { login } }
+              parents { totalCount }
+            }
+            """, []),
+        "PullRequestNode": ("""
+            fragment PullRequestNode on PullRequest {
+              id databaseId number title state isDraft createdAt updatedAt mergedAt closedAt
+              baseRefName headRefName additions deletions changedFiles
+              author { login }
+              labels(first: 50) { totalCount nodes { name } }
+              commits { totalCount }
+              reviews(first: 20) { totalCount nodes { ...Review } }
+              comments(first: 20) { totalCount nodes { ...Comment } }
+              files(first: 50) { totalCount nodes { ...ChangedFile } }
+            }
+            """, ["Review", "Comment", "ChangedFile"]),
+        "IssueNode": ("""
+            fragment IssueNode on Issue {
+              id databaseId number title state stateReason createdAt updatedAt closedAt
+              author { login }
+              labels(first: 50) { totalCount nodes { name } }
+              comments(first: 20) { totalCount nodes { ...Comment } }
+            }
+            """, ["Comment"]),
+        "Review": ("fragment Review on PullRequestReview { databaseId author { login } state submittedAt }", []),
+        "Comment": ("fragment Comment on IssueComment { databaseId author { login } createdAt }", []),
+        "ChangedFile": ("fragment ChangedFile on PullRequestChangedFile { path additions deletions changeType }", []),
+    ]
+
+    /// The text of `names` and the fragments they use, each once (GraphQL rejects unused ones).
+    static func fragments(_ names: String...) -> String {
+        var included: [String] = []
+        func include(_ name: String) {
+            guard !included.contains(name), let fragment = fragmentTexts[name] else { return }
+            included.append(name)
+            fragment.uses.forEach(include)
+        }
+        names.forEach(include)
+        return "\n" + included.compactMap { fragmentTexts[$0]?.text }.joined(separator: "\n")
+    }
+
+    /// The first page of every stream of a repository in one request: a quiet repository
+    /// needs nothing more. Each part can be left out (`@include`) when its stream is done.
+    public static let firstPages = Operation(name: "RepositoryFirstPages", document: """
+        query RepositoryFirstPages($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
+                                   $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
+                                   $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
+                                   $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!) {
+          rateLimit { cost remaining resetAt }
+          repository(owner: $owner, name: $name) {
+            isEmpty
+            ref(qualifiedName: $ref) @include(if: $withCommits) {
+              target {
+                ... on Commit {
+                  history(first: $commitsFirst, since: $since, until: $until) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+                  }
+                }
+              }
+            }
+            updatedPulls: pullRequests(first: $first, orderBy: { field: UPDATED_AT, direction: DESC })
+              @include(if: $withUpdatedPulls) {
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+            }
+            openPulls: pullRequests(first: $first, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
+              @include(if: $withOpenPulls) {
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+            }
+            updatedIssues: issues(first: $first, filterBy: { since: $issuesSince },
+                                  orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+            }
+            openIssues: issues(first: $first, filterBy: { states: [OPEN] },
+                               orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+            }
+          }
+        }
+        """ + fragments("CommitNode", "PullRequestNode", "IssueNode"))
+
+    /// Default-branch commits in [since, until], newest first.
     public static let commits = Operation(name: "RepositoryCommits", document: """
         query RepositoryCommits($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
                                 $until: GitTimestamp, $first: Int!, $after: String) {
@@ -21,32 +112,16 @@ public struct Operation: Sendable, Hashable {
               target {
                 ... on Commit {
                   history(first: $first, after: $after, since: $since, until: $until) {
-                    totalCount
-                    pageInfo { hasNextPage endCursor }
-                    nodes {
-                      oid
-                      messageHeadline
-                      message
-                      authoredDate
-                      committedDate
-                      additions
-                      deletions
-                      changedFilesIfAvailable
-                      author { name email user { login } }
-                      parents { totalCount }
-                    }
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
                   }
                 }
               }
             }
           }
         }
-        """)
+        """ + fragments("CommitNode"))
 
     /// Pull requests, most recently updated first; `states` narrows to open ones.
-    ///
-    /// Nested connections return a first page and their `totalCount`; ingest pages a
-    /// connection that overflowed separately, or fails the unit rather than drop data.
     public static let pullRequests = Operation(name: "RepositoryPullRequests", document: """
         query RepositoryPullRequests($owner: String!, $name: String!, $states: [PullRequestState!],
                                      $first: Int!, $after: String) {
@@ -54,32 +129,11 @@ public struct Operation: Sendable, Hashable {
           repository(owner: $owner, name: $name) {
             pullRequests(first: $first, after: $after, states: $states,
                          orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount
-              pageInfo { hasNextPage endCursor }
-              nodes {
-                id
-                databaseId
-                number
-                title
-                state
-                isDraft
-                createdAt
-                updatedAt
-                mergedAt
-                closedAt
-                baseRefName
-                headRefName
-                additions
-                deletions
-                changedFiles
-                author { login }
-                labels(first: 50) { totalCount nodes { name } }
-                commits { totalCount }
-              }
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
             }
           }
         }
-        """)
+        """ + fragments("PullRequestNode"))
 
     /// Issues updated since a time (GitHub's `filterBy.since`); `states` narrows to open ones.
     public static let issues = Operation(name: "RepositoryIssues", document: """
@@ -89,26 +143,47 @@ public struct Operation: Sendable, Hashable {
           repository(owner: $owner, name: $name) {
             issues(first: $first, after: $after, filterBy: { since: $since, states: $states },
                    orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount
-              pageInfo { hasNextPage endCursor }
-              nodes {
-                id
-                databaseId
-                number
-                title
-                state
-                stateReason
-                createdAt
-                updatedAt
-                closedAt
-                author { login }
-                labels(first: 50) { totalCount nodes { name } }
-                comments { totalCount }
+              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+            }
+          }
+        }
+        """ + fragments("IssueNode"))
+
+    /// Every review, comment or changed file of one pull request, for a nested connection that
+    /// overflowed its first page. Exactly one of the three flags is true.
+    public static let pullRequestConnection = Operation(name: "PullRequestConnection", document: """
+        query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $after: String,
+                                    $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
+          rateLimit { cost remaining resetAt }
+          repository(owner: $owner, name: $name) {
+            pullRequest(number: $number) {
+              reviews(first: 100, after: $after) @include(if: $reviews) {
+                totalCount pageInfo { hasNextPage endCursor } nodes { ...Review }
+              }
+              comments(first: 100, after: $after) @include(if: $comments) {
+                totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
+              }
+              files(first: 100, after: $after) @include(if: $files) {
+                totalCount pageInfo { hasNextPage endCursor } nodes { ...ChangedFile }
               }
             }
           }
         }
-        """)
+        """ + fragments("Review", "Comment", "ChangedFile"))
+
+    /// Every comment of one issue, when its first page overflowed.
+    public static let issueComments = Operation(name: "IssueComments", document: """
+        query IssueComments($owner: String!, $name: String!, $number: Int!, $after: String) {
+          rateLimit { cost remaining resetAt }
+          repository(owner: $owner, name: $name) {
+            issue(number: $number) {
+              comments(first: 100, after: $after) {
+                totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
+              }
+            }
+          }
+        }
+        """ + fragments("Comment"))
 
     /// Who the token belongs to and the budget left: the cheapest authenticated call.
     public static let viewer = Operation(name: "Viewer", document: """

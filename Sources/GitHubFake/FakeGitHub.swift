@@ -169,7 +169,8 @@ public final class FakeGitHub: Sendable {
                 guard state.faults[index].seen > fault.skip, state.faults[index].fired < fault.times else { continue }
                 state.faults[index].fired += 1
                 state.stats.faultsInjected += 1
-                state.stats.requests += 1
+                // A delayed request is still answered (and counted) by `answer`; others end here.
+                if case .delay = fault.action {} else { state.stats.requests += 1 }
                 return fault.action
             }
             return nil
@@ -181,16 +182,23 @@ public final class FakeGitHub: Sendable {
         state.withLock { state in
             state.stats.requests += 1
             state.stats.byOperation[operation, default: 0] += 1
-            let first = Int(variables["first"]?.int ?? 0)
+            let first = Int(variables["first"]?.int ?? 100)
             if first > 100 || first < 0 {
                 let connection = ["RepositoryCommits": "history", "RepositoryPullRequests": "pullRequests",
-                                  "RepositoryIssues": "issues"][operation] ?? "nodes"
+                                  "RepositoryIssues": "issues", "RepositoryFirstPages": "pullRequests"][operation] ?? "nodes"
                 return ["errors": [["type": "EXCESSIVE_PAGINATION", "message": .string(
                     "Requesting \(first) records on the `\(connection)` connection exceeds the `first` limit of 100 records.")]]]
             }
+            // GitHub's formula: connections requested (each nested one once per parent node) / 100.
             let cost: Int
             switch operation {
-            case "RepositoryPullRequests", "RepositoryIssues": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
+            case "RepositoryPullRequests": cost = max(1, Int((Double(1 + 5 * first) / 100).rounded()))
+            case "RepositoryIssues": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
+            case "RepositoryFirstPages":
+                var requests = variables["withCommits"]?.bool == true ? 1 : 0
+                for flag in ["withUpdatedPulls", "withOpenPulls"] where variables[flag]?.bool == true { requests += 1 + 5 * first }
+                for flag in ["withUpdatedIssues", "withOpenIssues"] where variables[flag]?.bool == true { requests += 1 + 2 * first }
+                cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
             }
             if Date() >= state.resetAt {
@@ -215,6 +223,33 @@ public final class FakeGitHub: Sendable {
                 data["repository"] = repo.map { pullRequestsPage($0, variables: variables, first: first) } ?? .null
             case "RepositoryIssues":
                 data["repository"] = repo.map { issuesPage($0, variables: variables, first: first) } ?? .null
+            case "RepositoryFirstPages":
+                data["repository"] = repo.map { firstPages($0, variables: variables, first: first) } ?? .null
+            case "PullRequestConnection":
+                let number = Int(variables["number"]?.int ?? 0)
+                guard let pull = repo?.pullRequests.first(where: { $0.number == number }) else {
+                    data["repository"] = repo == nil ? .null : .object(["pullRequest": .null])
+                    break
+                }
+                var connection: [String: JSONValue] = [:]
+                if variables["reviews"]?.bool == true {
+                    connection["reviews"] = Self.connection(pull.reviews.map(Self.node), variables: variables)
+                }
+                if variables["comments"]?.bool == true {
+                    connection["comments"] = Self.connection(pull.comments.map(Self.node), variables: variables)
+                }
+                if variables["files"]?.bool == true {
+                    connection["files"] = Self.connection(pull.files.map(Self.node), variables: variables)
+                }
+                data["repository"] = .object(["pullRequest": .object(connection)])
+            case "IssueComments":
+                let number = Int(variables["number"]?.int ?? 0)
+                guard let issue = repo?.issues.first(where: { $0.number == number }) else {
+                    data["repository"] = repo == nil ? .null : .object(["issue": .null])
+                    break
+                }
+                data["repository"] = .object(["issue": .object([
+                    "comments": Self.connection(issue.comments.map(Self.node), variables: variables)])])
             default:
                 return ["errors": [["message": .string("Unknown operation \(operation)")]]]
             }
@@ -259,6 +294,33 @@ public final class FakeGitHub: Sendable {
         let nodes = slice.map(Self.node)
         return ["isEmpty": false, "ref": ["target": ["history": [
             "totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]]]
+    }
+
+    func firstPages(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
+        func with(_ changes: [String: JSONValue]) -> JSONValue {
+            guard case .object(var object) = variables else { return variables }
+            for (key, value) in changes { object[key] = value }
+            return .object(object)
+        }
+        var result: [String: JSONValue] = ["isEmpty": .bool(repo.isEmpty)]
+        if variables["withCommits"]?.bool == true {
+            let commitsFirst = Int(variables["commitsFirst"]?.int ?? 100)
+            result["ref"] = commitsPage(repo, variables: variables, first: commitsFirst)["ref"] ?? .null
+        }
+        if variables["withUpdatedPulls"]?.bool == true {
+            result["updatedPulls"] = pullRequestsPage(repo, variables: with(["states": .null]), first: first)["pullRequests"]
+        }
+        if variables["withOpenPulls"]?.bool == true {
+            result["openPulls"] = pullRequestsPage(repo, variables: with(["states": ["OPEN"]]), first: first)["pullRequests"]
+        }
+        if variables["withUpdatedIssues"]?.bool == true {
+            result["updatedIssues"] = issuesPage(
+                repo, variables: with(["states": .null, "since": variables["issuesSince"] ?? .null]), first: first)["issues"]
+        }
+        if variables["withOpenIssues"]?.bool == true {
+            result["openIssues"] = issuesPage(repo, variables: with(["states": ["OPEN"], "since": .null]), first: first)["issues"]
+        }
+        return .object(result)
     }
 
     func pullRequestsPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
@@ -321,6 +383,9 @@ public final class FakeGitHub: Sendable {
         node["author"] = pull.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
         node["labels"] = labels(pull.labels)
         node["commits"] = .object(["totalCount": .int(Int64(pull.commitCount))])
+        node["reviews"] = firstPage(pull.reviews.map(Self.node), limit: 20)
+        node["comments"] = firstPage(pull.comments.map(Self.node), limit: 20)
+        node["files"] = firstPage(pull.files.map(Self.node), limit: 50)
         return .object(node)
     }
 
@@ -337,8 +402,38 @@ public final class FakeGitHub: Sendable {
         node["closedAt"] = optionalTime(issue.closedAt)
         node["author"] = issue.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
         node["labels"] = labels(issue.labels)
-        node["comments"] = .object(["totalCount": .int(Int64(issue.commentCount))])
+        node["comments"] = firstPage(issue.comments.map(Self.node), limit: 20)
         return .object(node)
+    }
+
+    static func node(_ review: FakeReview) -> JSONValue {
+        .object(["databaseId": .int(review.databaseId), "author": user(review.author), "state": .string(review.state),
+                 "submittedAt": .string(time(review.submittedAt))])
+    }
+
+    static func node(_ comment: FakeComment) -> JSONValue {
+        .object(["databaseId": .int(comment.databaseId), "author": user(comment.author),
+                 "createdAt": .string(time(comment.createdAt))])
+    }
+
+    static func node(_ file: FakeFile) -> JSONValue {
+        .object(["path": .string(file.path), "additions": .int(Int64(file.additions)),
+                 "deletions": .int(Int64(file.deletions)), "changeType": .string(file.changeType)])
+    }
+
+    static func user(_ user: FakeUser?) -> JSONValue {
+        user.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
+    }
+
+    /// A nested connection's first page: `totalCount` and at most `limit` nodes.
+    static func firstPage(_ nodes: [JSONValue], limit: Int) -> JSONValue {
+        .object(["totalCount": .int(Int64(nodes.count)), "nodes": .array(Array(nodes.prefix(limit)))])
+    }
+
+    /// A paged connection, as the overflow queries read it.
+    static func connection(_ nodes: [JSONValue], variables: JSONValue) -> JSONValue {
+        let (slice, info) = page(nodes, variables: variables, first: 100)
+        return .object(["totalCount": .int(Int64(nodes.count)), "pageInfo": info, "nodes": .array(Array(slice))])
     }
 
     static func optionalTime(_ date: Date?) -> JSONValue {

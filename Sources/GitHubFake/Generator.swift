@@ -79,7 +79,8 @@ public struct EstateGenerator: Sendable {
                     repo.pullRequests[index].updatedAt = start.addingTimeInterval(Double.random(in: 0..<(span - 1), using: &rng))
                 }
             }
-            repo.issues = issues(&rng, start: start, count: Int.random(in: 2...30, using: &rng), nextId: &nextDatabaseId)
+            repo.issues = issues(&rng, start: start, count: busy ? 70 : Int.random(in: 2...30, using: &rng),
+                                 nextId: &nextDatabaseId)
             repos.append(repo)
         }
         return FakeEstate(repositories: repos, windowStart: start, windowEnd: windowEnd)
@@ -165,10 +166,53 @@ public struct EstateGenerator: Sendable {
                 state: state, isDraft: state == .open && number % 4 == 0, createdAt: created, updatedAt: min(updated, windowEnd.addingTimeInterval(-1)),
                 mergedAt: merged, closedAt: closed, baseRefName: branch, headRefName: "feature/\(number)",
                 additions: Int.random(in: 1...900, using: &rng), deletions: Int.random(in: 0...300, using: &rng),
-                changedFiles: Int.random(in: 1...25, using: &rng), author: author, labels: Array(Set(labels)).sorted(),
+                changedFiles: 0, author: author, labels: Array(Set(labels)).sorted(),
                 commitCount: Int.random(in: 1...12, using: &rng)))
+            var pull = pulls[pulls.count - 1]
+            // Rare, but present in every estate with a busy repository: pull requests whose
+            // files, comments or reviews overflow the first page of their nested connection.
+            pull.files = files(&rng, count: number % 31 == 0 ? 60 : Int.random(in: 1...12, using: &rng))
+            pull.changedFiles = pull.files.count
+            pull.additions = pull.files.reduce(0) { $0 + $1.additions }
+            pull.deletions = pull.files.reduce(0) { $0 + $1.deletions }
+            pull.comments = comments(&rng, count: number % 37 == 0 ? 25 : Int.random(in: 0...6, using: &rng),
+                                     after: created, nextId: &nextId)
+            let reviewCount = (state == .merged ? 1 : 0) + Int.random(in: 0...3, using: &rng) + (number % 97 == 0 ? 22 : 0)
+            pull.reviews = (0..<reviewCount).map { index in
+                nextId += 1
+                let states = ["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]
+                return FakeReview(databaseId: nextId, author: person(&rng, botChance: 0.05),
+                                  state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
+                                  submittedAt: created.addingTimeInterval(Double(index + 1) * 1800))
+            }
+            pulls[pulls.count - 1] = pull
         }
         return pulls
+    }
+
+    static let filePaths = [
+        "Sources/Core/Engine.swift", "Sources/Core/Parser.swift", "Tests/CoreTests/EngineTests.swift",
+        "docs/guide.md", "docs/adr/0007-caching.md", "Package.swift", "Package.resolved", ".github/workflows/ci.yml",
+        "vendor/lib/thing.c", "Sources/Generated/Schema.generated.swift", "README.md",
+    ]
+
+    private func files(_ rng: inout SeededGenerator, count: Int) -> [FakeFile] {
+        (0..<count).map { index in
+            let base = Self.filePaths[Int.random(in: 0..<Self.filePaths.count, using: &rng)]
+            let path = index < Self.filePaths.count ? base : base.replacingOccurrences(of: ".", with: "\(index).")
+            return FakeFile(path: path, additions: Int.random(in: 0...120, using: &rng),
+                            deletions: Int.random(in: 0...60, using: &rng), changeType: index % 7 == 6 ? "ADDED" : "MODIFIED")
+        }.reduce(into: [FakeFile]()) { unique, file in
+            if !unique.contains(where: { $0.path == file.path }) { unique.append(file) }
+        }
+    }
+
+    private func comments(_ rng: inout SeededGenerator, count: Int, after: Date, nextId: inout Int64) -> [FakeComment] {
+        (0..<count).map { index in
+            nextId += 1
+            return FakeComment(databaseId: nextId, author: person(&rng, botChance: 0.1),
+                               createdAt: after.addingTimeInterval(Double(index + 1) * 600))
+        }
     }
 
     private func issues(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64) -> [FakeIssue] {
@@ -180,7 +224,10 @@ public struct EstateGenerator: Sendable {
             var issue = FakeIssue(
                 databaseId: nextId, number: 1000 + number, title: "Issue \(number): things «break»", state: .open,
                 stateReason: nil, createdAt: created, updatedAt: created, closedAt: nil, author: person(&rng, botChance: 0.05),
-                labels: number % 3 == 0 ? ["bug"] : [], commentCount: Int.random(in: 0...9, using: &rng))
+                labels: number % 3 == 0 ? ["bug"] : [])
+            // About one issue in 30 has a long discussion (more than a first page of comments).
+            issue.comments = comments(&rng, count: number % 29 == 0 ? 24 : Int.random(in: 0...6, using: &rng),
+                                      after: created, nextId: &nextId)
             switch number % 5 {
             case 0: // closed as completed inside the window
                 issue.closedAt = start.addingTimeInterval(Double.random(in: 0..<span, using: &rng))

@@ -67,6 +67,29 @@ public struct FakePullRequest: Sendable {
     public var author: FakeUser?
     public var labels: [String]
     public var commitCount: Int
+    public var reviews: [FakeReview] = []
+    public var comments: [FakeComment] = []
+    public var files: [FakeFile] = []
+}
+
+public struct FakeReview: Sendable {
+    public var databaseId: Int64
+    public var author: FakeUser?
+    public var state: String
+    public var submittedAt: Date
+}
+
+public struct FakeComment: Sendable {
+    public var databaseId: Int64
+    public var author: FakeUser?
+    public var createdAt: Date
+}
+
+public struct FakeFile: Sendable {
+    public var path: String
+    public var additions: Int
+    public var deletions: Int
+    public var changeType: String
 }
 
 public struct FakeIssue: Sendable {
@@ -82,5 +105,5 @@ public struct FakeIssue: Sendable {
     public var closedAt: Date?
     public var author: FakeUser?
     public var labels: [String]
-    public var commentCount: Int
+    public var comments: [FakeComment] = []
 }

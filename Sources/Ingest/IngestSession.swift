@@ -38,98 +38,239 @@ struct IngestSession {
         counters[key, default: 0] += value
     }
 
-    // MARK: One stream
+    // MARK: Streams
 
-    mutating func ingest(_ stream: Stream) async throws {
-        let runID = context.runID
-        let slug = repository.slug
+    /// Ingests `streams`: the first pages of those not yet started come in one request (a
+    /// quiet repository is done in that one request), then each unfinished stream pages on.
+    mutating func ingest(_ streams: [Stream]) async throws {
         let started = Date()
-        var checkpoint: Checkpoint
-        if let saved = try loadCheckpoint(stream) {
-            checkpoint = saved
-            // Counters are per attempt: what an earlier attempt fetched is in its own ledger row.
-            if saved.done { return }
-            add("resumed_streams", 1)
-        } else {
-            checkpoint = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
-                                    total: nil, requests: 0, points: 0)
+        var pending: [(stream: Stream, checkpoint: Checkpoint)] = []
+        for stream in streams {
+            if let saved = try loadCheckpoint(stream) {
+                // Counters are per attempt: what an earlier attempt fetched is in its own ledger row.
+                if saved.done { continue }
+                add("resumed_streams", 1)
+                pending.append((stream, saved))
+                continue
+            }
+            let fresh = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
+                                   total: nil, requests: 0, points: 0)
+            if stream.name == Stream.commits.name, fresh.since >= context.window.end {
+                // Everything up to the window's end was ingested by an earlier run.
+                var done = fresh
+                done.done = true
+                done.total = 0
+                try save(stream, checkpoint: done, rows: [], coverageTo: nil)
+                continue
+            }
+            pending.append((stream, fresh))
         }
-        if stream.name == Stream.commits.name, checkpoint.since >= context.window.end {
-            // Everything up to the window's end was ingested by an earlier run.
-            try save(stream, checkpoint: Checkpoint(since: checkpoint.since, cursor: nil, done: true, pages: 0, nodes: 0,
-                                                    total: 0, requests: 0, points: 0), rows: [], coverageTo: nil)
-            return
+        let unstarted = pending.indices.filter { pending[$0].checkpoint.pages == 0 }
+        if unstarted.count > 1 {
+            try await firstPages(&pending, indices: unstarted, started: started)
         }
+        for index in pending.indices where !pending[index].checkpoint.done {
+            try await page(pending[index].stream, from: pending[index].checkpoint, started: started)
+        }
+    }
 
-        var size = pageSize
-        while true {
-            var cost = CallCost()
+    /// Aliases of the combined first-page request, by stream.
+    static let aliases = [
+        Stream.pullRequestsUpdated.name: "updatedPulls", Stream.pullRequestsOpen.name: "openPulls",
+        Stream.issuesUpdated.name: "updatedIssues", Stream.issuesOpen.name: "openIssues",
+    ]
+
+    /// Page size of the combined first request: small, because GitHub charges for `first` ×
+    /// the nested connections of every stream in it (10 keeps the whole request at 1–2 points).
+    static let firstPageSize: Int64 = 10
+
+    mutating func firstPages(
+        _ pending: inout [(stream: Stream, checkpoint: Checkpoint)], indices: [Int], started: Date
+    ) async throws {
+        let names = Set(indices.map { pending[$0].stream.name })
+        func since(_ stream: Stream) -> Date {
+            pending.first { $0.stream.name == stream.name }?.checkpoint.since ?? context.window.start
+        }
+        let variables: [String: JSONValue] = [
+            "owner": .string(repository.owner), "name": .string(repository.name),
+            "ref": .string("refs/heads/" + repository.defaultBranch),
+            "since": .string(GitHubTime.string(since(.commits))), "until": .string(GitHubTime.string(context.window.end)),
+            "issuesSince": .string(GitHubTime.string(since(.issuesUpdated))),
+            "commitsFirst": .int(Int64(pageSize)), "first": .int(Self.firstPageSize),
+            "withCommits": .bool(names.contains(Stream.commits.name)),
+            "withUpdatedPulls": .bool(names.contains(Stream.pullRequestsUpdated.name)),
+            "withOpenPulls": .bool(names.contains(Stream.pullRequestsOpen.name)),
+            "withUpdatedIssues": .bool(names.contains(Stream.issuesUpdated.name)),
+            "withOpenIssues": .bool(names.contains(Stream.issuesOpen.name)),
+        ]
+        let data = try await call(.firstPages, variables: variables, label: "first pages")
+        guard let repo = data["repository"], !repo.isNull else {
+            throw GitHubError(.notFound, "repository not found, or the token cannot see it")
+        }
+        for index in indices {
+            let stream = pending[index].stream
+            let page = try connection(repository: repo, field: Self.aliases[stream.name] ?? "", stream: stream)
+            try await land(page, stream: stream, checkpoint: &pending[index].checkpoint, started: started)
+        }
+    }
+
+    /// Pages one stream from its checkpoint to its end.
+    mutating func page(_ stream: Stream, from saved: Checkpoint, started: Date) async throws {
+        var checkpoint = saved
+        // Later pages grow: a stream that did not fit its first page is probably long.
+        var size = stream.kind == .commit ? pageSize : min(pageSize, 25)
+        while !checkpoint.done {
             let variables = variables(for: stream, since: checkpoint.since, cursor: checkpoint.cursor, size: size)
-            let operation = Self.operation(for: stream)
             let data: JSONValue
             do {
-                let progress = context.progress
-                data = try await client.execute(operation, variables: variables, cost: &cost) { event in
-                    switch event {
-                    case .retrying(let attempt, let after, let reason):
-                        progress("\(stream.name): retry \(attempt) in \(after) (\(reason))")
-                    case .waitingForReset(let until):
-                        progress("\(stream.name): rate limit spent, waiting until \(until)")
-                    }
-                }
+                data = try await call(Self.operation(for: stream), variables: variables, label: stream.name)
             } catch let error as GitHubError
                 where (error.status == 502 || error.status == 504 || error.code == .transport) && size > 10 {
-                // A heavy page that keeps timing out: ask for fewer nodes.
-                add("requests", Int64(cost.requests))
-                checkpoint.requests += Int64(cost.requests)
+                // A heavy page that keeps failing: ask for fewer nodes.
                 size = max(10, size / 2)
                 add("page_size_reductions", 1)
                 continue
             }
+            guard let repo = data["repository"], !repo.isNull else {
+                throw GitHubError(.notFound, "repository not found, or the token cannot see it")
+            }
+            let field = stream.kind == .pullRequest ? "pullRequests" : "issues"
+            let page = try connection(repository: repo, field: field, stream: stream)
+            try await land(page, stream: stream, checkpoint: &checkpoint, started: started)
+            size = min(pageSize, size * 2)
+        }
+    }
+
+    /// Sends one request, adding its cost to the unit's counters and telling progress of waits.
+    mutating func call(_ operation: GitHub.Operation, variables: [String: JSONValue], label: String) async throws
+        -> JSONValue {
+        var cost = CallCost()
+        let progress = context.progress
+        defer {
             add("requests", Int64(cost.requests))
             add("points", Int64(cost.points))
             add("retries", Int64(cost.retries))
-            checkpoint.requests += Int64(cost.requests)
-            checkpoint.points += Int64(cost.points)
-
-            let page = try connection(in: data, for: stream)
-            var rows: [[SQLValue]] = []
-            var reachedSince = false
-            let fetchedAt = Timestamp.now()
-            for node in page.nodes {
-                if stream.stopsAtSince {
-                    guard let updated = node["updatedAt"]?.string.flatMap(Timestamp.date) else {
-                        throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no updatedAt")
-                    }
-                    if updated < checkpoint.since {
-                        reachedSince = true
-                        break
-                    }
-                }
-                try checkLabels(node, stream: stream)
-                let key = try nodeKey(node, stream: stream)
-                let payload = node.canonical
-                let hash = SHA256.hex(stream.kind.rawValue + "\n" + payload)
-                rows.append([.text(slug), .text(stream.kind.rawValue), .text(key), .text(hash), .text(payload),
-                             .text(fetchedAt), .integer(runID), .text(stream.name), checkpoint.cursor.map(SQLValue.text) ?? .null])
-            }
-            checkpoint.pages += 1
-            checkpoint.nodes += Int64(rows.count)
-            checkpoint.total = page.totalCount
-            checkpoint.cursor = page.endCursor ?? checkpoint.cursor
-            checkpoint.done = !page.hasNextPage || reachedSince
-            add("pages", 1)
-            add(stream.kind.rawValue + "s", Int64(rows.count))
-            let coverageTo = stream.name == Stream.commits.name ? context.window.end : started
-            let inserted = try save(stream, checkpoint: checkpoint, rows: rows, coverageTo: checkpoint.done ? coverageTo : nil)
-            add("new_nodes", Int64(inserted))
-            context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes"
-                + (client.lastBudget.map { " · budget \($0.remaining)" } ?? ""))
-            if checkpoint.done {
-                try checkComplete(stream, checkpoint: checkpoint, endedBySince: reachedSince)
-                return
+        }
+        return try await client.execute(operation, variables: variables, cost: &cost) { event in
+            switch event {
+            case .retrying(let attempt, let after, let reason):
+                progress("\(label): retry \(attempt) in \(after) (\(reason))")
+            case .waitingForReset(let until):
+                progress("\(label): rate limit spent, waiting until \(until)")
             }
         }
+    }
+
+    /// Stores one page of a stream with its checkpoint (and coverage, when the stream ends)
+    /// in one transaction, then checks completeness when it ended.
+    mutating func land(_ page: Page, stream: Stream, checkpoint: inout Checkpoint, started: Date) async throws {
+        var rows: [[SQLValue]] = []
+        var overflow: [[SQLValue]] = []
+        var reachedSince = false
+        let fetchedAt = Timestamp.now()
+        for node in page.nodes {
+            if stream.stopsAtSince {
+                guard let updated = node["updatedAt"]?.string.flatMap(Timestamp.date) else {
+                    throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no updatedAt")
+                }
+                if updated < checkpoint.since {
+                    reachedSince = true
+                    break
+                }
+            }
+            try checkLabels(node, stream: stream)
+            let key = try nodeKey(node, stream: stream)
+            rows.append(row(kind: stream.kind.rawValue, key: key, node: node, fetchedAt: fetchedAt,
+                            operation: stream.name, cursor: checkpoint.cursor))
+            overflow += try await nestedOverflow(of: node, key: key, stream: stream, fetchedAt: fetchedAt)
+        }
+        checkpoint.pages += 1
+        checkpoint.nodes += Int64(rows.count)
+        checkpoint.total = page.totalCount
+        checkpoint.cursor = page.endCursor ?? checkpoint.cursor
+        checkpoint.done = !page.hasNextPage || reachedSince
+        add("pages", 1)
+        add(stream.kind.rawValue + "s", Int64(rows.count))
+        let coverageTo = stream.name == Stream.commits.name ? context.window.end : started
+        let inserted = try save(stream, checkpoint: checkpoint, rows: rows + overflow,
+                                coverageTo: checkpoint.done ? coverageTo : nil)
+        add("new_nodes", Int64(inserted))
+        context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes"
+            + (client.lastBudget.map { " · budget \($0.remaining)" } ?? ""))
+        if checkpoint.done { try checkComplete(stream, checkpoint: checkpoint, endedBySince: reachedSince) }
+    }
+
+    func row(kind: String, key: String, node: JSONValue, fetchedAt: String, operation: String, cursor: String?)
+        -> [SQLValue] {
+        let payload = node.canonical
+        let hash = SHA256.hex(kind + "\n" + payload)
+        return [.text(repository.slug), .text(kind), .text(key), .text(hash), .text(payload), .text(fetchedAt),
+                .integer(context.runID), .text(operation), cursor.map(SQLValue.text) ?? .null]
+    }
+
+    /// Nested connections that did not fit their first page (a pull request's reviews,
+    /// comments or files; an issue's comments), read whole and stored one node per row.
+    mutating func nestedOverflow(of node: JSONValue, key: String, stream: Stream, fetchedAt: String) async throws
+        -> [[SQLValue]] {
+        guard let number = node["number"]?.int else { return [] }
+        let nested: [(field: String, kind: String)]
+        switch stream.kind {
+        case .pullRequest:
+            nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
+        case .issue:
+            nested = [("comments", "issue_comment")]
+        case .commit:
+            return []
+        }
+        var rows: [[SQLValue]] = []
+        for (field, kind) in nested {
+            guard let connection = node[field], let total = connection["totalCount"]?.int,
+                  let read = connection["nodes"]?.array?.count, total > read
+            else { continue }
+            var after: JSONValue = .null
+            var landed: Int64 = 0
+            while true {
+                var variables: [String: JSONValue] = [
+                    "owner": .string(repository.owner), "name": .string(repository.name), "number": .int(number), "after": after,
+                ]
+                let operation: GitHub.Operation
+                if stream.kind == .pullRequest {
+                    operation = .pullRequestConnection
+                    for flag in ["reviews", "comments", "files"] { variables[flag] = .bool(flag == field) }
+                } else {
+                    operation = .issueComments
+                }
+                var cost = CallCost()
+                let data = try await client.execute(operation, variables: variables, cost: &cost)
+                add("requests", Int64(cost.requests))
+                add("points", Int64(cost.points))
+                add("retries", Int64(cost.retries))
+                add("nested_requests", Int64(cost.requests))
+                let parent = stream.kind == .pullRequest ? data["repository"]?["pullRequest"] : data["repository"]?["issue"]
+                guard let page = parent?[field], let items = page["nodes"]?.array,
+                      let hasNext = page["pageInfo"]?["hasNextPage"]?.bool
+                else {
+                    throw GitHubError(.malformed, "GitHub's \(field) page for #\(number) does not have the expected shape",
+                                      retryable: true)
+                }
+                for item in items {
+                    let itemKey = item["databaseId"]?.int.map(String.init) ?? item["path"]?.string ?? item.canonical
+                    rows.append(row(kind: kind, key: key + ":" + itemKey, node: item, fetchedAt: fetchedAt,
+                                    operation: operation.name, cursor: after.string))
+                }
+                landed += Int64(items.count)
+                guard hasNext, let next = page["pageInfo"]?["endCursor"]?.string else { break }
+                after = .string(next)
+            }
+            guard landed == total else {
+                throw IngestFailure(code: "incomplete", message: """
+                    \(stream.kind.rawValue) #\(number) has \(total) \(field) and ingest landed \(landed); \
+                    the unit fails rather than report a gap
+                    """)
+            }
+            add(kind + "s", landed)
+        }
+        return rows
     }
 
     /// Where a stream starts: the window start less the overlap, or — when an earlier run
@@ -286,20 +427,16 @@ struct IngestSession {
         let nodes: [JSONValue]
     }
 
-    func connection(in data: JSONValue, for stream: Stream) throws -> Page {
-        guard let repo = data["repository"], !repo.isNull else {
-            throw GitHubError(.notFound, "repository not found, or the token cannot see it")
-        }
+    func connection(repository repo: JSONValue, field: String, stream: Stream) throws -> Page {
         let connection: JSONValue?
-        switch stream.kind {
-        case .commit:
+        if stream.kind == .commit {
             if repo["isEmpty"]?.bool == true { return Page(totalCount: 0, hasNextPage: false, endCursor: nil, nodes: []) }
             guard let ref = repo["ref"], !ref.isNull else {
                 throw GitHubError(.notFound, "branch `\(repository.defaultBranch)` not found; set `default_branch` for it")
             }
             connection = ref["target"]?["history"]
-        case .pullRequest: connection = repo["pullRequests"]
-        case .issue: connection = repo["issues"]
+        } else {
+            connection = repo[field]
         }
         guard let connection, let nodes = connection["nodes"]?.array,
               let hasNext = connection["pageInfo"]?["hasNextPage"]?.bool

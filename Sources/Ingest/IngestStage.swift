@@ -58,9 +58,7 @@ public struct IngestStage: StageRunner {
             context: context, repository: repository, client: client, pageSize: github.pageSize,
             database: context.database)
         do {
-            for stream in Stream.streams(for: github.collect) {
-                try await session.ingest(stream)
-            }
+            try await session.ingest(Stream.streams(for: github.collect))
         } catch let error as GitHubError {
             throw UnitError(code: error.code.rawValue, message: "\(repository.slug): \(error.message)",
                             counters: session.counters)

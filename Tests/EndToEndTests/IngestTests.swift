@@ -30,7 +30,8 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
         switch try row.string("kind") {
         case "commit": result[repository, default: Expected()].commits = count
         case "pull_request": result[repository, default: Expected()].pullRequests = count
-        default: result[repository, default: Expected()].issues = count
+        case "issue": result[repository, default: Expected()].issues = count
+        default: break
         }
     }
     return result
@@ -103,6 +104,28 @@ struct IngestTests {
         #expect(expectedLanding().count == 5 && expectedLanding()["acme/repo-001"] == nil)
         #expect((expectedLanding()["acme/repo-002"]?.pullRequests ?? 0) > 250)
 
+        // Nested connections that overflowed their first page landed whole, one row per item.
+        let since = Self.estate.windowStart.addingTimeInterval(-300)
+        var overflow: [String: Int] = [:]
+        for repo in Self.estate.repositories {
+            for pull in repo.pullRequests where pull.updatedAt >= since || pull.state == .open {
+                if pull.files.count > 50 { overflow["pull_request_file", default: 0] += pull.files.count }
+                if pull.comments.count > 20 { overflow["pull_request_comment", default: 0] += pull.comments.count }
+                if pull.reviews.count > 20 { overflow["pull_request_review", default: 0] += pull.reviews.count }
+            }
+            for issue in repo.issues where (issue.updatedAt >= since || issue.state == .open) && issue.comments.count > 20 {
+                overflow["issue_comment", default: 0] += issue.comments.count
+            }
+        }
+        var stored: [String: Int] = [:]
+        for row in try storeRows(harness, """
+            SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
+            WHERE kind IN ('pull_request_file', 'pull_request_comment', 'pull_request_review', 'issue_comment')
+            GROUP BY kind
+            """) { stored[try row.string("kind")] = Int(try row.int("n")) }
+        #expect(stored == overflow)
+        #expect(overflow.count == 4, "the generated estate should overflow every nested connection: \(overflow)")
+
         // The ledger has per-unit counters.
         let busy = try storeRows(harness, """
             SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
@@ -127,10 +150,11 @@ struct IngestTests {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
         defer { Task { await fake.stop() } }
-        fake.inject(Fault(.status(502), operation: "RepositoryPullRequests", times: 2))
-        fake.inject(Fault(.secondaryLimit(retryAfter: 1), operation: "RepositoryIssues", times: 1))
-        fake.inject(Fault(.truncatedBody, operation: "RepositoryCommits", times: 1))
-        fake.inject(Fault(.malformedJSON, operation: "RepositoryIssues", times: 1))
+        fake.inject(Fault(.status(502), operation: "RepositoryFirstPages", times: 2))
+        fake.inject(Fault(.secondaryLimit(retryAfter: 1), operation: "RepositoryFirstPages", times: 1))
+        fake.inject(Fault(.truncatedBody, operation: "RepositoryFirstPages", times: 1))
+        fake.inject(Fault(.malformedJSON, operation: "RepositoryPullRequests", times: 1))
+        fake.inject(Fault(.status(500), operation: "PullRequestConnection", times: 1))
         fake.inject(Fault(.graphQLError("Something went wrong while executing your query."),
                           repository: "acme/repo-004", times: 1000))
         let harness = try Harness()
@@ -144,6 +168,8 @@ struct IngestTests {
         var got = try landed(harness)
         got["acme/repo-004"] = nil
         #expect(got == partial)
+        // Every transient fault fired (and was survived); repo-004's GraphQL error fired at least once.
+        #expect(fake.stats.faultsInjected >= 7)
 
         fake.clearFaults()
         let second = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
