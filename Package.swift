@@ -80,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON"],
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest"],
             swiftSettings: strict
         ),
     ]

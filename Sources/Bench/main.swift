@@ -144,6 +144,7 @@ func ingestManifest(_ estate: FakeEstate, url: URL) -> String {
     var text = "version: 1\nname: ingest-bench\nestate:\n  key: bench\n  repositories:\n"
     for repo in estate.repositories {
         text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
+        text += "      documentation_paths: [\(repo.documentationPaths.joined(separator: ", "))]\n"
     }
     let formatter = ISO8601DateFormatter()
     text += """
@@ -152,7 +153,6 @@ func ingestManifest(_ estate: FakeEstate, url: URL) -> String {
           end: "\(formatter.string(from: estate.windowEnd))"
         github:
           endpoint: \(url.absoluteString)
-          collect: [commits, pull_requests, issues]
 
         """
     return text

@@ -9,8 +9,42 @@ public struct Operation: Sendable, Hashable {
 
     /// All operations, for validation and for the fake server's dispatch.
     public static let all: [Operation] = [
-        firstPages, commits, pullRequests, issues, pullRequestConnection, issueComments, viewer,
+        firstPages, commits, pullRequests, issues, documentationHistory, pullRequestConnection, issueComments, viewer,
     ]
+
+    /// How many documentation paths the combined first-page request carries; more paths are
+    /// read with ``documentationHistory``, one request each.
+    public static let documentationSlots = 2
+
+    /// What ingest reads of a commit that touched a documentation path: the path's entry at
+    /// the commit and at its first parent. For a folder, the two entry lists tell which files
+    /// were added, changed or removed — the actual file paths, which GitHub's Commit type does
+    /// not list.
+    static func documentationNode(path variable: String) -> String {
+        """
+        oid messageHeadline committedDate
+        file(path: \(variable)) { oid type object { ... on Tree { entries { path oid type } } } }
+        parents(first: 1) {
+          nodes { file(path: \(variable)) { oid type object { ... on Tree { entries { path oid type } } } } }
+        }
+        """
+    }
+
+    /// One documentation slot of ``firstPages``: an aliased history of one path.
+    static func documentationSlot(_ index: Int) -> String {
+        """
+        doc\(index): ref(qualifiedName: $ref) @include(if: $withDoc\(index)) {
+          target {
+            ... on Commit {
+              history(first: $first, path: $doc\(index)Path, since: $doc\(index)Since, until: $until) {
+                totalCount pageInfo { hasNextPage endCursor }
+                nodes { \(documentationNode(path: "$doc\(index)Path")) }
+              }
+            }
+          }
+        }
+        """
+    }
 
     /// The fields ingest stores, shared by every operation that returns these nodes.
     ///
@@ -68,7 +102,8 @@ public struct Operation: Sendable, Hashable {
         query RepositoryFirstPages($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
                                    $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
                                    $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
-                                   $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!) {
+                                   $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
+                                   \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
           rateLimit { cost remaining resetAt }
           repository(owner: $owner, name: $name) {
             isEmpty
@@ -97,9 +132,32 @@ public struct Operation: Sendable, Hashable {
                                orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
             }
+            \((0..<documentationSlots).map(documentationSlot).joined(separator: "\n"))
           }
         }
         """ + fragments("CommitNode", "PullRequestNode", "IssueNode"))
+
+    /// Commits on the default branch that touched one documentation path, with the path's
+    /// entries before and after each.
+    public static let documentationHistory = Operation(name: "DocumentationHistory", document: """
+        query DocumentationHistory($owner: String!, $name: String!, $ref: String!, $path: String!,
+                                   $since: GitTimestamp!, $until: GitTimestamp, $first: Int!, $after: String) {
+          rateLimit { cost remaining resetAt }
+          repository(owner: $owner, name: $name) {
+            isEmpty
+            ref(qualifiedName: $ref) {
+              target {
+                ... on Commit {
+                  history(first: $first, after: $after, path: $path, since: $since, until: $until) {
+                    totalCount pageInfo { hasNextPage endCursor }
+                    nodes { \(documentationNode(path: "$path")) }
+                  }
+                }
+              }
+            }
+          }
+        }
+        """)
 
     /// Default-branch commits in [since, until], newest first.
     public static let commits = Operation(name: "RepositoryCommits", document: """

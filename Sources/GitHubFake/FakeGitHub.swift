@@ -193,11 +193,13 @@ public final class FakeGitHub: Sendable {
             let cost: Int
             switch operation {
             case "RepositoryPullRequests": cost = max(1, Int((Double(1 + 5 * first) / 100).rounded()))
+            case "DocumentationHistory": cost = max(1, Int((Double(1 + first) / 100).rounded()))
             case "RepositoryIssues": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
             case "RepositoryFirstPages":
                 var requests = variables["withCommits"]?.bool == true ? 1 : 0
                 for flag in ["withUpdatedPulls", "withOpenPulls"] where variables[flag]?.bool == true { requests += 1 + 5 * first }
                 for flag in ["withUpdatedIssues", "withOpenIssues"] where variables[flag]?.bool == true { requests += 1 + 2 * first }
+                for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true { requests += 1 + first }
                 cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
             }
@@ -225,6 +227,11 @@ public final class FakeGitHub: Sendable {
                 data["repository"] = repo.map { issuesPage($0, variables: variables, first: first) } ?? .null
             case "RepositoryFirstPages":
                 data["repository"] = repo.map { firstPages($0, variables: variables, first: first) } ?? .null
+            case "DocumentationHistory":
+                data["repository"] = repo.map { repo in
+                    let path = variables["path"]?.string ?? ""
+                    return commitsPage(repo, variables: variables, first: first, documentation: path)
+                } ?? .null
             case "PullRequestConnection":
                 let number = Int(variables["number"]?.int ?? 0)
                 guard let pull = repo?.pullRequests.first(where: { $0.number == number }) else {
@@ -281,7 +288,8 @@ public final class FakeGitHub: Sendable {
         return Int(text.dropFirst("cursor:v2:".count))
     }
 
-    func commitsPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
+    /// `documentation`: a path; only commits touching it, as documentation nodes.
+    func commitsPage(_ repo: FakeRepository, variables: JSONValue, first: Int, documentation: String? = nil) -> JSONValue {
         let ref = variables["ref"]?.string ?? ""
         guard !repo.isEmpty else { return ["isEmpty": true, "ref": .null] }
         guard ref == "refs/heads/" + repo.defaultBranch else { return ["isEmpty": false, "ref": .null] }
@@ -289,9 +297,10 @@ public final class FakeGitHub: Sendable {
         let until = variables["until"]?.string.flatMap(Self.parse)
         let matching = repo.commits.filter { commit in
             (since.map { commit.committedDate >= $0 } ?? true) && (until.map { commit.committedDate <= $0 } ?? true)
+                && (documentation.map { path in commit.paths.contains { Self.isUnder($0, path) } } ?? true)
         }
         let (slice, info) = Self.page(matching, variables: variables, first: first)
-        let nodes = slice.map(Self.node)
+        let nodes = documentation.map { path in slice.map { Self.documentationNode($0, path: path) } } ?? slice.map(Self.node)
         return ["isEmpty": false, "ref": ["target": ["history": [
             "totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]]]
     }
@@ -306,6 +315,11 @@ public final class FakeGitHub: Sendable {
         if variables["withCommits"]?.bool == true {
             let commitsFirst = Int(variables["commitsFirst"]?.int ?? 100)
             result["ref"] = commitsPage(repo, variables: variables, first: commitsFirst)["ref"] ?? .null
+        }
+        for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true {
+            let path = variables["doc\(slot)Path"]?.string ?? ""
+            let slotVariables = with(["since": variables["doc\(slot)Since"] ?? .null, "after": .null])
+            result["doc\(slot)"] = commitsPage(repo, variables: slotVariables, first: first, documentation: path)["ref"] ?? .null
         }
         if variables["withUpdatedPulls"]?.bool == true {
             result["updatedPulls"] = pullRequestsPage(repo, variables: with(["states": .null]), first: first)["pullRequests"]
@@ -361,6 +375,42 @@ public final class FakeGitHub: Sendable {
         node["author"] = .object(author)
         node["parents"] = .object(["totalCount": .int(1)])
         return .object(node)
+    }
+
+    static func isUnder(_ file: String, _ path: String) -> Bool {
+        file == path || file.hasPrefix(path + "/")
+    }
+
+    /// A commit as the documentation history returns it: the path's entry at the commit and at
+    /// its parent. A folder lists its direct children; files the commit touched get new object
+    /// ids (and files it added are missing from the parent), and a `README.md` that no commit
+    /// touches is present on both sides.
+    static func documentationNode(_ commit: FakeCommit, path: String) -> JSONValue {
+        let touched = commit.paths.filter { isUnder($0, path) }
+        func oid(_ file: String, _ side: String) -> JSONValue { .string(String(UInt64(bitPattern: Int64(
+            (file + side + commit.oid).utf8.reduce(5381) { ($0 << 5) &+ $0 &+ Int($1) })), radix: 16)) }
+        let isFile = touched == [path]
+        func entry(after: Bool) -> JSONValue {
+            if isFile {
+                if !after && commit.message.contains("record decision") { return .null }
+                return .object(["oid": oid(path, after ? "after" : "before"), "type": "blob", "object": .object([:])])
+            }
+            var entries: [JSONValue] = [["path": .string(path + "/README.md"), "oid": "0000readme", "type": "blob"]]
+            for file in touched {
+                // New decision records are added by their commit: absent before.
+                if !after && file.contains("/adr/") && commit.message.contains("record decision") { continue }
+                entries.append(["path": .string(file), "oid": oid(file, after ? "after" : "before"), "type": "blob"])
+            }
+            return .object(["oid": oid(path, after ? "after" : "before"), "type": "tree",
+                            "object": .object(["entries": .array(entries)])])
+        }
+        return .object([
+            "oid": .string(commit.oid),
+            "messageHeadline": .string(String(commit.message.split(separator: "\n").first ?? "")),
+            "committedDate": .string(time(commit.committedDate)),
+            "file": entry(after: true),
+            "parents": .object(["nodes": .array([.object(["file": entry(after: false)])])]),
+        ])
     }
 
     static func node(_ pull: FakePullRequest) -> JSONValue {

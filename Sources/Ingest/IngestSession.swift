@@ -55,7 +55,7 @@ struct IngestSession {
             }
             let fresh = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
                                    total: nil, requests: 0, points: 0)
-            if stream.name == Stream.commits.name, fresh.since >= context.window.end {
+            if stream.readsHistory, fresh.since >= context.window.end {
                 // Everything up to the window's end was ingested by an earlier run.
                 var done = fresh
                 done.done = true
@@ -81,17 +81,22 @@ struct IngestSession {
     ]
 
     /// Page size of the combined first request: small, because GitHub charges for `first` ×
-    /// the nested connections of every stream in it (10 keeps the whole request at 1–2 points).
-    static let firstPageSize: Int64 = 10
+    /// the nested connections of every stream in it: 8 keeps the whole request, documentation
+    /// slots included, under 150 connection requests — 1 point).
+    static let firstPageSize: Int64 = 8
 
     mutating func firstPages(
         _ pending: inout [(stream: Stream, checkpoint: Checkpoint)], indices: [Int], started: Date
     ) async throws {
-        let names = Set(indices.map { pending[$0].stream.name })
+        // Documentation streams ride in the request's slots; any beyond them page on their own.
+        let documentation = indices.filter { pending[$0].stream.kind == .documentation }
+        let slotted = Array(documentation.prefix(GitHub.Operation.documentationSlots))
+        let included = indices.filter { pending[$0].stream.kind != .documentation } + slotted
+        let names = Set(included.map { pending[$0].stream.name })
         func since(_ stream: Stream) -> Date {
             pending.first { $0.stream.name == stream.name }?.checkpoint.since ?? context.window.start
         }
-        let variables: [String: JSONValue] = [
+        var variables: [String: JSONValue] = [
             "owner": .string(repository.owner), "name": .string(repository.name),
             "ref": .string("refs/heads/" + repository.defaultBranch),
             "since": .string(GitHubTime.string(since(.commits))), "until": .string(GitHubTime.string(context.window.end)),
@@ -103,13 +108,22 @@ struct IngestSession {
             "withUpdatedIssues": .bool(names.contains(Stream.issuesUpdated.name)),
             "withOpenIssues": .bool(names.contains(Stream.issuesOpen.name)),
         ]
+        var slots: [String: String] = [:]
+        for slot in 0..<GitHub.Operation.documentationSlots {
+            let assigned = slot < slotted.count ? pending[slotted[slot]] : nil
+            variables["withDoc\(slot)"] = .bool(assigned != nil)
+            variables["doc\(slot)Path"] = .string(assigned?.stream.path ?? "")
+            variables["doc\(slot)Since"] = .string(GitHubTime.string(assigned?.checkpoint.since ?? context.window.start))
+            if let assigned { slots[assigned.stream.name] = "doc\(slot)" }
+        }
         let data = try await call(.firstPages, variables: variables, label: "first pages")
         guard let repo = data["repository"], !repo.isNull else {
             throw GitHubError(.notFound, "repository not found, or the token cannot see it")
         }
-        for index in indices {
+        for index in included {
             let stream = pending[index].stream
-            let page = try connection(repository: repo, field: Self.aliases[stream.name] ?? "", stream: stream)
+            let field = slots[stream.name] ?? Self.aliases[stream.name] ?? "ref"
+            let page = try connection(repository: repo, field: field, stream: stream)
             try await land(page, stream: stream, checkpoint: &pending[index].checkpoint, started: started)
         }
     }
@@ -117,8 +131,9 @@ struct IngestSession {
     /// Pages one stream from its checkpoint to its end.
     mutating func page(_ stream: Stream, from saved: Checkpoint, started: Date) async throws {
         var checkpoint = saved
-        // Later pages grow: a stream that did not fit its first page is probably long.
-        var size = stream.kind == .commit ? pageSize : min(pageSize, 25)
+        // Later pages grow, but never past the size GitHub still charges 1 point for.
+        let largest = min(pageSize, Self.onePointPageSize(stream.kind))
+        var size = min(largest, 25)
         while !checkpoint.done {
             let variables = variables(for: stream, since: checkpoint.since, cursor: checkpoint.cursor, size: size)
             let data: JSONValue
@@ -134,10 +149,22 @@ struct IngestSession {
             guard let repo = data["repository"], !repo.isNull else {
                 throw GitHubError(.notFound, "repository not found, or the token cannot see it")
             }
-            let field = stream.kind == .pullRequest ? "pullRequests" : "issues"
+            let field = stream.kind == .pullRequest ? "pullRequests" : stream.kind == .issue ? "issues" : "ref"
             let page = try connection(repository: repo, field: field, stream: stream)
             try await land(page, stream: stream, checkpoint: &checkpoint, started: started)
-            size = min(pageSize, size * 2)
+            size = min(largest, size * 2)
+        }
+    }
+
+    /// The largest page that costs 1 point. GitHub charges (1 + first × nested connections)
+    /// / 100, rounded: a pull request has 5 nested connections (labels, commits, reviews,
+    /// comments, files), an issue 2, a documentation commit 1 (its parent); so one page of 50
+    /// pull requests costs 3 points where two pages of 25 cost 2.
+    static func onePointPageSize(_ kind: Stream.Kind) -> Int {
+        switch kind {
+        case .pullRequest: return 29
+        case .issue: return 74
+        case .commit, .documentation: return 100
         }
     }
 
@@ -191,7 +218,7 @@ struct IngestSession {
         checkpoint.done = !page.hasNextPage || reachedSince
         add("pages", 1)
         add(stream.kind.rawValue + "s", Int64(rows.count))
-        let coverageTo = stream.name == Stream.commits.name ? context.window.end : started
+        let coverageTo = stream.readsHistory ? context.window.end : started
         let inserted = try save(stream, checkpoint: checkpoint, rows: rows + overflow,
                                 coverageTo: checkpoint.done ? coverageTo : nil)
         add("new_nodes", Int64(inserted))
@@ -219,7 +246,7 @@ struct IngestSession {
             nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
         case .issue:
             nested = [("comments", "issue_comment")]
-        case .commit:
+        case .commit, .documentation:
             return []
         }
         var rows: [[SQLValue]] = []
@@ -382,6 +409,8 @@ struct IngestSession {
         case .pullRequest, .issue:
             if let id = node["databaseId"]?.int { return String(id) }
             if let id = node["id"]?.string { return id }
+        case .documentation:
+            if let oid = node["oid"]?.string, let path = stream.path { return path + ":" + oid }
         }
         throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no identifier")
     }
@@ -393,6 +422,7 @@ struct IngestSession {
         case .commit: return .commits
         case .pullRequest: return .pullRequests
         case .issue: return .issues
+        case .documentation: return .documentationHistory
         }
     }
 
@@ -413,6 +443,11 @@ struct IngestSession {
         case Stream.issuesUpdated.name:
             variables["since"] = .string(GitHubTime.string(since))
             variables["states"] = .null
+        case _ where stream.kind == .documentation:
+            variables["ref"] = .string("refs/heads/" + repository.defaultBranch)
+            variables["path"] = .string(stream.path ?? "")
+            variables["since"] = .string(GitHubTime.string(since))
+            variables["until"] = .string(GitHubTime.string(context.window.end))
         default:
             variables["since"] = .null
             variables["states"] = ["OPEN"]
@@ -429,9 +464,9 @@ struct IngestSession {
 
     func connection(repository repo: JSONValue, field: String, stream: Stream) throws -> Page {
         let connection: JSONValue?
-        if stream.kind == .commit {
+        if stream.readsHistory {
             if repo["isEmpty"]?.bool == true { return Page(totalCount: 0, hasNextPage: false, endCursor: nil, nodes: []) }
-            guard let ref = repo["ref"], !ref.isNull else {
+            guard let ref = repo[field], !ref.isNull else {
                 throw GitHubError(.notFound, "branch `\(repository.defaultBranch)` not found; set `default_branch` for it")
             }
             connection = ref["target"]?["history"]

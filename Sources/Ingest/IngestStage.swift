@@ -58,7 +58,7 @@ public struct IngestStage: StageRunner {
             context: context, repository: repository, client: client, pageSize: github.pageSize,
             database: context.database)
         do {
-            try await session.ingest(Stream.streams(for: github.collect))
+            try await session.ingest(Stream.streams(for: github.collect, documentationPaths: repository.documentationPaths))
         } catch let error as GitHubError {
             throw UnitError(code: error.code.rawValue, message: "\(repository.slug): \(error.message)",
                             counters: session.counters)

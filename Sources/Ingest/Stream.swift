@@ -3,7 +3,7 @@ import Manifest
 /// One paginated read of a repository: which operation, which nodes, how it ends.
 struct Stream: Sendable, Hashable {
     enum Kind: String, Sendable {
-        case commit, pullRequest = "pull_request", issue
+        case commit, pullRequest = "pull_request", issue, documentation = "doc_commit"
     }
 
     /// Name in checkpoints and coverage.
@@ -13,6 +13,17 @@ struct Stream: Sendable, Hashable {
     let stopsAtSince: Bool
     /// Open-item streams are re-read every run; they have no coverage.
     let tracksCoverage: Bool
+    /// The documentation path a documentation stream reads (without a trailing `/`).
+    var path: String? = nil
+
+    /// Commit-history streams (commits and documentation) end at the window's end.
+    var readsHistory: Bool { kind == .commit || kind == .documentation }
+
+    static func documentation(_ path: String) -> Stream {
+        let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
+        return Stream(name: "documentation:" + trimmed, kind: .documentation, stopsAtSince: false, tracksCoverage: true,
+                      path: trimmed)
+    }
 
     static let commits = Stream(name: "commits", kind: .commit, stopsAtSince: false, tracksCoverage: true)
     static let pullRequestsUpdated = Stream(
@@ -23,11 +34,22 @@ struct Stream: Sendable, Hashable {
     static let issuesOpen = Stream(name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: false)
 
     /// The streams a manifest's `github.collect` asks for, in the order they run.
-    static func streams(for collect: [CollectKind]) -> [Stream] {
+    static func streams(for collect: [CollectKind], documentationPaths: [String]) -> [Stream] {
         var streams: [Stream] = []
-        if collect.contains(.commits) || collect.contains(.documentation) { streams.append(.commits) }
-        if collect.contains(.pull_requests) { streams += [.pullRequestsUpdated, .pullRequestsOpen] }
+        if collect.contains(.commits) { streams.append(.commits) }
+        // Reviews, comments and changed files come nested in pull request (and issue) nodes.
+        if collect.contains(.pull_requests) || collect.contains(.reviews) || collect.contains(.pull_request_files)
+            || collect.contains(.comments) {
+            streams += [.pullRequestsUpdated, .pullRequestsOpen]
+        }
         if collect.contains(.issues) { streams += [.issuesUpdated, .issuesOpen] }
+        if collect.contains(.documentation) {
+            var seen: Set<String> = []
+            for path in documentationPaths {
+                let stream = Stream.documentation(path)
+                if !(stream.path ?? "").isEmpty, seen.insert(stream.name).inserted { streams.append(stream) }
+            }
+        }
         return streams
     }
 }

@@ -1,5 +1,7 @@
 import Foundation
 import GitHubFake
+import Ingest
+import JSON
 import SQLiteDriver
 import Store
 import Testing
@@ -48,6 +50,7 @@ func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100) -> Stri
         """
     for repo in estate.repositories {
         text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
+        text += "      documentation_paths: [\(repo.documentationPaths.joined(separator: ", "))]\n"
     }
     let formatter = ISO8601DateFormatter()
     text += """
@@ -56,7 +59,7 @@ func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100) -> Stri
           end: "\(formatter.string(from: estate.windowEnd))"
         github:
           endpoint: \(url.absoluteString)
-          collect: [commits, pull_requests, issues]
+          collect: [commits, pull_requests, issues, documentation]
           page_size: \(pageSize)
 
         """
@@ -125,6 +128,28 @@ struct IngestTests {
             """) { stored[try row.string("kind")] = Int(try row.int("n")) }
         #expect(stored == overflow)
         #expect(overflow.count == 4, "the generated estate should overflow every nested connection: \(overflow)")
+
+        // Documentation changes: the actual files each commit touched under each documentation path.
+        var expectedDocs: Set<String> = []
+        for repo in Self.estate.repositories {
+            for commit in repo.commits where commit.committedDate >= since && commit.committedDate <= Self.estate.windowEnd {
+                for file in commit.paths where file == "docs/roadmap.md" || file.hasPrefix("docs/adr/") {
+                    let kind = file.hasPrefix("docs/adr/") && commit.message.contains("record decision") ? "added" : "modified"
+                    expectedDocs.insert("\(repo.slug) \(commit.oid) \(file) \(kind)")
+                }
+            }
+        }
+        var derivedDocs: Set<String> = []
+        for row in try storeRows(harness, "SELECT repository, node_key, payload FROM raw_nodes WHERE kind = 'doc_commit'") {
+            let key = try row.string("node_key")
+            let path = String(key.split(separator: ":").first ?? "")
+            let node = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("payload").utf8))
+            for change in DocumentationChanges.changes(in: node, path: path) {
+                derivedDocs.insert("\(try row.string("repository")) \(node["oid"]?.string ?? "") \(change.path) \(change.kind.rawValue)")
+            }
+        }
+        #expect(!expectedDocs.isEmpty)
+        #expect(derivedDocs == expectedDocs)
 
         // The ledger has per-unit counters.
         let busy = try storeRows(harness, """
