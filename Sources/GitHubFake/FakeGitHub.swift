@@ -84,6 +84,14 @@ public final class FakeGitHub: Sendable {
         state.withLock { $0.faults.append((fault, 0, 0)) }
     }
 
+    /// Refills the budget now, as GitHub does at `resetAt`.
+    public func refill() {
+        state.withLock { state in
+            state.remaining = limit
+            state.resetAt = Date().addingTimeInterval(resetInterval)
+        }
+    }
+
     public func clearFaults() {
         state.withLock { $0.faults.removeAll() }
     }

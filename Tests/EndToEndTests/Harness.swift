@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// Runs the built binaries as a user would: in a temporary folder, with a clean environment.
-struct Harness {
+struct Harness: Sendable {
     let folder: URL
 
     struct Result {
@@ -80,6 +80,27 @@ struct Harness {
         return Result(status: process.terminationStatus,
                       stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
                       stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+    }
+
+    /// Runs the binary without blocking a Swift concurrency thread: tests that serve a fake
+    /// GitHub from this process need those threads free to answer the binary's requests.
+    func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        let harness = self
+        return try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Swift.Result { try harness.run(binary, arguments, environment: environment) })
+            }
+        }
+    }
+
+    /// Waits until `condition` holds, polling without blocking a thread; false on timeout.
+    func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
     }
 
     /// Lines of the unit start log (`start <unit> run=<id>`).

@@ -1,6 +1,7 @@
 import Foundation
 import GitHubFake
 import Ingest
+import PostgresDriver
 import JSON
 import SQLiteDriver
 import Store
@@ -39,7 +40,7 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
     return result
 }
 
-func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100) -> String {
+func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: String = "") -> String {
     var text = """
         version: 1
         name: ingest-e2e
@@ -61,7 +62,7 @@ func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100) -> Stri
           endpoint: \(url.absoluteString)
           collect: [commits, pull_requests, issues, documentation]
           page_size: \(pageSize)
-
+        \(extra)
         """
     return text
 }
@@ -98,7 +99,7 @@ struct IngestTests {
         defer { Task { await fake.stop() } }
         let harness = try Harness()
         try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-        let result = try harness.run(Harness.product, ["m.yaml", "--output", "json"],
+        let result = try await harness.run(Harness.product, ["m.yaml", "--output", "json"],
                                      environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains("\"ending\" : \"incomplete\""))
@@ -166,7 +167,7 @@ struct IngestTests {
 
         // A second run of the same window finds everything up to date and asks GitHub nothing.
         let before = fake.stats.requests
-        let again = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        let again = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(again.status == 0)
         #expect(fake.stats.requests == before)
     }
@@ -184,7 +185,7 @@ struct IngestTests {
                           repository: "acme/repo-004", times: 1000))
         let harness = try Harness()
         try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-        let first = try harness.run(Harness.product, ["m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        let first = try await harness.run(Harness.product, ["m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(first.status == 3, "\(first.stderr)")
         #expect(first.stderr.contains(
             "FAIL  ingest:acme/repo-004: acme/repo-004: GitHub returned errors: Something went wrong while executing your query. [graphql]"))
@@ -197,11 +198,39 @@ struct IngestTests {
         #expect(fake.stats.faultsInjected >= 7)
 
         fake.clearFaults()
-        let second = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        let second = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try landed(harness) == expectedLanding())
         let attempts = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'succeeded' AND reused_from_run IS NULL")
         #expect(attempts.first.flatMap { try? $0.int("n") } == 6)
+    }
+
+    @Test func aSpentBudgetFailsUnitsResumablyAndARerunAfterTheResetCompletes() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token, budget: 6, resetIn: 3600)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url, extra: "  max_rate_limit_wait_minutes: 0"))
+        let first = try await harness.run(Harness.product, ["m.yaml", "--jobs", "1"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(first.status == 3)
+        #expect(first.stderr.contains("GitHub's rate limit is exhausted until "))
+        #expect(first.stderr.contains("longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume [rate_limit_exhausted]"))
+        let failed = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE error_code = 'rate_limit_exhausted'")
+        #expect((failed.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
+
+        fake.refill()
+        let second = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        // The refilled budget of 6 may run out again; keep refilling until the run completes.
+        var result = second
+        var rounds = 0
+        while result.status == 3 && rounds < 40 {
+            fake.refill()
+            result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            rounds += 1
+        }
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try landed(harness) == expectedLanding())
+        #expect(try writtenTwiceRaw(harness) == [])
     }
 
     @Test func sigkillInTheMiddleOfPaginationResumesAtThePage() async throws {
@@ -216,7 +245,7 @@ struct IngestTests {
                                      environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         victim.standardError = FileHandle.nullDevice
         try victim.run()
-        let midway = harness.waitUntil(timeout: 60) {
+        let midway = await harness.waitUntil(timeout: 60) {
             let pages = try? storeRows(harness, """
                 SELECT pages FROM ingest_checkpoints
                 WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated' AND done = 0
@@ -231,7 +260,7 @@ struct IngestTests {
             """).first?.int("pages") ?? 0
 
         fake.clearFaults()
-        let resumed = try harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        let resumed = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(resumed.status == 0, "\(resumed.stderr)")
         #expect(try landed(harness) == expectedLanding())
         // The resumed attempt fetched only the pages after the checkpoint.
@@ -245,4 +274,48 @@ struct IngestTests {
         let interrupted = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'interrupted'")
         #expect((interrupted.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
     }
+}
+
+/// Raw rows stored twice (must be none: raw nodes are deduplicated by content).
+func writtenTwiceRaw(_ harness: Harness) throws -> [String] {
+    try storeRows(harness, "SELECT content_hash FROM raw_nodes GROUP BY content_hash HAVING COUNT(*) > 1")
+        .map { try $0.string("content_hash") }
+}
+
+/// Ingest on a PostgreSQL store: the same landing, checkpoints and dedupe through libpq.
+@Test(.enabled(if: ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] != nil))
+func ingestLandsTheEstateOnPostgres() async throws {
+    let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] ?? ""
+    let owner = "pg\(UInt32.random(in: 0...UInt32.max))"
+    let estate = EstateGenerator(seed: 11, repositories: 3, owner: owner).generate()
+    let fake = FakeGitHub(estate: estate, token: "pg-token")
+    let endpoint = try await fake.start()
+    defer { Task { await fake.stop() } }
+    let harness = try Harness()
+    try harness.write("m.yaml", ingestManifest(estate, url: endpoint).replacingOccurrences(
+        of: "name: ingest-e2e", with: "name: ingest-\(owner)"))
+    let environment = ["GHILLIE_GITHUB_TOKEN": "pg-token", "GHILLIE_STORE": url]
+    let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+    #expect(result.status == 0, "\(result.stderr)")
+    let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
+    var landed: [String: Int] = [:]
+    for row in try database.query("""
+        SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
+        WHERE repository LIKE \(owner + "/%") AND kind IN ('commit', 'pull_request', 'issue') GROUP BY kind
+        """) { landed[try row.string("kind")] = Int(try row.int("n")) }
+    var expected: [String: Int] = [:]
+    for repo in estate.repositories {
+        let counts = Expected.of(repo, estate: estate)
+        expected["commit", default: 0] += counts.commits
+        expected["pull_request", default: 0] += counts.pullRequests
+        expected["issue", default: 0] += counts.issues
+    }
+    #expect(landed == expected)
+    // A rerun of a new run for the same window re-reads open items only; nothing is stored twice.
+    let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
+    #expect(again.status == 0)
+    let twice = try database.query("""
+        SELECT content_hash FROM raw_nodes WHERE repository LIKE \(owner + "/%") GROUP BY content_hash HAVING COUNT(*) > 1
+        """)
+    #expect(twice.isEmpty)
 }
