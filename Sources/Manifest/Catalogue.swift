@@ -149,7 +149,7 @@ struct CatalogueParser {
     private var keyNodes: [String: Node] = [:]
     private var programmeRefs: [(project: String, programme: String, node: Node)] = []
     private var programmeProjectRefs: [(programme: String, project: String, node: Node)] = []
-    private var linkRefs: [(from: String, to: String, node: Node)] = []
+    private var linkRefs: [(from: String, to: String, relation: String, node: Node)] = []
     private var componentOwners: [String: [(project: String, node: Node)]] = [:]
 
     mutating func key(_ fields: Fields, path: String) -> String? {
@@ -265,7 +265,7 @@ struct CatalogueParser {
             for (index, item) in items.enumerated() {
                 if let link = parseLink(item, path: "\(path).\(relation)[\(index)]") {
                     links[relation, default: []].append(link)
-                    linkRefs.append((key ?? path, link.component, item))
+                    linkRefs.append((key ?? path, link.component, relation, item))
                 }
             }
         }
@@ -365,6 +365,8 @@ struct CatalogueParser {
             reader.error(owners[1].node, "duplicate component key `\(key)` used by projects \(users)",
                          hint: "component keys must be unique across the whole catalogue")
         }
+        checkCycles(relation: "blocked_by", severity: .error)
+        checkCycles(relation: "depends_on", severity: .warning)
         let componentKeys = componentOwners.keys.sorted()
         for ref in linkRefs {
             if ref.from == ref.to {
@@ -374,6 +376,44 @@ struct CatalogueParser {
                              hint: Suggestion.hint(for: ref.to, in: componentKeys, noun: "known components"))
             }
         }
+    }
+
+    /// Cycles among links: `blocked_by` cycles are errors (nothing in them can ever be
+    /// unblocked); `depends_on` cycles are warnings (real systems have them, but they are
+    /// worth a look). Each cycle is reported once, at its first link, with its path.
+    mutating func checkCycles(relation: String, severity: Diagnostic.Severity) {
+        var edges: [String: [(to: String, node: Node)]] = [:]
+        for ref in linkRefs where ref.relation == relation && ref.from != ref.to {
+            edges[ref.from, default: []].append((ref.to, ref.node))
+        }
+        var state: [String: Int] = [:] // 1 visiting, 2 done
+        var stack: [String] = []
+        var reported: Set<String> = []
+        func visit(_ key: String) {
+            state[key] = 1
+            stack.append(key)
+            for edge in edges[key] ?? [] {
+                if state[edge.to] == 1, let start = stack.firstIndex(of: edge.to) {
+                    let cycle = Array(stack[start...]) + [edge.to]
+                    let canonical = cycle.dropLast().sorted().joined(separator: ",")
+                    if reported.insert(canonical).inserted {
+                        let path = cycle.map { "`\($0)`" }.joined(separator: " → ")
+                        let verb = relation == "blocked_by" ? "blocked by" : "depends on"
+                        let message = "components form a `\(relation)` cycle: \(path)"
+                        let hint = relation == "blocked_by"
+                            ? "each component is \(verb) the next, so none can ever be unblocked; remove one link"
+                            : "a dependency cycle is allowed, but check that it is intended"
+                        if severity == .error { reader.error(edge.node, message, hint: hint) }
+                        else { reader.warning(edge.node, message, hint: hint) }
+                    }
+                } else if state[edge.to] == nil {
+                    visit(edge.to)
+                }
+            }
+            stack.removeLast()
+            state[key] = 2
+        }
+        for key in edges.keys.sorted() where state[key] == nil { visit(key) }
     }
 
     static func dedupe(_ values: [String]) -> [String] {
