@@ -36,7 +36,7 @@ public struct Operation: Sendable, Hashable {
         doc\(index): ref(qualifiedName: $ref) @include(if: $withDoc\(index)) {
           target {
             ... on Commit {
-              history(first: $first, path: $doc\(index)Path, since: $doc\(index)Since, until: $until) {
+              history(first: $docsFirst, path: $doc\(index)Path, since: $doc\(index)Since, until: $until) {
                 totalCount pageInfo { hasNextPage endCursor }
                 nodes { \(documentationNode(path: "$doc\(index)Path")) }
               }
@@ -101,6 +101,7 @@ public struct Operation: Sendable, Hashable {
     public static let firstPages = Operation(name: "RepositoryFirstPages", document: """
         query RepositoryFirstPages($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
                                    $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
+                                   $updatedIssuesFirst: Int!, $openIssuesFirst: Int!, $docsFirst: Int!,
                                    $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
                                    $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
                                    \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
@@ -124,11 +125,11 @@ public struct Operation: Sendable, Hashable {
               @include(if: $withOpenPulls) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
             }
-            updatedIssues: issues(first: $first, filterBy: { since: $issuesSince },
+            updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
                                   orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
             }
-            openIssues: issues(first: $first, filterBy: { states: [OPEN] },
+            openIssues: issues(first: $openIssuesFirst, filterBy: { states: [OPEN] },
                                orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
             }

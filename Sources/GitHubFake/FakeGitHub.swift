@@ -206,8 +206,10 @@ public final class FakeGitHub: Sendable {
             case "RepositoryFirstPages":
                 var requests = variables["withCommits"]?.bool == true ? 1 : 0
                 for flag in ["withUpdatedPulls", "withOpenPulls"] where variables[flag]?.bool == true { requests += 1 + 5 * first }
-                for flag in ["withUpdatedIssues", "withOpenIssues"] where variables[flag]?.bool == true { requests += 1 + 2 * first }
-                for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true { requests += 1 + first }
+                func size(_ name: String) -> Int { Int(variables[name]?.int ?? Int64(first)) }
+                if variables["withUpdatedIssues"]?.bool == true { requests += 1 + 2 * size("updatedIssuesFirst") }
+                if variables["withOpenIssues"]?.bool == true { requests += 1 + 2 * size("openIssuesFirst") }
+                for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true { requests += 1 + size("docsFirst") }
                 cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
             }
@@ -327,7 +329,8 @@ public final class FakeGitHub: Sendable {
         for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true {
             let path = variables["doc\(slot)Path"]?.string ?? ""
             let slotVariables = with(["since": variables["doc\(slot)Since"] ?? .null, "after": .null])
-            result["doc\(slot)"] = commitsPage(repo, variables: slotVariables, first: first, documentation: path)["ref"] ?? .null
+            let docsFirst = Int(variables["docsFirst"]?.int ?? Int64(first))
+            result["doc\(slot)"] = commitsPage(repo, variables: slotVariables, first: docsFirst, documentation: path)["ref"] ?? .null
         }
         if variables["withUpdatedPulls"]?.bool == true {
             result["updatedPulls"] = pullRequestsPage(repo, variables: with(["states": .null]), first: first)["pullRequests"]
@@ -337,10 +340,12 @@ public final class FakeGitHub: Sendable {
         }
         if variables["withUpdatedIssues"]?.bool == true {
             result["updatedIssues"] = issuesPage(
-                repo, variables: with(["states": .null, "since": variables["issuesSince"] ?? .null]), first: first)["issues"]
+                repo, variables: with(["states": .null, "since": variables["issuesSince"] ?? .null]),
+                first: Int(variables["updatedIssuesFirst"]?.int ?? Int64(first)))["issues"]
         }
         if variables["withOpenIssues"]?.bool == true {
-            result["openIssues"] = issuesPage(repo, variables: with(["states": ["OPEN"], "since": .null]), first: first)["issues"]
+            result["openIssues"] = issuesPage(repo, variables: with(["states": ["OPEN"], "since": .null]),
+                                              first: Int(variables["openIssuesFirst"]?.int ?? Int64(first)))["issues"]
         }
         return .object(result)
     }

@@ -80,10 +80,16 @@ struct IngestSession {
         Stream.issuesUpdated.name: "updatedIssues", Stream.issuesOpen.name: "openIssues",
     ]
 
-    /// Page size of the combined first request: small, because GitHub charges for `first` ×
-    /// the nested connections of every stream in it: 8 keeps the whole request, documentation
-    /// slots included, under 150 connection requests — 1 point).
-    static let firstPageSize: Int64 = 8
+    /// Page sizes in the combined first request. GitHub charges (connections requested) / 100,
+    /// rounded, where a connection nested in a list counts once per `first` of the list: a
+    /// pull request brings 5 (labels, commits, reviews, comments, files), an issue 2, a
+    /// documentation commit 1. These sizes keep the whole request at 149 connections or
+    /// fewer — 1 point — and give most to open issues, the stream that is longest in most
+    /// repositories: 1 + 2×(1+5×8) + (1+2×6) + (1+2×19) + 2×(1+6) = 149.
+    static let firstPullRequests: Int64 = 8
+    static let firstUpdatedIssues: Int64 = 6
+    static let firstOpenIssues: Int64 = 19
+    static let firstDocumentationCommits: Int64 = 6
 
     mutating func firstPages(
         _ pending: inout [(stream: Stream, checkpoint: Checkpoint)], indices: [Int], started: Date
@@ -101,7 +107,9 @@ struct IngestSession {
             "ref": .string("refs/heads/" + repository.defaultBranch),
             "since": .string(GitHubTime.string(since(.commits))), "until": .string(GitHubTime.string(context.window.end)),
             "issuesSince": .string(GitHubTime.string(since(.issuesUpdated))),
-            "commitsFirst": .int(Int64(pageSize)), "first": .int(Self.firstPageSize),
+            "commitsFirst": .int(Int64(pageSize)), "first": .int(Self.firstPullRequests),
+            "updatedIssuesFirst": .int(Self.firstUpdatedIssues), "openIssuesFirst": .int(Self.firstOpenIssues),
+            "docsFirst": .int(Self.firstDocumentationCommits),
             "withCommits": .bool(names.contains(Stream.commits.name)),
             "withUpdatedPulls": .bool(names.contains(Stream.pullRequestsUpdated.name)),
             "withOpenPulls": .bool(names.contains(Stream.pullRequestsOpen.name)),
