@@ -60,6 +60,7 @@ public final class FakeGitHub: Sendable {
         var estate: FakeEstate
         var remaining: Int
         var resetAt: Date
+        var windowStarted = false
         var faults: [(fault: Fault, seen: Int, fired: Int)] = []
         var stats = Stats()
     }
@@ -213,7 +214,12 @@ public final class FakeGitHub: Sendable {
                 cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
             }
-            if Date() >= state.resetAt {
+            // The budget window starts with the first charged request (so tests are not at
+            // the mercy of how long the process took to get there) and refills when it ends.
+            if !state.windowStarted {
+                state.windowStarted = true
+                state.resetAt = Date().addingTimeInterval(resetInterval)
+            } else if Date() >= state.resetAt {
                 state.remaining = limit
                 state.resetAt = Date().addingTimeInterval(resetInterval)
             }
