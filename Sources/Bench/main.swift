@@ -140,24 +140,6 @@ rows.append(("`plan` of the finished manifest (median of \(options.reruns))", mi
 
 // MARK: Ingest against the fake GitHub
 
-func ingestManifest(_ estate: FakeEstate, url: URL) -> String {
-    var text = "version: 1\nname: ingest-bench\nestate:\n  key: bench\n  repositories:\n"
-    for repo in estate.repositories {
-        text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
-        text += "      documentation_paths: [\(repo.documentationPaths.joined(separator: ", "))]\n"
-    }
-    let formatter = ISO8601DateFormatter()
-    text += """
-        window:
-          days: 14
-          end: "\(formatter.string(from: estate.windowEnd))"
-        github:
-          endpoint: \(url.absoluteString)
-
-        """
-    return text
-}
-
 /// Peak resident memory of the largest child process waited for so far, in MiB.
 func childPeakMiB() -> Double {
     var usage = rusage()
@@ -178,7 +160,7 @@ do {
     let url = try await fake.start()
     let ingestFolder = folder.appendingPathComponent("ingest")
     try FileManager.default.createDirectory(at: ingestFolder, withIntermediateDirectories: true)
-    try ingestManifest(estate, url: url).write(to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    try estate.manifest(name: "ingest-bench", endpoint: url).write(to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
     let (wall, status) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q"], environment: environment)
     guard status == 0 else {
         FileHandle.standardError.write(Data("ingest run failed with exit code \(status)\n".utf8))
@@ -200,7 +182,7 @@ do {
     let slow = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
     let slowURL = try await slow.start()
     slow.inject(Fault(.delay(.milliseconds(5)), times: 1_000_000))
-    try ingestManifest(estate, url: slowURL).write(
+    try estate.manifest(name: "ingest-bench", endpoint: slowURL).write(
         to: resumeFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
     let victim = Process()
     victim.executableURL = URL(fileURLWithPath: options.product)

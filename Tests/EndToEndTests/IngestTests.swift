@@ -40,31 +40,9 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
     return result
 }
 
-func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: String = "") -> String {
-    var text = """
-        version: 1
-        name: ingest-e2e
-        estate:
-          key: acme
-          repositories:
-
-        """
-    for repo in estate.repositories {
-        text += "    - slug: \(repo.slug)\n      default_branch: \(repo.defaultBranch)\n"
-        text += "      documentation_paths: [\(repo.documentationPaths.joined(separator: ", "))]\n"
-    }
-    let formatter = ISO8601DateFormatter()
-    text += """
-        window:
-          days: 14
-          end: "\(formatter.string(from: estate.windowEnd))"
-        github:
-          endpoint: \(url.absoluteString)
-          collect: [commits, pull_requests, issues, documentation]
-          page_size: \(pageSize)
-        \(extra)
-        """
-    return text
+func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: [String] = []) -> String {
+    estate.manifest(name: "ingest-e2e", endpoint: url,
+                    settings: ["collect: [commits, pull_requests, issues, documentation]", "page_size: \(pageSize)"] + extra)
 }
 
 @Suite("Ingest against a fake GitHub", .serialized)
@@ -83,7 +61,7 @@ struct IngestTests {
 
     @Test func aMissingTokenStopsBeforeAnythingRunsAndNamesTheVariable() throws {
         let harness = try Harness()
-        try harness.write("m.yaml", ingestManifest(Self.estate, url: URL(fileURLWithPath: "/").appendingPathComponent("x")).replacingOccurrences(of: "endpoint: file:///x", with: "endpoint: http://127.0.0.1:9/graphql"))
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: try #require(URL(string: "http://127.0.0.1:9/graphql"))))
         let result = try harness.run(Harness.product, ["m.yaml", "-q"])
         #expect(result.status == 5)
         #expect(result.stderr == """
@@ -210,7 +188,7 @@ struct IngestTests {
         let url = try await fake.start()
         defer { Task { await fake.stop() } }
         let harness = try Harness()
-        try harness.write("m.yaml", ingestManifest(Self.estate, url: url, extra: "  max_rate_limit_wait_minutes: 0"))
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url, extra: ["max_rate_limit_wait_minutes: 0"]))
         let first = try await harness.run(Harness.product, ["m.yaml", "--jobs", "1"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(first.status == 3)
         #expect(first.stderr.contains("GitHub's rate limit is exhausted until "))
