@@ -18,7 +18,9 @@ final class ProgressDisplay: RunObserver {
         var failed = 0
         var skipped = 0
         var lastDraw = Date.distantPast
-        var lineShown = false
+        /// Lines of the live block currently on screen.
+        var shownLines = 0
+        var budget: (remaining: Int, resetAt: Date)?
     }
 
     let terminal: Terminal
@@ -68,21 +70,24 @@ final class ProgressDisplay: RunObserver {
                 state.done += 1
                 state.skipped += 1
                 if verbosity > 0 { line = terminal.paint("skip", .warning) + "  \(id) (upstream \(upstream) failed)" }
+            case .budget(let remaining, let reset):
+                state.budget = (remaining, reset)
             case .stopping:
                 line = terminal.paint("stopping", .warning)
                     + ": no new units will start; waiting for \(state.running.count) running (Ctrl-C again to quit now)"
                 force = true
             }
             if live {
-                if let line {
-                    terminal.errRaw("\r\u{1B}[2K" + line + "\n")
-                    state.lineShown = false
-                }
                 let now = Date()
-                if force || line != nil || now.timeIntervalSince(state.lastDraw) > 0.1 {
+                if line != nil || force || now.timeIntervalSince(state.lastDraw) > 0.1 {
+                    // Clear the live block, print any permanent line above it, redraw the block.
+                    var output = clear(&state)
+                    if let line { output += line + "\n" }
+                    let block = liveBlock(state)
+                    output += block.joined(separator: "\n")
+                    state.shownLines = block.count
                     state.lastDraw = now
-                    terminal.errRaw("\r\u{1B}[2K" + fit(statusLine(state)))
-                    state.lineShown = true
+                    terminal.errRaw(output)
                 }
             } else if let line {
                 terminal.err(line)
@@ -90,13 +95,31 @@ final class ProgressDisplay: RunObserver {
         }
     }
 
-    /// Clears the live line before the summary.
+    /// Clears the live block before the summary.
     func finish() {
         guard live else { return }
-        state.withLock { state in
-            if state.lineShown { terminal.errRaw("\r\u{1B}[2K") }
-            state.lineShown = false
+        state.withLock { state in terminal.errRaw(clear(&state)) }
+    }
+
+    /// Escape codes that erase the live block (the cursor ends at its first line's start).
+    private func clear(_ state: inout State) -> String {
+        guard state.shownLines > 0 else { return "" }
+        var text = "\r\u{1B}[2K"
+        for _ in 1..<state.shownLines { text += "\u{1B}[1A\u{1B}[2K" }
+        state.shownLines = 0
+        return text
+    }
+
+    /// One line per running unit (at most 8) and a footer: done/total, failures, API budget.
+    private func liveBlock(_ state: State) -> [String] {
+        let running = state.running.keys.sorted()
+        var lines = running.prefix(8).map { id -> String in
+            let note = state.running[id] ?? ""
+            return fit("  \(id)" + (note.isEmpty ? "" : "  " + terminal.paint(note, .dim)))
         }
+        if running.count > 8 { lines.append("  … and \(running.count - 8) more") }
+        lines.append(fit(statusLine(state)))
+        return lines
     }
 
     /// Cuts the live line to the terminal's width so that `\r` redraws it in place.
@@ -110,16 +133,13 @@ final class ProgressDisplay: RunObserver {
     }
 
     private func statusLine(_ state: State) -> String {
-        var text = "[\(state.done)/\(total)]"
-        if !state.running.isEmpty {
-            let sample = state.running.keys.sorted().prefix(2).map { id -> String in
-                let note = state.running[id] ?? ""
-                return note.isEmpty ? id.description : "\(id) \(note)"
-            }.joined(separator: ", ")
-            text += " running \(state.running.count): \(sample)"
-        }
+        var text = "[\(state.done)/\(total)] \(state.running.count) running"
         if state.failed > 0 { text += " · " + terminal.paint("\(state.failed) failed", .error) }
         if state.skipped > 0 { text += " · \(state.skipped) skipped" }
+        if let budget = state.budget {
+            let minutes = max(0, Int(budget.resetAt.timeIntervalSinceNow / 60))
+            text += " · GitHub budget \(budget.remaining) (resets in \(minutes) min)"
+        }
         return text
     }
 }

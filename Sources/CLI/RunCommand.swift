@@ -137,7 +137,9 @@ struct RunCommand: AsyncParsableCommand {
         let history = try storeCall {
             try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
         }
-        let display = ProgressDisplay(terminal: terminal, total: graph.units.count, verbosity: global.verbosity)
+        let display = ProgressDisplay(
+            terminal: terminal, total: graph.units.filter { !missing.contains($0.id.stage) }.count,
+            verbosity: global.verbosity)
         let environment = ProcessInfo.processInfo.environment
         let secrets = [manifest.github.tokenEnv, manifest.report?.model.apiKeyEnv].compactMap { $0 }
             .compactMap { environment[$0] }

@@ -230,8 +230,8 @@ struct IngestSession {
         let inserted = try save(stream, checkpoint: checkpoint, rows: rows + overflow,
                                 coverageTo: checkpoint.done ? coverageTo : nil)
         add("new_nodes", Int64(inserted))
-        context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes"
-            + (client.lastBudget.map { " · budget \($0.remaining)" } ?? ""))
+        context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes")
+        if let budget = client.lastBudget { context.budget(budget.remaining, budget.resetAt) }
         if checkpoint.done { try checkComplete(stream, checkpoint: checkpoint, endedBySince: reachedSince) }
     }
 

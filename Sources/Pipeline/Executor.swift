@@ -6,6 +6,8 @@ public import Store
 public enum RunEvent: Sendable {
     case started(UnitID, RunReason)
     case progress(UnitID, String)
+    /// The API budget left after a unit's latest request, and when it resets.
+    case budget(remaining: Int, resetAt: Date)
     case succeeded(UnitID, duration: TimeInterval, counters: [String: Int64])
     case failed(UnitID, code: String, message: String)
     case interrupted(UnitID)
@@ -161,7 +163,8 @@ public struct Executor: Sendable {
                 let context = UnitContext(
                     unit: unit, runID: run.id, attempt: attempt.attempt, window: window, manifest: manifest,
                     database: ledger.database, upstream: upstream,
-                    progress: { [observer] message in observer.event(.progress(id, message)) })
+                    progress: { [observer] message in observer.event(.progress(id, message)) },
+                    budget: { [observer] remaining, reset in observer.event(.budget(remaining: remaining, resetAt: reset)) })
                 let started = Date()
                 running += 1
                 group.addTask {

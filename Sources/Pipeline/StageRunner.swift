@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Manifest
 public import Store
 
@@ -45,6 +45,8 @@ public struct UnitContext: Sendable {
     public let upstream: [UnitID: String]
     /// Reports progress (pages fetched, rows written) to the progress display.
     public let progress: @Sendable (String) -> Void
+    /// Reports the API budget left (and when it resets), for the progress display's footer.
+    public let budget: @Sendable (Int, Date) -> Void
 }
 
 /// What a successful unit produced.
