@@ -42,11 +42,13 @@ let package = Package(
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
         .target(name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
                 swiftSettings: strict),
+        // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
+        .target(name: "Refine", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -73,14 +75,15 @@ let package = Package(
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
+        .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
-            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Store", "SQLiteDriver", "Pipeline", "Manifest"],
+            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Store", "SQLiteDriver", "Pipeline", "Manifest"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest"],
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest", "Refine"],
             swiftSettings: strict
         ),
     ]

@@ -31,7 +31,7 @@ struct RunCommand: AsyncParsableCommand {
         let exit_code: Int32
         let duration_seconds: Double
         let stages: [String: [String: Int]]
-        let counters: [String: Int64]
+        let counters: [String: [String: Int64]]
         let failures: [Documents.AttemptDoc]
     }
 
@@ -206,7 +206,8 @@ struct RunCommand: AsyncParsableCommand {
             terminal.out(Documents.encode(Output(
                 schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
                 ending: run.state.rawValue, exit_code: status.rawValue, duration_seconds: result.duration,
-                stages: stages, counters: result.counters, failures: failures.map(Documents.AttemptDoc.init))))
+                stages: stages, counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
+                failures: failures.map(Documents.AttemptDoc.init))))
             return
         }
         guard global.verbosity >= 0 || status != .success else { return }
@@ -221,8 +222,9 @@ struct RunCommand: AsyncParsableCommand {
             return [stage.rawValue] + columns.map { String(counts[$0] ?? 0) }
         }
         if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue), rows)) }
-        if !result.counters.isEmpty {
-            terminal.err("counters " + result.counters.keys.sorted().map { "\($0)=\(result.counters[$0] ?? 0)" }
+        for stage in Stage.allCases {
+            guard let counters = result.counters[stage], !counters.isEmpty else { continue }
+            terminal.err("\(stage.rawValue) " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
                 .joined(separator: " "))
         }
         switch status {

@@ -22,7 +22,7 @@ struct StatusCommand: AsyncParsableCommand {
         let schema_version: Int
         let run: Documents.RunDoc
         let stages: [String: [String: Int]]
-        let counters: [String: Int64]
+        let counters: [String: [String: Int64]]
         let lock: Documents.LockDoc?
         let units: [Documents.AttemptDoc]
     }
@@ -50,11 +50,11 @@ struct StatusCommand: AsyncParsableCommand {
             try RunLock(database: ledger.database, name: run.name, holder: LockHolder.current()).current()
         }
         var stages: [String: [String: Int]] = [:]
-        var counters: [String: Int64] = [:]
+        var counters: [String: [String: Int64]] = [:]
         for attempt in latest {
             stages[attempt.unit.stage, default: [:]][attempt.state.rawValue, default: 0] += 1
             if attempt.reusedFromRun == nil {
-                for (key, value) in attempt.counters { counters[key, default: 0] += value }
+                for (key, value) in attempt.counters { counters[attempt.unit.stage, default: [:]][key, default: 0] += value }
             }
         }
         let lockDoc = lock.map { conflict in
@@ -91,7 +91,10 @@ struct StatusCommand: AsyncParsableCommand {
         }))
         if !counters.isEmpty {
             terminal.out("")
-            terminal.out("counters " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }.joined(separator: " "))
+            for stage in stageOrder {
+                guard let values = counters[stage], !values.isEmpty else { continue }
+                terminal.out("\(stage) " + values.keys.sorted().map { "\($0)=\(values[$0] ?? 0)" }.joined(separator: " "))
+            }
         }
         // Failures first; units skipped because of them are counted, and listed with -v.
         let shown: Set<UnitState> = global.verbose ? [.failed, .skipped, .interrupted, .running]

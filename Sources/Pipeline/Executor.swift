@@ -54,7 +54,8 @@ public struct ExecutionResult: Sendable {
 
     public let ending: Ending
     public let counts: [Stage: [UnitState: Int]]
-    public let counters: [String: Int64]
+    /// Counters summed over the units that ran, per stage.
+    public let counters: [Stage: [String: Int64]]
     public let duration: TimeInterval
 }
 
@@ -101,7 +102,7 @@ public struct Executor: Sendable {
         var scheduler = Scheduler(
             graph: graph, versions: stages.versions, history: history, selection: selection, jobs: jobs)
         var counts: [Stage: [UnitState: Int]] = [:]
-        var totals: [String: Int64] = [:]
+        var totals: [Stage: [String: Int64]] = [:]
         var stopRequested = false
         let window = Window(start: run.windowStart, end: run.windowEnd)
 
@@ -220,7 +221,7 @@ public struct Executor: Sendable {
     /// Writes a finished unit's outcome to the ledger and tells the observer.
     private func record(
         _ id: UnitID, attemptID: Int64, started: Date, result: Result<UnitResult, any Error>, stopping: Bool,
-        totals: inout [String: Int64]
+        totals: inout [Stage: [String: Int64]]
     ) throws -> Scheduler.Outcome {
         switch result {
         case .success(let output):
@@ -237,13 +238,13 @@ public struct Executor: Sendable {
                 observer.event(.failed(id, code: "persist_failed", message: message))
                 return .failed
             }
-            for (key, value) in output.counters { totals[key, default: 0] += value }
+            for (key, value) in output.counters { totals[id.stage, default: [:]][key, default: 0] += value }
             observer.event(.succeeded(id, duration: Date().timeIntervalSince(started), counters: output.counters))
             return .succeeded(outputHash: output.outputHash)
         case .failure(let error):
             let unitError = error as? UnitError
             let counters = unitError?.counters ?? [:]
-            for (key, value) in counters { totals[key, default: 0] += value }
+            for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
             if stopping && (error is CancellationError || Task.isCancelled || unitError?.code == "interrupted") {
                 try ledger.end(attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
                                errorMessage: "stopped by a signal before the unit finished", counters: counters)

@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw]
+    public static let all: [Migration] = [ledger, raw, entities]
 
     static let ledger = Migration(
         version: 1,
@@ -228,6 +228,103 @@ public enum Migrations {
                 updated_at TEXT NOT NULL,
                 PRIMARY KEY (repository, stream)
             );
+            """
+    )
+
+    static let entities = Migration(
+        version: 3,
+        name: "entities (Silver): commits, pull requests, issues, reviews, comments, PR files, documentation changes",
+        sqlite: """
+            CREATE TABLE commits (
+                repository TEXT NOT NULL, oid TEXT NOT NULL, headline TEXT NOT NULL, message TEXT NOT NULL,
+                authored_at TEXT, committed_at TEXT NOT NULL, author_name TEXT, author_email TEXT, author_login TEXT,
+                additions INTEGER, deletions INTEGER, changed_files INTEGER, is_bot INTEGER NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, oid)
+            );
+            CREATE TABLE pull_requests (
+                repository TEXT NOT NULL, database_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
+                state TEXT NOT NULL, is_draft INTEGER NOT NULL, author_login TEXT, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL, merged_at TEXT, closed_at TEXT, base_ref TEXT, head_ref TEXT,
+                additions INTEGER, deletions INTEGER, changed_files INTEGER, commit_count INTEGER, labels TEXT NOT NULL,
+                is_bot INTEGER NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE issues (
+                repository TEXT NOT NULL, database_id INTEGER NOT NULL, number INTEGER NOT NULL, title TEXT NOT NULL,
+                state TEXT NOT NULL, state_reason TEXT, author_login TEXT, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL, closed_at TEXT, labels TEXT NOT NULL, is_bot INTEGER NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE reviews (
+                repository TEXT NOT NULL, database_id INTEGER NOT NULL, pull_request_id INTEGER NOT NULL,
+                author_login TEXT, state TEXT NOT NULL, submitted_at TEXT, is_bot INTEGER NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE comments (
+                repository TEXT NOT NULL, database_id INTEGER NOT NULL, parent_kind TEXT NOT NULL,
+                parent_id INTEGER NOT NULL, author_login TEXT, created_at TEXT NOT NULL, is_bot INTEGER NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE pr_files (
+                repository TEXT NOT NULL, pull_request_id INTEGER NOT NULL, path TEXT NOT NULL,
+                additions INTEGER NOT NULL, deletions INTEGER NOT NULL, change_type TEXT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, pull_request_id, path)
+            );
+            CREATE TABLE documentation_changes (
+                repository TEXT NOT NULL, commit_oid TEXT NOT NULL, path TEXT NOT NULL, change_type TEXT NOT NULL,
+                committed_at TEXT NOT NULL, documentation_path TEXT NOT NULL, is_roadmap INTEGER NOT NULL,
+                is_adr INTEGER NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, commit_oid, path)
+            );
+            CREATE INDEX pull_requests_by_merged ON pull_requests (repository, merged_at);
+            CREATE INDEX issues_by_closed ON issues (repository, closed_at);
+            CREATE INDEX commits_by_date ON commits (repository, committed_at);
+            """,
+        postgres: """
+            CREATE TABLE commits (
+                repository TEXT NOT NULL, oid TEXT NOT NULL, headline TEXT NOT NULL, message TEXT NOT NULL,
+                authored_at TEXT, committed_at TEXT NOT NULL, author_name TEXT, author_email TEXT, author_login TEXT,
+                additions BIGINT, deletions BIGINT, changed_files BIGINT, is_bot BIGINT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, oid)
+            );
+            CREATE TABLE pull_requests (
+                repository TEXT NOT NULL, database_id BIGINT NOT NULL, number BIGINT NOT NULL, title TEXT NOT NULL,
+                state TEXT NOT NULL, is_draft BIGINT NOT NULL, author_login TEXT, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL, merged_at TEXT, closed_at TEXT, base_ref TEXT, head_ref TEXT,
+                additions BIGINT, deletions BIGINT, changed_files BIGINT, commit_count BIGINT, labels TEXT NOT NULL,
+                is_bot BIGINT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE issues (
+                repository TEXT NOT NULL, database_id BIGINT NOT NULL, number BIGINT NOT NULL, title TEXT NOT NULL,
+                state TEXT NOT NULL, state_reason TEXT, author_login TEXT, created_at TEXT NOT NULL,
+                updated_at TEXT NOT NULL, closed_at TEXT, labels TEXT NOT NULL, is_bot BIGINT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE reviews (
+                repository TEXT NOT NULL, database_id BIGINT NOT NULL, pull_request_id BIGINT NOT NULL,
+                author_login TEXT, state TEXT NOT NULL, submitted_at TEXT, is_bot BIGINT NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE comments (
+                repository TEXT NOT NULL, database_id BIGINT NOT NULL, parent_kind TEXT NOT NULL,
+                parent_id BIGINT NOT NULL, author_login TEXT, created_at TEXT NOT NULL, is_bot BIGINT NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
+            CREATE TABLE pr_files (
+                repository TEXT NOT NULL, pull_request_id BIGINT NOT NULL, path TEXT NOT NULL,
+                additions BIGINT NOT NULL, deletions BIGINT NOT NULL, change_type TEXT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, pull_request_id, path)
+            );
+            CREATE TABLE documentation_changes (
+                repository TEXT NOT NULL, commit_oid TEXT NOT NULL, path TEXT NOT NULL, change_type TEXT NOT NULL,
+                committed_at TEXT NOT NULL, documentation_path TEXT NOT NULL, is_roadmap BIGINT NOT NULL,
+                is_adr BIGINT NOT NULL, noise TEXT,
+                PRIMARY KEY (repository, commit_oid, path)
+            );
+            CREATE INDEX pull_requests_by_merged ON pull_requests (repository, merged_at);
+            CREATE INDEX issues_by_closed ON issues (repository, closed_at);
+            CREATE INDEX commits_by_date ON commits (repository, committed_at);
             """
     )
 }

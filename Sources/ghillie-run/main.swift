@@ -2,8 +2,9 @@ import CLI
 import Foundation
 import Ingest
 import Pipeline
+import Refine
 
 // The product binary: the stages this version ships. Stage implementations register here.
-let stages = StageSet([IngestStage(environment: ProcessInfo.processInfo.environment)])
+let stages = StageSet([IngestStage(environment: ProcessInfo.processInfo.environment), RefineStage()])
 let status = await Entry.main(stages: stages)
 exit(status)

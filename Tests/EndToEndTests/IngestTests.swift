@@ -1,6 +1,7 @@
 import Foundation
 import GitHubFake
 import Ingest
+import Refine
 import PostgresDriver
 import JSON
 import SQLiteDriver
@@ -130,6 +131,29 @@ struct IngestTests {
         #expect(!expectedDocs.isEmpty)
         #expect(derivedDocs == expectedDocs)
 
+        // Refine turned the raw nodes into entities that match the generator's ground truth.
+        var truth: [String: Int] = ["commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
+                                    "pr_files": 0, "documentation_changes": expectedDocs.count]
+        for repo in Self.estate.repositories {
+            let counts = Expected.of(repo, estate: Self.estate)
+            truth["commits", default: 0] += counts.commits
+            truth["pull_requests", default: 0] += counts.pullRequests
+            truth["issues", default: 0] += counts.issues
+            for pull in repo.pullRequests where pull.updatedAt >= since || pull.state == .open {
+                truth["reviews", default: 0] += pull.reviews.count
+                truth["comments", default: 0] += pull.comments.count
+                truth["pr_files", default: 0] += pull.files.count
+            }
+            for issue in repo.issues where issue.updatedAt >= since || issue.state == .open {
+                truth["comments", default: 0] += issue.comments.count
+            }
+        }
+        var entities: [String: Int] = [:]
+        for table in truth.keys {
+            entities[table] = Int(try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
+        }
+        #expect(entities == truth)
+
         // The ledger has per-unit counters.
         let busy = try storeRows(harness, """
             SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
@@ -179,7 +203,9 @@ struct IngestTests {
         let second = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(second.status == 0, "\(second.stderr)")
         #expect(try landed(harness) == expectedLanding())
-        let attempts = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'succeeded' AND reused_from_run IS NULL")
+        let attempts = try storeRows(harness, """
+            SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND state = 'succeeded' AND reused_from_run IS NULL
+            """)
         #expect(attempts.first.flatMap { try? $0.int("n") } == 6)
     }
 

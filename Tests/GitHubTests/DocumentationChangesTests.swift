@@ -1,4 +1,4 @@
-import Ingest
+import Refine
 import JSON
 import Testing
 

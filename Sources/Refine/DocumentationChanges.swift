@@ -1,4 +1,5 @@
 public import JSON
+import Foundation
 
 /// The files a commit changed under a documentation path, from the raw `doc_commit` node.
 ///
@@ -17,6 +18,18 @@ public enum DocumentationChanges {
         }
 
         public static func < (lhs: Change, rhs: Change) -> Bool { lhs.path < rhs.path }
+    }
+
+    /// `roadmap` anywhere in the path, case-insensitively.
+    public static func isRoadmap(_ path: String) -> Bool {
+        path.lowercased().contains("roadmap")
+    }
+
+    /// A folder named `adr` (or `adr.*`), or `architecture-decision` in a folder name. Only
+    /// folders count: `docs/adr.md` is not a decision record, `docs/adr/0001.md` is.
+    public static func isADR(_ path: String) -> Bool {
+        let folders = path.lowercased().replacingOccurrences(of: "\\", with: "/").split(separator: "/").dropLast()
+        return folders.contains { $0 == "adr" || $0.hasPrefix("adr.") || $0.contains("architecture-decision") }
     }
 
     public static func changes(in node: JSONValue, path: String) -> [Change] {

@@ -1,0 +1,40 @@
+import Foundation
+public import Store
+
+/// The entities (Silver) refined from one repository's raw nodes. Rows are kept sorted by
+/// key, so the same raw data always gives the same rows, in the same order.
+public struct EntitySet: Sendable, Equatable {
+    public var commits: [[SQLValue]] = []
+    public var pullRequests: [[SQLValue]] = []
+    public var issues: [[SQLValue]] = []
+    public var reviews: [[SQLValue]] = []
+    public var comments: [[SQLValue]] = []
+    public var prFiles: [[SQLValue]] = []
+    public var documentationChanges: [[SQLValue]] = []
+
+    public init() {}
+
+    /// Table name, columns and rows, in write order.
+    public var tables: [(name: String, columns: [String], rows: [[SQLValue]])] {
+        [
+            ("commits", ["repository", "oid", "headline", "message", "authored_at", "committed_at", "author_name",
+                         "author_email", "author_login", "additions", "deletions", "changed_files", "is_bot", "noise"],
+             commits),
+            ("pull_requests", ["repository", "database_id", "number", "title", "state", "is_draft", "author_login",
+                               "created_at", "updated_at", "merged_at", "closed_at", "base_ref", "head_ref", "additions",
+                               "deletions", "changed_files", "commit_count", "labels", "is_bot", "noise"], pullRequests),
+            ("issues", ["repository", "database_id", "number", "title", "state", "state_reason", "author_login",
+                        "created_at", "updated_at", "closed_at", "labels", "is_bot", "noise"], issues),
+            ("reviews", ["repository", "database_id", "pull_request_id", "author_login", "state", "submitted_at",
+                         "is_bot"], reviews),
+            ("comments", ["repository", "database_id", "parent_kind", "parent_id", "author_login", "created_at",
+                          "is_bot"], comments),
+            ("pr_files", ["repository", "pull_request_id", "path", "additions", "deletions", "change_type", "noise"],
+             prFiles),
+            ("documentation_changes", ["repository", "commit_oid", "path", "change_type", "committed_at",
+                                       "documentation_path", "is_roadmap", "is_adr", "noise"], documentationChanges),
+        ]
+    }
+
+    public var count: Int { tables.reduce(0) { $0 + $1.rows.count } }
+}

@@ -1,0 +1,61 @@
+import Foundation
+public import JSON
+public import Manifest
+public import Pipeline
+import Store
+
+/// The refine stage: one unit per repository, raw nodes → entities.
+///
+/// It rebuilds the repository's entities from all of its raw nodes (so a filter change needs
+/// no API call), and replaces the stored ones in the same transaction that marks the unit
+/// succeeded. A raw node that does not decode fails the unit, naming the node.
+public struct RefineStage: StageRunner {
+    public let stage = Stage.refine
+    /// Bump when the entities refine derives from the same raw data change.
+    public let version = "refine-1"
+
+    public init() {}
+
+    public func run(_ context: UnitContext) async throws -> UnitResult {
+        guard case .repository(let repository) = context.unit.subject else {
+            throw UnitError(code: "internal", message: "refine unit \(context.unit.id) is not a repository")
+        }
+        let rows = try context.database.query("""
+            SELECT kind, node_key, content_hash, payload FROM raw_nodes WHERE repository = \(repository.slug)
+            """)
+        var nodes: [RawNode] = []
+        nodes.reserveCapacity(rows.count)
+        let decoder = JSONDecoder()
+        for row in rows {
+            let kind = try row.string("kind")
+            let key = try row.string("node_key")
+            guard let payload = try? decoder.decode(JSONValue.self, from: Data(try row.string("payload").utf8)) else {
+                throw UnitError(code: "undecodable", message: "\(repository.slug): raw \(kind) \(key) is not valid JSON")
+            }
+            nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
+        }
+        let refinery = Refinery(repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository))
+        let entities: EntitySet
+        do {
+            entities = try refinery.refine(nodes)
+        } catch {
+            throw UnitError(code: "undecodable", message: "\(repository.slug): \(error.description)")
+        }
+        var counters: [String: Int64] = ["raw_nodes": Int64(nodes.count)]
+        var noise: Int64 = 0
+        for table in entities.tables {
+            counters[table.name] = Int64(table.rows.count)
+            if let column = table.columns.firstIndex(of: "noise") {
+                noise += Int64(table.rows.filter { $0[column] != .null }.count)
+            }
+        }
+        counters["noise"] = noise
+        let slug = repository.slug
+        return UnitResult(outputHash: entities.digest, counters: counters) { tx in
+            for table in entities.tables {
+                try tx.execute(SQL(unsafeSQL: "DELETE FROM \(table.name) WHERE repository = $1", bindings: [.text(slug)]))
+                try tx.insertMany(table: table.name, columns: table.columns, rows: table.rows)
+            }
+        }
+    }
+}

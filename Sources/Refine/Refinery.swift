@@ -1,0 +1,235 @@
+import Digest
+public import JSON
+public import Store
+
+/// One raw node as refine reads it.
+public struct RawNode: Sendable {
+    public let kind: String
+    public let key: String
+    public let contentHash: String
+    public let payload: JSONValue
+
+    public init(kind: String, key: String, contentHash: String, payload: JSONValue) {
+        self.kind = kind
+        self.key = key
+        self.contentHash = contentHash
+        self.payload = payload
+    }
+}
+
+/// A raw node refine cannot read: which one, and why.
+public struct RefineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let kind: String
+    public let key: String
+    public let reason: String
+
+    public var description: String { "raw \(kind) \(key): \(reason)" }
+}
+
+/// Raw nodes → entities, as a pure function.
+///
+/// For each GitHub id the newest snapshot wins (`updatedAt`, then content hash to break
+/// ties), whatever order the nodes come in, so an older snapshot never overwrites a newer one
+/// and replaying raw data gives the same entities. Noise is marked, never dropped.
+public struct Refinery: Sendable {
+    public let repository: String
+    public let noise: NoiseRules
+
+    public init(repository: String, noise: NoiseRules) {
+        self.repository = repository
+        self.noise = noise
+    }
+
+    public func refine(_ nodes: [RawNode]) throws(RefineError) -> EntitySet {
+        var byKind: [String: [RawNode]] = [:]
+        for node in nodes { byKind[node.kind, default: []].append(node) }
+        var set = EntitySet()
+        let repo = SQLValue.text(repository)
+
+        for node in newest(byKind["commit"] ?? [], version: { _ in "" }) {
+            let p = node.payload
+            let committed = try time(p, "committedDate", node)
+            let message = p["message"]?.string ?? ""
+            let headline = p["messageHeadline"]?.string ?? String(message.split(separator: "\n").first ?? "")
+            let name = p["author"]?["name"]?.string
+            let email = p["author"]?["email"]?.string
+            let login = p["author"]?["user"]?["login"]?.string
+            set.commits.append([
+                repo, .text(node.key), .text(headline), .text(message), optionalTime(p, "authoredDate"), committed,
+                text(name), text(email), text(login), int(p["additions"]), int(p["deletions"]),
+                int(p["changedFilesIfAvailable"]), .integer(Bots.isBot(login: login, name: name) ? 1 : 0),
+                text(noise.reason(authors: [login, name, email], title: headline)),
+            ])
+        }
+
+        let overflow = Dictionary(grouping: (byKind["pull_request_review"] ?? []) + (byKind["pull_request_comment"] ?? [])
+            + (byKind["pull_request_file"] ?? []) + (byKind["issue_comment"] ?? [])) { node in
+            node.kind + ":" + (node.key.split(separator: ":").first.map(String.init) ?? "")
+        }
+
+        for node in newest(byKind["pull_request"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
+            let p = node.payload
+            guard let id = p["databaseId"]?.int, let number = p["number"]?.int else {
+                throw RefineError(kind: node.kind, key: node.key, reason: "no databaseId or number")
+            }
+            let login = p["author"]?["login"]?.string
+            let title = p["title"]?.string ?? ""
+            let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
+            set.pullRequests.append([
+                repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
+                .integer(p["isDraft"]?.bool == true ? 1 : 0), text(login), try time(p, "createdAt", node),
+                try time(p, "updatedAt", node), optionalTime(p, "mergedAt"), optionalTime(p, "closedAt"),
+                text(p["baseRefName"]?.string), text(p["headRefName"]?.string), int(p["additions"]),
+                int(p["deletions"]), int(p["changedFiles"]), int(p["commits"]?["totalCount"]),
+                .text(JSONValue.array(labels.map(JSONValue.string)).canonical),
+                .integer(Bots.isBot(login: login) ? 1 : 0),
+                text(noise.reason(authors: [login], labels: labels, title: title)),
+            ])
+            for review in nested(p["reviews"], overflow["pull_request_review:\(id)"]) {
+                guard let reviewId = review["databaseId"]?.int else { continue }
+                let author = review["author"]?["login"]?.string
+                set.reviews.append([repo, .integer(reviewId), .integer(id), text(author),
+                                    .text((review["state"]?.string ?? "").lowercased()),
+                                    optionalTime(review, "submittedAt"), .integer(Bots.isBot(login: author) ? 1 : 0)])
+            }
+            for comment in nested(p["comments"], overflow["pull_request_comment:\(id)"]) {
+                set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, node: node))
+            }
+            for file in nested(p["files"], overflow["pull_request_file:\(id)"]) {
+                guard let path = file["path"]?.string else { continue }
+                set.prFiles.append([repo, .integer(id), .text(path), int(file["additions"]) , int(file["deletions"]),
+                                    .text((file["changeType"]?.string ?? "").lowercased()), text(noise.reason(path: path))])
+            }
+        }
+
+        for node in newest(byKind["issue"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
+            let p = node.payload
+            guard let id = p["databaseId"]?.int, let number = p["number"]?.int else {
+                throw RefineError(kind: node.kind, key: node.key, reason: "no databaseId or number")
+            }
+            let login = p["author"]?["login"]?.string
+            let title = p["title"]?.string ?? ""
+            let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
+            set.issues.append([
+                repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
+                text(p["stateReason"]?.string?.lowercased()), text(login), try time(p, "createdAt", node),
+                try time(p, "updatedAt", node), optionalTime(p, "closedAt"),
+                .text(JSONValue.array(labels.map(JSONValue.string)).canonical), .integer(Bots.isBot(login: login) ? 1 : 0),
+                text(noise.reason(authors: [login], labels: labels, title: title)),
+            ])
+            for comment in nested(p["comments"], overflow["issue_comment:\(id)"]) {
+                set.comments.append(try commentRow(comment, parentKind: "issue", parent: id, node: node))
+            }
+        }
+
+        for node in newest(byKind["doc_commit"] ?? [], version: { _ in "" }) {
+            guard let separator = node.key.lastIndex(of: ":") else {
+                throw RefineError(kind: node.kind, key: node.key, reason: "key is not PATH:OID")
+            }
+            let documentationPath = String(node.key[..<separator])
+            let committed = try time(node.payload, "committedDate", node)
+            let oid = node.payload["oid"]?.string ?? String(node.key[node.key.index(after: separator)...])
+            for change in DocumentationChanges.changes(in: node.payload, path: documentationPath) {
+                set.documentationChanges.append([
+                    repo, .text(oid), .text(change.path), .text(change.kind.rawValue), committed, .text(documentationPath),
+                    .integer(DocumentationChanges.isRoadmap(change.path) ? 1 : 0),
+                    .integer(DocumentationChanges.isADR(change.path) ? 1 : 0), text(noise.reason(path: change.path)),
+                ])
+            }
+        }
+
+        set.commits.sort(by: Self.keyOrder(1))
+        set.pullRequests.sort(by: Self.keyOrder(1))
+        set.issues.sort(by: Self.keyOrder(1))
+        set.reviews.sort(by: Self.keyOrder(1))
+        set.comments.sort(by: Self.keyOrder(1))
+        set.prFiles.sort(by: Self.keyOrder(1, 2))
+        set.documentationChanges.sort(by: Self.keyOrder(1, 2))
+        return set
+    }
+
+    /// One node per key: the greatest `version` (e.g. `updatedAt`), then the greatest hash.
+    func newest(_ nodes: [RawNode], version: (RawNode) -> String) -> [RawNode] {
+        var best: [String: (node: RawNode, version: String)] = [:]
+        for node in nodes {
+            let candidate = version(node)
+            if let current = best[node.key],
+               (current.version, current.node.contentHash) >= (candidate, node.contentHash) { continue }
+            best[node.key] = (node, candidate)
+        }
+        return best.values.map(\.node)
+    }
+
+    /// A nested connection's items: the snapshot's own when complete, else the overflow rows
+    /// (one per item, deduplicated by item key).
+    func nested(_ connection: JSONValue?, _ overflow: [RawNode]?) -> [JSONValue] {
+        let items = connection?["nodes"]?.array ?? []
+        let total = connection?["totalCount"]?.int ?? Int64(items.count)
+        guard total > Int64(items.count), let overflow, !overflow.isEmpty else { return items }
+        return newest(overflow, version: { _ in "" }).sorted { $0.key < $1.key }.map(\.payload)
+    }
+
+    func commentRow(_ comment: JSONValue, parentKind: String, parent: Int64, node: RawNode) throws(RefineError) -> [SQLValue] {
+        guard let id = comment["databaseId"]?.int else {
+            throw RefineError(kind: node.kind, key: node.key, reason: "a comment has no databaseId")
+        }
+        let author = comment["author"]?["login"]?.string
+        return [.text(repository), .integer(id), .text(parentKind), .integer(parent), text(author),
+                try time(comment, "createdAt", node), .integer(Bots.isBot(login: author) ? 1 : 0)]
+    }
+
+    func time(_ value: JSONValue, _ field: String, _ node: RawNode) throws(RefineError) -> SQLValue {
+        guard let text = value[field]?.string, let date = Timestamp.date(text) else {
+            throw RefineError(kind: node.kind, key: node.key, reason: "`\(field)` is missing or not a timestamp")
+        }
+        return .text(Timestamp.string(date))
+    }
+
+    func optionalTime(_ value: JSONValue, _ field: String) -> SQLValue {
+        value[field]?.string.flatMap(Timestamp.date).map { .text(Timestamp.string($0)) } ?? .null
+    }
+
+    func text(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
+
+    func int(_ value: JSONValue?) -> SQLValue { value?.int.map(SQLValue.integer) ?? .null }
+
+    static func keyOrder(_ columns: Int...) -> ([SQLValue], [SQLValue]) -> Bool {
+        { lhs, rhs in
+            for column in columns where lhs[column] != rhs[column] {
+                return describe(lhs[column]) < describe(rhs[column])
+            }
+            return false
+        }
+    }
+
+    static func describe(_ value: SQLValue) -> String {
+        switch value {
+        case .null: return ""
+        case .integer(let int): return String(format: "%020lld", int)
+        case .real(let double): return String(double)
+        case .text(let text): return text
+        }
+    }
+}
+
+extension EntitySet {
+    /// A hash of every row: the refine unit's output hash.
+    public var digest: String {
+        var hasher = SHA256()
+        for table in tables {
+            hasher.update(table.name)
+            for row in table.rows {
+                for value in row {
+                    switch value {
+                    case .null: hasher.update("\u{0}N")
+                    case .integer(let int): hasher.update("\u{0}i\(int)")
+                    case .real(let double): hasher.update("\u{0}r\(double)")
+                    case .text(let text): hasher.update("\u{0}t\(text)")
+                    }
+                }
+                hasher.update("\n")
+            }
+        }
+        return hasher.hexDigest()
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import JSON
+import Refine
+import Store
+import Testing
+
+func pull(_ id: Int64, updated: String, title: String = "Add a thing", state: String = "OPEN", author: String? = "ada",
+          labels: [String] = [], comments: [JSONValue] = [], commentTotal: Int64? = nil) -> JSONValue {
+    [
+        "databaseId": .int(id), "number": .int(id - 1000), "title": .string(title), "state": .string(state),
+        "isDraft": false, "createdAt": "2026-11-01T00:00:00Z", "updatedAt": .string(updated), "mergedAt": nil,
+        "closedAt": nil, "baseRefName": "main", "headRefName": "x", "additions": 1, "deletions": 2, "changedFiles": 1,
+        "author": author.map { ["login": .string($0)] } ?? nil,
+        "labels": ["totalCount": .int(Int64(labels.count)), "nodes": .array(labels.map { ["name": .string($0)] })],
+        "commits": ["totalCount": 1], "reviews": ["totalCount": 0, "nodes": []],
+        "comments": ["totalCount": .int(commentTotal ?? Int64(comments.count)), "nodes": .array(comments)],
+        "files": ["totalCount": 1, "nodes": [["path": "vendor/lib.c", "additions": 1, "deletions": 0, "changeType": "MODIFIED"]]],
+    ]
+}
+
+func comment(_ id: Int64, _ login: String) -> JSONValue {
+    ["databaseId": .int(id), "author": ["login": .string(login)], "createdAt": "2026-11-02T00:00:00Z"]
+}
+
+func stableRaw(_ kind: String, _ key: String, _ payload: JSONValue) -> RawNode {
+    // Content hashes must not depend on the process (hashValue is seeded): use the canonical text.
+    RawNode(kind: kind, key: key, contentHash: payload.canonical, payload: payload)
+}
+
+let commitNode: JSONValue = [
+    "oid": "abc", "messageHeadline": "chore: bump", "message": "chore: bump\n\nbody", "authoredDate": "2026-11-03T00:00:00Z",
+    "committedDate": "2026-11-03T01:00:00Z", "additions": 1, "deletions": 1, "changedFilesIfAvailable": 1,
+    "author": ["name": "dependabot[bot]", "email": "support@github.com", "user": ["login": "dependabot[bot]"]],
+]
+
+struct RefineryTests {
+    static let nodes: [RawNode] = [
+        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-05T00:00:00Z", title: "old title")),
+        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-09T00:00:00Z", title: "new title", state: "MERGED")),
+        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-07T00:00:00Z", title: "middle title")),
+        stableRaw("pull_request", "1002", pull(1002, updated: "2026-11-06T00:00:00Z", title: "chore: deps", labels: ["chore/deps"],
+                                             comments: [comment(1, "grace")], commentTotal: 3)),
+        stableRaw("pull_request_comment", "1002:1", comment(1, "grace")),
+        stableRaw("pull_request_comment", "1002:2", comment(2, "renovate[bot]")),
+        stableRaw("pull_request_comment", "1002:3", comment(3, "ada")),
+        stableRaw("commit", "abc", commitNode),
+    ]
+
+    func refine(_ nodes: [RawNode], noise: NoiseRules = NoiseRules()) throws -> EntitySet {
+        try Refinery(repository: "acme/a", noise: noise).refine(nodes)
+    }
+
+    @Test func theNewestSnapshotWinsWhateverTheOrder() throws {
+        let reference = try refine(Self.nodes)
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<25 {
+            #expect(try refine(Self.nodes.shuffled(using: &generator)) == reference)
+        }
+        #expect(reference.pullRequests.count == 2)
+        #expect(reference.pullRequests.first?[3] == .text("new title"))
+        #expect(reference.pullRequests.first?[4] == .text("merged"))
+        #expect(reference.digest == (try refine(Self.nodes.reversed())).digest)
+    }
+
+    @Test func overflowedNestedListsComeFromTheirOwnRows() throws {
+        let set = try refine(Self.nodes)
+        let commenters = set.comments.map { $0[4] }
+        #expect(commenters == [.text("grace"), .text("renovate[bot]"), .text("ada")])
+        #expect(set.comments.map { $0[6] } == [.integer(0), .integer(1), .integer(0)])
+    }
+
+    @Test func noiseIsMarkedWithItsReasonNeverDropped() throws {
+        var noise = NoiseRules()
+        noise.authors = ["dependabot[bot]"]
+        noise.labels = ["chore/deps"]
+        noise.titlePrefixes = ["chore:"]
+        noise.paths = ["vendor/*"]
+        let set = try refine(Self.nodes, noise: noise)
+        #expect(set.commits.first?.last == .text("author dependabot[bot]"))
+        #expect(set.commits.first?[12] == .integer(1))
+        let reasons = set.pullRequests.map { $0.last }
+        #expect(reasons == [.null, .text("label chore/deps")])
+        #expect(set.prFiles.allSatisfy { $0.last == .text("path vendor/*") })
+        #expect(set.pullRequests.count == 2 && set.commits.count == 1)
+    }
+
+    @Test func anUndecodableNodeNamesItself() {
+        let broken = stableRaw("pull_request", "999", ["title": "no ids", "updatedAt": "2026-11-01T00:00:00Z"])
+        let error = #expect(throws: RefineError.self) { try refine([broken]) }
+        #expect(error?.description == "raw pull_request 999: no databaseId or number")
+        let badTime = stableRaw("commit", "def", ["oid": "def", "message": "x", "committedDate": "yesterday"])
+        let timeError = #expect(throws: RefineError.self) { try refine([badTime]) }
+        #expect(timeError?.description == "raw commit def: `committedDate` is missing or not a timestamp")
+    }
+
+    @Test(arguments: [
+        ("docs/adr/0001-use-sqlite.md", false, true),
+        ("docs/adr.md", false, false),
+        ("docs/ADR/roadmap.md", true, true),
+        ("docs/architecture-decisions/0002.md", false, true),
+        ("ROADMAP.md", true, false),
+        ("docs/adr.v2/0003.md", false, true),
+    ])
+    func documentationClassification(_ path: String, _ roadmap: Bool, _ adr: Bool) {
+        #expect(DocumentationChanges.isRoadmap(path) == roadmap)
+        #expect(DocumentationChanges.isADR(path) == adr)
+    }
+}
