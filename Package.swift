@@ -68,7 +68,7 @@ let package = Package(
         // `make bench`: ledger transition cost and no-op rerun, printed as a table.
         .executableTarget(
             name: "Bench",
-            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake"],
+            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake", "JSON"],
             swiftSettings: strict
         ),
 

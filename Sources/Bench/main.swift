@@ -1,5 +1,6 @@
 import Foundation
 import GitHubFake
+import JSON
 import PostgresDriver
 import SQLiteDriver
 import Store
@@ -161,7 +162,8 @@ do {
     let ingestFolder = folder.appendingPathComponent("ingest")
     try FileManager.default.createDirectory(at: ingestFolder, withIntermediateDirectories: true)
     try estate.manifest(name: "ingest-bench", endpoint: url).write(to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
-    let (wall, status) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q"], environment: environment)
+    let (wall, status) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "ingest"],
+                                       environment: environment)
     guard status == 0 else {
         FileHandle.standardError.write(Data("ingest run failed with exit code \(status)\n".utf8))
         exit(1)
@@ -176,6 +178,33 @@ do {
     rows.append(("ingest, GraphQL points per active repository",
                  String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
 
+    // Refine the ingested raw nodes, against the floor of merely reading and decoding them.
+    let peakBeforeRefine = childPeakMiB()
+    let (refineWall, refineStatus) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "refine"],
+                                                   environment: environment)
+    guard refineStatus == 0 else { exit(1) }
+    let store = Database(connection: try SQLiteConnection(path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
+                         displayName: "bench")
+    let decodeStart = Date()
+    let rawRows = try store.query("SELECT payload FROM raw_nodes")
+    let decoder = JSONDecoder()
+    var decoded = 0
+    for row in rawRows {
+        if (try? decoder.decode(JSONValue.self, from: Data(try row.string("payload").utf8))) != nil { decoded += 1 }
+    }
+    let decodeWall = Date().timeIntervalSince(decodeStart)
+    var entityCount: Int64 = 0
+    for table in ["commits", "pull_requests", "issues", "reviews", "comments", "pr_files", "documentation_changes"] {
+        entityCount += try store.query(SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? 0
+    }
+    rows.append(("refine, \(rawRows.count) raw nodes → \(entityCount) entities, wall time (whole process)",
+                 milliseconds(refineWall)))
+    rows.append(("refine, raw nodes per second (whole process)", String(format: "%.0f", Double(rawRows.count) / refineWall)))
+    rows.append(("floor: read and JSON-decode the same raw nodes, per second (in process)",
+                 String(format: "%.0f (refine reaches %.0f %% of it)", Double(decoded) / decodeWall,
+                        (Double(rawRows.count) / refineWall) / (Double(decoded) / decodeWall) * 100)))
+    rows.append(("refine, peak memory (RSS, largest child so far)", String(format: "%.1f MiB", max(peakBeforeRefine, childPeakMiB()))))
+
     // Kill at about half the units, resume, and count the extra requests over a clean run.
     let resumeFolder = folder.appendingPathComponent("resume")
     try FileManager.default.createDirectory(at: resumeFolder, withIntermediateDirectories: true)
@@ -186,7 +215,7 @@ do {
         to: resumeFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
     let victim = Process()
     victim.executableURL = URL(fileURLWithPath: options.product)
-    victim.arguments = ["m.yaml", "-q"]
+    victim.arguments = ["m.yaml", "-q", "--only", "ingest"]
     victim.currentDirectoryURL = resumeFolder
     victim.environment = environment
     victim.standardError = FileHandle.nullDevice
@@ -195,7 +224,8 @@ do {
     kill(victim.processIdentifier, SIGKILL)
     victim.waitUntilExit()
     slow.clearFaults()
-    let (_, resumedStatus) = try runBinary(options.product, in: resumeFolder, ["m.yaml", "-q"], environment: environment)
+    let (_, resumedStatus) = try runBinary(options.product, in: resumeFolder, ["m.yaml", "-q", "--only", "ingest"],
+                                           environment: environment)
     guard resumedStatus == 0 else { exit(1) }
     let extra = slow.stats.requests - stats.requests
     rows.append(("ingest, extra requests of a resume after SIGKILL at 50 %",
