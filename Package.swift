@@ -44,6 +44,8 @@ let package = Package(
                 swiftSettings: strict),
         // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
         .target(name: "Refine", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
+        // Evidence and metrics: pure computations over entities for a window.
+        .target(name: "Evidence", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
@@ -76,6 +78,7 @@ let package = Package(
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
             dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Store", "SQLiteDriver", "Pipeline", "Manifest"],

@@ -1,0 +1,206 @@
+public import Foundation
+
+/// What the metrics need to know about a pull request.
+public struct PullRequestFacts: Sendable, Hashable {
+    public struct File: Sendable, Hashable {
+        public let path: String
+        public let additions: Int
+        public let deletions: Int
+        public let isNoise: Bool
+
+        public init(path: String, additions: Int, deletions: Int, isNoise: Bool = false) {
+            self.path = path
+            self.additions = additions
+            self.deletions = deletions
+            self.isNoise = isNoise
+        }
+    }
+
+    public let number: Int
+    public let createdAt: Date
+    public let mergedAt: Date?
+    public let closedAt: Date?
+    public let isBot: Bool
+    public let isNoise: Bool
+    public let commitCount: Int?
+    public let files: [File]
+
+    public init(number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
+                isNoise: Bool = false, commitCount: Int? = nil, files: [File] = []) {
+        self.number = number
+        self.createdAt = createdAt
+        self.mergedAt = mergedAt
+        self.closedAt = closedAt
+        self.isBot = isBot
+        self.isNoise = isNoise
+        self.commitCount = commitCount
+        self.files = files
+    }
+}
+
+/// What the metrics need to know about an issue.
+public struct IssueFacts: Sendable, Hashable {
+    public let number: Int
+    public let createdAt: Date
+    public let closedAt: Date?
+    /// `open` or `closed` (the latest snapshot).
+    public let state: String
+    /// `completed`, `not_planned`, `reopened`, or nil.
+    public let stateReason: String?
+    public let isBot: Bool
+    public let isNoise: Bool
+
+    public init(number: Int, createdAt: Date, closedAt: Date? = nil, state: String, stateReason: String? = nil,
+                isBot: Bool = false, isNoise: Bool = false) {
+        self.number = number
+        self.createdAt = createdAt
+        self.closedAt = closedAt
+        self.state = state
+        self.stateReason = stateReason
+        self.isBot = isBot
+        self.isNoise = isNoise
+    }
+}
+
+/// A comment or review, for per-commenter counts.
+public struct ActivityFacts: Sendable, Hashable {
+    public enum Kind: String, Sendable { case issueComment, pullRequestComment, review }
+    public let kind: Kind
+    public let login: String?
+    public let isBot: Bool
+    public let at: Date?
+
+    public init(kind: Kind, login: String?, isBot: Bool, at: Date?) {
+        self.kind = kind
+        self.login = login
+        self.isBot = isBot
+        self.at = at
+    }
+}
+
+/// Metrics of one population (humans or bots) over a window.
+public struct PopulationMetrics: Sendable, Hashable, Codable {
+    public var pullRequestsMerged = 0
+    public var pullRequestsClosedUnmerged = 0
+    public var openToMergeSeconds = Summary([])
+    public var commitsPerMergedPullRequest = Summary([])
+    public var changedLinesByCategory: [String: Int] = [:]
+    public var issuesResolved = 0
+    public var issuesResolvedByReason: [String: Int] = [:]
+    public var issuesOutstanding = 0
+    public var resolvedIssueOpenSeconds = Summary([])
+    public var outstandingIssueAgeSeconds = Summary([])
+
+    enum CodingKeys: String, CodingKey {
+        case pullRequestsMerged = "pull_requests_merged"
+        case pullRequestsClosedUnmerged = "pull_requests_closed_unmerged"
+        case openToMergeSeconds = "open_to_merge_seconds"
+        case commitsPerMergedPullRequest = "commits_per_merged_pull_request"
+        case changedLinesByCategory = "changed_lines_by_category"
+        case issuesResolved = "issues_resolved"
+        case issuesResolvedByReason = "issues_resolved_by_reason"
+        case issuesOutstanding = "issues_outstanding"
+        case resolvedIssueOpenSeconds = "resolved_issue_open_seconds"
+        case outstandingIssueAgeSeconds = "outstanding_issue_age_seconds"
+    }
+}
+
+/// One commenter's activity in the window.
+public struct Commenter: Sendable, Hashable, Codable {
+    public let login: String
+    public let isBot: Bool
+    public var issueComments = 0
+    public var pullRequestComments = 0
+    public var reviews = 0
+
+    public init(login: String, isBot: Bool) {
+        self.login = login
+        self.isBot = isBot
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case login
+        case isBot = "is_bot"
+        case issueComments = "issue_comments"
+        case pullRequestComments = "pull_request_comments"
+        case reviews
+    }
+}
+
+/// A repository's metrics for a window [start, end), UTC. See `docs/metrics.md`.
+public struct RepositoryMetrics: Sendable, Hashable, Codable {
+    public let humans: PopulationMetrics
+    public let bots: PopulationMetrics
+    /// Entities left out because a noise filter marked them.
+    public let noisePullRequests: Int
+    public let noiseIssues: Int
+    public let commenters: [Commenter]
+
+    enum CodingKeys: String, CodingKey {
+        case humans, bots, commenters
+        case noisePullRequests = "noise_pull_requests"
+        case noiseIssues = "noise_issues"
+    }
+
+    /// Computes every metric. Noise entities are counted, not measured; bots are measured
+    /// apart from humans.
+    public static func compute(
+        start: Date, end: Date, pullRequests: [PullRequestFacts], issues: [IssueFacts], activity: [ActivityFacts]
+    ) -> RepositoryMetrics {
+        func inWindow(_ date: Date?) -> Bool {
+            guard let date else { return false }
+            return start <= date && date < end
+        }
+        func population(bots: Bool) -> PopulationMetrics {
+            var metrics = PopulationMetrics()
+            let pulls = pullRequests.filter { !$0.isNoise && $0.isBot == bots }
+            let merged = pulls.filter { inWindow($0.mergedAt) }
+            metrics.pullRequestsMerged = merged.count
+            metrics.pullRequestsClosedUnmerged = pulls.filter { $0.mergedAt == nil && inWindow($0.closedAt) }.count
+            metrics.openToMergeSeconds = Summary(merged.compactMap { pull in
+                pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) }
+            })
+            metrics.commitsPerMergedPullRequest = Summary(merged.compactMap { $0.commitCount.map(Double.init) })
+            for category in PathCategory.allCases { metrics.changedLinesByCategory[category.rawValue] = 0 }
+            for pull in merged {
+                for file in pull.files where !file.isNoise {
+                    metrics.changedLinesByCategory[PathCategory.of(file.path).rawValue, default: 0]
+                        += file.additions + file.deletions
+                }
+            }
+            let counted = issues.filter { !$0.isNoise && $0.isBot == bots }
+            let resolved = counted.filter { $0.state == "closed" && inWindow($0.closedAt) }
+            metrics.issuesResolved = resolved.count
+            metrics.issuesResolvedByReason = ["completed": 0, "not_planned": 0, "other": 0]
+            for issue in resolved {
+                let reason = issue.stateReason == "completed" || issue.stateReason == "not_planned"
+                    ? issue.stateReason ?? "other" : "other"
+                metrics.issuesResolvedByReason[reason, default: 0] += 1
+            }
+            metrics.resolvedIssueOpenSeconds = Summary(resolved.compactMap { issue in
+                issue.closedAt.map { $0.timeIntervalSince(issue.createdAt) }
+            })
+            let outstanding = counted.filter { issue in
+                issue.createdAt < end && !(issue.state == "closed" && (issue.closedAt.map { $0 < end } ?? false))
+            }
+            metrics.issuesOutstanding = outstanding.count
+            metrics.outstandingIssueAgeSeconds = Summary(outstanding.map { end.timeIntervalSince($0.createdAt) })
+            return metrics
+        }
+        var byLogin: [String: Commenter] = [:]
+        for item in activity where inWindow(item.at) {
+            let login = item.login ?? "(deleted user)"
+            var commenter = byLogin[login] ?? Commenter(login: login, isBot: item.isBot)
+            switch item.kind {
+            case .issueComment: commenter.issueComments += 1
+            case .pullRequestComment: commenter.pullRequestComments += 1
+            case .review: commenter.reviews += 1
+            }
+            byLogin[login] = commenter
+        }
+        return RepositoryMetrics(
+            humans: population(bots: false), bots: population(bots: true),
+            noisePullRequests: pullRequests.filter(\.isNoise).count, noiseIssues: issues.filter(\.isNoise).count,
+            commenters: byLogin.values.sorted { $0.login < $1.login })
+    }
+}
