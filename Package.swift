@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -86,7 +86,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest", "Refine"],
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest", "Refine", "Evidence"],
             swiftSettings: strict
         ),
     ]

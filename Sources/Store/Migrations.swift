@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities]
+    public static let all: [Migration] = [ledger, raw, entities, evidence]
 
     static let ledger = Migration(
         version: 1,
@@ -325,6 +325,33 @@ public enum Migrations {
             CREATE INDEX pull_requests_by_merged ON pull_requests (repository, merged_at);
             CREATE INDEX issues_by_closed ON issues (repository, closed_at);
             CREATE INDEX commits_by_date ON commits (repository, committed_at);
+            """
+    )
+
+    static let evidence = Migration(
+        version: 4,
+        name: "evidence bundles and metrics per repository and window",
+        sqlite: """
+            CREATE TABLE evidence (
+                repository TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                metrics TEXT NOT NULL,
+                bundle TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (repository, window_start, window_end)
+            );
+            """,
+        postgres: """
+            CREATE TABLE evidence (
+                repository TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                metrics TEXT NOT NULL,
+                bundle TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (repository, window_start, window_end)
+            );
             """
     )
 }

@@ -1,10 +1,11 @@
 import CLI
+import Evidence
 import Foundation
 import Ingest
 import Pipeline
 import Refine
 
 // The product binary: the stages this version ships. Stage implementations register here.
-let stages = StageSet([IngestStage(environment: ProcessInfo.processInfo.environment), RefineStage()])
+let stages = StageSet([IngestStage(environment: ProcessInfo.processInfo.environment), RefineStage(), EvidenceStage()])
 let status = await Entry.main(stages: stages)
 exit(status)

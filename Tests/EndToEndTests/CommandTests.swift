@@ -80,7 +80,7 @@ struct CommandTests {
         let result = try harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
         #expect(result.stderr == """
-            note: this build runs `ingest`, `refine`; `evidence`, `report`, `export` are not built yet, so the run ends incomplete
+            note: this build runs `ingest`, `refine`, `evidence`; `report`, `export` are not built yet, so the run ends incomplete
             error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
               hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 

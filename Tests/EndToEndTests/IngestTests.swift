@@ -1,5 +1,6 @@
 import Foundation
 import GitHubFake
+import Evidence
 import Ingest
 import Refine
 import PostgresDriver
@@ -81,7 +82,7 @@ struct IngestTests {
         let result = try await harness.run(Harness.product, ["m.yaml", "--output", "json"],
                                      environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("\"ending\" : \"incomplete\""))
+        #expect(result.stdout.contains("\"ending\" : \"succeeded\""))
         #expect(try landed(harness) == expectedLanding())
         // The estate holds what the checks need: an empty repository and one with > 250 pull requests.
         #expect(expectedLanding().count == 5 && expectedLanding()["acme/repo-001"] == nil)
@@ -153,6 +154,33 @@ struct IngestTests {
             entities[table] = Int(try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
         }
         #expect(entities == truth)
+
+        // Evidence: each repository's metrics match values computed from the generator's truth.
+        for repo in Self.estate.repositories {
+            let start = Self.estate.windowStart
+            let end = Self.estate.windowEnd
+            func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
+            let row = try #require(try storeRows(harness, "SELECT metrics FROM evidence WHERE repository = \(repo.slug)").first)
+            let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
+            for bots in [false, true] {
+                let population = bots ? metrics.bots : metrics.humans
+                let pulls = repo.pullRequests.filter { ($0.author?.isBot ?? false) == bots }
+                let merged = pulls.filter { inWindow($0.mergedAt) }
+                #expect(population.pullRequestsMerged == merged.count, "\(repo.slug) bots=\(bots)")
+                #expect(population.pullRequestsClosedUnmerged == pulls.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
+                let waits = merged.compactMap { pull in pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) } }
+                #expect(population.openToMergeSeconds.count == waits.count)
+                if !waits.isEmpty, let mean = population.openToMergeSeconds.mean {
+                    // The fake serves whole seconds; allow for that rounding.
+                    #expect(abs(mean - waits.reduce(0, +) / Double(waits.count)) < 2)
+                }
+                let issues = repo.issues.filter { ($0.author?.isBot ?? false) == bots }
+                #expect(population.issuesResolved == issues.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
+                #expect(population.issuesOutstanding == issues.filter { issue in
+                    issue.createdAt < end && !(issue.state == .closed && (issue.closedAt.map { $0 < end } ?? false))
+                }.count, "\(repo.slug) bots=\(bots)")
+            }
+        }
 
         // The ledger has per-unit counters.
         let busy = try storeRows(harness, """

@@ -53,13 +53,13 @@ struct LedgerContractTests {
     @Test(arguments: TestEngine.available)
     func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
         let database = try engine.open()
-        #expect(try Migrator().migrate(database) == [1, 2, 3])
+        #expect(try Migrator().migrate(database) == [1, 2, 3, 4])
         #expect(try Migrator().migrate(database) == [])
         try database.transaction { tx in
             try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         }
         // Every shipped migration is pinned below (shippedMigrationsAreFrozen).
-        #expect(Migrations.all.map(\.version) == [1, 2, 3])
+        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4])
         let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
         #expect(altered?.code == .migration)
     }
@@ -333,6 +333,8 @@ struct FlatJSONTests {
     (2, Engine.postgres, "4c411b95b5a5c661b0c2f102234fa2020bebf6c6e1a44a2b3cddb522265af82f"),
     (3, Engine.sqlite, "ea5baa32badd7d72c1d898acabe5840990fbf4284509354d54a80fb84f2ec361"),
     (3, Engine.postgres, "e8336ae70a0514dd5473ec51e9877d03fc0e1ce8baf76d86af9ca422aff947f4"),
+    (4, Engine.sqlite, "b1667735db3bcc2452912365e697a2f1ecf22e82c085b83e5a87d81982f7867d"),
+    (4, Engine.postgres, "b1667735db3bcc2452912365e697a2f1ecf22e82c085b83e5a87d81982f7867d"),
 ])
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })

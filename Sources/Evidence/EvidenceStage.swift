@@ -1,0 +1,219 @@
+import Digest
+import Foundation
+public import JSON
+public import Manifest
+public import Pipeline
+import Store
+
+/// The evidence stage: one unit per repository, entities → a bundle and metrics for the window.
+///
+/// The bundle is a pure function of the entities, the window and the manifest: rerunning
+/// gives the same bytes (no generation time inside), so its hash is the unit's output hash.
+/// What a language model will later read is kept within a budget: the most relevant items
+/// in full, counts for the rest, and the bundle says what was cut.
+public struct EvidenceStage: StageRunner {
+    public let stage = Stage.evidence
+    /// Bump when the bundle or metrics for the same entities change.
+    public let version = "evidence-1"
+
+    /// Items kept in full per list; the rest are counted in `cut`.
+    public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
+
+    public init() {}
+
+    public func run(_ context: UnitContext) async throws -> UnitResult {
+        guard case .repository(let repository) = context.unit.subject else {
+            throw UnitError(code: "internal", message: "evidence unit \(context.unit.id) is not a repository")
+        }
+        let db = context.database
+        let slug = repository.slug
+        let start = context.window.start
+        let end = context.window.end
+        let startText = Timestamp.string(start)
+        let endText = Timestamp.string(end)
+        func date(_ row: Row, _ column: String) -> Date? { row.optionalString(column).flatMap(Timestamp.date) }
+
+        let pullRows = try db.query("SELECT * FROM pull_requests WHERE repository = \(slug)")
+        let fileRows = try db.query("SELECT * FROM pr_files WHERE repository = \(slug)")
+        var filesByPull: [Int64: [PullRequestFacts.File]] = [:]
+        for row in fileRows {
+            filesByPull[try row.int("pull_request_id"), default: []].append(PullRequestFacts.File(
+                path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
+                deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: row.optionalString("noise") != nil))
+        }
+        var pulls: [PullRequestFacts] = []
+        var pullItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
+        for row in pullRows {
+            let id = try row.int("database_id")
+            let number = try row.int("number")
+            guard let created = date(row, "created_at") else { continue }
+            let merged = date(row, "merged_at")
+            let closed = date(row, "closed_at")
+            let noise = row.optionalString("noise")
+            let facts = PullRequestFacts(
+                number: Int(number), createdAt: created, mergedAt: merged, closedAt: closed,
+                isBot: try row.int("is_bot") == 1, isNoise: noise != nil,
+                commitCount: (try row.optionalInt("commit_count")).map(Int.init), files: filesByPull[id] ?? [])
+            pulls.append(facts)
+            let updated = row.optionalString("updated_at") ?? ""
+            let state = try row.string("state")
+            let inWindow = { (d: Date?) in d.map { start <= $0 && $0 < end } ?? false }
+            guard inWindow(date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
+                continue
+            }
+            let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
+            let title = try row.string("title")
+            let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
+            pullItems.append(((relevance, updated, number), [
+                "number": .int(number), "title": .string(title), "state": .string(state),
+                "author": row.optionalString("author_login").map(JSONValue.string) ?? .null,
+                "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
+                "noise": noise.map(JSONValue.string) ?? .null, "labels": .array(labels.map(JSONValue.string)),
+                "created_at": .string(row.optionalString("created_at") ?? ""),
+                "merged_at": row.optionalString("merged_at").map(JSONValue.string) ?? .null,
+                "closed_at": row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
+            ]))
+        }
+
+        var issues: [IssueFacts] = []
+        var issueItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
+        for row in try db.query("SELECT * FROM issues WHERE repository = \(slug)") {
+            guard let created = date(row, "created_at") else { continue }
+            let closed = date(row, "closed_at")
+            let state = try row.string("state")
+            let noise = row.optionalString("noise")
+            let facts = IssueFacts(number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
+                                   stateReason: row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
+                                   isNoise: noise != nil)
+            issues.append(facts)
+            let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
+            let outstanding = created < end && !(state == "closed" && (closed.map { $0 < end } ?? false))
+            guard resolved || outstanding else { continue }
+            let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
+            let title = try row.string("title")
+            issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
+                "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
+                "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
+                "author": row.optionalString("author_login").map(JSONValue.string) ?? .null, "is_bot": .bool(facts.isBot),
+                "noise": noise.map(JSONValue.string) ?? .null, "created_at": .string(row.optionalString("created_at") ?? ""),
+                "closed_at": row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
+            ]))
+        }
+
+        var activity: [ActivityFacts] = []
+        for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
+            activity.append(ActivityFacts(
+                kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
+                login: row.optionalString("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
+        }
+        for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug)") {
+            activity.append(ActivityFacts(kind: .review, login: row.optionalString("author_login"),
+                                          isBot: try row.int("is_bot") == 1, at: date(row, "submitted_at")))
+        }
+
+        var commitItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
+        for row in try db.query("""
+            SELECT * FROM commits WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
+            """) {
+            let headline = try row.string("headline")
+            commitItems.append(((0, try row.string("committed_at"), 0), [
+                "oid": .string(try row.string("oid")), "headline": .string(headline),
+                "committed_at": .string(try row.string("committed_at")),
+                "author": (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null,
+                "is_bot": .bool(try row.int("is_bot") == 1),
+                "noise": row.optionalString("noise").map(JSONValue.string) ?? .null,
+                "work_type": .string(WorkType.classify(title: headline).rawValue),
+            ]))
+        }
+        var docItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
+        for row in try db.query("""
+            SELECT * FROM documentation_changes
+            WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
+            """) {
+            docItems.append(((0, try row.string("committed_at"), 0), [
+                "path": .string(try row.string("path")), "change": .string(try row.string("change_type")),
+                "commit": .string(try row.string("commit_oid")), "committed_at": .string(try row.string("committed_at")),
+                "is_roadmap": .bool(try row.int("is_roadmap") == 1), "is_adr": .bool(try row.int("is_adr") == 1),
+            ]))
+        }
+
+        let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues,
+                                                activity: activity)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
+            throw UnitError(code: "internal", message: "\(slug): metrics did not encode")
+        }
+
+        var cut: [String: JSONValue] = [:]
+        func kept(_ name: String, _ items: [(relevance: (Int, String, Int64), item: JSONValue)], newestFirst: Bool = true)
+            -> JSONValue {
+            let sorted = items.sorted { lhs, rhs in
+                if lhs.relevance.0 != rhs.relevance.0 { return lhs.relevance.0 < rhs.relevance.0 }
+                if lhs.relevance.1 != rhs.relevance.1 { return lhs.relevance.1 > rhs.relevance.1 }
+                if lhs.relevance.2 != rhs.relevance.2 { return lhs.relevance.2 < rhs.relevance.2 }
+                return lhs.item.canonical < rhs.item.canonical
+            }
+            let limit = Self.budget[name] ?? 50
+            cut[name] = .int(Int64(max(0, sorted.count - limit)))
+            return .array(sorted.prefix(limit).map(\.item))
+        }
+        var groups: [WorkType: (commits: Int, pulls: Int, issues: Int, titles: [String])] = [:]
+        for (items, slot) in [(commitItems, 0), (pullItems, 1), (issueItems, 2)] {
+            for entry in items.sorted(by: { $0.relevance.1 > $1.relevance.1 }) {
+                guard entry.item["noise"]?.isNull != false,
+                      let type = entry.item["work_type"]?.string.flatMap(WorkType.init(rawValue:)) else { continue }
+                var group = groups[type] ?? (0, 0, 0, [])
+                switch slot {
+                case 0: group.commits += 1
+                case 1: group.pulls += 1
+                default: group.issues += 1
+                }
+                if group.titles.count < 5, let title = (entry.item["title"] ?? entry.item["headline"])?.string {
+                    group.titles.append(title)
+                }
+                groups[type] = group
+            }
+        }
+        let workTypes: [JSONValue] = WorkType.allCases.compactMap { type in
+            guard let group = groups[type] else { return nil }
+            return ["work_type": .string(type.rawValue), "commits": .int(Int64(group.commits)),
+                    "pull_requests": .int(Int64(group.pulls)), "issues": .int(Int64(group.issues)),
+                    "sample_titles": .array(group.titles.map(JSONValue.string))]
+        }
+        let bundle: JSONValue = [
+            "schema_version": 1,
+            "repository": ["slug": .string(slug), "default_branch": .string(repository.defaultBranch),
+                           "documentation_paths": .array(repository.documentationPaths.map(JSONValue.string)),
+                           "project": repository.project.map(JSONValue.string) ?? .null],
+            "window": ["start": .string(startText), "end": .string(endText)],
+            "metrics": metricsValue,
+            "commits": kept("commits", commitItems),
+            "pull_requests": kept("pull_requests", pullItems),
+            "issues": kept("issues", issueItems),
+            "documentation_changes": kept("documentation_changes", docItems),
+            "work_types": .array(workTypes),
+            "cut": .object(cut),
+            "previous_reports": [],
+        ]
+        let text = bundle.canonical
+        let digest = SHA256.hex(text)
+        let counters: [String: Int64] = [
+            "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
+            "issues_resolved": Int64(metrics.humans.issuesResolved + metrics.bots.issuesResolved),
+            "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
+            "bundle_bytes": Int64(text.utf8.count),
+        ]
+        return UnitResult(outputHash: digest, counters: counters) { tx in
+            try tx.execute("""
+                INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
+                VALUES (\(slug), \(startText), \(endText), \(metricsJSON), \(text), \(digest))
+                ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
+                    metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
+                """)
+        }
+    }
+}
