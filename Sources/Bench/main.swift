@@ -204,6 +204,12 @@ do {
                  String(format: "%.0f (refine reaches %.0f %% of it)", Double(decoded) / decodeWall,
                         (Double(rawRows.count) / refineWall) / (Double(decoded) / decodeWall) * 100)))
     rows.append(("refine, peak memory (RSS, largest child so far)", String(format: "%.1f MiB", max(peakBeforeRefine, childPeakMiB()))))
+    let (evidenceWall, evidenceStatus) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "evidence"],
+                                                       environment: environment)
+    guard evidenceStatus == 0 else { exit(1) }
+    rows.append(("evidence, \(options.ingestRepositories) bundles and metrics from \(entityCount) entities, wall time (whole process)",
+                 milliseconds(evidenceWall)))
+    rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
 
     // Kill at about half the units, resume, and count the extra requests over a clean run.
     let resumeFolder = folder.appendingPathComponent("resume")
