@@ -21,14 +21,19 @@ public struct EvidenceStage: StageRunner {
 
     public init() {}
 
-    public func run(_ context: UnitContext) async throws -> UnitResult {
-        guard case .repository(let repository) = context.unit.subject else {
-            throw UnitError(code: "internal", message: "evidence unit \(context.unit.id) is not a repository")
-        }
-        let db = context.database
-        let slug = repository.slug
-        let start = context.window.start
-        let end = context.window.end
+    /// One repository's facts (for metrics) and window items (for the bundle).
+    struct Loaded {
+        typealias Item = (relevance: (Int, String, Int64), item: JSONValue)
+        var pulls: [PullRequestFacts] = []
+        var issues: [IssueFacts] = []
+        var activity: [ActivityFacts] = []
+        var pullItems: [Item] = []
+        var issueItems: [Item] = []
+        var commitItems: [Item] = []
+        var docItems: [Item] = []
+    }
+
+    func load(_ slug: String, db: Database, start: Date, end: Date) throws -> Loaded {
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
         func date(_ row: Row, _ column: String) -> Date? { row.optionalString(column).flatMap(Timestamp.date) }
@@ -41,8 +46,7 @@ public struct EvidenceStage: StageRunner {
                 path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
                 deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: row.optionalString("noise") != nil))
         }
-        var pulls: [PullRequestFacts] = []
-        var pullItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
+        var loaded = Loaded()
         for row in pullRows {
             let id = try row.int("database_id")
             let number = try row.int("number")
@@ -54,7 +58,7 @@ public struct EvidenceStage: StageRunner {
                 number: Int(number), createdAt: created, mergedAt: merged, closedAt: closed,
                 isBot: try row.int("is_bot") == 1, isNoise: noise != nil,
                 commitCount: (try row.optionalInt("commit_count")).map(Int.init), files: filesByPull[id] ?? [])
-            pulls.append(facts)
+            loaded.pulls.append(facts)
             let updated = row.optionalString("updated_at") ?? ""
             let state = try row.string("state")
             let inWindow = { (d: Date?) in d.map { start <= $0 && $0 < end } ?? false }
@@ -64,7 +68,7 @@ public struct EvidenceStage: StageRunner {
             let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
             let title = try row.string("title")
             let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
-            pullItems.append(((relevance, updated, number), [
+            loaded.pullItems.append(((relevance, updated, number), [
                 "number": .int(number), "title": .string(title), "state": .string(state),
                 "author": row.optionalString("author_login").map(JSONValue.string) ?? .null,
                 "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
@@ -76,8 +80,6 @@ public struct EvidenceStage: StageRunner {
             ]))
         }
 
-        var issues: [IssueFacts] = []
-        var issueItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
         for row in try db.query("SELECT * FROM issues WHERE repository = \(slug)") {
             guard let created = date(row, "created_at") else { continue }
             let closed = date(row, "closed_at")
@@ -86,13 +88,13 @@ public struct EvidenceStage: StageRunner {
             let facts = IssueFacts(number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
                                    stateReason: row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
                                    isNoise: noise != nil)
-            issues.append(facts)
+            loaded.issues.append(facts)
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
             let outstanding = created < end && !(state == "closed" && (closed.map { $0 < end } ?? false))
             guard resolved || outstanding else { continue }
             let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
             let title = try row.string("title")
-            issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
+            loaded.issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
                 "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
                 "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
                 "author": row.optionalString("author_login").map(JSONValue.string) ?? .null, "is_bot": .bool(facts.isBot),
@@ -102,47 +104,63 @@ public struct EvidenceStage: StageRunner {
             ]))
         }
 
-        var activity: [ActivityFacts] = []
         for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
-            activity.append(ActivityFacts(
+            loaded.activity.append(ActivityFacts(
                 kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
                 login: row.optionalString("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
         }
         for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug)") {
-            activity.append(ActivityFacts(kind: .review, login: row.optionalString("author_login"),
+            loaded.activity.append(ActivityFacts(kind: .review, login: row.optionalString("author_login"),
                                           isBot: try row.int("is_bot") == 1, at: date(row, "submitted_at")))
         }
 
-        var commitItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
         for row in try db.query("""
             SELECT * FROM commits WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
             """) {
             let headline = try row.string("headline")
-            commitItems.append(((0, try row.string("committed_at"), 0), [
-                "oid": .string(try row.string("oid")), "headline": .string(headline),
-                "committed_at": .string(try row.string("committed_at")),
-                "author": (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null,
-                "is_bot": .bool(try row.int("is_bot") == 1),
-                "noise": row.optionalString("noise").map(JSONValue.string) ?? .null,
-                "work_type": .string(WorkType.classify(title: headline).rawValue),
-            ]))
+            let committed = try row.string("committed_at")
+            var item: [String: JSONValue] = [:]
+            item["oid"] = .string(try row.string("oid"))
+            item["headline"] = .string(headline)
+            item["committed_at"] = .string(committed)
+            item["author"] = (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
+            item["is_bot"] = .bool(try row.int("is_bot") == 1)
+            item["noise"] = row.optionalString("noise").map(JSONValue.string) ?? .null
+            item["work_type"] = .string(WorkType.classify(title: headline).rawValue)
+            loaded.commitItems.append(((0, committed, 0), .object(item)))
         }
-        var docItems: [(relevance: (Int, String, Int64), item: JSONValue)] = []
         for row in try db.query("""
             SELECT * FROM documentation_changes
             WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
             """) {
-            docItems.append(((0, try row.string("committed_at"), 0), [
+            loaded.docItems.append(((0, try row.string("committed_at"), 0), [
                 "path": .string(try row.string("path")), "change": .string(try row.string("change_type")),
                 "commit": .string(try row.string("commit_oid")), "committed_at": .string(try row.string("committed_at")),
                 "is_roadmap": .bool(try row.int("is_roadmap") == 1), "is_adr": .bool(try row.int("is_adr") == 1),
             ]))
         }
+        return loaded
+    }
+
+    public func run(_ context: UnitContext) async throws -> UnitResult {
+        let db = context.database
+        let start = context.window.start
+        let end = context.window.end
+        let startText = Timestamp.string(start)
+        let endText = Timestamp.string(end)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        guard case .repository(let repository) = context.unit.subject else {
+            return try estate(context, db: db, encoder: encoder)
+        }
+        let slug = repository.slug
+        let loaded = try load(slug, db: db, start: start, end: end)
+        let (pulls, issues, activity) = (loaded.pulls, loaded.issues, loaded.activity)
+        let (pullItems, issueItems, commitItems, docItems) = (loaded.pullItems, loaded.issueItems, loaded.commitItems,
+                                                              loaded.docItems)
 
         let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues,
                                                 activity: activity)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
         guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
             throw UnitError(code: "internal", message: "\(slug): metrics did not encode")
@@ -211,6 +229,63 @@ public struct EvidenceStage: StageRunner {
             try tx.execute("""
                 INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
                 VALUES (\(slug), \(startText), \(endText), \(metricsJSON), \(text), \(digest))
+                ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
+                    metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
+                """)
+        }
+    }
+
+    /// The estate's metrics, from every repository's facts together (exact percentiles), and
+    /// a per-repository headline table.
+    func estate(_ context: UnitContext, db: Database, encoder: JSONEncoder) throws -> UnitResult {
+        let start = context.window.start
+        let end = context.window.end
+        var pulls: [PullRequestFacts] = []
+        var issues: [IssueFacts] = []
+        var activity: [ActivityFacts] = []
+        var table: [JSONValue] = []
+        for repository in context.manifest.estate.repositories {
+            let loaded = try load(repository.slug, db: db, start: start, end: end)
+            pulls += loaded.pulls
+            issues += loaded.issues
+            activity += loaded.activity
+            let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: loaded.pulls,
+                                                    issues: loaded.issues, activity: loaded.activity)
+            table.append([
+                "repository": .string(repository.slug),
+                "pull_requests_merged": .int(Int64(metrics.humans.pullRequestsMerged)),
+                "bot_pull_requests_merged": .int(Int64(metrics.bots.pullRequestsMerged)),
+                "pull_requests_closed_unmerged": .int(Int64(metrics.humans.pullRequestsClosedUnmerged)),
+                "median_open_to_merge_seconds": metrics.humans.openToMergeSeconds.median.map { .double($0) } ?? .null,
+                "issues_resolved": .int(Int64(metrics.humans.issuesResolved)),
+                "issues_outstanding": .int(Int64(metrics.humans.issuesOutstanding)),
+            ])
+        }
+        let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues,
+                                                activity: activity)
+        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
+            throw UnitError(code: "internal", message: "estate metrics did not encode")
+        }
+        let key = "estate:" + context.manifest.estate.key
+        let startText = Timestamp.string(start)
+        let endText = Timestamp.string(end)
+        let bundle: JSONValue = [
+            "schema_version": 1, "estate": .string(context.manifest.estate.key),
+            "window": ["start": .string(startText), "end": .string(endText)],
+            "metrics": metricsValue, "repositories": .array(table),
+        ]
+        let text = bundle.canonical
+        let digest = SHA256.hex(text)
+        let counters: [String: Int64] = [
+            "repositories": Int64(table.count),
+            "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
+            "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
+        ]
+        return UnitResult(outputHash: digest, counters: counters) { tx in
+            try tx.execute("""
+                INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
+                VALUES (\(key), \(startText), \(endText), \(metricsJSON), \(text), \(digest))
                 ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
                     metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
                 """)

@@ -93,6 +93,13 @@ public enum GraphBuilder {
                 dependencies: [UnitID(.refine, repo.slug)],
                 sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "window": windowSlice])))
         }
+        // Estate metrics come from every repository's entities at once (exact percentiles,
+        // not an average of averages).
+        let estateEvidence = UnitID(.evidence, "estate")
+        units.append(Unit(
+            id: estateEvidence, subject: .estate, dependencies: repositories.map { UnitID(.refine, $0.slug) },
+            sliceHash: Slice.hash(["estate": manifest.estate.key, "window": windowSlice,
+                                   "repositories": repositories.map(\.slug).joined(separator: ",")])))
 
         var reportIDs: [UnitID] = []
         if let report = manifest.report {
@@ -131,7 +138,7 @@ public enum GraphBuilder {
                 let id = UnitID(.report, "estate")
                 reportIDs.append(id)
                 units.append(Unit(
-                    id: id, subject: .estate, dependencies: projectIDs + loose,
+                    id: id, subject: .estate, dependencies: projectIDs + loose + [estateEvidence],
                     sliceHash: Slice.hash(["scope": "estate", "estate": manifest.estate.key,
                                            "window": windowSlice, "model": reportSlice])))
             }
@@ -139,7 +146,7 @@ public enum GraphBuilder {
 
         if let export = manifest.export {
             let refineIDs = repositories.map { UnitID(.refine, $0.slug) }
-            let evidenceIDs = repositories.map { UnitID(.evidence, $0.slug) }
+            let evidenceIDs = repositories.map { UnitID(.evidence, $0.slug) } + [estateEvidence]
             for dataset in export.datasets {
                 let dependencies: [UnitID]
                 switch dataset {

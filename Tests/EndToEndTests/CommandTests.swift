@@ -57,7 +57,7 @@ struct CommandTests {
         try harness.write("m.yaml", Harness.manifest)
         let result = try harness.run(Harness.product, ["validate", "m.yaml"])
         #expect(result.status == 0)
-        #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 15 units in ingest, refine, evidence, report, export)\n")
+        #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 16 units in ingest, refine, evidence, report, export)\n")
         #expect(result.stderr == "")
     }
 
@@ -110,7 +110,7 @@ struct CommandTests {
         #expect(lines[1] == "window 2026-11-01T00:00:00.000Z → 2026-11-15T00:00:00.000Z")
         #expect(lines[4] == "ingest:acme/a       run             never ran")
         #expect(lines.contains("refine:acme/a       run-if-changed  runs if ingest:acme/a produces a different output"))
-        #expect(lines.suffix(2) == ["3 run, 12 run-if-changed", ""])
+        #expect(lines.suffix(2) == ["3 run, 13 run-if-changed", ""])
         #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
     }
 }
@@ -140,21 +140,22 @@ struct RunTests {
         #expect(doc.schema_version == 1 && doc.run.state == "failed")
         #expect(doc.stages["ingest"] == ["succeeded": 3])
         #expect(doc.stages["refine"] == ["succeeded": 2, "failed": 1])
-        #expect(doc.stages["evidence"] == ["succeeded": 2, "skipped": 1])
+        #expect(doc.stages["evidence"] == ["succeeded": 2, "skipped": 2])
         #expect(doc.stages["report"] == ["succeeded": 2, "skipped": 2])
         #expect(doc.stages["export"] == ["skipped": 2])
         let skipped = doc.units.filter { $0.state == "skipped" }.map(\.unit).sorted()
-        #expect(skipped == ["evidence:acme/b", "export:commits.csv", "export:metrics.csv", "report:acme/b", "report:estate"])
+        #expect(skipped == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:metrics.csv", "report:acme/b",
+                            "report:estate"])
 
         harness.clearStarts()
         let second = try harness.run(["m.yaml"])
         #expect(second.status == 0)
         #expect(second.stderr.hasPrefix("continuing run 1 of `e2e` (it ended failed)\n"))
         let resumed = harness.starts().map { $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "") }
-        #expect(resumed.sorted() == ["evidence:acme/b", "export:commits.csv", "export:metrics.csv", "refine:acme/b",
-                                     "report:acme/b", "report:estate"])
+        #expect(resumed.sorted() == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:metrics.csv",
+                                     "refine:acme/b", "report:acme/b", "report:estate"])
         #expect(try writtenTwice(harness) == [])
-        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 15)
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 16)
 
         // A third invocation finds everything up to date: a new run, nothing executed.
         harness.clearStarts()
@@ -180,7 +181,7 @@ struct RunTests {
         #expect(try harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
                                 environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
         #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
-            "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "report:acme/a", "report:estate",
+            "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "evidence:estate", "report:acme/a", "report:estate",
             "export:commits.csv", "export:metrics.csv"])
 
         harness.clearStarts()
@@ -224,7 +225,7 @@ struct RunTests {
         victim.waitUntilExit()
         let doneBefore = try storeRows(harness, "SELECT unit FROM test_effects").map { try $0.string("unit") }
         let startedBefore = Set(harness.starts().map { String($0.split(separator: " ")[1]) })
-        #expect(!doneBefore.isEmpty && doneBefore.count < 15)
+        #expect(!doneBefore.isEmpty && doneBefore.count < 16)
         // Units that had started but not committed when the process died.
         let cutOff = startedBefore.subtracting(doneBefore)
 
@@ -237,7 +238,7 @@ struct RunTests {
         #expect(rerun.isDisjoint(with: doneBefore))
         #expect(cutOff.isSubset(of: rerun))
         #expect(try writtenTwice(harness) == [])
-        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 15)
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 16)
         let interrupted = try storeRows(harness, "SELECT stage, unit FROM unit_attempts WHERE state = 'interrupted'")
             .map { "\(try $0.string("stage")):\(try $0.string("unit"))" }
         #expect(Set(interrupted) == cutOff)
@@ -317,14 +318,14 @@ func resumeWorksOnPostgres() throws {
     let second = try harness.run(["m.yaml", "-q"], environment: environment)
     #expect(second.status == 0)
     #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
-        "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "report:acme/c", "report:estate",
+        "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "evidence:estate", "report:acme/c", "report:estate",
         "export:commits.csv", "export:metrics.csv"])
     let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
     let rows = try database.query("""
         SELECT unit, COUNT(*) AS n FROM test_effects
         WHERE run_id IN (SELECT id FROM runs WHERE name = \(name)) GROUP BY unit
         """)
-    #expect(rows.count == 15)
+    #expect(rows.count == 16)
     #expect(try rows.allSatisfy { try $0.int("n") == 1 })
     let status = try harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
     #expect(status.stdout.contains("\"state\" : \"succeeded\""))

@@ -182,6 +182,15 @@ struct IngestTests {
             }
         }
 
+        // The estate's metrics cover every repository at once.
+        let estateRow = try #require(try storeRows(harness, "SELECT metrics, bundle FROM evidence WHERE repository = 'estate:estate'").first)
+        let estateMetrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try estateRow.string("metrics").utf8))
+        let allPulls = Self.estate.repositories.flatMap(\.pullRequests).filter { $0.author?.isBot != true }
+        #expect(estateMetrics.humans.pullRequestsMerged == allPulls.filter {
+            $0.mergedAt.map { Self.estate.windowStart <= $0 && $0 < Self.estate.windowEnd } ?? false
+        }.count)
+        #expect(try estateRow.string("bundle").contains("\"repositories\":[{"))
+
         // The ledger has per-unit counters.
         let busy = try storeRows(harness, """
             SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'

@@ -18,7 +18,7 @@ struct GraphBuilderTests {
         #expect(ids == [
             "ingest:leynos/femtologging", "ingest:leynos/wildside",
             "refine:leynos/femtologging", "refine:leynos/wildside",
-            "evidence:leynos/femtologging", "evidence:leynos/wildside",
+            "evidence:leynos/femtologging", "evidence:leynos/wildside", "evidence:estate",
             "report:leynos/femtologging", "report:leynos/wildside",
             "report:project:wildside", "report:project:ledger", "report:estate",
             "export:pull_requests.json", "export:metrics.json",
@@ -26,9 +26,11 @@ struct GraphBuilderTests {
         let deps = Dictionary(uniqueKeysWithValues: graph.units.map { ($0.id.description, $0.dependencies.map(\.description)) })
         #expect(deps["report:project:wildside"] == ["report:leynos/wildside"])
         #expect(deps["report:project:ledger"] == [])
-        #expect(deps["report:estate"] == ["report:project:wildside", "report:project:ledger", "report:leynos/femtologging"])
+        #expect(deps["evidence:estate"] == ["refine:leynos/femtologging", "refine:leynos/wildside"])
+        #expect(deps["report:estate"] == ["report:project:wildside", "report:project:ledger", "report:leynos/femtologging",
+                                          "evidence:estate"])
         #expect(deps["export:pull_requests.json"] == ["refine:leynos/femtologging", "refine:leynos/wildside"])
-        #expect(deps["export:metrics.json"] == ["evidence:leynos/femtologging", "evidence:leynos/wildside"])
+        #expect(deps["export:metrics.json"] == ["evidence:leynos/femtologging", "evidence:leynos/wildside", "evidence:estate"])
     }
 
     @Test func slicesChangeWithTheWindowButNotWithUnrelatedSections() throws {
@@ -38,13 +40,13 @@ struct GraphBuilderTests {
         let c = GraphBuilder.build(manifest, window: fixedWindow)
         #expect(a.units.map(\.sliceHash) == c.units.map(\.sliceHash))
         let changed = zip(a.units, b.units).filter { $0.sliceHash != $1.sliceHash }.map(\.0.id.stage)
-        #expect(changed == [.ingest, .evidence])
+        #expect(changed == [.ingest, .evidence, .evidence]) // the repository's and the estate's
     }
 
     @Test func downstreamIsTransitive() throws {
         let graph = GraphBuilder.build(try fixtureManifest("good/minimal.yaml"), window: fixedWindow)
         let down = graph.downstream(of: [UnitID(.refine, "acme/widget")])
-        #expect(down == [UnitID(.refine, "acme/widget"), UnitID(.evidence, "acme/widget")])
+        #expect(down == [UnitID(.refine, "acme/widget"), UnitID(.evidence, "acme/widget"), UnitID(.evidence, "estate")])
     }
 
     @Test(arguments: [
