@@ -159,8 +159,9 @@ public struct EvidenceStage: StageRunner {
         let (pullItems, issueItems, commitItems, docItems) = (loaded.pullItems, loaded.issueItems, loaded.commitItems,
                                                               loaded.docItems)
 
-        let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues,
-                                                activity: activity)
+        let metrics = RepositoryMetrics.compute(
+            start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
+            categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
         let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
         guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
             throw UnitError(code: "internal", message: "\(slug): metrics did not encode")
@@ -249,8 +250,9 @@ public struct EvidenceStage: StageRunner {
             pulls += loaded.pulls
             issues += loaded.issues
             activity += loaded.activity
-            let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: loaded.pulls,
-                                                    issues: loaded.issues, activity: loaded.activity)
+            let metrics = RepositoryMetrics.compute(
+                start: start, end: end, pullRequests: loaded.pulls, issues: loaded.issues, activity: loaded.activity,
+                categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
             table.append([
                 "repository": .string(repository.slug),
                 "pull_requests_merged": .int(Int64(metrics.humans.pullRequestsMerged)),
@@ -261,8 +263,9 @@ public struct EvidenceStage: StageRunner {
                 "issues_outstanding": .int(Int64(metrics.humans.issuesOutstanding)),
             ])
         }
-        let metrics = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues,
-                                                activity: activity)
+        let metrics = RepositoryMetrics.compute(
+            start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
+            categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
         let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
         guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
             throw UnitError(code: "internal", message: "estate metrics did not encode")

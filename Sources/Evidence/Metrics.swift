@@ -145,7 +145,8 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
     /// Computes every metric. Noise entities are counted, not measured; bots are measured
     /// apart from humans.
     public static func compute(
-        start: Date, end: Date, pullRequests: [PullRequestFacts], issues: [IssueFacts], activity: [ActivityFacts]
+        start: Date, end: Date, pullRequests: [PullRequestFacts], issues: [IssueFacts], activity: [ActivityFacts],
+        categories: [(category: PathCategory, patterns: [String])] = PathCategory.rules
     ) -> RepositoryMetrics {
         func inWindow(_ date: Date?) -> Bool {
             guard let date else { return false }
@@ -164,7 +165,7 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             for category in PathCategory.allCases { metrics.changedLinesByCategory[category.rawValue] = 0 }
             for pull in merged {
                 for file in pull.files where !file.isNoise {
-                    metrics.changedLinesByCategory[PathCategory.of(file.path).rawValue, default: 0]
+                    metrics.changedLinesByCategory[PathCategory.of(file.path, rules: categories).rawValue, default: 0]
                         += file.additions + file.deletions
                 }
             }

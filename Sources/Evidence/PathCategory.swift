@@ -33,9 +33,18 @@ public enum PathCategory: String, Sendable, Hashable, Codable, CaseIterable, Com
     ]
 
     public static func of(_ path: String) -> PathCategory {
+        of(path, rules: rules)
+    }
+
+    public static func of(_ path: String, rules: [(category: PathCategory, patterns: [String])]) -> PathCategory {
         for rule in rules where rule.patterns.contains(where: { fnmatch($0, path, 0) == 0 }) {
             return rule.category
         }
         return .code
+    }
+
+    /// The built-in rules with the manifest's `metrics.path_categories` replacing categories it lists.
+    public static func rules(overriding overrides: [String: [String]]) -> [(category: PathCategory, patterns: [String])] {
+        rules.map { rule in (rule.category, overrides[rule.category.rawValue] ?? rule.patterns) }
     }
 }

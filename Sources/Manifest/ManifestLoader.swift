@@ -44,7 +44,7 @@ struct ManifestParser {
         reader = NodeReader(file: file)
     }
 
-    static let topKeys = ["version", "name", "estate", "window", "github", "store", "export", "report"]
+    static let topKeys = ["version", "name", "estate", "window", "github", "store", "export", "report", "metrics"]
 
     mutating func parse(_ text: String, sha256: String) -> Manifest? {
         let root: Node
@@ -76,11 +76,14 @@ struct ManifestParser {
         let export = fields["export"].flatMap { parseExport($0) }
         let report = fields["report"].flatMap { parseReport($0, estate: estate) }
 
-        guard let name, let estate, let window, let github, let store else { return nil }
+        let metrics = fields["metrics"].map { parseMetrics($0) } ?? MetricsConfig()
+        guard let name, let estate, let window, let github, let store, let metrics else { return nil }
         if fields["export"] != nil && export == nil { return nil }
         if fields["report"] != nil && report == nil { return nil }
-        return Manifest(path: reader.file, sha256: sha256, name: name, estate: estate, window: window, github: github,
-                        store: store, export: export, report: report)
+        var manifest = Manifest(path: reader.file, sha256: sha256, name: name, estate: estate, window: window,
+                                github: github, store: store, export: export, report: report)
+        manifest.metrics = metrics
+        return manifest
     }
 
     // MARK: Sections
@@ -450,6 +453,25 @@ struct ManifestParser {
             if let value = parseTemplate(outputNode, path: "report.output") { output = value } else { ok = false }
         }
         return ok ? ReportConfig(scopes: scopes, model: model, output: output) : nil
+    }
+
+    mutating func parseMetrics(_ node: Node) -> MetricsConfig? {
+        guard let fields = reader.mapping(node, path: "metrics", allowed: ["path_categories"]) else { return nil }
+        var config = MetricsConfig()
+        guard let categoriesNode = fields["path_categories"] else { return config }
+        guard let categories = reader.mapping(
+            categoriesNode, path: "metrics.path_categories", allowed: MetricsConfig.categories)
+        else { return nil }
+        var ok = true
+        for category in MetricsConfig.categories {
+            guard let list = categories[category] else { continue }
+            if let patterns = reader.strings(list, path: "metrics.path_categories.\(category)") {
+                config.pathCategories[category] = patterns
+            } else {
+                ok = false
+            }
+        }
+        return ok ? config : nil
     }
 
     mutating func parseModel(_ node: Node) -> ModelConfig? {

@@ -16,6 +16,16 @@ public struct Manifest: Sendable {
     public let store: StoreSpec
     public let export: ExportConfig?
     public let report: ReportConfig?
+    public var metrics = MetricsConfig()
+}
+
+/// Metric settings: path-category globs that replace the built-in ones, per category.
+public struct MetricsConfig: Sendable, Hashable, Codable {
+    /// Categories that can be overridden (`code` is what matches none of them).
+    public static let categories = ["generated", "tests", "docs", "build"]
+    public var pathCategories: [String: [String]] = [:]
+
+    public init() {}
 }
 
 /// A GitHub repository of the estate.

@@ -71,6 +71,7 @@ public enum GraphBuilder {
         let encoded = Dictionary(repositories.map { ($0.slug, Slice.encode($0)) }, uniquingKeysWith: { first, _ in first })
         let githubSlice = Slice.encode(GitHubSlice(manifest.github))
         let noiseSlice = Slice.encode(manifest.estate.noise)
+        let metricsSlice = Slice.encode(manifest.metrics)
         var projectNoise: [String: String] = [:]
         for project in manifest.estate.catalogue?.projects ?? [] { projectNoise[project.key] = Slice.encode(project.noise) }
 
@@ -91,14 +92,15 @@ public enum GraphBuilder {
             units.append(Unit(
                 id: UnitID(.evidence, repo.slug), subject: .repository(repo),
                 dependencies: [UnitID(.refine, repo.slug)],
-                sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "window": windowSlice])))
+                sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "window": windowSlice,
+                                       "metrics": metricsSlice])))
         }
         // Estate metrics come from every repository's entities at once (exact percentiles,
         // not an average of averages).
         let estateEvidence = UnitID(.evidence, "estate")
         units.append(Unit(
             id: estateEvidence, subject: .estate, dependencies: repositories.map { UnitID(.refine, $0.slug) },
-            sliceHash: Slice.hash(["estate": manifest.estate.key, "window": windowSlice,
+            sliceHash: Slice.hash(["estate": manifest.estate.key, "window": windowSlice, "metrics": metricsSlice,
                                    "repositories": repositories.map(\.slug).joined(separator: ",")])))
 
         var reportIDs: [UnitID] = []

@@ -118,6 +118,15 @@ struct MetricsTests {
         #expect(metrics.commenters.first { $0.login == "renovate[bot]" }?.isBot == true)
     }
 
+    @Test func theManifestCanReplaceACategorysGlobs() {
+        let rules = PathCategory.rules(overriding: ["tests": ["Sources/*"]])
+        let overridden = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: Self.pulls,
+                                                   issues: [], activity: [], categories: rules)
+        // Sources/A.swift now counts as tests; Tests/ATests.swift matches no category any more: code.
+        #expect(overridden.humans.changedLinesByCategory == ["code": 20, "tests": 15, "docs": 4, "build": 0, "generated": 100])
+        #expect(PathCategory.of("docs/x.md", rules: rules) == .docs)
+    }
+
     @Test func anEmptyRepositoryHasZeroesAndNoAverages() {
         let empty = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: [], issues: [], activity: [])
         #expect(empty.humans.pullRequestsMerged == 0 && empty.humans.issuesOutstanding == 0)
