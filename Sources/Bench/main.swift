@@ -97,7 +97,17 @@ func runBinary(_ binary: String, in folder: URL, _ arguments: [String], environm
     return (Date().timeIntervalSince(began), process.terminationStatus)
 }
 
-let options = Options(Array(CommandLine.arguments.dropFirst()))
+var options = Options(Array(CommandLine.arguments.dropFirst()))
+// Children run in their own folders: give them absolute paths.
+let here = FileManager.default.currentDirectoryPath
+if !options.binary.hasPrefix("/") { options.binary = here + "/" + options.binary }
+if !options.product.hasPrefix("/") { options.product = here + "/" + options.product }
+
+/// Stops the benchmark with a reason.
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
+    exit(1)
+}
 var rows: [(String, String)] = []
 
 let sqlitePath = NSTemporaryDirectory() + "ghillie-bench-\(UUID().uuidString).sqlite"
@@ -128,7 +138,7 @@ rows.append(("first run, \(options.repositories) repositories (\(units) units, n
 var reruns: [Double] = []
 for _ in 0..<options.reruns {
     let (time, status) = try runBinary(options.binary, in: folder, ["bench.yaml", "-q"])
-    guard status == 0 else { exit(1) }
+    guard status == 0 else { fail("no-op rerun failed with exit code \(status)") }
     reruns.append(time)
 }
 rows.append(("no-op rerun of the finished manifest (median of \(options.reruns), whole process)",
@@ -140,6 +150,18 @@ for _ in 0..<options.reruns {
 rows.append(("`plan` of the finished manifest (median of \(options.reruns))", milliseconds(median(plans))))
 
 // MARK: Ingest against the fake GitHub
+
+/// Runs a binary under GNU time to learn its own peak resident memory (MiB).
+func runMeasured(_ binary: String, in folder: URL, _ arguments: [String], environment: [String: String]) throws
+    -> (seconds: Double, status: Int32, peakMiB: Double) {
+    let report = folder.appendingPathComponent(".time-\(UUID().uuidString)")
+    let (seconds, status) = try runBinary("/usr/bin/time", in: folder, ["-f", "%M", "-o", report.path, binary] + arguments,
+                                          environment: environment)
+    let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
+    let kilobytes = Double(text.split(separator: "\n").last.map(String.init) ?? "") ?? 0
+    try? FileManager.default.removeItem(at: report)
+    return (seconds, status, kilobytes / 1024)
+}
 
 /// Peak resident memory of the largest child process waited for so far, in MiB.
 func childPeakMiB() -> Double {
@@ -179,10 +201,9 @@ do {
                  String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
 
     // Refine the ingested raw nodes, against the floor of merely reading and decoding them.
-    let peakBeforeRefine = childPeakMiB()
-    let (refineWall, refineStatus) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "refine"],
-                                                   environment: environment)
-    guard refineStatus == 0 else { exit(1) }
+    let (refineWall, refineStatus, refinePeak) = try runMeasured(
+        options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "refine"], environment: environment)
+    guard refineStatus == 0 else { fail("refine run failed with exit code \(refineStatus)") }
     let store = Database(connection: try SQLiteConnection(path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
                          displayName: "bench")
     let decodeStart = Date()
@@ -203,13 +224,14 @@ do {
     rows.append(("floor: read and JSON-decode the same raw nodes, per second (in process)",
                  String(format: "%.0f (refine reaches %.0f %% of it)", Double(decoded) / decodeWall,
                         (Double(rawRows.count) / refineWall) / (Double(decoded) / decodeWall) * 100)))
-    rows.append(("refine, peak memory (RSS, largest child so far)", String(format: "%.1f MiB", max(peakBeforeRefine, childPeakMiB()))))
-    let (evidenceWall, evidenceStatus) = try runBinary(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "evidence"],
-                                                       environment: environment)
-    guard evidenceStatus == 0 else { exit(1) }
+    rows.append(("refine, peak memory (RSS of the refine process)", String(format: "%.1f MiB", refinePeak)))
+    let (evidenceWall, evidenceStatus, evidencePeak) = try runMeasured(
+        options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "evidence"], environment: environment)
+    guard evidenceStatus == 0 else { fail("evidence run failed with exit code \(evidenceStatus)") }
     rows.append(("evidence, \(options.ingestRepositories) bundles and metrics from \(entityCount) entities, wall time (whole process)",
                  milliseconds(evidenceWall)))
     rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
+    rows.append(("evidence, peak memory (RSS of the evidence process)", String(format: "%.1f MiB", evidencePeak)))
 
     // Kill at about half the units, resume, and count the extra requests over a clean run.
     let resumeFolder = folder.appendingPathComponent("resume")
@@ -232,7 +254,7 @@ do {
     slow.clearFaults()
     let (_, resumedStatus) = try runBinary(options.product, in: resumeFolder, ["m.yaml", "-q", "--only", "ingest"],
                                            environment: environment)
-    guard resumedStatus == 0 else { exit(1) }
+    guard resumedStatus == 0 else { fail("resumed ingest failed with exit code \(resumedStatus)") }
     let extra = slow.stats.requests - stats.requests
     rows.append(("ingest, extra requests of a resume after SIGKILL at 50 %",
                  String(format: "%d (%.1f %% over a clean run)", extra, Double(extra) * 100 / Double(stats.requests))))
