@@ -83,6 +83,9 @@ public final class GraphQLClient: Sendable {
         self.policy = policy
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Double(policy.timeout.components.seconds)
+        // GraphQL answers are never reused: keep no cache (an in-memory one grows with the estate).
+        configuration.urlCache = nil
+        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpAdditionalHeaders = ["User-Agent": "ghillie-run/0.1"]
         session = URLSession(configuration: configuration)
     }
