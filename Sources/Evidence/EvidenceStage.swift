@@ -1,7 +1,7 @@
 import Digest
 import Foundation
-public import JSON
-public import Manifest
+import JSON
+import Manifest
 public import Pipeline
 import Store
 
@@ -162,10 +162,7 @@ public struct EvidenceStage: StageRunner {
         let metrics = RepositoryMetrics.compute(
             start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
             categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
-        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
-        guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
-            throw UnitError(code: "internal", message: "\(slug): metrics did not encode")
-        }
+        let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
 
         var cut: [String: JSONValue] = [:]
         func kept(_ name: String, _ items: [(relevance: (Int, String, Int64), item: JSONValue)], newestFirst: Bool = true)
@@ -219,21 +216,13 @@ public struct EvidenceStage: StageRunner {
             "previous_reports": [],
         ]
         let text = bundle.canonical
-        let digest = SHA256.hex(text)
         let counters: [String: Int64] = [
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
             "issues_resolved": Int64(metrics.humans.issuesResolved + metrics.bots.issuesResolved),
             "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
             "bundle_bytes": Int64(text.utf8.count),
         ]
-        return UnitResult(outputHash: digest, counters: counters) { tx in
-            try tx.execute("""
-                INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
-                VALUES (\(slug), \(startText), \(endText), \(metricsJSON), \(text), \(digest))
-                ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
-                    metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
-                """)
-        }
+        return result(key: slug, start: startText, end: endText, metrics: metricsJSON, bundle: text, counters: counters)
     }
 
     /// The estate's metrics, from every repository's facts together (exact percentiles), and
@@ -266,10 +255,7 @@ public struct EvidenceStage: StageRunner {
         let metrics = RepositoryMetrics.compute(
             start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
             categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
-        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
-        guard let metricsValue = try? JSONDecoder().decode(JSONValue.self, from: Data(metricsJSON.utf8)) else {
-            throw UnitError(code: "internal", message: "estate metrics did not encode")
-        }
+        let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
         let key = "estate:" + context.manifest.estate.key
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
@@ -279,16 +265,32 @@ public struct EvidenceStage: StageRunner {
             "metrics": metricsValue, "repositories": .array(table),
         ]
         let text = bundle.canonical
-        let digest = SHA256.hex(text)
         let counters: [String: Int64] = [
             "repositories": Int64(table.count),
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
             "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
         ]
+        return result(key: key, start: startText, end: endText, metrics: metricsJSON, bundle: text, counters: counters)
+    }
+
+    /// Metrics as stored (sorted-key JSON text) and as placed in a bundle.
+    func encode(_ metrics: RepositoryMetrics, encoder: JSONEncoder) throws -> (String, JSONValue) {
+        let text = String(decoding: try encoder.encode(metrics), as: UTF8.self)
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+            throw UnitError(code: "internal", message: "metrics did not encode")
+        }
+        return (text, value)
+    }
+
+    /// The unit's result: the bundle's hash as output, and its row written (replacing the
+    /// window's previous one) in the success transaction.
+    func result(key: String, start: String, end: String, metrics: String, bundle: String, counters: [String: Int64])
+        -> UnitResult {
+        let digest = SHA256.hex(bundle)
         return UnitResult(outputHash: digest, counters: counters) { tx in
             try tx.execute("""
                 INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
-                VALUES (\(key), \(startText), \(endText), \(metricsJSON), \(text), \(digest))
+                VALUES (\(key), \(start), \(end), \(metrics), \(bundle), \(digest))
                 ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
                     metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
                 """)

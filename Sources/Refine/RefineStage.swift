@@ -1,6 +1,6 @@
 import Foundation
-public import JSON
-public import Manifest
+import JSON
+import Manifest
 public import Pipeline
 import Store
 

@@ -1,6 +1,6 @@
 import Digest
 public import JSON
-public import Store
+import Store
 
 /// One raw node as refine reads it.
 public struct RawNode: Sendable {
@@ -69,12 +69,7 @@ public struct Refinery: Sendable {
 
         for node in newest(byKind["pull_request"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
             let p = node.payload
-            guard let id = p["databaseId"]?.int, let number = p["number"]?.int else {
-                throw RefineError(kind: node.kind, key: node.key, reason: "no databaseId or number")
-            }
-            let login = p["author"]?["login"]?.string
-            let title = p["title"]?.string ?? ""
-            let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
+            let (id, number, login, title, labels) = try common(node)
             set.pullRequests.append([
                 repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
                 .integer(p["isDraft"]?.bool == true ? 1 : 0), text(login), try time(p, "createdAt", node),
@@ -104,12 +99,7 @@ public struct Refinery: Sendable {
 
         for node in newest(byKind["issue"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
             let p = node.payload
-            guard let id = p["databaseId"]?.int, let number = p["number"]?.int else {
-                throw RefineError(kind: node.kind, key: node.key, reason: "no databaseId or number")
-            }
-            let login = p["author"]?["login"]?.string
-            let title = p["title"]?.string ?? ""
-            let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
+            let (id, number, login, title, labels) = try common(node)
             set.issues.append([
                 repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
                 text(p["stateReason"]?.string?.lowercased()), text(login), try time(p, "createdAt", node),
@@ -146,6 +136,16 @@ public struct Refinery: Sendable {
         set.prFiles.sort(by: Self.keyOrder(1, 2))
         set.documentationChanges.sort(by: Self.keyOrder(1, 2))
         return set
+    }
+
+    /// The fields pull requests and issues share: ids, author, title, labels.
+    func common(_ node: RawNode) throws(RefineError) -> (Int64, Int64, String?, String, [String]) {
+        let p = node.payload
+        guard let id = p["databaseId"]?.int, let number = p["number"]?.int else {
+            throw RefineError(kind: node.kind, key: node.key, reason: "no databaseId or number")
+        }
+        let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
+        return (id, number, p["author"]?["login"]?.string, p["title"]?.string ?? "", labels)
     }
 
     /// One node per key: the greatest `version` (e.g. `updatedAt`), then the greatest hash.
