@@ -57,9 +57,10 @@ final class ProgressDisplay: RunObserver {
                 state.failed += 1
                 line = terminal.paint("FAIL", .error) + "  \(id): \(message) [\(code)]"
                 force = true
-            case .interrupted(let id):
+            case .interrupted(let id, let reason):
                 state.running[id] = nil
-                line = terminal.paint("STOP", .warning) + "  \(id) interrupted"
+                line = terminal.paint("STOP", .warning) + "  \(id) interrupted" + (reason.map { ": " + $0 } ?? "")
+                force = reason != nil
             case .reused(let id, let run):
                 state.done += 1
                 if verbosity > 0 { line = terminal.paint("reuse", .dim) + " \(id) (up to date from run \(run))" }

@@ -60,10 +60,12 @@ public struct IngestStage: StageRunner {
         do {
             try await session.ingest(Stream.streams(for: github.collect, documentationPaths: repository.documentationPaths))
         } catch let error as GitHubError {
-            throw UnitError(code: error.code.rawValue, message: "\(repository.slug): \(error.message)",
-                            counters: session.counters)
+            // A spent budget whose reset is too far away stops the unit cleanly: it resumes at
+            // its page on a rerun after the reset.
+            throw UnitError(code: error.code.rawValue, message: error.message,
+                            counters: session.counters, interrupted: error.code == .rateLimitExhausted)
         } catch let error as IngestFailure {
-            throw UnitError(code: error.code, message: "\(repository.slug): \(error.message)", counters: session.counters)
+            throw UnitError(code: error.code, message: error.message, counters: session.counters)
         } catch let error as StoreError {
             throw UnitError(code: "store", message: error.description, counters: session.counters)
         }

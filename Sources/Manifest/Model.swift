@@ -120,7 +120,7 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     public var timeoutSeconds = 30
     /// Attempts per request, the first included, for 5xx, timeouts and secondary limits.
     public var maxAttempts = 5
-    /// How long a unit may wait for the primary rate limit to reset before it fails (resumably).
+    /// How long a unit may wait for the primary rate limit to reset before it stops (interrupted, resumable).
     public var maxRateLimitWaitMinutes = 60
 
     public init(endpoint: String, tokenEnv: String, collect: [CollectKind]) {

@@ -10,7 +10,8 @@ public enum RunEvent: Sendable {
     case budget(remaining: Int, resetAt: Date)
     case succeeded(UnitID, duration: TimeInterval, counters: [String: Int64])
     case failed(UnitID, code: String, message: String)
-    case interrupted(UnitID)
+    /// The unit stopped before its end: by a signal (no reason), or cleanly on its own.
+    case interrupted(UnitID, reason: String?)
     case reused(UnitID, fromRun: Int64)
     case settled(UnitID)
     case skipped(UnitID, upstream: UnitID)
@@ -206,7 +207,7 @@ public struct Executor: Sendable {
         }
 
         let ending: ExecutionResult.Ending
-        if stopRequested {
+        if stopRequested || scheduler.hasInterruptions {
             ending = .interrupted
         } else if scheduler.hasFailures {
             ending = .failed
@@ -248,7 +249,14 @@ public struct Executor: Sendable {
             if stopping && (error is CancellationError || Task.isCancelled || unitError?.code == "interrupted") {
                 try ledger.end(attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
                                errorMessage: "stopped by a signal before the unit finished", counters: counters)
-                observer.event(.interrupted(id))
+                observer.event(.interrupted(id, reason: nil))
+                return .interrupted
+            }
+            if let unitError, unitError.interrupted {
+                let message = redact(unitError.message)
+                try ledger.end(attemptID: attemptID, state: .interrupted, errorCode: unitError.code, errorMessage: message,
+                               counters: counters)
+                observer.event(.interrupted(id, reason: "\(message) [\(unitError.code)]"))
                 return .interrupted
             }
             let code = unitError?.code ?? "internal"

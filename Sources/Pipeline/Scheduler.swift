@@ -110,6 +110,8 @@ public struct Scheduler: Sendable {
     }
 
     public var hasFailures: Bool { status.contains { $0 == .failed || $0 == .skipped } }
+    /// Units that stopped cleanly before their end (their dependents still wait).
+    public var hasInterruptions: Bool { status.contains(.interrupted) }
     /// Units `--only` left without an up-to-date output.
     public var hasMissing: Bool { status.contains(.missing) || status.contains(.stale) }
 

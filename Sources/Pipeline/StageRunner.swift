@@ -76,11 +76,15 @@ public struct UnitError: Error, Sendable, CustomStringConvertible {
     public let code: String
     public let message: String
     public let counters: [String: Int64]
+    /// The unit stopped cleanly before its end (e.g. waiting would exceed a limit): it is
+    /// recorded `interrupted`, not `failed`, its dependents wait, and a rerun resumes it.
+    public let interrupted: Bool
 
-    public init(code: String, message: String, counters: [String: Int64] = [:]) {
+    public init(code: String, message: String, counters: [String: Int64] = [:], interrupted: Bool = false) {
         self.code = code
         self.message = message
         self.counters = counters
+        self.interrupted = interrupted
     }
 
     public var description: String { "\(code): \(message)" }

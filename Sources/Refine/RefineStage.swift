@@ -30,7 +30,7 @@ public struct RefineStage: StageRunner {
             let kind = try row.string("kind")
             let key = try row.string("node_key")
             guard let payload = try? decoder.decode(JSONValue.self, from: Data(try row.string("payload").utf8)) else {
-                throw UnitError(code: "undecodable", message: "\(repository.slug): raw \(kind) \(key) is not valid JSON")
+                throw UnitError(code: "undecodable", message: "raw \(kind) \(key) is not valid JSON")
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
         }
@@ -39,7 +39,7 @@ public struct RefineStage: StageRunner {
         do {
             entities = try refinery.refine(nodes)
         } catch {
-            throw UnitError(code: "undecodable", message: "\(repository.slug): \(error.description)")
+            throw UnitError(code: "undecodable", message: error.description)
         }
         var counters: [String: Int64] = ["raw_nodes": Int64(nodes.count)]
         var noise: Int64 = 0
