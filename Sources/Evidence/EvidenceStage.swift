@@ -236,9 +236,11 @@ public struct EvidenceStage: StageRunner {
         var table: [JSONValue] = []
         for repository in context.manifest.estate.repositories {
             let loaded = try load(repository.slug, db: db, start: start, end: end)
-            pulls += loaded.pulls
-            issues += loaded.issues
-            activity += loaded.activity
+            // Keep only what a metric of the window counts, so memory follows the window's
+            // activity, not the estate's history.
+            pulls += loaded.pulls.filter { $0.counts(start: start, end: end) }
+            issues += loaded.issues.filter { $0.counts(start: start, end: end) }
+            activity += loaded.activity.filter { item in item.at.map { start <= $0 && $0 < end } ?? false }
             let metrics = RepositoryMetrics.compute(
                 start: start, end: end, pullRequests: loaded.pulls, issues: loaded.issues, activity: loaded.activity,
                 categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))

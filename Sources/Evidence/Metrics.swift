@@ -38,6 +38,13 @@ public struct PullRequestFacts: Sendable, Hashable {
     }
 }
 
+extension PullRequestFacts {
+    /// Whether any metric of the window counts it: merged or closed in the window.
+    public func counts(start: Date, end: Date) -> Bool {
+        [mergedAt, closedAt].contains { date in date.map { start <= $0 && $0 < end } ?? false }
+    }
+}
+
 /// What the metrics need to know about an issue.
 public struct IssueFacts: Sendable, Hashable {
     public let number: Int
@@ -59,6 +66,15 @@ public struct IssueFacts: Sendable, Hashable {
         self.stateReason = stateReason
         self.isBot = isBot
         self.isNoise = isNoise
+    }
+}
+
+extension IssueFacts {
+    /// Whether any metric of the window counts it: resolved in the window or outstanding at its end.
+    public func counts(start: Date, end: Date) -> Bool {
+        let closedBeforeEnd = state == "closed" && (closedAt.map { $0 < end } ?? false)
+        let resolved = state == "closed" && (closedAt.map { start <= $0 && $0 < end } ?? false)
+        return resolved || (createdAt < end && !closedBeforeEnd)
     }
 }
 
@@ -201,7 +217,8 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
         }
         return RepositoryMetrics(
             humans: population(bots: false), bots: population(bots: true),
-            noisePullRequests: pullRequests.filter(\.isNoise).count, noiseIssues: issues.filter(\.isNoise).count,
+            noisePullRequests: pullRequests.filter { $0.isNoise && $0.counts(start: start, end: end) }.count,
+            noiseIssues: issues.filter { $0.isNoise && $0.counts(start: start, end: end) }.count,
             commenters: byLogin.values.sorted { $0.login < $1.login })
     }
 }

@@ -127,6 +127,19 @@ struct MetricsTests {
         #expect(PathCategory.of("docs/x.md", rules: rules) == .docs)
     }
 
+    @Test func noiseIsCountedOnlyWhereTheWindowWouldCountIt() {
+        let old = PullRequestFacts(number: 8, createdAt: at("2026-09-01T00:00:00Z"), mergedAt: at("2026-09-02T00:00:00Z"),
+                                   closedAt: at("2026-09-02T00:00:00Z"), isNoise: true)
+        let staleIssue = IssueFacts(number: 20, createdAt: at("2026-01-01T00:00:00Z"), closedAt: at("2026-02-01T00:00:00Z"),
+                                    state: "closed", isNoise: true)
+        let openIssue = IssueFacts(number: 21, createdAt: at("2026-01-01T00:00:00Z"), state: "open", isNoise: true)
+        let metrics = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: Self.pulls + [old],
+                                                issues: [staleIssue, openIssue], activity: [])
+        #expect(metrics.noisePullRequests == 1)
+        #expect(metrics.noiseIssues == 1)
+        #expect(metrics.humans.issuesOutstanding == 0)
+    }
+
     @Test func anEmptyRepositoryHasZeroesAndNoAverages() {
         let empty = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: [], issues: [], activity: [])
         #expect(empty.humans.pullRequestsMerged == 0 && empty.humans.issuesOutstanding == 0)
