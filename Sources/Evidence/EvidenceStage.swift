@@ -65,7 +65,7 @@ public struct EvidenceStage: StageRunner {
             guard inWindow(date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
                 continue
             }
-            let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
+            let labels = Self.labels(row)
             let title = try row.string("title")
             let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
             loaded.pullItems.append(((relevance, updated, number), [
@@ -92,7 +92,7 @@ public struct EvidenceStage: StageRunner {
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
             let outstanding = created < end && !(state == "closed" && (closed.map { $0 < end } ?? false))
             guard resolved || outstanding else { continue }
-            let labels = (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
+            let labels = Self.labels(row)
             let title = try row.string("title")
             loaded.issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
                 "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
@@ -165,8 +165,7 @@ public struct EvidenceStage: StageRunner {
         let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
 
         var cut: [String: JSONValue] = [:]
-        func kept(_ name: String, _ items: [(relevance: (Int, String, Int64), item: JSONValue)], newestFirst: Bool = true)
-            -> JSONValue {
+        func kept(_ name: String, _ items: [Loaded.Item]) -> JSONValue {
             let sorted = items.sorted { lhs, rhs in
                 if lhs.relevance.0 != rhs.relevance.0 { return lhs.relevance.0 < rhs.relevance.0 }
                 if lhs.relevance.1 != rhs.relevance.1 { return lhs.relevance.1 > rhs.relevance.1 }
@@ -297,5 +296,10 @@ public struct EvidenceStage: StageRunner {
                     metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
                 """)
         }
+    }
+
+    /// An entity row's `labels` column (a JSON array of names).
+    static func labels(_ row: Row) -> [String] {
+        (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
     }
 }
