@@ -46,11 +46,14 @@ let package = Package(
         .target(name: "Refine", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // Evidence and metrics: pure computations over entities for a window.
         .target(name: "Evidence", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
+        // The export stage: datasets × formats streamed from the store, atomic files, export manifest.
+        .target(name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
+                swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence", "Export",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -79,6 +82,8 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Store", "SQLiteDriver", "Manifest", "JSON"],
+                    swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
             dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Store", "SQLiteDriver", "Pipeline", "Manifest"],

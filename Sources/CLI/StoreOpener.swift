@@ -31,9 +31,11 @@ enum StoreOpener {
             let database: Database
             switch spec {
             case .sqlite(let path):
-                database = Database(connection: try SQLiteConnection(path: path), displayName: spec.description)
+                database = Database(connection: try SQLiteConnection(path: path), displayName: spec.description,
+                                    reader: { () throws(StoreError) in try SQLiteConnection(path: path) })
             case .postgres(let url):
-                database = Database(connection: try PostgresConnection(url: url), displayName: spec.description)
+                database = Database(connection: try PostgresConnection(url: url), displayName: spec.description,
+                                    reader: { () throws(StoreError) in try PostgresConnection(url: url) })
             }
             try Migrator().migrate(database)
             return database

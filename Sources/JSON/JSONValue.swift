@@ -65,13 +65,50 @@ public enum JSONValue: Sendable, Hashable, Decodable {
         return out
     }
 
+    /// Indented JSON (two spaces) with keys sorted and a final newline: for files people read.
+    public var pretty: String {
+        var out = ""
+        write(into: &out, indent: "")
+        return out + "\n"
+    }
+
+    /// A number as JSON: integral values without a fraction, others in Swift's shortest
+    /// round-tripping form, non-finite ones as null.
+    public static func number(_ value: Double) -> String {
+        value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)") : "null"
+    }
+
+    private func write(into out: inout String, indent: String?) {
+        guard let indent else { return write(into: &out) }
+        let inner = indent + "  "
+        switch self {
+        case .array(let values) where !values.isEmpty:
+            out += "[\n"
+            for (index, value) in values.enumerated() {
+                out += index > 0 ? ",\n" + inner : inner
+                value.write(into: &out, indent: inner)
+            }
+            out += "\n" + indent + "]"
+        case .object(let object) where !object.isEmpty:
+            out += "{\n"
+            for (index, key) in object.keys.sorted().enumerated() {
+                out += index > 0 ? ",\n" + inner : inner
+                FlatJSON.quote(key, into: &out)
+                out += ": "
+                object[key]?.write(into: &out, indent: inner)
+            }
+            out += "\n" + indent + "}"
+        default:
+            write(into: &out)
+        }
+    }
+
     private func write(into out: inout String) {
         switch self {
         case .null: out += "null"
         case .bool(let value): out += value ? "true" : "false"
         case .int(let value): out += String(value)
-        case .double(let value):
-            out += value.isFinite ? (value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)") : "null"
+        case .double(let value): out += Self.number(value)
         case .string(let value): FlatJSON.quote(value, into: &out)
         case .array(let values):
             out += "["

@@ -398,7 +398,7 @@ struct ManifestParser {
     }
 
     mutating func parseExport(_ node: Node) -> ExportConfig? {
-        guard let fields = reader.mapping(node, path: "export", allowed: ["path", "formats", "datasets"]) else {
+        guard let fields = reader.mapping(node, path: "export", allowed: ["path", "formats", "datasets", "overwrite"]) else {
             return nil
         }
         var ok = true
@@ -422,7 +422,11 @@ struct ManifestParser {
                 ok = false
             }
         }
-        return ok ? ExportConfig(path: path, formats: formats, datasets: datasets) : nil
+        var overwrite = false
+        if let overwriteNode = fields["overwrite"] {
+            if let value = reader.bool(overwriteNode, path: "export.overwrite") { overwrite = value } else { ok = false }
+        }
+        return ok ? ExportConfig(path: path, formats: formats, datasets: datasets, overwrite: overwrite) : nil
     }
 
     mutating func parseReport(_ node: Node, estate: Estate?) -> ReportConfig? {

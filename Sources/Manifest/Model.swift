@@ -191,8 +191,17 @@ public struct ExportConfig: Sendable, Hashable, Codable {
     public let path: String
     public let formats: [ExportFormat]
     public let datasets: [Dataset]
+    /// Whether an export may replace files that no export of this manifest wrote.
+    public let overwrite: Bool
 
     public static let defaultPath = "out/{name}/{window_end}"
+
+    public init(path: String, formats: [ExportFormat], datasets: [Dataset], overwrite: Bool = false) {
+        self.path = path
+        self.formats = formats
+        self.datasets = datasets
+        self.overwrite = overwrite
+    }
 }
 
 public enum ReportScope: String, Sendable, Hashable, Codable, CaseIterable {
@@ -226,6 +235,27 @@ public struct ReportConfig: Sendable, Hashable, Codable {
 /// Placeholders allowed in output path templates.
 public enum PathTemplate {
     public static let placeholders = ["name", "estate", "window_start", "window_end"]
+
+    /// The template with its placeholders filled in: `{name}`, `{estate}`, and the window's
+    /// bounds as `YYYY-MM-DD` (at midnight UTC) or `YYYY-MM-DDTHHMMSSZ` (no colons, so the
+    /// path is also valid on file systems that forbid them).
+    public static func expand(_ template: String, name: String, estate: String, start: Date, end: Date) -> String {
+        template.replacingOccurrences(of: "{name}", with: name)
+            .replacingOccurrences(of: "{estate}", with: estate)
+            .replacingOccurrences(of: "{window_start}", with: stamp(start))
+            .replacingOccurrences(of: "{window_end}", with: stamp(end))
+    }
+
+    /// A date as it appears in paths.
+    public static func stamp(_ date: Date) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "UTC") ?? calendar.timeZone
+        let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: date)
+        func two(_ value: Int?) -> String { value.map { $0 < 10 ? "0\($0)" : "\($0)" } ?? "00" }
+        let day = "\(parts.year ?? 0)-\(two(parts.month))-\(two(parts.day))"
+        if parts.hour == 0 && parts.minute == 0 && parts.second == 0 { return day }
+        return "\(day)T\(two(parts.hour))\(two(parts.minute))\(two(parts.second))Z"
+    }
 
     /// Problems with a template's braces: unknown placeholders and unmatched braces, in order.
     static func problems(in template: String) -> [(message: String, hint: String?)] {

@@ -41,6 +41,8 @@ public enum Subject: Sendable, Hashable {
     case project(String)
     case estate
     case export(Dataset, ExportFormat)
+    /// The export's `export-manifest.json`, written once every dataset file is.
+    case exportManifest
 }
 
 /// One node of the unit graph.

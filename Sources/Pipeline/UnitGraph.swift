@@ -149,22 +149,30 @@ public enum GraphBuilder {
         if let export = manifest.export {
             let refineIDs = repositories.map { UnitID(.refine, $0.slug) }
             let evidenceIDs = repositories.map { UnitID(.evidence, $0.slug) } + [estateEvidence]
+            let exportSlice = ["path": export.path, "name": manifest.name, "window": windowSlice,
+                               "repositories": repositories.map(\.slug).joined(separator: ",")]
+            var files: [UnitID] = []
             for dataset in export.datasets {
                 let dependencies: [UnitID]
                 switch dataset {
                 case _ where dataset.isEntity: dependencies = refineIDs
                 case .reports: dependencies = reportIDs
-                case .bundle: dependencies = evidenceIDs + reportIDs
+                case .bundle: dependencies = refineIDs + evidenceIDs + reportIDs
                 default: dependencies = evidenceIDs
                 }
-                for format in export.formats {
+                // The bundle is one JSON document whatever the formats.
+                for format in dataset == .bundle ? [.json] : export.formats {
+                    let id = UnitID(.export, dataset == .bundle ? "bundle" : "\(dataset.rawValue).\(format.rawValue)")
+                    files.append(id)
                     units.append(Unit(
-                        id: UnitID(.export, "\(dataset.rawValue).\(format.rawValue)"),
-                        subject: .export(dataset, format), dependencies: dependencies,
-                        sliceHash: Slice.hash(["dataset": dataset.rawValue, "format": format.rawValue,
-                                               "path": export.path, "name": manifest.name, "window": windowSlice])))
+                        id: id, subject: .export(dataset, format), dependencies: dependencies,
+                        sliceHash: Slice.hash(exportSlice.merging(
+                            ["dataset": dataset.rawValue, "format": format.rawValue]) { $1 })))
                 }
             }
+            units.append(Unit(
+                id: UnitID(.export, "manifest"), subject: .exportManifest, dependencies: files,
+                sliceHash: Slice.hash(exportSlice)))
         }
         return UnitGraph(units: units)
     }

@@ -44,7 +44,64 @@ public final class PostgresConnection: Connection {
     }
 
     public func query(_ sql: SQL) throws(StoreError) -> [Row] {
-        let params: [String?] = sql.bindings.map { value in
+        let params = Self.parameters(sql.bindings)
+        let result = withCStrings(params) { pointers in
+            PQexecParams(handle, sql.text, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        }
+        defer { PQclear(result) }
+        return try rows(result, sql: sql.text)
+    }
+
+    /// Streams rows in libpq's single-row mode: one small result per row, never the whole set.
+    public func forEachRow(_ sql: SQL, _ body: (any RowCursor) throws -> Void) throws {
+        let params = Self.parameters(sql.bindings)
+        let sent = withCStrings(params) { pointers in
+            PQsendQueryParams(handle, sql.text, Int32(pointers.count), nil, pointers, nil, nil, 0)
+        }
+        guard sent == 1 else { throw failure(sql: sql.text) }
+        PQsetSingleRowMode(handle)
+        var failed: (any Error)?
+        // Every result must be drained, even after a failure, before the connection is reusable.
+        while let result = PQgetResult(handle) {
+            defer { PQclear(result) }
+            guard failed == nil else { continue }
+            switch PQresultStatus(result) {
+            case PGRES_SINGLE_TUPLE:
+                do { try body(Cursor(result: result, columnCount: Int(PQnfields(result)))) } catch { failed = error }
+            case PGRES_TUPLES_OK, PGRES_COMMAND_OK: break
+            default: failed = failure(result, sql: sql.text)
+            }
+        }
+        if let failed { throw failed }
+    }
+
+    /// The one row of a single-row-mode result, in text format.
+    struct Cursor: RowCursor {
+        let result: OpaquePointer
+        let columnCount: Int
+
+        func isNull(_ column: Int) -> Bool {
+            PQgetisnull(result, 0, Int32(column)) == 1
+        }
+
+        func int(_ column: Int) -> Int64 {
+            guard let value = PQgetvalue(result, 0, Int32(column)) else { return 0 }
+            switch value.pointee {
+            case CChar(UInt8(ascii: "t")): return 1  // boolean columns
+            case CChar(UInt8(ascii: "f")): return 0
+            default: return Int64(strtoll(value, nil, 10))
+            }
+        }
+
+        func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            let value = PQgetvalue(result, 0, Int32(column))
+            let count = Int(PQgetlength(result, 0, Int32(column)))
+            return try body(UnsafeRawBufferPointer(start: value.map(UnsafeRawPointer.init), count: value == nil ? 0 : count))
+        }
+    }
+
+    static func parameters(_ bindings: [SQLValue]) -> [String?] {
+        bindings.map { value in
             switch value {
             case .null: return nil
             case .integer(let int): return String(int)
@@ -52,11 +109,6 @@ public final class PostgresConnection: Connection {
             case .text(let text): return text
             }
         }
-        let result = withCStrings(params) { pointers in
-            PQexecParams(handle, sql.text, Int32(pointers.count), nil, pointers, nil, nil, 0)
-        }
-        defer { PQclear(result) }
-        return try rows(result, sql: sql.text)
     }
 
     public func executeScript(_ script: String) throws(StoreError) {

@@ -88,6 +88,43 @@ public final class SQLiteConnection: Connection {
         return rows
     }
 
+    public func forEachRow(_ sql: SQL, _ body: (any RowCursor) throws -> Void) throws {
+        let statement = try prepare(sql.text)
+        defer {
+            sqlite3_reset(statement)
+            sqlite3_clear_bindings(statement)
+        }
+        try bind(sql.bindings, to: statement, sql: sql.text)
+        let cursor = Cursor(statement: statement, columnCount: Int(sqlite3_column_count(statement)))
+        while true {
+            let status = sqlite3_step(statement)
+            if status == SQLITE_DONE { break }
+            guard status == SQLITE_ROW else { throw error(status, sql: sql.text) }
+            try body(cursor)
+        }
+    }
+
+    /// The current row of a stepping statement.
+    struct Cursor: RowCursor {
+        let statement: OpaquePointer
+        let columnCount: Int
+
+        func isNull(_ column: Int) -> Bool {
+            sqlite3_column_type(statement, Int32(column)) == SQLITE_NULL
+        }
+
+        func int(_ column: Int) -> Int64 {
+            sqlite3_column_int64(statement, Int32(column))
+        }
+
+        func withBytes<R>(_ column: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+            // Text first, then its length: the documented order that avoids a conversion.
+            let text = sqlite3_column_text(statement, Int32(column))
+            let count = Int(sqlite3_column_bytes(statement, Int32(column)))
+            return try body(UnsafeRawBufferPointer(start: text.map(UnsafeRawPointer.init), count: text == nil ? 0 : count))
+        }
+    }
+
     public func executeScript(_ script: String) throws(StoreError) {
         var message: UnsafeMutablePointer<CChar>?
         let status = sqlite3_exec(handle, script, nil, nil, &message)

@@ -19,6 +19,8 @@ public protocol Connection: AnyObject {
     func executeScript(_ script: String) throws(StoreError)
     /// Bulk-inserts rows into `table`; drivers use COPY (PostgreSQL) or a prepared loop (SQLite).
     func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError)
+    /// Runs one statement and hands its rows to `body` one at a time, without collecting them.
+    func forEachRow(_ sql: SQL, _ body: (any RowCursor) throws -> Void) throws
 }
 
 /// The handle stage code and the ledger use to read and write inside one transaction.
@@ -54,11 +56,37 @@ public final class Database: Sendable {
     /// Where the store is, with any password removed; safe to print.
     public let displayName: String
     private let connection: Mutex<any Connection>
+    private let openReader: (@Sendable () throws(StoreError) -> any Connection)?
 
-    public init(connection: sending any Connection, displayName: String) {
+    /// - Parameter reader: opens another connection to the same store, for ``snapshot(_:)``;
+    ///   without it, snapshots share the main connection (and hold its lock while they read).
+    public init(connection: sending any Connection, displayName: String,
+                reader: (@Sendable () throws(StoreError) -> any Connection)? = nil) {
         engine = connection.engine
         self.displayName = displayName
         self.connection = Mutex(connection)
+        openReader = reader
+    }
+
+    /// Runs `body` on a read-only, repeatable-read snapshot of the store.
+    ///
+    /// With a reader factory the snapshot has a connection of its own (SQLite in WAL mode and
+    /// PostgreSQL both let it read while the main connection writes), opened for this call and
+    /// closed after it.
+    public func snapshot<T: Sendable>(_ body: (borrowing Snapshot) throws -> T) throws -> T {
+        let begin: SQL = engine == .sqlite
+            ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
+        if let openReader {
+            let reader = try openReader()
+            _ = try reader.query(begin)
+            defer { _ = try? reader.query("ROLLBACK") }
+            return try body(Snapshot(connection: reader))
+        }
+        return try connection.withLock { connection in
+            _ = try connection.query(begin)
+            defer { _ = try? connection.query("ROLLBACK") }
+            return try body(Snapshot(connection: connection))
+        }
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.

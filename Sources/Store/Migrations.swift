@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence]
+    public static let all: [Migration] = [ledger, raw, entities, evidence, exports]
 
     static let ledger = Migration(
         version: 1,
@@ -351,6 +351,43 @@ public enum Migrations {
                 bundle TEXT NOT NULL,
                 digest TEXT NOT NULL,
                 PRIMARY KEY (repository, window_start, window_end)
+            );
+            """
+    )
+
+    static let exports = Migration(
+        version: 5,
+        name: "export files: every file an export wrote, by manifest name, path and content hash",
+        sqlite: """
+            CREATE TABLE export_files (
+                name TEXT NOT NULL,
+                path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                run_id INTEGER NOT NULL,
+                dataset TEXT NOT NULL,
+                format TEXT NOT NULL,
+                rows INTEGER NOT NULL,
+                bytes INTEGER NOT NULL,
+                schema_version INTEGER NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                PRIMARY KEY (name, path, sha256)
+            );
+            """,
+        postgres: """
+            CREATE TABLE export_files (
+                name TEXT NOT NULL,
+                path TEXT NOT NULL,
+                sha256 TEXT NOT NULL,
+                run_id BIGINT NOT NULL,
+                dataset TEXT NOT NULL,
+                format TEXT NOT NULL,
+                rows BIGINT NOT NULL,
+                bytes BIGINT NOT NULL,
+                schema_version BIGINT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                PRIMARY KEY (name, path, sha256)
             );
             """
     )

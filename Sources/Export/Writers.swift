@@ -1,0 +1,196 @@
+import Evidence
+import Foundation
+import JSON
+import Manifest
+import Pipeline
+import Store
+
+extension ExportStage {
+    /// Streams one dataset into `file`; returns the number of records.
+    static func write(_ dataset: Dataset, format: ExportFormat, to file: OutputFile, from snapshot: borrowing Snapshot,
+                      context: UnitContext) throws -> Int {
+        let start = Timestamp.string(context.window.start)
+        let end = Timestamp.string(context.window.end)
+        let repositories = context.manifest.estate.repositories.map(\.slug)
+        if let table = EntityTable.all[dataset] {
+            let writer = RecordWriter(format: format, columns: table.columns,
+                                      schemaVersion: EntityTable.schemaVersion, out: file)
+            writer.begin()
+            for (index, repository) in repositories.enumerated() {
+                try snapshot.forEachRow(table.query(engine: snapshot.engine, repository: repository,
+                                                    start: start, end: end)) { cursor in
+                    try writer.record(from: cursor)
+                }
+                if index % 50 == 49 { context.progress("\(writer.records) rows, \(index + 1)/\(repositories.count) repositories") }
+            }
+            writer.end()
+            return writer.records
+        }
+        switch dataset {
+        case .evidence:
+            let writer = RecordWriter(format: format, columns: EvidenceColumns.evidence,
+                                      schemaVersion: EntityTable.schemaVersion, out: file)
+            writer.begin()
+            try forEachEvidence(snapshot, context: context) { scope, repository, row in
+                writer.beginRecord()
+                writer.text(scope)
+                writer.text(repository)
+                writer.text(start)
+                writer.text(end)
+                writer.text(try row.string("digest"))
+                writer.json(try row.string("bundle"))
+                try writer.endRecord()
+            }
+            writer.end()
+            return writer.records
+        case .metrics:
+            let writer = RecordWriter(format: format, columns: EvidenceColumns.metrics,
+                                      schemaVersion: EntityTable.schemaVersion, out: file)
+            writer.begin()
+            try forEachEvidence(snapshot, context: context) { scope, repository, row in
+                let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
+                for (population, values, bots) in [("humans", metrics.humans, false), ("bots", metrics.bots, true)] {
+                    writer.beginRecord()
+                    writer.text(scope)
+                    writer.text(repository)
+                    writer.text(start)
+                    writer.text(end)
+                    writer.text(population)
+                    metricFields(values, metrics: metrics, bots: bots, writer: writer)
+                    try writer.endRecord()
+                }
+            }
+            writer.end()
+            return writer.records
+        case .bundle:
+            return try writeBundle(to: file, from: snapshot, context: context, repositories: repositories,
+                                   start: start, end: end)
+        default:
+            throw ExportError("the `\(dataset.rawValue)` dataset cannot be exported by this build",
+                              hint: "remove it from `export.datasets`")
+        }
+    }
+
+    /// Calls `body` with each repository's evidence row for the window, then the estate's.
+    static func forEachEvidence(_ snapshot: borrowing Snapshot, context: UnitContext,
+                                _ body: (_ scope: String, _ repository: String?, Row) throws -> Void) throws {
+        let start = Timestamp.string(context.window.start)
+        let end = Timestamp.string(context.window.end)
+        let keys = context.manifest.estate.repositories.map { ("repository", Optional($0.slug), $0.slug) }
+            + [("estate", nil, "estate:" + context.manifest.estate.key)]
+        for (scope, repository, key) in keys {
+            for row in try snapshot.query("""
+                SELECT digest, bundle, metrics FROM evidence
+                WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
+                """) {
+                try body(scope, repository, row)
+            }
+        }
+    }
+
+    static func metricFields(_ values: PopulationMetrics, metrics: RepositoryMetrics, bots: Bool, writer: RecordWriter) {
+        func summary(_ summary: Summary) {
+            writer.int(Int64(summary.count))
+            writer.double(summary.mean)
+            writer.double(summary.median)
+            writer.double(summary.p90)
+        }
+        writer.int(Int64(values.pullRequestsMerged))
+        writer.int(Int64(values.pullRequestsClosedUnmerged))
+        summary(values.openToMergeSeconds)
+        summary(values.commitsPerMergedPullRequest)
+        for category in EvidenceColumns.categories {
+            writer.int(Int64(values.changedLinesByCategory[category] ?? 0))
+        }
+        writer.int(Int64(values.issuesResolved))
+        for reason in ["completed", "not_planned", "other"] {
+            writer.int(Int64(values.issuesResolvedByReason[reason] ?? 0))
+        }
+        writer.int(Int64(values.issuesOutstanding))
+        summary(values.resolvedIssueOpenSeconds)
+        summary(values.outstandingIssueAgeSeconds)
+        writer.int(Int64(metrics.noisePullRequests))
+        writer.int(Int64(metrics.noiseIssues))
+        let commenters: [JSONValue] = metrics.commenters.filter { $0.isBot == bots }.map { commenter in
+            ["login": .string(commenter.login), "issue_comments": .int(Int64(commenter.issueComments)),
+             "pull_request_comments": .int(Int64(commenter.pullRequestComments)),
+             "reviews": .int(Int64(commenter.reviews))]
+        }
+        writer.json(JSONValue.array(commenters).canonical)
+    }
+
+    /// `bundle.json`: per repository its window's events (every entity dataset), its evidence
+    /// bundle and metrics; then the estate's evidence. One JSON document, streamed.
+    static func writeBundle(to file: OutputFile, from snapshot: borrowing Snapshot, context: UnitContext,
+                            repositories: [String], start: String, end: String) throws -> Int {
+        let estate = context.manifest.estate.key
+        file.append("{\"schema_version\":\(EntityTable.schemaVersion),\"estate\":\(JSONValue.string(estate).canonical),")
+        file.append("\"window\":{\"start\":\"\(start)\",\"end\":\"\(end)\"},\"repositories\":[")
+        var evidence: [String: (digest: String, bundle: String)] = [:]
+        var estateEvidence: String?
+        try forEachEvidence(snapshot, context: context) { _, repository, row in
+            if let repository {
+                evidence[repository] = (try row.string("digest"), try row.string("bundle"))
+            } else {
+                estateEvidence = try row.string("bundle")
+            }
+        }
+        var records = 0
+        let datasets: [Dataset] = [.commits, .pull_requests, .issues, .reviews, .comments, .pr_files, .documentation_changes]
+        for (index, repository) in repositories.enumerated() {
+            file.append(index == 0 ? "\n{" : ",\n{")
+            file.append("\"repository\":\(JSONValue.string(repository).canonical),\"events\":{")
+            for (position, dataset) in datasets.enumerated() {
+                guard let table = EntityTable.all[dataset] else { continue }
+                file.append(position == 0 ? "\"\(dataset.rawValue)\":[" : "],\"\(dataset.rawValue)\":[")
+                let writer = RecordWriter(layout: .embedded, columns: table.columns,
+                                          schemaVersion: EntityTable.schemaVersion, out: file)
+                try snapshot.forEachRow(table.query(engine: snapshot.engine, repository: repository,
+                                                    start: start, end: end)) { cursor in
+                    try writer.record(from: cursor)
+                }
+                records += writer.records
+            }
+            file.append("]},\"evidence\":")
+            file.append(evidence[repository]?.bundle ?? "null")
+            file.append("}")
+            try file.flushIfFull()
+        }
+        file.append("\n],\"estate_evidence\":")
+        file.append(estateEvidence ?? "null")
+        file.append("}\n")
+        return records
+    }
+
+    /// The text of `export-manifest.json`: every file of this export with its row count,
+    /// size and hash, the run and the window.
+    static func manifestDocument(root: URL, context: UnitContext) throws -> String {
+        var files: [JSONValue] = []
+        for dependency in context.unit.dependencies.sorted(by: { fileName($0.key) < fileName($1.key) }) {
+            guard let sha256 = context.upstream[dependency] else { continue }
+            let path = root.appendingPathComponent(fileName(dependency.key)).path
+            let rows = try context.database.query("""
+                SELECT dataset, format, rows, bytes, schema_version, run_id FROM export_files
+                WHERE name = \(context.manifest.name) AND path = \(path) AND sha256 = \(sha256)
+                """)
+            guard let row = rows.first else {
+                throw ExportError("`\(path)` has no export record",
+                                  hint: "rerun with `--rerun export` to write the export again")
+            }
+            files.append([
+                "path": .string(fileName(dependency.key)), "dataset": .string(try row.string("dataset")),
+                "format": .string(try row.string("format")), "rows": .int(try row.int("rows")),
+                "bytes": .int(try row.int("bytes")), "sha256": .string(sha256),
+                "schema_version": .int(try row.int("schema_version")), "run_id": .int(try row.int("run_id")),
+            ])
+        }
+        let document: JSONValue = [
+            "schema_version": 1, "name": .string(context.manifest.name),
+            "estate": .string(context.manifest.estate.key), "run_id": .int(context.runID),
+            "window": ["start": .string(Timestamp.string(context.window.start)),
+                       "end": .string(Timestamp.string(context.window.end))],
+            "files": .array(files),
+        ]
+        return document.pretty
+    }
+}
