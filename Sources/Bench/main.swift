@@ -233,6 +233,42 @@ do {
     rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
     rows.append(("evidence, peak memory (RSS of the evidence process)", String(format: "%.1f MiB", evidencePeak)))
 
+    // CSV export of commits and pull requests, against `sqlite3 -csv` dumping the same rows.
+    let exportManifest = estate.manifest(name: "ingest-bench", endpoint: url)
+        + "export:\n  path: out\n  formats: [csv]\n  datasets: [commits, pull_requests]\n"
+    try exportManifest.write(to: ingestFolder.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
+    let (exportWall, exportStatus, exportPeak) = try runMeasured(
+        options.product, in: ingestFolder, ["x.yaml", "-q", "--only", "export"], environment: environment)
+    guard exportStatus == 0 else { fail("export run failed with exit code \(exportStatus)") }
+    let windowStart = Timestamp.string(estate.windowStart), windowEnd = Timestamp.string(estate.windowEnd)
+    let floorSQL = """
+        SELECT 1, repository, oid, headline, message, authored_at, committed_at, author_name, author_email, author_login,
+               additions, deletions, changed_files, is_bot, noise FROM commits
+        WHERE committed_at >= '\(windowStart)' AND committed_at < '\(windowEnd)' ORDER BY repository, committed_at, oid;
+        SELECT 1, repository, database_id, number, title, state, is_draft, author_login, created_at, updated_at, merged_at,
+               closed_at, base_ref, head_ref, additions, deletions, changed_files, commit_count, labels, is_bot, noise
+        FROM pull_requests WHERE created_at < '\(windowEnd)' AND (updated_at >= '\(windowStart)' OR closed_at IS NULL)
+        ORDER BY repository, number;
+        """
+    let floorOut = ingestFolder.appendingPathComponent("floor.csv")
+    FileManager.default.createFile(atPath: floorOut.path, contents: nil)
+    let floorProcess = Process()
+    floorProcess.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+    floorProcess.arguments = ["-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL]
+    floorProcess.standardOutput = try FileHandle(forWritingTo: floorOut)
+    let floorStart = Date()
+    try floorProcess.run()
+    floorProcess.waitUntilExit()
+    let floorWall = Date().timeIntervalSince(floorStart)
+    let exportedRows = try String(contentsOf: ingestFolder.appendingPathComponent("out/commits.csv"), encoding: .utf8)
+        .split(separator: "\r\n").count + (try String(contentsOf: ingestFolder.appendingPathComponent("out/pull_requests.csv"),
+                                                          encoding: .utf8).split(separator: "\r\n").count) - 2
+    rows.append(("export, commits + pull requests as CSV (\(exportedRows) rows), wall time (whole process)",
+                 milliseconds(exportWall)))
+    rows.append(("floor: `sqlite3 -csv` dumping the same rows from the same store (whole process)",
+                 milliseconds(floorWall) + String(format: " (export reaches %.0f %% of its speed)", floorWall / exportWall * 100)))
+    rows.append(("export, peak memory (RSS of the export process)", String(format: "%.1f MiB", exportPeak)))
+
     // Kill at about half the units, resume, and count the extra requests over a clean run.
     let resumeFolder = folder.appendingPathComponent("resume")
     try FileManager.default.createDirectory(at: resumeFolder, withIntermediateDirectories: true)

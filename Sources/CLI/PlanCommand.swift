@@ -64,7 +64,8 @@ struct PlanCommand: AsyncParsableCommand {
             choiceDoc = RunChoiceDoc(action: "new", run_id: nil, reason: reason)
         }
         let graph = GraphBuilder.build(manifest, window: window)
-        let chosen = try selection.resolve(in: graph)
+        var chosen = try selection.resolve(in: graph)
+        chosen.outputsGone = Injected.stages.outputsGone(in: graph, manifest: manifest, window: window)
         var continuing: RunRecord?
         if case .continueRun(let run) = choice { continuing = run }
         let history = try storeCall {

@@ -127,6 +127,8 @@ struct RunCommand: AsyncParsableCommand {
 
         let graph = GraphBuilder.build(manifest, window: Window(start: run.windowStart, end: run.windowEnd))
         var selected = try selection.resolve(in: graph)
+        selected.outputsGone = stages.outputsGone(in: graph, manifest: manifest,
+                                                  window: Window(start: run.windowStart, end: run.windowEnd))
         let missing = Set(stages.missing(for: graph))
         if !missing.isEmpty {
             // Stages this build lacks are left out, as if the user had named only the others.

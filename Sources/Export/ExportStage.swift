@@ -32,6 +32,14 @@ public struct ExportStage: StageRunner {
         key == "bundle" ? "bundle.json" : key == "manifest" ? "export-manifest.json" : key
     }
 
+    /// Export files deleted (or moved) since they were written: their units run again.
+    public func outputsGone(_ units: [Pipeline.Unit], manifest: Manifest, window: Window) -> Set<UnitID> {
+        guard let root = Self.root(manifest, window: window) else { return [] }
+        return Set(units.map(\.id).filter { id in
+            !FileManager.default.fileExists(atPath: root.appendingPathComponent(Self.fileName(id.key)).path)
+        })
+    }
+
     public func run(_ context: UnitContext) async throws -> UnitResult {
         guard let config = context.manifest.export, let root = Self.root(context.manifest, window: context.window) else {
             throw UnitError(code: "internal", message: "export unit without an `export:` section")

@@ -35,6 +35,7 @@ public enum RunReason: Sendable, Hashable, CustomStringConvertible {
     case skippedBefore
     case inputChanged([String])
     case forced
+    case outputMissing
 
     public var description: String {
         switch self {
@@ -44,6 +45,7 @@ public enum RunReason: Sendable, Hashable, CustomStringConvertible {
         case .skippedBefore: return "was skipped before (upstream failed)"
         case .inputChanged(let parts): return "input changed: " + parts.joined(separator: ", ")
         case .forced: return "forced by --from/--rerun"
+        case .outputMissing: return "its output files are gone"
         }
     }
 }
@@ -65,6 +67,8 @@ public struct UnitHistory: Sendable, Equatable {
 public struct Selection: Sendable, Hashable {
     /// Units that run even when up to date (`--from`, `--rerun`).
     public var forced: Set<UnitID> = []
+    /// Units whose output lives outside the store (files) and is no longer there.
+    public var outputsGone: Set<UnitID> = []
     /// When set, only these units may run (`--only`); others keep their last output.
     public var only: Set<UnitID>?
 
@@ -102,6 +106,7 @@ public enum Decision: Sendable, Hashable {
             return .missing
         }
         if selection.forced.contains(id) { return .run(.forced) }
+        if selection.outputsGone.contains(id) { return .run(.outputMissing) }
         if let current = history.current, current.state == .succeeded, current.fingerprint == fingerprint.value,
            let hash = current.outputHash {
             return .done(outputHash: hash)

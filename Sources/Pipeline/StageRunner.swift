@@ -16,10 +16,14 @@ public protocol StageRunner: Sendable {
     /// Checks, before anything runs, that the stage's configuration is usable (a token is set,
     /// an endpoint parses). A problem here stops the command with exit code 5.
     func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem)
+    /// Units of this stage whose output lives outside the store (files) and is gone, so that
+    /// an otherwise up-to-date unit runs again instead of being reused.
+    func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID>
 }
 
 extension StageRunner {
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {}
+    public func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID> { [] }
 }
 
 /// A stage's configuration cannot work: what, and what to do.
@@ -101,6 +105,15 @@ public struct StageSet: Sendable {
     }
 
     public var versions: [Stage: String] { runners.mapValues(\.version) }
+
+    /// Units of `graph` whose files are gone, by asking each stage's runner.
+    public func outputsGone(in graph: UnitGraph, manifest: Manifest, window: Window) -> Set<UnitID> {
+        var gone: Set<UnitID> = []
+        for (stage, runner) in runners {
+            gone.formUnion(runner.outputsGone(graph.units.filter { $0.id.stage == stage }, manifest: manifest, window: window))
+        }
+        return gone
+    }
 
     /// Stages of `graph` that have no runner in this binary.
     public func missing(for graph: UnitGraph) -> [Stage] {

@@ -57,7 +57,7 @@ struct CommandTests {
         try harness.write("m.yaml", Harness.manifest)
         let result = try harness.run(Harness.product, ["validate", "m.yaml"])
         #expect(result.status == 0)
-        #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 16 units in ingest, refine, evidence, report, export)\n")
+        #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 17 units in ingest, refine, evidence, report, export)\n")
         #expect(result.stderr == "")
     }
 
@@ -80,7 +80,7 @@ struct CommandTests {
         let result = try harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
         #expect(result.stderr == """
-            note: this build runs `ingest`, `refine`, `evidence`; `report`, `export` are not built yet, so the run ends incomplete
+            note: this build runs `ingest`, `refine`, `evidence`, `export`; `report` is not built yet, so the run ends incomplete
             error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
               hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 
@@ -110,7 +110,7 @@ struct CommandTests {
         #expect(lines[1] == "window 2026-11-01T00:00:00.000Z → 2026-11-15T00:00:00.000Z")
         #expect(lines[4] == "ingest:acme/a       run             never ran")
         #expect(lines.contains("refine:acme/a       run-if-changed  runs if ingest:acme/a produces a different output"))
-        #expect(lines.suffix(2) == ["3 run, 13 run-if-changed", ""])
+        #expect(lines.suffix(2) == ["3 run, 14 run-if-changed", ""])
         #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
     }
 }
@@ -142,20 +142,20 @@ struct RunTests {
         #expect(doc.stages["refine"] == ["succeeded": 2, "failed": 1])
         #expect(doc.stages["evidence"] == ["succeeded": 2, "skipped": 2])
         #expect(doc.stages["report"] == ["succeeded": 2, "skipped": 2])
-        #expect(doc.stages["export"] == ["skipped": 2])
+        #expect(doc.stages["export"] == ["skipped": 3])
         let skipped = doc.units.filter { $0.state == "skipped" }.map(\.unit).sorted()
-        #expect(skipped == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:metrics.csv", "report:acme/b",
-                            "report:estate"])
+        #expect(skipped == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest", "export:metrics.csv",
+                            "report:acme/b", "report:estate"])
 
         harness.clearStarts()
         let second = try harness.run(["m.yaml"])
         #expect(second.status == 0)
         #expect(second.stderr.hasPrefix("continuing run 1 of `e2e` (it ended failed)\n"))
         let resumed = harness.starts().map { $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "") }
-        #expect(resumed.sorted() == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:metrics.csv",
-                                     "refine:acme/b", "report:acme/b", "report:estate"])
+        #expect(resumed.sorted() == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest",
+                                     "export:metrics.csv", "refine:acme/b", "report:acme/b", "report:estate"])
         #expect(try writtenTwice(harness) == [])
-        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 16)
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 17)
 
         // A third invocation finds everything up to date: a new run, nothing executed.
         harness.clearStarts()
@@ -182,7 +182,7 @@ struct RunTests {
                                 environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
         #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
             "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "evidence:estate", "report:acme/a", "report:estate",
-            "export:commits.csv", "export:metrics.csv"])
+            "export:commits.csv", "export:metrics.csv", "export:manifest"])
 
         harness.clearStarts()
         #expect(try harness.run(["m.yaml", "--new", "--from", "report", "-q"],
@@ -225,7 +225,7 @@ struct RunTests {
         victim.waitUntilExit()
         let doneBefore = try storeRows(harness, "SELECT unit FROM test_effects").map { try $0.string("unit") }
         let startedBefore = Set(harness.starts().map { String($0.split(separator: " ")[1]) })
-        #expect(!doneBefore.isEmpty && doneBefore.count < 16)
+        #expect(!doneBefore.isEmpty && doneBefore.count < 17)
         // Units that had started but not committed when the process died.
         let cutOff = startedBefore.subtracting(doneBefore)
 
@@ -238,7 +238,7 @@ struct RunTests {
         #expect(rerun.isDisjoint(with: doneBefore))
         #expect(cutOff.isSubset(of: rerun))
         #expect(try writtenTwice(harness) == [])
-        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 16)
+        #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 17)
         let interrupted = try storeRows(harness, "SELECT stage, unit FROM unit_attempts WHERE state = 'interrupted'")
             .map { "\(try $0.string("stage")):\(try $0.string("unit"))" }
         #expect(Set(interrupted) == cutOff)

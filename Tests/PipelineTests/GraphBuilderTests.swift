@@ -21,7 +21,7 @@ struct GraphBuilderTests {
             "evidence:leynos/femtologging", "evidence:leynos/wildside", "evidence:estate",
             "report:leynos/femtologging", "report:leynos/wildside",
             "report:project:wildside", "report:project:ledger", "report:estate",
-            "export:pull_requests.json", "export:metrics.json",
+            "export:pull_requests.json", "export:metrics.json", "export:manifest",
         ])
         let deps = Dictionary(uniqueKeysWithValues: graph.units.map { ($0.id.description, $0.dependencies.map(\.description)) })
         #expect(deps["report:project:wildside"] == ["report:leynos/wildside"])
@@ -31,6 +31,21 @@ struct GraphBuilderTests {
                                           "evidence:estate"])
         #expect(deps["export:pull_requests.json"] == ["refine:leynos/femtologging", "refine:leynos/wildside"])
         #expect(deps["export:metrics.json"] == ["evidence:leynos/femtologging", "evidence:leynos/wildside", "evidence:estate"])
+        // The export manifest is written last, once every dataset file is.
+        #expect(deps["export:manifest"] == ["export:pull_requests.json", "export:metrics.json"])
+    }
+
+    @Test func theBundleIsOneJSONFileWhateverTheFormats() throws {
+        let file = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("bundle-\(UUID().uuidString).yaml")
+        try Data("""
+            version: 1
+            name: bundled
+            estate: {key: e, repositories: [{slug: a/b}]}
+            export: {formats: [jsonl, csv], datasets: [commits, bundle]}
+            """.utf8).write(to: file)
+        let bundled = try ManifestLoader().load(path: file.path).manifest
+        let ids = GraphBuilder.build(bundled, window: fixedWindow).units.map(\.id.description).filter { $0.hasPrefix("export:") }
+        #expect(ids == ["export:commits.jsonl", "export:commits.csv", "export:bundle", "export:manifest"])
     }
 
     @Test func slicesChangeWithTheWindowButNotWithUnrelatedSections() throws {
