@@ -480,7 +480,9 @@ struct ManifestParser {
 
     mutating func parseModel(_ node: Node) -> ModelConfig? {
         guard let fields = reader.mapping(
-            node, path: "report.model", allowed: ["backend", "endpoint", "model", "api_key_env"])
+            node, path: "report.model",
+            allowed: ["backend", "endpoint", "model", "api_key_env", "temperature", "max_tokens", "timeout_seconds",
+                      "max_attempts", "price"])
         else { return nil }
         guard let backendNode = reader.require(fields, "backend"),
               let backend: ModelBackend = reader.choice(backendNode, path: "report.model.backend", noun: "model backend")
@@ -519,7 +521,38 @@ struct ManifestParser {
             model = nil
             apiKeyEnv = nil
         }
-        return ok ? ModelConfig(backend: backend, endpoint: endpoint, model: model, apiKeyEnv: apiKeyEnv) : nil
+        var config = ModelConfig(backend: backend, endpoint: endpoint, model: model, apiKeyEnv: apiKeyEnv)
+        if let node = fields["temperature"] {
+            if let value = reader.number(node, path: "report.model.temperature", range: 0...2) { config.temperature = value } else { ok = false }
+        }
+        let limits: [(String, ClosedRange<Int>, WritableKeyPath<ModelConfig, Int>)] = [
+            ("max_tokens", 16...100_000, \.maxTokens), ("timeout_seconds", 1...600, \.timeoutSeconds),
+            ("max_attempts", 1...10, \.maxAttempts),
+        ]
+        for (key, range, path) in limits {
+            guard let valueNode = fields[key] else { continue }
+            if let value = reader.int(valueNode, path: "report.model.\(key)", range: range) {
+                config[keyPath: path] = value
+            } else {
+                ok = false
+            }
+        }
+        if let priceNode = fields["price"] {
+            if let prices = reader.mapping(priceNode, path: "report.model.price",
+                                           allowed: ["prompt_per_million", "completion_per_million"]) {
+                for (key, path) in [("prompt_per_million", \ModelPrice.prompt), ("completion_per_million", \ModelPrice.completion)] {
+                    guard let valueNode = prices[key] else { continue }
+                    if let value = reader.number(valueNode, path: "report.model.price.\(key)", range: 0...10_000) {
+                        config.price[keyPath: path] = value
+                    } else {
+                        ok = false
+                    }
+                }
+            } else {
+                ok = false
+            }
+        }
+        return ok ? config : nil
     }
 }
 

@@ -218,9 +218,39 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     public let model: String?
     /// The name of the environment variable holding the API key; never the key.
     public let apiKeyEnv: String?
+    public var temperature = 0.2
+    public var maxTokens = 1_200
+    public var timeoutSeconds = 120
+    /// Answers tried per report (a rejected answer is retried with its problems stated).
+    public var maxAttempts = 3
+    /// US dollars per million prompt and completion tokens, for the cost estimate.
+    public var price = ModelPrice(prompt: 0, completion: 0)
 
     public static let defaultEndpoint = "https://api.openai.com/v1"
     public static let defaultAPIKeyEnv = "GHILLIE_OPENAI_API_KEY"
+
+    public init(backend: ModelBackend, endpoint: String?, model: String?, apiKeyEnv: String?) {
+        self.backend = backend
+        self.endpoint = endpoint
+        self.model = model
+        self.apiKeyEnv = apiKeyEnv
+    }
+}
+
+/// What a model's tokens cost, in US dollars per million.
+public struct ModelPrice: Sendable, Hashable, Codable {
+    public var prompt: Double
+    public var completion: Double
+
+    public init(prompt: Double, completion: Double) {
+        self.prompt = prompt
+        self.completion = completion
+    }
+
+    /// The estimated cost of a number of tokens, in US dollars.
+    public func cost(promptTokens: Int, completionTokens: Int) -> Double {
+        (Double(promptTokens) * prompt + Double(completionTokens) * completion) / 1_000_000
+    }
 }
 
 public struct ReportConfig: Sendable, Hashable, Codable {

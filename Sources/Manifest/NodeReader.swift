@@ -96,6 +96,19 @@ struct NodeReader {
         return value
     }
 
+    mutating func number(_ node: Node, path: String, range: ClosedRange<Double>) -> Double? {
+        let tag = Tag.Name(rawValue: node.tag.rawValue)
+        guard case .scalar(let scalar) = node, tag == .int || tag == .float, let value = Double(scalar.string) else {
+            error(node, "`\(path)` must be a number, found \(describe(node))")
+            return nil
+        }
+        guard range.contains(value) else {
+            error(node, "`\(path)` must be between \(range.lowerBound) and \(range.upperBound), found \(scalar.string)")
+            return nil
+        }
+        return value
+    }
+
     mutating func bool(_ node: Node, path: String) -> Bool? {
         guard case .scalar = node, Tag.Name(rawValue: node.tag.rawValue) == .bool, let value = node.bool else {
             error(node, "`\(path)` must be true or false, found \(describe(node))")

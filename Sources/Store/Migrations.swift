@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence, exports]
+    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports]
 
     static let ledger = Migration(
         version: 1,
@@ -389,6 +389,57 @@ public enum Migrations {
                 window_end TEXT NOT NULL,
                 PRIMARY KEY (name, path, sha256)
             );
+            """
+    )
+
+    static let reports = Migration(
+        version: 6,
+        name: "reports (Gold): one verified report per scope, subject and window, with accounting and lineage",
+        sqlite: """
+            CREATE TABLE reports (
+                scope TEXT NOT NULL CHECK (scope IN ('repository', 'project', 'estate')),
+                subject TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('on_track', 'at_risk', 'blocked', 'unknown')),
+                content TEXT NOT NULL,
+                markdown TEXT NOT NULL,
+                backend TEXT NOT NULL,
+                model TEXT NOT NULL,
+                attempts INTEGER NOT NULL,
+                prompt_tokens INTEGER NOT NULL,
+                completion_tokens INTEGER NOT NULL,
+                cost_usd REAL NOT NULL,
+                latency_ms INTEGER NOT NULL,
+                verification TEXT NOT NULL,
+                coverage TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (scope, subject, window_start, window_end)
+            );
+            CREATE INDEX reports_by_subject ON reports (scope, subject, window_end);
+            """,
+        postgres: """
+            CREATE TABLE reports (
+                scope TEXT NOT NULL CHECK (scope IN ('repository', 'project', 'estate')),
+                subject TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                status TEXT NOT NULL CHECK (status IN ('on_track', 'at_risk', 'blocked', 'unknown')),
+                content TEXT NOT NULL,
+                markdown TEXT NOT NULL,
+                backend TEXT NOT NULL,
+                model TEXT NOT NULL,
+                attempts BIGINT NOT NULL,
+                prompt_tokens BIGINT NOT NULL,
+                completion_tokens BIGINT NOT NULL,
+                cost_usd DOUBLE PRECISION NOT NULL,
+                latency_ms BIGINT NOT NULL,
+                verification TEXT NOT NULL,
+                coverage TEXT NOT NULL,
+                digest TEXT NOT NULL,
+                PRIMARY KEY (scope, subject, window_start, window_end)
+            );
+            CREATE INDEX reports_by_subject ON reports (scope, subject, window_end);
             """
     )
 }
