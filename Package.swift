@@ -49,11 +49,13 @@ let package = Package(
         // The export stage: datasets × formats streamed from the store, atomic files, export manifest.
         .target(name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
                 swiftSettings: strict),
+        // The report stage: briefs, backends (heuristic, OpenAI-compatible), verification, files.
+        .target(name: "Report", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence", "Export",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence", "Export", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -66,7 +68,10 @@ let package = Package(
             dependencies: ["JSON", "GitHub", .product(name: "FlyingFox", package: "FlyingFox")],
             swiftSettings: strict
         ),
-        .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake"], swiftSettings: strict),
+        // Test support: a fake OpenAI-compatible Chat Completions server on 127.0.0.1.
+        .target(name: "ModelFake", dependencies: ["JSON", .product(name: "FlyingFox", package: "FlyingFox")],
+                swiftSettings: strict),
+        .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.
         .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Manifest", "Digest"], swiftSettings: strict),
         .executableTarget(name: "ghillie-run-teststages", dependencies: ["CLI", "TestStages"], swiftSettings: strict),
@@ -82,6 +87,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON"], swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Store", "SQLiteDriver", "Manifest", "JSON"],
                     swiftSettings: strict),
         .testTarget(
@@ -91,7 +97,8 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "JSON", "Ingest", "Refine", "Evidence"],
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake",
+                           "JSON", "Ingest", "Refine", "Evidence"],
             swiftSettings: strict
         ),
     ]

@@ -101,6 +101,13 @@ enum EvidenceColumns {
       + summaries.suffix(2).flatMap(summaryColumns)
       + [Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("commenters", .json)]
 
+    static let reports: [Column] = [
+        Column("scope"), Column("subject"), Column("window_start"), Column("window_end"), Column("status"),
+        Column("content", .json), Column("backend"), Column("model"), Column("attempts", .int),
+        Column("prompt_tokens", .int), Column("completion_tokens", .int), Column("cost_usd", .double),
+        Column("latency_ms", .int), Column("verification", .json), Column("coverage", .json), Column("digest"),
+    ]
+
     static func summaryColumns(_ name: String) -> [Column] {
         [Column("\(name)_count", .int), Column("\(name)_mean", .double), Column("\(name)_median", .double),
          Column("\(name)_p90", .double)]

@@ -62,12 +62,54 @@ extension ExportStage {
             }
             writer.end()
             return writer.records
+        case .reports:
+            let writer = RecordWriter(format: format, columns: EvidenceColumns.reports,
+                                      schemaVersion: EntityTable.schemaVersion, out: file)
+            writer.begin()
+            for row in try reportRows(snapshot, context: context) {
+                writeReport(row, writer: writer)
+                try writer.endRecord()
+            }
+            writer.end()
+            return writer.records
         case .bundle:
             return try writeBundle(to: file, from: snapshot, context: context, repositories: repositories,
                                    start: start, end: end)
         default:
             throw ExportError("the `\(dataset.rawValue)` dataset cannot be exported by this build",
                               hint: "remove it from `export.datasets`")
+        }
+    }
+
+    /// This manifest's reports of the window: repositories, then projects, then the estate.
+    static func reportRows(_ snapshot: borrowing Snapshot, context: UnitContext) throws -> [Row] {
+        let start = Timestamp.string(context.window.start)
+        let end = Timestamp.string(context.window.end)
+        let subjects: [(String, String)] = context.manifest.estate.repositories.map { ("repository", $0.slug) }
+            + (context.manifest.estate.catalogue?.projects ?? []).map { ("project", $0.key) }
+            + [("estate", context.manifest.estate.key)]
+        var rows: [Row] = []
+        for (scope, subject) in subjects {
+            rows += try snapshot.query("""
+                SELECT * FROM reports
+                WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
+                """)
+        }
+        return rows
+    }
+
+    static func writeReport(_ row: Row, writer: RecordWriter) {
+        writer.beginRecord()
+        for column in EvidenceColumns.reports {
+            switch column.kind {
+            case .int: writer.int((try? row.int(column.name)) ?? 0)
+            case .double:
+                if case .real(let value) = row[column.name] { writer.double(value) } else {
+                    writer.double((try? row.int(column.name)).map(Double.init))
+                }
+            case .json: writer.json(row.optionalString(column.name) ?? "null")
+            default: writer.text(row.optionalString(column.name))
+            }
         }
     }
 
@@ -135,6 +177,7 @@ extension ExportStage {
                 estateEvidence = try row.string("bundle")
             }
         }
+        let reports = try reportRows(snapshot, context: context)
         var records = 0
         let datasets: [Dataset] = [.commits, .pull_requests, .issues, .reviews, .comments, .pr_files, .documentation_changes]
         for (index, repository) in repositories.enumerated() {
@@ -153,12 +196,26 @@ extension ExportStage {
             }
             file.append("]},\"evidence\":")
             file.append(evidence[repository]?.bundle ?? "null")
-            file.append("}")
+            file.append(",\"reports\":[")
+            let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
+                                            schemaVersion: EntityTable.schemaVersion, out: file)
+            for row in reports where row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
+                writeReport(row, writer: reportWriter)
+                try reportWriter.endRecord()
+            }
+            file.append("]}")
             try file.flushIfFull()
         }
         file.append("\n],\"estate_evidence\":")
         file.append(estateEvidence ?? "null")
-        file.append("}\n")
+        file.append(",\"reports\":[")
+        let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
+                                        schemaVersion: EntityTable.schemaVersion, out: file)
+        for row in reports where row.optionalString("scope") != "repository" {
+            writeReport(row, writer: reportWriter)
+            try reportWriter.endRecord()
+        }
+        file.append("]}\n")
         return records
     }
 

@@ -74,13 +74,12 @@ struct CommandTests {
             """)
     }
 
-    @Test func theProductBinaryRunsTheStagesItHasAndChecksTheirConfigurationFirst() throws {
+    @Test func theProductBinaryChecksStageConfigurationBeforeAnythingRuns() throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let result = try harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
         #expect(result.stderr == """
-            note: this build runs `ingest`, `refine`, `evidence`, `export`; `report` is not built yet, so the run ends incomplete
             error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
               hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 

@@ -53,13 +53,13 @@ struct LedgerContractTests {
     @Test(arguments: TestEngine.available)
     func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
         let database = try engine.open()
-        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5])
+        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5, 6])
         #expect(try Migrator().migrate(database) == [])
         try database.transaction { tx in
             try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         }
         // Every shipped migration is pinned below (shippedMigrationsAreFrozen).
-        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5])
+        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5, 6])
         let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
         #expect(altered?.code == .migration)
     }
@@ -337,6 +337,8 @@ struct FlatJSONTests {
     (4, Engine.postgres, "b1667735db3bcc2452912365e697a2f1ecf22e82c085b83e5a87d81982f7867d"),
     (5, Engine.sqlite, "518923c2e6ec4fd11a1b5136784a4350067f69110b6ebc2ee0e9fb88befec51d"),
     (5, Engine.postgres, "e6b200a0ece4634b74f6694198480cbde809b46259d138993d228d318af4ec3b"),
+    (6, Engine.sqlite, "446f05fe09810e4cdec0b083469768ad6726b8edf9e31133d1569cb8621feeb7"),
+    (6, Engine.postgres, "12325e506697e0be0377a7b98c47d8f5dff1ee0b89b7f8a1c71763cd72762c27"),
 ])
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })

@@ -1,0 +1,158 @@
+public import Foundation
+import FlyingFox
+public import JSON
+import Synchronization
+
+/// A fake OpenAI-compatible Chat Completions server on 127.0.0.1, for tests and the demo.
+///
+/// It answers from the prompt it is sent: a "good" answer states the brief's own numbers, so it
+/// passes verification; other modes misbehave the way real endpoints and models do. Modes are
+/// consumed one per request, the last one repeating. Every request is recorded.
+public final class FakeModel: Sendable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case good
+        /// Numbers the evidence does not have.
+        case wrongNumbers = "wrong-numbers"
+        /// A `#N` that is no pull request or issue of the evidence.
+        case inventedReferences = "invented-refs"
+        /// The JSON inside a Markdown code fence (accepted).
+        case fenced
+        /// Prose around the JSON (rejected).
+        case invalidJSON = "invalid-json"
+        /// HTTP 429 with `Retry-After: 1`.
+        case rateLimited = "rate-limited"
+        /// HTTP 500.
+        case serverError = "server-error"
+        /// A good answer after 1.5 s.
+        case slow
+        /// An empty message content.
+        case empty
+        /// HTTP 400 for `response_format: json_schema` (the endpoint only knows JSON mode).
+        case jsonModeOnly = "json-mode-only"
+    }
+
+    /// One request as received.
+    public struct Request: Sendable {
+        public let body: JSON.JSONValue
+        public let authorization: String?
+    }
+
+    struct State {
+        var modes: [Mode]
+        var requests: [Request] = []
+        var promptTokens = 0
+        var completionTokens = 0
+    }
+
+    private let state: Mutex<State>
+    public let models: [String]
+    private let server = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
+
+    public init(modes: [Mode] = [.good], models: [String] = ["fake-model"]) {
+        state = Mutex(State(modes: modes.isEmpty ? [.good] : modes))
+        self.models = models
+    }
+
+    public var requests: [Request] { state.withLock { $0.requests } }
+    /// Tokens the fake reported in `usage`, over every answer it gave.
+    public var tokens: (prompt: Int, completion: Int) { state.withLock { ($0.promptTokens, $0.completionTokens) } }
+
+    public func setModes(_ modes: [Mode]) { state.withLock { $0.modes = modes.isEmpty ? [.good] : modes } }
+
+    /// Starts listening; returns the base URL (`http://127.0.0.1:PORT/v1`).
+    public func start(port: UInt16 = 0) async throws -> URL {
+        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), logger: .disabled)
+        await http.appendRoute("POST /v1/chat/completions") { [self] request in await self.complete(request) }
+        await http.appendRoute("GET /v1/models") { [self] _ in
+            let list: JSON.JSONValue = ["object": "list", "data": .array(self.models.map { ["id": .string($0), "object": "model"] })]
+            return Self.reply(200, list.canonical)
+        }
+        let task = Task { try await http.run() }
+        try await http.waitUntilListening()
+        guard case .ip4(_, let bound) = await http.listeningAddress else { throw URLError(.cannotConnectToHost) }
+        server.withLock { $0 = (http, task) }
+        guard let url = URL(string: "http://127.0.0.1:\(bound)/v1") else { throw URLError(.badURL) }
+        return url
+    }
+
+    public func stop() async {
+        guard let (http, task) = server.withLock({ value in defer { value = nil }; return value }) else { return }
+        await http.stop(timeout: 1)
+        task.cancel()
+    }
+
+    static func reply(_ status: Int, _ body: String, headers extra: [String: String] = [:]) -> HTTPResponse {
+        var headers: HTTPHeaders = [.contentType: "application/json", .connection: "close"]
+        for (name, value) in extra { headers[HTTPHeader(name)] = value }
+        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status \(status)"), headers: headers, body: Data(body.utf8))
+    }
+
+    func complete(_ request: HTTPRequest) async -> HTTPResponse {
+        let data = (try? await request.bodyData) ?? Data()
+        let body = (try? JSONDecoder().decode(JSON.JSONValue.self, from: data)) ?? .null
+        let mode = state.withLock { state -> Mode in
+            state.requests.append(Request(body: body, authorization: request.headers[.authorization]))
+            return state.modes.count > 1 ? state.modes.removeFirst() : state.modes[0]
+        }
+        let messages = body["messages"]?.array ?? []
+        let prompt = messages.first { $0["role"]?.string == "user" }?["content"]?.string ?? ""
+        switch mode {
+        case .rateLimited:
+            return Self.reply(429, #"{"error":{"message":"Rate limit reached","type":"requests"}}"#, headers: ["Retry-After": "1"])
+        case .serverError:
+            return Self.reply(500, #"{"error":{"message":"The server had an error","type":"server_error"}}"#)
+        case .jsonModeOnly where body["response_format"]?["type"]?.string == "json_schema":
+            return Self.reply(400, #"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.","type":"invalid_request_error"}}"#)
+        case .slow:
+            try? await Task.sleep(for: .milliseconds(1500))
+        default:
+            break
+        }
+        let good = Self.answer(to: prompt)
+        let content: String
+        switch mode {
+        case .wrongNumbers: content = good.replacingOccurrences(of: "merged ", with: "merged 9999 (not ") 
+        case .inventedReferences: content = good.replacingOccurrences(of: "\"highlights\":[", with: "\"highlights\":[\"Shipped #987654\",")
+        case .fenced: content = "```json\n" + good + "\n```"
+        case .invalidJSON: content = "Here is the report you asked for:\n" + good
+        case .empty: content = ""
+        default: content = good
+        }
+        let promptTokens = messages.reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4 + 1
+        let completionTokens = content.utf8.count / 4 + 1
+        state.withLock { state in
+            state.promptTokens += promptTokens
+            state.completionTokens += completionTokens
+        }
+        let reply: JSON.JSONValue = [
+            "id": "chatcmpl-fake", "object": "chat.completion", "model": body["model"] ?? "fake-model",
+            "choices": [["index": 0, "finish_reason": "stop", "message": ["role": "assistant", "content": .string(content)]]],
+            "usage": ["prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)),
+                      "total_tokens": .int(Int64(promptTokens + completionTokens))],
+        ]
+        return Self.reply(200, reply.canonical)
+    }
+
+    /// A report that states only the brief's own numbers and references.
+    static func answer(to prompt: String) -> String {
+        let lines = prompt.split(separator: "\n").map(String.init)
+        let subject = lines.first.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") } ?? "the subject"
+        func value(after label: String) -> String? {
+            guard let line = lines.first(where: { $0.hasPrefix("- \(label): ") }) else { return nil }
+            return line.dropFirst(label.count + 4).split(separator: " ").first.map(String.init)
+        }
+        var summary = "\(subject) had a quiet window."
+        if let merged = value(after: "Pull requests merged") {
+            summary = "\(subject) merged \(merged) pull requests in the window."
+        } else if let onTrack = value(after: "on_track") {
+            summary = "\(subject) has \(onTrack) parts on track."
+        }
+        let reference = lines.first { $0.hasPrefix("- #") }.flatMap { $0.dropFirst(2).split(separator: " ").first }.map(String.init)
+        let report: JSON.JSONValue = [
+            "status": "on_track", "summary": .string(summary),
+            "highlights": .array(reference.map { [.string("Progress on \($0)")] } ?? []),
+            "risks": [], "next_steps": ["Keep reviewing pull requests promptly"],
+        ]
+        return report.canonical
+    }
+}

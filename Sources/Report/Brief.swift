@@ -1,0 +1,314 @@
+import Foundation
+import JSON
+
+/// What a report is written from: the facts of one subject, rendered as the prompt's text.
+///
+/// The model sees exactly ``text``; verification allows exactly the numbers, `#N` references
+/// and repositories that are in it, so "every number comes from the evidence" is checkable.
+struct Brief: Sendable {
+    enum Scope: String, Sendable { case repository, project, estate }
+
+    let scope: Scope
+    /// Repository slug, project key or estate key.
+    let subject: String
+    let title: String
+    let windowStart: String
+    let windowEnd: String
+    private(set) var sections: [(heading: String, lines: [String])] = []
+    /// Values the text states in other units (seconds behind days) that an answer may convert.
+    private(set) var durations: [Double] = []
+    /// Counts an answer may turn into percentages of one another.
+    private(set) var counts: [Double] = []
+    private(set) var references: Set<Int> = []
+    /// Repositories this report may name; other repositories of the estate it must not.
+    var repositories: Set<String> = []
+    var estateRepositories: Set<String> = []
+    /// Facts the heuristic backend writes from.
+    var facts = Facts()
+
+    init(scope: Scope, subject: String, title: String, windowStart: String, windowEnd: String) {
+        self.scope = scope
+        self.subject = subject
+        self.title = title
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+    }
+
+    mutating func section(_ heading: String, _ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        sections.append((heading, lines))
+    }
+
+    mutating func count(_ value: Int) -> String {
+        counts.append(Double(value))
+        return String(value)
+    }
+
+    /// A duration in days with one decimal; the seconds behind it stay convertible.
+    mutating func days(_ seconds: Double) -> String {
+        durations.append(seconds)
+        return String(format: "%.1f days", seconds / 86_400)
+    }
+
+    mutating func reference(_ number: Int) -> String {
+        references.insert(number)
+        return "#\(number)"
+    }
+
+    var text: String {
+        var out = "# \(title)\nWindow: \(windowStart) to \(windowEnd) (end exclusive)\n"
+        for (heading, lines) in sections {
+            out += "\n## \(heading)\n" + lines.map { "- " + $0 }.joined(separator: "\n") + "\n"
+        }
+        return out
+    }
+
+    /// Numbers the text states, and conversions of its durations (hours, days, weeks).
+    var allowedNumbers: [Double] {
+        var values = NumberClaims.find(in: text, repositories: estateRepositories).map(\.value)
+        for seconds in durations { values += [seconds / 3_600, seconds / 86_400, seconds / 604_800] }
+        return values
+    }
+}
+
+/// The facts a heuristic report is written from.
+struct Facts: Sendable {
+    var merged = 0
+    var closedUnmerged = 0
+    var resolved = 0
+    var outstanding = 0
+    var outstandingP90Days: Int?
+    var openPullRequests = 0
+    var activity = 0
+    var bugItems = 0
+    var featureItems = 0
+    var blocked: [Int] = []
+    var mergedTitles: [(Int, String)] = []
+    var roadmapChanged = false
+    var adrs = 0
+    var previousRisks: [String] = []
+    var children: [(name: String, status: Status)] = []
+    var blockedComponents: [String] = []
+    var plannedComponents: [String] = []
+}
+
+/// Numbers stated in text, as verification reads them.
+///
+/// Dates and times, `#N` references, repository slugs and numbers glued to letters (`p90`,
+/// `v2`, `repo-002`) are not claims; a number followed by `%` is a percentage.
+enum NumberClaims {
+    struct Claim: Equatable {
+        let text: String
+        let value: Double
+        let decimals: Int
+        let percent: Bool
+    }
+
+    private static let noise = [
+        #"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?"#, #"#\d+"#, #"\b\d{1,2}:\d{2}\b"#,
+    ].compactMap { try? NSRegularExpression(pattern: $0) }
+    private static let number = try? NSRegularExpression(pattern: #"(?<![\w.\-/])(\d+(?:\.\d+)?)(?![\w\-/]|\.\d)(\s?%)?"#)
+
+    static func find(in text: String, repositories: Set<String>) -> [Claim] {
+        var cleaned = text
+        for slug in repositories.sorted(by: { $0.count > $1.count }) {
+            cleaned = cleaned.replacingOccurrences(of: slug, with: " ", options: .caseInsensitive)
+        }
+        for pattern in noise {
+            cleaned = pattern.stringByReplacingMatches(
+                in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned), withTemplate: " ")
+        }
+        guard let number else { return [] }
+        return number.matches(in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned)).compactMap { match in
+            guard let range = Range(match.range(at: 1), in: cleaned), let value = Double(cleaned[range]) else { return nil }
+            let digits = String(cleaned[range])
+            let decimals = digits.split(separator: ".").dropFirst().first?.count ?? 0
+            return Claim(text: digits, value: value, decimals: decimals, percent: match.range(at: 2).location != NSNotFound)
+        }
+    }
+}
+
+extension Brief {
+    /// The brief of one repository, from its evidence bundle (and its earlier reports).
+    static func repository(bundle: JSONValue, previous: [(window: String, status: String, summary: String, risks: [String])],
+                           estateRepositories: Set<String>) -> Brief {
+        let slug = bundle["repository"]?["slug"]?.string ?? ""
+        var brief = Brief(scope: .repository, subject: slug, title: "Repository status report: \(slug)",
+                          windowStart: bundle["window"]?["start"]?.string ?? "", windowEnd: bundle["window"]?["end"]?.string ?? "")
+        brief.repositories = [slug]
+        brief.estateRepositories = estateRepositories
+        let humans = bundle["metrics"]?["humans"] ?? .null
+        let bots = bundle["metrics"]?["bots"] ?? .null
+        func int(_ value: JSONValue?) -> Int { Int(value?.int ?? 0) }
+        func double(_ value: JSONValue?) -> Double? {
+            if case .double(let number) = value { return number }
+            return value?.int.map(Double.init)
+        }
+        var facts = Facts()
+        facts.merged = int(humans["pull_requests_merged"])
+        facts.closedUnmerged = int(humans["pull_requests_closed_unmerged"])
+        facts.resolved = int(humans["issues_resolved"])
+        facts.outstanding = int(humans["issues_outstanding"])
+        var metrics: [String] = []
+        metrics.append("Pull requests merged: \(brief.count(facts.merged))")
+        metrics.append("Pull requests closed without merging: \(brief.count(facts.closedUnmerged))")
+        let openToMerge = humans["open_to_merge_seconds"] ?? .null
+        if let median = double(openToMerge["median"]), let p90 = double(openToMerge["p90"]) {
+            metrics.append("Open-to-merge time of merged pull requests: median \(brief.days(median)), p90 \(brief.days(p90))")
+        }
+        let reasons = humans["issues_resolved_by_reason"] ?? .null
+        metrics.append("Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(int(reasons["completed"]))), "
+            + "not planned \(brief.count(int(reasons["not_planned"]))))")
+        let ages = humans["outstanding_issue_age_seconds"] ?? .null
+        var outstanding = "Issues outstanding at the window's end: \(brief.count(facts.outstanding))"
+        if let median = double(ages["median"]), let p90 = double(ages["p90"]) {
+            outstanding += "; age median \(brief.days(median)), p90 \(brief.days(p90))"
+            facts.outstandingP90Days = Int(p90 / 86_400)
+        }
+        metrics.append(outstanding)
+        let botMerged = int(bots["pull_requests_merged"]), botResolved = int(bots["issues_resolved"])
+        if botMerged + botResolved > 0 {
+            metrics.append("Bots (not counted above): \(brief.count(botMerged)) pull requests merged, "
+                + "\(brief.count(botResolved)) issues resolved")
+        }
+        let commits = bundle["commits"]?.array ?? []
+        let pulls = bundle["pull_requests"]?.array ?? []
+        let issues = bundle["issues"]?.array ?? []
+        let docs = bundle["documentation_changes"]?.array ?? []
+        let cut = bundle["cut"] ?? .null
+        let open = pulls.filter { $0["state"]?.string == "open" }
+        facts.openPullRequests = open.count + 0
+        metrics.append("Default-branch commits in the window: \(brief.count(commits.count + int(cut["commits"])))")
+        if int(cut["pull_requests"]) == 0 {
+            metrics.append("Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter { $0["is_draft"]?.bool == true }.count)))")
+        }
+        brief.section("Metrics (people; bots apart)", metrics)
+
+        brief.section("Previous reports", previous.prefix(2).map { report in
+            "\(report.window): \(report.status) — \(report.summary)"
+                + (report.risks.isEmpty ? "" : " Risks then: " + report.risks.prefix(3).joined(separator: "; "))
+        })
+        facts.previousRisks = previous.first?.risks ?? []
+        brief.section("Work types", (bundle["work_types"]?.array ?? []).map { group in
+            let type = group["work_type"]?.string ?? ""
+            if type == "bug" { facts.bugItems = int(group["pull_requests"]) + int(group["issues"]) }
+            if type == "feature" { facts.featureItems = int(group["pull_requests"]) + int(group["issues"]) }
+            return "\(type): \(brief.count(int(group["pull_requests"]))) pull requests, "
+                + "\(brief.count(int(group["issues"]))) issues, \(brief.count(int(group["commits"]))) commits"
+        })
+        func labels(_ item: JSONValue) -> [String] { (item["labels"]?.array ?? []).compactMap(\.string) }
+        func line(_ item: JSONValue) -> String {
+            let number = int(item["number"])
+            let title = String((item["title"]?.string ?? "").prefix(100))
+            var state = item["state"]?.string ?? ""
+            if labels(item).contains(where: { $0.lowercased() == "blocked" }) && state == "open" {
+                state += ", labelled blocked"
+                facts.blocked.append(number)
+            }
+            if item["noise"]?.isNull == false { state += ", noise" }
+            return "\(brief.reference(number)) \(title) [\(state)]"
+        }
+        let shownPulls = pulls.filter { $0["noise"]?.isNull != false }.prefix(15)
+        brief.section("Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + int(cut["pull_requests"])))",
+                      shownPulls.map(line))
+        facts.mergedTitles = shownPulls.filter { $0["state"]?.string == "merged" }
+            .map { (int($0["number"]), String(($0["title"]?.string ?? "").prefix(100))) }
+        let shownIssues = issues.filter { $0["noise"]?.isNull != false }.prefix(15)
+        brief.section("Issues (most relevant first, \(shownIssues.count) of \(issues.count + int(cut["issues"])))",
+                      shownIssues.map(line))
+        brief.section("Commit headlines (\(min(10, commits.count)) of \(commits.count + int(cut["commits"])))",
+                      commits.prefix(10).map { String(($0["headline"]?.string ?? "").prefix(100)) })
+        facts.roadmapChanged = docs.contains { $0["is_roadmap"]?.bool == true }
+        facts.adrs = docs.filter { $0["is_adr"]?.bool == true && $0["change"]?.string == "added" }.count
+        brief.section("Documentation changes", docs.prefix(10).map { doc in
+            let kind = doc["is_roadmap"]?.bool == true ? " (roadmap)" : doc["is_adr"]?.bool == true ? " (ADR)" : ""
+            return "\(doc["path"]?.string ?? "") \(doc["change"]?.string ?? "")\(kind)"
+        })
+        facts.activity = commits.count + int(cut["commits"]) + facts.merged + facts.closedUnmerged + facts.resolved
+            + botMerged + botResolved
+        brief.facts = facts
+        return brief
+    }
+}
+
+/// A report of a part (repository or project), as a roll-up reads it.
+struct ChildReport: Sendable {
+    let scope: Brief.Scope
+    let subject: String
+    let name: String
+    let status: Status
+    let summary: String
+    let risks: [String]
+    let references: Set<Int>
+}
+
+extension Brief {
+    /// The brief of a project: its repositories' reports and the catalogue's component graph.
+    static func project(key: String, name: String, windowStart: String, windowEnd: String, children: [ChildReport],
+                        components: [(name: String, lifecycle: String, repository: String?, blockedBy: [String], dependsOn: [String])],
+                        estateRepositories: Set<String>) -> Brief {
+        var brief = Brief(scope: .project, subject: key, title: "Project status report: \(name) (\(key))",
+                          windowStart: windowStart, windowEnd: windowEnd)
+        brief.estateRepositories = estateRepositories
+        brief.repositories = Set(children.map(\.subject))
+        brief.rollUp(children, heading: "Repository reports")
+        var lines: [String] = []
+        for component in components {
+            var line = "\(component.name): \(component.lifecycle)"
+            line += component.repository.map { ", repository \($0)" } ?? ", no repository"
+            if !component.blockedBy.isEmpty {
+                line += ", blocked by " + component.blockedBy.joined(separator: ", ")
+                brief.facts.blockedComponents.append(component.name)
+            }
+            if !component.dependsOn.isEmpty { line += ", depends on " + component.dependsOn.joined(separator: ", ") }
+            if component.repository == nil && component.lifecycle == "planned" { brief.facts.plannedComponents.append(component.name) }
+            lines.append(line)
+        }
+        brief.section("Components (catalogue)", lines)
+        return brief
+    }
+
+    /// The brief of the estate: project reports, repositories outside projects, estate metrics.
+    static func estate(key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: JSONValue,
+                       estateRepositories: Set<String>) -> Brief {
+        var brief = Brief(scope: .estate, subject: key, title: "Estate status report: \(key)",
+                          windowStart: windowStart, windowEnd: windowEnd)
+        brief.estateRepositories = estateRepositories
+        brief.repositories = estateRepositories
+        let humans = metrics["humans"] ?? .null
+        func int(_ key: String) -> Int { Int(humans[key]?.int ?? 0) }
+        brief.facts.merged = int("pull_requests_merged")
+        brief.facts.closedUnmerged = int("pull_requests_closed_unmerged")
+        brief.facts.resolved = int("issues_resolved")
+        brief.facts.outstanding = int("issues_outstanding")
+        var lines = [
+            "Repositories: \(brief.count(estateRepositories.count))",
+            "Pull requests merged: \(brief.count(brief.facts.merged))",
+            "Pull requests closed without merging: \(brief.count(brief.facts.closedUnmerged))",
+            "Issues resolved: \(brief.count(brief.facts.resolved))",
+            "Issues outstanding at the window's end: \(brief.count(brief.facts.outstanding))",
+        ]
+        if case .double(let median) = humans["open_to_merge_seconds"]?["median"] ?? .null {
+            lines.append("Median open-to-merge time: \(brief.days(median))")
+        }
+        brief.section("Estate metrics (people; bots apart)", lines)
+        brief.rollUp(children, heading: "Project and repository reports")
+        return brief
+    }
+
+    /// Lists child reports and how many are in each status.
+    mutating func rollUp(_ children: [ChildReport], heading: String) {
+        var byStatus: [Status: Int] = [:]
+        for child in children { byStatus[child.status, default: 0] += 1 }
+        section("Statuses", Status.allCases.compactMap { status in
+            byStatus[status].map { "\(status.rawValue): \(count($0))" }
+        })
+        section(heading, children.map { child in
+            references.formUnion(child.references)
+            return "\(child.name) [\(child.scope.rawValue), \(child.status.rawValue)]: \(child.summary)"
+                + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).joined(separator: "; "))
+        })
+        facts.children = children.map { ($0.name, $0.status) }
+        facts.activity = children.count
+    }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import JSON
+import Pipeline
+import Store
+
+/// What report units read from the store: evidence bundles, earlier reports, the parts' reports.
+struct ReportInputs {
+    let database: Database
+    let start: String
+    let end: String
+    let estateRepositories: Set<String>
+
+    func evidence(_ key: String) throws -> JSONValue? {
+        guard let row = try database.query("""
+            SELECT bundle FROM evidence WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
+            """).first else { return nil }
+        return try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("bundle").utf8))
+    }
+
+    func repositoryBrief(_ slug: String) throws -> Brief {
+        guard let bundle = try evidence(slug) else {
+            throw UnitError(code: "missing_evidence", message: "no evidence for \(slug) in this window; rerun `--from evidence`")
+        }
+        let previous = try database.query("""
+            SELECT window_start, window_end, status, content FROM reports
+            WHERE scope = 'repository' AND subject = \(slug) AND window_end <= \(start)
+            ORDER BY window_end DESC LIMIT 2
+            """).map { row in
+            let content = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("content").utf8))
+            return (window: "\(Render.day(try row.string("window_start"))) to \(Render.day(try row.string("window_end")))",
+                    status: try row.string("status"), summary: content["summary"]?.string ?? "",
+                    risks: (content["risks"]?.array ?? []).compactMap(\.string))
+        }
+        return Brief.repository(bundle: bundle, previous: previous, estateRepositories: estateRepositories)
+    }
+
+    /// A stored report of this window, as a roll-up reads it.
+    func stored(scope: String, subject: String, name: String) throws -> ChildReport? {
+        guard let row = try database.query("""
+            SELECT status, content, coverage FROM reports
+            WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
+            """).first else { return nil }
+        let content = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("content").utf8))
+        let coverage = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("coverage").utf8))
+        return ChildReport(
+            scope: Brief.Scope(rawValue: scope) ?? .repository, subject: subject, name: name,
+            status: Status(rawValue: try row.string("status")) ?? .unknown, summary: content["summary"]?.string ?? "",
+            risks: (content["risks"]?.array ?? []).compactMap(\.string),
+            references: Set((coverage["references"]?.array ?? []).compactMap { $0.int.map(Int.init) }))
+    }
+
+    /// A repository's report of this window, or (without repository reports) the heuristic
+    /// reading of its evidence.
+    func child(_ slug: String) throws -> ChildReport {
+        if let stored = try stored(scope: "repository", subject: slug, name: slug) { return stored }
+        let brief = try repositoryBrief(slug)
+        let content = Heuristic.write(brief)
+        return ChildReport(scope: .repository, subject: slug, name: slug, status: content.status, summary: content.summary,
+                           risks: content.risks, references: brief.references)
+    }
+
+    func estateMetrics(_ key: String) throws -> JSONValue {
+        try evidence("estate:" + key)?["metrics"] ?? .null
+    }
+
+    /// One repository's line on the estate page.
+    func row(_ slug: String) throws -> Render.Row {
+        let humans = try evidence(slug)?["metrics"]?["humans"] ?? .null
+        func days(_ value: JSONValue?) -> Double? {
+            switch value {
+            case .double(let seconds): return seconds / 86_400
+            case .int(let seconds): return Double(seconds) / 86_400
+            default: return nil
+            }
+        }
+        let child = try self.child(slug)
+        return Render.Row(
+            slug: slug, status: child.status, summary: child.summary, merged: Int(humans["pull_requests_merged"]?.int ?? 0),
+            medianOpenToMergeDays: days(humans["open_to_merge_seconds"]?["median"]),
+            outstanding: Int(humans["issues_outstanding"]?.int ?? 0),
+            outstandingMedianDays: days(humans["outstanding_issue_age_seconds"]?["median"]),
+            outstandingP90Days: days(humans["outstanding_issue_age_seconds"]?["p90"]))
+    }
+}

@@ -1,0 +1,181 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import JSON
+import Synchronization
+
+/// One message of a chat.
+struct ChatMessage: Sendable, Hashable {
+    let role: String
+    let content: String
+}
+
+/// A model's answer and what it cost.
+struct ChatAnswer: Sendable {
+    let content: String
+    let promptTokens: Int
+    let completionTokens: Int
+    let latencyMs: Int
+}
+
+/// A failure talking to the model endpoint; the message never holds the key.
+struct ModelError: Error, Sendable, CustomStringConvertible {
+    let code: String
+    let message: String
+    var description: String { "\(code): \(message)" }
+}
+
+/// An OpenAI-compatible Chat Completions client (OpenAI, Azure-style base URLs, vLLM, Ollama,
+/// llama.cpp server).
+///
+/// Asks for structured output with the report's JSON schema (`response_format: json_schema`);
+/// an endpoint that refuses it (HTTP 400 naming `response_format`) is asked again in JSON mode,
+/// and remembered. 429 and 5xx answers, timeouts and transport errors are retried with
+/// exponential backoff and jitter, honouring `Retry-After`.
+final class ModelClient: Sendable {
+    let url: URL
+    let model: String
+    let key: String
+    let temperature: Double
+    let maxTokens: Int
+    let session: URLSession
+    let attempts = 5
+    private let jsonMode = Mutex(false)
+
+    init(endpoint: String, model: String, key: String, temperature: Double, maxTokens: Int, timeout: Int) throws(ModelError) {
+        guard var components = URLComponents(string: endpoint) else {
+            throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL")
+        }
+        components.path = components.path.hasSuffix("/") ? components.path + "chat/completions"
+            : components.path + "/chat/completions"
+        guard let url = components.url else { throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL") }
+        self.url = url
+        self.model = model
+        self.key = key
+        self.temperature = temperature
+        self.maxTokens = maxTokens
+        let configuration = URLSessionConfiguration.ephemeral
+        configuration.timeoutIntervalForRequest = TimeInterval(timeout)
+        configuration.urlCache = nil
+        session = URLSession(configuration: configuration)
+    }
+
+    static let schema: JSONValue = [
+        "type": "object", "additionalProperties": false,
+        "required": ["status", "summary", "highlights", "risks", "next_steps"],
+        "properties": [
+            "status": ["type": "string", "enum": ["on_track", "at_risk", "blocked", "unknown"]],
+            "summary": ["type": "string"],
+            "highlights": ["type": "array", "items": ["type": "string"], "maxItems": 5],
+            "risks": ["type": "array", "items": ["type": "string"], "maxItems": 5],
+            "next_steps": ["type": "array", "items": ["type": "string"], "maxItems": 5],
+        ],
+    ]
+
+    func body(_ messages: [ChatMessage], jsonMode: Bool) -> Data {
+        let format: JSONValue = jsonMode ? ["type": "json_object"]
+            : ["type": "json_schema", "json_schema": ["name": "status_report", "strict": true, "schema": Self.schema]]
+        let value: JSONValue = [
+            "model": .string(model),
+            "messages": .array(messages.map { ["role": .string($0.role), "content": .string($0.content)] }),
+            "temperature": .double(temperature), "max_tokens": .int(Int64(maxTokens)), "response_format": format,
+        ]
+        return Data(value.canonical.utf8)
+    }
+
+    func complete(_ messages: [ChatMessage]) async throws(ModelError) -> ChatAnswer {
+        var attempt = 0
+        while true {
+            attempt += 1
+            let json = jsonMode.withLock { $0 }
+            var request = URLRequest(url: url)
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+            request.setValue(key, forHTTPHeaderField: "api-key")
+            request.httpBody = body(messages, jsonMode: json)
+            let started = ContinuousClock.now
+            let data: Data
+            let response: HTTPURLResponse
+            do {
+                let (body, reply) = try await session.data(for: request)
+                guard let http = reply as? HTTPURLResponse else { throw ModelError(code: "transport", message: "no HTTP response") }
+                data = body
+                response = http
+            } catch let error as ModelError {
+                throw error
+            } catch {
+                guard attempt < attempts else {
+                    throw ModelError(code: "unreachable", message: "\(url.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+                }
+                try await pause(attempt: attempt, retryAfter: nil)
+                continue
+            }
+            let elapsed = ContinuousClock.now - started
+            let latency = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
+            let text = String(decoding: data, as: UTF8.self)
+            switch response.statusCode {
+            case 200..<300:
+                guard let value = try? JSONDecoder().decode(JSONValue.self, from: data),
+                      let content = value["choices"]?.array?.first?["message"]?["content"]?.string else {
+                    throw ModelError(code: "bad_response", message: "the endpoint's answer has no `choices[0].message.content`: \(preview(text))")
+                }
+                return ChatAnswer(content: content, promptTokens: Int(value["usage"]?["prompt_tokens"]?.int ?? 0),
+                                  completionTokens: Int(value["usage"]?["completion_tokens"]?.int ?? 0), latencyMs: latency)
+            case 400 where !json && (text.contains("response_format") || text.contains("json_schema")):
+                jsonMode.withLock { $0 = true }
+                attempt -= 1
+            case 429, 500..<600:
+                guard attempt < attempts else {
+                    throw ModelError(code: response.statusCode == 429 ? "rate_limited" : "server_error",
+                                     message: "HTTP \(response.statusCode) after \(attempts) attempts: \(preview(text))")
+                }
+                let retryAfter = (response.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init)
+                try await pause(attempt: attempt, retryAfter: retryAfter)
+            case 401, 403:
+                throw ModelError(code: "unauthorized", message: "HTTP \(response.statusCode): the API key was refused")
+            default:
+                throw ModelError(code: "http_\(response.statusCode)", message: "HTTP \(response.statusCode): \(preview(text))")
+            }
+        }
+    }
+
+    /// The models the endpoint lists (`GET /models`), for `check`.
+    func models() async throws(ModelError) -> [String] {
+        guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return [] }
+        let path = components.path.replacingOccurrences(of: "chat/completions", with: "models")
+        components.path = path
+        guard let modelsURL = components.url else { return [] }
+        var request = URLRequest(url: modelsURL)
+        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
+        request.setValue(key, forHTTPHeaderField: "api-key")
+        do {
+            let (data, reply) = try await session.data(for: request)
+            let status = (reply as? HTTPURLResponse)?.statusCode ?? 0
+            guard status == 200 else {
+                throw ModelError(code: "http_\(status)", message: "GET \(modelsURL.path) answered HTTP \(status)")
+            }
+            let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+            return (value?["data"]?.array ?? []).compactMap { $0["id"]?.string }
+        } catch let error as ModelError {
+            throw error
+        } catch {
+            throw ModelError(code: "unreachable", message: "\(modelsURL.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+        }
+    }
+
+    private func pause(attempt: Int, retryAfter: Double?) async throws(ModelError) {
+        let backoff = min(30, 0.25 * pow(2, Double(attempt - 1))) * Double.random(in: 0.8...1.2)
+        let seconds = min(60, retryAfter ?? backoff)
+        do { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) } catch {
+            throw ModelError(code: "cancelled", message: "stopped while waiting to retry")
+        }
+    }
+
+    private func preview(_ text: String) -> String {
+        let line = text.replacingOccurrences(of: "\n", with: " ")
+        let short = line.count > 160 ? String(line.prefix(157)) + "..." : line
+        return short.replacingOccurrences(of: key, with: "***")
+    }
+}

@@ -1,0 +1,167 @@
+import Foundation
+import GitHubFake
+import JSON
+import ModelFake
+import Testing
+
+/// Runs a small estate through every stage with reports written by the fake model.
+struct ReportScenario {
+    static let token = "ghp_reportSecretToken0123456789"
+    static let key = "sk-fakeModelKey0123456789abcdef"
+    static let estate = EstateGenerator(seed: 3, repositories: 2).generate()
+
+    let harness: Harness
+    let github: FakeGitHub
+    let model: FakeModel
+
+    static func start(_ modes: [FakeModel.Mode]) async throws -> ReportScenario {
+        let github = FakeGitHub(estate: estate, token: token)
+        let githubURL = try await github.start()
+        let model = FakeModel(modes: modes)
+        let modelURL = try await model.start()
+        let harness = try Harness()
+        try harness.write("m.yaml", estate.manifest(name: "report-e2e", endpoint: githubURL,
+                                                    settings: ["collect: [commits, pull_requests, issues, documentation]"])
+            + """
+            report:
+              scopes: [repository]
+              model:
+                backend: openai
+                endpoint: \(modelURL.absoluteString)
+                model: fake-model
+                max_attempts: 3
+                price: {prompt_per_million: 2.5, completion_per_million: 10}
+            """)
+        return ReportScenario(harness: harness, github: github, model: model)
+    }
+
+    func run(_ extra: [String] = [], key: String? = ReportScenario.key) async throws -> Harness.Result {
+        var environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
+        if let key { environment["GHILLIE_OPENAI_API_KEY"] = key }
+        return try await harness.run(Harness.product, ["m.yaml", "-q"] + extra, environment: environment)
+    }
+
+    func stop() async {
+        await github.stop()
+        await model.stop()
+    }
+
+    /// Counters of every report attempt in the ledger, summed.
+    func reportCounters() throws -> [String: Int64] {
+        var total: [String: Int64] = [:]
+        for row in try storeRows(harness, "SELECT counters FROM unit_attempts WHERE stage = 'report'") {
+            let counters = try JSONDecoder().decode([String: Int64].self, from: Data(try row.string("counters").utf8))
+            total.merge(counters, uniquingKeysWith: +)
+        }
+        return total
+    }
+
+    /// Every file the run wrote, as text.
+    func outputs() -> String {
+        let out = harness.folder.appendingPathComponent("out")
+        var text = ""
+        for case let path as String in FileManager.default.enumerator(atPath: out.path) ?? FileManager.DirectoryEnumerator() {
+            text += (try? String(contentsOf: out.appendingPathComponent(path), encoding: .utf8)) ?? ""
+        }
+        return text
+    }
+}
+
+@Suite("Reports against a fake model", .serialized)
+struct ReportTests {
+    @Test func aGoodAnswerIsVerifiedStoredAndAccountedAndTheKeyGoesNowhere() async throws {
+        let scenario = try await ReportScenario.start([.good])
+        defer { Task { await scenario.stop() } }
+        let result = try await scenario.run()
+        #expect(result.status == 0, "\(result.stderr)")
+        let requests = scenario.model.requests
+        #expect(requests.count == 2)
+        #expect(requests.allSatisfy { $0.authorization == "Bearer \(ReportScenario.key)" })
+        #expect(requests.allSatisfy { $0.body["response_format"]?["type"]?.string == "json_schema" })
+        let stored = try storeRows(scenario.harness, "SELECT subject, status, attempts, verification FROM reports ORDER BY subject")
+        #expect(stored.count == 2)
+        #expect(try stored.allSatisfy { try $0.int("attempts") == 1 && $0.string("verification").contains("\"verified\":true") })
+        let counters = try scenario.reportCounters()
+        let tokens = scenario.model.tokens
+        #expect(counters["prompt_tokens"] == Int64(tokens.prompt) && counters["completion_tokens"] == Int64(tokens.completion))
+        let cost = (Double(tokens.prompt) * 2.5 + Double(tokens.completion) * 10) / 1_000_000
+        #expect(abs(Double(counters["cost_microusd"] ?? 0) / 1_000_000 - cost) < 2e-6)
+        let markdown = try String(contentsOfFile: scenario.harness.path("out/report-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
+        #expect(markdown.hasPrefix("# acme/repo-000 — Status report ("))
+        #expect(markdown.contains("**Status:** On track"))
+        for text in [result.stdout, result.stderr, scenario.outputs(),
+                     try storeRows(scenario.harness, "SELECT counters || COALESCE(error_message, '') AS t FROM unit_attempts")
+                        .map { try $0.string("t") }.joined()] {
+            #expect(!text.contains(ReportScenario.key))
+        }
+        // The prompt stays within its budget (about four characters per token).
+        let prompt = requests.first?.body["messages"]?.array?.last?["content"]?.string ?? ""
+        #expect(prompt.utf8.count / 4 < 3_000)
+    }
+
+    @Test(arguments: [
+        (FakeModel.Mode.wrongNumbers, "unsupported_number"),
+        (FakeModel.Mode.inventedReferences, "unknown_reference"),
+        (FakeModel.Mode.invalidJSON, "invalid_json"),
+        (FakeModel.Mode.empty, "invalid_json"),
+    ])
+    func aRejectedAnswerIsRetriedWithItsProblemsThenFailsResumably(mode: FakeModel.Mode, code: String) async throws {
+        let scenario = try await ReportScenario.start([mode])
+        defer { Task { await scenario.stop() } }
+        let failed = try await scenario.run(["--jobs", "1"])
+        #expect(failed.status == 3, "\(failed.stderr)")
+        // Three attempts per repository; each retry states the problems of the answer before.
+        let requests = scenario.model.requests
+        #expect(requests.count == 6)
+        let retry = requests[1].body["messages"]?.array ?? []
+        #expect(retry.count == 4)
+        #expect(retry.last?["content"]?.string?.hasPrefix("Your report was rejected:\n- ") == true)
+        let errors = try storeRows(scenario.harness, "SELECT error_code, error_message FROM unit_attempts WHERE stage = 'report'")
+        #expect(errors.count == 2)
+        #expect(try errors.allSatisfy { try $0.string("error_code") == "report_rejected"
+            && $0.string("error_message").hasPrefix("3 answers rejected; last: \(code): ") })
+        // Rejected attempts are paid for: their tokens are in the ledger.
+        let counters = try scenario.reportCounters()
+        #expect(counters["attempts"] == 6 && counters["prompt_tokens"] == Int64(scenario.model.tokens.prompt))
+        #expect(try storeRows(scenario.harness, "SELECT subject FROM reports").isEmpty)
+
+        scenario.model.setModes([.good])
+        let resumed = try await scenario.run()
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(scenario.model.requests.count == 8)
+        #expect(try storeRows(scenario.harness, "SELECT subject FROM reports").count == 2)
+    }
+
+    @Test(arguments: [
+        ([FakeModel.Mode.rateLimited, .good], 3, "json_schema"),
+        ([FakeModel.Mode.serverError, .serverError, .good], 4, "json_schema"),
+        ([FakeModel.Mode.fenced], 2, "json_schema"),
+        ([FakeModel.Mode.jsonModeOnly], 3, "json_object"),
+    ])
+    func transientFailuresAndFencesAndJSONModeEndpointsStillGiveReports(
+        modes: [FakeModel.Mode], requests: Int, format: String) async throws {
+        let scenario = try await ReportScenario.start(modes)
+        defer { Task { await scenario.stop() } }
+        let result = try await scenario.run(["--jobs", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(scenario.model.requests.count == requests)
+        #expect(scenario.model.requests.last?.body["response_format"]?["type"]?.string == format)
+        #expect(try storeRows(scenario.harness, "SELECT subject FROM reports").count == 2)
+    }
+
+    @Test func aMissingKeyStopsBeforeAnythingRunsAndNamesTheVariable() async throws {
+        let scenario = try await ReportScenario.start([.good])
+        defer { Task { await scenario.stop() } }
+        let result = try await scenario.run(key: nil)
+        #expect(result.status == 5)
+        #expect(result.stderr == """
+            error: the model API key variable `GHILLIE_OPENAI_API_KEY` is not set
+              hint: export GHILLIE_OPENAI_API_KEY=<an API key for \(scenario.model.requests.isEmpty ? "" : "")\
+            \(try String(contentsOfFile: scenario.harness.path("m.yaml"), encoding: .utf8)
+                .split(separator: "\n").first { $0.contains("endpoint: http://127.0.0.1") && $0.contains("/v1") }?
+                .split(separator: " ").last ?? "")> (or name another variable in `report.model.api_key_env`)
+
+            """)
+        #expect(scenario.model.requests.isEmpty)
+    }
+}

@@ -1,0 +1,102 @@
+import JSON
+import Testing
+@testable import Report
+
+/// A repository brief from a small hand-written evidence bundle.
+func sampleBrief() -> Brief {
+    let bundle: JSONValue = [
+        "repository": ["slug": "acme/api"],
+        "window": ["start": "2026-11-13T00:00:00.000Z", "end": "2026-11-27T00:00:00.000Z"],
+        "metrics": [
+            "humans": [
+                "pull_requests_merged": 12, "pull_requests_closed_unmerged": 3,
+                "open_to_merge_seconds": ["count": 12, "mean": .double(200_000), "median": .double(172_800), "p90": .double(604_800)],
+                "issues_resolved": 8, "issues_resolved_by_reason": ["completed": 6, "not_planned": 2, "other": 0],
+                "issues_outstanding": 40,
+                "outstanding_issue_age_seconds": ["count": 40, "median": .double(2_592_000), "p90": .double(10_368_000)],
+            ],
+            "bots": ["pull_requests_merged": 2, "issues_resolved": 0],
+        ],
+        "pull_requests": [["number": 101, "title": "Add rate limiter", "state": "merged", "labels": [], "noise": nil],
+                          ["number": 102, "title": "Refactor store", "state": "open", "labels": ["blocked"], "noise": nil]],
+        "issues": [["number": 77, "title": "Crash on start", "state": "open", "labels": ["bug"], "noise": nil]],
+        "commits": [], "documentation_changes": [], "work_types": [], "cut": [:],
+    ]
+    return Brief.repository(bundle: bundle, previous: [], estateRepositories: ["acme/api", "acme/web"])
+}
+
+func content(_ summary: String, highlights: [String] = [], risks: [String] = []) -> ReportContent {
+    ReportContent(status: .onTrack, summary: summary, highlights: highlights, risks: risks, nextSteps: [])
+}
+
+struct VerifierTests {
+    @Test(arguments: [
+        ("acme/api merged 12 pull requests and resolved 8 issues.", []),
+        ("Median open-to-merge time was 2 days (48 hours); p90 one week.", []),
+        ("Median open-to-merge time was 2.0 days, the oldest tenth of issues 120 days.", []),
+        ("80% of closed pull requests were merged (12 of 15): neither is stated.", ["unsupported_number", "unsupported_number"]),
+        ("75% of resolved issues were completed.", []),
+        ("acme/api merged 13 pull requests.", ["unsupported_number"]),
+        ("Work on #101 landed; #102 is blocked.", []),
+        ("Work on #555 landed.", ["unknown_reference"]),
+        ("acme/api now depends on acme/web.", ["other_repository"]),
+        ("Activity on 2026-11-20 at 14:30 and in v2 of p90 in repo-003.", []),
+        ("", ["empty_summary"]),
+        ("The team merged a lot and then...", ["truncated_summary"]),
+    ])
+    func numbersReferencesAndRepositoriesMustComeFromTheEvidence(summary: String, codes: [String]) {
+        let problems = Verifier.check(content(summary), brief: sampleBrief())
+        #expect(problems.map(\.code) == codes, "\(problems)")
+    }
+
+    @Test func atMostFiveItemsPerList() {
+        let problems = Verifier.check(content("acme/api is fine.", highlights: Array(repeating: "ok", count: 6)), brief: sampleBrief())
+        #expect(problems.map(\.code) == ["too_many_items"])
+    }
+
+    @Test(arguments: [
+        (#"{"status":"at_risk","summary":"s","highlights":["h"],"risks":[],"next_steps":[]}"#, nil),
+        ("```json\n{\"status\":\"on-track\",\"summary\":\"s\"}\n```", nil),
+        (#"Sure! {"status":"on_track","summary":"s"}"#, "invalid_json"),
+        (#"{"status":"great","summary":"s"}"#, "unknown_status"),
+        (#"{"status":"on_track","summary":"s","risks":"none"}"#, "bad_list"),
+        ("", "invalid_json"),
+    ] as [(String, String?)])
+    func answersAreOneJSONObjectFencesTolerated(answer: String, problem: String?) {
+        switch ReportContent.parse(answer) {
+        case .success: #expect(problem == nil)
+        case .failure(let problems): #expect(problems.items.first?.code == problem)
+        }
+    }
+}
+
+struct HeuristicTests {
+    @Test func itSaysBlockedForAnOpenItemLabelledBlockedAndPassesVerification() {
+        let brief = sampleBrief()
+        let report = Heuristic.write(brief)
+        #expect(report.status == .blocked)
+        #expect(report.summary == "acme/api is blocked: 12 pull requests merged, 8 issues resolved and 40 outstanding at the window's end.")
+        #expect(report.risks.first == "#102 is labelled blocked")
+        #expect(report.highlights.first == "Merged #101: Add rate limiter")
+        #expect(Verifier.check(report, brief: brief).isEmpty)
+    }
+
+    @Test(arguments: [
+        ([Status.onTrack, .onTrack], Status.onTrack),
+        ([Status.onTrack, .atRisk], Status.atRisk),
+        ([Status.atRisk, .blocked, .onTrack], Status.blocked),
+        ([Status.unknown, .onTrack], Status.onTrack),
+        ([Status.unknown], Status.unknown),
+    ])
+    func aRollUpTakesTheWorstKnownStatusOfItsParts(parts: [Status], expected: Status) {
+        let children = parts.enumerated().map { index, status in
+            ChildReport(scope: .repository, subject: "acme/r\(index)", name: "acme/r\(index)", status: status,
+                        summary: "acme/r\(index) is fine.", risks: [], references: [])
+        }
+        let brief = Brief.estate(key: "e", windowStart: "2026-11-13T00:00:00.000Z", windowEnd: "2026-11-27T00:00:00.000Z",
+                                 children: children, metrics: .null, estateRepositories: Set(children.map(\.subject)))
+        let report = Heuristic.write(brief)
+        #expect(report.status == expected)
+        #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
+    }
+}
