@@ -318,13 +318,13 @@ func resumeWorksOnPostgres() throws {
     #expect(second.status == 0)
     #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
         "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "evidence:estate", "report:acme/c", "report:estate",
-        "export:commits.csv", "export:metrics.csv"])
+        "export:commits.csv", "export:metrics.csv", "export:manifest"])
     let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
     let rows = try database.query("""
         SELECT unit, COUNT(*) AS n FROM test_effects
         WHERE run_id IN (SELECT id FROM runs WHERE name = \(name)) GROUP BY unit
         """)
-    #expect(rows.count == 16)
+    #expect(rows.count == 17)
     #expect(try rows.allSatisfy { try $0.int("n") == 1 })
     let status = try harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
     #expect(status.stdout.contains("\"state\" : \"succeeded\""))
