@@ -15,7 +15,7 @@ struct Root: AsyncParsableCommand {
             Environment: GHILLIE_STORE overrides the manifest's `store:`; NO_COLOR turns colour off.
             """,
         version: Version.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, RunsCommand.self],
+        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, RunsCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

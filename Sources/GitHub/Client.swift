@@ -2,6 +2,7 @@ public import Foundation
 public import JSON
 #if canImport(FoundationNetworking)
 import FoundationNetworking
+import Synchronization
 #endif
 
 /// How the client retries and waits. Values come from the manifest's `github:` section.
@@ -76,6 +77,7 @@ public final class GraphQLClient: Sendable {
     public let policy: RetryPolicy
     private let session: URLSession
     private let budget = BudgetBox()
+    private let scopes = Mutex<String?>(nil)
 
     public init(endpoint: URL, token: String, policy: RetryPolicy = RetryPolicy()) {
         self.endpoint = endpoint
@@ -92,6 +94,10 @@ public final class GraphQLClient: Sendable {
 
     /// The budget from the latest response, if any.
     public var lastBudget: Budget? { budget.value }
+
+    /// The token's OAuth scopes as GitHub listed them (`X-OAuth-Scopes`; fine-grained tokens
+    /// and apps list none).
+    public var lastScopes: String? { scopes.withLock { $0 } }
 
     /// Runs `operation` and returns its `data`, retrying as the policy allows.
     public func execute(
@@ -155,6 +161,7 @@ public final class GraphQLClient: Sendable {
             throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
         }
         budget.update(from: http)
+        if let listed = http.value(forHTTPHeaderField: "X-OAuth-Scopes") { scopes.withLock { $0 = listed } }
         let status = http.statusCode
         let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init).map { Duration.seconds($0) }
         switch status {
@@ -220,8 +227,6 @@ public final class GraphQLClient: Sendable {
         return formatter.string(from: date)
     }
 }
-
-import Synchronization
 
 /// The latest budget, shared by concurrent units using one client.
 final class BudgetBox: Sendable {

@@ -165,3 +165,41 @@ struct ReportTests {
         #expect(scenario.model.requests.isEmpty)
     }
 }
+
+@Suite("check", .serialized)
+struct CheckTests {
+    @Test func everyProviderReadyGivesOneOkLinePerCheck() async throws {
+        let scenario = try await ReportScenario.start([.good])
+        defer { Task { await scenario.stop() } }
+        let result = try await scenario.harness.run(
+            Harness.product, ["check", "m.yaml"],
+            environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token, "GHILLIE_OPENAI_API_KEY": ReportScenario.key])
+        #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 3)
+        #expect(lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
+        #expect(lines[1].hasPrefix("ok    model: http://127.0.0.1:") && lines[1].hasSuffix(
+            "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"))
+        #expect(lines[2] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 6)")
+        #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
+    }
+
+    @Test func aRefusedTokenAndAMissingKeyFailWithExit5AndNoSecrets() async throws {
+        let scenario = try await ReportScenario.start([.good])
+        defer { Task { await scenario.stop() } }
+        let result = try await scenario.harness.run(
+            Harness.product, ["check", "m.yaml", "--output", "json"], environment: ["GHILLIE_GITHUB_TOKEN": "ghp_notTheRightOne"])
+        #expect(result.status == 5)
+        struct Output: Decodable {
+            struct Check: Decodable, Equatable { let check: String; let ok: Bool; let message: String }
+            let checks: [Check]
+        }
+        let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
+        #expect(output.checks.map(\.check) == ["github", "model", "store"])
+        #expect(output.checks[0] == .init(check: "github", ok: false,
+                                          message: "GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
+        #expect(output.checks[1] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
+        #expect(output.checks[2].ok)
+        #expect(!result.stdout.contains("ghp_notTheRightOne"))
+    }
+}

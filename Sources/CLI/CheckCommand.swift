@@ -1,0 +1,110 @@
+import ArgumentParser
+import Foundation
+import GitHub
+import JSON
+import Manifest
+import Pipeline
+import Report
+import Store
+
+/// `ghillie-run check MANIFEST`: are the providers ready? One line per check.
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check that a manifest's providers are ready: GitHub token and budget, model endpoint, store.",
+        discussion: "Exit code 0 when every check passes, 5 when any fails. Secrets are never printed.")
+
+    @Argument(help: "The run manifest.")
+    var manifest: String
+
+    @OptionGroup var global: GlobalOptions
+
+    struct CheckDoc: Encodable {
+        let check: String
+        let ok: Bool
+        let message: String
+    }
+
+    struct Output: Encodable {
+        let schema_version: Int
+        let checks: [CheckDoc]
+    }
+
+    func run() async throws {
+        let terminal = global.terminal
+        let loaded = try loadManifest(manifest, terminal: terminal, verbosity: global.verbosity)
+        let environment = ProcessInfo.processInfo.environment
+        var checks: [CheckDoc] = []
+        checks.append(await github(loaded, environment: environment))
+        if let report = loaded.report {
+            let result = await ModelCheck.check(report.model, environment: environment)
+            checks.append(CheckDoc(check: "model", ok: result.ok, message: result.message))
+        }
+        checks.append(store(loaded, environment: environment))
+        let secrets = [loaded.github.tokenEnv, loaded.report?.model.apiKeyEnv].compactMap { $0 }
+            .compactMap { environment[$0] }.filter { !$0.isEmpty }
+        func clean(_ text: String) -> String {
+            secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+        }
+        checks = checks.map { CheckDoc(check: $0.check, ok: $0.ok, message: clean($0.message)) }
+        if global.output == .json {
+            terminal.out(Documents.encode(Output(schema_version: Documents.schemaVersion, checks: checks)))
+        } else {
+            for check in checks {
+                let mark = check.ok ? terminal.paint("ok  ", .success, stderr: false) : terminal.paint("FAIL", .error, stderr: false)
+                terminal.out("\(mark)  \(check.check): \(check.message)")
+            }
+        }
+        if checks.contains(where: { !$0.ok }) { throw Exit(status: .unavailable) }
+    }
+
+    func github(_ manifest: Manifest, environment: [String: String]) async -> CheckDoc {
+        let variable = manifest.github.tokenEnv
+        guard let token = environment[variable], !token.isEmpty else {
+            return CheckDoc(check: "github", ok: false, message: "the token variable `\(variable)` is not set")
+        }
+        guard let endpoint = URL(string: manifest.github.endpoint) else {
+            return CheckDoc(check: "github", ok: false, message: "`\(manifest.github.endpoint)` is not a URL")
+        }
+        let client = GraphQLClient(endpoint: endpoint, token: token,
+                                   policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
+                                                      timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
+        var cost = CallCost()
+        do {
+            let data = try await client.execute(Operation.viewer, variables: [:], cost: &cost)
+            let login = data["viewer"]?["login"]?.string ?? "?"
+            var message = "token from `\(variable)` accepted for `\(login)` at \(endpoint.host ?? "")"
+            if let remaining = data["rateLimit"]?["remaining"]?.int, let limit = data["rateLimit"]?["limit"]?.int {
+                message += "; \(remaining) of \(limit) points left"
+                if let reset = data["rateLimit"]?["resetAt"]?.string { message += " until \(reset)" }
+            }
+            if let scopes = client.lastScopes { message += scopes.isEmpty ? "; no OAuth scopes listed" : "; scopes: \(scopes)" }
+            return CheckDoc(check: "github", ok: true, message: message)
+        } catch let error as GitHubError {
+            return CheckDoc(check: "github", ok: false, message: error.message)
+        } catch {
+            return CheckDoc(check: "github", ok: false, message: "\(error)")
+        }
+    }
+
+    func store(_ manifest: Manifest, environment: [String: String]) -> CheckDoc {
+        do {
+            let spec = try StoreOpener.spec(manifest: manifest, environment: environment)
+            let database = try StoreOpener.open(spec)
+            // A write that is rolled back: proves the store takes writes without changing it.
+            struct Probe: Error {}
+            do {
+                try database.transaction { tx in
+                    try tx.execute("CREATE TABLE check_probe (x INTEGER)")
+                    throw Probe()
+                }
+            } catch is Probe {}
+            let version = try database.query("SELECT MAX(version) AS v FROM schema_migrations").first?.int("v") ?? 0
+            return CheckDoc(check: "store", ok: true, message: "\(database.displayName) is writable (schema version \(version))")
+        } catch let failure as Failure {
+            return CheckDoc(check: "store", ok: false, message: failure.message)
+        } catch {
+            return CheckDoc(check: "store", ok: false, message: "\(error)")
+        }
+    }
+}
