@@ -9,11 +9,13 @@
 
 SWIFT ?= swift
 APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev pkgconf postgresql sqlite3 git
+# `make test` also renders the estate HTML page in headless Chromium.
+TEST_PACKAGES := chromium
 
 .PHONY: deps build release test bench clean
 
 deps:
-	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
@@ -26,6 +28,7 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product ghillie-run
 
+test: EXTRA_PACKAGES = $(TEST_PACKAGES)
 test: deps
 	scripts/test
 

@@ -38,11 +38,12 @@ enum Render {
     static let colours: [Status: String] = [.onTrack: "#2e7d32", .atRisk: "#ef6c00", .blocked: "#c62828", .unknown: "#757575"]
 
     /// A horizontal bar chart as inline SVG: one bar per label, value written at its end.
-    static func bars(_ title: String, unit: String, _ items: [(label: String, value: Double, colour: String)]) -> String {
+    static func bars(_ title: String, unit: (one: String, many: String), _ items: [(label: String, value: Double, colour: String)])
+        -> String {
         let shown = items.prefix(40)
         let maximum = max(shown.map(\.value).max() ?? 0, 1)
         let rowHeight = 22, labelWidth = 220, barWidth = 420
-        let height = rowHeight * max(shown.count, 1) + 30
+        let height = rowHeight * max(shown.count, 1) + 8
         var svg = "<figure><figcaption>\(escape(title))</figcaption>"
         svg += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(labelWidth + barWidth + 90)\" height=\"\(height)\" "
         svg += "role=\"img\" aria-label=\"\(escape(title))\">"
@@ -52,13 +53,14 @@ enum Render {
             let width = Int((item.value / maximum * Double(barWidth)).rounded())
             svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 14)\" text-anchor=\"end\">\(escape(item.label))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(max(width, 1))\" height=\"16\" fill=\"\(item.colour)\"/>"
-            svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + 14)\">\(format(item.value)) \(escape(unit))</text>"
+            svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + 14)\">\(format(item.value)) \(escape(item.value == 1 ? unit.one : unit.many))</text>"
         }
         return svg + "</svg></figure>\n"
     }
 
     static func format(_ value: Double) -> String {
-        value == value.rounded() ? String(Int(value)) : String(format: "%.1f", value)
+        let rounded = (value * 10).rounded() / 10
+        return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
     }
 
     /// The estate page: one static HTML file, no external assets, charts as inline SVG.
@@ -78,22 +80,22 @@ enum Render {
             td.n{text-align:right;font-variant-numeric:tabular-nums}figure{margin:1.5rem 0}figcaption{font-weight:600;margin-bottom:.4rem}
             svg text{font-size:12px;fill:#1b1b1b}.cols{display:grid;grid-template-columns:1fr 1fr;gap:1rem}
             </style></head><body>
-            <h1>\(escape(estate)): <span class="badge" style="background:\(colours[content.status] ?? "#757575")">\(content.status.title)</span></h1>
+            <h1>Estate \(escape(estate)) <span class="badge" style="background:\(colours[content.status] ?? "#757575")">\(content.status.title)</span></h1>
             <p class="window">Window \(day(windowStart)) to \(day(windowEnd)) (end exclusive)</p>
             <p>\(escape(content.summary))</p>
 
             """
         var counts: [Status: Int] = [:]
         for row in rows { counts[row.status, default: 0] += 1 }
-        html += bars("Repositories by status", unit: "repositories", Status.allCases.compactMap { status in
+        html += bars("Repositories by status", unit: ("repository", "repositories"), Status.allCases.compactMap { status in
             counts[status].map { (status.title, Double($0), colours[status] ?? "#757575") }
         })
-        html += bars("Pull requests merged per repository", unit: "merged",
+        html += bars("Pull requests merged per repository", unit: ("merged", "merged"),
                      byMerged.filter { $0.merged > 0 }.map { ($0.slug, Double($0.merged), "#1565c0") })
-        html += bars("Median open-to-merge time per repository", unit: "days",
+        html += bars("Median open-to-merge time per repository", unit: ("day", "days"),
                      rows.compactMap { row in row.medianOpenToMergeDays.map { (row.slug, $0, "#6a1b9a") } }
                         .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
-        html += bars("Outstanding issues: age of the oldest tenth (p90) per repository", unit: "days",
+        html += bars("Outstanding issues: age of the oldest tenth (p90) per repository", unit: ("day", "days"),
                      rows.compactMap { row in row.outstandingP90Days.map { (row.slug, $0, "#ad1457") } }
                         .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
         for (heading, items) in [("Highlights", content.highlights), ("Risks", content.risks), ("Next steps", content.nextSteps)]

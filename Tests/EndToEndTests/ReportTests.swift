@@ -203,3 +203,87 @@ struct CheckTests {
         #expect(!result.stdout.contains("ghp_notTheRightOne"))
     }
 }
+
+/// Renders an HTML file in headless Chromium; returns the DOM and the console messages.
+func renderInChromium(_ file: URL) throws -> (dom: String, console: [String]) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+    process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
+                         "--virtual-time-budget=2000", "--dump-dom", file.absoluteString]
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let errors = err.fileHandleForReading
+    let dom = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let log = String(decoding: errors.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    return (dom, log.split(separator: "\n").map(String.init).filter { $0.contains("CONSOLE") })
+}
+
+@Suite("Heuristic reports", .serialized)
+struct HeuristicReportTests {
+    static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/reports")
+
+    @Test func projectsAndTheEstateRollUpAndThePagesRender() async throws {
+        let estate = EstateGenerator(seed: 3, repositories: 4).generate()
+        let github = FakeGitHub(estate: estate, token: ReportScenario.token)
+        let url = try await github.start()
+        defer { Task { await github.stop() } }
+        let harness = try Harness()
+        try harness.write("catalogue.yaml", """
+            version: 1
+            projects:
+              - key: core
+                name: Core
+                components:
+                  - key: api
+                    name: API
+                    type: service
+                    repository: {owner: acme, name: repo-000}
+                  - key: store
+                    name: Store
+                    type: library
+                    repository: {owner: acme, name: repo-001}
+                  - key: app
+                    name: App
+                    type: ui
+                    lifecycle: planned
+                    blocked_by: [{component: api}]
+            """)
+        try harness.write("m.yaml", estate.manifest(name: "heuristic-e2e", endpoint: url,
+                                                    settings: ["collect: [commits, pull_requests, issues, documentation]"])
+            .replacingOccurrences(of: "  key: estate\n", with: "  key: estate\n  catalogue: catalogue.yaml\n")
+            + "report:\n  scopes: [repository, project, estate]\n"
+            + "export:\n  formats: [csv]\n  datasets: [reports]\n")
+        let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token])
+        #expect(result.status == 0, "\(result.stderr)")
+        let reports = harness.folder.appendingPathComponent("out/heuristic-e2e/reports")
+        let project = try String(contentsOf: reports.appendingPathComponent("projects/core/latest.md"), encoding: .utf8)
+        #expect(project.contains("App is blocked by another component") || project.contains("**Status:** Blocked"))
+        #expect(project.contains("Plan a repository for App"))
+
+        // Markdown goldens; `GHILLIE_RECORD_GOLDEN=1` re-records them.
+        for path in ["acme/repo-000/latest.md", "projects/core/latest.md", "estate/latest.md"] {
+            let data = try Data(contentsOf: reports.appendingPathComponent(path))
+            let golden = Self.golden.appendingPathComponent(path.replacingOccurrences(of: "/", with: "_"))
+            if ProcessInfo.processInfo.environment["GHILLIE_RECORD_GOLDEN"] == "1" {
+                try FileManager.default.createDirectory(at: Self.golden, withIntermediateDirectories: true)
+                try data.write(to: golden)
+            } else {
+                #expect(data == (try Data(contentsOf: golden)), "\(path) differs from Tests/EndToEndTests/Golden/reports")
+            }
+        }
+        // The reports export: one row per repository, the project and the estate, in that order.
+        let csv = try String(contentsOfFile: harness.path("out/heuristic-e2e/2026-11-27/reports.csv"), encoding: .utf8)
+        let scopes = csv.split(separator: "\r\n").dropFirst().map { $0.split(separator: ",")[1] }
+        #expect(scopes == ["repository", "repository", "repository", "repository", "project", "estate"])
+
+        // The estate page renders in a real browser without console errors; a broken page would show.
+        let page = try renderInChromium(reports.appendingPathComponent("estate/latest.html"))
+        #expect(page.dom.contains("<svg") && page.dom.contains("Pull requests merged per repository"))
+        #expect(page.console == [], "\(page.console)")
+        try harness.write("broken.html", "<!DOCTYPE html><html><body><script>undefinedFunction()</script></body></html>")
+        #expect(try renderInChromium(harness.folder.appendingPathComponent("broken.html")).console.count == 1)
+    }
+}
