@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import Manifest
 import Pipeline
+import Export
+import Report
 import Store
 import Synchronization
 #if canImport(Glibc)
@@ -32,7 +34,16 @@ struct RunCommand: AsyncParsableCommand {
         let duration_seconds: Double
         let stages: [String: [String: Int]]
         let counters: [String: [String: Int64]]
+        let stage_seconds: [String: Double]
+        let outputs: OutputsDoc
         let failures: [Documents.AttemptDoc]
+    }
+
+    /// Where a run's files went (null when the manifest writes none of that kind).
+    struct OutputsDoc: Encodable {
+        let exports: String?
+        let reports: String?
+        let estate_page: String?
     }
 
     func validate() throws {
@@ -192,24 +203,37 @@ struct RunCommand: AsyncParsableCommand {
         let finished = try storeCall { try ledger.run(id: run.id) } ?? run
         let failures = result.ending == .succeeded ? []
             : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
-        report(result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal)
+        report(result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
+               loadedManifest: manifest)
         if status != .success { throw Exit(status: status) }
     }
 
     private func report(
         _ result: ExecutionResult, run: RunRecord, continued: Bool, status: ExitStatus, failures: [AttemptRecord],
-        terminal: Terminal
+        terminal: Terminal, loadedManifest: Manifest
     ) {
         var stages: [String: [String: Int]] = [:]
         for (stage, counts) in result.counts {
             stages[stage.rawValue] = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
         }
+        let window = Window(start: run.windowStart, end: run.windowEnd)
+        let cwd = FileManager.default.currentDirectoryPath + "/"
+        func relative(_ url: URL?) -> String? {
+            url.map { $0.path.hasPrefix(cwd) ? String($0.path.dropFirst(cwd.count)) : $0.path }
+        }
+        let reportRoot = loadedManifest.report.flatMap { _ in ReportStage.root(loadedManifest, window: window) }
+        let outputs = OutputsDoc(
+            exports: relative(ExportStage.root(loadedManifest, window: window)),
+            reports: relative(reportRoot),
+            estate_page: loadedManifest.report?.scopes.contains(.estate) == true
+                ? relative(reportRoot?.appendingPathComponent("estate/latest.html")) : nil)
         if global.output == .json {
             terminal.out(Documents.encode(Output(
                 schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
                 ending: run.state.rawValue, exit_code: status.rawValue, duration_seconds: result.duration,
                 stages: stages, counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
-                failures: failures.map(Documents.AttemptDoc.init))))
+                stage_seconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
+                outputs: outputs, failures: failures.map(Documents.AttemptDoc.init))))
             return
         }
         guard global.verbosity >= 0 || status != .success else { return }
@@ -222,12 +246,28 @@ struct RunCommand: AsyncParsableCommand {
         let rows = Stage.allCases.compactMap { stage -> [String]? in
             guard let counts = result.counts[stage] else { return nil }
             return [stage.rawValue] + columns.map { String(counts[$0] ?? 0) }
+                + [result.stageDurations[stage].map(formatDuration) ?? "-"]
         }
-        if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue), rows)) }
-        for stage in Stage.allCases {
-            guard let counters = result.counters[stage], !counters.isEmpty else { continue }
-            terminal.err("\(stage.rawValue) " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
-                .joined(separator: " "))
+        if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue) + ["time"], rows)) }
+        if let ingest = result.counters[.ingest], let requests = ingest["requests"] {
+            terminal.err("GitHub: \(requests) request\(requests == 1 ? "" : "s"), \(ingest["points"] ?? 0) points")
+        }
+        if let report = result.counters[.report], let attempts = report["attempts"], loadedManifest.report?.model.backend == .heuristic {
+            terminal.err("reports: \(attempts) written by the heuristic backend (offline, no tokens)")
+        } else if let report = result.counters[.report], let attempts = report["attempts"] {
+            let cost = Double(report["cost_microusd"] ?? 0) / 1_000_000
+            terminal.err("model: \(attempts) answer\(attempts == 1 ? "" : "s"), \(report["prompt_tokens"] ?? 0) prompt + "
+                + "\(report["completion_tokens"] ?? 0) completion tokens, estimated $\(String(format: "%.4f", cost))")
+        }
+        for (label, path) in [("exports", outputs.exports), ("report files", outputs.reports), ("estate page", outputs.estate_page)] {
+            if let path, run.state != .failed || label != "estate page" { terminal.err("\(label): \(path)") }
+        }
+        if global.verbosity > 0 {
+            for stage in Stage.allCases {
+                guard let counters = result.counters[stage], !counters.isEmpty else { continue }
+                terminal.err("\(stage.rawValue) " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
+                    .joined(separator: " "))
+            }
         }
         switch status {
         case .unitsFailed:

@@ -58,6 +58,8 @@ public struct ExecutionResult: Sendable {
     /// Counters summed over the units that ran, per stage.
     public let counters: [Stage: [String: Int64]]
     public let duration: TimeInterval
+    /// Per stage, the time from its first unit's start to its last unit's end in this run.
+    public let stageDurations: [Stage: TimeInterval]
 }
 
 /// The thin async driver: carries out the scheduler's actions with bounded concurrency.
@@ -100,6 +102,7 @@ public struct Executor: Sendable {
     public func execute(history: [UnitID: UnitHistory], selection: Selection, stop: StopSignal) async throws
         -> ExecutionResult {
         let began = Date()
+        var spans: [Stage: (Date, Date)] = [:]
         var scheduler = Scheduler(
             graph: graph, versions: stages.versions, history: history, selection: selection, jobs: jobs)
         var counts: [Stage: [UnitState: Int]] = [:]
@@ -192,6 +195,8 @@ public struct Executor: Sendable {
                     group.cancelAll()
                 case .finished(let id, let attemptID, let started, let result):
                     running -= 1
+                    let span = spans[id.stage] ?? (started, Date())
+                    spans[id.stage] = (min(span.0, started), max(span.1, Date()))
                     let outcome = try record(
                         id, attemptID: attemptID, started: started, result: result, stopping: stopRequested,
                         totals: &totals)
@@ -216,7 +221,8 @@ public struct Executor: Sendable {
         } else {
             ending = .succeeded
         }
-        return ExecutionResult(ending: ending, counts: counts, counters: totals, duration: Date().timeIntervalSince(began))
+        return ExecutionResult(ending: ending, counts: counts, counters: totals, duration: Date().timeIntervalSince(began),
+                               stageDurations: spans.mapValues { $0.1.timeIntervalSince($0.0) })
     }
 
     /// Writes a finished unit's outcome to the ledger and tells the observer.

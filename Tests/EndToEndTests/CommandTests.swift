@@ -24,7 +24,7 @@ struct CommandTests {
         #expect(result.stderr == "")
         let commands = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See") }
             .compactMap { $0.split(separator: " ").first.map(String.init) }
-        #expect(commands == ["--version", "-h,", "run", "validate", "plan", "status", "runs"])
+        #expect(commands == ["--version", "-h,", "run", "validate", "plan", "status", "check", "runs"])
     }
 
     @Test func validateReportsEveryErrorWithLocationsAndExits2() throws {
