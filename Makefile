@@ -3,6 +3,7 @@
 #   make build   debug build of ghillie-run
 #   make release release build (.build/release/ghillie-run)
 #   make test    every test, against SQLite and a real PostgreSQL started on 127.0.0.1
+#   make demo    the whole pipeline offline on a generated estate, with a kill and a resume
 #   make bench   benchmarks (release build); numbers go into docs/benchmarks.md
 #
 # Missing Debian packages are installed with apt-get; nothing is downloaded from elsewhere.
@@ -12,7 +13,7 @@ APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev pkgconf postgresql sqlite3 g
 # `make test` also renders the estate HTML page in headless Chromium.
 TEST_PACKAGES := chromium
 
-.PHONY: deps build release test bench clean
+.PHONY: deps build release test demo bench clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -32,6 +33,9 @@ test: EXTRA_PACKAGES = $(TEST_PACKAGES)
 test: deps
 	scripts/test
 
+demo: deps
+	scripts/demo
+
 bench: deps
 	$(SWIFT) build -c release --product ghillie-run
 	$(SWIFT) build -c release --product ghillie-run-teststages
@@ -39,4 +43,4 @@ bench: deps
 	scripts/bench
 
 clean:
-	rm -rf .build
+	rm -rf .build .demo out/demo

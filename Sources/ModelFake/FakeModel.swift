@@ -148,8 +148,11 @@ public final class FakeModel: Sendable {
             summary = "\(subject) has \(onTrack) parts on track."
         }
         let reference = lines.first { $0.hasPrefix("- #") }.flatMap { $0.dropFirst(2).split(separator: " ").first }.map(String.init)
+        // Like a careful model: blocked items or parts make it blocked, parts at risk at risk.
+        let status = prompt.contains("labelled blocked") || lines.contains { $0.hasPrefix("- blocked: ") } ? "blocked"
+            : lines.contains { $0.hasPrefix("- at_risk: ") } ? "at_risk" : "on_track"
         let report: JSON.JSONValue = [
-            "status": "on_track", "summary": .string(summary),
+            "status": .string(status), "summary": .string(summary),
             "highlights": .array(reference.map { [.string("Progress on \($0)")] } ?? []),
             "risks": [], "next_steps": ["Keep reviewing pull requests promptly"],
         ]

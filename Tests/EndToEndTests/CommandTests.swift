@@ -329,3 +329,16 @@ func resumeWorksOnPostgres() throws {
     let status = try harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
     #expect(status.stdout.contains("\"state\" : \"succeeded\""))
 }
+
+/// The manifests shipped in `pipelines/` stay valid.
+@Test(arguments: ["demo.yaml", "mvp.yaml", "example-catalogue.yaml"])
+func shippedPipelinesValidate(_ name: String) throws {
+    let pipelines = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("pipelines")
+    let harness = try Harness()
+    let path = pipelines.appendingPathComponent(name).path
+    let result = try harness.run(Harness.product, ["validate", path])
+    #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
+    #expect(result.stdout.hasPrefix("\(path): ok ("))
+    #expect(result.stderr == "")
+}
