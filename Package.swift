@@ -78,7 +78,8 @@ let package = Package(
         // `make bench`: ledger transition cost and no-op rerun, printed as a table.
         .executableTarget(
             name: "Bench",
-            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake", "JSON"],
+            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake",
+                           "ModelFake", "JSON"],
             swiftSettings: strict
         ),
 

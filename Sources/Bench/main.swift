@@ -1,5 +1,6 @@
 import Foundation
 import GitHubFake
+import ModelFake
 import JSON
 import PostgresDriver
 import SQLiteDriver
@@ -200,6 +201,16 @@ do {
     rows.append(("ingest, GraphQL points per active repository",
                  String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
 
+    // A later run of the same estate with no new activity: the open-item snapshot is reused.
+    let (requestsBefore, pointsBefore) = (fake.stats.requests, fake.stats.pointsCharged)
+    let (_, againStatus) = try runBinary(options.product, in: ingestFolder,
+                                         ["m.yaml", "-q", "--only", "ingest", "--new", "--rerun", "ingest"],
+                                         environment: environment)
+    guard againStatus == 0 else { fail("second ingest run failed with exit code \(againStatus)") }
+    rows.append(("ingest, a later run with no new activity: requests and points per repository",
+                 String(format: "%.2f requests, %.2f points", Double(fake.stats.requests - requestsBefore) / Double(options.ingestRepositories),
+                        Double(fake.stats.pointsCharged - pointsBefore) / Double(options.ingestRepositories))))
+
     // Refine the ingested raw nodes, against the floor of merely reading and decoding them.
     let (refineWall, refineStatus, refinePeak) = try runMeasured(
         options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "refine"], environment: environment)
@@ -232,6 +243,48 @@ do {
                  milliseconds(evidenceWall)))
     rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
     rows.append(("evidence, peak memory (RSS of the evidence process)", String(format: "%.1f MiB", evidencePeak)))
+
+    // Reports: the heuristic's rate, then an OpenAI-compatible model (the fake one) for prompt
+    // sizes and an estimated cost at a stated price.
+    try (estate.manifest(name: "ingest-bench", endpoint: url) + "report:\n  scopes: [repository, estate]\n")
+        .write(to: ingestFolder.appendingPathComponent("r.yaml"), atomically: true, encoding: .utf8)
+    let (heuristicWall, heuristicStatus, _) = try runMeasured(
+        options.product, in: ingestFolder, ["r.yaml", "-q", "--only", "report"], environment: environment)
+    guard heuristicStatus == 0 else { fail("heuristic report run failed with exit code \(heuristicStatus)") }
+    let reportCount = options.ingestRepositories + 1
+    rows.append(("report (heuristic), \(reportCount) reports, wall time (whole process)", milliseconds(heuristicWall)))
+    rows.append(("report (heuristic), reports per second (whole process)",
+                 String(format: "%.0f", Double(reportCount) / heuristicWall)))
+    let model = FakeModel()
+    let modelURL = try await model.start()
+    try (estate.manifest(name: "ingest-bench", endpoint: url) + """
+        report:
+          scopes: [repository, estate]
+          model: {backend: openai, endpoint: \(modelURL.absoluteString), model: fake-model,
+                  price: {prompt_per_million: 0.4, completion_per_million: 1.6}}
+
+        """).write(to: ingestFolder.appendingPathComponent("o.yaml"), atomically: true, encoding: .utf8)
+    let (_, modelStatus) = try runBinary(options.product, in: ingestFolder, ["o.yaml", "-q", "--only", "report"],
+                                         environment: environment.merging(["GHILLIE_OPENAI_API_KEY": "bench"]) { $1 })
+    guard modelStatus == 0 else { fail("model report run failed with exit code \(modelStatus)") }
+    // Tokens estimated as UTF-8 bytes / 4 over the system and user messages of each request.
+    let promptTokens = model.requests.filter { request in
+        request.body["messages"]?.array?.last?["content"]?.string?.hasPrefix("# Repository status report") == true
+    }.map { request in
+        (request.body["messages"]?.array ?? []).reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4
+    }.sorted()
+    if !promptTokens.isEmpty {
+        rows.append(("report, prompt tokens per repository report (bytes / 4): median, p90, max",
+                     "\(promptTokens[promptTokens.count / 2]), \(promptTokens[min(promptTokens.count - 1, promptTokens.count * 9 / 10)]), \(promptTokens.last ?? 0)"))
+        let total = model.requests.reduce(0) { sum, request in
+            sum + (request.body["messages"]?.array ?? []).reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4
+        }
+        let cost = (Double(total) * 0.4 + Double(model.requests.count * 300) * 1.6) / 1_000_000
+        rows.append(("report, estimated cost of the estate's reports at $0.40/M prompt, $1.60/M completion tokens "
+                     + "(300 completion tokens per report assumed)",
+                     String(format: "$%.4f for %d reports (%d prompt tokens)", cost, model.requests.count, total)))
+    }
+    await model.stop()
 
     // CSV export of commits and pull requests, against `sqlite3 -csv` dumping the same rows.
     let exportManifest = estate.manifest(name: "ingest-bench", endpoint: url)

@@ -259,8 +259,11 @@ struct RunCommand: AsyncParsableCommand {
             terminal.err("model: \(attempts) answer\(attempts == 1 ? "" : "s"), \(report["prompt_tokens"] ?? 0) prompt + "
                 + "\(report["completion_tokens"] ?? 0) completion tokens, estimated $\(String(format: "%.4f", cost))")
         }
-        for (label, path) in [("exports", outputs.exports), ("report files", outputs.reports), ("estate page", outputs.estate_page)] {
-            if let path, run.state != .failed || label != "estate page" { terminal.err("\(label): \(path)") }
+        // Where files went, for the stages that wrote some in this invocation.
+        let wrote = { (stage: Stage) in (result.counts[stage]?[.succeeded] ?? 0) > 0 }
+        for (label, path, shown) in [("exports", outputs.exports, wrote(.export)), ("report files", outputs.reports, wrote(.report)),
+                                     ("estate page", outputs.estate_page, wrote(.report) && run.state == .succeeded)] {
+            if let path, shown { terminal.err("\(label): \(path)") }
         }
         if global.verbosity > 0 {
             for stage in Stage.allCases {

@@ -109,7 +109,7 @@ public final class FakeGitHub: Sendable {
             await self.handle(request)
         }
         let task = Task { try await http.run() }
-        try await http.waitUntilListening()
+        try await http.waitUntilListening(timeout: 60)
         guard case .ip4(_, let bound) = await http.listeningAddress else {
             throw URLError(.cannotConnectToHost)
         }

@@ -55,6 +55,18 @@ struct IngestSession {
             }
             let fresh = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
                                    total: nil, requests: 0, points: 0)
+            if let updated = stream.updatedCounterpart, let snapshot = try snapshotTime(stream),
+               try since(for: updated) <= snapshot {
+                // Every open item was read at `snapshot`, and this run's updated-since stream reads
+                // every item that changed after it (a change moves `updatedAt`), so re-reading the
+                // open items would fetch nothing new.
+                var done = fresh
+                done.done = true
+                done.total = 0
+                try save(stream, checkpoint: done, rows: [], coverageTo: nil)
+                add("open_snapshot_reused", 1)
+                continue
+            }
             if stream.readsHistory, fresh.since >= context.window.end {
                 // Everything up to the window's end was ingested by an earlier run.
                 var done = fresh
@@ -321,6 +333,14 @@ struct IngestSession {
               let to = Timestamp.date(try row.string("covered_to")), from <= context.window.start
         else { return base }
         return max(base, to.addingTimeInterval(-IngestStage.overlap))
+    }
+
+    /// When an earlier run last read every open item of an open-item stream.
+    func snapshotTime(_ stream: Stream) throws -> Date? {
+        guard let row = try database.query("""
+            SELECT covered_to FROM ingest_coverage WHERE repository = \(repository.slug) AND stream = \(stream.name)
+            """).first else { return nil }
+        return Timestamp.date(try row.string("covered_to"))
     }
 
     func loadCheckpoint(_ stream: Stream) throws -> Checkpoint? {

@@ -11,7 +11,8 @@ struct Stream: Sendable, Hashable {
     let kind: Kind
     /// Updated-since streams stop at the first node older than `since` (ordered newest first).
     let stopsAtSince: Bool
-    /// Open-item streams are re-read every run; they have no coverage.
+    /// Streams whose fetched range is recorded in `ingest_coverage`. For an open-item stream
+    /// the range ends when its snapshot of every open item was taken.
     let tracksCoverage: Bool
     /// The documentation path a documentation stream reads (without a trailing `/`).
     var path: String? = nil
@@ -29,9 +30,18 @@ struct Stream: Sendable, Hashable {
     static let pullRequestsUpdated = Stream(
         name: "pull_requests_updated", kind: .pullRequest, stopsAtSince: true, tracksCoverage: true)
     static let pullRequestsOpen = Stream(
-        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false, tracksCoverage: false)
+        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false, tracksCoverage: true)
     static let issuesUpdated = Stream(name: "issues_updated", kind: .issue, stopsAtSince: false, tracksCoverage: true)
-    static let issuesOpen = Stream(name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: false)
+    static let issuesOpen = Stream(name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: true)
+
+    /// For an open-item stream, the updated-since stream that sees every change after its snapshot.
+    var updatedCounterpart: Stream? {
+        switch name {
+        case Stream.pullRequestsOpen.name: return .pullRequestsUpdated
+        case Stream.issuesOpen.name: return .issuesUpdated
+        default: return nil
+        }
+    }
 
     /// The streams a manifest's `github.collect` asks for, in the order they run.
     static func streams(for collect: [CollectKind], documentationPaths: [String]) -> [Stream] {

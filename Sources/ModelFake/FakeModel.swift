@@ -68,7 +68,7 @@ public final class FakeModel: Sendable {
             return Self.reply(200, list.canonical)
         }
         let task = Task { try await http.run() }
-        try await http.waitUntilListening()
+        try await http.waitUntilListening(timeout: 60)
         guard case .ip4(_, let bound) = await http.listeningAddress else { throw URLError(.cannotConnectToHost) }
         server.withLock { $0 = (http, task) }
         guard let url = URL(string: "http://127.0.0.1:\(bound)/v1") else { throw URLError(.badURL) }

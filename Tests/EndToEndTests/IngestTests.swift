@@ -211,6 +211,55 @@ struct IngestTests {
         #expect(fake.stats.requests == before)
     }
 
+    @Test func aLaterRunReusesTheOpenItemSnapshotYetSeesEveryChangeToAnOpenItem() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
+        #expect(try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment).status == 0)
+
+        // Long-untouched open items change after the first run: one issue is closed, one pull
+        // request renamed. Neither is in the window's updated-since range of the first run.
+        let since = Self.estate.windowStart.addingTimeInterval(-300)
+        let repo = try #require(Self.estate.repository(owner: "acme", name: "repo-000"))
+        let issue = try #require(repo.issues.first { $0.state == .open && $0.updatedAt < since })
+        let pull = try #require(repo.pullRequests.first { $0.state == .open && $0.updatedAt < since })
+        let now = Date()
+        fake.update { estate in
+            guard let index = estate.repositories.firstIndex(where: { $0.slug == "acme/repo-000" }) else { return }
+            if let i = estate.repositories[index].issues.firstIndex(where: { $0.number == issue.number }) {
+                estate.repositories[index].issues[i].state = .closed
+                estate.repositories[index].issues[i].closedAt = now
+                estate.repositories[index].issues[i].updatedAt = now
+            }
+            if let p = estate.repositories[index].pullRequests.firstIndex(where: { $0.number == pull.number }) {
+                estate.repositories[index].pullRequests[p].title = "Renamed after the first run"
+                estate.repositories[index].pullRequests[p].updatedAt = now
+            }
+        }
+        let before = fake.stats.requests
+        let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
+        #expect(again.status == 0, "\(again.stderr)")
+        // One combined request per repository: the open items were not read again...
+        let active = Self.estate.repositories.count
+        #expect(fake.stats.requests - before == active, "\(fake.stats.requests - before) requests")
+        let reused = try storeRows(harness, """
+            SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2
+            """).map { try $0.string("counters") }
+        #expect(reused.count == active && reused.allSatisfy { $0.contains("\"open_snapshot_reused\":2") }, "\(reused)")
+        // ...and yet both changes landed.
+        let issueRow = try storeRows(harness, """
+            SELECT state FROM issues WHERE repository = 'acme/repo-000' AND number = \(issue.number)
+            """).first
+        #expect(try issueRow?.string("state") == "closed")
+        let pullRow = try storeRows(harness, """
+            SELECT title FROM pull_requests WHERE repository = 'acme/repo-000' AND number = \(pull.number)
+            """).first
+        #expect(try pullRow?.string("title") == "Renamed after the first run")
+    }
+
     @Test func faultsEndInSuccessOrAResumableFailureNeverInGaps() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
