@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "SQLiteDriver", dependencies: ["Store", "CSQLite"], swiftSettings: strict),
         .target(name: "PostgresDriver", dependencies: ["Store", "CLibPQ"], swiftSettings: strict),
         // Units, DAG, pure scheduler, resume planner, async executor.
-        .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest"], swiftSettings: strict),
+        .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest", "JSON"], swiftSettings: strict),
         // GitHub GraphQL client: operations, retries, rate limits. No database access.
         .target(name: "GitHub", dependencies: ["JSON"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.

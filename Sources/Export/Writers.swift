@@ -16,12 +16,10 @@ extension ExportStage {
             let writer = RecordWriter(format: format, columns: table.columns,
                                       schemaVersion: EntityTable.schemaVersion, out: file)
             writer.begin()
-            for (index, repository) in repositories.enumerated() {
-                try snapshot.forEachRow(table.query(engine: snapshot.engine, repository: repository,
-                                                    start: start, end: end)) { cursor in
-                    try writer.record(from: cursor)
-                }
-                if index % 50 == 49 { context.progress("\(writer.records) rows, \(index + 1)/\(repositories.count) repositories") }
+            try snapshot.forEachRow(table.query(engine: snapshot.engine, repositories: repositories, start: start, end: end)) {
+                cursor in
+                try writer.record(from: cursor)
+                if writer.records % 10_000 == 0 { context.progress("\(writer.records) rows") }
             }
             writer.end()
             return writer.records

@@ -63,7 +63,7 @@ struct NodeReader {
             error(node, "`\(path)` must be a string, found \(describe(node))")
             return nil
         }
-        if scalar.style == .plain || scalar.style == .any {
+        if (scalar.style == .plain || scalar.style == .any) && Self.mightResolveToNonString(scalar.string) {
             switch Tag.Name(rawValue: node.tag.rawValue) {
             case .int, .float, .bool, .null:
                 error(node, "`\(path)` must be a string, found \(describe(node))",
@@ -73,6 +73,14 @@ struct NodeReader {
             }
         }
         return scalar.string
+    }
+
+    /// Whether a plain scalar could resolve to a number, boolean or null. Resolving a tag runs
+    /// Yams' regular expressions, the bulk of loading a manifest of thousands of repositories;
+    /// a scalar starting with any other character is a string whatever the resolver says.
+    static func mightResolveToNonString(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first else { return true }
+        return "0123456789+-.~nNtTfFyYoO".unicodeScalars.contains(first)
     }
 
     mutating func nonEmptyString(_ node: Node, path: String) -> String? {
@@ -212,9 +220,14 @@ struct Fields {
 
 /// Composes a YAML file into a node tree, turning syntax errors into diagnostics.
 enum YAMLFile {
+    /// The tags a manifest distinguishes: booleans, numbers and nulls; everything else is a
+    /// string. Yams' default also resolves timestamps, merge keys and `=`, each a regular
+    /// expression run on every scalar (and every mapping key, when checking duplicates).
+    static let resolver = Resolver.default.removing(.timestamp).removing(.merge).removing(.value)
+
     static func compose(_ text: String, file: String) -> Result<Node?, DiagnosticFailure> {
         do {
-            return .success(try Yams.compose(yaml: text))
+            return .success(try Yams.compose(yaml: text, resolver))
         } catch let error as YamlError {
             return .failure(DiagnosticFailure(diagnostic: diagnostic(error, file: file)))
         } catch {

@@ -1,4 +1,5 @@
 import Digest
+import JSON
 public import Foundation
 public import Manifest
 
@@ -191,6 +192,27 @@ struct GitHubSlice: Encodable {
 
 /// Canonical encodings of manifest slices, for fingerprints.
 enum Slice {
+    /// A repository's slice: the same bytes `encode(_:)` gives (sorted keys, `/` unescaped),
+    /// written by hand because JSONEncoder per repository dominated planning large estates.
+    static func encode(_ repository: Repository) -> String {
+        var out = "{\"defaultBranch\":"
+        FlatJSON.quote(repository.defaultBranch, into: &out)
+        out += ",\"documentationPaths\":["
+        for (index, path) in repository.documentationPaths.enumerated() {
+            if index > 0 { out += "," }
+            FlatJSON.quote(path, into: &out)
+        }
+        out += "],\"name\":"
+        FlatJSON.quote(repository.name, into: &out)
+        out += ",\"owner\":"
+        FlatJSON.quote(repository.owner, into: &out)
+        if let project = repository.project {
+            out += ",\"project\":"
+            FlatJSON.quote(project, into: &out)
+        }
+        return out + "}"
+    }
+
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]

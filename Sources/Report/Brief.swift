@@ -109,11 +109,10 @@ enum NumberClaims {
     ].compactMap { try? NSRegularExpression(pattern: $0) }
     private static let number = try? NSRegularExpression(pattern: #"(?<![\w.\-/])(\d+(?:\.\d+)?)(?![\w\-/]|\.\d)(\s?%)?"#)
 
-    static func find(in text: String, repositories: Set<String>) -> [Claim] {
+    /// Numbers glued to `/`, `-` or a word character are not claims, so repository slugs
+    /// (`acme/repo-002`) and paths need no special handling.
+    static func find(in text: String, repositories: Set<String> = []) -> [Claim] {
         var cleaned = text
-        for slug in repositories.sorted(by: { $0.count > $1.count }) {
-            cleaned = cleaned.replacingOccurrences(of: slug, with: " ", options: .caseInsensitive)
-        }
         for pattern in noise {
             cleaned = pattern.stringByReplacingMatches(
                 in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned), withTemplate: " ")

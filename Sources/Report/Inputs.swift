@@ -65,7 +65,11 @@ struct ReportInputs {
 
     /// One repository's line on the estate page.
     func row(_ slug: String) throws -> Render.Row {
-        let humans = try evidence(slug)?["metrics"]?["humans"] ?? .null
+        // The metrics column alone: decoding the whole bundle for four numbers would dominate.
+        let metrics = try database.query("""
+            SELECT metrics FROM evidence WHERE repository = \(slug) AND window_start = \(start) AND window_end = \(end)
+            """).first.map { try JSONDecoder().decode(JSONValue.self, from: Data(try $0.string("metrics").utf8)) }
+        let humans = metrics?["humans"] ?? .null
         func days(_ value: JSONValue?) -> Double? {
             switch value {
             case .double(let seconds): return seconds / 86_400

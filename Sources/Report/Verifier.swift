@@ -10,6 +10,7 @@ import Foundation
 /// the estate outside the report's scope is named.
 enum Verifier {
     private static let reference = try? NSRegularExpression(pattern: #"(?<![\w/])#(\d+)"#)
+    private static let slug = try? NSRegularExpression(pattern: #"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+"#)
 
     static func check(_ content: ReportContent, brief: Brief) -> [Problem] {
         var problems: [Problem] = []
@@ -49,10 +50,14 @@ enum Verifier {
                                             "#\(number) is not a pull request or issue of the evidence; refer only to listed ones"))
                 }
             }
-            let lowered = text.lowercased()
-            for slug in brief.estateRepositories.subtracting(brief.repositories) where lowered.contains(slug.lowercased()) {
-                if reported.insert(slug).inserted {
-                    problems.append(Problem("other_repository", "`\(slug)` is not part of this report; do not name it"))
+            // Slug-shaped words of the text that name an estate repository outside the scope.
+            guard let slug else { continue }
+            let outside = brief.estateRepositories.subtracting(brief.repositories)
+            for match in slug.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                guard let range = Range(match.range, in: text) else { continue }
+                let word = text[range].lowercased().trimmingCharacters(in: CharacterSet(charactersIn: "."))
+                if let named = outside.first(where: { $0.lowercased() == word }), reported.insert(named).inserted {
+                    problems.append(Problem("other_repository", "`\(named)` is not part of this report; do not name it"))
                 }
             }
         }

@@ -10,6 +10,7 @@ import ModelFake
 //                     [--model-port N]    where the fake OpenAI-compatible model listens (default 8788; 0: off)
 //                     [--model-mode M]    good (default), wrong-numbers, invented-refs, fenced, invalid-json, …
 //                     [--delay-ms N]      answer every GitHub request N ms late (to watch progress, or interrupt)
+//                     [--budget N]        GraphQL points per hour (default 5000, as GitHub's)
 var port: UInt16 = 8787
 var seed: UInt64 = 42
 var repositories = 8
@@ -18,6 +19,7 @@ var manifestPath: String?
 var modelPort: UInt16 = 8788
 var modelMode = FakeModel.Mode.good
 var delay = 0
+var budget = 5000
 var windowEnd = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -36,6 +38,7 @@ while let argument = arguments.next() {
         }
         modelMode = mode
     case "--delay-ms": delay = Int(value) ?? delay
+    case "--budget": budget = Int(value) ?? budget
     case "--window-end":
         let formatter = ISO8601DateFormatter()
         windowEnd = formatter.date(from: value) ?? windowEnd
@@ -45,7 +48,7 @@ while let argument = arguments.next() {
     }
 }
 let estate = EstateGenerator(seed: seed, repositories: repositories, windowEnd: windowEnd).generate()
-let fake = FakeGitHub(estate: estate, token: token)
+let fake = FakeGitHub(estate: estate, token: token, budget: budget)
 if delay > 0 { fake.inject(Fault(.delay(.milliseconds(delay)), times: Int.max / 2)) }
 let url = try await fake.start(port: port)
 var modelURL: URL?

@@ -84,3 +84,18 @@ struct GraphBuilderTests {
         }
     }
 }
+
+/// The hand-written repository slice is byte for byte what JSONEncoder gave, so stores keep
+/// their fingerprints.
+@Test(arguments: [
+    Repository(owner: "acme", name: "api", defaultBranch: "main", documentationPaths: ["docs/roadmap.md", "docs/adr/"],
+               project: "core"),
+    Repository(owner: "a-b", name: "c.d_e", defaultBranch: "release/1.x", documentationPaths: [], project: nil),
+    Repository(owner: "x", name: "y", defaultBranch: "naïve \"quoted\" \\ tab\t", documentationPaths: ["ü/✓"], project: "p\u{01}"),
+])
+func repositorySliceMatchesJSONEncoder(_ repository: Repository) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+    let expected = String(decoding: try encoder.encode(repository), as: UTF8.self)
+    #expect(Slice.encode(repository) == expected)
+}
