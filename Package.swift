@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        // Report templates (prompt and Markdown) that a manifest can override.
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
         // Test support only (fake GitHub server, ghillie-devserver); never linked into ghillie-run.
         .package(url: "https://github.com/swhitty/FlyingFox", from: "0.27.1"),
     ],
@@ -50,7 +52,9 @@ let package = Package(
         .target(name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
                 swiftSettings: strict),
         // The report stage: briefs, backends (heuristic, OpenAI-compatible), verification, files.
-        .target(name: "Report", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
+        .target(name: "Report", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest",
+                                               .product(name: "Mustache", package: "swift-mustache")],
+                swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
@@ -88,7 +92,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON"], swiftSettings: strict),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Store", "SQLiteDriver", "Manifest", "JSON"],
                     swiftSettings: strict),
         .testTarget(

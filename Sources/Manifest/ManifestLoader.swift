@@ -430,7 +430,7 @@ struct ManifestParser {
     }
 
     mutating func parseReport(_ node: Node, estate: Estate?) -> ReportConfig? {
-        guard let fields = reader.mapping(node, path: "report", allowed: ["scopes", "model", "output"]) else {
+        guard let fields = reader.mapping(node, path: "report", allowed: ["scopes", "model", "output", "templates"]) else {
             return nil
         }
         var ok = true
@@ -456,7 +456,33 @@ struct ManifestParser {
         if let outputNode = fields["output"] {
             if let value = parseTemplate(outputNode, path: "report.output") { output = value } else { ok = false }
         }
-        return ok ? ReportConfig(scopes: scopes, model: model, output: output) : nil
+        var templates: [String: String] = [:]
+        if let templatesNode = fields["templates"] {
+            if let files = reader.mapping(templatesNode, path: "report.templates", allowed: ReportConfig.templateNames) {
+                for name in ReportConfig.templateNames {
+                    guard let fileNode = files[name] else { continue }
+                    if let text = loadTemplate(fileNode, path: "report.templates.\(name)") { templates[name] = text } else { ok = false }
+                }
+            } else {
+                ok = false
+            }
+        }
+        return ok ? ReportConfig(scopes: scopes, model: model, output: output, templates: templates) : nil
+    }
+
+    /// A template file's text; relative paths are relative to the manifest's folder.
+    mutating func loadTemplate(_ node: Node, path: String) -> String? {
+        guard let file = reader.nonEmptyString(node, path: path) else { return nil }
+        let folder = (reader.file as NSString).deletingLastPathComponent
+        let joined = file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file
+        let display = Self.normalize(joined)
+        guard let data = FileManager.default.contents(atPath: display), let text = String(data: data, encoding: .utf8) else {
+            reader.error(node, "template file `\(file)` not found or not UTF-8 text",
+                         hint: "template paths are relative to the manifest's folder; looked for `\(display)`; "
+                             + "the built-in templates are in the repository's `templates/` folder")
+            return nil
+        }
+        return text
     }
 
     mutating func parseMetrics(_ node: Node) -> MetricsConfig? {

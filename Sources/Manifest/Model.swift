@@ -258,6 +258,18 @@ public struct ReportConfig: Sendable, Hashable, Codable {
     public let model: ModelConfig
     /// Path template for report files; same placeholders as ``ExportConfig/path``.
     public let output: String
+    /// Template texts that replace the built-in ones, by name (`system`, `brief`, `markdown`);
+    /// read from the files `report.templates` names, so editing one reruns the reports.
+    public var templates: [String: String] = [:]
+
+    public static let templateNames = ["system", "brief", "markdown"]
+
+    public init(scopes: [ReportScope], model: ModelConfig, output: String, templates: [String: String] = [:]) {
+        self.scopes = scopes
+        self.model = model
+        self.output = output
+        self.templates = templates
+    }
 
     public static let defaultOutput = "out/{name}/reports"
 }

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Mustache
 
 /// What a report is written from: the facts of one subject, rendered as the prompt's text.
 ///
@@ -25,6 +26,8 @@ struct Brief: Sendable {
     var estateRepositories: Set<String> = []
     /// Facts the heuristic backend writes from.
     var facts = Facts()
+    /// The template that turns the brief into text (the built-in one unless the manifest names one).
+    var template: MustacheTemplate? = Templates.defaultBrief
 
     init(scope: Scope, subject: String, title: String, windowStart: String, windowEnd: String) {
         self.scope = scope
@@ -55,12 +58,15 @@ struct Brief: Sendable {
         return "#\(number)"
     }
 
+    /// The brief as the model reads it: the template rendered with the title, the window and
+    /// the sections (`heading`, `lines`).
     var text: String {
-        var out = "# \(title)\nWindow: \(windowStart) to \(windowEnd) (end exclusive)\n"
-        for (heading, lines) in sections {
-            out += "\n## \(heading)\n" + lines.map { "- " + $0 }.joined(separator: "\n") + "\n"
-        }
-        return out
+        let context: [String: Any] = [
+            "title": title, "window_start": windowStart, "window_end": windowEnd, "scope": scope.rawValue,
+            "subject": subject,
+            "sections": sections.map { section -> [String: Any] in ["heading": section.heading, "lines": section.lines] },
+        ]
+        return template?.render(context) ?? ""
     }
 
     /// Numbers the text states, and conversions of its durations (hours, days, weeks).

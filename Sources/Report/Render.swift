@@ -1,21 +1,22 @@
 import Foundation
 import JSON
+import Mustache
 
 /// Markdown and HTML renderings of reports: pure functions of what is stored, no clocks.
 enum Render {
     static func day(_ timestamp: String) -> String { String(timestamp.prefix(10)) }
 
-    static func markdown(title: String, content: ReportContent, windowStart: String, windowEnd: String,
-                         model: String, checked: (numbers: Int, references: Int)) -> String {
-        var out = "# \(title) — Status report (\(day(windowStart)) to \(day(windowEnd)))\n\n"
-        out += "**Status:** \(content.status.title)\n\n## Summary\n\n\(content.summary)\n"
-        for (heading, items) in [("Highlights", content.highlights), ("Risks", content.risks), ("Next steps", content.nextSteps)]
-        where !items.isEmpty {
-            out += "\n## \(heading)\n\n" + items.map { "- \($0)" }.joined(separator: "\n") + "\n"
-        }
-        out += "\n---\n\n*Window \(day(windowStart)) to \(day(windowEnd)) (end exclusive) · written by \(model) · "
-        out += "verified: \(checked.numbers) numbers and \(checked.references) references checked against the evidence*\n"
-        return out
+    static func markdown(_ template: MustacheTemplate, title: String, content: ReportContent, windowStart: String,
+                         windowEnd: String, model: String, checked: (numbers: Int, references: Int)) -> String {
+        let context: [String: Any] = [
+            "title": title, "start_day": day(windowStart), "end_day": day(windowEnd), "status": content.status.rawValue,
+            "status_title": content.status.title, "summary": content.summary,
+            "highlights": content.highlights, "has_highlights": !content.highlights.isEmpty,
+            "risks": content.risks, "has_risks": !content.risks.isEmpty,
+            "next_steps": content.nextSteps, "has_next_steps": !content.nextSteps.isEmpty,
+            "model": model, "numbers_checked": checked.numbers, "references_checked": checked.references,
+        ]
+        return template.render(context)
     }
 
     /// One repository's row on the estate page.

@@ -38,19 +38,8 @@ public struct ReportStage: StageRunner {
         }
     }
 
-    static let system = """
-        You are a technical status reporter for an engineering lead. From the evidence below, write a \
-        status report as one JSON object with keys: status (one of on_track, at_risk, blocked, unknown), \
-        summary (one or two full sentences naming the subject), highlights, risks, next_steps (lists of at \
-        most 5 short strings each). on_track: work is flowing; at_risk: delivery is threatened (ageing \
-        issues, more bugs than features, stalled reviews, unresolved earlier risks); blocked: work cannot \
-        proceed (items labelled blocked, blocked components); unknown: no activity to judge. Rules: state \
-        only numbers that appear in the evidence (you may round them); refer to pull requests and issues \
-        as #N only when the evidence lists them; do not name repositories the evidence does not list; keep \
-        earlier risks that are still open as ongoing; answer with the JSON object only, no other text.
-        """
-
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {
+        if let report = manifest.report { _ = try Templates(report) }
         guard let model = manifest.report?.model, model.backend == .openai else { return }
         let variable = model.apiKeyEnv ?? ModelConfig.defaultAPIKeyEnv
         if (environment[variable] ?? "").isEmpty {
@@ -73,11 +62,17 @@ public struct ReportStage: StageRunner {
         guard let config = context.manifest.report, let root = Self.root(context.manifest, window: context.window) else {
             throw UnitError(code: "internal", message: "report unit without a `report:` section")
         }
+        let templates: Templates
+        do {
+            templates = try Templates(config)
+        } catch {
+            throw UnitError(code: "template", message: error.message)
+        }
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
         let slugs = Set(context.manifest.estate.repositories.map(\.slug))
         let sources = ReportInputs(database: context.database, start: start, end: end, estateRepositories: slugs)
-        let brief: Brief
+        var brief: Brief
         let folder: URL
         var rows: [Render.Row] = []
         switch context.unit.subject {
@@ -118,14 +113,17 @@ public struct ReportStage: StageRunner {
             throw UnitError(code: "internal", message: "not a report unit")
         }
 
-        let written = try await write(brief, config: config.model, context: context)
+        brief.template = templates.brief
+        let written = try await write(brief, config: config.model, system: templates.system.render([
+            "scope": brief.scope.rawValue, "subject": brief.subject,
+        ] as [String: Any]), context: context)
         let content = written.content
         let modelName = config.model.backend == .heuristic ? "heuristic" : (config.model.model ?? "model")
         let checked = (NumberClaims.find(in: content.texts.joined(separator: "\n"), repositories: slugs).count,
                        content.texts.joined(separator: " ").components(separatedBy: "#").count - 1)
         let title = brief.scope == .repository ? brief.subject
             : brief.scope == .estate ? "Estate \(brief.subject)" : brief.title.replacingOccurrences(of: "Project status report: ", with: "")
-        let markdown = Render.markdown(title: title, content: content, windowStart: start, windowEnd: end,
+        let markdown = Render.markdown(templates.markdown, title: title, content: content, windowStart: start, windowEnd: end,
                                        model: modelName, checked: checked)
         let day = Render.day(end)
         let verification: JSONValue = ["verified": true, "attempts": .int(Int64(written.attempts)),
@@ -197,7 +195,7 @@ public struct ReportStage: StageRunner {
         }
     }
 
-    func write(_ brief: Brief, config: ModelConfig, context: UnitContext) async throws -> Written {
+    func write(_ brief: Brief, config: ModelConfig, system: String, context: UnitContext) async throws -> Written {
         var written = Written()
         if config.backend == .heuristic {
             written.attempts = 1
@@ -216,7 +214,7 @@ public struct ReportStage: StageRunner {
         } catch {
             throw UnitError(code: error.code, message: error.message)
         }
-        var messages = [ChatMessage(role: "system", content: Self.system), ChatMessage(role: "user", content: brief.text)]
+        var messages = [ChatMessage(role: "system", content: system), ChatMessage(role: "user", content: brief.text)]
         while written.attempts < config.maxAttempts {
             written.attempts += 1
             context.progress("attempt \(written.attempts) of \(config.maxAttempts)")

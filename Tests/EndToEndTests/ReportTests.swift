@@ -286,4 +286,38 @@ struct HeuristicReportTests {
         try harness.write("broken.html", "<!DOCTYPE html><html><body><script>undefinedFunction()</script></body></html>")
         #expect(try renderInChromium(harness.folder.appendingPathComponent("broken.html")).console.count == 1)
     }
+
+    @Test func aManifestsTemplatesReplaceTheBuiltInOnesAndABrokenOneStopsTheRun() async throws {
+        let estate = EstateGenerator(seed: 3, repositories: 1).generate()
+        let github = FakeGitHub(estate: estate, token: ReportScenario.token)
+        let url = try await github.start()
+        defer { Task { await github.stop() } }
+        let harness = try Harness()
+        let manifest = estate.manifest(name: "templates-e2e", endpoint: url,
+                                       settings: ["collect: [commits, pull_requests, issues]"])
+            + "report:\n  scopes: [repository]\n  templates:\n    markdown: templates/short.mustache\n"
+        try harness.write("m.yaml", manifest)
+        try harness.write("templates/short.mustache", "{{% CONTENT_TYPE: TEXT }}\n{{title}}: {{status}} — {{summary}}\n")
+        let environment = ["GHILLIE_GITHUB_TOKEN": ReportScenario.token]
+        let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        let markdown = try String(contentsOfFile: harness.path("out/templates-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
+        #expect(markdown.hasPrefix("acme/repo-000: ") && markdown.hasSuffix(".\n") && !markdown.contains("##"), "\(markdown)")
+
+        // Editing the template reruns the reports; a template that does not parse stops the run first.
+        try harness.write("templates/short.mustache", "{{#status}} never closed\n")
+        let broken = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+        #expect(broken.status == 5)
+        #expect(broken.stderr == """
+            error: the `markdown` report template does not parse: line 2, column 1: a section is opened and never closed (`{{/name}}`)
+              hint: fix `report.templates.markdown`, or remove it to use the built-in template
+
+            """)
+
+        // A template file that is not there is a manifest error with its place.
+        try harness.write("m.yaml", manifest.replacingOccurrences(of: "short.mustache", with: "missing.mustache"))
+        let missing = try await harness.run(Harness.product, ["validate", "m.yaml"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("error: template file `templates/missing.mustache` not found or not UTF-8 text"))
+    }
 }

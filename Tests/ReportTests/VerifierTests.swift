@@ -1,5 +1,8 @@
+import Foundation
 import JSON
 import Testing
+import Manifest
+import Pipeline
 @testable import Report
 
 /// A repository brief from a small hand-written evidence bundle.
@@ -98,5 +101,28 @@ struct HeuristicTests {
         let report = Heuristic.write(brief)
         #expect(report.status == expected)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
+    }
+}
+
+struct TemplateTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("templates")
+
+    @Test(arguments: ["system", "brief", "markdown"])
+    func theTemplatesFolderHoldsTheBuiltInTemplates(_ name: String) throws {
+        let file = try String(contentsOf: Self.folder.appendingPathComponent("\(name).mustache"), encoding: .utf8)
+        #expect(file == Templates.defaults[name])
+    }
+
+    @Test func theBriefTemplateRendersSectionsAsTheModelReadsThem() {
+        let text = sampleBrief().text
+        #expect(text.hasPrefix("# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Metrics (people; bots apart)\n- Pull requests merged: 12\n"))
+        #expect(!text.contains("{{") && !text.contains("CONTENT_TYPE"))
+    }
+
+    @Test func aTemplateThatDoesNotParseIsAConfigurationProblem() {
+        let config = ReportConfig(scopes: [.repository], model: ModelConfig(backend: .heuristic, endpoint: nil, model: nil, apiKeyEnv: nil),
+                                  output: "out", templates: ["markdown": "{{#open}} never closed"])
+        #expect(throws: ConfigurationProblem.self) { try Templates(config) }
     }
 }
