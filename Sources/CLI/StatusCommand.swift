@@ -53,9 +53,11 @@ struct StatusCommand: AsyncParsableCommand {
         var counters: [String: [String: Int64]] = [:]
         for attempt in latest {
             stages[attempt.unit.stage, default: [:]][attempt.state.rawValue, default: 0] += 1
-            if attempt.reusedFromRun == nil {
-                for (key, value) in attempt.counters { counters[attempt.unit.stage, default: [:]][key, default: 0] += value }
-            }
+        }
+        // Counters add up every attempt of the run, failed and interrupted ones too: what a run
+        // spent (requests, points, tokens, cost) includes the attempts a resume replaced.
+        for attempt in try storeCall({ try ledger.attempts(runID: run.id) }) where attempt.reusedFromRun == nil {
+            for (key, value) in attempt.counters { counters[attempt.unit.stage, default: [:]][key, default: 0] += value }
         }
         let lockDoc = lock.map { conflict in
             Documents.LockDoc(host: conflict.host, pid: conflict.pid, since: Timestamp.string(conflict.since),
@@ -91,6 +93,13 @@ struct StatusCommand: AsyncParsableCommand {
         }))
         if !counters.isEmpty {
             terminal.out("")
+            if let ingest = counters["ingest"], let requests = ingest["requests"] {
+                terminal.out("GitHub: \(requests) requests, \(ingest["points"] ?? 0) points (every attempt of the run)")
+            }
+            if let report = counters["report"], let prompt = report["prompt_tokens"], prompt > 0 {
+                terminal.out("model: \(report["attempts"] ?? 0) answers, \(prompt) prompt + \(report["completion_tokens"] ?? 0) "
+                    + "completion tokens, estimated $\(String(format: "%.4f", Double(report["cost_microusd"] ?? 0) / 1_000_000))")
+            }
             for stage in stageOrder {
                 guard let values = counters[stage], !values.isEmpty else { continue }
                 terminal.out("\(stage) " + values.keys.sorted().map { "\($0)=\(values[$0] ?? 0)" }.joined(separator: " "))
