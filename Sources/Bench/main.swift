@@ -290,9 +290,17 @@ do {
     let exportManifest = estate.manifest(name: "ingest-bench", endpoint: url)
         + "export:\n  path: out\n  formats: [csv]\n  datasets: [commits, pull_requests]\n"
     try exportManifest.write(to: ingestFolder.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
-    let (exportWall, exportStatus, exportPeak) = try runMeasured(
-        options.product, in: ingestFolder, ["x.yaml", "-q", "--only", "export"], environment: environment)
-    guard exportStatus == 0 else { fail("export run failed with exit code \(exportStatus)") }
+    var exportWalls: [Double] = []
+    var exportPeak = 0.0
+    for attempt in 0..<5 {
+        let (wall, status, peak) = try runMeasured(
+            options.product, in: ingestFolder, ["x.yaml", "-q", "--only", "export"] + (attempt == 0 ? [] : ["--rerun", "export"]),
+            environment: environment)
+        guard status == 0 else { fail("export run failed with exit code \(status)") }
+        exportWalls.append(wall)
+        exportPeak = max(exportPeak, peak)
+    }
+    let exportWall = median(exportWalls)
     let windowStart = Timestamp.string(estate.windowStart), windowEnd = Timestamp.string(estate.windowEnd)
     let floorSQL = """
         SELECT 1, repository, oid, headline, message, authored_at, committed_at, author_name, author_email, author_login,
@@ -304,21 +312,25 @@ do {
         ORDER BY repository, number;
         """
     let floorOut = ingestFolder.appendingPathComponent("floor.csv")
-    FileManager.default.createFile(atPath: floorOut.path, contents: nil)
-    let floorProcess = Process()
-    floorProcess.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-    floorProcess.arguments = ["-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL]
-    floorProcess.standardOutput = try FileHandle(forWritingTo: floorOut)
-    let floorStart = Date()
-    try floorProcess.run()
-    floorProcess.waitUntilExit()
-    let floorWall = Date().timeIntervalSince(floorStart)
+    var floorWalls: [Double] = []
+    for _ in 0..<5 {
+        FileManager.default.createFile(atPath: floorOut.path, contents: nil)
+        let floorProcess = Process()
+        floorProcess.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        floorProcess.arguments = ["-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL]
+        floorProcess.standardOutput = try FileHandle(forWritingTo: floorOut)
+        let floorStart = Date()
+        try floorProcess.run()
+        floorProcess.waitUntilExit()
+        floorWalls.append(Date().timeIntervalSince(floorStart))
+    }
+    let floorWall = median(floorWalls)
     let exportedRows = try String(contentsOf: ingestFolder.appendingPathComponent("out/commits.csv"), encoding: .utf8)
         .split(separator: "\r\n").count + (try String(contentsOf: ingestFolder.appendingPathComponent("out/pull_requests.csv"),
                                                           encoding: .utf8).split(separator: "\r\n").count) - 2
-    rows.append(("export, commits + pull requests as CSV (\(exportedRows) rows), wall time (whole process)",
+    rows.append(("export, commits + pull requests as CSV (\(exportedRows) rows), wall time (whole process, median of 5)",
                  milliseconds(exportWall)))
-    rows.append(("floor: `sqlite3 -csv` dumping the same rows from the same store (whole process)",
+    rows.append(("floor: `sqlite3 -csv` dumping the same rows from the same store (whole process, median of 5)",
                  milliseconds(floorWall) + String(format: " (export reaches %.0f %% of its speed)", floorWall / exportWall * 100)))
     rows.append(("export, peak memory (RSS of the export process)", String(format: "%.1f MiB", exportPeak)))
 
