@@ -54,11 +54,15 @@ struct ClientTests {
             fake.inject(Fault(action, times: 2))
             var policy = quick
             policy.timeout = .seconds(2)
+            policy.attempts = 6
             let client = GraphQLClient(endpoint: url, token: "t0ken", policy: policy)
             var cost = CallCost()
             let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
             #expect(data["repository"]?["pullRequests"]?["nodes"]?.array?.count == 10, "\(label)")
-            #expect(cost.requests == 3 && cost.retries == 2, "\(label)")
+            // Both faults were retried and the last request succeeded. On a loaded machine (the
+            // whole suite runs in parallel) a healthy answer can also miss the 2 s timeout and
+            // be retried, so the count is at least, not exactly, 2.
+            #expect(cost.retries >= 2 && cost.requests == cost.retries + 1, "\(label): \(cost)")
         }
     }
 
