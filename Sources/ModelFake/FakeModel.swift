@@ -147,14 +147,31 @@ public final class FakeModel: Sendable {
         } else if let onTrack = value(after: "on_track") {
             summary = "\(subject) has \(onTrack) parts on track."
         }
-        let reference = lines.first { $0.hasPrefix("- #") }.flatMap { $0.dropFirst(2).split(separator: " ").first }.map(String.init)
         // Like a careful model: blocked items or parts make it blocked, parts at risk at risk.
         let status = prompt.contains("labelled blocked") || lines.contains { $0.hasPrefix("- blocked: ") } ? "blocked"
             : lines.contains { $0.hasPrefix("- at_risk: ") } ? "at_risk" : "on_track"
+        // Highlights and risks only from lines of the brief, so a good answer stays verifiable.
+        let merged = lines.filter { $0.hasPrefix("- #") && $0.hasSuffix("[merged]") }.prefix(3).map { line in
+            "Merged " + line.dropFirst(2).replacingOccurrences(of: " [merged]", with: "")
+        }
+        let blockedItems = lines.filter { $0.hasPrefix("- #") && $0.contains("labelled blocked") }.prefix(3)
+            .compactMap { $0.dropFirst(2).split(separator: " ").first.map(String.init) }
+        let troubledParts = lines.filter { $0.hasPrefix("- ") && ($0.contains(", blocked]") || $0.contains(", at_risk]")) }
+            .prefix(3).compactMap { line -> String? in
+                guard let name = line.dropFirst(2).components(separatedBy: " [").first else { return nil }
+                return "\(name) is \(line.contains(", blocked]") ? "blocked" : "at risk")"
+            }
+        let healthy = lines.filter { $0.hasPrefix("- ") && $0.contains(", on_track]") }.prefix(3).compactMap { line in
+            line.dropFirst(2).components(separatedBy: " [").first.map { "\($0) is on track" }
+        }
+        var next = blockedItems.isEmpty ? [] : ["Unblock " + blockedItems.joined(separator: ", ")]
+        next += troubledParts.prefix(2).map { "Follow up: " + $0 }
+        next.append("Keep reviewing pull requests promptly")
         let report: JSON.JSONValue = [
             "status": .string(status), "summary": .string(summary),
-            "highlights": .array(reference.map { [.string("Progress on \($0)")] } ?? []),
-            "risks": [], "next_steps": ["Keep reviewing pull requests promptly"],
+            "highlights": .array((merged + healthy).prefix(5).map { .string($0) }),
+            "risks": .array((blockedItems.map { "\($0) is labelled blocked" } + troubledParts).prefix(5).map { .string($0) }),
+            "next_steps": .array(next.prefix(5).map { .string($0) }),
         ]
         return report.canonical
     }

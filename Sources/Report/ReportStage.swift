@@ -15,7 +15,10 @@ import Synchronization
 /// every attempt are counted, rejected ones too. See `docs/reports.md`.
 public struct ReportStage: StageRunner {
     public let stage = Stage.report
-    public let version = "report-1"
+    /// The code's version and the built-in templates' hash: a changed template changes what
+    /// every report writes, so it reruns them.
+    public let version = "report-1+" + String(SHA256.hex(Templates.names.map { Templates.defaults[$0] ?? "" }
+        .joined(separator: "\u{0}")).prefix(12))
     let environment: [String: String]
     /// One client per endpoint for the whole run, so what it learns (JSON mode only) is kept.
     let clients = Clients()

@@ -73,7 +73,7 @@ Window: {{window_start}} to {{window_end}} (end exclusive)
 
 ---
 
-*Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified: {{numbers_checked}} numbers and {{references_checked}} references checked against the evidence*
+*Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified against the evidence (numbers checked: {{numbers_checked}}, references checked: {{references_checked}})*
 
 """#,
     ]
