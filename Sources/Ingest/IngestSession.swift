@@ -250,7 +250,9 @@ struct IngestSession {
     func row(kind: String, key: String, node: JSONValue, fetchedAt: String, operation: String, cursor: String?)
         -> [SQLValue] {
         let payload = node.canonical
-        let hash = SHA256.hex(kind + "\n" + payload)
+        // The repository is part of the hash: a fork and its upstream (or two mirrors) hold
+        // byte-identical commits, and each repository must keep its own row.
+        let hash = SHA256.hex(repository.slug + "\n" + kind + "\n" + payload)
         return [.text(repository.slug), .text(kind), .text(key), .text(hash), .text(payload), .text(fetchedAt),
                 .integer(context.runID), .text(operation), cursor.map(SQLValue.text) ?? .null]
     }

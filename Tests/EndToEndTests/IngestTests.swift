@@ -260,6 +260,26 @@ struct IngestTests {
         #expect(try pullRow?.string("title") == "Renamed after the first run")
     }
 
+    @Test func aForkAndItsUpstreamEachKeepTheirOwnRows() async throws {
+        // Two owners with the same generated history: byte-identical nodes, as a fork and its
+        // upstream have. Each repository must land all of its own.
+        var estate = EstateGenerator(seed: 9, repositories: 2, owner: "upstream").generate()
+        estate.repositories += EstateGenerator(seed: 9, repositories: 2, owner: "fork").generate().repositories
+        let fake = FakeGitHub(estate: estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(estate, url: url))
+        let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(result.status == 0, "\(result.stderr)")
+        let landedNow = try landed(harness)
+        for repo in estate.repositories {
+            let counts = Expected.of(repo, estate: estate)
+            if counts != Expected() { #expect(landedNow[repo.slug] == counts, "\(repo.slug)") }
+        }
+        #expect(landedNow["upstream/repo-000"] == landedNow["fork/repo-000"] && landedNow["fork/repo-000"] != nil)
+    }
+
     @Test func faultsEndInSuccessOrAResumableFailureNeverInGaps() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
