@@ -19,7 +19,11 @@ func exportFolder(_ harness: Harness, name: String) throws -> URL {
 }
 
 /// Runs `scripts/check-export.py` (Python's json and csv modules, jsonschema) over a folder.
-func checkExport(_ folder: URL) throws -> (status: Int32, output: String) {
+func checkExport(_ folder: URL) async throws -> (status: Int32, output: String) {
+    try await Harness.offPool { try checkExportBlocking(folder) }
+}
+
+func checkExportBlocking(_ folder: URL) throws -> (status: Int32, output: String) {
     let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     let process = Process()
@@ -58,7 +62,7 @@ struct ExportTests {
         let folder = try exportFolder(harness, name: "export-e2e")
         let files = try exportFiles(folder)
         #expect(files.count == 9 * 3 + 2, "\(files.keys.sorted())")
-        let check = try checkExport(folder)
+        let check = try await checkExport(folder)
         #expect(check.status == 0, "\(check.output)")
         for (name, data) in files {
             #expect(!String(decoding: data, as: UTF8.self).contains(Self.token), "\(name) holds the token")
@@ -70,7 +74,7 @@ struct ExportTests {
         var commits = try #require(files["commits.csv"])
         commits[commits.count - 3] ^= 0x01
         try commits.write(to: copy.appendingPathComponent("commits.csv"))
-        #expect(try checkExport(copy).status == 1)
+        #expect(try await checkExport(copy).status == 1)
 
         // Golden copies; `GHILLIE_RECORD_GOLDEN=1 make test` re-records them. The manifest pins
         // every other file through its SHA-256.
@@ -131,16 +135,23 @@ struct ExportTests {
             victim.standardError = FileHandle.nullDevice
             try victim.run()
             let out = harness.folder.appendingPathComponent("out/export-e2e")
-            while victim.isRunning {
-                let writing = FileManager.default.enumerator(atPath: out.path)?.contains { ($0 as? String)?.hasSuffix(".tmp") == true }
-                if writing == true {
-                    kill(victim.processIdentifier, SIGKILL)
-                    killedMidFile = true
-                    break
+            let pid = victim.processIdentifier
+            let running = victim
+            // Polls on a Dispatch thread: a busy loop here would hold a Swift concurrency thread.
+            killedMidFile = try await Harness.offPool {
+                let deadline = Date().addingTimeInterval(120)
+                while running.isRunning && Date() < deadline {
+                    let writing = FileManager.default.enumerator(atPath: out.path)?
+                        .contains { ($0 as? String)?.hasSuffix(".tmp") == true }
+                    if writing == true {
+                        kill(pid, SIGKILL)
+                        return true
+                    }
+                    usleep(200)
                 }
-                usleep(200)
+                return false
             }
-            victim.waitUntilExit()
+            try await Harness.offPool { running.waitUntilExit() }
         }
         #expect(killedMidFile)
         // Whatever is in place under a final name is complete: the clean run's bytes.
@@ -208,5 +219,5 @@ func exportOnPostgresIsByteIdenticalToSQLite() async throws {
     sqlite["export-manifest.json"] = nil
     postgres["export-manifest.json"] = nil
     #expect(sqlite.count == 28 && sqlite == postgres)
-    #expect(try checkExport(folders[1]).status == 0)
+    #expect(try await checkExport(folders[1]).status == 0)
 }

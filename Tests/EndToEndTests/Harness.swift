@@ -93,6 +93,14 @@ struct Harness: Sendable {
         }
     }
 
+    /// Runs blocking work (waiting for a process, polling a folder) on a Dispatch thread, so
+    /// that the fake servers this test process hosts keep their Swift concurrency threads.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try body() }) }
+        }
+    }
+
     /// Waits until `condition` holds, polling without blocking a thread; false on timeout.
     func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)

@@ -205,7 +205,11 @@ struct CheckTests {
 }
 
 /// Renders an HTML file in headless Chromium; returns the DOM and the console messages.
-func renderInChromium(_ file: URL) throws -> (dom: String, console: [String]) {
+func renderInChromium(_ file: URL) async throws -> (dom: String, console: [String]) {
+    try await Harness.offPool { try renderInChromiumBlocking(file) }
+}
+
+func renderInChromiumBlocking(_ file: URL) throws -> (dom: String, console: [String]) {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
     process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0",
@@ -280,11 +284,11 @@ struct HeuristicReportTests {
         #expect(scopes == ["repository", "repository", "repository", "repository", "project", "estate"])
 
         // The estate page renders in a real browser without console errors; a broken page would show.
-        let page = try renderInChromium(reports.appendingPathComponent("estate/latest.html"))
+        let page = try await renderInChromium(reports.appendingPathComponent("estate/latest.html"))
         #expect(page.dom.contains("<svg") && page.dom.contains("Pull requests merged per repository"))
         #expect(page.console == [], "\(page.console)")
         try harness.write("broken.html", "<!DOCTYPE html><html><body><script>undefinedFunction()</script></body></html>")
-        #expect(try renderInChromium(harness.folder.appendingPathComponent("broken.html")).console.count == 1)
+        #expect(try await renderInChromium(harness.folder.appendingPathComponent("broken.html")).console.count == 1)
     }
 
     @Test func aManifestsTemplatesReplaceTheBuiltInOnesAndABrokenOneStopsTheRun() async throws {
