@@ -18,8 +18,8 @@ func writtenTwice(_ harness: Harness) throws -> [String] {
 
 @Suite("Command line")
 struct CommandTests {
-    @Test func helpListsOnlyWorkingCommands() throws {
-        let result = try Harness().run(Harness.product, ["--help"])
+    @Test func helpListsOnlyWorkingCommands() async throws {
+        let result = try await Harness().run(Harness.product, ["--help"])
         #expect(result.status == 0)
         #expect(result.stderr == "")
         let commands = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See") }
@@ -27,7 +27,7 @@ struct CommandTests {
         #expect(commands == ["--version", "-h,", "run", "validate", "plan", "status", "check", "runs"])
     }
 
-    @Test func validateReportsEveryErrorWithLocationsAndExits2() throws {
+    @Test func validateReportsEveryErrorWithLocationsAndExits2() async throws {
         let harness = try Harness()
         try harness.write("bad.yaml", """
             version: 1
@@ -40,7 +40,7 @@ struct CommandTests {
             export:
               formats: [csv, parquet]
             """)
-        let result = try harness.run(Harness.product, ["validate", "bad.yaml"])
+        let result = try await harness.run(Harness.product, ["validate", "bad.yaml"])
         #expect(result.status == 2)
         #expect(result.stdout == "bad.yaml: invalid (2 errors)\n")
         #expect(result.stderr == """
@@ -52,19 +52,19 @@ struct CommandTests {
             """)
     }
 
-    @Test func validateAcceptsAGoodManifest() throws {
+    @Test func validateAcceptsAGoodManifest() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let result = try harness.run(Harness.product, ["validate", "m.yaml"])
+        let result = try await harness.run(Harness.product, ["validate", "m.yaml"])
         #expect(result.status == 0)
         #expect(result.stdout == "m.yaml: ok (`e2e`: 3 repositories, 17 units in ingest, refine, evidence, report, export)\n")
         #expect(result.stderr == "")
     }
 
-    @Test func runningAManifestWithAnInvalidFileExits2() throws {
+    @Test func runningAManifestWithAnInvalidFileExits2() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", "version: 1\nname: x\n")
-        let result = try harness.run(Harness.product, ["m.yaml"])
+        let result = try await harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 2)
         #expect(result.stdout == "")
         #expect(result.stderr == """
@@ -74,10 +74,10 @@ struct CommandTests {
             """)
     }
 
-    @Test func theProductBinaryChecksStageConfigurationBeforeAnythingRuns() throws {
+    @Test func theProductBinaryChecksStageConfigurationBeforeAnythingRuns() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let result = try harness.run(Harness.product, ["m.yaml"])
+        let result = try await harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
         #expect(result.stderr == """
             error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
@@ -87,10 +87,10 @@ struct CommandTests {
         #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
     }
 
-    @Test func unknownUnitInSelectionExits2WithSuggestion() throws {
+    @Test func unknownUnitInSelectionExits2WithSuggestion() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let result = try harness.run(["m.yaml", "--rerun", "refine:acme/d"])
+        let result = try await harness.run(["m.yaml", "--rerun", "refine:acme/d"])
         #expect(result.status == 2)
         #expect(result.stderr == """
             error: unknown unit `refine:acme/d`
@@ -99,10 +99,10 @@ struct CommandTests {
             """)
     }
 
-    @Test func planShowsEachUnitAndWhy() throws {
+    @Test func planShowsEachUnitAndWhy() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let result = try harness.run(["plan", "m.yaml"])
+        let result = try await harness.run(["plan", "m.yaml"])
         #expect(result.status == 0)
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         #expect(lines[0] == "plan for `e2e`: would start a new run (first run of `e2e`)")
@@ -116,16 +116,16 @@ struct CommandTests {
 
 @Suite("Runs, resume and the ledger", .serialized)
 struct RunTests {
-    @Test func aFailedUnitFailsOnlyItsDownstreamAndARerunResumesOnlyIt() throws {
+    @Test func aFailedUnitFailsOnlyItsDownstreamAndARerunResumesOnlyIt() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let first = try harness.run(["m.yaml", "--jobs", "2"], environment: ["GHILLIE_TEST_FAIL": "refine:acme/b"])
+        let first = try await harness.run(["m.yaml", "--jobs", "2"], environment: ["GHILLIE_TEST_FAIL": "refine:acme/b"])
         #expect(first.status == 3)
         #expect(first.stdout == "")
         #expect(first.stderr.contains("FAIL  refine:acme/b: injected failure for refine:acme/b [test_failure]"))
         #expect(first.stderr.contains("1 unit failed; `ghillie-run status m.yaml` shows why, and rerunning `ghillie-run m.yaml` resumes"))
 
-        let status = try harness.run(["status", "m.yaml", "--output", "json"])
+        let status = try await harness.run(["status", "m.yaml", "--output", "json"])
         #expect(status.status == 0)
         struct Status: Decodable {
             struct Run: Decodable { let id: Int; let state: String }
@@ -147,7 +147,7 @@ struct RunTests {
                             "report:acme/b", "report:estate"])
 
         harness.clearStarts()
-        let second = try harness.run(["m.yaml"])
+        let second = try await harness.run(["m.yaml"])
         #expect(second.status == 0)
         #expect(second.stderr.hasPrefix("continuing run 1 of `e2e` (it ended failed)\n"))
         let resumed = harness.starts().map { $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "") }
@@ -158,68 +158,68 @@ struct RunTests {
 
         // A third invocation finds everything up to date: a new run, nothing executed.
         harness.clearStarts()
-        let third = try harness.run(["m.yaml", "--output", "json"])
+        let third = try await harness.run(["m.yaml", "--output", "json"])
         #expect(third.status == 0)
         #expect(harness.starts() == [])
         #expect(third.stdout.contains("\"ending\" : \"succeeded\""))
         #expect(third.stderr == "starting run 2 of `e2e` (run 1 succeeded)\n")
     }
 
-    @Test func rerunAndFromForceUnitsAndOnlyRestricts() throws {
+    @Test func rerunAndFromForceUnitsAndOnlyRestricts() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        #expect(try harness.run(["m.yaml", "-q"]).status == 0)
+        #expect(try await harness.run(["m.yaml", "-q"]).status == 0)
 
         // Same output from a forced ingest: downstream is reused, not rerun.
         harness.clearStarts()
-        #expect(try harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"]).status == 0)
+        #expect(try await harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"]).status == 0)
         #expect(harness.starts().map { String($0.split(separator: " ")[1]) } == ["ingest:acme/a"])
 
         // New data behind a forced ingest ripples to everything downstream of it.
         harness.clearStarts()
-        #expect(try harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
+        #expect(try await harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
                                 environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
         #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
             "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "evidence:estate", "report:acme/a", "report:estate",
             "export:commits.csv", "export:metrics.csv", "export:manifest"])
 
         harness.clearStarts()
-        #expect(try harness.run(["m.yaml", "--new", "--from", "report", "-q"],
+        #expect(try await harness.run(["m.yaml", "--new", "--from", "report", "-q"],
                                 environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
         #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
             "report:acme/a", "report:acme/b", "report:acme/c", "report:estate"])
 
         harness.clearStarts()
         // Only one unit, with new data: its dependents keep stale outputs, so the run is incomplete.
-        let only = try harness.run(["m.yaml", "--new", "--only", "ingest:acme/c", "--rerun", "ingest:acme/c",
+        let only = try await harness.run(["m.yaml", "--new", "--only", "ingest:acme/c", "--rerun", "ingest:acme/c",
                                     "--output", "json"], environment: ["GHILLIE_TEST_SALT": "newer data"])
         #expect(only.status == 0)
         #expect(harness.starts().map { String($0.split(separator: " ")[1]) } == ["ingest:acme/c"])
         #expect(only.stdout.contains("\"ending\" : \"incomplete\""))
     }
 
-    @Test func aSecondInvocationExits4NamingTheHolder() throws {
+    @Test func aSecondInvocationExits4NamingTheHolder() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let holder = harness.process(Harness.withTestStages, ["m.yaml", "-q"], environment: ["GHILLIE_TEST_DELAY_MS": "400"])
         holder.standardError = FileHandle.nullDevice
         try holder.run()
         defer { holder.terminate(); holder.waitUntilExit() }
-        #expect(harness.waitUntil { !harness.starts().isEmpty })
-        let second = try harness.run(["m.yaml"])
+        #expect(await harness.waitUntil { !harness.starts().isEmpty })
+        let second = try await harness.run(["m.yaml"])
         #expect(second.status == 4)
         #expect(second.stderr.hasPrefix("error: manifest `e2e` is locked by pid \(holder.processIdentifier) on "))
         #expect(second.stderr.contains("(run 1)\n  hint: wait for that run to finish; a lock whose process died is taken over automatically\n"))
     }
 
-    @Test func sigkillAtAnyMomentLeavesAResumableStoreAndNothingIsDoneTwice() throws {
+    @Test func sigkillAtAnyMomentLeavesAResumableStoreAndNothingIsDoneTwice() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let victim = harness.process(Harness.withTestStages, ["m.yaml", "-q", "--jobs", "2"],
                                      environment: ["GHILLIE_TEST_DELAY_MS": "150"])
         victim.standardError = FileHandle.nullDevice
         try victim.run()
-        #expect(harness.waitUntil { harness.starts().count >= 6 })
+        #expect(await harness.waitUntil { harness.starts().count >= 6 })
         kill(victim.processIdentifier, SIGKILL)
         victim.waitUntilExit()
         let doneBefore = try storeRows(harness, "SELECT unit FROM test_effects").map { try $0.string("unit") }
@@ -229,7 +229,7 @@ struct RunTests {
         let cutOff = startedBefore.subtracting(doneBefore)
 
         harness.clearStarts()
-        let resumed = try harness.run(["m.yaml"])
+        let resumed = try await harness.run(["m.yaml"])
         #expect(resumed.status == 0)
         #expect(resumed.stderr.contains("note: took over the lock of `e2e` from pid \(victim.processIdentifier)"))
         #expect(resumed.stderr.contains("continuing run 1 of `e2e` (it ended running"))
@@ -243,7 +243,7 @@ struct RunTests {
         #expect(Set(interrupted) == cutOff)
     }
 
-    @Test func sigintStopsSchedulingRecordsInterruptedAndExits130() throws {
+    @Test func sigintStopsSchedulingRecordsInterruptedAndExits130() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let process = harness.process(Harness.withTestStages, ["m.yaml", "--jobs", "1"],
@@ -251,29 +251,32 @@ struct RunTests {
         let err = Pipe()
         process.standardError = err
         try process.run()
-        #expect(harness.waitUntil { !harness.starts().isEmpty })
+        #expect(await harness.waitUntil { !harness.starts().isEmpty })
         kill(process.processIdentifier, SIGINT)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let stderr = try await Harness.offPool {
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return text
+        }
         #expect(process.terminationStatus == 130)
         #expect(stderr.contains("stopping: no new units will start; waiting for 1 running (Ctrl-C again to quit now)"))
         #expect(stderr.contains("STOP  ingest:acme/a interrupted"))
         #expect(stderr.contains("run 1 of `e2e` interrupted"))
         #expect(stderr.hasSuffix("interrupted; rerun `ghillie-run m.yaml` to resume\n"))
 
-        let status = try harness.run(["status", "m.yaml"])
+        let status = try await harness.run(["status", "m.yaml"])
         #expect(status.stdout.hasPrefix("run 1 of `e2e`: interrupted\n"))
         #expect(status.stdout.contains("ingest:acme/a  interrupted  1        stopped by a signal before the unit finished [interrupted]"))
-        let resumed = try harness.run(["m.yaml", "-q"])
+        let resumed = try await harness.run(["m.yaml", "-q"])
         #expect(resumed.status == 0)
         #expect(try writtenTwice(harness) == [])
     }
 
-    @Test func secretsNeverReachOutputOrTheLedger() throws {
+    @Test func secretsNeverReachOutputOrTheLedger() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let secret = "ghp_SuperSecretToken123"
-        let result = try harness.run(["m.yaml"], environment: [
+        let result = try await harness.run(["m.yaml"], environment: [
             "GHILLIE_GITHUB_TOKEN": secret, "GHILLIE_TEST_SECRET_ECHO": "ingest:acme/b"])
         #expect(result.status == 3)
         #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
@@ -281,16 +284,16 @@ struct RunTests {
         let store = try Data(contentsOf: URL(fileURLWithPath: harness.path(".ghillie/ghillie.sqlite")))
         let wal = (try? Data(contentsOf: URL(fileURLWithPath: harness.path(".ghillie/ghillie.sqlite-wal")))) ?? Data()
         #expect(store.range(of: Data(secret.utf8)) == nil && wal.range(of: Data(secret.utf8)) == nil)
-        let status = try harness.run(["status", "m.yaml", "--output", "json"])
+        let status = try await harness.run(["status", "m.yaml", "--output", "json"])
         #expect(!status.stdout.contains(secret))
     }
 
-    @Test func runsListsRunsNewestFirst() throws {
+    @Test func runsListsRunsNewestFirst() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        #expect(try harness.run(["m.yaml", "-q"]).status == 0)
-        #expect(try harness.run(["m.yaml", "-q", "--new"]).status == 0)
-        let result = try harness.run(["runs", "--output", "json"])
+        #expect(try await harness.run(["m.yaml", "-q"]).status == 0)
+        #expect(try await harness.run(["m.yaml", "-q", "--new"]).status == 0)
+        let result = try await harness.run(["runs", "--output", "json"])
         struct Runs: Decodable {
             struct Run: Decodable { let id: Int; let state: String; let window_end: String }
             let schema_version: Int
@@ -304,17 +307,17 @@ struct RunTests {
 
 /// The same resume story on a PostgreSQL store (`GHILLIE_STORE`), when `make test` provides one.
 @Test(.enabled(if: ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] != nil))
-func resumeWorksOnPostgres() throws {
+func resumeWorksOnPostgres() async throws {
     let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] ?? ""
     let harness = try Harness()
     let name = "pg-e2e-\(UInt32.random(in: 0...UInt32.max))"
     try harness.write("m.yaml", Harness.manifest.replacingOccurrences(of: "name: e2e", with: "name: \(name)"))
     let environment = ["GHILLIE_STORE": url]
-    let first = try harness.run(["m.yaml", "-q"], environment: environment.merging(["GHILLIE_TEST_FAIL": "ingest:acme/c"]) { $1 })
+    let first = try await harness.run(["m.yaml", "-q"], environment: environment.merging(["GHILLIE_TEST_FAIL": "ingest:acme/c"]) { $1 })
     #expect(first.status == 3)
     #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie")))
     harness.clearStarts()
-    let second = try harness.run(["m.yaml", "-q"], environment: environment)
+    let second = try await harness.run(["m.yaml", "-q"], environment: environment)
     #expect(second.status == 0)
     #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
         "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "evidence:estate", "report:acme/c", "report:estate",
@@ -326,18 +329,18 @@ func resumeWorksOnPostgres() throws {
         """)
     #expect(rows.count == 17)
     #expect(try rows.allSatisfy { try $0.int("n") == 1 })
-    let status = try harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
+    let status = try await harness.run(["status", "m.yaml", "--output", "json"], environment: environment)
     #expect(status.stdout.contains("\"state\" : \"succeeded\""))
 }
 
 /// The manifests shipped in `pipelines/` stay valid.
 @Test(arguments: ["demo.yaml", "mvp.yaml", "example-catalogue.yaml"])
-func shippedPipelinesValidate(_ name: String) throws {
+func shippedPipelinesValidate(_ name: String) async throws {
     let pipelines = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("pipelines")
     let harness = try Harness()
     let path = pipelines.appendingPathComponent(name).path
-    let result = try harness.run(Harness.product, ["validate", path])
+    let result = try await harness.run(Harness.product, ["validate", path])
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.hasPrefix("\(path): ok ("))
     #expect(result.stderr == "")

@@ -54,11 +54,13 @@ struct Harness: Sendable {
 
     /// Runs to completion and captures both streams.
     @discardableResult
+    @available(*, noasync, message: "use the async run: a blocked Swift concurrency thread starves the fake servers")
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         try run(Harness.withTestStages, arguments, environment: environment)
     }
 
     @discardableResult
+    @available(*, noasync, message: "use the async run: a blocked Swift concurrency thread starves the fake servers")
     func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = process(binary, arguments, environment: environment)
         let id = UUID().uuidString
@@ -82,22 +84,25 @@ struct Harness: Sendable {
                       stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
+    /// Runs the test-stage binary without blocking a Swift concurrency thread.
+    @discardableResult
+    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await run(Harness.withTestStages, arguments, environment: environment)
+    }
+
     /// Runs the binary without blocking a Swift concurrency thread: tests that serve a fake
     /// GitHub from this process need those threads free to answer the binary's requests.
     func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let harness = self
-        return try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Swift.Result { try harness.run(binary, arguments, environment: environment) })
-            }
-        }
+        return try await Harness.offPool { try harness.run(binary, arguments, environment: environment) }
     }
 
-    /// Runs blocking work (waiting for a process, polling a folder) on a Dispatch thread, so
-    /// that the fake servers this test process hosts keep their Swift concurrency threads.
+    /// Runs blocking work (waiting for a process, polling a folder) on a thread of its own, so
+    /// that the fake servers this test process hosts keep their Swift concurrency threads (on
+    /// Linux those come from Dispatch's worker pool too, so a Dispatch queue would not do).
     static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Swift.Result { try body() }) }
+            Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
         }
     }
 
@@ -120,6 +125,7 @@ struct Harness: Sendable {
     func clearStarts() { try? FileManager.default.removeItem(atPath: path("units.log")) }
 
     /// Waits until `condition` holds, polling; false on timeout.
+    @available(*, noasync, message: "use the async waitUntil")
     func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {

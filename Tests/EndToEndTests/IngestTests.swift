@@ -61,10 +61,10 @@ struct IngestTests {
         return expected
     }
 
-    @Test func aMissingTokenStopsBeforeAnythingRunsAndNamesTheVariable() throws {
+    @Test func aMissingTokenStopsBeforeAnythingRunsAndNamesTheVariable() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", ingestManifest(Self.estate, url: try #require(URL(string: "http://127.0.0.1:9/graphql"))))
-        let result = try harness.run(Harness.product, ["m.yaml", "-q"])
+        let result = try await harness.run(Harness.product, ["m.yaml", "-q"])
         #expect(result.status == 5)
         #expect(result.stderr == """
             error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set

@@ -143,17 +143,17 @@ struct FixtureTests {
     #expect(Set(documentedKeys).subtracting(keys).isEmpty, "documented but not in the schema: \(Set(documentedKeys).subtracting(keys))")
 }
 
-/// Runs a child process to completion on a Dispatch thread and returns its stdout: waiting on a
+/// Runs a child process to completion on a thread of its own and returns its stdout: waiting on a
 /// Swift concurrency thread would starve the fake servers other tests host in this process.
 func output(of process: Process) async throws -> Data {
     let pipe = Pipe()
     process.standardOutput = pipe
     try process.run()
     return await withCheckedContinuation { continuation in
-        DispatchQueue.global().async {
+        Thread {
             let data = pipe.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
             continuation.resume(returning: data)
-        }
+        }.start()
     }
 }
