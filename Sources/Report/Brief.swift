@@ -12,6 +12,8 @@ struct Brief: Sendable {
     let scope: Scope
     /// Repository slug, project key or estate key.
     let subject: String
+    /// How reports and roll-ups name the subject: the slug, `Name (key)`, or `Estate KEY`.
+    let name: String
     let title: String
     let windowStart: String
     let windowEnd: String
@@ -29,9 +31,10 @@ struct Brief: Sendable {
     /// The template that turns the brief into text (the built-in one unless the manifest names one).
     var template: MustacheTemplate? = Templates.defaultBrief
 
-    init(scope: Scope, subject: String, title: String, windowStart: String, windowEnd: String) {
+    init(scope: Scope, subject: String, name: String, title: String, windowStart: String, windowEnd: String) {
         self.scope = scope
         self.subject = subject
+        self.name = name
         self.title = title
         self.windowStart = windowStart
         self.windowEnd = windowEnd
@@ -71,7 +74,7 @@ struct Brief: Sendable {
 
     /// Numbers the text states, and conversions of its durations (hours, days, weeks).
     var allowedNumbers: [Double] {
-        var values = NumberClaims.find(in: text, repositories: estateRepositories).map(\.value)
+        var values = NumberClaims.find(in: text).map(\.value)
         for seconds in durations { values += [seconds / 3_600, seconds / 86_400, seconds / 604_800] }
         return values
     }
@@ -117,7 +120,7 @@ enum NumberClaims {
 
     /// Numbers glued to `/`, `-` or a word character are not claims, so repository slugs
     /// (`acme/repo-002`) and paths need no special handling.
-    static func find(in text: String, repositories: Set<String> = []) -> [Claim] {
+    static func find(in text: String) -> [Claim] {
         var cleaned = text
         for pattern in noise {
             cleaned = pattern.stringByReplacingMatches(
@@ -138,7 +141,7 @@ extension Brief {
     static func repository(bundle: JSONValue, previous: [(window: String, status: String, summary: String, risks: [String])],
                            estateRepositories: Set<String>) -> Brief {
         let slug = bundle["repository"]?["slug"]?.string ?? ""
-        var brief = Brief(scope: .repository, subject: slug, title: "Repository status report: \(slug)",
+        var brief = Brief(scope: .repository, subject: slug, name: slug, title: "Repository status report: \(slug)",
                           windowStart: bundle["window"]?["start"]?.string ?? "", windowEnd: bundle["window"]?["end"]?.string ?? "")
         brief.repositories = [slug]
         brief.estateRepositories = estateRepositories
@@ -252,7 +255,7 @@ extension Brief {
     static func project(key: String, name: String, windowStart: String, windowEnd: String, children: [ChildReport],
                         components: [(name: String, lifecycle: String, repository: String?, blockedBy: [String], dependsOn: [String])],
                         estateRepositories: Set<String>) -> Brief {
-        var brief = Brief(scope: .project, subject: key, title: "Project status report: \(name) (\(key))",
+        var brief = Brief(scope: .project, subject: key, name: "\(name) (\(key))", title: "Project status report: \(name) (\(key))",
                           windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = Set(children.map(\.subject))
@@ -276,7 +279,7 @@ extension Brief {
     /// The brief of the estate: project reports, repositories outside projects, estate metrics.
     static func estate(key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: JSONValue,
                        estateRepositories: Set<String>) -> Brief {
-        var brief = Brief(scope: .estate, subject: key, title: "Estate status report: \(key)",
+        var brief = Brief(scope: .estate, subject: key, name: "Estate \(key)", title: "Estate status report: \(key)",
                           windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = estateRepositories

@@ -50,7 +50,7 @@ enum Heuristic {
         let known = facts.children.filter { $0.status != .unknown }
         var status = known.map(\.status).max() ?? .unknown
         if status == .onTrack && !facts.blockedComponents.isEmpty { status = .atRisk }
-        let name = brief.scope == .estate ? "The estate" : brief.title.replacingOccurrences(of: "Project status report: ", with: "")
+        let name = brief.scope == .estate ? "The estate" : brief.name
         var counts: [Status: Int] = [:]
         for child in facts.children { counts[child.status, default: 0] += 1 }
         let parts = Status.allCases.compactMap { status in counts[status].map { "\($0) \(phrase(status))" } }

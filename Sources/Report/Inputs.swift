@@ -82,7 +82,6 @@ struct ReportInputs {
             slug: slug, status: child.status, summary: child.summary, merged: Int(humans["pull_requests_merged"]?.int ?? 0),
             medianOpenToMergeDays: days(humans["open_to_merge_seconds"]?["median"]),
             outstanding: Int(humans["issues_outstanding"]?.int ?? 0),
-            outstandingMedianDays: days(humans["outstanding_issue_age_seconds"]?["median"]),
             outstandingP90Days: days(humans["outstanding_issue_age_seconds"]?["p90"]))
     }
 }

@@ -27,7 +27,6 @@ enum Render {
         let merged: Int
         let medianOpenToMergeDays: Double?
         let outstanding: Int
-        let outstandingMedianDays: Double?
         let outstandingP90Days: Double?
     }
 

@@ -122,11 +122,9 @@ public struct ReportStage: StageRunner {
         ] as [String: Any]), context: context)
         let content = written.content
         let modelName = config.model.backend == .heuristic ? "heuristic" : (config.model.model ?? "model")
-        let checked = (NumberClaims.find(in: content.texts.joined(separator: "\n"), repositories: slugs).count,
-                       content.texts.joined(separator: " ").components(separatedBy: "#").count - 1)
-        let title = brief.scope == .repository ? brief.subject
-            : brief.scope == .estate ? "Estate \(brief.subject)" : brief.title.replacingOccurrences(of: "Project status report: ", with: "")
-        let markdown = Render.markdown(templates.markdown, title: title, content: content, windowStart: start, windowEnd: end,
+        let text = content.texts.joined(separator: "\n")
+        let checked = (NumberClaims.find(in: text).count, Verifier.references(in: text).count)
+        let markdown = Render.markdown(templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
                                        model: modelName, checked: checked)
         let day = Render.day(end)
         let verification: JSONValue = ["verified": true, "attempts": .int(Int64(written.attempts)),

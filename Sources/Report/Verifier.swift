@@ -31,7 +31,7 @@ enum Verifier {
         let counts = brief.counts.filter { $0 > 0 }
         var reported: Set<String> = []
         for text in content.texts {
-            for claim in NumberClaims.find(in: text, repositories: brief.estateRepositories) {
+            for claim in NumberClaims.find(in: text) {
                 let supported = claim.percent
                     ? counts.contains { base in brief.counts.contains { part in matches(part / base * 100, claim) } }
                     : allowed.contains { matches($0, claim) }
@@ -42,9 +42,7 @@ enum Verifier {
                             + "state only the evidence's numbers (rounded if you like)"))
                 }
             }
-            guard let reference else { continue }
-            for match in reference.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
-                guard let range = Range(match.range(at: 1), in: text), let number = Int(text[range]) else { continue }
+            for number in references(in: text) {
                 if !brief.references.contains(number) && reported.insert("#\(number)").inserted {
                     problems.append(Problem("unknown_reference",
                                             "#\(number) is not a pull request or issue of the evidence; refer only to listed ones"))
@@ -62,6 +60,14 @@ enum Verifier {
             }
         }
         return problems
+    }
+
+    /// The `#N` references of a text, in order.
+    static func references(in text: String) -> [Int] {
+        guard let reference else { return [] }
+        return reference.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            Range(match.range(at: 1), in: text).flatMap { Int(text[$0]) }
+        }
     }
 
     /// Whether `value` rounds to what the claim wrote.
