@@ -338,18 +338,10 @@ struct ManifestParser {
             }
         }
         var config = GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect)
-        let limits: [(String, ClosedRange<Int>, WritableKeyPath<GitHubConfig, Int>)] = [
+        ok = reader.ints(fields, path: "github", limits: [
             ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
             ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),
-        ]
-        for (key, range, path) in limits {
-            guard let valueNode = fields[key] else { continue }
-            if let value = reader.int(valueNode, path: "github.\(key)", range: range) {
-                config[keyPath: path] = value
-            } else {
-                ok = false
-            }
-        }
+        ], into: &config) && ok
         return ok ? config : nil
     }
 
@@ -551,18 +543,10 @@ struct ManifestParser {
         if let node = fields["temperature"] {
             if let value = reader.number(node, path: "report.model.temperature", range: 0...2) { config.temperature = value } else { ok = false }
         }
-        let limits: [(String, ClosedRange<Int>, WritableKeyPath<ModelConfig, Int>)] = [
+        ok = reader.ints(fields, path: "report.model", limits: [
             ("max_tokens", 16...100_000, \.maxTokens), ("timeout_seconds", 1...600, \.timeoutSeconds),
             ("max_attempts", 1...10, \.maxAttempts),
-        ]
-        for (key, range, path) in limits {
-            guard let valueNode = fields[key] else { continue }
-            if let value = reader.int(valueNode, path: "report.model.\(key)", range: range) {
-                config[keyPath: path] = value
-            } else {
-                ok = false
-            }
-        }
+        ], into: &config) && ok
         if let priceNode = fields["price"] {
             if let prices = reader.mapping(priceNode, path: "report.model.price",
                                            allowed: ["prompt_per_million", "completion_per_million"]) {

@@ -104,6 +104,17 @@ struct NodeReader {
         return value
     }
 
+    /// Reads the integer keys of `fields` that `limits` names into `value`; false if any is invalid.
+    mutating func ints<Value>(_ fields: Fields, path: String, limits: [(String, ClosedRange<Int>, WritableKeyPath<Value, Int>)],
+                              into value: inout Value) -> Bool {
+        var ok = true
+        for (key, range, keyPath) in limits {
+            guard let node = fields[key] else { continue }
+            if let number = int(node, path: "\(path).\(key)", range: range) { value[keyPath: keyPath] = number } else { ok = false }
+        }
+        return ok
+    }
+
     mutating func number(_ node: Node, path: String, range: ClosedRange<Double>) -> Double? {
         let tag = Tag.Name(rawValue: node.tag.rawValue)
         guard case .scalar(let scalar) = node, tag == .int || tag == .float, let value = Double(scalar.string) else {
