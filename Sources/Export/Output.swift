@@ -69,10 +69,6 @@ final class OutputFile {
         text.withUTF8 { buffer.append(contentsOf: $0) }
     }
 
-    func append(_ bytes: [UInt8]) {
-        buffer.append(contentsOf: bytes)
-    }
-
     /// Writes the buffer out once it is full; call between records.
     @inline(__always)
     func flushIfFull() throws(ExportError) {

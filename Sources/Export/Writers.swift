@@ -12,64 +12,60 @@ extension ExportStage {
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
         let repositories = context.manifest.estate.repositories.map(\.slug)
-        if let table = EntityTable.all[dataset] {
-            let writer = RecordWriter(format: format, columns: table.columns,
-                                      schemaVersion: EntityTable.schemaVersion, out: file)
+        /// A whole dataset file: the header or bracket, the records `body` writes, the end.
+        func records(_ columns: [Column], _ body: (RecordWriter) throws -> Void) throws -> Int {
+            let writer = RecordWriter(format: format, columns: columns, schemaVersion: EntityTable.schemaVersion, out: file)
             writer.begin()
-            try snapshot.forEachRow(table.query(engine: snapshot.engine, repositories: repositories, start: start, end: end)) {
-                cursor in
-                try writer.record(from: cursor)
-                if writer.records % 10_000 == 0 { context.progress("\(writer.records) rows") }
-            }
+            try body(writer)
             writer.end()
             return writer.records
         }
+        /// The columns every evidence-based record starts with.
+        func lead(_ writer: RecordWriter, scope: String, repository: String?) {
+            writer.beginRecord()
+            writer.text(scope)
+            writer.text(repository)
+            writer.text(start)
+            writer.text(end)
+        }
+        if let table = EntityTable.all[dataset] {
+            return try records(table.columns) { writer in
+                try snapshot.forEachRow(table.query(engine: snapshot.engine, repositories: repositories, start: start,
+                                                    end: end)) { cursor in
+                    try writer.record(from: cursor)
+                    if writer.records % 10_000 == 0 { context.progress("\(writer.records) rows") }
+                }
+            }
+        }
         switch dataset {
         case .evidence:
-            let writer = RecordWriter(format: format, columns: EvidenceColumns.evidence,
-                                      schemaVersion: EntityTable.schemaVersion, out: file)
-            writer.begin()
-            try forEachEvidence(snapshot, context: context) { scope, repository, row in
-                writer.beginRecord()
-                writer.text(scope)
-                writer.text(repository)
-                writer.text(start)
-                writer.text(end)
-                writer.text(try row.string("digest"))
-                writer.json(try row.string("bundle"))
-                try writer.endRecord()
-            }
-            writer.end()
-            return writer.records
-        case .metrics:
-            let writer = RecordWriter(format: format, columns: EvidenceColumns.metrics,
-                                      schemaVersion: EntityTable.schemaVersion, out: file)
-            writer.begin()
-            try forEachEvidence(snapshot, context: context) { scope, repository, row in
-                let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
-                for (population, values, bots) in [("humans", metrics.humans, false), ("bots", metrics.bots, true)] {
-                    writer.beginRecord()
-                    writer.text(scope)
-                    writer.text(repository)
-                    writer.text(start)
-                    writer.text(end)
-                    writer.text(population)
-                    metricFields(values, metrics: metrics, bots: bots, writer: writer)
+            return try records(EvidenceColumns.evidence) { writer in
+                try forEachEvidence(snapshot, context: context) { scope, repository, row in
+                    lead(writer, scope: scope, repository: repository)
+                    writer.text(try row.string("digest"))
+                    writer.json(try row.string("bundle"))
                     try writer.endRecord()
                 }
             }
-            writer.end()
-            return writer.records
-        case .reports:
-            let writer = RecordWriter(format: format, columns: EvidenceColumns.reports,
-                                      schemaVersion: EntityTable.schemaVersion, out: file)
-            writer.begin()
-            for row in try reportRows(snapshot, context: context) {
-                writeReport(row, writer: writer)
-                try writer.endRecord()
+        case .metrics:
+            return try records(EvidenceColumns.metrics) { writer in
+                try forEachEvidence(snapshot, context: context) { scope, repository, row in
+                    let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
+                    for (population, values, bots) in [("humans", metrics.humans, false), ("bots", metrics.bots, true)] {
+                        lead(writer, scope: scope, repository: repository)
+                        writer.text(population)
+                        metricFields(values, metrics: metrics, bots: bots, writer: writer)
+                        try writer.endRecord()
+                    }
+                }
             }
-            writer.end()
-            return writer.records
+        case .reports:
+            return try records(EvidenceColumns.reports) { writer in
+                for row in try reportRows(snapshot, context: context) {
+                    writeReport(row, writer: writer)
+                    try writer.endRecord()
+                }
+            }
         case .bundle:
             return try writeBundle(to: file, from: snapshot, context: context, repositories: repositories,
                                    start: start, end: end)
