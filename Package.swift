@@ -66,14 +66,17 @@ let package = Package(
         ),
         .executableTarget(name: "ghillie-run", dependencies: ["CLI"], swiftSettings: strict),
 
+        // Test support: an HTTP server on 127.0.0.1 that the fake servers share.
+        .target(name: "LoopbackServer", dependencies: [.product(name: "FlyingFox", package: "FlyingFox")],
+                swiftSettings: strict),
         // Test support: a generated estate served by a fake GitHub GraphQL server on 127.0.0.1.
         .target(
             name: "GitHubFake",
-            dependencies: ["JSON", "GitHub", .product(name: "FlyingFox", package: "FlyingFox")],
+            dependencies: ["JSON", "GitHub", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
             swiftSettings: strict
         ),
         // Test support: a fake OpenAI-compatible Chat Completions server on 127.0.0.1.
-        .target(name: "ModelFake", dependencies: ["JSON", .product(name: "FlyingFox", package: "FlyingFox")],
+        .target(name: "ModelFake", dependencies: ["JSON", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
                 swiftSettings: strict),
         .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.

@@ -1,6 +1,7 @@
 import FlyingFox
 public import Foundation
 import JSON
+import LoopbackServer
 
 // FlyingFox has a `JSONValue` of its own; this file means ours.
 typealias JSONValue = JSON.JSONValue
@@ -70,7 +71,7 @@ public final class FakeGitHub: Sendable {
     /// Length of a budget window; the budget refills when it ends.
     public let resetInterval: TimeInterval
     private let state: Mutex<State>
-    private let server = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
+    private let server = LoopbackServer()
 
     public init(estate: FakeEstate, token: String = "fake-token", budget: Int = 5000, resetIn: TimeInterval = 3600) {
         self.token = token
@@ -104,24 +105,13 @@ public final class FakeGitHub: Sendable {
 
     /// Starts listening on 127.0.0.1 (`port` 0 picks a free one); returns the GraphQL URL.
     public func start(port: UInt16 = 0) async throws -> URL {
-        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), logger: .disabled)
-        await http.appendRoute("POST /graphql") { [self] request in
-            await self.handle(request)
-        }
-        let task = Task { try await http.run() }
-        try await http.waitUntilListening(timeout: 60)
-        guard case .ip4(_, let bound) = await http.listeningAddress else {
-            throw URLError(.cannotConnectToHost)
-        }
-        server.withLock { $0 = (http, task) }
+        let bound = try await server.start(port: port, routes: [("POST /graphql", { [self] request in await self.handle(request) })])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
         return url
     }
 
     public func stop() async {
-        guard let (http, task) = server.withLock({ value in defer { value = nil }; return value }) else { return }
-        await http.stop(timeout: 1)
-        task.cancel()
+        await server.stop()
     }
 
     // MARK: Requests

@@ -1,5 +1,6 @@
 public import Foundation
 import FlyingFox
+import LoopbackServer
 public import JSON
 import Synchronization
 
@@ -46,7 +47,7 @@ public final class FakeModel: Sendable {
 
     private let state: Mutex<State>
     public let models: [String]
-    private let server = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
+    private let server = LoopbackServer()
 
     public init(modes: [Mode] = [.good], models: [String] = ["fake-model"]) {
         state = Mutex(State(modes: modes.isEmpty ? [.good] : modes))
@@ -61,24 +62,19 @@ public final class FakeModel: Sendable {
 
     /// Starts listening; returns the base URL (`http://127.0.0.1:PORT/v1`).
     public func start(port: UInt16 = 0) async throws -> URL {
-        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), logger: .disabled)
-        await http.appendRoute("POST /v1/chat/completions") { [self] request in await self.complete(request) }
-        await http.appendRoute("GET /v1/models") { [self] _ in
-            let list: JSON.JSONValue = ["object": "list", "data": .array(self.models.map { ["id": .string($0), "object": "model"] })]
-            return Self.reply(200, list.canonical)
-        }
-        let task = Task { try await http.run() }
-        try await http.waitUntilListening(timeout: 60)
-        guard case .ip4(_, let bound) = await http.listeningAddress else { throw URLError(.cannotConnectToHost) }
-        server.withLock { $0 = (http, task) }
+        let bound = try await server.start(port: port, routes: [
+            ("POST /v1/chat/completions", { [self] request in await self.complete(request) }),
+            ("GET /v1/models", { [self] _ in
+                let list: JSON.JSONValue = ["object": "list", "data": .array(self.models.map { ["id": .string($0), "object": "model"] })]
+                return Self.reply(200, list.canonical)
+            }),
+        ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/v1") else { throw URLError(.badURL) }
         return url
     }
 
     public func stop() async {
-        guard let (http, task) = server.withLock({ value in defer { value = nil }; return value }) else { return }
-        await http.stop(timeout: 1)
-        task.cancel()
+        await server.stop()
     }
 
     static func reply(_ status: Int, _ body: String, headers extra: [String: String] = [:]) -> HTTPResponse {

@@ -1,0 +1,36 @@
+public import FlyingFox
+import Foundation
+import Synchronization
+
+/// An HTTP server on 127.0.0.1 for the fake servers of tests and the demo (test support).
+///
+/// One place for what every fake needs: listening on loopback only, waiting (patiently, on
+/// a loaded machine) until it listens, and stopping. Handlers send `Connection: close`
+/// themselves; keep-alive costs a 44 ms Nagle stall per request with URLSession.
+public final class LoopbackServer: Sendable {
+    public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
+
+    private let running = Mutex<(HTTPServer, Task<Void, any Error>)?>(nil)
+
+    public init() {}
+
+    /// Starts listening on `port` (0 picks a free one) with `routes` (`"POST /graphql"`…);
+    /// returns the port it listens on.
+    public func start(port: UInt16, routes: [(String, Handler)]) async throws -> UInt16 {
+        let http = HTTPServer(address: try .inet(ip4: "127.0.0.1", port: port), logger: .disabled)
+        for (route, handler) in routes {
+            await http.appendRoute(HTTPRoute(stringLiteral: route)) { request in await handler(request) }
+        }
+        let task = Task { try await http.run() }
+        try await http.waitUntilListening(timeout: 60)
+        guard case .ip4(_, let bound) = await http.listeningAddress else { throw URLError(.cannotConnectToHost) }
+        running.withLock { $0 = (http, task) }
+        return bound
+    }
+
+    public func stop() async {
+        guard let (http, task) = running.withLock({ value in defer { value = nil }; return value }) else { return }
+        await http.stop(timeout: 1)
+        task.cancel()
+    }
+}
