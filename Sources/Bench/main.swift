@@ -314,7 +314,7 @@ do {
     let floorOut = ingestFolder.appendingPathComponent("floor.csv")
     var floorWalls: [Double] = []
     for _ in 0..<5 {
-        FileManager.default.createFile(atPath: floorOut.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: floorOut.path, contents: nil)
         let floorProcess = Process()
         floorProcess.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         floorProcess.arguments = ["-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL]
