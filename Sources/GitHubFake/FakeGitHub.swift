@@ -192,14 +192,17 @@ public final class FakeGitHub: Sendable {
             let cost: Int
             switch operation {
             case "RepositoryPullRequests": cost = max(1, Int((Double(1 + 5 * first) / 100).rounded()))
+            case "RepositoryOpenPullRequests": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
             case "DocumentationHistory": cost = max(1, Int((Double(1 + first) / 100).rounded()))
             case "RepositoryIssues": cost = max(1, Int((Double(1 + 2 * first) / 100).rounded()))
+            case "RepositoryOpenIssues": cost = max(1, Int((Double(1 + first) / 100).rounded()))
             case "RepositoryFirstPages":
                 var requests = variables["withCommits"]?.bool == true ? 1 : 0
-                for flag in ["withUpdatedPulls", "withOpenPulls"] where variables[flag]?.bool == true { requests += 1 + 5 * first }
                 func size(_ name: String) -> Int { Int(variables[name]?.int ?? Int64(first)) }
+                if variables["withUpdatedPulls"]?.bool == true { requests += 1 + 5 * first }
+                if variables["withOpenPulls"]?.bool == true { requests += 1 + 2 * size("openPullsFirst") }
                 if variables["withUpdatedIssues"]?.bool == true { requests += 1 + 2 * size("updatedIssuesFirst") }
-                if variables["withOpenIssues"]?.bool == true { requests += 1 + 2 * size("openIssuesFirst") }
+                if variables["withOpenIssues"]?.bool == true { requests += 1 + size("openIssuesFirst") }
                 for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true { requests += 1 + size("docsFirst") }
                 cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
@@ -229,8 +232,12 @@ public final class FakeGitHub: Sendable {
                 data["repository"] = repo.map { commitsPage($0, variables: variables, first: first) } ?? .null
             case "RepositoryPullRequests":
                 data["repository"] = repo.map { pullRequestsPage($0, variables: variables, first: first) } ?? .null
+            case "RepositoryOpenPullRequests":
+                data["repository"] = repo.map { pullRequestsPage($0, variables: variables, first: first, open: true) } ?? .null
             case "RepositoryIssues":
                 data["repository"] = repo.map { issuesPage($0, variables: variables, first: first) } ?? .null
+            case "RepositoryOpenIssues":
+                data["repository"] = repo.map { issuesPage($0, variables: variables, first: first, open: true) } ?? .null
             case "RepositoryFirstPages":
                 data["repository"] = repo.map { firstPages($0, variables: variables, first: first) } ?? .null
             case "DocumentationHistory":
@@ -329,42 +336,41 @@ public final class FakeGitHub: Sendable {
             result["doc\(slot)"] = commitsPage(repo, variables: slotVariables, first: docsFirst, documentation: path)["ref"] ?? .null
         }
         if variables["withUpdatedPulls"]?.bool == true {
-            result["updatedPulls"] = pullRequestsPage(repo, variables: with(["states": .null]), first: first)["pullRequests"]
+            result["updatedPulls"] = pullRequestsPage(repo, variables: variables, first: first)["pullRequests"]
         }
         if variables["withOpenPulls"]?.bool == true {
-            result["openPulls"] = pullRequestsPage(repo, variables: with(["states": ["OPEN"]]), first: first)["pullRequests"]
+            result["openPulls"] = pullRequestsPage(
+                repo, variables: variables, first: Int(variables["openPullsFirst"]?.int ?? Int64(first)), open: true)["pullRequests"]
         }
         if variables["withUpdatedIssues"]?.bool == true {
             result["updatedIssues"] = issuesPage(
-                repo, variables: with(["states": .null, "since": variables["issuesSince"] ?? .null]),
+                repo, variables: with(["since": variables["issuesSince"] ?? .null]),
                 first: Int(variables["updatedIssuesFirst"]?.int ?? Int64(first)))["issues"]
         }
         if variables["withOpenIssues"]?.bool == true {
-            result["openIssues"] = issuesPage(repo, variables: with(["states": ["OPEN"], "since": .null]),
-                                              first: Int(variables["openIssuesFirst"]?.int ?? Int64(first)))["issues"]
+            result["openIssues"] = issuesPage(repo, variables: with(["since": .null]),
+                                              first: Int(variables["openIssuesFirst"]?.int ?? Int64(first)), open: true)["issues"]
         }
         return .object(result)
     }
 
-    func pullRequestsPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
-        let states = Set(variables["states"]?.array?.compactMap(\.string) ?? [])
-        let matching = repo.pullRequests.filter { states.isEmpty || states.contains($0.state.rawValue) }
+    /// Pull requests, newest update first; `open`: only open ones, as summaries.
+    func pullRequestsPage(_ repo: FakeRepository, variables: JSONValue, first: Int, open: Bool = false) -> JSONValue {
+        let matching = repo.pullRequests.filter { !open || $0.state == .open }
             .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
         let (slice, info) = Self.page(matching, variables: variables, first: first)
-        let nodes = slice.map(Self.node)
+        let nodes = slice.map { Self.node($0, summary: open) }
         return ["pullRequests": ["totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]
     }
 
-    func issuesPage(_ repo: FakeRepository, variables: JSONValue, first: Int) -> JSONValue {
-        let states = Set(variables["states"]?.array?.compactMap(\.string) ?? [])
+    /// Issues updated since `since`, newest update first; `open`: only open ones, as summaries.
+    func issuesPage(_ repo: FakeRepository, variables: JSONValue, first: Int, open: Bool = false) -> JSONValue {
         let since = variables["since"]?.string.flatMap(Self.parse)
         let matching = repo.issues
-            .filter { issue in
-                (states.isEmpty || states.contains(issue.state.rawValue)) && (since.map { issue.updatedAt >= $0 } ?? true)
-            }
+            .filter { issue in (!open || issue.state == .open) && (since.map { issue.updatedAt >= $0 } ?? true) }
             .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
         let (slice, info) = Self.page(matching, variables: variables, first: first)
-        let nodes = slice.map(Self.node)
+        let nodes = slice.map { Self.node($0, summary: open) }
         return ["issues": ["totalCount": .int(Int64(matching.count)), "pageInfo": info, "nodes": .array(nodes)]]
     }
 
@@ -422,7 +428,8 @@ public final class FakeGitHub: Sendable {
         ])
     }
 
-    static func node(_ pull: FakePullRequest) -> JSONValue {
+    /// `summary`: the fields of `PullRequestSummary` only (no reviews, comments or files).
+    static func node(_ pull: FakePullRequest, summary: Bool = false) -> JSONValue {
         var node: [String: JSONValue] = [:]
         node["id"] = .string("PR_\(pull.databaseId)")
         node["databaseId"] = .int(pull.databaseId)
@@ -442,13 +449,15 @@ public final class FakeGitHub: Sendable {
         node["author"] = pull.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
         node["labels"] = labels(pull.labels)
         node["commits"] = .object(["totalCount": .int(Int64(pull.commitCount))])
+        if summary { return .object(node) }
         node["reviews"] = firstPage(pull.reviews.map(Self.node), limit: 20)
         node["comments"] = firstPage(pull.comments.map(Self.node), limit: 20)
         node["files"] = firstPage(pull.files.map(Self.node), limit: 50)
         return .object(node)
     }
 
-    static func node(_ issue: FakeIssue) -> JSONValue {
+    /// `summary`: the fields of `IssueSummary` only (no comments).
+    static func node(_ issue: FakeIssue, summary: Bool = false) -> JSONValue {
         var node: [String: JSONValue] = [:]
         node["id"] = .string("I_\(issue.databaseId)")
         node["databaseId"] = .int(issue.databaseId)
@@ -461,6 +470,7 @@ public final class FakeGitHub: Sendable {
         node["closedAt"] = optionalTime(issue.closedAt)
         node["author"] = issue.author.map { JSONValue.object(["login": .string($0.login)]) } ?? .null
         node["labels"] = labels(issue.labels)
+        if summary { return .object(node) }
         node["comments"] = firstPage(issue.comments.map(Self.node), limit: 20)
         return .object(node)
     }

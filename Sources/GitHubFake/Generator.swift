@@ -175,15 +175,17 @@ public struct EstateGenerator: Sendable {
             pull.changedFiles = pull.files.count
             pull.additions = pull.files.reduce(0) { $0 + $1.additions }
             pull.deletions = pull.files.reduce(0) { $0 + $1.deletions }
+            // Activity happens between creation and the last update (on GitHub, a comment or a
+            // review moves `updatedAt`; ingest's open-item summaries rely on it).
             pull.comments = comments(&rng, count: number % 37 == 0 ? 25 : Int.random(in: 0...6, using: &rng),
-                                     after: created, nextId: &nextId)
+                                     from: pull.createdAt, to: pull.updatedAt, nextId: &nextId)
             let reviewCount = (state == .merged ? 1 : 0) + Int.random(in: 0...3, using: &rng) + (number % 97 == 0 ? 22 : 0)
             pull.reviews = (0..<reviewCount).map { index in
                 nextId += 1
                 let states = ["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]
                 return FakeReview(databaseId: nextId, author: person(&rng, botChance: 0.05),
                                   state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
-                                  submittedAt: created.addingTimeInterval(Double(index + 1) * 1800))
+                                  submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
             }
             pulls[pulls.count - 1] = pull
         }
@@ -207,12 +209,19 @@ public struct EstateGenerator: Sendable {
         }
     }
 
-    private func comments(_ rng: inout SeededGenerator, count: Int, after: Date, nextId: inout Int64) -> [FakeComment] {
+    private func comments(_ rng: inout SeededGenerator, count: Int, from: Date, to: Date, nextId: inout Int64)
+        -> [FakeComment] {
         (0..<count).map { index in
             nextId += 1
             return FakeComment(databaseId: nextId, author: person(&rng, botChance: 0.1),
-                               createdAt: after.addingTimeInterval(Double(index + 1) * 600))
+                               createdAt: Self.between(from, to, index, of: count))
         }
+    }
+
+    /// The `index`-th of `count` moments spread evenly over (from, to], whole seconds.
+    static func between(_ from: Date, _ to: Date, _ index: Int, of count: Int) -> Date {
+        let span = max(0, to.timeIntervalSince(from))
+        return from.addingTimeInterval((span * Double(index + 1) / Double(count)).rounded(.down))
     }
 
     private func issues(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64) -> [FakeIssue] {
@@ -225,9 +234,6 @@ public struct EstateGenerator: Sendable {
                 databaseId: nextId, number: 1000 + number, title: "Issue \(number): things «break»", state: .open,
                 stateReason: nil, createdAt: created, updatedAt: created, closedAt: nil, author: person(&rng, botChance: 0.05),
                 labels: number % 3 == 0 ? ["bug"] : [])
-            // About one issue in 30 has a long discussion (more than a first page of comments).
-            issue.comments = comments(&rng, count: number % 29 == 0 ? 24 : Int.random(in: 0...6, using: &rng),
-                                      after: created, nextId: &nextId)
             switch number % 5 {
             case 0: // closed as completed inside the window
                 issue.closedAt = start.addingTimeInterval(Double.random(in: 0..<span, using: &rng))
@@ -243,6 +249,12 @@ public struct EstateGenerator: Sendable {
             }
             issue.updatedAt = min(max(issue.closedAt ?? created, created), windowEnd.addingTimeInterval(-1))
             if issue.stateReason == .reopened { issue.updatedAt = start.addingTimeInterval(span / 2) }
+            // About one issue in 30 has a long discussion (more than a first page of comments),
+            // still going on in the window.
+            let discussed = number % 29 == 0
+            if discussed { issue.updatedAt = max(issue.updatedAt, start.addingTimeInterval(span * 0.3)) }
+            issue.comments = comments(&rng, count: discussed ? 24 : Int.random(in: 0...6, using: &rng),
+                                      from: created, to: issue.updatedAt, nextId: &nextId)
             issues.append(issue)
         }
         return issues

@@ -93,14 +93,15 @@ struct IngestSession {
     ]
 
     /// Page sizes in the combined first request. GitHub charges (connections requested) / 100,
-    /// rounded, where a connection nested in a list counts once per `first` of the list: a
-    /// pull request brings 5 (labels, commits, reviews, comments, files), an issue 2, a
-    /// documentation commit 1. These sizes keep the whole request at 149 connections or
-    /// fewer — 1 point — and give most to open issues, the stream that is longest in most
-    /// repositories: 1 + 2×(1+5×8) + (1+2×6) + (1+2×19) + 2×(1+6) = 149.
-    static let firstPullRequests: Int64 = 8
-    static let firstUpdatedIssues: Int64 = 6
-    static let firstOpenIssues: Int64 = 19
+    /// rounded, where a connection nested in a list counts once per `first` of the list (see
+    /// ``Stream/connectionsPerNode``). These sizes keep the whole request at 149 connections or
+    /// fewer — 1 point: 1 + (1+5×12) + (1+2×12) + (1+2×14) + (1+1×18) + 2×(1+6) = 149. Each is
+    /// near the 90th percentile of its stream's length in the reference estate (`make bench`),
+    /// so most repositories need no second request; see docs/benchmarks.md.
+    static let firstPullRequests: Int64 = 12
+    static let firstOpenPullRequests: Int64 = 12
+    static let firstUpdatedIssues: Int64 = 14
+    static let firstOpenIssues: Int64 = 18
     static let firstDocumentationCommits: Int64 = 6
 
     mutating func firstPages(
@@ -120,6 +121,7 @@ struct IngestSession {
             "since": .string(GitHubTime.string(since(.commits))), "until": .string(GitHubTime.string(context.window.end)),
             "issuesSince": .string(GitHubTime.string(since(.issuesUpdated))),
             "commitsFirst": .int(Int64(pageSize)), "first": .int(Self.firstPullRequests),
+            "openPullsFirst": .int(Self.firstOpenPullRequests),
             "updatedIssuesFirst": .int(Self.firstUpdatedIssues), "openIssuesFirst": .int(Self.firstOpenIssues),
             "docsFirst": .int(Self.firstDocumentationCommits),
             "withCommits": .bool(names.contains(Stream.commits.name)),
@@ -152,7 +154,7 @@ struct IngestSession {
     mutating func page(_ stream: Stream, from saved: Checkpoint, started: Date) async throws {
         var checkpoint = saved
         // Later pages grow, but never past the size GitHub still charges 1 point for.
-        let largest = min(pageSize, Self.onePointPageSize(stream.kind))
+        let largest = min(pageSize, Self.onePointPageSize(stream))
         var size = min(largest, 25)
         while !checkpoint.done {
             let variables = variables(for: stream, since: checkpoint.since, cursor: checkpoint.cursor, size: size)
@@ -177,15 +179,10 @@ struct IngestSession {
     }
 
     /// The largest page that costs 1 point. GitHub charges (1 + first × nested connections)
-    /// / 100, rounded: a pull request has 5 nested connections (labels, commits, reviews,
-    /// comments, files), an issue 2, a documentation commit 1 (its parent); so one page of 50
-    /// pull requests costs 3 points where two pages of 25 cost 2.
-    static func onePointPageSize(_ kind: Stream.Kind) -> Int {
-        switch kind {
-        case .pullRequest: return 29
-        case .issue: return 74
-        case .commit, .documentation: return 100
-        }
+    /// / 100, rounded: one page of 50 full pull requests (5 connections each) costs 3 points
+    /// where two pages of 25 cost 2.
+    static func onePointPageSize(_ stream: Stream) -> Int {
+        min(100, 148 / stream.connectionsPerNode)
     }
 
     /// Sends one request, adding its cost to the unit's counters and telling progress of waits.
@@ -212,7 +209,6 @@ struct IngestSession {
     /// in one transaction, then checks completeness when it ended.
     mutating func land(_ page: Page, stream: Stream, checkpoint: inout Checkpoint, started: Date) async throws {
         var rows: [[SQLValue]] = []
-        var overflow: [[SQLValue]] = []
         var reachedSince = false
         let fetchedAt = Timestamp.now()
         for node in page.nodes {
@@ -229,7 +225,7 @@ struct IngestSession {
             let key = try nodeKey(node, stream: stream)
             rows.append(row(kind: stream.kind.rawValue, key: key, node: node, fetchedAt: fetchedAt,
                             operation: stream.name, cursor: checkpoint.cursor))
-            overflow += try await nestedOverflow(of: node, key: key, stream: stream, fetchedAt: fetchedAt)
+            try await nestedOverflow(of: node, key: key, stream: stream, fetchedAt: fetchedAt)
         }
         checkpoint.pages += 1
         checkpoint.nodes += Int64(rows.count)
@@ -239,7 +235,7 @@ struct IngestSession {
         add("pages", 1)
         add(stream.kind.rawValue + "s", Int64(rows.count))
         let coverageTo = stream.readsHistory ? context.window.end : started
-        let inserted = try save(stream, checkpoint: checkpoint, rows: rows + overflow,
+        let inserted = try save(stream, checkpoint: checkpoint, rows: rows,
                                 coverageTo: checkpoint.done ? coverageTo : nil)
         add("new_nodes", Int64(inserted))
         context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes")
@@ -259,9 +255,12 @@ struct IngestSession {
 
     /// Nested connections that did not fit their first page (a pull request's reviews,
     /// comments or files; an issue's comments), read whole and stored one node per row.
-    mutating func nestedOverflow(of node: JSONValue, key: String, stream: Stream, fetchedAt: String) async throws
-        -> [[SQLValue]] {
-        guard let number = node["number"]?.int else { return [] }
+    ///
+    /// Each connection is stored with a checkpoint of its own (`nested:KIND:KEY`) as soon as it
+    /// is complete, so a page whose nested reads outlast the rate-limit budget still makes
+    /// progress: the rerun lands the page again but skips the connections already read.
+    mutating func nestedOverflow(of node: JSONValue, key: String, stream: Stream, fetchedAt: String) async throws {
+        guard let number = node["number"]?.int else { return }
         let nested: [(field: String, kind: String)]
         switch stream.kind {
         case .pullRequest:
@@ -269,13 +268,16 @@ struct IngestSession {
         case .issue:
             nested = [("comments", "issue_comment")]
         case .commit, .documentation:
-            return []
+            return
         }
-        var rows: [[SQLValue]] = []
         for (field, kind) in nested {
             guard let connection = node[field], let total = connection["totalCount"]?.int,
                   let read = connection["nodes"]?.array?.count, total > read
             else { continue }
+            let progress = Stream(name: "nested:\(kind):\(key)", kind: stream.kind, stopsAtSince: false, tracksCoverage: false)
+            if let saved = try loadCheckpoint(progress), saved.done, saved.total == total { continue }
+            var rows: [[SQLValue]] = []
+            var pages: Int64 = 0
             var after: JSONValue = .null
             var landed: Int64 = 0
             while true {
@@ -308,6 +310,7 @@ struct IngestSession {
                                     operation: operation.name, cursor: after.string))
                 }
                 landed += Int64(items.count)
+                pages += 1
                 guard hasNext, let next = page["pageInfo"]?["endCursor"]?.string else { break }
                 after = .string(next)
             }
@@ -318,8 +321,10 @@ struct IngestSession {
                     """)
             }
             add(kind + "s", landed)
+            let done = Checkpoint(since: context.window.start, cursor: nil, done: true, pages: pages, nodes: landed,
+                                  total: total, requests: pages, points: pages)
+            add("new_nodes", Int64(try save(progress, checkpoint: done, rows: rows, coverageTo: nil)))
         }
-        return rows
     }
 
     /// Where a stream starts: the window start less the overlap, or — when an earlier run
@@ -450,8 +455,8 @@ struct IngestSession {
     static func operation(for stream: Stream) -> GitHub.Operation {
         switch stream.kind {
         case .commit: return .commits
-        case .pullRequest: return .pullRequests
-        case .issue: return .issues
+        case .pullRequest: return stream.readsSummaries ? .openPullRequests : .pullRequests
+        case .issue: return stream.readsSummaries ? .openIssues : .issues
         case .documentation: return .documentationHistory
         }
     }
@@ -466,21 +471,15 @@ struct IngestSession {
             variables["ref"] = .string("refs/heads/" + repository.defaultBranch)
             variables["since"] = .string(GitHubTime.string(since))
             variables["until"] = .string(GitHubTime.string(context.window.end))
-        case Stream.pullRequestsUpdated.name:
-            variables["states"] = .null
-        case Stream.pullRequestsOpen.name:
-            variables["states"] = ["OPEN"]
         case Stream.issuesUpdated.name:
             variables["since"] = .string(GitHubTime.string(since))
-            variables["states"] = .null
         case _ where stream.kind == .documentation:
             variables["ref"] = .string("refs/heads/" + repository.defaultBranch)
             variables["path"] = .string(stream.path ?? "")
             variables["since"] = .string(GitHubTime.string(since))
             variables["until"] = .string(GitHubTime.string(context.window.end))
         default:
-            variables["since"] = .null
-            variables["states"] = ["OPEN"]
+            break
         }
         return variables
     }

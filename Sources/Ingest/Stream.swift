@@ -16,6 +16,9 @@ struct Stream: Sendable, Hashable {
     let tracksCoverage: Bool
     /// The documentation path a documentation stream reads (without a trailing `/`).
     var path: String? = nil
+    /// Open-item streams read summaries: no reviews, comments or files (the updated-since
+    /// stream reads every item that changed in the window whole).
+    var readsSummaries = false
 
     /// Commit-history streams (commits and documentation) end at the window's end.
     var readsHistory: Bool { kind == .commit || kind == .documentation }
@@ -30,9 +33,21 @@ struct Stream: Sendable, Hashable {
     static let pullRequestsUpdated = Stream(
         name: "pull_requests_updated", kind: .pullRequest, stopsAtSince: true, tracksCoverage: true)
     static let pullRequestsOpen = Stream(
-        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false, tracksCoverage: true)
+        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false, tracksCoverage: true, readsSummaries: true)
     static let issuesUpdated = Stream(name: "issues_updated", kind: .issue, stopsAtSince: false, tracksCoverage: true)
-    static let issuesOpen = Stream(name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: true)
+    static let issuesOpen = Stream(
+        name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: true, readsSummaries: true)
+
+    /// Connections GitHub counts per node of this stream's pages: a pull request has labels,
+    /// commits, reviews, comments and files (a summary only the first two), an issue labels and
+    /// comments (a summary labels), a commit its parents.
+    var connectionsPerNode: Int {
+        switch kind {
+        case .pullRequest: return readsSummaries ? 2 : 5
+        case .issue: return readsSummaries ? 1 : 2
+        case .commit, .documentation: return 1
+        }
+    }
 
     /// For an open-item stream, the updated-since stream that sees every change after its snapshot.
     var updatedCounterpart: Stream? {

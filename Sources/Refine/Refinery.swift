@@ -67,8 +67,12 @@ public struct Refinery: Sendable {
             node.kind + ":" + (node.key.split(separator: ":").first.map(String.init) ?? "")
         }
 
-        for node in newest(byKind["pull_request"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
+        let pulls = byKind["pull_request"] ?? []
+        let fullPulls = fullSnapshots(pulls, nestedField: "reviews")
+        for node in newest(pulls, version: updatedAt) {
             let p = node.payload
+            // Open-item summaries carry no nested lists: those come from the newest full snapshot.
+            let full = fullPulls[node.key]?.payload ?? p
             let (id, number, login, title, labels) = try common(node)
             set.pullRequests.append([
                 repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
@@ -80,25 +84,28 @@ public struct Refinery: Sendable {
                 .integer(Bots.isBot(login: login) ? 1 : 0),
                 text(noise.reason(authors: [login], labels: labels, title: title)),
             ])
-            for review in nested(p["reviews"], overflow["pull_request_review:\(id)"]) {
+            for review in nested(full["reviews"], overflow["pull_request_review:\(id)"]) {
                 guard let reviewId = review["databaseId"]?.int else { continue }
                 let author = review["author"]?["login"]?.string
                 set.reviews.append([repo, .integer(reviewId), .integer(id), text(author),
                                     .text((review["state"]?.string ?? "").lowercased()),
                                     optionalTime(review, "submittedAt"), .integer(Bots.isBot(login: author) ? 1 : 0)])
             }
-            for comment in nested(p["comments"], overflow["pull_request_comment:\(id)"]) {
+            for comment in nested(full["comments"], overflow["pull_request_comment:\(id)"]) {
                 set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, node: node))
             }
-            for file in nested(p["files"], overflow["pull_request_file:\(id)"]) {
+            for file in nested(full["files"], overflow["pull_request_file:\(id)"]) {
                 guard let path = file["path"]?.string else { continue }
                 set.prFiles.append([repo, .integer(id), .text(path), int(file["additions"]) , int(file["deletions"]),
                                     .text((file["changeType"]?.string ?? "").lowercased()), text(noise.reason(path: path))])
             }
         }
 
-        for node in newest(byKind["issue"] ?? [], version: { $0.payload["updatedAt"]?.string ?? "" }) {
+        let issues = byKind["issue"] ?? []
+        let fullIssues = fullSnapshots(issues, nestedField: "comments")
+        for node in newest(issues, version: updatedAt) {
             let p = node.payload
+            let full = fullIssues[node.key]?.payload ?? p
             let (id, number, login, title, labels) = try common(node)
             set.issues.append([
                 repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
@@ -107,7 +114,7 @@ public struct Refinery: Sendable {
                 .text(JSONValue.array(labels.map(JSONValue.string)).canonical), .integer(Bots.isBot(login: login) ? 1 : 0),
                 text(noise.reason(authors: [login], labels: labels, title: title)),
             ])
-            for comment in nested(p["comments"], overflow["issue_comment:\(id)"]) {
+            for comment in nested(full["comments"], overflow["issue_comment:\(id)"]) {
                 set.comments.append(try commentRow(comment, parentKind: "issue", parent: id, node: node))
             }
         }
@@ -146,6 +153,15 @@ public struct Refinery: Sendable {
         }
         let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
         return (id, number, p["author"]?["login"]?.string, p["title"]?.string ?? "", labels)
+    }
+
+    func updatedAt(_ node: RawNode) -> String { node.payload["updatedAt"]?.string ?? "" }
+
+    /// Per key, the newest snapshot that has its nested lists (`nestedField` present): open
+    /// items are also stored as summaries without them.
+    func fullSnapshots(_ nodes: [RawNode], nestedField: String) -> [String: RawNode] {
+        let full = newest(nodes.filter { $0.payload[nestedField] != nil }, version: updatedAt)
+        return Dictionary(full.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// One node per key: the greatest `version` (e.g. `updatedAt`), then the greatest hash.

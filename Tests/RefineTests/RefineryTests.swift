@@ -69,6 +69,27 @@ struct RefineryTests {
         #expect(set.comments.map { $0[6] } == [.integer(0), .integer(1), .integer(0)])
     }
 
+    /// An open-item summary (no nested lists) as new as, or newer than, the full snapshot
+    /// takes the pull request's fields but keeps the full snapshot's comments, reviews and files.
+    @Test(arguments: ["2026-11-06T00:00:00Z", "2026-11-08T00:00:00Z"])
+    func summariesKeepTheNestedListsOfTheNewestFullSnapshot(summaryUpdated: String) throws {
+        guard case .object(var summary) = pull(1002, updated: summaryUpdated, title: "renamed") else { return }
+        for field in ["reviews", "comments", "files"] { summary[field] = nil }
+        let full = try refine(Self.nodes)
+        for order in [Self.nodes + [stableRaw("pull_request", "1002", .object(summary))],
+                      [stableRaw("pull_request", "1002", .object(summary))] + Self.nodes.reversed()] {
+            let set = try refine(order)
+            #expect(set.comments == full.comments)
+            #expect(set.prFiles == full.prFiles)
+            if summaryUpdated > "2026-11-06T00:00:00Z" {
+                #expect(set.pullRequests.first { $0[1] == .integer(1002) }?[3] == .text("renamed"))
+            }
+        }
+        // With no full snapshot at all, a summary refines to the item without nested rows.
+        let alone = try refine([stableRaw("pull_request", "1002", .object(summary))])
+        #expect(alone.pullRequests.count == 1 && alone.comments.isEmpty && alone.prFiles.isEmpty)
+    }
+
     @Test func noiseIsMarkedWithItsReasonNeverDropped() throws {
         var noise = NoiseRules()
         noise.authors = ["dependabot[bot]"]
