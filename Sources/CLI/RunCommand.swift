@@ -249,9 +249,7 @@ struct RunCommand: AsyncParsableCommand {
                 + [result.stageDurations[stage].map(formatDuration) ?? "-"]
         }
         if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue) + ["time"], rows)) }
-        if let ingest = result.counters[.ingest], let requests = ingest["requests"] {
-            terminal.err("GitHub: \(requests) request\(requests == 1 ? "" : "s"), \(ingest["points"] ?? 0) points")
-        }
+        if let line = result.counters[.ingest].flatMap(GitHubUsage.line) { terminal.err(line) }
         if let report = result.counters[.report], let attempts = report["attempts"], loadedManifest.report?.model.backend == .heuristic {
             terminal.err("reports: \(attempts) written by the heuristic backend (offline, no tokens)")
         } else if let report = result.counters[.report], let attempts = report["attempts"] {
@@ -352,5 +350,18 @@ enum GitInfo {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// The GitHub line of a run summary and of `status`: requests and points, REST apart.
+enum GitHubUsage {
+    static func line(_ counters: [String: Int64]) -> String? {
+        guard let requests = counters["requests"] else { return nil }
+        let rest = counters["rest_requests"] ?? 0
+        let graphQL = requests - rest
+        let points = counters["points"] ?? 0
+        guard rest > 0 else { return "GitHub: \(requests) request\(requests == 1 ? "" : "s"), \(points) points" }
+        return "GitHub: \(graphQL) GraphQL request\(graphQL == 1 ? "" : "s") (\(points) points), "
+            + "\(rest) REST request\(rest == 1 ? "" : "s")"
     }
 }

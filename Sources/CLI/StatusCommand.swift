@@ -93,8 +93,8 @@ struct StatusCommand: AsyncParsableCommand {
         }))
         if !counters.isEmpty {
             terminal.out("")
-            if let ingest = counters["ingest"], let requests = ingest["requests"] {
-                terminal.out("GitHub: \(requests) requests, \(ingest["points"] ?? 0) points (every attempt of the run)")
+            if let line = counters["ingest"].flatMap(GitHubUsage.line) {
+                terminal.out(line + " (every attempt of the run)")
             }
             if let report = counters["report"], let prompt = report["prompt_tokens"], prompt > 0 {
                 terminal.out("model: \(report["attempts"] ?? 0) answers, \(prompt) prompt + \(report["completion_tokens"] ?? 0) "

@@ -109,6 +109,10 @@ public struct EvidenceStage: StageRunner {
                 kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
                 login: row.optionalString("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
         }
+        for row in try db.query("SELECT author_login, is_bot, created_at FROM review_comments WHERE repository = \(slug)") {
+            loaded.activity.append(ActivityFacts(kind: .reviewComment, login: row.optionalString("author_login"),
+                                                 isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
+        }
         for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug)") {
             loaded.activity.append(ActivityFacts(kind: .review, login: row.optionalString("author_login"),
                                           isBot: try row.int("is_bot") == 1, at: date(row, "submitted_at")))

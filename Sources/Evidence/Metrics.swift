@@ -80,7 +80,7 @@ extension IssueFacts {
 
 /// A comment or review, for per-commenter counts.
 public struct ActivityFacts: Sendable, Hashable {
-    public enum Kind: String, Sendable { case issueComment, pullRequestComment, review }
+    public enum Kind: String, Sendable { case issueComment, pullRequestComment, reviewComment, review }
     public let kind: Kind
     public let login: String?
     public let isBot: Bool
@@ -127,6 +127,8 @@ public struct Commenter: Sendable, Hashable, Codable {
     public let isBot: Bool
     public var issueComments = 0
     public var pullRequestComments = 0
+    /// Inline comments on pull request diffs.
+    public var reviewComments = 0
     public var reviews = 0
 
     public init(login: String, isBot: Bool) {
@@ -139,6 +141,7 @@ public struct Commenter: Sendable, Hashable, Codable {
         case isBot = "is_bot"
         case issueComments = "issue_comments"
         case pullRequestComments = "pull_request_comments"
+        case reviewComments = "review_comments"
         case reviews
     }
 }
@@ -211,6 +214,7 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             switch item.kind {
             case .issueComment: commenter.issueComments += 1
             case .pullRequestComment: commenter.pullRequestComments += 1
+            case .reviewComment: commenter.reviewComments += 1
             case .review: commenter.reviews += 1
             }
             byLogin[login] = commenter

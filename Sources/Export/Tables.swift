@@ -76,6 +76,13 @@ struct EntityTable: Sendable {
                       Column("parent_id", .int), Column("author_login"), Column("created_at"), Column("is_bot", .bool)],
             filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
         EntityTable(
+            dataset: .review_comments, table: "review_comments",
+            columns: [Column("repository"), Column("database_id", .int), Column("pull_request_number", .int),
+                      Column("pull_request_id", .int), Column("review_id", .int), Column("in_reply_to_id", .int),
+                      Column("author_login"), Column("path"), Column("created_at"), Column("updated_at"),
+                      Column("is_bot", .bool)],
+            filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
+        EntityTable(
             dataset: .pr_files, table: "pr_files",
             columns: [Column("repository"), Column("pull_request_id", .int), Column("path"),
                       Column("additions", .int), Column("deletions", .int), Column("change_type"), Column("noise")],

@@ -150,6 +150,7 @@ extension ExportStage {
         let commenters: [JSONValue] = metrics.commenters.filter { $0.isBot == bots }.map { commenter in
             ["login": .string(commenter.login), "issue_comments": .int(Int64(commenter.issueComments)),
              "pull_request_comments": .int(Int64(commenter.pullRequestComments)),
+             "review_comments": .int(Int64(commenter.reviewComments)),
              "reviews": .int(Int64(commenter.reviews))]
         }
         writer.json(JSONValue.array(commenters).canonical)
@@ -173,7 +174,7 @@ extension ExportStage {
         }
         let reports = try reportRows(snapshot, context: context)
         var records = 0
-        let datasets: [Dataset] = [.commits, .pull_requests, .issues, .reviews, .comments, .pr_files, .documentation_changes]
+        let datasets = Dataset.allCases.filter(\.isEntity)
         for (index, repository) in repositories.enumerated() {
             file.append(index == 0 ? "\n{" : ",\n{")
             file.append("\"repository\":\(JSONValue.string(repository).canonical),\"events\":{")

@@ -66,21 +66,35 @@ public enum ClientEvent: Sendable {
     case waitingForReset(until: Date)
 }
 
-/// A GraphQL client for GitHub over URLSession: retries, backoff, rate limits, no secrets out.
+/// One page of a REST list: its items and the next page's URL (the `Link` header's `next`).
+public struct RESTPage: Sendable {
+    public let items: [JSONValue]
+    public let next: URL?
+}
+
+/// A GitHub client over URLSession: GraphQL, and the one REST list ingest reads (inline review
+/// comments, which GraphQL only offers nested two levels deep). Retries, backoff, rate
+/// limits, no secrets out.
 ///
 /// Retries 5xx, timeouts, transport errors and malformed bodies with exponential backoff and
 /// jitter; honours `Retry-After` and the secondary-limit 403/429; waits for the primary budget
-/// to reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0.
+/// to reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0. GraphQL and REST
+/// have budgets of their own on GitHub, and here.
 public final class GraphQLClient: Sendable {
     public let endpoint: URL
+    /// The REST API's root (`https://api.github.com`, `https://HOST/api/v3`).
+    public let restEndpoint: URL
     private let token: String
     public let policy: RetryPolicy
     private let session: URLSession
     private let budget = BudgetBox()
+    private let restBudget = BudgetBox()
     private let scopes = Mutex<String?>(nil)
 
-    public init(endpoint: URL, token: String, policy: RetryPolicy = RetryPolicy()) {
+    /// `restEndpoint` defaults to the one GitHub pairs with `endpoint` (``restRoot(for:)``).
+    public init(endpoint: URL, restEndpoint: URL? = nil, token: String, policy: RetryPolicy = RetryPolicy()) {
         self.endpoint = endpoint
+        self.restEndpoint = restEndpoint ?? Self.restRoot(for: endpoint)
         self.token = token
         self.policy = policy
         let configuration = URLSessionConfiguration.ephemeral
@@ -99,11 +113,55 @@ public final class GraphQLClient: Sendable {
     /// and apps list none).
     public var lastScopes: String? { scopes.withLock { $0 } }
 
+    /// The REST root GitHub serves beside a GraphQL endpoint: `…/graphql` on github.com (and
+    /// anything else) → the same root; GitHub Enterprise Server's `…/api/graphql` → `…/api/v3`.
+    public static func restRoot(for endpoint: URL) -> URL {
+        var root = endpoint
+        if root.lastPathComponent == "graphql" { root.deleteLastPathComponent() }
+        if root.lastPathComponent == "api" { root.appendPathComponent("v3") }
+        var text = root.absoluteString
+        while text.hasSuffix("/") { text.removeLast() }
+        return URL(string: text) ?? root
+    }
+
     /// Runs `operation` and returns its `data`, retrying as the policy allows.
     public func execute(
         _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost,
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> JSONValue {
+        try await retrying(budget: budget, cost: &cost, events: events) { cost in
+            try await send(operation, variables: variables, cost: &cost)
+        }
+    }
+
+    /// GETs one page of a REST list under ``restEndpoint`` (`path` and `query`, or the `next`
+    /// URL of an earlier page, which must be on the same host) and returns its items.
+    public func list(
+        _ path: String, query: [URLQueryItem] = [], next: URL? = nil, cost: inout CallCost,
+        events: @Sendable (ClientEvent) -> Void = { _ in }
+    ) async throws -> RESTPage {
+        let url: URL
+        if let next {
+            guard next.scheme == restEndpoint.scheme, next.host == restEndpoint.host, next.port == restEndpoint.port else {
+                throw GitHubError(.malformed, "GitHub's next-page link leaves \(restEndpoint.host ?? "the API host"); not followed")
+            }
+            url = next
+        } else {
+            var components = URLComponents(url: restEndpoint.appendingPathComponent(path), resolvingAgainstBaseURL: false)
+            components?.queryItems = query.isEmpty ? nil : query
+            guard let built = components?.url else { throw GitHubError(.configuration, "cannot build a REST URL for \(path)") }
+            url = built
+        }
+        return try await retrying(budget: restBudget, cost: &cost, events: events) { cost in
+            try await get(url, cost: &cost)
+        }
+    }
+
+    /// The retry loop both APIs share: budget waits, bounded attempts, backoff or `Retry-After`.
+    private func retrying<T>(
+        budget: BudgetBox, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void,
+        _ attemptOnce: (inout CallCost) async throws -> T
+    ) async throws -> T {
         var attempt = 0
         while true {
             try Task.checkCancellation()
@@ -122,8 +180,7 @@ public final class GraphQLClient: Sendable {
             attempt += 1
             cost.requests += 1
             do {
-                let data = try await send(operation, variables: variables, cost: &cost)
-                return data
+                return try await attemptOnce(&cost)
             } catch let error as GitHubError where error.retryable && attempt < policy.attempts {
                 let delay = error.retryAfter ?? policy.backoff(attempt: attempt - 1)
                 events(.retrying(attempt: attempt, after: delay, reason: error.message))
@@ -145,46 +202,8 @@ public final class GraphQLClient: Sendable {
                                "variables": .object(variables)]
         request.httpBody = Data(body.canonical.utf8)
 
-        let data: Data
-        let response: URLResponse
-        do {
-            (data, response) = try await session.data(for: request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            let nsError = error as NSError
-            let timedOut = nsError.code == NSURLErrorTimedOut
-            throw GitHubError(.transport, timedOut ? "request to \(endpoint.host ?? "GitHub") timed out"
-                : "cannot reach \(endpoint.host ?? "GitHub"): \(nsError.localizedDescription)", retryable: true)
-        }
-        guard let http = response as? HTTPURLResponse else {
-            throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
-        }
-        budget.update(from: http)
-        if let listed = http.value(forHTTPHeaderField: "X-OAuth-Scopes") { scopes.withLock { $0 = listed } }
-        let status = http.statusCode
-        let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init).map { Duration.seconds($0) }
-        switch status {
-        case 200..<300: break
-        case 401:
-            throw GitHubError(.configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
-                              status: status)
-        case 403, 429:
-            let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
-            if retryAfter != nil || remaining == 0 || status == 429 {
-                var error = GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
-                error.retryAfter = retryAfter ?? (remaining == 0 ? nil : .seconds(60))
-                throw error
-            }
-            throw GitHubError(.http, "GitHub refused the request (HTTP \(status)); the token may lack access",
-                              status: status)
-        case 500..<600:
-            var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
-            error.retryAfter = retryAfter
-            throw error
-        default:
-            throw GitHubError(.http, "GitHub answered HTTP \(status)", status: status)
-        }
+        let (data, http) = try await exchange(request, budget: budget)
+        try Self.check(http, rest: false)
         let decoded: JSONValue
         do {
             decoded = try JSONDecoder().decode(JSONValue.self, from: data)
@@ -213,6 +232,85 @@ public final class GraphQLClient: Sendable {
             throw GitHubError(.malformed, "GitHub's response has no data", retryable: true)
         }
         return result
+    }
+
+    /// GETs a REST page: a JSON array, and the `Link` header's `next`.
+    private func get(_ url: URL, cost: inout CallCost) async throws -> RESTPage {
+        var request = URLRequest(url: url)
+        request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
+        request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.timeoutInterval = Double(policy.timeout.components.seconds)
+        let (data, http) = try await exchange(request, budget: restBudget)
+        try Self.check(http, rest: true)
+        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: data), let items = decoded.array else {
+            throw GitHubError(.malformed, "GitHub's REST response is not a JSON list (\(data.count) bytes)", retryable: true)
+        }
+        return RESTPage(items: items, next: http.value(forHTTPHeaderField: "Link").flatMap(Self.nextLink))
+    }
+
+    /// Sends a request: transport failures become retryable errors; the budget headers are read.
+    private func exchange(_ request: URLRequest, budget: BudgetBox) async throws -> (Data, HTTPURLResponse) {
+        let host = request.url?.host ?? "GitHub"
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: request)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            let nsError = error as NSError
+            let timedOut = nsError.code == NSURLErrorTimedOut
+            throw GitHubError(.transport, timedOut ? "request to \(host) timed out"
+                : "cannot reach \(host): \(nsError.localizedDescription)", retryable: true)
+        }
+        guard let http = response as? HTTPURLResponse else {
+            throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
+        }
+        budget.update(from: http)
+        if let listed = http.value(forHTTPHeaderField: "X-OAuth-Scopes") { scopes.withLock { $0 = listed } }
+        return (data, http)
+    }
+
+    /// Turns an HTTP status other than 2xx into the error it means.
+    static func check(_ http: HTTPURLResponse, rest: Bool) throws {
+        let status = http.statusCode
+        let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init).map { Duration.seconds($0) }
+        switch status {
+        case 200..<300: return
+        case 401:
+            throw GitHubError(.configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
+                              status: status)
+        case 403, 429:
+            let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
+            if retryAfter != nil || remaining == 0 || status == 429 {
+                var error = GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
+                error.retryAfter = retryAfter ?? (remaining == 0 ? nil : .seconds(60))
+                throw error
+            }
+            throw GitHubError(.http, "GitHub refused the request (HTTP \(status)); the token may lack access",
+                              status: status)
+        case 404 where rest:
+            throw GitHubError(.notFound, "repository not found, or the token cannot see it", status: status)
+        case 500..<600:
+            var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
+            error.retryAfter = retryAfter
+            throw error
+        default:
+            throw GitHubError(.http, "GitHub answered HTTP \(status)", status: status)
+        }
+    }
+
+    /// The `next` URL of a `Link` header (`<https://…?page=2>; rel="next", <…>; rel="last"`).
+    static func nextLink(_ header: String) -> URL? {
+        for part in header.split(separator: ",") {
+            let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+            guard let target = pieces.first, target.hasPrefix("<"), target.hasSuffix(">"),
+                  pieces.dropFirst().contains(where: { $0 == "rel=\"next\"" })
+            else { continue }
+            return URL(string: String(target.dropFirst().dropLast()))
+        }
+        return nil
     }
 
     static func parse(_ text: String) -> Date? {

@@ -55,6 +55,8 @@ public final class FakeGitHub: Sendable {
         public var byOperation: [String: Int] = [:]
         public var pointsCharged = 0
         public var faultsInjected = 0
+        /// REST requests answered (they have a budget of their own, and no points).
+        public var restRequests = 0
     }
 
     struct State {
@@ -62,6 +64,7 @@ public final class FakeGitHub: Sendable {
         var remaining: Int
         var resetAt: Date
         var windowStarted = false
+        var restRemaining = 5000
         var faults: [(fault: Fault, seen: Int, fired: Int)] = []
         var stats = Stats()
     }
@@ -105,7 +108,10 @@ public final class FakeGitHub: Sendable {
 
     /// Starts listening on 127.0.0.1 (`port` 0 picks a free one); returns the GraphQL URL.
     public func start(port: UInt16 = 0) async throws -> URL {
-        let bound = try await server.start(port: port, routes: [("POST /graphql", { [self] request in await self.handle(request) })])
+        let bound = try await server.start(port: port, routes: [
+            ("POST /graphql", { [self] request in await self.handle(request) }),
+            ("GET /repos/*", { [self] request in await self.handleREST(request) }),
+        ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
         return url
     }
@@ -131,34 +137,131 @@ public final class FakeGitHub: Sendable {
 
         // Faults first, in the order they were injected.
         if let action = nextFault(operation: operation, repository: repository) {
-            switch action {
-            case .status(let code, let retryAfter):
-                var headers = rateHeaders()
-                if let retryAfter { headers[HTTPHeader("Retry-After")] = String(retryAfter) }
-                return response(code, headers: headers, body: Data("{}".utf8))
-            case .secondaryLimit(let retryAfter):
-                var headers = rateHeaders()
-                headers[HTTPHeader("Retry-After")] = String(retryAfter)
-                return response(403, headers: headers, body: Data(#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#.utf8))
-            case .delay(let duration):
-                try? await Task.sleep(for: duration)
-            case .graphQLError(let message):
-                return json(200, JSONValue.object(["data": .null, "errors": [["message": .string(message)]]]).canonical)
-            case .malformedJSON:
-                return json(200, "{\"data\": {\"repository\": <html>")
-            case .truncatedBody:
-                let full = answer(operation: operation, variables: variables).canonical
-                return json(200, String(full.prefix(full.count / 2)))
-            }
+            if let faulty = await faultResponse(action, headers: rateHeaders(), fullBody: {
+                answer(operation: operation, variables: variables).canonical
+            }) { return faulty }
         }
         let result = answer(operation: operation, variables: variables)
         return json(result["errors"] != nil && result["data"] == nil ? 200 : 200, result.canonical,
                     status403: result == Self.exhausted)
     }
 
+    /// The response a fault gives, or nil when the request goes on (after a delay).
+    private func faultResponse(_ action: Fault.Action, headers: HTTPHeaders, fullBody: () -> String) async -> HTTPResponse? {
+        var headers = headers
+        switch action {
+        case .status(let code, let retryAfter):
+            if let retryAfter { headers[HTTPHeader("Retry-After")] = String(retryAfter) }
+            return response(code, headers: headers, body: Data("{}".utf8))
+        case .secondaryLimit(let retryAfter):
+            headers[HTTPHeader("Retry-After")] = String(retryAfter)
+            return response(403, headers: headers, body: Data(#"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}"#.utf8))
+        case .delay(let duration):
+            try? await Task.sleep(for: duration)
+            return nil
+        case .graphQLError(let message):
+            return response(200, headers: headers, body: Data(
+                JSONValue.object(["data": .null, "errors": [["message": .string(message)]]]).canonical.utf8))
+        case .malformedJSON:
+            return response(200, headers: headers, body: Data("{\"data\": {\"repository\": <html>".utf8))
+        case .truncatedBody:
+            let full = fullBody()
+            return response(200, headers: headers, body: Data(full.prefix(full.count / 2).utf8))
+        }
+    }
+
+    /// The operation name faults use for the REST list of review comments.
+    public static let reviewCommentsOperation = "GET pulls/comments"
+
+    /// `GET /repos/{owner}/{name}/pulls/comments`: inline review comments as GitHub's REST API
+    /// lists them — `since` (updated at or after), `sort=updated|created`, `direction`,
+    /// `per_page` (GitHub caps it at 100), `page`, a `Link` header with `next` and `last`, and
+    /// a REST budget in the `x-ratelimit-*` headers (resource `core`).
+    func handleREST(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.headers[.authorization] == "Bearer \(token)" else {
+            return response(401, headers: restHeaders(), body: Data(#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#.utf8))
+        }
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count == 5, parts[0] == "repos", parts[3] == "pulls", parts[4] == "comments" else {
+            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
+        }
+        let (owner, name) = (parts[1], parts[2])
+        if let action = nextFault(operation: Self.reviewCommentsOperation, repository: owner + "/" + name, rest: true),
+           let faulty = await faultResponse(action, headers: restHeaders(), fullBody: { "[]" }) {
+            return faulty
+        }
+        let host = request.headers[.host] ?? "127.0.0.1"
+        let perPage = min(100, max(1, Int(request.query["per_page"] ?? "") ?? 30))
+        let pageNumber = max(1, Int(request.query["page"] ?? "") ?? 1)
+        let since = request.query["since"].flatMap(Self.parse)
+        let byCreation = request.query["sort"] == "created"
+        let ascending = request.query["direction"].map { $0 == "asc" } ?? byCreation
+        let listed: [JSONValue]? = state.withLock { state in
+            state.stats.restRequests += 1
+            state.stats.byOperation[Self.reviewCommentsOperation, default: 0] += 1
+            state.restRemaining = max(0, state.restRemaining - 1)
+            guard let repo = state.estate.repository(owner: owner, name: name) else { return nil }
+            var comments: [(pull: Int, comment: FakeReviewComment)] = []
+            for pull in repo.pullRequests {
+                for comment in pull.reviewComments where since.map({ comment.updatedAt >= $0 }) ?? true {
+                    comments.append((pull.number, comment))
+                }
+            }
+            comments.sort { lhs, rhs in
+                let left = byCreation ? lhs.comment.createdAt : lhs.comment.updatedAt
+                let right = byCreation ? rhs.comment.createdAt : rhs.comment.updatedAt
+                if left != right { return ascending ? left < right : left > right }
+                return ascending ? lhs.comment.databaseId < rhs.comment.databaseId : lhs.comment.databaseId > rhs.comment.databaseId
+            }
+            return comments.map { Self.restNode($0.comment, pull: $0.pull, base: "http://\(host)/repos/\(owner)/\(name)") }
+        }
+        guard let listed else {
+            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest/pulls/comments"}"#.utf8))
+        }
+        let lastPage = max(1, (listed.count + perPage - 1) / perPage)
+        let lower = min(listed.count, (pageNumber - 1) * perPage)
+        let upper = min(listed.count, lower + perPage)
+        var headers = restHeaders()
+        if pageNumber < lastPage {
+            var query = request.query.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)" }
+            func link(_ page: Int) -> String {
+                query.removeAll { $0.hasPrefix("page=") }
+                query.append("page=\(page)")
+                return "<http://\(host)/repos/\(owner)/\(name)/pulls/comments?\(query.joined(separator: "&"))>"
+            }
+            headers[HTTPHeader("Link")] = "\(link(pageNumber + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
+        }
+        return response(200, headers: headers, body: Data(JSONValue.array(Array(listed[lower..<upper])).canonical.utf8))
+    }
+
+    /// A review comment as the REST API lists it, with the fields ingest drops (body, diff hunk).
+    static func restNode(_ comment: FakeReviewComment, pull: Int, base: String) -> JSONValue {
+        var node: [String: JSONValue] = [
+            "id": .int(comment.databaseId), "node_id": .string("PRRC_\(comment.databaseId)"),
+            "pull_request_review_id": .int(comment.reviewId), "path": .string(comment.path),
+            "created_at": .string(time(comment.createdAt)), "updated_at": .string(time(comment.updatedAt)),
+            "pull_request_url": .string("\(base)/pulls/\(pull)"), "body": .string("Nit: consider renaming this."),
+            "diff_hunk": .string("@@ -1,3 +1,4 @@"), "html_url": .string("\(base)/pull/\(pull)#discussion_r\(comment.databaseId)"),
+        ]
+        if let reply = comment.inReplyTo { node["in_reply_to_id"] = .int(reply) }
+        node["user"] = comment.author.map { JSONValue.object(["login": .string($0.login), "type": .string($0.isBot ? "Bot" : "User")]) } ?? .null
+        return .object(node)
+    }
+
+    private func restHeaders() -> HTTPHeaders {
+        let (remaining, reset) = state.withLock { ($0.restRemaining, $0.resetAt) }
+        var headers = HTTPHeaders()
+        headers[HTTPHeader("x-ratelimit-limit")] = "5000"
+        headers[HTTPHeader("x-ratelimit-remaining")] = String(remaining)
+        headers[HTTPHeader("x-ratelimit-reset")] = String(Int(reset.timeIntervalSince1970))
+        headers[HTTPHeader("x-ratelimit-used")] = String(5000 - remaining)
+        headers[HTTPHeader("x-ratelimit-resource")] = "core"
+        return headers
+    }
+
     static let exhausted: JSONValue = ["errors": [["type": "RATE_LIMITED", "message": "API rate limit exceeded for user."]]]
 
-    private func nextFault(operation: String, repository: String) -> Fault.Action? {
+    private func nextFault(operation: String, repository: String, rest: Bool = false) -> Fault.Action? {
         state.withLock { state in
             for index in state.faults.indices {
                 let fault = state.faults[index].fault
@@ -169,7 +272,7 @@ public final class FakeGitHub: Sendable {
                 state.faults[index].fired += 1
                 state.stats.faultsInjected += 1
                 // A delayed request is still answered (and counted) by `answer`; others end here.
-                if case .delay = fault.action {} else { state.stats.requests += 1 }
+                if case .delay = fault.action {} else if rest { state.stats.restRequests += 1 } else { state.stats.requests += 1 }
                 return fault.action
             }
             return nil

@@ -187,9 +187,31 @@ public struct EstateGenerator: Sendable {
                                   state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
                                   submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
             }
+            pull.reviewComments = Self.reviewComments(of: pull)
             pulls[pulls.count - 1] = pull
         }
         return pulls
+    }
+
+    /// Inline comments of a pull request's reviews, derived without the random generator (so
+    /// adding them left the rest of the estate as it was): 0–3 per review that is not a bare
+    /// approval, on the pull request's files, posted when the review was submitted; every
+    /// fifth edited an hour later (not past the pull request's last update), every third a
+    /// reply to the one before it.
+    static func reviewComments(of pull: FakePullRequest) -> [FakeReviewComment] {
+        var comments: [FakeReviewComment] = []
+        for review in pull.reviews where review.state != "APPROVED" {
+            for index in 0..<Int(review.databaseId % 4) {
+                let id = 700_000_000 + review.databaseId * 4 + Int64(index)
+                let path = pull.files.isEmpty ? "README.md" : pull.files[(index + Int(review.databaseId)) % pull.files.count].path
+                let edited = id % 5 == 0 ? min(review.submittedAt.addingTimeInterval(3600), pull.updatedAt) : review.submittedAt
+                comments.append(FakeReviewComment(
+                    databaseId: id, reviewId: review.databaseId, inReplyTo: index > 0 && id % 3 == 0 ? id - 1 : nil,
+                    author: review.author, path: path, createdAt: review.submittedAt,
+                    updatedAt: max(edited, review.submittedAt)))
+            }
+        }
+        return comments
     }
 
     static let filePaths = [

@@ -70,6 +70,18 @@ public struct FakePullRequest: Sendable {
     public var reviews: [FakeReview] = []
     public var comments: [FakeComment] = []
     public var files: [FakeFile] = []
+    /// Inline comments on the diff; each belongs to one of `reviews`, by the review's author.
+    public var reviewComments: [FakeReviewComment] = []
+}
+
+public struct FakeReviewComment: Sendable {
+    public var databaseId: Int64
+    public var reviewId: Int64
+    public var inReplyTo: Int64?
+    public var author: FakeUser?
+    public var path: String
+    public var createdAt: Date
+    public var updatedAt: Date
 }
 
 public struct FakeReview: Sendable {

@@ -77,7 +77,10 @@ struct IngestSession {
             }
             pending.append((stream, fresh))
         }
-        let unstarted = pending.indices.filter { pending[$0].checkpoint.pages == 0 }
+        // The combined first request is GraphQL; the REST stream of review comments pages alone.
+        let unstarted = pending.indices.filter {
+            pending[$0].checkpoint.pages == 0 && pending[$0].stream.kind != .reviewComment
+        }
         if unstarted.count > 1 {
             try await firstPages(&pending, indices: unstarted, started: started)
         }
@@ -152,6 +155,9 @@ struct IngestSession {
 
     /// Pages one stream from its checkpoint to its end.
     mutating func page(_ stream: Stream, from saved: Checkpoint, started: Date) async throws {
+        guard let operation = Self.operation(for: stream) else {
+            return try await pageReviewComments(stream, from: saved, started: started)
+        }
         var checkpoint = saved
         // Later pages grow, but never past the size GitHub still charges 1 point for.
         let largest = min(pageSize, Self.onePointPageSize(stream))
@@ -160,7 +166,7 @@ struct IngestSession {
             let variables = variables(for: stream, since: checkpoint.since, cursor: checkpoint.cursor, size: size)
             let data: JSONValue
             do {
-                data = try await call(Self.operation(for: stream), variables: variables, label: stream.name)
+                data = try await call(operation, variables: variables, label: stream.name)
             } catch let error as GitHubError
                 where (error.status == 502 || error.status == 504 || error.code == .transport) && size > 10 {
                 // A heavy page that keeps failing: ask for fewer nodes.
@@ -176,6 +182,93 @@ struct IngestSession {
             try await land(page, stream: stream, checkpoint: &checkpoint, started: started)
             size = min(largest, size * 2)
         }
+    }
+
+    /// Pages the REST list of inline review comments updated since the stream's `since`, newest
+    /// update first: an update during the read moves a comment to the front (read again by the
+    /// next run, whose `since` is this read's start), so pages shift towards the end and nothing
+    /// is skipped.
+    mutating func pageReviewComments(_ stream: Stream, from saved: Checkpoint, started: Date) async throws {
+        var checkpoint = saved
+        if checkpoint.pages == 0, let pulls = try loadCheckpoint(.pullRequestsUpdated), pulls.done, pulls.nodes == 0,
+           pulls.since <= checkpoint.since {
+            // Writing a review comment moves its pull request's `updatedAt`; no pull request
+            // changed since `since`, so neither did any review comment.
+            checkpoint.done = true
+            try save(stream, checkpoint: checkpoint, rows: [], coverageTo: started)
+            add("review_comments_skipped", 1)
+            return
+        }
+        let path = "repos/\(repository.owner)/\(repository.name)/pulls/comments"
+        let query = [
+            URLQueryItem(name: "sort", value: "updated"), URLQueryItem(name: "direction", value: "desc"),
+            URLQueryItem(name: "since", value: GitHubTime.string(checkpoint.since)),
+            URLQueryItem(name: "per_page", value: String(Self.restPageSize)),
+        ]
+        let progress = context.progress
+        while !checkpoint.done {
+            var cost = CallCost()
+            let page: RESTPage
+            do {
+                defer {
+                    add("requests", Int64(cost.requests))
+                    add("rest_requests", Int64(cost.requests))
+                    add("retries", Int64(cost.retries))
+                }
+                page = try await client.list(path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)),
+                                             cost: &cost) { event in
+                    switch event {
+                    case .retrying(let attempt, let after, let reason):
+                        progress("\(stream.name): retry \(attempt) in \(after) (\(reason))")
+                    case .waitingForReset(let until):
+                        progress("\(stream.name): REST rate limit spent, waiting until \(until)")
+                    }
+                }
+            }
+            if page.next != nil && page.items.count < Self.restPageSize {
+                throw IngestFailure(code: "incomplete", message: """
+                    \(stream.name): GitHub sent \(page.items.count) of \(Self.restPageSize) items on a page that is \
+                    not the last; the unit fails rather than report a gap (a rerun reads the stream again)
+                    """)
+            }
+            let fetchedAt = Timestamp.now()
+            var rows: [[SQLValue]] = []
+            for item in page.items {
+                guard let id = item["id"]?.int else {
+                    throw IngestFailure(code: "malformed", message: "\(stream.name): a review comment has no id")
+                }
+                rows.append(row(kind: stream.kind.rawValue, key: String(id), node: Self.reviewCommentNode(item),
+                                fetchedAt: fetchedAt, operation: stream.name, cursor: checkpoint.cursor))
+            }
+            checkpoint.pages += 1
+            checkpoint.nodes += Int64(rows.count)
+            checkpoint.cursor = page.next?.absoluteString ?? checkpoint.cursor
+            checkpoint.done = page.next == nil
+            add("pages", 1)
+            add(stream.kind.rawValue + "s", Int64(rows.count))
+            let inserted = try save(stream, checkpoint: checkpoint, rows: rows, coverageTo: checkpoint.done ? started : nil)
+            add("new_nodes", Int64(inserted))
+            progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes")
+        }
+    }
+
+    /// REST list pages hold at most 100 items.
+    static let restPageSize = 100
+
+    /// The fields of a REST review comment that refine reads: identity, author, times, where it
+    /// sits (pull request, review, reply-to, file). Bodies, diff hunks and links are not stored.
+    static func reviewCommentNode(_ item: JSONValue) -> JSONValue {
+        var node: [String: JSONValue] = [:]
+        for key in ["id", "node_id", "pull_request_review_id", "in_reply_to_id", "created_at", "updated_at", "path",
+                    "pull_request_url"] {
+            if let value = item[key] { node[key] = value }
+        }
+        if let user = item["user"], !user.isNull {
+            node["user"] = .object(["login": user["login"] ?? .null, "type": user["type"] ?? .null])
+        } else {
+            node["user"] = .null
+        }
+        return .object(node)
     }
 
     /// The largest page that costs 1 point. GitHub charges (1 + first × nested connections)
@@ -267,7 +360,7 @@ struct IngestSession {
             nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
         case .issue:
             nested = [("comments", "issue_comment")]
-        case .commit, .documentation:
+        case .commit, .documentation, .reviewComment:
             return
         }
         for (field, kind) in nested {
@@ -446,18 +539,22 @@ struct IngestSession {
             if let id = node["id"]?.string { return id }
         case .documentation:
             if let oid = node["oid"]?.string, let path = stream.path { return path + ":" + oid }
+        case .reviewComment:
+            if let id = node["id"]?.int { return String(id) }
         }
         throw IngestFailure(code: "malformed", message: "\(stream.name): a node has no identifier")
     }
 
     // MARK: Operations and responses
 
-    static func operation(for stream: Stream) -> GitHub.Operation {
+    /// The GraphQL operation that pages a stream; nil for the REST stream.
+    static func operation(for stream: Stream) -> GitHub.Operation? {
         switch stream.kind {
         case .commit: return .commits
         case .pullRequest: return stream.readsSummaries ? .openPullRequests : .pullRequests
         case .issue: return stream.readsSummaries ? .openIssues : .issues
         case .documentation: return .documentationHistory
+        case .reviewComment: return nil
         }
     }
 

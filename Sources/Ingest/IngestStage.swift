@@ -10,7 +10,8 @@ import Synchronization
 /// The ingest stage: one unit per repository, GitHub GraphQL → raw nodes (Bronze).
 ///
 /// A unit reads several *streams* (default-branch commits; pull requests and issues updated
-/// since the window start; every open pull request and issue). After each page, one
+/// since the window start; every open pull request and issue; inline review comments, the
+/// one stream read from the REST API). After each page, one
 /// transaction stores the page's nodes (deduplicated by content hash) and the stream's
 /// checkpoint, so a killed run resumes at the page it was on. A completed stream records the
 /// time range it covered, so the next run fetches only what is new; a window reaching further
@@ -19,7 +20,7 @@ import Synchronization
 public struct IngestStage: StageRunner {
     public let stage = Stage.ingest
     /// Bump when what ingest stores for the same GitHub data changes.
-    public let version = "ingest-1"
+    public let version = "ingest-2"
     let environment: [String: String]
     private let clients = ClientCache()
 
@@ -51,7 +52,8 @@ public struct IngestStage: StageRunner {
         guard let token = environment[github.tokenEnv], !token.isEmpty, let endpoint = URL(string: github.endpoint) else {
             throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
         }
-        let client = clients.client(endpoint: endpoint, token: token, policy: RetryPolicy(
+        let client = clients.client(endpoint: endpoint, restEndpoint: github.restEndpoint.flatMap(URL.init(string:)),
+                                    token: token, policy: RetryPolicy(
             attempts: github.maxAttempts, maximumRateLimitWait: .seconds(github.maxRateLimitWaitMinutes * 60),
             timeout: .seconds(github.timeoutSeconds)))
         var session = IngestSession(
@@ -85,11 +87,11 @@ struct IngestFailure: Error {
 final class ClientCache: Sendable {
     private let clients = Mutex<[String: GraphQLClient]>([:])
 
-    func client(endpoint: URL, token: String, policy: RetryPolicy) -> GraphQLClient {
-        let key = endpoint.absoluteString + "\n" + SHA256.hex(token)
+    func client(endpoint: URL, restEndpoint: URL?, token: String, policy: RetryPolicy) -> GraphQLClient {
+        let key = endpoint.absoluteString + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + SHA256.hex(token)
         return clients.withLock { clients in
             if let client = clients[key] { return client }
-            let client = GraphQLClient(endpoint: endpoint, token: token, policy: policy)
+            let client = GraphQLClient(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: policy)
             clients[key] = client
             return client
         }

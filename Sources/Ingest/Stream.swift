@@ -4,6 +4,8 @@ import Manifest
 struct Stream: Sendable, Hashable {
     enum Kind: String, Sendable {
         case commit, pullRequest = "pull_request", issue, documentation = "doc_commit"
+        /// An inline comment on a pull request's diff, from the REST API.
+        case reviewComment = "pull_request_review_comment"
     }
 
     /// Name in checkpoints and coverage.
@@ -46,8 +48,15 @@ struct Stream: Sendable, Hashable {
         case .pullRequest: return readsSummaries ? 2 : 5
         case .issue: return readsSummaries ? 1 : 2
         case .commit, .documentation: return 1
+        case .reviewComment: return 0
         }
     }
+
+    /// Inline review comments updated since the window start (REST: newest update first, 100
+    /// per page). GraphQL offers them only nested under reviews or review threads, where they
+    /// would cost a point per few pull requests.
+    static let reviewComments = Stream(
+        name: "review_comments", kind: .reviewComment, stopsAtSince: false, tracksCoverage: true)
 
     /// For an open-item stream, the updated-since stream that sees every change after its snapshot.
     var updatedCounterpart: Stream? {
@@ -68,6 +77,9 @@ struct Stream: Sendable, Hashable {
             streams += [.pullRequestsUpdated, .pullRequestsOpen]
         }
         if collect.contains(.issues) { streams += [.issuesUpdated, .issuesOpen] }
+        // After the pull request streams: a repository none of whose pull requests changed
+        // since the window start has no new review comments, and the REST request is skipped.
+        if collect.contains(.review_comments) { streams.append(.reviewComments) }
         if collect.contains(.documentation) {
             var seen: Set<String> = []
             for path in documentationPaths {

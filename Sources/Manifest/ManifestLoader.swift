@@ -315,13 +315,17 @@ struct ManifestParser {
     }
 
     mutating func parseGitHub(_ node: Node) -> GitHubConfig? {
-        let allowed = ["endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
+        let allowed = ["endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
                        "max_rate_limit_wait_minutes"]
         guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
         var endpoint = GitHubConfig.defaultEndpoint
         if let endpointNode = fields["endpoint"] {
             if let value = parseURL(endpointNode, path: "github.endpoint") { endpoint = value } else { ok = false }
+        }
+        var restEndpoint: String?
+        if let restNode = fields["rest_endpoint"] {
+            if let value = parseURL(restNode, path: "github.rest_endpoint") { restEndpoint = value } else { ok = false }
         }
         var tokenEnv = GitHubConfig.defaultTokenEnv
         if let envNode = fields["token_env"] {
@@ -338,6 +342,7 @@ struct ManifestParser {
             }
         }
         var config = GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect)
+        config.restEndpoint = restEndpoint
         ok = reader.ints(fields, path: "github", limits: [
             ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
             ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),

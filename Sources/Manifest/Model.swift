@@ -107,6 +107,8 @@ public enum WindowSpec: Sendable, Hashable, Codable {
 /// Kinds of GitHub data the ingest stage collects.
 public enum CollectKind: String, Sendable, Hashable, Codable, CaseIterable {
     case commits, pull_requests, issues, documentation, reviews, comments, pull_request_files
+    /// Inline review comments (on a pull request's diff), read from GitHub's REST API.
+    case review_comments
 }
 
 public struct GitHubConfig: Sendable, Hashable, Codable {
@@ -114,6 +116,9 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     /// The name of the environment variable holding the token; never the token.
     public let tokenEnv: String
     public let collect: [CollectKind]
+    /// The REST API's root, for inline review comments; nil: the one GitHub pairs with `endpoint`
+    /// (`https://api.github.com`, or `https://HOST/api/v3` for `https://HOST/api/graphql`).
+    public var restEndpoint: String?
     /// Nodes per page (1-100); ingest halves it for a page that times out or fails with 502.
     public var pageSize = 100
     /// Seconds before a request times out.
@@ -174,13 +179,14 @@ public enum ExportFormat: String, Sendable, Hashable, Codable, CaseIterable {
 }
 
 public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
-    case commits, pull_requests, issues, reviews, comments, pr_files, documentation_changes
+    case commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes
     case evidence, metrics, reports, bundle
 
     /// Datasets made of refined entities (Silver).
     public var isEntity: Bool {
         switch self {
-        case .commits, .pull_requests, .issues, .reviews, .comments, .pr_files, .documentation_changes: return true
+        case .commits, .pull_requests, .issues, .reviews, .comments, .review_comments, .pr_files, .documentation_changes:
+            return true
         case .evidence, .metrics, .reports, .bundle: return false
         }
     }

@@ -9,6 +9,7 @@ public struct EntitySet: Sendable, Equatable {
     public var issues: [[SQLValue]] = []
     public var reviews: [[SQLValue]] = []
     public var comments: [[SQLValue]] = []
+    public var reviewComments: [[SQLValue]] = []
     public var prFiles: [[SQLValue]] = []
     public var documentationChanges: [[SQLValue]] = []
 
@@ -29,6 +30,9 @@ public struct EntitySet: Sendable, Equatable {
                          "is_bot"], reviews),
             ("comments", ["repository", "database_id", "parent_kind", "parent_id", "author_login", "created_at",
                           "is_bot"], comments),
+            ("review_comments", ["repository", "database_id", "pull_request_number", "pull_request_id", "review_id",
+                                 "in_reply_to_id", "author_login", "path", "created_at", "updated_at", "is_bot"],
+             reviewComments),
             ("pr_files", ["repository", "pull_request_id", "path", "additions", "deletions", "change_type", "noise"],
              prFiles),
             ("documentation_changes", ["repository", "commit_oid", "path", "change_type", "committed_at",

@@ -12,7 +12,7 @@ import Store
 public struct RefineStage: StageRunner {
     public let stage = Stage.refine
     /// Bump when the entities refine derives from the same raw data change.
-    public let version = "refine-1"
+    public let version = "refine-2"
 
     public init() {}
 

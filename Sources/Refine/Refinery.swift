@@ -101,6 +101,28 @@ public struct Refinery: Sendable {
             }
         }
 
+        // Inline review comments (REST): newest update wins; the pull request is named by the
+        // number in its URL, and its id is filled in when the pull request was ingested.
+        let pullIds = Dictionary(set.pullRequests.compactMap { row -> (Int64, SQLValue)? in
+            guard case .integer(let number) = row[2] else { return nil }
+            return (number, row[1])
+        }, uniquingKeysWith: { first, _ in first })
+        for node in newest(byKind["pull_request_review_comment"] ?? [], version: { $0.payload["updated_at"]?.string ?? "" }) {
+            let p = node.payload
+            guard let id = p["id"]?.int,
+                  let number = p["pull_request_url"]?.string?.split(separator: "/").last.flatMap({ Int64($0) })
+            else {
+                throw RefineError(kind: node.kind, key: node.key, reason: "no id, or no pull request number in `pull_request_url`")
+            }
+            let author = p["user"]?["login"]?.string
+            set.reviewComments.append([
+                repo, .integer(id), .integer(number), pullIds[number] ?? .null, int(p["pull_request_review_id"]),
+                int(p["in_reply_to_id"]), text(author), .text(p["path"]?.string ?? ""), try time(p, "created_at", node),
+                try time(p, "updated_at", node),
+                .integer(Bots.isBot(login: author) || p["user"]?["type"]?.string == "Bot" ? 1 : 0),
+            ])
+        }
+
         let issues = byKind["issue"] ?? []
         let fullIssues = fullSnapshots(issues, nestedField: "comments")
         for node in newest(issues, version: updatedAt) {
@@ -140,6 +162,7 @@ public struct Refinery: Sendable {
         set.issues.sort(by: Self.keyOrder(1))
         set.reviews.sort(by: Self.keyOrder(1))
         set.comments.sort(by: Self.keyOrder(1))
+        set.reviewComments.sort(by: Self.keyOrder(1))
         set.prFiles.sort(by: Self.keyOrder(1, 2))
         set.documentationChanges.sort(by: Self.keyOrder(1, 2))
         return set

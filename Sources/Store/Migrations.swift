@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports]
+    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments]
 
     static let ledger = Migration(
         version: 1,
@@ -440,6 +440,27 @@ public enum Migrations {
                 PRIMARY KEY (scope, subject, window_start, window_end)
             );
             CREATE INDEX reports_by_subject ON reports (scope, subject, window_end);
+            """
+    )
+
+    static let reviewComments = Migration(
+        version: 7,
+        name: "review_comments (Silver): inline comments on pull request diffs, keyed apart from issue comments",
+        sqlite: """
+            CREATE TABLE review_comments (
+                repository TEXT NOT NULL, database_id INTEGER NOT NULL, pull_request_number INTEGER NOT NULL,
+                pull_request_id INTEGER, review_id INTEGER, in_reply_to_id INTEGER, author_login TEXT,
+                path TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, is_bot INTEGER NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
+            """,
+        postgres: """
+            CREATE TABLE review_comments (
+                repository TEXT NOT NULL, database_id BIGINT NOT NULL, pull_request_number BIGINT NOT NULL,
+                pull_request_id BIGINT, review_id BIGINT, in_reply_to_id BIGINT, author_login TEXT,
+                path TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, is_bot BIGINT NOT NULL,
+                PRIMARY KEY (repository, database_id)
+            );
             """
     )
 }

@@ -42,11 +42,14 @@ func checkExportBlocking(_ folder: URL) throws -> (status: Int32, output: String
 struct ExportTests {
     static let token = "ghp_exportSecretToken0123456789"
     static let estate = EstateGenerator(seed: 5, repositories: 4).generate()
-    static let datasets = "[commits, pull_requests, issues, reviews, comments, pr_files, documentation_changes, evidence, metrics, bundle]"
+    static let datasets = """
+        [commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes, evidence, \
+        metrics, bundle]
+        """
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/export")
 
     static func manifest(_ url: URL, name: String = "export-e2e", estate: FakeEstate = estate, extra: String = "") -> String {
-        estate.manifest(name: name, endpoint: url, settings: ["collect: [commits, pull_requests, issues, documentation]"])
+        estate.manifest(name: name, endpoint: url, settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
             + "export:\n  formats: [json, jsonl, csv]\n  datasets: \(datasets)\n" + extra
     }
 
@@ -61,7 +64,7 @@ struct ExportTests {
         #expect(result.status == 0, "\(result.stderr)")
         let folder = try exportFolder(harness, name: "export-e2e")
         let files = try exportFiles(folder)
-        #expect(files.count == 9 * 3 + 2, "\(files.keys.sorted())")
+        #expect(files.count == 10 * 3 + 2, "\(files.keys.sorted())")
         let check = try await checkExport(folder)
         #expect(check.status == 0, "\(check.output)")
         for (name, data) in files {
@@ -78,7 +81,8 @@ struct ExportTests {
 
         // Golden copies; `GHILLIE_RECORD_GOLDEN=1 make test` re-records them. The manifest pins
         // every other file through its SHA-256.
-        for name in ["export-manifest.json", "metrics.csv", "reviews.jsonl", "issues.csv", "documentation_changes.json"] {
+        for name in ["export-manifest.json", "metrics.csv", "reviews.jsonl", "review_comments.csv", "issues.csv",
+                     "documentation_changes.json"] {
             let data = try #require(files[name])
             let golden = Self.golden.appendingPathComponent(name)
             if ProcessInfo.processInfo.environment["GHILLIE_RECORD_GOLDEN"] == "1" {
@@ -218,6 +222,6 @@ func exportOnPostgresIsByteIdenticalToSQLite() async throws {
     // Only the manifest differs: it names each store's own run id.
     sqlite["export-manifest.json"] = nil
     postgres["export-manifest.json"] = nil
-    #expect(sqlite.count == 28 && sqlite == postgres)
+    #expect(sqlite.count == 31 && sqlite == postgres)
     #expect(try await checkExport(folders[1]).status == 0)
 }

@@ -14,15 +14,19 @@ struct Expected: Equatable, CustomStringConvertible {
     var commits = 0
     var pullRequests = 0
     var issues = 0
+    var reviewComments = 0
 
-    var description: String { "commits \(commits), pull requests \(pullRequests), issues \(issues)" }
+    var description: String {
+        "commits \(commits), pull requests \(pullRequests), issues \(issues), review comments \(reviewComments)"
+    }
 
     static func of(_ repo: FakeRepository, estate: FakeEstate) -> Expected {
         let since = estate.windowStart.addingTimeInterval(-300)
         return Expected(
             commits: repo.commits.filter { $0.committedDate >= since && $0.committedDate <= estate.windowEnd }.count,
             pullRequests: repo.pullRequests.filter { $0.updatedAt >= since || $0.state == .open }.count,
-            issues: repo.issues.filter { $0.updatedAt >= since || $0.state == .open }.count)
+            issues: repo.issues.filter { $0.updatedAt >= since || $0.state == .open }.count,
+            reviewComments: repo.pullRequests.flatMap(\.reviewComments).filter { $0.updatedAt >= since }.count)
     }
 }
 
@@ -36,6 +40,7 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
         case "commit": result[repository, default: Expected()].commits = count
         case "pull_request": result[repository, default: Expected()].pullRequests = count
         case "issue": result[repository, default: Expected()].issues = count
+        case "pull_request_review_comment": result[repository, default: Expected()].reviewComments = count
         default: break
         }
     }
@@ -44,7 +49,8 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
 
 func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: [String] = []) -> String {
     estate.manifest(name: "ingest-e2e", endpoint: url,
-                    settings: ["collect: [commits, pull_requests, issues, documentation]", "page_size: \(pageSize)"] + extra)
+                    settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]",
+                               "page_size: \(pageSize)"] + extra)
 }
 
 @Suite("Ingest against a fake GitHub", .serialized)
@@ -136,12 +142,13 @@ struct IngestTests {
 
         // Refine turned the raw nodes into entities that match the generator's ground truth.
         var truth: [String: Int] = ["commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
-                                    "pr_files": 0, "documentation_changes": expectedDocs.count]
+                                    "review_comments": 0, "pr_files": 0, "documentation_changes": expectedDocs.count]
         for repo in Self.estate.repositories {
             let counts = Expected.of(repo, estate: Self.estate)
             truth["commits", default: 0] += counts.commits
             truth["pull_requests", default: 0] += counts.pullRequests
             truth["issues", default: 0] += counts.issues
+            truth["review_comments", default: 0] += counts.reviewComments
             for pull in repo.pullRequests where pull.updatedAt >= since {
                 truth["reviews", default: 0] += pull.reviews.count
                 truth["comments", default: 0] += pull.comments.count
@@ -199,6 +206,17 @@ struct IngestTests {
             """).first?.string("counters") ?? ""
         #expect(busy.contains("\"pages\":") && busy.contains("\"points\":") && busy.contains("\"requests\":"))
 
+        // Review comments came from the REST list, paged (the busy repository has more than 100),
+        // with their pull requests resolved, and without the bodies GitHub sent.
+        #expect((expectedLanding()["acme/repo-002"]?.reviewComments ?? 0) > 100)
+        #expect(fake.stats.restRequests > Self.estate.repositories.count - 1)
+        let unresolved = try storeRows(harness, "SELECT COUNT(*) AS n FROM review_comments WHERE pull_request_id IS NULL")
+        #expect(try unresolved.first?.int("n") == 0)
+        let bodies = try storeRows(harness, """
+            SELECT COUNT(*) AS n FROM raw_nodes WHERE kind = 'pull_request_review_comment' AND payload LIKE '%Nit: consider%'
+            """)
+        #expect(try bodies.first?.int("n") == 0)
+
         // The token appears in no output, no ledger row, no stored byte.
         #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
         for file in [".ghillie/ghillie.sqlite", ".ghillie/ghillie.sqlite-wal"] {
@@ -207,10 +225,10 @@ struct IngestTests {
         }
 
         // A second run of the same window finds everything up to date and asks GitHub nothing.
-        let before = fake.stats.requests
+        let before = (fake.stats.requests, fake.stats.restRequests)
         let again = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
         #expect(again.status == 0)
-        #expect(fake.stats.requests == before)
+        #expect(fake.stats.requests == before.0 && fake.stats.restRequests == before.1)
     }
 
     @Test func aLaterRunReusesTheOpenItemSnapshotYetSeesEveryChangeToAnOpenItem() async throws {
@@ -242,11 +260,14 @@ struct IngestTests {
             }
         }
         let before = fake.stats.requests
+        let restBefore = fake.stats.restRequests
         let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
         // One combined request per repository: the open items were not read again...
         let active = Self.estate.repositories.count
         #expect(fake.stats.requests - before == active, "\(fake.stats.requests - before) requests")
+        // ...and review comments were asked for only where a pull request changed (repo-000).
+        #expect(fake.stats.restRequests - restBefore == 1, "\(fake.stats.restRequests - restBefore) REST requests")
         let reused = try storeRows(harness, """
             SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2
             """).map { try $0.string("counters") }
@@ -291,6 +312,9 @@ struct IngestTests {
         fake.inject(Fault(.truncatedBody, operation: "RepositoryFirstPages", times: 1))
         fake.inject(Fault(.malformedJSON, operation: "RepositoryPullRequests", times: 1))
         fake.inject(Fault(.status(500), operation: "PullRequestConnection", times: 1))
+        fake.inject(Fault(.status(502), operation: FakeGitHub.reviewCommentsOperation, times: 1))
+        fake.inject(Fault(.secondaryLimit(retryAfter: 1), operation: FakeGitHub.reviewCommentsOperation, times: 1))
+        fake.inject(Fault(.truncatedBody, operation: FakeGitHub.reviewCommentsOperation, skip: 2, times: 1))
         fake.inject(Fault(.graphQLError("Something went wrong while executing your query."),
                           repository: "acme/repo-004", times: 1000))
         let harness = try Harness()
@@ -305,7 +329,7 @@ struct IngestTests {
         got["acme/repo-004"] = nil
         #expect(got == partial)
         // Every transient fault fired (and was survived); repo-004's GraphQL error fired at least once.
-        #expect(fake.stats.faultsInjected >= 7)
+        #expect(fake.stats.faultsInjected >= 10)
 
         fake.clearFaults()
         let second = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])

@@ -180,7 +180,7 @@ struct CheckTests {
         #expect(lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
         #expect(lines[1].hasPrefix("ok    model: http://127.0.0.1:") && lines[1].hasSuffix(
             "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"))
-        #expect(lines[2] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 6)")
+        #expect(lines[2] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 7)")
         #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
     }
 

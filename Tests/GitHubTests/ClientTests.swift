@@ -1,5 +1,5 @@
 import Foundation
-import GitHub
+@testable import GitHub
 import GitHubFake
 import JSON
 import Testing
@@ -24,9 +24,64 @@ func withFake<T>(
 let quick = RetryPolicy(attempts: 4, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50),
                         maximumRateLimitWait: .seconds(5), timeout: .seconds(15))
 
-let pullVariables: [String: JSONValue] = ["owner": "acme", "name": "repo-000", "first": 10, "after": nil, "states": nil]
+let pullVariables: [String: JSONValue] = ["owner": "acme", "name": "repo-000", "first": 10, "after": nil]
 
 struct ClientTests {
+    @Test(arguments: [
+        ("https://api.github.com/graphql", "https://api.github.com"),
+        ("https://ghe.example.com/api/graphql", "https://ghe.example.com/api/v3"),
+        ("https://ghe.example.com/api/graphql/", "https://ghe.example.com/api/v3"),
+        ("http://127.0.0.1:8787/graphql", "http://127.0.0.1:8787"),
+    ])
+    func theRESTRootIsTheOneGitHubPairsWithTheGraphQLEndpoint(_ graphql: String, _ rest: String) throws {
+        let endpoint = try #require(URL(string: graphql))
+        #expect(GraphQLClient.restRoot(for: endpoint).absoluteString == rest)
+        #expect(GraphQLClient(endpoint: endpoint, token: "t").restEndpoint.absoluteString == rest)
+    }
+
+    @Test(arguments: [
+        (#"<https://api.github.com/repositories/1/pulls/comments?page=2>; rel="next", <https://api.github.com/repositories/1/pulls/comments?page=9>; rel="last""#,
+         "https://api.github.com/repositories/1/pulls/comments?page=2"),
+        (#"<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next""#, "https://api.github.com/x?page=3"),
+        (#"<https://api.github.com/x?page=1>; rel="first", <https://api.github.com/x?page=1>; rel="prev""#, nil),
+        ("", nil),
+    ])
+    func theLinkHeaderNamesTheNextPage(_ header: String, _ next: String?) {
+        #expect(GraphQLClient.nextLink(header)?.absoluteString == next)
+    }
+
+    @Test func aRESTListIsPagedByItsLinkHeaderAndNeverLeavesTheHost() async throws {
+        let estate = EstateGenerator(repositories: 3).generate()
+        let truth = try #require(estate.repository(owner: "acme", name: "repo-002")).pullRequests.flatMap(\.reviewComments)
+        #expect(truth.count > 100)
+        try await withFake(estate: estate) { fake, url in
+            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            var cost = CallCost()
+            var ids: [Int64] = []
+            var next: URL?
+            repeat {
+                let page = try await client.list("repos/acme/repo-002/pulls/comments",
+                                                 query: [URLQueryItem(name: "per_page", value: "100")], next: next, cost: &cost)
+                ids += page.items.compactMap { $0["id"]?.int }
+                next = page.next
+            } while next != nil
+            #expect(Set(ids) == Set(truth.map(\.databaseId)) && ids.count == truth.count)
+            #expect(cost.requests == (truth.count + 99) / 100 && cost.points == 0)
+            #expect(fake.stats.restRequests == cost.requests && fake.stats.requests == 0)
+
+            let elsewhere = try #require(URL(string: "https://example.com/repos/acme/repo-002/pulls/comments?page=2"))
+            await #expect(throws: GitHubError.self) {
+                var cost = CallCost()
+                _ = try await client.list("ignored", next: elsewhere, cost: &cost)
+            }
+            #expect(fake.stats.restRequests == cost.requests)
+
+            await #expect(throws: GitHubError(.notFound, "repository not found, or the token cannot see it", status: 404)) {
+                var cost = CallCost()
+                _ = try await client.list("repos/acme/missing/pulls/comments", cost: &cost)
+            }
+        }
+    }
     @Test func answersAPageAndCountsThePoints() async throws {
         try await withFake { fake, url in
             let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)

@@ -53,13 +53,13 @@ struct LedgerContractTests {
     @Test(arguments: TestEngine.available)
     func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
         let database = try engine.open()
-        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5, 6])
+        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5, 6, 7])
         #expect(try Migrator().migrate(database) == [])
         try database.transaction { tx in
             try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         }
         // Every shipped migration is pinned below (shippedMigrationsAreFrozen).
-        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5, 6])
+        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5, 6, 7])
         let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
         #expect(altered?.code == .migration)
     }
@@ -339,6 +339,8 @@ struct FlatJSONTests {
     (5, Engine.postgres, "e6b200a0ece4634b74f6694198480cbde809b46259d138993d228d318af4ec3b"),
     (6, Engine.sqlite, "446f05fe09810e4cdec0b083469768ad6726b8edf9e31133d1569cb8621feeb7"),
     (6, Engine.postgres, "12325e506697e0be0377a7b98c47d8f5dff1ee0b89b7f8a1c71763cd72762c27"),
+    (7, Engine.sqlite, "0d8c2d18e0673ef7d786e0003089a53558d240612d00d768f9af8251cdd53075"),
+    (7, Engine.postgres, "c324a2ccdc55d76806400699aed2533c68ae064c8ef139da0234f1399c163780"),
 ])
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })
