@@ -36,6 +36,9 @@ struct CheckCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var checks: [CheckDoc] = []
         checks.append(await github(loaded, environment: environment))
+        if loaded.github.collect.contains(.review_comments) {
+            checks.append(await githubREST(loaded, environment: environment))
+        }
         if let report = loaded.report {
             let result = await ModelCheck.check(report.model, environment: environment)
             checks.append(CheckDoc(check: "model", ok: result.ok, message: result.message))
@@ -84,6 +87,33 @@ struct CheckCommand: AsyncParsableCommand {
             return CheckDoc(check: "github", ok: false, message: error.message)
         } catch {
             return CheckDoc(check: "github", ok: false, message: "\(error)")
+        }
+    }
+
+    /// The REST API answers with the token (only when review comments are collected, the one
+    /// thing read from it): `GET /rate_limit`, which GitHub does not charge.
+    func githubREST(_ manifest: Manifest, environment: [String: String]) async -> CheckDoc {
+        let variable = manifest.github.tokenEnv
+        guard let token = environment[variable], !token.isEmpty, let endpoint = URL(string: manifest.github.endpoint) else {
+            return CheckDoc(check: "github REST", ok: false, message: "no token or endpoint (see the github check)")
+        }
+        let client = GraphQLClient(endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)),
+                                   token: token, policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
+                                                                     timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
+        var cost = CallCost()
+        do {
+            let data = try await client.document("rate_limit", cost: &cost)
+            var message = "\(client.restEndpoint.absoluteString) answers (for review comments)"
+            if let core = data["resources"]?["core"], let remaining = core["remaining"]?.int, let limit = core["limit"]?.int {
+                message += "; \(remaining) of \(limit) requests left"
+            }
+            return CheckDoc(check: "github REST", ok: true, message: message)
+        } catch let error as GitHubError {
+            let wrongPlace = error.code == .notFound || error.code == .transport
+            return CheckDoc(check: "github REST", ok: false, message: "\(client.restEndpoint.absoluteString): \(error.message)"
+                + (wrongPlace ? "; set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`" : ""))
+        } catch {
+            return CheckDoc(check: "github REST", ok: false, message: "\(error)")
         }
     }
 

@@ -153,7 +153,20 @@ public final class GraphQLClient: Sendable {
             url = built
         }
         return try await retrying(budget: restBudget, cost: &cost, events: events) { cost in
-            try await get(url, cost: &cost)
+            let (body, next) = try await get(url, cost: &cost)
+            guard let items = body.array else {
+                throw GitHubError(.malformed, "GitHub's REST response is not a JSON list", retryable: true)
+            }
+            return RESTPage(items: items, next: next)
+        }
+    }
+
+    /// GETs one REST document under ``restEndpoint`` (e.g. `rate_limit`), retrying as the
+    /// policy allows.
+    public func document(_ path: String, cost: inout CallCost) async throws -> JSONValue {
+        let url = restEndpoint.appendingPathComponent(path)
+        return try await retrying(budget: restBudget, cost: &cost, events: { _ in }) { cost in
+            try await get(url, cost: &cost).body
         }
     }
 
@@ -234,8 +247,8 @@ public final class GraphQLClient: Sendable {
         return result
     }
 
-    /// GETs a REST page: a JSON array, and the `Link` header's `next`.
-    private func get(_ url: URL, cost: inout CallCost) async throws -> RESTPage {
+    /// GETs a REST document: its JSON, and the `Link` header's `next`.
+    private func get(_ url: URL, cost: inout CallCost) async throws -> (body: JSONValue, next: URL?) {
         var request = URLRequest(url: url)
         request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
         request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")
@@ -243,10 +256,10 @@ public final class GraphQLClient: Sendable {
         request.timeoutInterval = Double(policy.timeout.components.seconds)
         let (data, http) = try await exchange(request, budget: restBudget)
         try Self.check(http, rest: true)
-        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: data), let items = decoded.array else {
-            throw GitHubError(.malformed, "GitHub's REST response is not a JSON list (\(data.count) bytes)", retryable: true)
+        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+            throw GitHubError(.malformed, "GitHub's REST response is not valid JSON (\(data.count) bytes)", retryable: true)
         }
-        return RESTPage(items: items, next: http.value(forHTTPHeaderField: "Link").flatMap(Self.nextLink))
+        return (decoded, http.value(forHTTPHeaderField: "Link").flatMap(Self.nextLink))
     }
 
     /// Sends a request: transport failures become retryable errors; the budget headers are read.
@@ -291,7 +304,8 @@ public final class GraphQLClient: Sendable {
             throw GitHubError(.http, "GitHub refused the request (HTTP \(status)); the token may lack access",
                               status: status)
         case 404 where rest:
-            throw GitHubError(.notFound, "repository not found, or the token cannot see it", status: status)
+            throw GitHubError(.notFound, "GitHub answered HTTP 404: no such repository or REST path, or the token cannot see it",
+                              status: status)
         case 500..<600:
             var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
             error.retryAfter = retryAfter

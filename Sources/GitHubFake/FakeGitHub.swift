@@ -111,6 +111,7 @@ public final class FakeGitHub: Sendable {
         let bound = try await server.start(port: port, routes: [
             ("POST /graphql", { [self] request in await self.handle(request) }),
             ("GET /repos/*", { [self] request in await self.handleREST(request) }),
+            ("GET /rate_limit", { [self] request in await self.rateLimitStatus(request) }),
         ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
         return url
@@ -232,6 +233,21 @@ public final class FakeGitHub: Sendable {
             headers[HTTPHeader("Link")] = "\(link(pageNumber + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
         }
         return response(200, headers: headers, body: Data(JSONValue.array(Array(listed[lower..<upper])).canonical.utf8))
+    }
+
+    /// `GET /rate_limit`: the budgets, as GitHub reports them (free of charge).
+    func rateLimitStatus(_ request: HTTPRequest) async -> HTTPResponse {
+        guard request.headers[.authorization] == "Bearer \(token)" else {
+            return response(401, headers: restHeaders(), body: Data(#"{"message":"Bad credentials"}"#.utf8))
+        }
+        let (rest, points, reset) = state.withLock { ($0.restRemaining, $0.remaining, Int64($0.resetAt.timeIntervalSince1970)) }
+        func budget(_ limit: Int, _ remaining: Int) -> JSONValue {
+            ["limit": .int(Int64(limit)), "remaining": .int(Int64(remaining)), "used": .int(Int64(limit - remaining)),
+             "reset": .int(reset)]
+        }
+        let body: JSONValue = ["resources": ["core": budget(5000, rest), "graphql": budget(limit, points)],
+                               "rate": budget(5000, rest)]
+        return response(200, headers: restHeaders(), body: Data(body.canonical.utf8))
     }
 
     /// A review comment as the REST API lists it, with the fields ingest drops (body, diff hunk).

@@ -21,7 +21,7 @@ struct ReportScenario {
         let modelURL = try await model.start()
         let harness = try Harness()
         try harness.write("m.yaml", estate.manifest(name: "report-e2e", endpoint: githubURL,
-                                                    settings: ["collect: [commits, pull_requests, issues, documentation]"])
+                                                    settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
             + """
             report:
               scopes: [repository]
@@ -176,11 +176,13 @@ struct CheckTests {
             environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token, "GHILLIE_OPENAI_API_KEY": ReportScenario.key])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 3)
+        #expect(lines.count == 4)
         #expect(lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
-        #expect(lines[1].hasPrefix("ok    model: http://127.0.0.1:") && lines[1].hasSuffix(
+        #expect(lines[1].hasPrefix("ok    github REST: http://127.0.0.1:") && lines[1].hasSuffix(
+            " answers (for review comments); 5000 of 5000 requests left"), "\(lines[1])")
+        #expect(lines[2].hasPrefix("ok    model: http://127.0.0.1:") && lines[2].hasSuffix(
             "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"))
-        #expect(lines[2] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 7)")
+        #expect(lines[3] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 7)")
         #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
     }
 
@@ -195,11 +197,13 @@ struct CheckTests {
             let checks: [Check]
         }
         let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
-        #expect(output.checks.map(\.check) == ["github", "model", "store"])
+        #expect(output.checks.map(\.check) == ["github", "github REST", "model", "store"])
         #expect(output.checks[0] == .init(check: "github", ok: false,
                                           message: "GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
-        #expect(output.checks[1] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
-        #expect(output.checks[2].ok)
+        #expect(!output.checks[1].ok && output.checks[1].message.hasSuffix(
+            ": GitHub rejected the token (HTTP 401); check that it is valid and not expired"), "\(output.checks[1])")
+        #expect(output.checks[2] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
+        #expect(output.checks[3].ok)
         #expect(!result.stdout.contains("ghp_notTheRightOne"))
     }
 }

@@ -76,7 +76,8 @@ struct ClientTests {
             }
             #expect(fake.stats.restRequests == cost.requests)
 
-            await #expect(throws: GitHubError(.notFound, "repository not found, or the token cannot see it", status: 404)) {
+            await #expect(throws: GitHubError(
+                .notFound, "GitHub answered HTTP 404: no such repository or REST path, or the token cannot see it", status: 404)) {
                 var cost = CallCost()
                 _ = try await client.list("repos/acme/missing/pulls/comments", cost: &cost)
             }
