@@ -106,7 +106,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake",
-                           "JSON", "Ingest", "Refine", "Evidence"],
+                           "JSON", "GitHub", "Ingest", "Refine", "Evidence"],
             swiftSettings: strict
         ),
     ]

@@ -57,7 +57,6 @@ public struct Operation: Sendable, Hashable {
             fragment CommitNode on Commit {
               oid messageHeadline message authoredDate committedDate additions deletions changedFilesIfAvailable
               author { name email user { login } }
-              parents { totalCount }
             }
             """, []),
         "PullRequestSummary": ("""

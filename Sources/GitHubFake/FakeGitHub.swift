@@ -59,12 +59,21 @@ public final class FakeGitHub: Sendable {
         public var restRequests = 0
     }
 
+    /// One charged GraphQL request: what was asked and what it cost.
+    public struct Charge: Sendable {
+        public let operation: String
+        /// The request's variables, as canonical JSON text.
+        public let variables: String
+        public let points: Int
+    }
+
     struct State {
         var estate: FakeEstate
         var remaining: Int
         var resetAt: Date
         var windowStarted = false
         var restRemaining = 5000
+        var charges: [Charge] = []
         var faults: [(fault: Fault, seen: Int, fired: Int)] = []
         var stats = Stats()
     }
@@ -84,6 +93,10 @@ public final class FakeGitHub: Sendable {
     }
 
     public var stats: Stats { state.withLock { $0.stats } }
+
+    /// Every GraphQL request charged so far, for checking the fake's prices against GitHub's
+    /// formula (`scripts/graphql-cost.py`).
+    public var charges: [Charge] { state.withLock { $0.charges } }
 
     public func inject(_ fault: Fault) {
         state.withLock { $0.faults.append((fault, 0, 0)) }
@@ -338,6 +351,7 @@ public final class FakeGitHub: Sendable {
             guard state.remaining >= cost else { return Self.exhausted }
             state.remaining -= cost
             state.stats.pointsCharged += cost
+            state.charges.append(Charge(operation: operation, variables: variables.canonical, points: cost))
             let rateLimit: JSONValue = ["cost": .int(Int64(cost)), "limit": .int(Int64(limit)),
                                         "remaining": .int(Int64(state.remaining)), "resetAt": .string(Self.time(state.resetAt))]
             let owner = variables["owner"]?.string ?? ""
@@ -507,7 +521,6 @@ public final class FakeGitHub: Sendable {
         var author: [String: JSONValue] = ["name": .string(commit.author.name), "email": .string(commit.author.email)]
         author["user"] = commit.linked ? .object(["login": .string(commit.author.login)]) : .null
         node["author"] = .object(author)
-        node["parents"] = .object(["totalCount": .int(1)])
         return .object(node)
     }
 

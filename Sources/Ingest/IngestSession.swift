@@ -275,7 +275,7 @@ struct IngestSession {
     /// / 100, rounded: one page of 50 full pull requests (5 connections each) costs 3 points
     /// where two pages of 25 cost 2.
     static func onePointPageSize(_ stream: Stream) -> Int {
-        min(100, 148 / stream.connectionsPerNode)
+        min(100, 148 / max(1, stream.connectionsPerNode))
     }
 
     /// Sends one request, adding its cost to the unit's counters and telling progress of waits.

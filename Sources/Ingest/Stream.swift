@@ -42,13 +42,13 @@ struct Stream: Sendable, Hashable {
 
     /// Connections GitHub counts per node of this stream's pages: a pull request has labels,
     /// commits, reviews, comments and files (a summary only the first two), an issue labels and
-    /// comments (a summary labels), a commit its parents.
+    /// comments (a summary labels), a documentation commit its parent; a commit none.
     var connectionsPerNode: Int {
         switch kind {
         case .pullRequest: return readsSummaries ? 2 : 5
         case .issue: return readsSummaries ? 1 : 2
-        case .commit, .documentation: return 1
-        case .reviewComment: return 0
+        case .documentation: return 1
+        case .commit, .reviewComment: return 0
         }
     }
 

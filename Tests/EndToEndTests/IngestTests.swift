@@ -1,4 +1,5 @@
 import Foundation
+import GitHub
 import GitHubFake
 import Evidence
 import Ingest
@@ -45,6 +46,41 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
         }
     }
     return result
+}
+
+/// Each distinct (operation, variables) of `charges` with GitHub's cost for it, computed from the
+/// operation's document by `scripts/graphql-cost.py`.
+func priceWithGitHubsFormula(_ charges: [FakeGitHub.Charge]) async throws
+    -> [(charge: FakeGitHub.Charge, formula: (requests: Int, cost: Int))] {
+    var seen: Set<String> = []
+    let distinct = charges.filter { seen.insert($0.operation + "\n" + $0.variables).inserted }
+    let documents = Dictionary(GitHub.Operation.all.map { ($0.name, $0.document) }, uniquingKeysWith: { first, _ in first })
+    let input = "[" + distinct.map { charge in
+        let document = JSONValue.string(documents[charge.operation] ?? "").canonical
+        return "{\"document\":\(document),\"operationName\":\(JSONValue.string(charge.operation).canonical),"
+            + "\"variables\":\(charge.variables)}"
+    }.joined(separator: ",") + "]"
+    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    let schema = repository.deletingLastPathComponent().appendingPathComponent("shared/github/schema.graphql")
+    let inputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-cost-\(UUID().uuidString).json")
+    try input.write(to: inputFile, atomically: true, encoding: .utf8)
+    defer { try? FileManager.default.removeItem(at: inputFile) }
+    let data = try await Harness.offPool { () throws -> Data in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", repository.appendingPathComponent("scripts/graphql-cost.py").path, schema.path]
+        process.standardInput = try FileHandle(forReadingFrom: inputFile)
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return data
+    }
+    struct Priced: Decodable { let requests: Int; let cost: Int }
+    let priced = try JSONDecoder().decode([Priced].self, from: data)
+    return zip(distinct, priced).map { ($0, ($1.requests, $1.cost)) }
 }
 
 func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: [String] = []) -> String {
@@ -216,6 +252,16 @@ struct IngestTests {
             SELECT COUNT(*) AS n FROM raw_nodes WHERE kind = 'pull_request_review_comment' AND payload LIKE '%Nit: consider%'
             """)
         #expect(try bodies.first?.int("n") == 0)
+
+        // Every request the run sent costs what GitHub's published formula gives for its
+        // document and variables (so the fake's prices, and the points measured, are GitHub's),
+        // and every one costs 1 point.
+        let priced = try await priceWithGitHubsFormula(fake.charges)
+        #expect(!priced.isEmpty)
+        for (charge, formula) in priced {
+            #expect(charge.points == formula.cost, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
+            #expect(formula.cost == 1, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
+        }
 
         // The token appears in no output, no ledger row, no stored byte.
         #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
