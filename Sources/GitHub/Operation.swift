@@ -281,6 +281,44 @@ public struct Operation: Sendable, Hashable {
         }
         """ + fragments("Comment"))
 
+    /// Has anything changed in these repositories since their last ingest? One request for
+    /// many repositories (an alias `rI` each), a few connections apiece: commits and each
+    /// documentation path since a time (`totalCount`), the most recently updated pull request,
+    /// and issues updated since a time. `documentationPaths[I]` is how many paths repository I
+    /// has; variables per repository: `oI`, `nI`, `rI` (owner, name, ref), `cI` (commits since),
+    /// `sI` (issues since), `dI_J`/`eI_J` (path J and its since), and the flags `wcI`, `wpI`,
+    /// `wiI` (ask for commits, pull requests, issues). `until` ends the histories.
+    public static func probe(documentationPaths: [Int]) -> Operation {
+        var declarations = ["$until: GitTimestamp"]
+        var aliases: [String] = []
+        for (index, paths) in documentationPaths.enumerated() {
+            declarations += ["$o\(index): String!", "$n\(index): String!", "$r\(index): String!", "$c\(index): GitTimestamp!",
+                             "$s\(index): DateTime!", "$wc\(index): Boolean!", "$wp\(index): Boolean!", "$wi\(index): Boolean!"]
+            var histories = ["c: history(first: 1, since: $c\(index), until: $until) @include(if: $wc\(index)) { totalCount }"]
+            for path in 0..<paths {
+                declarations += ["$d\(index)_\(path): String!", "$e\(index)_\(path): GitTimestamp!"]
+                histories.append("d\(path): history(first: 1, path: $d\(index)_\(path), since: $e\(index)_\(path), until: $until) { totalCount }")
+            }
+            aliases.append("""
+                r\(index): repository(owner: $o\(index), name: $n\(index)) {
+                  isEmpty
+                  ref(qualifiedName: $r\(index)) { target { ... on Commit { \(histories.joined(separator: " ")) } } }
+                  pullRequests(first: 1, orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $wp\(index)) { nodes { updatedAt } }
+                  issues(first: 1, filterBy: { since: $s\(index) }) @include(if: $wi\(index)) { totalCount }
+                }
+                """)
+        }
+        return Operation(name: "ProbeRepositories", document: """
+            query ProbeRepositories(\(declarations.joined(separator: ", "))) {
+              rateLimit { cost remaining resetAt }
+            \(aliases.joined(separator: "\n"))
+            }
+            """)
+    }
+
+    /// Probe shapes the schema test validates (the probe's text depends on the batch).
+    public static let probeSamples: [Operation] = [probe(documentationPaths: [0]), probe(documentationPaths: [2, 0, 1])]
+
     /// Who the token belongs to and the budget left: the cheapest authenticated call.
     public static let viewer = Operation(name: "Viewer", document: """
         query Viewer {

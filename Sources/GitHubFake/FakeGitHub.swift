@@ -62,6 +62,8 @@ public final class FakeGitHub: Sendable {
     /// One charged GraphQL request: what was asked and what it cost.
     public struct Charge: Sendable {
         public let operation: String
+        /// The request's document (the query text it sent).
+        public let document: String
         /// The request's variables, as canonical JSON text.
         public let variables: String
         public let points: Int
@@ -155,7 +157,7 @@ public final class FakeGitHub: Sendable {
                 answer(operation: operation, variables: variables).canonical
             }) { return faulty }
         }
-        let result = answer(operation: operation, variables: variables)
+        let result = answer(operation: operation, variables: variables, document: decoded["query"]?.string ?? "")
         return json(result["errors"] != nil && result["data"] == nil ? 200 : 200, result.canonical,
                     status403: result == Self.exhausted)
     }
@@ -309,7 +311,7 @@ public final class FakeGitHub: Sendable {
     }
 
     /// Answers one operation from the estate, charging the budget.
-    func answer(operation: String, variables: JSONValue) -> JSONValue {
+    func answer(operation: String, variables: JSONValue, document: String = "") -> JSONValue {
         state.withLock { state in
             state.stats.requests += 1
             state.stats.byOperation[operation, default: 0] += 1
@@ -337,6 +339,13 @@ public final class FakeGitHub: Sendable {
                 if variables["withOpenIssues"]?.bool == true { requests += 1 + size("openIssuesFirst") }
                 for slot in 0..<4 where variables["withDoc\(slot)"]?.bool == true { requests += 1 + size("docsFirst") }
                 cost = max(1, Int((Double(requests) / 100).rounded()))
+            case "ProbeRepositories":
+                var requests = 0
+                for index in Self.probed(variables).indices {
+                    for flag in ["wc", "wp", "wi"] where variables["\(flag)\(index)"]?.bool == true { requests += 1 }
+                    requests += Self.probedPaths(variables, index).count
+                }
+                cost = max(1, Int((Double(requests) / 100).rounded()))
             default: cost = 1
             }
             // The budget window starts with the first charged request (so tests are not at
@@ -351,7 +360,7 @@ public final class FakeGitHub: Sendable {
             guard state.remaining >= cost else { return Self.exhausted }
             state.remaining -= cost
             state.stats.pointsCharged += cost
-            state.charges.append(Charge(operation: operation, variables: variables.canonical, points: cost))
+            state.charges.append(Charge(operation: operation, document: document, variables: variables.canonical, points: cost))
             let rateLimit: JSONValue = ["cost": .int(Int64(cost)), "limit": .int(Int64(limit)),
                                         "remaining": .int(Int64(state.remaining)), "resetAt": .string(Self.time(state.resetAt))]
             let owner = variables["owner"]?.string ?? ""
@@ -361,6 +370,20 @@ public final class FakeGitHub: Sendable {
             switch operation {
             case "Viewer":
                 data["viewer"] = ["login": "ghillie-test"]
+            case "ProbeRepositories":
+                var missing: [JSONValue] = []
+                for (index, slug) in Self.probed(variables).enumerated() {
+                    let parts = slug.split(separator: "/").map(String.init)
+                    guard parts.count == 2, let probed = state.estate.repository(owner: parts[0], name: parts[1]) else {
+                        data["r\(index)"] = .null
+                        missing.append(["type": "NOT_FOUND", "path": [.string("r\(index)")],
+                                        "message": .string("Could not resolve to a Repository with the name '\(slug)'.")])
+                        continue
+                    }
+                    data["r\(index)"] = probe(probed, variables: variables, index: index)
+                }
+                if !missing.isEmpty { return ["data": .object(data), "errors": .array(missing)] }
+                return ["data": .object(data)]
             case "RepositoryCommits":
                 data["repository"] = repo.map { commitsPage($0, variables: variables, first: first) } ?? .null
             case "RepositoryPullRequests":
@@ -415,6 +438,55 @@ public final class FakeGitHub: Sendable {
     }
 
     // MARK: Pages
+
+    /// The repositories a probe asks about (`oI`/`nI`), in alias order.
+    static func probed(_ variables: JSONValue) -> [String] {
+        var slugs: [String] = []
+        while let owner = variables["o\(slugs.count)"]?.string, let name = variables["n\(slugs.count)"]?.string {
+            slugs.append(owner + "/" + name)
+        }
+        return slugs
+    }
+
+    /// The documentation paths and their starts a probe asks about for repository `index`.
+    static func probedPaths(_ variables: JSONValue, _ index: Int) -> [(path: String, since: String)] {
+        var paths: [(String, String)] = []
+        while let path = variables["d\(index)_\(paths.count)"]?.string {
+            paths.append((path, variables["e\(index)_\(paths.count)"]?.string ?? ""))
+        }
+        return paths
+    }
+
+    /// One repository's part of a probe: counts since each start, the newest pull request update.
+    func probe(_ repo: FakeRepository, variables: JSONValue, index: Int) -> JSONValue {
+        var result: [String: JSONValue] = ["isEmpty": .bool(repo.isEmpty)]
+        func count(since: String, path: String?) -> JSONValue {
+            let history = commitsPage(repo, variables: ["ref": variables["r\(index)"] ?? .null, "since": .string(since),
+                                                        "until": variables["until"] ?? .null], first: 1, documentation: path)
+            return ["totalCount": history["ref"]?["target"]?["history"]?["totalCount"] ?? 0]
+        }
+        if !repo.isEmpty && variables["r\(index)"]?.string == "refs/heads/" + repo.defaultBranch {
+            var histories: [String: JSONValue] = [:]
+            if variables["wc\(index)"]?.bool == true {
+                histories["c"] = count(since: variables["c\(index)"]?.string ?? "", path: nil)
+            }
+            for (position, item) in Self.probedPaths(variables, index).enumerated() {
+                histories["d\(position)"] = count(since: item.since, path: item.path)
+            }
+            result["ref"] = ["target": .object(histories)]
+        } else {
+            result["ref"] = .null
+        }
+        if variables["wp\(index)"]?.bool == true {
+            let newest = repo.pullRequests.max { ($0.updatedAt, $0.number) < ($1.updatedAt, $1.number) }
+            result["pullRequests"] = ["nodes": .array(newest.map { [["updatedAt": .string(Self.time($0.updatedAt))]] } ?? [])]
+        }
+        if variables["wi\(index)"]?.bool == true {
+            let since = variables["s\(index)"]?.string.flatMap(Self.parse)
+            result["issues"] = ["totalCount": .int(Int64(repo.issues.filter { issue in since.map { issue.updatedAt >= $0 } ?? true }.count))]
+        }
+        return .object(result)
+    }
 
     static func page<T>(_ items: [T], variables: JSONValue, first: Int) -> (slice: ArraySlice<T>, info: JSONValue) {
         let offset = variables["after"]?.string.flatMap(decodeCursor) ?? 0

@@ -40,42 +40,91 @@ struct IngestSession {
 
     // MARK: Streams
 
-    /// Ingests `streams`: the first pages of those not yet started come in one request (a
-    /// quiet repository is done in that one request), then each unfinished stream pages on.
-    mutating func ingest(_ streams: [Stream]) async throws {
-        let started = Date()
+    /// What a unit's streams need: those still to read (fresh or resumed), and those settled
+    /// without a request (an open-item snapshot reused, history already read to the window's end).
+    struct Plan {
         var pending: [(stream: Stream, checkpoint: Checkpoint)] = []
+        var settled: [(stream: Stream, checkpoint: Checkpoint, snapshotReused: Bool)] = []
+        var resumed = 0
+        /// Whether every pending stream is fresh and none is an open-item snapshot to take
+        /// (which a first ingest needs): then a batched probe can tell that nothing changed.
+        var incremental = true
+    }
+
+    /// Plans `streams` from the store, without writing anything.
+    func plan(_ streams: [Stream]) throws -> Plan {
+        var plan = Plan()
         for stream in streams {
             if let saved = try loadCheckpoint(stream) {
                 // Counters are per attempt: what an earlier attempt fetched is in its own ledger row.
                 if saved.done { continue }
-                add("resumed_streams", 1)
-                pending.append((stream, saved))
+                plan.resumed += 1
+                plan.incremental = false
+                plan.pending.append((stream, saved))
                 continue
             }
-            let fresh = Checkpoint(since: try since(for: stream), cursor: nil, done: false, pages: 0, nodes: 0,
+            let covered = try coveredSince(for: stream)
+            var fresh = Checkpoint(since: covered ?? base, cursor: nil, done: false, pages: 0, nodes: 0,
                                    total: nil, requests: 0, points: 0)
             if let updated = stream.updatedCounterpart, let snapshot = try snapshotTime(stream),
                try since(for: updated) <= snapshot {
                 // Every open item was read at `snapshot`, and this run's updated-since stream reads
                 // every item that changed after it (a change moves `updatedAt`), so re-reading the
                 // open items would fetch nothing new.
-                var done = fresh
-                done.done = true
-                done.total = 0
-                try save(stream, checkpoint: done, rows: [], coverageTo: nil)
-                add("open_snapshot_reused", 1)
+                fresh.done = true
+                fresh.total = 0
+                plan.settled.append((stream, fresh, true))
                 continue
             }
             if stream.readsHistory, fresh.since >= context.window.end {
                 // Everything up to the window's end was ingested by an earlier run.
-                var done = fresh
-                done.done = true
-                done.total = 0
-                try save(stream, checkpoint: done, rows: [], coverageTo: nil)
+                fresh.done = true
+                fresh.total = 0
+                plan.settled.append((stream, fresh, false))
                 continue
             }
-            pending.append((stream, fresh))
+            if stream.readsSummaries { plan.incremental = false }
+            plan.pending.append((stream, fresh))
+        }
+        return plan
+    }
+
+    /// Ingests `streams`: when a batched probe (``Prober``) says nothing changed since the last
+    /// ingest, no request of its own; otherwise the first pages of those not yet started come
+    /// in one request (a quiet repository is done in that one request), then each unfinished
+    /// stream pages on.
+    mutating func ingest(_ streams: [Stream], prober: Prober? = nil, estate: [Repository] = []) async throws {
+        let started = Date()
+        let plan = try self.plan(streams)
+        for settled in plan.settled {
+            try save(settled.stream, checkpoint: settled.checkpoint, rows: [], coverageTo: nil)
+            if settled.snapshotReused { add("open_snapshot_reused", 1) }
+        }
+        if plan.resumed > 0 { add("resumed_streams", Int64(plan.resumed)) }
+        var pending = plan.pending
+        if pending.isEmpty { return }
+        var quietUntil: Date?
+        if plan.incremental, let prober {
+            let asked = try await ask(prober, plan: plan, estate: estate)
+            if asked.probed > 0 {
+                add("requests", Int64(asked.cost.requests))
+                add("points", Int64(asked.cost.points))
+                add("retries", Int64(asked.cost.retries))
+                add("probe_requests", Int64(asked.cost.requests))
+                add("probed_repositories", Int64(asked.probed))
+            }
+            quietUntil = asked.quietUntil
+        }
+        if let quietSince = quietUntil {
+            // Nothing changed since the last ingest: every stream is read up to the probe.
+            for (stream, checkpoint) in pending {
+                var done = checkpoint
+                done.done = true
+                done.total = 0
+                try save(stream, checkpoint: done, rows: [], coverageTo: stream.readsHistory ? context.window.end : quietSince)
+            }
+            add("quiet_by_probe", 1)
+            return
         }
         // The combined first request is GraphQL; the REST stream of review comments pages alone.
         let unstarted = pending.indices.filter {
@@ -420,18 +469,33 @@ struct IngestSession {
         }
     }
 
+    /// Asks the prober whether the repository is quiet (see ``Prober``).
+    func ask(_ prober: Prober, plan: Plan, estate: [Repository]) async throws -> Prober.Asked {
+        let unit = Prober.Unit(context: context, repository: repository, client: client, pageSize: pageSize,
+                               database: database)
+        return try await prober.ask(unit, plan: plan, estate: estate)
+    }
+
+    /// The window start less the overlap: where a stream starts without earlier coverage.
+    var base: Date { context.window.start.addingTimeInterval(-IngestStage.overlap) }
+
     /// Where a stream starts: the window start less the overlap, or — when an earlier run
     /// already covered from before the window start — where that coverage ends.
     func since(for stream: Stream) throws -> Date {
-        let base = context.window.start.addingTimeInterval(-IngestStage.overlap)
-        guard stream.tracksCoverage else { return base }
+        try coveredSince(for: stream) ?? base
+    }
+
+    /// Where an earlier run's coverage of the stream ends (less the overlap), when it reaches
+    /// back to the window start; nil when the stream must start at ``base``.
+    func coveredSince(for stream: Stream) throws -> Date? {
+        guard stream.tracksCoverage else { return nil }
         let rows = try database.query("""
             SELECT covered_from, covered_to FROM ingest_coverage
             WHERE repository = \(repository.slug) AND stream = \(stream.name)
             """)
         guard let row = rows.first, let from = Timestamp.date(try row.string("covered_from")),
               let to = Timestamp.date(try row.string("covered_to")), from <= context.window.start
-        else { return base }
+        else { return nil }
         return max(base, to.addingTimeInterval(-IngestStage.overlap))
     }
 

@@ -23,6 +23,7 @@ public struct IngestStage: StageRunner {
     public let version = "ingest-2"
     let environment: [String: String]
     private let clients = ClientCache()
+    private let prober = Prober()
 
     /// How far before the window start to fetch, so clock skew and late pushes are not missed.
     static let overlap: TimeInterval = 5 * 60
@@ -60,7 +61,8 @@ public struct IngestStage: StageRunner {
             context: context, repository: repository, client: client, pageSize: github.pageSize,
             database: context.database)
         do {
-            try await session.ingest(Stream.streams(for: github.collect, documentationPaths: repository.documentationPaths))
+            try await session.ingest(Stream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
+                                     prober: prober, estate: context.manifest.estate.repositories)
         } catch let error as GitHubError {
             // A spent budget whose reset is too far away stops the unit cleanly: it resumes at
             // its page on a rerun after the reset.

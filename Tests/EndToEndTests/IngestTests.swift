@@ -56,7 +56,7 @@ func priceWithGitHubsFormula(_ charges: [FakeGitHub.Charge]) async throws
     let distinct = charges.filter { seen.insert($0.operation + "\n" + $0.variables).inserted }
     let documents = Dictionary(GitHub.Operation.all.map { ($0.name, $0.document) }, uniquingKeysWith: { first, _ in first })
     let input = "[" + distinct.map { charge in
-        let document = JSONValue.string(documents[charge.operation] ?? "").canonical
+        let document = JSONValue.string(charge.document.isEmpty ? documents[charge.operation] ?? "" : charge.document).canonical
         return "{\"document\":\(document),\"operationName\":\(JSONValue.string(charge.operation).canonical),"
             + "\"variables\":\(charge.variables)}"
     }.joined(separator: ",") + "]"
@@ -307,11 +307,26 @@ struct IngestTests {
         }
         let before = fake.stats.requests
         let restBefore = fake.stats.restRequests
-        let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
+        // One unit at a time, so that no two units ask for a probe at the same moment (then the
+        // second finds every other repository claimed and reads its own: one request more).
+        let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
+                                          environment: environment)
         #expect(again.status == 0, "\(again.stderr)")
-        // One combined request per repository: the open items were not read again...
+        // One probe for the whole estate, then one combined request for the one repository that
+        // changed: the open items were not read again, the quiet repositories not at all...
         let active = Self.estate.repositories.count
-        #expect(fake.stats.requests - before == active, "\(fake.stats.requests - before) requests")
+        #expect(fake.stats.requests - before == 2, "\(fake.stats.requests - before) requests")
+        #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
+        let quiet = try storeRows(harness, """
+            SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2 AND counters LIKE '%"quiet_by_probe":1%'
+            """)
+        #expect(try quiet.first?.int("n") == Int64(active - 1))
+        // The probe is priced as GitHub prices it (one point for the whole estate).
+        let probes = try await priceWithGitHubsFormula(fake.charges.filter { $0.operation == "ProbeRepositories" })
+        #expect(probes.count == 1)
+        for (charge, formula) in probes {
+            #expect(charge.points == formula.cost && formula.cost == 1, "\(formula.requests) requests")
+        }
         // ...and review comments were asked for only where a pull request changed (repo-000).
         #expect(fake.stats.restRequests - restBefore == 1, "\(fake.stats.restRequests - restBefore) REST requests")
         let reused = try storeRows(harness, """

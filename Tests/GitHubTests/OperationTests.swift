@@ -12,8 +12,8 @@ import Testing
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-ops-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var paths: [String: String] = [:]
-    for operation in Operation.all {
-        let path = folder.appendingPathComponent("\(operation.name).graphql").path
+    for (index, operation) in (Operation.all + Operation.probeSamples).enumerated() {
+        let path = folder.appendingPathComponent("\(index)-\(operation.name).graphql").path
         try operation.document.write(toFile: path, atomically: true, encoding: .utf8)
         paths[path] = operation.name
     }
@@ -24,7 +24,7 @@ import Testing
     let data = try await output(of: process)
     #expect(process.terminationStatus == 0)
     let results = try JSONDecoder().decode([String: [String]].self, from: data)
-    #expect(results.count == Operation.all.count)
+    #expect(results.count == Operation.all.count + Operation.probeSamples.count)
     for (path, errors) in results {
         #expect(errors.isEmpty, "\(paths[path] ?? path): \(errors)")
     }
