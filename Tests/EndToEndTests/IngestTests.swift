@@ -476,6 +476,52 @@ struct IngestTests {
         let interrupted = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'interrupted'")
         #expect((interrupted.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
     }
+
+    @Test func sigkillInTheMiddleOfTheReviewCommentListResumesAtItsPage() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        // The busy repository's REST pages answer slowly, so the kill lands between them.
+        fake.inject(Fault(.delay(.milliseconds(400)), operation: FakeGitHub.reviewCommentsOperation,
+                          repository: "acme/repo-002", times: 100_000))
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let victim = harness.process(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        victim.standardError = FileHandle.nullDevice
+        try victim.run()
+        let pagesQuery: SQL = """
+            SELECT pages, done FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'review_comments'
+            """
+        let midway = await harness.waitUntil(timeout: 60) {
+            guard let row = try? storeRows(harness, pagesQuery).first else { return false }
+            return (try? row.int("pages")) ?? 0 >= 1 && (try? row.int("done")) == 0
+        }
+        #expect(midway)
+        kill(victim.processIdentifier, SIGKILL)
+        victim.waitUntilExit()
+        let pagesBefore = try storeRows(harness, pagesQuery).first?.int("pages") ?? 0
+
+        fake.clearFaults()
+        let restBefore = fake.stats.byOperation[FakeGitHub.reviewCommentsOperation] ?? 0
+        let resumed = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        #expect(try landed(harness) == expectedLanding())
+        #expect(try writtenTwiceRaw(harness) == [])
+        // The resumed attempt asked only for the pages after the checkpoint.
+        let busy = try #require(Self.estate.repository(owner: "acme", name: "repo-002"))
+        let since = Self.estate.windowStart.addingTimeInterval(-300)
+        let pages = Int64((busy.pullRequests.flatMap(\.reviewComments).filter { $0.updatedAt >= since }.count + 99) / 100)
+        // (Counted by the resumed attempt itself: the killed process's last request may still
+        // reach the fake after the kill.)
+        let counters = try storeRows(harness, """
+            SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002' AND state = 'succeeded'
+            """).first?.string("counters") ?? ""
+        let asked = Int64(counters.components(separatedBy: "\"rest_requests\":").dropFirst().first?
+            .prefix { $0.isNumber } ?? "") ?? -1
+        #expect(Int64((fake.stats.byOperation[FakeGitHub.reviewCommentsOperation] ?? 0) - restBefore) >= asked)
+        #expect(pagesBefore >= 1 && pages >= 2)
+        #expect(asked == pages - pagesBefore, "\(asked) REST requests after the kill at page \(pagesBefore) of \(pages)")
+    }
 }
 
 /// Raw rows stored twice (must be none: raw nodes are deduplicated by content).
