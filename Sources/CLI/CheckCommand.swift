@@ -69,7 +69,7 @@ struct CheckCommand: AsyncParsableCommand {
         guard let endpoint = URL(string: manifest.github.endpoint) else {
             return CheckDoc(check: "github", ok: false, message: "`\(manifest.github.endpoint)` is not a URL")
         }
-        let client = GraphQLClient(endpoint: endpoint, token: token,
+        let client = GitHubClient(endpoint: endpoint, token: token,
                                    policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
                                                       timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
         var cost = CallCost()
@@ -97,7 +97,7 @@ struct CheckCommand: AsyncParsableCommand {
         guard let token = environment[variable], !token.isEmpty, let endpoint = URL(string: manifest.github.endpoint) else {
             return CheckDoc(check: "github REST", ok: false, message: "no token or endpoint (see the github check)")
         }
-        let client = GraphQLClient(endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)),
+        let client = GitHubClient(endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)),
                                    token: token, policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
                                                                      timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
         var cost = CallCost()

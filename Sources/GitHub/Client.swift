@@ -80,7 +80,7 @@ public struct RESTPage: Sendable {
 /// jitter; honours `Retry-After` and the secondary-limit 403/429; waits for the primary budget
 /// to reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0. GraphQL and REST
 /// have budgets of their own on GitHub, and here.
-public final class GraphQLClient: Sendable {
+public final class GitHubClient: Sendable {
     public let endpoint: URL
     /// The REST API's root (`https://api.github.com`, `https://HOST/api/v3`).
     public let restEndpoint: URL

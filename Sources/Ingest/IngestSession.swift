@@ -10,12 +10,12 @@ import Store
 struct IngestSession {
     let context: UnitContext
     let repository: Repository
-    let client: GraphQLClient
+    let client: GitHubClient
     var pageSize: Int
     let database: Database
     private(set) var counters: [String: Int64] = [:]
 
-    init(context: UnitContext, repository: Repository, client: GraphQLClient, pageSize: Int, database: Database) {
+    init(context: UnitContext, repository: Repository, client: GitHubClient, pageSize: Int, database: Database) {
         self.context = context
         self.repository = repository
         self.client = client

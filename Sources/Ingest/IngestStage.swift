@@ -87,13 +87,13 @@ struct IngestFailure: Error {
 /// One GraphQL client per endpoint and token, shared by the units of a run so that they share
 /// what GitHub said about the budget.
 final class ClientCache: Sendable {
-    private let clients = Mutex<[String: GraphQLClient]>([:])
+    private let clients = Mutex<[String: GitHubClient]>([:])
 
-    func client(endpoint: URL, restEndpoint: URL?, token: String, policy: RetryPolicy) -> GraphQLClient {
+    func client(endpoint: URL, restEndpoint: URL?, token: String, policy: RetryPolicy) -> GitHubClient {
         let key = endpoint.absoluteString + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + SHA256.hex(token)
         return clients.withLock { clients in
             if let client = clients[key] { return client }
-            let client = GraphQLClient(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: policy)
+            let client = GitHubClient(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: policy)
             clients[key] = client
             return client
         }

@@ -65,7 +65,7 @@ final class Prober: Sendable {
     struct Unit: Sendable {
         let context: UnitContext
         let repository: Repository
-        let client: GraphQLClient
+        let client: GitHubClient
         let pageSize: Int
         let database: Database
     }

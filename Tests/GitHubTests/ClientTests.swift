@@ -35,8 +35,8 @@ struct ClientTests {
     ])
     func theRESTRootIsTheOneGitHubPairsWithTheGraphQLEndpoint(_ graphql: String, _ rest: String) throws {
         let endpoint = try #require(URL(string: graphql))
-        #expect(GraphQLClient.restRoot(for: endpoint).absoluteString == rest)
-        #expect(GraphQLClient(endpoint: endpoint, token: "t").restEndpoint.absoluteString == rest)
+        #expect(GitHubClient.restRoot(for: endpoint).absoluteString == rest)
+        #expect(GitHubClient(endpoint: endpoint, token: "t").restEndpoint.absoluteString == rest)
     }
 
     @Test(arguments: [
@@ -47,7 +47,7 @@ struct ClientTests {
         ("", nil),
     ])
     func theLinkHeaderNamesTheNextPage(_ header: String, _ next: String?) {
-        #expect(GraphQLClient.nextLink(header)?.absoluteString == next)
+        #expect(GitHubClient.nextLink(header)?.absoluteString == next)
     }
 
     @Test func aRESTListIsPagedByItsLinkHeaderAndNeverLeavesTheHost() async throws {
@@ -55,7 +55,7 @@ struct ClientTests {
         let truth = try #require(estate.repository(owner: "acme", name: "repo-002")).pullRequests.flatMap(\.reviewComments)
         #expect(truth.count > 100)
         try await withFake(estate: estate) { fake, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             var ids: [Int64] = []
             var next: URL?
@@ -85,7 +85,7 @@ struct ClientTests {
     }
     @Test func answersAPageAndCountsThePoints() async throws {
         try await withFake { fake, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
             let connection = try #require(data["repository"]?["pullRequests"])
@@ -111,7 +111,7 @@ struct ClientTests {
             var policy = quick
             policy.timeout = .seconds(2)
             policy.attempts = 6
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: policy)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: policy)
             var cost = CallCost()
             let data = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
             #expect(data["repository"]?["pullRequests"]?["nodes"]?.array?.count == 10, "\(label)")
@@ -125,7 +125,7 @@ struct ClientTests {
     @Test func retryAfterIsHonoured() async throws {
         try await withFake { fake, url in
             fake.inject(Fault(.secondaryLimit(retryAfter: 1)))
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             let clock = ContinuousClock()
             let started = clock.now
@@ -137,7 +137,7 @@ struct ClientTests {
     @Test func retriesAreBounded() async throws {
         try await withFake { fake, url in
             fake.inject(Fault(.status(502), times: 10))
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             let error = await #expect(throws: GitHubError.self) {
                 try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
@@ -150,7 +150,7 @@ struct ClientTests {
     @Test func graphQLErrorsAreNotRetried() async throws {
         try await withFake { fake, url in
             fake.inject(Fault(.graphQLError("Something went wrong while executing your query.")))
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             let error = await #expect(throws: GitHubError.self) {
                 try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
@@ -163,7 +163,7 @@ struct ClientTests {
 
     @Test func firstOver100GetsGitHubsError() async throws {
         try await withFake { _, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             var variables = pullVariables
             variables["first"] = 101
@@ -176,7 +176,7 @@ struct ClientTests {
 
     @Test func aBadTokenIsAConfigurationErrorThatNeverEchoesTheToken() async throws {
         try await withFake { _, url in
-            let client = GraphQLClient(endpoint: url, token: "wrong-secret-value", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "wrong-secret-value", policy: quick)
             var cost = CallCost()
             let error = await #expect(throws: GitHubError.self) {
                 try await client.execute(.viewer, variables: [:], cost: &cost)
@@ -188,7 +188,7 @@ struct ClientTests {
 
     @Test func anUnknownRepositoryIsNotFound() async throws {
         try await withFake { _, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             var variables = pullVariables
             variables["name"] = "nope"
@@ -201,7 +201,7 @@ struct ClientTests {
 
     @Test func anExhaustedBudgetIsWaitedForWhenTheResetIsNear() async throws {
         try await withFake(budget: 1, resetIn: 4) { _, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             var events: [String] = []
             _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
@@ -217,7 +217,7 @@ struct ClientTests {
 
     @Test func anExhaustedBudgetBeyondTheLimitFailsResumably() async throws {
         try await withFake(budget: 1, resetIn: 3600) { _, url in
-            let client = GraphQLClient(endpoint: url, token: "t0ken", policy: quick)
+            let client = GitHubClient(endpoint: url, token: "t0ken", policy: quick)
             var cost = CallCost()
             _ = try await client.execute(.pullRequests, variables: pullVariables, cost: &cost)
             let error = await #expect(throws: GitHubError.self) {
