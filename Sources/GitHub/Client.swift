@@ -125,12 +125,16 @@ public final class GitHubClient: Sendable {
     }
 
     /// Runs `operation` and returns its `data`, retrying as the policy allows.
+    ///
+    /// `partial`: when every error GitHub reports is `NOT_FOUND` (one alias of a batched query
+    /// naming a repository that is gone), return the data it has rather than fail; the missing
+    /// aliases are null in it.
     public func execute(
-        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost,
+        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool = false,
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> JSONValue {
         try await retrying(budget: budget, cost: &cost, events: events) { cost in
-            try await send(operation, variables: variables, cost: &cost)
+            try await send(operation, variables: variables, cost: &cost, partial: partial)
         }
     }
 
@@ -204,8 +208,8 @@ public final class GitHubClient: Sendable {
         }
     }
 
-    private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost) async throws
-        -> JSONValue {
+    private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool)
+        async throws -> JSONValue {
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -231,6 +235,10 @@ public final class GitHubClient: Sendable {
         if let errors = decoded["errors"]?.array, !errors.isEmpty {
             let messages = errors.compactMap { $0["message"]?.string }
             let types = errors.compactMap { $0["type"]?.string }
+            if partial, types.count == errors.count, types.allSatisfy({ $0 == "NOT_FOUND" }),
+               let data = decoded["data"], !data.isNull {
+                return data
+            }
             if types.contains("NOT_FOUND") {
                 throw GitHubError(.notFound, messages.first ?? "not found")
             }

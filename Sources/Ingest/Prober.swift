@@ -183,7 +183,8 @@ final class Prober: Sendable {
             }
         }
         let operation = GitHub.Operation.probe(documentationPaths: batch.map(\.documentation.count))
-        return try await session.client.execute(operation, variables: variables, cost: &cost)
+        // A repository that is gone is null in the answer (and not quiet); the others still count.
+        return try await session.client.execute(operation, variables: variables, cost: &cost, partial: true)
     }
 
     /// Quiet: the branch exists (or the repository is empty), and no commit, documentation

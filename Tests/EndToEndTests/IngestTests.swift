@@ -344,6 +344,28 @@ struct IngestTests {
         #expect(try pullRow?.string("title") == "Renamed after the first run")
     }
 
+    @Test func aRepositoryGoneSinceTheLastRunFailsAloneAndTheProbeStillServesTheRest() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        defer { Task { await fake.stop() } }
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
+        #expect(try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment).status == 0)
+
+        fake.update { estate in estate.repositories.removeAll { $0.slug == "acme/repo-004" } }
+        let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
+                                          environment: environment)
+        #expect(again.status == 3, "\(again.stderr)")
+        #expect(again.stderr.contains("FAIL  ingest:acme/repo-004: "))
+        // The probe that named the gone repository answered for the others, which stayed quiet.
+        #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
+        let quiet = try storeRows(harness, """
+            SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2 AND counters LIKE '%"quiet_by_probe":1%'
+            """)
+        #expect(try quiet.first?.int("n") == Int64(Self.estate.repositories.count - 1))
+    }
+
     @Test func aForkAndItsUpstreamEachKeepTheirOwnRows() async throws {
         // Two owners with the same generated history: byte-identical nodes, as a fork and its
         // upstream have. Each repository must land all of its own.
