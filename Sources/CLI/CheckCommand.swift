@@ -12,7 +12,11 @@ struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
         abstract: "Check that a manifest's providers are ready: GitHub token and budget, model endpoint, store.",
-        discussion: "Exit code 0 when every check passes, 5 when any fails. Secrets are never printed.")
+        discussion: """
+            Checks: the GitHub token (login, GraphQL budget, scopes); the REST API, when review comments are \
+            collected (GET /rate_limit, free of charge); the model endpoint, when reports use one; the store (a write \
+            that is rolled back). Exit code 0 when every check passes, 5 when any fails. Secrets are never printed.
+            """)
 
     @Argument(help: "The run manifest.")
     var manifest: String
