@@ -238,20 +238,27 @@ public struct EvidenceStage: StageRunner {
     func estate(_ context: UnitContext, db: Database, encoder: JSONEncoder) throws -> UnitResult {
         let start = context.window.start
         let end = context.window.end
+        let categories = PathCategory.rules(overriding: context.manifest.metrics.pathCategories)
         var pulls: [PullRequestFacts] = []
         var issues: [IssueFacts] = []
-        var activity: [ActivityFacts] = []
+        var commenters: [String: Commenter] = [:]
         var table: [JSONValue] = []
         for repository in context.manifest.estate.repositories {
             let loaded = try load(repository.slug, db: db, start: start, end: end, items: false)
             // Keep only what a metric of the window counts, so memory follows the window's
-            // activity, not the estate's history.
-            pulls += loaded.pulls.filter { $0.counts(start: start, end: end) }
+            // activity, not the estate's history: changed files only of pull requests merged in
+            // the window (the only ones changed lines count), and comments as per-login counts
+            // (the repository's own commenters, added up: the same as counting them all at once).
+            pulls += loaded.pulls.filter { $0.counts(start: start, end: end) }.map { pull in
+                pull.mergedAt.map { start <= $0 && $0 < end } == true ? pull : pull.withoutFiles
+            }
             issues += loaded.issues.filter { $0.counts(start: start, end: end) }
-            activity += loaded.activity.filter { item in item.at.map { start <= $0 && $0 < end } ?? false }
             let metrics = RepositoryMetrics.compute(
                 start: start, end: end, pullRequests: loaded.pulls, issues: loaded.issues, activity: loaded.activity,
-                categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
+                categories: categories)
+            for commenter in metrics.commenters {
+                commenters[commenter.login] = commenters[commenter.login].map { $0.adding(commenter) } ?? commenter
+            }
             table.append([
                 "repository": .string(repository.slug),
                 "pull_requests_merged": .int(Int64(metrics.humans.pullRequestsMerged)),
@@ -262,9 +269,11 @@ public struct EvidenceStage: StageRunner {
                 "issues_outstanding": .int(Int64(metrics.humans.issuesOutstanding)),
             ])
         }
-        let metrics = RepositoryMetrics.compute(
-            start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
-            categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
+        let counted = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues, activity: [],
+                                                categories: categories)
+        let metrics = RepositoryMetrics(
+            humans: counted.humans, bots: counted.bots, noisePullRequests: counted.noisePullRequests,
+            noiseIssues: counted.noiseIssues, commenters: commenters.values.sorted { $0.login < $1.login })
         let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
         let key = "estate:" + context.manifest.estate.key
         let startText = Timestamp.string(start)

@@ -25,6 +25,12 @@ public struct PullRequestFacts: Sendable, Hashable {
     public let commitCount: Int?
     public let files: [File]
 
+    /// The same facts without changed files (which only pull requests merged in the window need).
+    var withoutFiles: PullRequestFacts {
+        PullRequestFacts(number: number, createdAt: createdAt, mergedAt: mergedAt, closedAt: closedAt, isBot: isBot,
+                         isNoise: isNoise, commitCount: commitCount)
+    }
+
     public init(number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
                 isNoise: Bool = false, commitCount: Int? = nil, files: [File] = []) {
         self.number = number
@@ -134,6 +140,16 @@ public struct Commenter: Sendable, Hashable, Codable {
     public init(login: String, isBot: Bool) {
         self.login = login
         self.isBot = isBot
+    }
+
+    /// This commenter's counts plus another's for the same login (another repository's).
+    func adding(_ other: Commenter) -> Commenter {
+        var sum = self
+        sum.issueComments += other.issueComments
+        sum.pullRequestComments += other.pullRequestComments
+        sum.reviewComments += other.reviewComments
+        sum.reviews += other.reviews
+        return sum
     }
 
     enum CodingKeys: String, CodingKey {
