@@ -39,9 +39,10 @@ struct CheckCommand: AsyncParsableCommand {
         let loaded = try loadManifest(manifest, terminal: terminal, verbosity: global.verbosity)
         let environment = ProcessInfo.processInfo.environment
         var checks: [CheckDoc] = []
-        checks.append(await github(loaded, environment: environment))
+        let client = githubClient(loaded, environment: environment)
+        checks.append(await github(loaded, client: client))
         if loaded.github.collect.contains(.review_comments) {
-            checks.append(await githubREST(loaded, environment: environment))
+            checks.append(await githubREST(client))
         }
         if let report = loaded.report {
             let result = await ModelCheck.check(report.model, environment: environment)
@@ -65,22 +66,38 @@ struct CheckCommand: AsyncParsableCommand {
         if checks.contains(where: { !$0.ok }) { throw Exit(status: .unavailable) }
     }
 
-    func github(_ manifest: Manifest, environment: [String: String]) async -> CheckDoc {
+    /// The client both GitHub checks use, with the manifest's endpoints and a short policy; or
+    /// why there is none.
+    func githubClient(_ manifest: Manifest, environment: [String: String]) -> Result<GitHubClient, CheckProblem> {
         let variable = manifest.github.tokenEnv
         guard let token = environment[variable], !token.isEmpty else {
-            return CheckDoc(check: "github", ok: false, message: "the token variable `\(variable)` is not set")
+            return .failure(CheckProblem(message: "the token variable `\(variable)` is not set"))
         }
         guard let endpoint = URL(string: manifest.github.endpoint) else {
-            return CheckDoc(check: "github", ok: false, message: "`\(manifest.github.endpoint)` is not a URL")
+            return .failure(CheckProblem(message: "`\(manifest.github.endpoint)` is not a URL"))
         }
-        let client = GitHubClient(endpoint: endpoint, token: token,
-                                   policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
-                                                      timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
+        return .success(GitHubClient(
+            endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)), token: token,
+            policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
+                                timeout: .seconds(min(manifest.github.timeoutSeconds, 30)))))
+    }
+
+    struct CheckProblem: Error {
+        let message: String
+    }
+
+    func github(_ manifest: Manifest, client made: Result<GitHubClient, CheckProblem>) async -> CheckDoc {
+        let client: GitHubClient
+        switch made {
+        case .success(let ready): client = ready
+        case .failure(let problem): return CheckDoc(check: "github", ok: false, message: problem.message)
+        }
+        let variable = manifest.github.tokenEnv
         var cost = CallCost()
         do {
             let data = try await client.execute(Operation.viewer, variables: [:], cost: &cost)
             let login = data["viewer"]?["login"]?.string ?? "?"
-            var message = "token from `\(variable)` accepted for `\(login)` at \(endpoint.host ?? "")"
+            var message = "token from `\(variable)` accepted for `\(login)` at \(client.endpoint.host ?? "")"
             if let remaining = data["rateLimit"]?["remaining"]?.int, let limit = data["rateLimit"]?["limit"]?.int {
                 message += "; \(remaining) of \(limit) points left"
                 if let reset = data["rateLimit"]?["resetAt"]?.string { message += " until \(reset)" }
@@ -96,14 +113,10 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// The REST API answers with the token (only when review comments are collected, the one
     /// thing read from it): `GET /rate_limit`, which GitHub does not charge.
-    func githubREST(_ manifest: Manifest, environment: [String: String]) async -> CheckDoc {
-        let variable = manifest.github.tokenEnv
-        guard let token = environment[variable], !token.isEmpty, let endpoint = URL(string: manifest.github.endpoint) else {
+    func githubREST(_ client: Result<GitHubClient, CheckProblem>) async -> CheckDoc {
+        guard case .success(let client) = client else {
             return CheckDoc(check: "github REST", ok: false, message: "no token or endpoint (see the github check)")
         }
-        let client = GitHubClient(endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)),
-                                   token: token, policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
-                                                                     timeout: .seconds(min(manifest.github.timeoutSeconds, 30))))
         var cost = CallCost()
         do {
             let data = try await client.document("rate_limit", cost: &cost)

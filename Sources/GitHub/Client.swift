@@ -156,8 +156,8 @@ public final class GitHubClient: Sendable {
             guard let built = components?.url else { throw GitHubError(.configuration, "cannot build a REST URL for \(path)") }
             url = built
         }
-        return try await retrying(budget: restBudget, cost: &cost, events: events) { cost in
-            let (body, next) = try await get(url, cost: &cost)
+        return try await retrying(budget: restBudget, cost: &cost, events: events) { _ in
+            let (body, next) = try await get(url)
             guard let items = body.array else {
                 throw GitHubError(.malformed, "GitHub's REST response is not a JSON list", retryable: true)
             }
@@ -169,8 +169,8 @@ public final class GitHubClient: Sendable {
     /// policy allows.
     public func document(_ path: String, cost: inout CallCost) async throws -> JSONValue {
         let url = restEndpoint.appendingPathComponent(path)
-        return try await retrying(budget: restBudget, cost: &cost, events: { _ in }) { cost in
-            try await get(url, cost: &cost).body
+        return try await retrying(budget: restBudget, cost: &cost, events: { _ in }) { _ in
+            try await get(url).body
         }
     }
 
@@ -256,7 +256,7 @@ public final class GitHubClient: Sendable {
     }
 
     /// GETs a REST document: its JSON, and the `Link` header's `next`.
-    private func get(_ url: URL, cost: inout CallCost) async throws -> (body: JSONValue, next: URL?) {
+    private func get(_ url: URL) async throws -> (body: JSONValue, next: URL?) {
         var request = URLRequest(url: url)
         request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
         request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")

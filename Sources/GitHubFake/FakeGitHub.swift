@@ -239,11 +239,9 @@ public final class FakeGitHub: Sendable {
         let upper = min(listed.count, lower + perPage)
         var headers = restHeaders()
         if pageNumber < lastPage {
-            var query = request.query.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)" }
+            let query = request.query.filter { $0.name != "page" }.map { "\($0.name)=\($0.value)&" }.joined()
             func link(_ page: Int) -> String {
-                query.removeAll { $0.hasPrefix("page=") }
-                query.append("page=\(page)")
-                return "<http://\(host)/repos/\(owner)/\(name)/pulls/comments?\(query.joined(separator: "&"))>"
+                "<http://\(host)/repos/\(owner)/\(name)/pulls/comments?\(query)page=\(page)>"
             }
             headers[HTTPHeader("Link")] = "\(link(pageNumber + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
         }

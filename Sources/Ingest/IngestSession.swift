@@ -38,6 +38,28 @@ struct IngestSession {
         counters[key, default: 0] += value
     }
 
+    /// Adds what requests cost to the unit's counters: requests, points and retries, and the
+    /// requests again under each of `alsoAs` (`rest_requests`, `nested_requests`…).
+    mutating func count(_ cost: CallCost, alsoAs: [String] = []) {
+        add("requests", Int64(cost.requests))
+        add("points", Int64(cost.points))
+        add("retries", Int64(cost.retries))
+        for key in alsoAs { add(key, Int64(cost.requests)) }
+    }
+
+    /// Progress lines for a client's retries and rate-limit waits, labelled with the stream.
+    func reportWaits(_ label: String, limit: String = "rate limit") -> @Sendable (ClientEvent) -> Void {
+        let progress = context.progress
+        return { event in
+            switch event {
+            case .retrying(let attempt, let after, let reason):
+                progress("\(label): retry \(attempt) in \(after) (\(reason))")
+            case .waitingForReset(let until):
+                progress("\(label): \(limit) spent, waiting until \(until)")
+            }
+        }
+    }
+
     // MARK: Streams
 
     /// What a unit's streams need: those still to read (fresh or resumed), and those settled
@@ -107,10 +129,7 @@ struct IngestSession {
         if plan.incremental, let prober {
             let asked = try await ask(prober, plan: plan, estate: estate)
             if asked.probed > 0 {
-                add("requests", Int64(asked.cost.requests))
-                add("points", Int64(asked.cost.points))
-                add("retries", Int64(asked.cost.retries))
-                add("probe_requests", Int64(asked.cost.requests))
+                count(asked.cost, alsoAs: ["probe_requests"])
                 add("probed_repositories", Int64(asked.probed))
             }
             quietUntil = asked.quietUntil
@@ -259,20 +278,9 @@ struct IngestSession {
             var cost = CallCost()
             let page: RESTPage
             do {
-                defer {
-                    add("requests", Int64(cost.requests))
-                    add("rest_requests", Int64(cost.requests))
-                    add("retries", Int64(cost.retries))
-                }
+                defer { count(cost, alsoAs: ["rest_requests"]) }
                 page = try await client.list(path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)),
-                                             cost: &cost) { event in
-                    switch event {
-                    case .retrying(let attempt, let after, let reason):
-                        progress("\(stream.name): retry \(attempt) in \(after) (\(reason))")
-                    case .waitingForReset(let until):
-                        progress("\(stream.name): REST rate limit spent, waiting until \(until)")
-                    }
-                }
+                                             cost: &cost, events: reportWaits(stream.name, limit: "REST rate limit"))
             }
             if page.next != nil && page.items.count < Self.restPageSize {
                 throw IngestFailure(code: "incomplete", message: """
@@ -331,20 +339,8 @@ struct IngestSession {
     mutating func call(_ operation: GitHub.Operation, variables: [String: JSONValue], label: String) async throws
         -> JSONValue {
         var cost = CallCost()
-        let progress = context.progress
-        defer {
-            add("requests", Int64(cost.requests))
-            add("points", Int64(cost.points))
-            add("retries", Int64(cost.retries))
-        }
-        return try await client.execute(operation, variables: variables, cost: &cost) { event in
-            switch event {
-            case .retrying(let attempt, let after, let reason):
-                progress("\(label): retry \(attempt) in \(after) (\(reason))")
-            case .waitingForReset(let until):
-                progress("\(label): rate limit spent, waiting until \(until)")
-            }
-        }
+        defer { count(cost) }
+        return try await client.execute(operation, variables: variables, cost: &cost, events: reportWaits(label))
     }
 
     /// Stores one page of a stream with its checkpoint (and coverage, when the stream ends)
@@ -420,6 +416,7 @@ struct IngestSession {
             if let saved = try loadCheckpoint(progress), saved.done, saved.total == total { continue }
             var rows: [[SQLValue]] = []
             var pages: Int64 = 0
+            var spent = CallCost()
             var after: JSONValue = .null
             var landed: Int64 = 0
             while true {
@@ -435,10 +432,8 @@ struct IngestSession {
                 }
                 var cost = CallCost()
                 let data = try await client.execute(operation, variables: variables, cost: &cost)
-                add("requests", Int64(cost.requests))
-                add("points", Int64(cost.points))
-                add("retries", Int64(cost.retries))
-                add("nested_requests", Int64(cost.requests))
+                count(cost, alsoAs: ["nested_requests"])
+                spent += cost
                 let parent = stream.kind == .pullRequest ? data["repository"]?["pullRequest"] : data["repository"]?["issue"]
                 guard let page = parent?[field], let items = page["nodes"]?.array,
                       let hasNext = page["pageInfo"]?["hasNextPage"]?.bool
@@ -464,7 +459,7 @@ struct IngestSession {
             }
             add(kind + "s", landed)
             let done = Checkpoint(since: context.window.start, cursor: nil, done: true, pages: pages, nodes: landed,
-                                  total: total, requests: pages, points: pages)
+                                  total: total, requests: Int64(spent.requests), points: Int64(spent.points))
             add("new_nodes", Int64(try save(progress, checkpoint: done, rows: rows, coverageTo: nil)))
         }
     }

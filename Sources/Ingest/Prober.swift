@@ -134,22 +134,23 @@ final class Prober: Sendable {
             return Asked()
         }
         let started = Date()
-        var results: [String: Outcome] = [:]
         var asked = Asked(probed: batch.count)
+        var answers: JSONValue?
+        var cancelled = false
         do {
-            let answers = try await send(batch, session: session, cost: &asked.cost)
-            for (index, target) in batch.enumerated() {
-                let quiet = Self.isQuiet(answers["r\(index)"], target: target)
-                results[Self.key(run: run, slug: target.repository.slug)] = quiet ? .quiet(started) : .active
-            }
+            answers = try await send(batch, session: session, cost: &asked.cost)
         } catch is CancellationError {
-            for target in batch { results[Self.key(run: run, slug: target.repository.slug)] = .active }
-            outcomes.withLock { outcomes in outcomes.merge(results) { _, new in new } }
-            throw CancellationError()
+            cancelled = true
         } catch {
-            for target in batch { results[Self.key(run: run, slug: target.repository.slug)] = .active }
+            // Any other failure: every repository of the batch reads as usual.
+        }
+        var results: [String: Outcome] = [:]
+        for (index, target) in batch.enumerated() {
+            let quiet = answers.map { Self.isQuiet($0["r\(index)"], target: target) } ?? false
+            results[Self.key(run: run, slug: target.repository.slug)] = quiet ? .quiet(started) : .active
         }
         outcomes.withLock { outcomes in outcomes.merge(results) { _, new in new } }
+        if cancelled { throw CancellationError() }
         if case .quiet(let until) = results[own] { asked.quietUntil = until }
         return asked
     }

@@ -277,14 +277,26 @@ struct IngestTests {
         #expect(fake.stats.requests == before.0 && fake.stats.restRequests == before.1)
     }
 
-    @Test func aLaterRunReusesTheOpenItemSnapshotYetSeesEveryChangeToAnOpenItem() async throws {
+    /// A fake serving the estate, and a harness whose store holds one complete ingest of it.
+    func ingestedOnce() async throws -> (FakeGitHub, Harness, [String: String]) {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
+        do {
+            let harness = try Harness()
+            try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
+            let first = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+            #expect(first.status == 0, "\(first.stderr)")
+            return (fake, harness, environment)
+        } catch {
+            await fake.stop()
+            throw error
+        }
+    }
+
+    @Test func aLaterRunReusesTheOpenItemSnapshotYetSeesEveryChangeToAnOpenItem() async throws {
+        let (fake, harness, environment) = try await ingestedOnce()
         defer { Task { await fake.stop() } }
-        let harness = try Harness()
-        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-        let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
-        #expect(try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment).status == 0)
 
         // Long-untouched open items change after the first run: one issue is closed, one pull
         // request renamed. Neither is in the window's updated-since range of the first run.
@@ -345,13 +357,8 @@ struct IngestTests {
     }
 
     @Test func aRepositoryGoneSinceTheLastRunFailsAloneAndTheProbeStillServesTheRest() async throws {
-        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
-        let url = try await fake.start()
+        let (fake, harness, environment) = try await ingestedOnce()
         defer { Task { await fake.stop() } }
-        let harness = try Harness()
-        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-        let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
-        #expect(try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment).status == 0)
 
         fake.update { estate in estate.repositories.removeAll { $0.slug == "acme/repo-004" } }
         let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
