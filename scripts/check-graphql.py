@@ -3,12 +3,17 @@
 
 Usage: check-graphql.py SCHEMA DOCUMENT...
 Prints one JSON object: {document_path: [error, ...]} (an empty list means valid).
+
+Besides the specification's rules, a field or enum value the schema marks `@deprecated` is an
+error: GitHub removes deprecated fields (`databaseId` on pull requests and reviews cannot hold
+ids past 2^31), and a query must not depend on one.
 """
 import json
 import sys
 
-from graphql import build_schema, parse, validate
+from graphql import build_schema, parse, specified_rules, validate
 from graphql.error import GraphQLSyntaxError
+from graphql.validation.rules.custom.no_deprecated import NoDeprecatedCustomRule
 
 
 def main() -> int:
@@ -22,7 +27,7 @@ def main() -> int:
         with open(path, encoding="utf-8") as handle:
             text = handle.read()
         try:
-            errors = [error.message for error in validate(schema, parse(text))]
+            errors = [error.message for error in validate(schema, parse(text), [*specified_rules, NoDeprecatedCustomRule])]
         except GraphQLSyntaxError as error:
             errors = [str(error)]
         results[path] = errors
