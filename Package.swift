@@ -72,7 +72,7 @@ let package = Package(
         // Test support: a generated estate served by a fake GitHub GraphQL server on 127.0.0.1.
         .target(
             name: "GitHubFake",
-            dependencies: ["JSON", "GitHub", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
+            dependencies: ["JSON", "Digest", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
             swiftSettings: strict
         ),
         // Test support: a fake OpenAI-compatible Chat Completions server on 127.0.0.1.

@@ -11,11 +11,14 @@ import Store
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check that a manifest's providers are ready: GitHub token and budget, model endpoint, store.",
+        abstract: "Check that a manifest's providers are ready: GitHub token and budget, every repository, model, store.",
         discussion: """
             Checks: the GitHub token (login, GraphQL budget, scopes); the REST API, when review comments are \
-            collected (GET /rate_limit, free of charge); the model endpoint, when reports use one; the store (a write \
-            that is rolled back). Exit code 0 when every check passes, 5 when any fails. Secrets are never printed.
+            collected (GET /rate_limit, free of charge); every repository of the estate, in batched queries of up to \
+            100 (1 point each): found, readable (not FORBIDDEN by SAML single sign-on or a token's permissions), \
+            empty, archived, and its default branch (and the manifest's, when it names one); the model endpoint, \
+            when reports use one; the store (a write that is rolled back). Exit code 0 when every check passes, 5 when \
+            any fails. Secrets are never printed.
             """)
 
     @Argument(help: "The run manifest.")
@@ -29,9 +32,25 @@ struct CheckCommand: AsyncParsableCommand {
         let message: String
     }
 
+    /// One repository as the estate check found it.
+    struct RepositoryDoc: Encodable {
+        let repository: String
+        /// `ok`, `empty`, `archived`, `not_found`, `forbidden`, `branch_not_found`.
+        let status: String
+        let ok: Bool
+        let defaultBranch: String?
+        let message: String
+
+        enum CodingKeys: String, CodingKey {
+            case repository, status, ok, message
+            case defaultBranch = "default_branch"
+        }
+    }
+
     struct Output: Encodable {
         let schema_version: Int
         let checks: [CheckDoc]
+        let repositories: [RepositoryDoc]
     }
 
     func run() async throws {
@@ -43,6 +62,12 @@ struct CheckCommand: AsyncParsableCommand {
         checks.append(await github(loaded, client: client))
         if loaded.github.collect.contains(.review_comments) {
             checks.append(await githubREST(client))
+        }
+        var repositories: [RepositoryDoc] = []
+        if case .success(let ready) = client {
+            let (check, found) = await estate(loaded, client: ready)
+            checks.append(check)
+            repositories = found
         }
         if let report = loaded.report {
             let result = await ModelCheck.check(report.model, environment: environment)
@@ -56,11 +81,21 @@ struct CheckCommand: AsyncParsableCommand {
         }
         checks = checks.map { CheckDoc(check: $0.check, ok: $0.ok, message: clean($0.message)) }
         if global.output == .json {
-            terminal.out(Documents.encode(Output(schema_version: Documents.schemaVersion, checks: checks)))
+            terminal.out(Documents.encode(Output(
+                schema_version: Documents.schemaVersion, checks: checks,
+                repositories: repositories.map { RepositoryDoc(repository: $0.repository, status: $0.status, ok: $0.ok,
+                                                              defaultBranch: $0.defaultBranch, message: clean($0.message)) })))
         } else {
             for check in checks {
                 let mark = check.ok ? terminal.paint("ok  ", .success, stderr: false) : terminal.paint("FAIL", .error, stderr: false)
                 terminal.out("\(mark)  \(check.check): \(check.message)")
+                guard check.check == "estate" else { continue }
+                // Every repository with a problem; all of them with -v.
+                for repository in repositories where !repository.ok || repository.status != "ok" || global.verbosity > 0 {
+                    let mark = repository.ok ? terminal.paint("ok  ", .success, stderr: false)
+                        : terminal.paint("FAIL", .error, stderr: false)
+                    terminal.out("      \(mark)  \(repository.repository): \(clean(repository.message))")
+                }
             }
         }
         if checks.contains(where: { !$0.ok }) { throw Exit(status: .unavailable) }
@@ -79,6 +114,7 @@ struct CheckCommand: AsyncParsableCommand {
         return .success(GitHubClient(
             endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)), token: token,
             policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
+                                secondaryLimitWait: .seconds(manifest.github.secondaryLimitWaitSeconds),
                                 timeout: .seconds(min(manifest.github.timeoutSeconds, 30)))))
     }
 
@@ -119,10 +155,19 @@ struct CheckCommand: AsyncParsableCommand {
         }
         var cost = CallCost()
         do {
-            let data = try await client.document("rate_limit", cost: &cost)
             var message = "\(client.restEndpoint.absoluteString) answers (for review comments)"
-            if let core = data["resources"]?["core"], let remaining = core["remaining"]?.int, let limit = core["limit"]?.int {
-                message += "; \(remaining) of \(limit) requests left"
+            switch try await client.document("rate_limit", cost: &cost) {
+            case .found(let data):
+                if let core = data["resources"]?["core"], let remaining = core["remaining"]?.int,
+                   let limit = core["limit"]?.int {
+                    message += "; \(remaining) of \(limit) requests left"
+                }
+            case .notFound(let answer) where answer.lowercased().contains("rate limiting is not enabled"):
+                // GitHub Enterprise Server without rate limiting: nothing to spend, nothing to wait for.
+                message += "; rate limiting is not enabled on this server"
+            case .notFound(let answer):
+                return CheckDoc(check: "github REST", ok: false, message: "\(client.restEndpoint.absoluteString): \(answer); "
+                    + "set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`")
             }
             return CheckDoc(check: "github REST", ok: true, message: message)
         } catch let error as GitHubError {
@@ -132,6 +177,83 @@ struct CheckCommand: AsyncParsableCommand {
         } catch {
             return CheckDoc(check: "github REST", ok: false, message: "\(error)")
         }
+    }
+
+    /// Repositories per estate-check request: aliases without connections, 1 point each request.
+    static let repositoriesPerRequest = 100
+
+    /// Every repository of the estate, in batched queries: found, readable, empty, archived, its
+    /// default branch, and the manifest's branch when it names one.
+    func estate(_ manifest: Manifest, client: GitHubClient) async -> (CheckDoc, [RepositoryDoc]) {
+        let repositories = manifest.estate.repositories
+        var found: [RepositoryDoc] = []
+        var cost = CallCost()
+        var start = 0
+        while start < repositories.count {
+            let batch = Array(repositories[start..<min(repositories.count, start + Self.repositoriesPerRequest)])
+            var variables: [String: JSONValue] = [:]
+            for (index, repository) in batch.enumerated() {
+                variables["o\(index)"] = .string(repository.owner)
+                variables["n\(index)"] = .string(repository.name)
+                if let branch = repository.defaultBranch { variables["b\(index)"] = .string("refs/heads/" + branch) }
+            }
+            let operation = Operation.estateCheck(batch.map { $0.defaultBranch == nil ? .repositoryDefault : .named })
+            do {
+                let answer = try await client.executeBatch(operation, variables: variables, cost: &cost)
+                for (index, repository) in batch.enumerated() {
+                    found.append(Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)")))
+                }
+            } catch let error as GitHubError {
+                return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error.message)"), found)
+            } catch {
+                return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error)"), found)
+            }
+            start += batch.count
+        }
+        let failing = found.filter { !$0.ok }
+        var tally: [String: Int] = [:]
+        for repository in found { tally[repository.status, default: 0] += 1 }
+        let order = ["ok", "empty", "archived", "not_found", "forbidden", "branch_not_found"]
+        let summary = order.compactMap { status in tally[status].map { "\($0) \(status.replacingOccurrences(of: "_", with: " "))" } }
+            .joined(separator: ", ")
+        let message = "\(found.count) repositor\(found.count == 1 ? "y" : "ies") checked in \(cost.requests) "
+            + "request\(cost.requests == 1 ? "" : "s") (\(cost.points) point\(cost.points == 1 ? "" : "s")): \(summary)"
+        return (CheckDoc(check: "estate", ok: failing.isEmpty, message: message), found)
+    }
+
+    static func describe(_ repository: Repository, answer: JSONValue?, problem: GraphQLProblem?) -> RepositoryDoc {
+        let slug = repository.slug
+        if let problem, problem.type == "FORBIDDEN" {
+            return RepositoryDoc(repository: slug, status: "forbidden", ok: false, defaultBranch: nil,
+                                 message: "the token may not read it: \(problem.message) — \(problem.fix)")
+        }
+        guard let answer, !answer.isNull else {
+            return RepositoryDoc(repository: slug, status: "not_found", ok: false, defaultBranch: nil,
+                                 message: "not found, or the token cannot see it: check the slug, and that the token "
+                                    + "has access (a fine-grained token lists the repositories it may read)")
+        }
+        let github = answer["defaultBranchRef"]?["name"]?.string
+        let empty = answer["isEmpty"]?.bool == true
+        if let named = repository.defaultBranch, !empty {
+            guard let branch = answer["named"], !branch.isNull else {
+                return RepositoryDoc(repository: slug, status: "branch_not_found", ok: false, defaultBranch: github,
+                                     message: "branch `\(named)` not found\(github.map { "; GitHub's default branch is `\($0)`" } ?? ""): "
+                                        + "remove `default_branch` to follow GitHub's, or name a branch that exists")
+            }
+        }
+        if empty {
+            return RepositoryDoc(repository: slug, status: "empty", ok: true, defaultBranch: github,
+                                 message: "empty: no commits yet (nothing to read, not a failure)")
+        }
+        var message = "default branch `\(github ?? "?")`"
+        if let named = repository.defaultBranch, named != github {
+            message += "; the manifest reads `\(named)` instead (remove `default_branch` to follow GitHub)"
+        }
+        if answer["isArchived"]?.bool == true {
+            return RepositoryDoc(repository: slug, status: "archived", ok: true, defaultBranch: github,
+                                 message: "archived (read-only); " + message)
+        }
+        return RepositoryDoc(repository: slug, status: "ok", ok: true, defaultBranch: github, message: message)
     }
 
     func store(_ manifest: Manifest, environment: [String: String]) -> CheckDoc {

@@ -57,6 +57,9 @@ final class ProgressDisplay: RunObserver {
                 state.failed += 1
                 line = terminal.paint("FAIL", .error) + "  \(id): \(message) [\(code)]"
                 force = true
+            case .warning(let id, let message):
+                line = terminal.paint("WARN", .warning) + "  \(id): \(message)"
+                force = true
             case .interrupted(let id, let reason):
                 state.running[id] = nil
                 line = terminal.paint("STOP", .warning) + "  \(id) interrupted" + (reason.map { ": " + $0 } ?? "")

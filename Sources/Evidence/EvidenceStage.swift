@@ -14,7 +14,7 @@ import Store
 public struct EvidenceStage: StageRunner {
     public let stage = Stage.evidence
     /// Bump when the bundle or metrics for the same entities change.
-    public let version = "evidence-1"
+    public let version = "evidence-2"
 
     /// Items kept in full per list; the rest are counted in `cut`.
     public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
@@ -59,7 +59,10 @@ public struct EvidenceStage: StageRunner {
             let facts = PullRequestFacts(
                 number: Int(number), createdAt: created, mergedAt: merged, closedAt: closed,
                 isBot: try row.int("is_bot") == 1, isNoise: noise != nil,
-                commitCount: (try row.optionalInt("commit_count")).map(Int.init), files: filesByPull[id] ?? [])
+                commitCount: (try row.optionalInt("commit_count")).map(Int.init), files: filesByPull[id] ?? [],
+                changedFiles: (try row.optionalInt("changed_files")).map(Int.init),
+                additions: (try row.optionalInt("additions")).map(Int.init),
+                deletions: (try row.optionalInt("deletions")).map(Int.init))
             loaded.pulls.append(facts)
             guard items else { continue }
             let updated = row.optionalString("updated_at") ?? ""
@@ -88,14 +91,14 @@ public struct EvidenceStage: StageRunner {
             let closed = date(row, "closed_at")
             let state = try row.string("state")
             let noise = row.optionalString("noise")
+            let goneReason = row.optionalString("gone_reason")
             let facts = IssueFacts(number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
                                    stateReason: row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
-                                   isNoise: noise != nil)
+                                   isNoise: noise != nil, isGone: goneReason != nil)
             loaded.issues.append(facts)
             guard items else { continue }
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
-            let outstanding = created < end && !(state == "closed" && (closed.map { $0 < end } ?? false))
-            guard resolved || outstanding else { continue }
+            guard resolved || facts.outstanding(at: end) else { continue }
             let labels = Self.labels(row)
             let title = try row.string("title")
             loaded.issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
@@ -111,14 +114,16 @@ public struct EvidenceStage: StageRunner {
         for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
             loaded.activity.append(ActivityFacts(
                 kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
-                login: row.optionalString("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
+                login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
         }
         for row in try db.query("SELECT author_login, is_bot, created_at FROM review_comments WHERE repository = \(slug)") {
-            loaded.activity.append(ActivityFacts(kind: .reviewComment, login: row.optionalString("author_login"),
+            loaded.activity.append(ActivityFacts(kind: .reviewComment, login: try row.string("author_login"),
                                                  isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
         }
-        for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug)") {
-            loaded.activity.append(ActivityFacts(kind: .review, login: row.optionalString("author_login"),
+        // A reply in a review thread is a review comment; the `COMMENTED` review GitHub wraps it
+        // in is not a review of its own (docs/metrics.md, "Comments").
+        for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug) AND reply_container = 0") {
+            loaded.activity.append(ActivityFacts(kind: .review, login: try row.string("author_login"),
                                           isBot: try row.int("is_bot") == 1, at: date(row, "submitted_at")))
         }
 
@@ -210,7 +215,7 @@ public struct EvidenceStage: StageRunner {
         }
         let bundle: JSONValue = [
             "schema_version": 1,
-            "repository": ["slug": .string(slug), "default_branch": .string(repository.defaultBranch),
+            "repository": ["slug": .string(slug), "default_branch": try branch(slug, db: db, configured: repository.defaultBranch),
                            "documentation_paths": .array(repository.documentationPaths.map(JSONValue.string)),
                            "project": repository.project.map(JSONValue.string) ?? .null],
             "window": ["start": .string(startText), "end": .string(endText)],
@@ -273,7 +278,8 @@ public struct EvidenceStage: StageRunner {
                                                 categories: categories)
         let metrics = RepositoryMetrics(
             humans: counted.humans, bots: counted.bots, noisePullRequests: counted.noisePullRequests,
-            noiseIssues: counted.noiseIssues, commenters: commenters.values.sorted { $0.login < $1.login })
+            noiseIssues: counted.noiseIssues, goneIssues: counted.goneIssues,
+            commenters: commenters.values.sorted { $0.login < $1.login })
         let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
         let key = "estate:" + context.manifest.estate.key
         let startText = Timestamp.string(start)
@@ -314,6 +320,14 @@ public struct EvidenceStage: StageRunner {
                     metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
                 """)
         }
+    }
+
+    /// The branch the repository's commits were read from: the manifest's, else GitHub's
+    /// default as ingest found it (null before the first ingest, or for an empty repository).
+    func branch(_ slug: String, db: Database, configured: String?) throws -> JSONValue {
+        if let configured { return .string(configured) }
+        let row = try db.query("SELECT default_branch FROM repositories WHERE repository = \(slug)").first
+        return row?.optionalString("default_branch").map(JSONValue.string) ?? .null
     }
 
     /// An entity row's `labels` column (a JSON array of names).

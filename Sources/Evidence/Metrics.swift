@@ -24,6 +24,11 @@ public struct PullRequestFacts: Sendable, Hashable {
     public let isNoise: Bool
     public let commitCount: Int?
     public let files: [File]
+    /// What GitHub says of the whole pull request: files changed, lines added and deleted. GitHub
+    /// lists at most 3,000 files, so `files` can hold fewer than `changedFiles`.
+    public let changedFiles: Int?
+    public let additions: Int?
+    public let deletions: Int?
 
     /// The same facts without changed files (which only pull requests merged in the window need).
     var withoutFiles: PullRequestFacts {
@@ -32,7 +37,8 @@ public struct PullRequestFacts: Sendable, Hashable {
     }
 
     public init(number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
-                isNoise: Bool = false, commitCount: Int? = nil, files: [File] = []) {
+                isNoise: Bool = false, commitCount: Int? = nil, files: [File] = [], changedFiles: Int? = nil,
+                additions: Int? = nil, deletions: Int? = nil) {
         self.number = number
         self.createdAt = createdAt
         self.mergedAt = mergedAt
@@ -41,6 +47,29 @@ public struct PullRequestFacts: Sendable, Hashable {
         self.isNoise = isNoise
         self.commitCount = commitCount
         self.files = files
+        self.changedFiles = changedFiles
+        self.additions = additions
+        self.deletions = deletions
+    }
+
+    /// Whether GitHub listed fewer files than the pull request changed.
+    var filesPartial: Bool { (changedFiles ?? 0) > files.count }
+}
+
+/// A merged pull request whose files GitHub did not list in full: its lines by category are
+/// short by what the unlisted files changed. Its own totals say by how much at most.
+public struct PartialFiles: Sendable, Hashable, Codable {
+    public let number: Int
+    public let filesChanged: Int
+    public let filesListed: Int
+    public let additions: Int
+    public let deletions: Int
+
+    enum CodingKeys: String, CodingKey {
+        case number
+        case filesChanged = "files_changed"
+        case filesListed = "files_listed"
+        case additions, deletions
     }
 }
 
@@ -62,9 +91,12 @@ public struct IssueFacts: Sendable, Hashable {
     public let stateReason: String?
     public let isBot: Bool
     public let isNoise: Bool
+    /// The issue left its repository (transferred, deleted, converted to a discussion) while
+    /// ingest believed it open: it is not outstanding.
+    public let isGone: Bool
 
     public init(number: Int, createdAt: Date, closedAt: Date? = nil, state: String, stateReason: String? = nil,
-                isBot: Bool = false, isNoise: Bool = false) {
+                isBot: Bool = false, isNoise: Bool = false, isGone: Bool = false) {
         self.number = number
         self.createdAt = createdAt
         self.closedAt = closedAt
@@ -72,15 +104,20 @@ public struct IssueFacts: Sendable, Hashable {
         self.stateReason = stateReason
         self.isBot = isBot
         self.isNoise = isNoise
+        self.isGone = isGone
     }
 }
 
 extension IssueFacts {
+    /// Whether it is outstanding at `end`: created before it, not closed before it, still in the repository.
+    func outstanding(at end: Date) -> Bool {
+        !isGone && createdAt < end && !(state == "closed" && (closedAt.map { $0 < end } ?? false))
+    }
+
     /// Whether any metric of the window counts it: resolved in the window or outstanding at its end.
     public func counts(start: Date, end: Date) -> Bool {
-        let closedBeforeEnd = state == "closed" && (closedAt.map { $0 < end } ?? false)
         let resolved = state == "closed" && (closedAt.map { start <= $0 && $0 < end } ?? false)
-        return resolved || (createdAt < end && !closedBeforeEnd)
+        return resolved || outstanding(at: end) || (isGone && createdAt < end)
     }
 }
 
@@ -88,11 +125,12 @@ extension IssueFacts {
 public struct ActivityFacts: Sendable, Hashable {
     public enum Kind: String, Sendable { case issueComment, pullRequestComment, reviewComment, review }
     public let kind: Kind
-    public let login: String?
+    /// The canonical login (a bot's `NAME[bot]`, a deleted account's `ghost`: refine decides).
+    public let login: String
     public let isBot: Bool
     public let at: Date?
 
-    public init(kind: Kind, login: String?, isBot: Bool, at: Date?) {
+    public init(kind: Kind, login: String, isBot: Bool, at: Date?) {
         self.kind = kind
         self.login = login
         self.isBot = isBot
@@ -107,6 +145,8 @@ public struct PopulationMetrics: Sendable, Hashable, Codable {
     public var openToMergeSeconds = Summary([])
     public var commitsPerMergedPullRequest = Summary([])
     public var changedLinesByCategory: [String: Int] = [:]
+    /// Merged pull requests whose files GitHub did not list in full (``PartialFiles``).
+    public var changedLinesPartial: [PartialFiles] = []
     public var issuesResolved = 0
     public var issuesResolvedByReason: [String: Int] = [:]
     public var issuesOutstanding = 0
@@ -119,6 +159,7 @@ public struct PopulationMetrics: Sendable, Hashable, Codable {
         case openToMergeSeconds = "open_to_merge_seconds"
         case commitsPerMergedPullRequest = "commits_per_merged_pull_request"
         case changedLinesByCategory = "changed_lines_by_category"
+        case changedLinesPartial = "changed_lines_partial"
         case issuesResolved = "issues_resolved"
         case issuesResolvedByReason = "issues_resolved_by_reason"
         case issuesOutstanding = "issues_outstanding"
@@ -169,12 +210,26 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
     /// Entities left out because a noise filter marked them.
     public let noisePullRequests: Int
     public let noiseIssues: Int
+    /// Issues that left the repository (transferred, deleted, converted to a discussion) while
+    /// open: left out of `issues_outstanding`, counted here.
+    public let goneIssues: Int
     public let commenters: [Commenter]
+
+    public init(humans: PopulationMetrics, bots: PopulationMetrics, noisePullRequests: Int, noiseIssues: Int,
+                goneIssues: Int, commenters: [Commenter]) {
+        self.humans = humans
+        self.bots = bots
+        self.noisePullRequests = noisePullRequests
+        self.noiseIssues = noiseIssues
+        self.goneIssues = goneIssues
+        self.commenters = commenters
+    }
 
     enum CodingKeys: String, CodingKey {
         case humans, bots, commenters
         case noisePullRequests = "noise_pull_requests"
         case noiseIssues = "noise_issues"
+        case goneIssues = "gone_issues"
     }
 
     /// Computes every metric. Noise entities are counted, not measured; bots are measured
@@ -203,7 +258,13 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
                     metrics.changedLinesByCategory[PathCategory.of(file.path, rules: categories).rawValue, default: 0]
                         += file.additions + file.deletions
                 }
+                if pull.filesPartial {
+                    metrics.changedLinesPartial.append(PartialFiles(
+                        number: pull.number, filesChanged: pull.changedFiles ?? 0, filesListed: pull.files.count,
+                        additions: pull.additions ?? 0, deletions: pull.deletions ?? 0))
+                }
             }
+            metrics.changedLinesPartial.sort { $0.number < $1.number }
             let counted = issues.filter { !$0.isNoise && $0.isBot == bots }
             let resolved = counted.filter { $0.state == "closed" && inWindow($0.closedAt) }
             metrics.issuesResolved = resolved.count
@@ -216,16 +277,14 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             metrics.resolvedIssueOpenSeconds = Summary(resolved.compactMap { issue in
                 issue.closedAt.map { $0.timeIntervalSince(issue.createdAt) }
             })
-            let outstanding = counted.filter { issue in
-                issue.createdAt < end && !(issue.state == "closed" && (issue.closedAt.map { $0 < end } ?? false))
-            }
+            let outstanding = counted.filter { $0.outstanding(at: end) }
             metrics.issuesOutstanding = outstanding.count
             metrics.outstandingIssueAgeSeconds = Summary(outstanding.map { end.timeIntervalSince($0.createdAt) })
             return metrics
         }
         var byLogin: [String: Commenter] = [:]
         for item in activity where inWindow(item.at) {
-            let login = item.login ?? "(deleted user)"
+            let login = item.login
             var commenter = byLogin[login] ?? Commenter(login: login, isBot: item.isBot)
             switch item.kind {
             case .issueComment: commenter.issueComments += 1
@@ -239,6 +298,7 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             humans: population(bots: false), bots: population(bots: true),
             noisePullRequests: pullRequests.filter { $0.isNoise && $0.counts(start: start, end: end) }.count,
             noiseIssues: issues.filter { $0.isNoise && $0.counts(start: start, end: end) }.count,
+            goneIssues: issues.filter { $0.isGone && !$0.isNoise && $0.createdAt < end }.count,
             commenters: byLogin.values.sorted { $0.login < $1.login })
     }
 }

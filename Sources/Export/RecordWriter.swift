@@ -126,6 +126,11 @@ final class RecordWriter {
         out.append(value ? "true" : "false")
     }
 
+    func bool(_ value: Bool?) {
+        guard let value else { return null() }
+        bool(value)
+    }
+
     func double(_ value: Double?) {
         key()
         guard let value, value.isFinite else {

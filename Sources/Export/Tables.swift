@@ -56,19 +56,21 @@ struct EntityTable: Sendable {
                       Column("updated_at"), Column("merged_at"), Column("closed_at"), Column("base_ref"),
                       Column("head_ref"), Column("additions", .int), Column("deletions", .int),
                       Column("changed_files", .int), Column("commit_count", .int), Column("labels", .json),
-                      Column("is_bot", .bool), Column("noise")],
+                      Column("is_bot", .bool), Column("noise"), Column("node_id"), Column("files_listed", .int),
+                      Column("gone_at"), Column("gone_reason")],
             filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
         EntityTable(
             dataset: .issues, table: "issues",
             columns: [Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
                       Column("state"), Column("state_reason"), Column("author_login"), Column("created_at"),
                       Column("updated_at"), Column("closed_at"), Column("labels", .json), Column("is_bot", .bool),
-                      Column("noise")],
+                      Column("noise"), Column("node_id"), Column("gone_at"), Column("gone_reason")],
             filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
         EntityTable(
             dataset: .reviews, table: "reviews",
             columns: [Column("repository"), Column("database_id", .int), Column("pull_request_id", .int),
-                      Column("author_login"), Column("state"), Column("submitted_at"), Column("is_bot", .bool)],
+                      Column("author_login"), Column("state"), Column("submitted_at"), Column("is_bot", .bool),
+                      Column("reply_container", .bool)],
             filter: "submitted_at >= $2 AND submitted_at < $3", order: ["submitted_at", "database_id"]),
         EntityTable(
             dataset: .comments, table: "comments",
@@ -115,12 +117,20 @@ enum EvidenceColumns {
         Column("scope"), Column("repository"), Column("window_start"), Column("window_end"), Column("population"),
         Column("pull_requests_merged", .int), Column("pull_requests_closed_unmerged", .int),
     ] + summaries.prefix(2).flatMap(summaryColumns)
-      + categories.map { Column("changed_lines_\($0)", .int) }
+      + categories.map { Column("changed_lines_\($0)", .int) } + [Column("changed_lines_partial", .json)]
       + [Column("issues_resolved", .int), Column("issues_resolved_completed", .int),
          Column("issues_resolved_not_planned", .int), Column("issues_resolved_other", .int),
          Column("issues_outstanding", .int)]
       + summaries.suffix(2).flatMap(summaryColumns)
-      + [Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("commenters", .json)]
+      + [Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("gone_issues", .int),
+         Column("commenters", .json)]
+
+    static let repositories: [Column] = [
+        Column("repository"), Column("default_branch"), Column("github_default_branch"),
+        Column("default_branch_differs", .bool), Column("is_archived", .bool), Column("is_empty", .bool),
+        Column("is_fork", .bool), Column("visibility"), Column("pushed_at"), Column("collected", .json),
+        Column("collected_to"), Column("branch_tip"),
+    ]
 
     static let reports: [Column] = [
         Column("scope"), Column("subject"), Column("window_start"), Column("window_end"), Column("status"),

@@ -59,6 +59,10 @@ extension ExportStage {
                     }
                 }
             }
+        case .repositories:
+            return try records(EvidenceColumns.repositories) { writer in
+                try writeRepositories(repositories, from: snapshot, manifest: context.manifest, writer: writer)
+            }
         case .reports:
             return try records(EvidenceColumns.reports) { writer in
                 for row in try reportRows(snapshot, context: context) {
@@ -72,6 +76,37 @@ extension ExportStage {
         default:
             throw ExportError("the `\(dataset.rawValue)` dataset cannot be exported by this build",
                               hint: "remove it from `export.datasets`")
+        }
+    }
+
+    /// One record per repository of the manifest, in its order: what GitHub reported of it
+    /// (the `repositories` entity) and what ingest collected of it (its coverage).
+    static func writeRepositories(_ slugs: [String], from snapshot: borrowing Snapshot, manifest: Manifest,
+                                  writer: RecordWriter) throws {
+        let configured = Dictionary(manifest.estate.repositories.map { ($0.slug, $0.defaultBranch) },
+                                    uniquingKeysWith: { first, _ in first })
+        for slug in slugs {
+            let facts = try snapshot.query("SELECT * FROM repositories WHERE repository = \(slug)").first
+            let coverage = try snapshot.query("""
+                SELECT stream, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) ORDER BY stream
+                """)
+            let github = facts?.optionalString("github_default_branch")
+            let used = configured[slug].flatMap { $0 } ?? github
+            writer.beginRecord()
+            writer.text(slug)
+            writer.text(used)
+            writer.text(github)
+            writer.bool(configured[slug].flatMap { $0 }.map { github != nil && $0 != github } ?? false)
+            for flag in ["is_archived", "is_empty", "is_fork"] {
+                writer.bool(try facts?.optionalInt(flag).map { $0 != 0 })
+            }
+            writer.text(facts?.optionalString("visibility"))
+            writer.text(facts?.optionalString("pushed_at"))
+            let streams = try coverage.map { try $0.string("stream") }
+            writer.json(JSONValue.array(streams.map(JSONValue.string)).canonical)
+            writer.text(try coverage.map { try $0.string("covered_to") }.min())
+            writer.text(coverage.first { $0.optionalString("stream") == "commits" }?.optionalString("tip_oid"))
+            try writer.endRecord()
         }
     }
 
@@ -138,6 +173,11 @@ extension ExportStage {
         for category in EvidenceColumns.categories {
             writer.int(Int64(values.changedLinesByCategory[category] ?? 0))
         }
+        writer.json(JSONValue.array(values.changedLinesPartial.map { partial in
+            ["number": .int(Int64(partial.number)), "files_changed": .int(Int64(partial.filesChanged)),
+             "files_listed": .int(Int64(partial.filesListed)), "additions": .int(Int64(partial.additions)),
+             "deletions": .int(Int64(partial.deletions))]
+        }).canonical)
         writer.int(Int64(values.issuesResolved))
         for reason in ["completed", "not_planned", "other"] {
             writer.int(Int64(values.issuesResolvedByReason[reason] ?? 0))
@@ -147,6 +187,7 @@ extension ExportStage {
         summary(values.outstandingIssueAgeSeconds)
         writer.int(Int64(metrics.noisePullRequests))
         writer.int(Int64(metrics.noiseIssues))
+        writer.int(Int64(metrics.goneIssues))
         let commenters: [JSONValue] = metrics.commenters.filter { $0.isBot == bots }.map { commenter in
             ["login": .string(commenter.login), "issue_comments": .int(Int64(commenter.issueComments)),
              "pull_request_comments": .int(Int64(commenter.pullRequestComments)),

@@ -2,28 +2,38 @@ public import Foundation
 public import JSON
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-import Synchronization
 #endif
+import Synchronization
 
 /// How the client retries and waits. Values come from the manifest's `github:` section.
 public struct RetryPolicy: Sendable, Hashable {
-    /// Attempts per request, the first included.
+    /// Attempts per request, the first included (timeouts first shrink the request; see
+    /// ``GitHubClient/execute(_:variables:cost:shrinkable:events:)``).
     public var attempts: Int
     /// First backoff; doubled per attempt, with ±50 % jitter, capped at `maximumBackoff`.
     public var initialBackoff: Duration
     public var maximumBackoff: Duration
-    /// Longest wait for the primary rate limit to reset before giving up on the unit.
+    /// Longest wait for a rate limit (the primary budget's reset, or a secondary limit's
+    /// pauses over one request) before giving up on the unit, resumably.
     public var maximumRateLimitWait: Duration
+    /// The shortest pause after a secondary rate limit that names no `Retry-After` (GitHub: "wait
+    /// for at least one minute"); doubled for each further one met by the same request.
+    public var secondaryLimitWait: Duration
     /// Per-request timeout.
     public var timeout: Duration
+    /// What one credential may send at once and per minute.
+    public var limits: TrafficLimits
 
     public init(attempts: Int = 5, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(60),
-                maximumRateLimitWait: Duration = .seconds(3600), timeout: Duration = .seconds(30)) {
+                maximumRateLimitWait: Duration = .seconds(3600), secondaryLimitWait: Duration = .seconds(60),
+                timeout: Duration = .seconds(30), limits: TrafficLimits = TrafficLimits()) {
         self.attempts = attempts
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
         self.maximumRateLimitWait = maximumRateLimitWait
+        self.secondaryLimitWait = secondaryLimitWait
         self.timeout = timeout
+        self.limits = limits
     }
 
     func backoff(attempt: Int) -> Duration {
@@ -41,7 +51,9 @@ public struct CallCost: Sendable, Hashable {
     public var points = 0
     /// Requests that were retried after a fault.
     public var retries = 0
-    /// Seconds spent waiting on rate limits and backoff.
+    /// Requests answered with a secondary rate limit (each followed by a pause).
+    public var secondaryLimits = 0
+    /// Seconds spent waiting on rate limits, pauses and backoff.
     public var waited: Double = 0
 
     public init() {}
@@ -50,6 +62,7 @@ public struct CallCost: Sendable, Hashable {
         lhs.requests += rhs.requests
         lhs.points += rhs.points
         lhs.retries += rhs.retries
+        lhs.secondaryLimits += rhs.secondaryLimits
         lhs.waited += rhs.waited
     }
 }
@@ -64,6 +77,8 @@ public struct Budget: Sendable, Hashable {
 public enum ClientEvent: Sendable {
     case retrying(attempt: Int, after: Duration, reason: String)
     case waitingForReset(until: Date)
+    /// A secondary rate limit paused every request of the credential.
+    case pausedBySecondaryLimit(until: Date)
 }
 
 /// One page of a REST list: its items and the next page's URL (the `Link` header's `next`).
@@ -72,14 +87,30 @@ public struct RESTPage: Sendable {
     public let next: URL?
 }
 
+/// A batched query's answer: the data, and the errors of the aliases GitHub could not answer.
+public struct PartialResult: Sendable {
+    public let data: JSONValue
+    public let problems: [GraphQLProblem]
+
+    /// The problem reported for a top-level alias, if any.
+    public func problem(for alias: String) -> GraphQLProblem? {
+        problems.first { $0.path.first == alias }
+    }
+}
+
 /// A GitHub client over URLSession: GraphQL, and the one REST list ingest reads (inline review
 /// comments, which GraphQL only offers nested two levels deep). Retries, backoff, rate
 /// limits, no secrets out.
 ///
-/// Retries 5xx, timeouts, transport errors and malformed bodies with exponential backoff and
-/// jitter; honours `Retry-After` and the secondary-limit 403/429; waits for the primary budget
-/// to reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0. GraphQL and REST
-/// have budgets of their own on GitHub, and here.
+/// Retries 5xx, transport errors and malformed bodies with exponential backoff and jitter.
+/// Timeouts (502/504, a timed-out request, GitHub's "Something went wrong while executing
+/// your query" answer, the node limit) are handed back to a caller that can shrink the request
+/// (`shrinkable`), and retried like the others when it cannot. Waits for the primary budget to
+/// reset (up to the policy's limit) when `x-ratelimit-remaining` reaches 0; a secondary rate
+/// limit pauses every request of the credential (``Gate``) for `Retry-After`, until the reset
+/// when nothing remains, or at least a minute, doubling. GraphQL and REST have budgets of their
+/// own on GitHub, and here. The token travels only to the endpoint's host: a redirect to
+/// another host goes without it.
 public final class GitHubClient: Sendable {
     public let endpoint: URL
     /// The REST API's root (`https://api.github.com`, `https://HOST/api/v3`).
@@ -89,6 +120,7 @@ public final class GitHubClient: Sendable {
     private let session: URLSession
     private let budget = BudgetBox()
     private let restBudget = BudgetBox()
+    private let gate: Gate
     private let scopes = Mutex<String?>(nil)
 
     /// `restEndpoint` defaults to the one GitHub pairs with `endpoint` (``restRoot(for:)``).
@@ -97,13 +129,14 @@ public final class GitHubClient: Sendable {
         self.restEndpoint = restEndpoint ?? Self.restRoot(for: endpoint)
         self.token = token
         self.policy = policy
+        gate = Gate(limits: policy.limits)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Double(policy.timeout.components.seconds)
         // GraphQL answers are never reused: keep no cache (an in-memory one grows with the estate).
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpAdditionalHeaders = ["User-Agent": "ghillie-run/0.1"]
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: RedirectGuard(), delegateQueue: nil)
     }
 
     /// The budget from the latest response, if any.
@@ -126,15 +159,26 @@ public final class GitHubClient: Sendable {
 
     /// Runs `operation` and returns its `data`, retrying as the policy allows.
     ///
-    /// `partial`: when every error GitHub reports is `NOT_FOUND` (one alias of a batched query
-    /// naming a repository that is gone), return the data it has rather than fail; the missing
-    /// aliases are null in it.
+    /// `shrinkable`: the caller will ask again with fewer nodes, so a timeout (``GitHubError/Code/timeout``)
+    /// is thrown at once instead of being retried at the same size.
     public func execute(
-        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool = false,
+        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, shrinkable: Bool = false,
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> JSONValue {
-        try await retrying(budget: budget, cost: &cost, events: events) { cost in
-            try await send(operation, variables: variables, cost: &cost, partial: partial)
+        try await retrying(.graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, events: events) { cost in
+            try await send(operation, variables: variables, cost: &cost, partial: false).data
+        }
+    }
+
+    /// Runs a batched `operation` (an alias per repository or item) and returns what GitHub
+    /// answered, with the aliases it could not: a `NOT_FOUND` or `FORBIDDEN` error names an
+    /// alias and leaves it null, and the others still count.
+    public func executeBatch(
+        _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, shrinkable: Bool = false,
+        events: @Sendable (ClientEvent) -> Void = { _ in }
+    ) async throws -> PartialResult {
+        try await retrying(.graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, events: events) { cost in
+            try await send(operation, variables: variables, cost: &cost, partial: true)
         }
     }
 
@@ -156,7 +200,7 @@ public final class GitHubClient: Sendable {
             guard let built = components?.url else { throw GitHubError(.configuration, "cannot build a REST URL for \(path)") }
             url = built
         }
-        return try await retrying(budget: restBudget, cost: &cost, events: events) { _ in
+        return try await retrying(.rest, budget: restBudget, cost: &cost, shrinkable: false, events: events) { _ in
             let (body, next) = try await get(url)
             guard let items = body.array else {
                 throw GitHubError(.malformed, "GitHub's REST response is not a JSON list", retryable: true)
@@ -165,26 +209,42 @@ public final class GitHubClient: Sendable {
         }
     }
 
+    /// What a REST document request answered: the document, or that the path is not there (404,
+    /// with GitHub's message).
+    public enum Document: Sendable {
+        case found(JSONValue)
+        case notFound(message: String)
+    }
+
     /// GETs one REST document under ``restEndpoint`` (e.g. `rate_limit`), retrying as the
-    /// policy allows.
-    public func document(_ path: String, cost: inout CallCost) async throws -> JSONValue {
+    /// policy allows. A 404 is an answer, not an error: GitHub Enterprise Server with rate
+    /// limiting disabled answers `/rate_limit` with 404 "Rate limiting is not enabled.".
+    public func document(_ path: String, cost: inout CallCost) async throws -> Document {
         let url = restEndpoint.appendingPathComponent(path)
-        return try await retrying(budget: restBudget, cost: &cost, events: { _ in }) { _ in
-            try await get(url).body
+        do {
+            return .found(try await retrying(.rest, budget: restBudget, cost: &cost, shrinkable: false, events: { _ in }) { _ in
+                try await get(url).body
+            })
+        } catch let error as GitHubError where error.code == .notFound {
+            return .notFound(message: error.message)
         }
     }
 
-    /// The retry loop both APIs share: budget waits, bounded attempts, backoff or `Retry-After`.
+    /// The retry loop both APIs share: the credential's gate, budget waits, secondary-limit
+    /// pauses, bounded attempts, backoff or `Retry-After`.
     private func retrying<T>(
-        budget: BudgetBox, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void,
-        _ attemptOnce: (inout CallCost) async throws -> T
+        _ api: Gate.API, budget: BudgetBox, cost: inout CallCost, shrinkable: Bool,
+        events: @Sendable (ClientEvent) -> Void, _ attemptOnce: (inout CallCost) async throws -> T
     ) async throws -> T {
         var attempt = 0
+        var secondaryWaited: Double = 0
+        var consecutiveSecondary = 0
+        let allowance = Double(policy.maximumRateLimitWait.components.seconds)
         while true {
             try Task.checkCancellation()
             if let wait = budget.waitBeforeNextRequest() {
                 let seconds = wait.timeIntervalSinceNow
-                if seconds > Double(policy.maximumRateLimitWait.components.seconds) {
+                if seconds > allowance {
                     throw GitHubError(.rateLimitExhausted, """
                         GitHub's rate limit is exhausted until \(Self.format(wait)), longer than \
                         github.max_rate_limit_wait_minutes allows; rerun after that to resume
@@ -194,10 +254,30 @@ public final class GitHubClient: Sendable {
                 try await Task.sleep(for: .seconds(max(0, seconds) + 1))
                 cost.waited += max(0, seconds) + 1
             }
+            try await enterGate(api, cost: &cost, events: events)
             attempt += 1
             cost.requests += 1
+            let began = Date()
             do {
+                defer { gate.leave(api, seconds: Date().timeIntervalSince(began)) }
                 return try await attemptOnce(&cost)
+            } catch let error as GitHubError where error.code == .timeout && shrinkable {
+                throw error
+            } catch let error as SecondaryLimit {
+                // A wait, not a failure: it spends no attempt, and holds back every request of
+                // the credential, not only this one.
+                cost.secondaryLimits += 1
+                attempt -= 1
+                consecutiveSecondary += 1
+                let pause = error.pause(minimum: policy.secondaryLimitWait, consecutive: consecutiveSecondary)
+                if secondaryWaited + pause > allowance {
+                    throw GitHubError(.rateLimitExhausted, """
+                        GitHub's secondary rate limit kept this request waiting longer than \
+                        github.max_rate_limit_wait_minutes allows; rerun later to resume
+                        """)
+                }
+                secondaryWaited += pause
+                gate.pause(until: Date().addingTimeInterval(pause))
             } catch let error as GitHubError where error.retryable && attempt < policy.attempts {
                 let delay = error.retryAfter ?? policy.backoff(attempt: attempt - 1)
                 events(.retrying(attempt: attempt, after: delay, reason: error.message))
@@ -208,8 +288,28 @@ public final class GitHubClient: Sendable {
         }
     }
 
+    /// Waits until the credential's gate lets one more request through.
+    private func enterGate(_ api: Gate.API, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void) async throws {
+        var announced: Date?
+        while let hold = gate.enter(api) {
+            try Task.checkCancellation()
+            switch hold {
+            case .paused(let until), .throttled(let until):
+                if case .paused = hold, announced != until {
+                    events(.pausedBySecondaryLimit(until: until))
+                    announced = until
+                }
+                let seconds = min(1, max(0.01, until.timeIntervalSinceNow))
+                try await Task.sleep(for: .seconds(seconds))
+                cost.waited += seconds
+            case .busy:
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
     private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool)
-        async throws -> JSONValue {
+        async throws -> PartialResult {
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
@@ -220,11 +320,9 @@ public final class GitHubClient: Sendable {
         request.httpBody = Data(body.canonical.utf8)
 
         let (data, http) = try await exchange(request, budget: budget)
-        try Self.check(http, rest: false)
-        let decoded: JSONValue
-        do {
-            decoded = try JSONDecoder().decode(JSONValue.self, from: data)
-        } catch {
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: data)
+        try Self.check(http, body: decoded, rest: false)
+        guard let decoded else {
             throw GitHubError(.malformed, "GitHub's response is not valid JSON (\(data.count) bytes)", retryable: true)
         }
         if let points = decoded["data"]?["rateLimit"]?["cost"]?.int { cost.points += Int(points) }
@@ -232,27 +330,44 @@ public final class GitHubClient: Sendable {
            let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Self.parse) {
             budget.set(Budget(remaining: Int(remaining), resetAt: reset))
         }
-        if let errors = decoded["errors"]?.array, !errors.isEmpty {
-            let messages = errors.compactMap { $0["message"]?.string }
-            let types = errors.compactMap { $0["type"]?.string }
-            if partial, types.count == errors.count, types.allSatisfy({ $0 == "NOT_FOUND" }),
-               let data = decoded["data"], !data.isNull {
-                return data
+        let problems = (decoded["errors"]?.array ?? []).map(Self.problem)
+        if !problems.isEmpty {
+            if let timeout = problems.first(where: Self.isTimeout) {
+                throw GitHubError(.timeout, "GitHub could not answer in time: \(timeout.message)", retryable: true)
             }
-            if types.contains("NOT_FOUND") {
-                throw GitHubError(.notFound, messages.first ?? "not found")
+            let perAlias = problems.allSatisfy { ($0.type == "NOT_FOUND" || $0.type == "FORBIDDEN") && !$0.path.isEmpty }
+            if partial, perAlias, let data = decoded["data"], !data.isNull {
+                return PartialResult(data: data, problems: problems)
             }
-            if types.contains("RATE_LIMITED") || types.contains("RATE_LIMIT") {
-                var error = GitHubError(.http, "GitHub rate limit hit", retryable: true)
-                error.retryAfter = .seconds(60)
-                throw error
+            if let forbidden = problems.first(where: { $0.type == "FORBIDDEN" }) {
+                throw GitHubError(.forbidden, "GitHub refused: \(forbidden.message) — \(forbidden.fix)")
             }
-            throw GitHubError(.graphql, "GitHub returned errors: " + messages.joined(separator: "; "))
+            if let missing = problems.first(where: { $0.type == "NOT_FOUND" }) {
+                throw GitHubError(.notFound, missing.message)
+            }
+            if problems.contains(where: { $0.type == "RATE_LIMITED" || $0.type == "RATE_LIMIT" }) {
+                // The primary budget is spent: the headers said so, and the loop waits for the reset.
+                throw GitHubError(.http, "GitHub rate limit hit", retryable: true)
+            }
+            throw GitHubError(.graphql, "GitHub returned errors: " + problems.map(\.message).joined(separator: "; "))
         }
         guard let result = decoded["data"], !result.isNull else {
             throw GitHubError(.malformed, "GitHub's response has no data", retryable: true)
         }
-        return result
+        return PartialResult(data: result, problems: [])
+    }
+
+    static func problem(_ error: JSONValue) -> GraphQLProblem {
+        let path = (error["path"]?.array ?? []).map { $0.string ?? $0.int.map(String.init) ?? "" }
+        return GraphQLProblem(type: error["type"]?.string, path: path, message: error["message"]?.string ?? "unknown error",
+                              samlFailure: error["extensions"]?["saml_failure"]?.bool == true)
+    }
+
+    /// GitHub's answers for a query it gave up on: "Something went wrong while executing your
+    /// query. This may be the result of a timeout…", or the node limit.
+    static func isTimeout(_ problem: GraphQLProblem) -> Bool {
+        problem.message.hasPrefix("Something went wrong while executing your query")
+            || problem.type == "MAX_NODE_LIMIT_EXCEEDED"
     }
 
     /// GETs a REST document: its JSON, and the `Link` header's `next`.
@@ -263,8 +378,9 @@ public final class GitHubClient: Sendable {
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = Double(policy.timeout.components.seconds)
         let (data, http) = try await exchange(request, budget: restBudget)
-        try Self.check(http, rest: true)
-        guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: data) else {
+        let decoded = try? JSONDecoder().decode(JSONValue.self, from: data)
+        try Self.check(http, body: decoded, rest: true)
+        guard let decoded else {
             throw GitHubError(.malformed, "GitHub's REST response is not valid JSON (\(data.count) bytes)", retryable: true)
         }
         return (decoded, http.value(forHTTPHeaderField: "Link").flatMap(Self.nextLink))
@@ -281,9 +397,11 @@ public final class GitHubClient: Sendable {
             throw CancellationError()
         } catch {
             let nsError = error as NSError
-            let timedOut = nsError.code == NSURLErrorTimedOut
-            throw GitHubError(.transport, timedOut ? "request to \(host) timed out"
-                : "cannot reach \(host): \(nsError.localizedDescription)", retryable: true)
+            if nsError.code == NSURLErrorCancelled, Task.isCancelled { throw CancellationError() }
+            if nsError.code == NSURLErrorTimedOut {
+                throw GitHubError(.timeout, "request to \(host) timed out", retryable: true)
+            }
+            throw GitHubError(.transport, "cannot reach \(host): \(nsError.localizedDescription)", retryable: true)
         }
         guard let http = response as? HTTPURLResponse else {
             throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
@@ -293,30 +411,41 @@ public final class GitHubClient: Sendable {
         return (data, http)
     }
 
-    /// Turns an HTTP status other than 2xx into the error it means.
-    static func check(_ http: HTTPURLResponse, rest: Bool) throws {
+    /// Turns an HTTP status other than 2xx into the error it means (GitHub's documented
+    /// answers: "Rate limits for the REST API", *Exceeding the rate limit*).
+    static func check(_ http: HTTPURLResponse, body: JSONValue?, rest: Bool) throws {
         let status = http.statusCode
-        let retryAfter = (http.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init).map { Duration.seconds($0) }
+        let retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init)
+        let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
+        let reset = http.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
+            .map { Date(timeIntervalSince1970: $0) }
+        let message = body?["message"]?.string ?? ""
         switch status {
         case 200..<300: return
         case 401:
             throw GitHubError(.configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
                               status: status)
         case 403, 429:
-            let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
-            if retryAfter != nil || remaining == 0 || status == 429 {
-                var error = GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
-                error.retryAfter = retryAfter ?? (remaining == 0 ? nil : .seconds(60))
-                throw error
+            let secondary = message.lowercased().contains("secondary rate limit")
+            if retryAfter != nil || secondary || (status == 429 && remaining != 0) {
+                throw SecondaryLimit(retryAfter: retryAfter, resetAt: remaining == 0 ? reset : nil)
             }
-            throw GitHubError(.http, "GitHub refused the request (HTTP \(status)); the token may lack access",
-                              status: status)
+            if remaining == 0 {
+                // The primary budget: the headers were recorded, and the loop waits for the reset.
+                throw GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
+            }
+            let saml = http.value(forHTTPHeaderField: "X-GitHub-SSO") != nil || message.contains("SAML")
+            let problem = GraphQLProblem(type: "FORBIDDEN", path: [], message: message, samlFailure: saml)
+            throw GitHubError(.forbidden, "GitHub refused the request (HTTP \(status)) — \(problem.fix)", status: status)
         case 404 where rest:
-            throw GitHubError(.notFound, "GitHub answered HTTP 404: no such repository or REST path, or the token cannot see it",
-                              status: status)
+            throw GitHubError(.notFound, "GitHub answered HTTP 404 (\(message.isEmpty ? "Not Found" : message)): "
+                + "no such repository or REST path, or the token cannot see it", status: status)
+        case 502, 504:
+            throw GitHubError(.timeout, "GitHub answered HTTP \(status) (it gives up on a query that takes too long)",
+                              status: status, retryable: true)
         case 500..<600:
             var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
-            error.retryAfter = retryAfter
+            error.retryAfter = retryAfter.map { .seconds($0) }
             throw error
         default:
             throw GitHubError(.http, "GitHub answered HTTP \(status)", status: status)
@@ -345,6 +474,36 @@ public final class GitHubClient: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: date)
+    }
+}
+
+/// A secondary rate limit: how long to pause, by GitHub's documented rules — `Retry-After`
+/// when given; else until `x-ratelimit-reset` when nothing remains; else at least a minute,
+/// doubling while the limit persists.
+struct SecondaryLimit: Error {
+    let retryAfter: Double?
+    let resetAt: Date?
+
+    func pause(minimum: Duration, consecutive: Int) -> Double {
+        if let retryAfter { return max(1, retryAfter) }
+        if let resetAt { return max(1, resetAt.timeIntervalSinceNow + 1) }
+        let floor = Double(minimum.components.seconds) + Double(minimum.components.attoseconds) / 1e18
+        return floor * pow(2, Double(max(0, consecutive - 1)))
+    }
+}
+
+/// Keeps the token on the host it was meant for: a redirect to another host (or from https to
+/// http) is followed without the `Authorization` header.
+final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        var next = request
+        let original = task.originalRequest?.url
+        if next.url?.host?.lowercased() != original?.host?.lowercased() || next.url?.port != original?.port
+            || (original?.scheme == "https" && next.url?.scheme != "https") {
+            next.setValue(nil, forHTTPHeaderField: "Authorization")
+        }
+        completionHandler(next)
     }
 }
 

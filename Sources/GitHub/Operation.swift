@@ -1,73 +1,91 @@
 /// A GraphQL operation the client can send. Every one is validated against GitHub's published
-/// schema by the test suite (`scripts/check-graphql.py`), so a misspelt field fails CI.
+/// schema by the test suite (`scripts/check-graphql.py`, which also refuses deprecated
+/// fields), so a misspelt field fails CI.
 ///
 /// Queries are Swift constants rather than resource files so that the binary is
-/// self-contained: it can be copied anywhere and still knows what to ask.
+/// self-contained: it can be copied anywhere and still knows what to ask. Every page size is
+/// a variable, so that any request can be retried smaller after a timeout.
 public struct Operation: Sendable, Hashable {
     public let name: String
     public let document: String
 
-    /// All operations, for validation and for the fake server's dispatch.
+    /// How ingest names a repository's branch: by the manifest's `default_branch`, or as
+    /// GitHub's own default branch (`defaultBranchRef`) when the manifest names none.
+    public enum Branch: Sendable, Hashable {
+        case named
+        case repositoryDefault
+
+        /// The field that selects the branch inside `repository { … }`.
+        func field(_ variable: String) -> String {
+            switch self {
+            case .named: return "ref(qualifiedName: \(variable))"
+            case .repositoryDefault: return "defaultBranchRef"
+            }
+        }
+    }
+
+    /// Every fixed operation, for validation.
     public static let all: [Operation] = [
-        firstPages, commits, pullRequests, openPullRequests, issues, openIssues, documentationHistory,
-        pullRequestConnection, issueComments, viewer,
+        firstPages(.named), firstPages(.repositoryDefault), commits, pullRequests, openPullRequests, issues, openIssues,
+        documentationHistory, pullRequestConnection, issueComments, resolveIssues, resolvePullRequests, viewer,
+    ]
+
+    /// Operations whose text depends on a batch, in the shapes the schema test validates.
+    public static let samples: [Operation] = [
+        probe([.named]), probe([.repositoryDefault, .named]),
+        trees(count: 1), trees(count: 3), estateCheck([.named, .repositoryDefault]),
     ]
 
     /// How many documentation paths the combined first-page request carries; more paths are
     /// read with ``documentationHistory``, one request each.
     public static let documentationSlots = 2
 
-    /// What ingest reads of a commit that touched a documentation path: the path's entry at
-    /// the commit and at its first parent. For a folder, the two entry lists tell which files
-    /// were added, changed or removed — the actual file paths, which GitHub's Commit type does
-    /// not list.
+    /// What ingest reads of a commit that touched a documentation path: the path's entry at the
+    /// commit and at its first parent. For a folder, the two entry lists tell which entries
+    /// changed; sub-folders whose object id changed are read with ``trees(count:)``, down to the
+    /// files — the actual paths, which GitHub's Commit type does not list.
     static func documentationNode(path variable: String) -> String {
         """
         oid messageHeadline committedDate
-        file(path: \(variable)) { oid type object { ... on Tree { entries { path oid type } } } }
+        file(path: \(variable)) { oid type object { ... on Tree { entries { name oid type } } } }
         parents(first: 1) {
-          nodes { file(path: \(variable)) { oid type object { ... on Tree { entries { path oid type } } } } }
-        }
-        """
-    }
-
-    /// One documentation slot of ``firstPages``: an aliased history of one path.
-    static func documentationSlot(_ index: Int) -> String {
-        """
-        doc\(index): ref(qualifiedName: $ref) @include(if: $withDoc\(index)) {
-          target {
-            ... on Commit {
-              history(first: $docsFirst, path: $doc\(index)Path, since: $doc\(index)Since, until: $until) {
-                totalCount pageInfo { hasNextPage endCursor }
-                nodes { \(documentationNode(path: "$doc\(index)Path")) }
-              }
-            }
-          }
+          nodes { file(path: \(variable)) { oid type object { ... on Tree { entries { name oid type } } } } }
         }
         """
     }
 
     /// The fields ingest stores, shared by every operation that returns these nodes.
     ///
-    /// Nested connections return a first page and their `totalCount`; ingest reads a
-    /// connection that overflowed separately (``pullRequestConnection``, ``issueComments``),
-    /// or fails the unit rather than drop data.
+    /// Actors carry `__typename`: GitHub's GraphQL API names a Bot without the `[bot]` suffix its
+    /// REST API shows (`dependabot`, not `dependabot[bot]`), so the type is the only reliable
+    /// sign. Ids are `fullDatabaseId` (a `BigInt`, sent as a JSON string): `databaseId` is
+    /// deprecated on pull requests and reviews and cannot hold ids past 2³¹. Nested
+    /// connections return a first page and their `totalCount`; ingest reads a connection that
+    /// overflowed separately (``pullRequestConnection``, ``issueComments``), or fails the unit
+    /// rather than drop data.
     static let fragmentTexts: [String: (text: String, uses: [String])] = [
+        "Actor": ("fragment Actor on Actor { __typename login }", []),
+        "RepositoryFacts": ("""
+            fragment RepositoryFacts on Repository {
+              id nameWithOwner isEmpty isArchived isFork visibility pushedAt
+              defaultBranchRef { name target { oid } }
+            }
+            """, []),
         "CommitNode": ("""
             fragment CommitNode on Commit {
               oid messageHeadline message authoredDate committedDate additions deletions changedFilesIfAvailable
-              author { name email user { login } }
+              author { name email user { __typename login } }
             }
             """, []),
         "PullRequestSummary": ("""
             fragment PullRequestSummary on PullRequest {
-              id databaseId number title state isDraft createdAt updatedAt mergedAt closedAt
+              id fullDatabaseId number title state isDraft createdAt updatedAt mergedAt closedAt
               baseRefName headRefName additions deletions changedFiles
-              author { login }
+              author { ...Actor }
               labels(first: 50) { totalCount nodes { name } }
               commits { totalCount }
             }
-            """, []),
+            """, ["Actor"]),
         "PullRequestNode": ("""
             fragment PullRequestNode on PullRequest {
               ...PullRequestSummary
@@ -78,19 +96,19 @@ public struct Operation: Sendable, Hashable {
             """, ["PullRequestSummary", "Review", "Comment", "ChangedFile"]),
         "IssueSummary": ("""
             fragment IssueSummary on Issue {
-              id databaseId number title state stateReason createdAt updatedAt closedAt
-              author { login }
+              id fullDatabaseId number title state stateReason createdAt updatedAt closedAt
+              author { ...Actor }
               labels(first: 50) { totalCount nodes { name } }
             }
-            """, []),
+            """, ["Actor"]),
         "IssueNode": ("""
             fragment IssueNode on Issue {
               ...IssueSummary
               comments(first: 20) { totalCount nodes { ...Comment } }
             }
             """, ["IssueSummary", "Comment"]),
-        "Review": ("fragment Review on PullRequestReview { databaseId author { login } state submittedAt }", []),
-        "Comment": ("fragment Comment on IssueComment { databaseId author { login } createdAt }", []),
+        "Review": ("fragment Review on PullRequestReview { fullDatabaseId author { ...Actor } state submittedAt }", ["Actor"]),
+        "Comment": ("fragment Comment on IssueComment { fullDatabaseId author { ...Actor } createdAt }", ["Actor"]),
         "ChangedFile": ("fragment ChangedFile on PullRequestChangedFile { path additions deletions changeType }", []),
     ]
 
@@ -106,64 +124,94 @@ public struct Operation: Sendable, Hashable {
         return "\n" + included.compactMap { fragmentTexts[$0]?.text }.joined(separator: "\n")
     }
 
-    /// The first page of every stream of a repository in one request: a quiet repository
-    /// needs nothing more. Each part can be left out (`@include`) when its stream is done.
-    public static let firstPages = Operation(name: "RepositoryFirstPages", document: """
-        query RepositoryFirstPages($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
-                                   $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
-                                   $openPullsFirst: Int!, $updatedIssuesFirst: Int!, $openIssuesFirst: Int!,
-                                   $docsFirst: Int!,
-                                   $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
-                                   $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
-                                   \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            isEmpty
-            ref(qualifiedName: $ref) @include(if: $withCommits) {
+    /// The head of an ordered stream: its most recently updated item. Continuation pages of
+    /// the pull request and issue streams carry it (one connection more, still 1 point), so
+    /// that ingest knows whether anything moved to the head while it paged.
+    static func sentinel(_ connection: String, filter: String = "") -> String {
+        "head: \(connection)(first: 1, \(filter)orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { number updatedAt } }"
+    }
+
+    /// The first page of every stream of a repository in one request, with the repository's
+    /// own facts (default branch and its tip, archived, empty): a quiet repository needs nothing
+    /// more. Each part can be left out (`@include`) when its stream is done; an open-item list
+    /// left out is counted instead (an item that left the repository changes only the count).
+    /// History is read from the manifest's branch or, when it names none, from GitHub's
+    /// default branch.
+    public static func firstPages(_ branch: Branch) -> Operation {
+        let refDeclaration = branch == .named ? "$ref: String!, " : ""
+        let slots = (0..<documentationSlots).map { index in
+            """
+            doc\(index): \(branch.field("$ref")) @include(if: $withDoc\(index)) {
               target {
                 ... on Commit {
-                  history(first: $commitsFirst, since: $since, until: $until) {
-                    totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+                  history(first: $docsFirst, path: $doc\(index)Path, since: $doc\(index)Since, until: $until) {
+                    totalCount pageInfo { hasNextPage endCursor }
+                    nodes { \(documentationNode(path: "$doc\(index)Path")) }
                   }
                 }
               }
             }
-            updatedPulls: pullRequests(first: $first, orderBy: { field: UPDATED_AT, direction: DESC })
-              @include(if: $withUpdatedPulls) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+            """
+        }.joined(separator: "\n")
+        return Operation(name: "RepositoryFirstPages", document: """
+            query RepositoryFirstPages($owner: String!, $name: String!, \(refDeclaration)$since: GitTimestamp!,
+                                       $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
+                                       $openPullsFirst: Int!, $updatedIssuesFirst: Int!, $openIssuesFirst: Int!,
+                                       $docsFirst: Int!,
+                                       $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
+                                       $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
+                                       \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                ...RepositoryFacts
+                branch: \(branch.field("$ref")) {
+                  name
+                  target {
+                    ... on Commit {
+                      oid
+                      history(first: $commitsFirst, since: $since, until: $until) @include(if: $withCommits) {
+                        totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+                      }
+                    }
+                  }
+                }
+                updatedPulls: pullRequests(first: $first, orderBy: { field: UPDATED_AT, direction: DESC })
+                  @include(if: $withUpdatedPulls) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+                }
+                openPulls: pullRequests(first: $openPullsFirst, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
+                  @include(if: $withOpenPulls) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+                }
+                updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
+                                      orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+                }
+                openIssues: issues(first: $openIssuesFirst, filterBy: { states: [OPEN] },
+                                   orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
+                }
+                openPullsCount: pullRequests(states: [OPEN]) @skip(if: $withOpenPulls) { totalCount }
+                openIssuesCount: issues(filterBy: { states: [OPEN] }) @skip(if: $withOpenIssues) { totalCount }
+                \(slots)
+              }
             }
-            openPulls: pullRequests(first: $openPullsFirst, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
-              @include(if: $withOpenPulls) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
-            }
-            updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
-                                  orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
-            }
-            openIssues: issues(first: $openIssuesFirst, filterBy: { states: [OPEN] },
-                               orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
-            }
-            \((0..<documentationSlots).map(documentationSlot).joined(separator: "\n"))
-          }
-        }
-        """ + fragments("CommitNode", "PullRequestNode", "IssueNode"))
+            """ + fragments("RepositoryFacts", "CommitNode", "PullRequestNode", "IssueNode"))
+    }
 
-    /// Commits on the default branch that touched one documentation path, with the path's
+    /// Commits that touched one documentation path, from the commit a stream started at (its
+    /// tip then, so that pages stay consistent while the branch moves), with the path's
     /// entries before and after each.
     public static let documentationHistory = Operation(name: "DocumentationHistory", document: """
-        query DocumentationHistory($owner: String!, $name: String!, $ref: String!, $path: String!,
+        query DocumentationHistory($owner: String!, $name: String!, $tip: GitObjectID!, $path: String!,
                                    $since: GitTimestamp!, $until: GitTimestamp, $first: Int!, $after: String) {
           rateLimit { cost remaining resetAt }
           repository(owner: $owner, name: $name) {
-            isEmpty
-            ref(qualifiedName: $ref) {
-              target {
-                ... on Commit {
-                  history(first: $first, after: $after, path: $path, since: $since, until: $until) {
-                    totalCount pageInfo { hasNextPage endCursor }
-                    nodes { \(documentationNode(path: "$path")) }
-                  }
+            tip: object(oid: $tip) {
+              ... on Commit {
+                history(first: $first, after: $after, path: $path, since: $since, until: $until) {
+                  totalCount pageInfo { hasNextPage endCursor }
+                  nodes { \(documentationNode(path: "$path")) }
                 }
               }
             }
@@ -171,19 +219,16 @@ public struct Operation: Sendable, Hashable {
         }
         """)
 
-    /// Default-branch commits in [since, until], newest first.
+    /// Commits in [since, until] reachable from the commit a stream started at, newest first.
     public static let commits = Operation(name: "RepositoryCommits", document: """
-        query RepositoryCommits($owner: String!, $name: String!, $ref: String!, $since: GitTimestamp!,
+        query RepositoryCommits($owner: String!, $name: String!, $tip: GitObjectID!, $since: GitTimestamp!,
                                 $until: GitTimestamp, $first: Int!, $after: String) {
           rateLimit { cost remaining resetAt }
           repository(owner: $owner, name: $name) {
-            isEmpty
-            ref(qualifiedName: $ref) {
-              target {
-                ... on Commit {
-                  history(first: $first, after: $after, since: $since, until: $until) {
-                    totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
-                  }
+            tip: object(oid: $tip) {
+              ... on Commit {
+                history(first: $first, after: $after, since: $since, until: $until) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
                 }
               }
             }
@@ -191,7 +236,8 @@ public struct Operation: Sendable, Hashable {
         }
         """ + fragments("CommitNode"))
 
-    /// Pull requests, most recently updated first (the updated-since stream stops at `since`).
+    /// Pull requests, most recently updated first (the updated-since stream stops at `since`),
+    /// with the head of the list (``sentinel(_:filter:)``).
     public static let pullRequests = Operation(name: "RepositoryPullRequests", document: """
         query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
           rateLimit { cost remaining resetAt }
@@ -199,6 +245,7 @@ public struct Operation: Sendable, Hashable {
             pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
             }
+            \(sentinel("pullRequests"))
           }
         }
         """ + fragments("PullRequestNode"))
@@ -216,6 +263,7 @@ public struct Operation: Sendable, Hashable {
             pullRequests(first: $first, after: $after, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
             }
+            \(sentinel("pullRequests", filter: "states: [OPEN], "))
           }
         }
         """ + fragments("PullRequestSummary"))
@@ -228,6 +276,7 @@ public struct Operation: Sendable, Hashable {
             issues(first: $first, after: $after, filterBy: { states: [OPEN] }, orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
             }
+            \(sentinel("issues", filter: "filterBy: { states: [OPEN] }, "))
           }
         }
         """ + fragments("IssueSummary"))
@@ -241,6 +290,7 @@ public struct Operation: Sendable, Hashable {
                    orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
             }
+            \(sentinel("issues", filter: "filterBy: { since: $since }, "))
           }
         }
         """ + fragments("IssueNode"))
@@ -248,18 +298,18 @@ public struct Operation: Sendable, Hashable {
     /// Every review, comment or changed file of one pull request, for a nested connection that
     /// overflowed its first page. Exactly one of the three flags is true.
     public static let pullRequestConnection = Operation(name: "PullRequestConnection", document: """
-        query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $after: String,
+        query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String,
                                     $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
           rateLimit { cost remaining resetAt }
           repository(owner: $owner, name: $name) {
             pullRequest(number: $number) {
-              reviews(first: 100, after: $after) @include(if: $reviews) {
+              reviews(first: $first, after: $after) @include(if: $reviews) {
                 totalCount pageInfo { hasNextPage endCursor } nodes { ...Review }
               }
-              comments(first: 100, after: $after) @include(if: $comments) {
+              comments(first: $first, after: $after) @include(if: $comments) {
                 totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
               }
-              files(first: 100, after: $after) @include(if: $files) {
+              files(first: $first, after: $after) @include(if: $files) {
                 totalCount pageInfo { hasNextPage endCursor } nodes { ...ChangedFile }
               }
             }
@@ -269,11 +319,11 @@ public struct Operation: Sendable, Hashable {
 
     /// Every comment of one issue, when its first page overflowed.
     public static let issueComments = Operation(name: "IssueComments", document: """
-        query IssueComments($owner: String!, $name: String!, $number: Int!, $after: String) {
+        query IssueComments($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
           rateLimit { cost remaining resetAt }
           repository(owner: $owner, name: $name) {
             issue(number: $number) {
-              comments(first: 100, after: $after) {
+              comments(first: $first, after: $after) {
                 totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
               }
             }
@@ -281,30 +331,71 @@ public struct Operation: Sendable, Hashable {
         }
         """ + fragments("Comment"))
 
-    /// Has anything changed in these repositories since their last ingest? One request for
-    /// many repositories (an alias `rI` each), a few connections apiece: commits and each
-    /// documentation path since a time (`totalCount`), the most recently updated pull request,
-    /// and issues updated since a time. `documentationPaths[I]` is how many paths repository I
-    /// has; variables per repository: `oI`, `nI`, `rI` (owner, name, ref), `cI` (commits since),
-    /// `sI` (issues since), `dI_J`/`eI_J` (path J and its since), and the flags `wcI`, `wpI`,
-    /// `wiI` (ask for commits, pull requests, issues). `until` ends the histories.
-    public static func probe(documentationPaths: [Int]) -> Operation {
-        var declarations = ["$until: GitTimestamp"]
-        var aliases: [String] = []
-        for (index, paths) in documentationPaths.enumerated() {
-            declarations += ["$o\(index): String!", "$n\(index): String!", "$r\(index): String!", "$c\(index): GitTimestamp!",
-                             "$s\(index): DateTime!", "$wc\(index): Boolean!", "$wp\(index): Boolean!", "$wi\(index): Boolean!"]
-            var histories = ["c: history(first: 1, since: $c\(index), until: $until) @include(if: $wc\(index)) { totalCount }"]
-            for path in 0..<paths {
-                declarations += ["$d\(index)_\(path): String!", "$e\(index)_\(path): GitTimestamp!"]
-                histories.append("d\(path): history(first: 1, path: $d\(index)_\(path), since: $e\(index)_\(path), until: $until) { totalCount }")
+    /// Trees by object id (`t0` … `tN`, variables `$t0` …): the entries of documentation
+    /// sub-folders whose id changed in a commit, one level per request for every commit of a
+    /// page at once. `entries` is a plain list, not a connection: a request costs 1 point.
+    public static func trees(count: Int) -> Operation {
+        let declarations = (0..<count).map { "$t\($0): GitObjectID!" }.joined(separator: ", ")
+        let aliases = (0..<count).map { "t\($0): object(oid: $t\($0)) { ... on Tree { oid entries { name oid type } } }" }
+            .joined(separator: "\n    ")
+        return Operation(name: "DocumentationTrees", document: """
+            query DocumentationTrees($owner: String!, $name: String!, \(declarations)) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                \(aliases)
+              }
             }
+            """)
+    }
+
+    /// Issues by node id: open issues a complete read no longer lists are looked up here — still
+    /// in the repository (then read again), transferred to another (a transferred issue keeps its
+    /// node id), converted to a discussion, or gone (`null`, with a `NOT_FOUND` error).
+    public static let resolveIssues = Operation(name: "ResolveIssues", document: """
+        query ResolveIssues($ids: [ID!]!) {
+          rateLimit { cost remaining resetAt }
+          nodes(ids: $ids) {
+            __typename id
+            ... on Issue { ...IssueSummary repository { nameWithOwner } }
+            ... on Discussion { number repository { nameWithOwner } }
+          }
+        }
+        """ + fragments("IssueSummary"))
+
+    /// Pull requests by node id, as ``resolveIssues`` (a deleted one is `null`).
+    public static let resolvePullRequests = Operation(name: "ResolvePullRequests", document: """
+        query ResolvePullRequests($ids: [ID!]!) {
+          rateLimit { cost remaining resetAt }
+          nodes(ids: $ids) {
+            __typename id
+            ... on PullRequest { ...PullRequestSummary repository { nameWithOwner } }
+          }
+        }
+        """ + fragments("PullRequestSummary"))
+
+    /// Has anything changed in these repositories since their last ingest? One request for many
+    /// repositories (an alias `rI` each): the branch's tip (a commit that lands on it, whatever
+    /// its date, moves the tip), the most recently updated pull request, how many issues were
+    /// updated since a time, and how many pull requests and issues are open (an item that left
+    /// the repository changes the count and nothing else). Variables per repository: `oI`,
+    /// `nI` (owner, name), `rI` (the qualified branch, when named), `sI` (issues since), and the
+    /// flags `wcI`, `wpI`, `wiI` (ask about history, pull requests, issues).
+    public static func probe(_ branches: [Branch]) -> Operation {
+        var declarations: [String] = []
+        var aliases: [String] = []
+        for (index, branch) in branches.enumerated() {
+            declarations += ["$o\(index): String!", "$n\(index): String!", "$s\(index): DateTime!", "$wc\(index): Boolean!",
+                             "$wp\(index): Boolean!", "$wi\(index): Boolean!"]
+            if branch == .named { declarations.append("$r\(index): String!") }
             aliases.append("""
                 r\(index): repository(owner: $o\(index), name: $n\(index)) {
                   isEmpty
-                  ref(qualifiedName: $r\(index)) { target { ... on Commit { \(histories.joined(separator: " ")) } } }
+                  defaultBranchRef { name }
+                  branch: \(branch.field("$r\(index)")) @include(if: $wc\(index)) { name target { oid } }
                   pullRequests(first: 1, orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $wp\(index)) { nodes { updatedAt } }
-                  issues(first: 1, filterBy: { since: $s\(index) }) @include(if: $wi\(index)) { totalCount }
+                  openPulls: pullRequests(states: [OPEN]) @include(if: $wp\(index)) { totalCount }
+                  issues(filterBy: { since: $s\(index) }) @include(if: $wi\(index)) { totalCount }
+                  openIssues: issues(filterBy: { states: [OPEN] }) @include(if: $wi\(index)) { totalCount }
                 }
                 """)
         }
@@ -316,8 +407,29 @@ public struct Operation: Sendable, Hashable {
             """)
     }
 
-    /// Probe shapes the schema test validates (the probe's text depends on the batch).
-    public static let probeSamples: [Operation] = [probe(documentationPaths: [0]), probe(documentationPaths: [2, 0, 1])]
+    /// Can the token read every repository of an estate, and what are they like? An alias `rI`
+    /// per repository (`oI`, `nI`, and `bI` when the manifest names its branch): no connection,
+    /// so a request of up to 100 repositories costs 1 point. A repository the token cannot see
+    /// is `null` with a `NOT_FOUND` or `FORBIDDEN` error naming its alias.
+    public static func estateCheck(_ branches: [Branch]) -> Operation {
+        var declarations: [String] = []
+        var aliases: [String] = []
+        for (index, branch) in branches.enumerated() {
+            declarations += ["$o\(index): String!", "$n\(index): String!"]
+            var named = ""
+            if branch == .named {
+                declarations.append("$b\(index): String!")
+                named = " named: ref(qualifiedName: $b\(index)) { name }"
+            }
+            aliases.append("r\(index): repository(owner: $o\(index), name: $n\(index)) { isEmpty isArchived defaultBranchRef { name }\(named) }")
+        }
+        return Operation(name: "EstateCheck", document: """
+            query EstateCheck(\(declarations.joined(separator: ", "))) {
+              rateLimit { cost remaining resetAt }
+              \(aliases.joined(separator: "\n  "))
+            }
+            """)
+    }
 
     /// Who the token belongs to and the budget left: the cheapest authenticated call.
     public static let viewer = Operation(name: "Viewer", document: """

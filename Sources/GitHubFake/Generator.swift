@@ -17,12 +17,17 @@ struct SeededGenerator: RandomNumberGenerator {
 
 /// Generates a realistic estate around a 14-day window, deterministically from a seed.
 ///
-/// Every estate holds the awkward cases ingest and metrics must get right: bots, drafts,
-/// pull requests opened long before the window and merged inside it, items exactly on the
-/// window's edges, long-open untouched issues, closed-as-not-planned and reopened issues,
-/// unicode and multi-line messages, default branches other than `main`, an empty repository,
-/// one repository with more than 250 pull requests updated in the window, and documentation
-/// changes under `docs/` and an `adr/` folder.
+/// Every estate holds the awkward cases ingest and metrics must get right, shaped the way
+/// GitHub shows them: Bot actors (login without `[bot]` in GraphQL, with it in REST; bot
+/// commits carry no linked user, only a `…[bot]` name and a noreply address), deleted
+/// accounts (`author: null`), drafts, pull requests opened long before the window and merged
+/// inside it, items exactly on the window's edges, long-open untouched issues,
+/// closed-as-not-planned and reopened issues, unicode and multi-line messages, default
+/// branches `main`, `trunk`, `develop` and `master` (with a stale `main` beside it), an empty
+/// repository, one repository with more than 250 pull requests updated in the window (and a
+/// pull request of 3,500 files, more than GitHub lists), documentation changes in nested
+/// folders (added, changed, removed), commits that landed after newer-dated ones (a merge),
+/// reply-container reviews, and database ids past 2³¹.
 public struct EstateGenerator: Sendable {
     public var seed: UInt64
     public var repositories: Int
@@ -39,36 +44,74 @@ public struct EstateGenerator: Sendable {
         self.windowDays = windowDays
     }
 
-    static let humans = [
+    public static let humans = [
         FakeUser(login: "ada", name: "Ada Lovelace", email: "ada@example.com"),
         FakeUser(login: "grace", name: "Grace Hopper", email: "grace@example.com"),
         FakeUser(login: "linus", name: "Linus T", email: "linus@example.com"),
         FakeUser(login: "zoë", name: "Zoë Ångström", email: "zoe@example.com"),
         FakeUser(login: "kenji", name: "山田 健二", email: "kenji@example.com"),
     ]
-    static let bots = [
-        FakeUser(login: "dependabot[bot]", name: "dependabot[bot]", email: "support@github.com"),
-        FakeUser(login: "renovate[bot]", name: "Renovate Bot", email: "bot@renovateapp.com"),
+    /// GitHub Apps as GitHub's GraphQL API names them (no `[bot]`); their commits are authored
+    /// by `NAME[bot] <ID+NAME[bot]@users.noreply.github.com>` with no linked user.
+    public static let bots = [
+        FakeUser(login: "dependabot", name: "dependabot[bot]", email: "49699333+dependabot[bot]@users.noreply.github.com",
+                 kind: .bot),
+        FakeUser(login: "renovate", name: "renovate[bot]", email: "29139614+renovate[bot]@users.noreply.github.com",
+                 kind: .bot),
+        FakeUser(login: "github-actions", name: "github-actions[bot]",
+                 email: "41898282+github-actions[bot]@users.noreply.github.com", kind: .bot),
     ]
     static let labels = ["bug", "feature", "chore/deps", "docs", "blocked", "good first issue", "priority: high"]
+
+    /// Database ids start just below 2³¹, as github.com's passed it: later items need 64 bits.
+    static let firstDatabaseId: Int64 = 2_147_483_000
+
+    /// How many files the busy repository's oversized pull request changes.
+    public static let oversizedFileCount = 3_500
 
     public func generate() -> FakeEstate {
         var rng = SeededGenerator(seed: seed)
         let start = windowEnd.addingTimeInterval(-Double(windowDays) * 86_400)
         var repos: [FakeRepository] = []
-        var nextDatabaseId: Int64 = 1_000_000
+        var nextDatabaseId = Self.firstDatabaseId
         for index in 0..<repositories {
             let name = String(format: "repo-%03d", index)
-            let branch = index % 5 == 3 ? "trunk" : (index % 7 == 4 ? "develop" : "main")
-            var repo = FakeRepository(
-                owner: owner, name: name, defaultBranch: branch, documentationPaths: ["docs/roadmap.md", "docs/adr/"],
-                commits: [], pullRequests: [], issues: [])
+            let branch = index % 5 == 3 ? "trunk" : (index % 7 == 4 ? "develop" : (index % 6 == 5 ? "master" : "main"))
+            let documentation = index % 4 == 1 ? ["docs/"] : ["docs/roadmap.md", "docs/adr/"]
+            var repo = FakeRepository(owner: owner, name: name, defaultBranch: branch, documentationPaths: documentation,
+                                      commits: [], pullRequests: [], issues: [])
             if index == 1 {
                 repos.append(repo) // the empty repository
                 continue
             }
             let busy = index == 2 // more than 250 pull requests updated in the window
-            repo.commits = commits(&rng, start: start, count: busy ? 320 : Int.random(in: 5...60, using: &rng), index: index)
+            var commits = commits(&rng, start: start, count: busy ? 320 : Int.random(in: 5...60, using: &rng), index: index)
+            if index % 4 == 2 {
+                // A branch merged late: two of its commits are older than commits that landed
+                // before them, and a merge commit lands after them.
+                let moved = commits.indices.filter { commits[$0].committedDate >= start }.prefix(2)
+                let late = moved.map { commits[$0] }
+                commits.removeAll { commit in late.contains { $0.oid == commit.oid } }
+                if let last = commits.last, !late.isEmpty {
+                    let merged = last.committedDate.addingTimeInterval(600)
+                    commits += late
+                    commits.append(FakeCommit(
+                        oid: oid(&rng), message: "Merge pull request #\(index) from feature/late", authoredDate: merged,
+                        committedDate: merged, additions: 0, deletions: 0, changedFiles: 0, author: Self.humans[0],
+                        linked: true, paths: []))
+                }
+            }
+            repo.landed = commits
+            if branch == "master" {
+                // A stale `main` beside the real default: old history and two commits of its own.
+                let stale = (0..<2).map { number in
+                    FakeCommit(oid: oid(&rng), message: "wip: stale main \(number)", authoredDate: start.addingTimeInterval(3600),
+                               committedDate: start.addingTimeInterval(Double(3600 * (number + 1))), additions: 1, deletions: 1,
+                               changedFiles: 1, author: Self.humans[1], linked: true, paths: ["notes-\(number).txt"])
+                }
+                repo.otherBranches["main"] = Array(commits.prefix(1)) + stale
+            }
+            repo.pushedAt = commits.map(\.committedDate).max()
             repo.pullRequests = pullRequests(&rng, start: start, count: busy ? 280 : Int.random(in: 3...40, using: &rng),
                                              nextId: &nextDatabaseId, branch: branch)
             if busy {
@@ -78,6 +121,8 @@ public struct EstateGenerator: Sendable {
                 for index in repo.pullRequests.indices where repo.pullRequests[index].updatedAt < start {
                     repo.pullRequests[index].updatedAt = start.addingTimeInterval(Double.random(in: 0..<(span - 1), using: &rng))
                 }
+                repo.pullRequests.append(oversized(start: start, number: repo.pullRequests.count + 1, nextId: &nextDatabaseId,
+                                                   branch: branch))
             }
             repo.issues = issues(&rng, start: start, count: busy ? 70 : Int.random(in: 2...30, using: &rng),
                                  nextId: &nextDatabaseId)
@@ -96,41 +141,67 @@ public struct EstateGenerator: Sendable {
             : Self.humans[Int.random(in: 0..<Self.humans.count, using: &rng)]
     }
 
+    /// The documentation every repository starts with, long before the window.
+    static let initialDocumentation = [
+        "docs/README.md", "docs/roadmap.md", "docs/adr/0001-record-decisions.md", "docs/guides/ops/runbook.md",
+        "docs/guides/old/legacy.md",
+    ]
+
     private func commits(_ rng: inout SeededGenerator, start: Date, count: Int, index: Int) -> [FakeCommit] {
         let span = windowEnd.timeIntervalSince(start)
-        var commits: [FakeCommit] = []
+        let founded = start.addingTimeInterval(-40 * 86_400)
+        var commits = [FakeCommit(
+            oid: oid(&rng), message: "Initial import", authoredDate: founded, committedDate: founded, additions: 120,
+            deletions: 0, changedFiles: Self.initialDocumentation.count + 1, author: Self.humans[index % Self.humans.count],
+            linked: true, paths: ["Package.swift"] + Self.initialDocumentation)]
         for number in 0..<count {
             // Mostly inside the window; some before it; the first exactly on the start edge.
             let offset = number == 0 ? 0 : Double.random(in: -span...span, using: &rng)
             let committed = start.addingTimeInterval(max(-span, offset < 0 ? offset : offset.truncatingRemainder(dividingBy: span)))
             let author = person(&rng)
-            let kind = Int.random(in: 0..<6, using: &rng)
+            let kind = Int.random(in: 0..<8, using: &rng)
             let subject: String
             var paths: [String]
+            var removed: [String] = []
             switch kind {
             case 0:
                 subject = "docs: update the roadmap for Q\(number % 4 + 1)"
                 paths = ["docs/roadmap.md"]
             case 1:
                 subject = "docs(adr): record decision \(number) — use SQLite"
-                paths = [String(format: "docs/adr/%04d-decision.md", number)]
+                paths = [String(format: "docs/adr/%04d-decision.md", number + 2)]
             case 2:
                 subject = author.isBot ? "chore(deps): bump yams from 5.0.1 to 6.2.2" : "fix: handle empty pages ✓"
                 paths = ["Package.swift", "Sources/App/main.swift"]
             case 3:
                 subject = "feat: add estate report\n\nLonger body explaining the change.\nCo-authored-by: Grace <grace@example.com>"
                 paths = ["Sources/Report/Estate.swift", "Tests/ReportTests/EstateTests.swift"]
+            case 4:
+                subject = "docs: update the on-call runbook"
+                paths = ["docs/guides/ops/runbook.md"]
+            case 5:
+                subject = "docs: replace the legacy guide"
+                paths = ["docs/guides/new/guide-\(number).md"]
+                removed = ["docs/guides/old/legacy.md"]
             default:
                 subject = "refactor: tidy module \(index)"
                 paths = ["Sources/Core/Module\(number).swift"]
             }
+            // A human commit's email sometimes maps to no GitHub account.
+            let linked = !author.isBot && number % 11 != 5
             commits.append(FakeCommit(
                 oid: oid(&rng), message: subject, authoredDate: committed.addingTimeInterval(-3600), committedDate: committed,
                 additions: Int.random(in: 0...400, using: &rng), deletions: Int.random(in: 0...200, using: &rng),
-                changedFiles: paths.count, author: author, linked: !author.isBot || author.login.hasPrefix("dependabot"),
-                paths: paths))
+                changedFiles: paths.count + removed.count, author: author, linked: linked, paths: paths, removed: removed))
         }
-        return commits.sorted { $0.committedDate > $1.committedDate }
+        commits.sort { ($0.committedDate, $0.oid) < ($1.committedDate, $1.oid) }
+        // A file is removed once: later removals of the same file are dropped.
+        var removedAlready: Set<String> = []
+        for index in commits.indices {
+            commits[index].removed.removeAll { !removedAlready.insert($0).inserted }
+            commits[index].changedFiles = commits[index].paths.count + commits[index].removed.count
+        }
+        return commits
     }
 
     private func pullRequests(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64, branch: String)
@@ -139,7 +210,7 @@ public struct EstateGenerator: Sendable {
         var pulls: [FakePullRequest] = []
         for number in 1...count {
             nextId += 1
-            let author: FakeUser? = number % 17 == 0 ? nil : person(&rng, botChance: 0.2) // nil: a deleted user
+            let author: FakeUser? = number % 17 == 0 ? nil : person(&rng, botChance: 0.2) // nil: a deleted account
             let created = start.addingTimeInterval(Double.random(in: (-6 * span)...(span * 0.95), using: &rng))
             var state = FakePullRequest.State.open
             var merged: Date?
@@ -187,31 +258,61 @@ public struct EstateGenerator: Sendable {
                                   state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
                                   submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
             }
-            pull.reviewComments = Self.reviewComments(of: pull)
+            Self.addReviewComments(to: &pull, nextId: &nextId)
             pulls[pulls.count - 1] = pull
         }
         return pulls
     }
 
+    /// A vendoring pull request of ``oversizedFileCount`` files, merged in the window: GitHub
+    /// lists at most 3,000 of a pull request's files, so its per-category lines are partial.
+    private func oversized(start: Date, number: Int, nextId: inout Int64, branch: String) -> FakePullRequest {
+        nextId += 1
+        let files = (0..<Self.oversizedFileCount).map { index in
+            FakeFile(path: String(format: "vendor/generated/part-%04d.c", index), additions: 3, deletions: 1,
+                     changeType: "ADDED")
+        }
+        let merged = start.addingTimeInterval(3 * 86_400)
+        return FakePullRequest(
+            databaseId: nextId, number: number, title: "Vendor the generated parser", state: .merged, isDraft: false,
+            createdAt: start.addingTimeInterval(2 * 86_400), updatedAt: merged, mergedAt: merged, closedAt: merged,
+            baseRefName: branch, headRefName: "vendor/parser", additions: files.reduce(0) { $0 + $1.additions },
+            deletions: files.reduce(0) { $0 + $1.deletions }, changedFiles: files.count, author: Self.humans[2], labels: [],
+            commitCount: 1, files: files)
+    }
+
     /// Inline comments of a pull request's reviews, derived without the random generator (so
-    /// adding them left the rest of the estate as it was): 0–3 per review that is not a bare
-    /// approval, on the pull request's files, posted when the review was submitted; every
-    /// fifth edited an hour later (not past the pull request's last update), every third a
-    /// reply to the one before it.
-    static func reviewComments(of pull: FakePullRequest) -> [FakeReviewComment] {
+    /// they leave the rest of the estate as it is): 0–3 per review that is not a bare approval,
+    /// on the pull request's files, posted when the review was submitted, every fifth edited an
+    /// hour later (not past the pull request's last update). Then, as on GitHub, a reply in a
+    /// thread: for every third such review, the pull request's author (when still an account,
+    /// and not the reviewer) replies to its first comment half an hour later, which makes GitHub
+    /// create a `COMMENTED` review with an empty body holding just that reply.
+    static func addReviewComments(to pull: inout FakePullRequest, nextId: inout Int64) {
         var comments: [FakeReviewComment] = []
+        var containers: [FakeReview] = []
         for review in pull.reviews where review.state != "APPROVED" {
             for index in 0..<Int(review.databaseId % 4) {
                 let id = 700_000_000 + review.databaseId * 4 + Int64(index)
                 let path = pull.files.isEmpty ? "README.md" : pull.files[(index + Int(review.databaseId)) % pull.files.count].path
                 let edited = id % 5 == 0 ? min(review.submittedAt.addingTimeInterval(3600), pull.updatedAt) : review.submittedAt
                 comments.append(FakeReviewComment(
-                    databaseId: id, reviewId: review.databaseId, inReplyTo: index > 0 && id % 3 == 0 ? id - 1 : nil,
-                    author: review.author, path: path, createdAt: review.submittedAt,
-                    updatedAt: max(edited, review.submittedAt)))
+                    databaseId: id, reviewId: review.databaseId, inReplyTo: nil, author: review.author, path: path,
+                    createdAt: review.submittedAt, updatedAt: max(edited, review.submittedAt)))
             }
+            guard review.databaseId % 3 == 0, let first = comments.last(where: { $0.reviewId == review.databaseId }),
+                  let replier = pull.author, replier != review.author
+            else { continue }
+            let at = min(review.submittedAt.addingTimeInterval(1800), pull.updatedAt)
+            nextId += 1
+            let container = FakeReview(databaseId: nextId, author: replier, state: "COMMENTED", submittedAt: at, body: "")
+            containers.append(container)
+            comments.append(FakeReviewComment(
+                databaseId: 700_000_000 + container.databaseId * 4, reviewId: container.databaseId, inReplyTo: first.databaseId,
+                author: replier, path: first.path, createdAt: at, updatedAt: at))
         }
-        return comments
+        pull.reviews += containers
+        pull.reviewComments = comments
     }
 
     static let filePaths = [

@@ -6,31 +6,112 @@ public struct FakeEstate: Sendable {
     /// The window the estate was generated around: [end − days, end).
     public let windowStart: Date
     public let windowEnd: Date
+    /// Items that left their repository (transferred, deleted, converted to a discussion), by
+    /// node id: what `node(id:)` answers for them now.
+    public var gone: [String: FakeGone] = [:]
+
+    public init(repositories: [FakeRepository], windowStart: Date, windowEnd: Date) {
+        self.repositories = repositories
+        self.windowStart = windowStart
+        self.windowEnd = windowEnd
+    }
 
     public func repository(owner: String, name: String) -> FakeRepository? {
         repositories.first { $0.owner.lowercased() == owner.lowercased() && $0.name.lowercased() == name.lowercased() }
     }
+
+    public func index(of slug: String) -> Int? {
+        repositories.firstIndex { $0.slug.lowercased() == slug.lowercased() }
+    }
+}
+
+/// Where an item that left its repository went.
+public enum FakeGone: Sendable {
+    /// Transferred: the issue lives on in `to` with a new number (its node id resolves there).
+    case transferred(to: String, number: Int)
+    /// Converted to a discussion of `repository`: the node id resolves to a `Discussion`.
+    case convertedToDiscussion(repository: String, number: Int)
+    /// Deleted: the node id resolves to nothing.
+    case deleted
 }
 
 public struct FakeRepository: Sendable {
     public var owner: String
     public var name: String
+    /// GitHub's default branch; `defaultBranchRef` is null while the repository is empty.
     public var defaultBranch: String
     public var documentationPaths: [String]
-    /// Newest first, as `history` returns them.
-    public var commits: [FakeCommit]
+    /// The default branch's commits, in the order they landed on it (oldest first). `history`
+    /// lists those reachable from a tip, newest `committedDate` first.
+    public var landed: [FakeCommit] = []
+    /// Other branches (name → commits in landing order), e.g. a stale `main` beside `master`.
+    public var otherBranches: [String: [FakeCommit]] = [:]
     public var pullRequests: [FakePullRequest]
     public var issues: [FakeIssue]
+    public var isArchived = false
+    public var isFork = false
+    public var visibility = "PUBLIC"
+    public var pushedAt: Date?
+
+    public init(owner: String, name: String, defaultBranch: String, documentationPaths: [String], commits: [FakeCommit],
+                pullRequests: [FakePullRequest], issues: [FakeIssue]) {
+        self.owner = owner
+        self.name = name
+        self.defaultBranch = defaultBranch
+        self.documentationPaths = documentationPaths
+        self.landed = commits.sorted { $0.committedDate < $1.committedDate }
+        self.pullRequests = pullRequests
+        self.issues = issues
+    }
 
     public var slug: String { "\(owner)/\(name)" }
-    public var isEmpty: Bool { commits.isEmpty }
+    public var isEmpty: Bool { landed.isEmpty && otherBranches.isEmpty }
+
+    /// The default branch's commits, newest `committedDate` first (as `history` lists them).
+    public var commits: [FakeCommit] { landed.sorted { ($0.committedDate, $0.oid) > ($1.committedDate, $1.oid) } }
+
+    /// The tip of the default branch.
+    public var tip: FakeCommit? { landed.last }
+
+    /// The commits of `branch` in landing order, if it exists.
+    public func branch(_ name: String) -> [FakeCommit]? {
+        if name == defaultBranch && !landed.isEmpty { return landed }
+        return otherBranches[name]
+    }
+
+    /// The branch a qualified name (`refs/heads/NAME`) or short name denotes.
+    public static func branchName(_ ref: String) -> String {
+        ref.hasPrefix("refs/heads/") ? String(ref.dropFirst("refs/heads/".count)) : ref
+    }
+
+    /// Lands `commits` on the default branch now — e.g. a merge bringing a branch's commits
+    /// whose dates are older than the tip's (history filtered by `since` then misses them).
+    public mutating func land(_ commits: [FakeCommit]) {
+        landed += commits
+        pushedAt = Date()
+    }
 }
 
+/// A GitHub account as the APIs show it.
 public struct FakeUser: Sendable, Hashable {
+    public enum Kind: String, Sendable { case user = "User", bot = "Bot" }
+    /// The login as GitHub's GraphQL API returns it: a Bot's without the `[bot]` suffix
+    /// (`dependabot`), a User's as is.
     public var login: String
     public var name: String
     public var email: String
-    public var isBot: Bool { login.hasSuffix("[bot]") }
+    public var kind: Kind = .user
+
+    public init(login: String, name: String, email: String, kind: Kind = .user) {
+        self.login = login
+        self.name = name
+        self.email = email
+        self.kind = kind
+    }
+
+    public var isBot: Bool { kind == .bot }
+    /// The login as GitHub's REST API and web pages show it: `dependabot[bot]` for a Bot.
+    public var restLogin: String { isBot ? login + "[bot]" : login }
 }
 
 public struct FakeCommit: Sendable {
@@ -42,10 +123,27 @@ public struct FakeCommit: Sendable {
     public var deletions: Int
     public var changedFiles: Int
     public var author: FakeUser
-    /// Whether the author's email maps to a GitHub account.
+    /// Whether the author's email maps to a GitHub user (`author.user`); a Bot never does.
     public var linked: Bool
-    /// Files touched, for documentation changes.
+    /// Files added or changed.
     public var paths: [String]
+    /// Files removed.
+    public var removed: [String] = []
+
+    public init(oid: String, message: String, authoredDate: Date, committedDate: Date, additions: Int, deletions: Int,
+                changedFiles: Int, author: FakeUser, linked: Bool, paths: [String], removed: [String] = []) {
+        self.oid = oid
+        self.message = message
+        self.authoredDate = authoredDate
+        self.committedDate = committedDate
+        self.additions = additions
+        self.deletions = deletions
+        self.changedFiles = changedFiles
+        self.author = author
+        self.linked = linked
+        self.paths = paths
+        self.removed = removed
+    }
 }
 
 public struct FakePullRequest: Sendable {
@@ -64,14 +162,18 @@ public struct FakePullRequest: Sendable {
     public var additions: Int
     public var deletions: Int
     public var changedFiles: Int
+    /// nil: a deleted account (GraphQL `author: null`; REST shows `ghost`).
     public var author: FakeUser?
     public var labels: [String]
     public var commitCount: Int
     public var reviews: [FakeReview] = []
     public var comments: [FakeComment] = []
+    /// Every changed file; GitHub lists at most ``FakeGitHub/fileListCap`` of them.
     public var files: [FakeFile] = []
-    /// Inline comments on the diff; each belongs to one of `reviews`, by the review's author.
+    /// Inline comments on the diff; each belongs to one of `reviews`.
     public var reviewComments: [FakeReviewComment] = []
+
+    public var nodeId: String { "PR_kwDO\(databaseId)" }
 }
 
 public struct FakeReviewComment: Sendable {
@@ -89,6 +191,9 @@ public struct FakeReview: Sendable {
     public var author: FakeUser?
     public var state: String
     public var submittedAt: Date
+    /// The review's summary. A reply in a review thread makes GitHub create a `COMMENTED`
+    /// review with an empty body that holds just that reply.
+    public var body = "Looks reasonable; see the inline notes."
 }
 
 public struct FakeComment: Sendable {
@@ -118,4 +223,6 @@ public struct FakeIssue: Sendable {
     public var author: FakeUser?
     public var labels: [String]
     public var comments: [FakeComment] = []
+
+    public var nodeId: String { "I_kwDO\(databaseId)" }
 }

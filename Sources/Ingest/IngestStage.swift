@@ -1,6 +1,6 @@
 import Digest
 import Foundation
-import GitHub
+public import GitHub
 import JSON
 public import Manifest
 public import Pipeline
@@ -10,17 +10,18 @@ import Synchronization
 /// The ingest stage: one unit per repository, GitHub GraphQL → raw nodes (Bronze).
 ///
 /// A unit reads several *streams* (default-branch commits; pull requests and issues updated
-/// since the window start; every open pull request and issue; inline review comments, the
-/// one stream read from the REST API). After each page, one
-/// transaction stores the page's nodes (deduplicated by content hash) and the stream's
-/// checkpoint, so a killed run resumes at the page it was on. A completed stream records the
-/// time range it covered, so the next run fetches only what is new; a window reaching further
-/// back backfills. Counts are checked against GitHub's `totalCount`: a shortfall fails the
-/// unit instead of reporting success with gaps.
+/// since the window start; every open pull request and issue; documentation changes; inline
+/// review comments, the one stream read from the REST API). After each page, one transaction
+/// stores the page's nodes (deduplicated by content hash) and the stream's checkpoint, so a
+/// killed run resumes at the page it was on. A completed stream records the time range it
+/// covered, so the next run fetches only what is new; a window reaching further back
+/// backfills. A read is reconciled with what GitHub holds at its end (counts, the items it
+/// listed, the branch's tip): a shortfall fails the unit instead of reporting success with
+/// gaps, and the failed stream is read again by the rerun.
 public struct IngestStage: StageRunner {
     public let stage = Stage.ingest
     /// Bump when what ingest stores for the same GitHub data changes.
-    public let version = "ingest-2"
+    public let version = "ingest-3"
     let environment: [String: String]
     private let clients = ClientCache()
     private let prober = Prober()
@@ -45,6 +46,15 @@ public struct IngestStage: StageRunner {
         }
     }
 
+    /// The client policy a manifest's `github:` section asks for.
+    public static func policy(_ github: GitHubConfig) -> RetryPolicy {
+        RetryPolicy(
+            attempts: github.maxAttempts, maximumRateLimitWait: .seconds(github.maxRateLimitWaitMinutes * 60),
+            secondaryLimitWait: .seconds(github.secondaryLimitWaitSeconds), timeout: .seconds(github.timeoutSeconds),
+            limits: TrafficLimits(inFlight: github.maxRequestsInFlight, graphQLPerMinute: github.maxRequestsPerMinute,
+                                  restPerMinute: max(1, github.maxRequestsPerMinute * 9 / 20)))
+    }
+
     public func run(_ context: UnitContext) async throws -> UnitResult {
         guard case .repository(let repository) = context.unit.subject else {
             throw UnitError(code: "internal", message: "ingest unit \(context.unit.id) is not a repository")
@@ -54,14 +64,10 @@ public struct IngestStage: StageRunner {
             throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
         }
         let client = clients.client(endpoint: endpoint, restEndpoint: github.restEndpoint.flatMap(URL.init(string:)),
-                                    token: token, policy: RetryPolicy(
-            attempts: github.maxAttempts, maximumRateLimitWait: .seconds(github.maxRateLimitWaitMinutes * 60),
-            timeout: .seconds(github.timeoutSeconds)))
-        var session = IngestSession(
-            context: context, repository: repository, client: client, pageSize: github.pageSize,
-            database: context.database)
+                                    token: token, policy: Self.policy(github))
+        var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
-            try await session.ingest(Stream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
+            try await session.ingest(RepositoryStream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
                                      prober: prober, estate: context.manifest.estate.repositories)
         } catch let error as GitHubError {
             // A spent budget whose reset is too far away stops the unit cleanly: it resumes at
@@ -73,19 +79,13 @@ public struct IngestStage: StageRunner {
         } catch let error as StoreError {
             throw UnitError(code: "store", message: error.description, counters: session.counters)
         }
-        let output = try session.outputHash()
-        return UnitResult(outputHash: output, counters: session.counters)
+        let output = try session.store.outputHash()
+        return UnitResult(outputHash: output, counters: session.counters, warnings: session.warnings)
     }
 }
 
-/// A failure found by ingest itself (not by GitHub or the store).
-struct IngestFailure: Error {
-    let code: String
-    let message: String
-}
-
-/// One GraphQL client per endpoint and token, shared by the units of a run so that they share
-/// what GitHub said about the budget.
+/// One GitHub client per endpoint and token, shared by the units of a run so that they share
+/// what GitHub said about the budget, and one gate on what the token sends.
 final class ClientCache: Sendable {
     private let clients = Mutex<[String: GitHubClient]>([:])
 

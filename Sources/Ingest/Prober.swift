@@ -11,54 +11,71 @@ import Synchronization
 /// On a later run most repositories of a large estate are quiet, and each would still cost
 /// its combined first request (1 point, answered empty). The first unit that could be quiet
 /// asks, in one request with an alias per repository, about itself and the next repositories
-/// of the estate that no unit has claimed: commits and documentation paths since their
-/// coverage (`totalCount`), the most recently updated pull request, issues updated since.
-/// About five connections a repository, so some 29 repositories share 1 point. A unit whose
-/// repository is in a probe still in flight waits for its answer; units whose repository came
-/// back quiet settle their streams without a request of their own, the rest read as usual.
-/// A probe that fails changes nothing: its repositories read as usual.
+/// of the estate that no unit has claimed: the branch's tip (any commit landing on it moves the
+/// tip, whatever its date), the most recently updated pull request, how many issues were
+/// updated since a time, and how many pull requests and issues are open (an item that left the
+/// repository changes the count and nothing else). About four connections a repository, so
+/// some 37 repositories share 1 point. A unit whose repository is in a probe still in flight
+/// waits for its answer; units whose repository came back quiet settle their streams without a
+/// request of their own, the rest read as usual. A probe that fails changes nothing: its
+/// repositories read as usual.
 final class Prober: Sendable {
     enum Outcome: Sendable {
         /// A probe that includes the repository is in flight.
         case claimed
         /// Nothing changed up to this time (the probe's start).
         case quiet(Date)
-        /// Something changed, or the probe failed: read as usual.
-        case active
+        /// Something changed, or the probe failed: read as usual (the branch's tip, if known).
+        case active(tip: String?)
     }
 
     /// Connections one probe may ask for: 1 point.
     static let budget = 148
+    /// Repositories one probe may ask about.
+    static let aliases = 100
 
     private let outcomes = Mutex<[String: Outcome]>([:])
 
     static func key(run: Int64, slug: String) -> String { "\(run) \(slug)" }
 
-    /// What one repository's probe asks: where each of its pending streams starts.
+    /// What one repository's probe asks, and what a quiet answer must say.
     struct Target {
         let repository: Repository
-        var commitsSince: Date?
+        /// The tip the history streams' coverage was read from (nil: none asked; `.some(nil)`:
+        /// unknown, so never quiet).
+        var tip: String??
         var pullsSince: Date?
         var issuesSince: Date?
-        var documentation: [(path: String, since: Date)] = []
+        var openPulls: Int64 = 0
+        var openIssues: Int64 = 0
 
-        init(repository: Repository, plan: IngestSession.Plan) {
+        init(repository: Repository) {
             self.repository = repository
-            for (stream, checkpoint) in plan.pending {
-                switch stream.kind {
-                case .commit: commitsSince = checkpoint.since
+        }
+
+        init(repository: Repository, plan: StreamPlan, store: IngestStore) throws {
+            self.repository = repository
+            for pending in plan.pending {
+                switch pending.stream.kind {
+                case .commit, .documentation:
+                    let tip = pending.coverage?.tip
+                    if let known = self.tip {
+                        if known != tip { self.tip = .some(nil) }
+                    } else {
+                        self.tip = .some(tip)
+                    }
                 case .pullRequest, .reviewComment:
                     // Writing a review comment moves its pull request's `updatedAt`.
-                    pullsSince = min(pullsSince ?? checkpoint.since, checkpoint.since)
-                case .issue: issuesSince = checkpoint.since
-                case .documentation: documentation.append((stream.path ?? "", checkpoint.since))
+                    pullsSince = min(pullsSince ?? pending.checkpoint.since, pending.checkpoint.since)
+                case .issue:
+                    issuesSince = min(issuesSince ?? pending.checkpoint.since, pending.checkpoint.since)
                 }
             }
+            if pullsSince != nil { openPulls = try store.believedOpen(.pullRequest) }
+            if issuesSince != nil { openIssues = try store.believedOpen(.issue) }
         }
 
-        var connections: Int {
-            (commitsSince == nil ? 0 : 1) + (pullsSince == nil ? 0 : 1) + (issuesSince == nil ? 0 : 1) + documentation.count
-        }
+        var connections: Int { (pullsSince == nil ? 0 : 2) + (issuesSince == nil ? 0 : 2) }
     }
 
     /// The unit that asks: enough to plan its peers and send a probe.
@@ -67,20 +84,21 @@ final class Prober: Sendable {
         let repository: Repository
         let client: GitHubClient
         let pageSize: Int
-        let database: Database
     }
 
-    /// What asking cost the unit: the probe it sent, if any.
+    /// What asking cost the unit: the probe it sent, if any, and what it learnt.
     struct Asked {
         /// Nothing changed in the unit's repository up to this time; nil: read as usual.
         var quietUntil: Date?
+        /// The branch's tip as the probe saw it.
+        var tip: String?
         var cost = CallCost()
         var probed = 0
     }
 
-    /// Whether `session`'s repository is quiet (and up to when), probing it with the next
+    /// Whether the unit's repository is quiet (and up to when), probing it with the next
     /// unclaimed repositories of `estate` when nobody has yet.
-    func ask(_ session: Unit, plan: IngestSession.Plan, estate: [Repository]) async throws -> Asked {
+    func ask(_ session: Unit, plan: StreamPlan, estate: [Repository]) async throws -> Asked {
         let run = session.context.runID
         let own = Self.key(run: run, slug: session.repository.slug)
         if !claim(own) {
@@ -88,12 +106,17 @@ final class Prober: Sendable {
             while true {
                 switch outcomes.withLock({ $0[own] }) {
                 case .quiet(let until): return Asked(quietUntil: until)
-                case .active, nil: return Asked()
+                case .active(let tip): return Asked(tip: tip)
+                case nil: return Asked()
                 case .claimed: try await Task.sleep(for: .milliseconds(10))
                 }
             }
         }
-        var batch = [Target(repository: session.repository, plan: plan)]
+        let store = { (repository: Repository) in
+            IngestStore(database: session.context.database, runID: run, slug: repository.slug,
+                        windowStart: session.context.window.start)
+        }
+        var batch = [try Target(repository: session.repository, plan: plan, store: store(session.repository))]
         var connections = batch[0].connections
         // Claim the candidates at once (the repositories after this one in estate order, then
         // those before it), so that units starting together share one probe; release those
@@ -102,7 +125,7 @@ final class Prober: Sendable {
         let order = estate.suffix(from: min(position + 1, estate.count)) + estate.prefix(upTo: min(position, estate.count))
         let candidates: [Repository] = outcomes.withLock { outcomes in
             var taken: [Repository] = []
-            for other in order where taken.count < Self.budget / 3 {
+            for other in order where taken.count < Self.aliases - 1 {
                 let key = Self.key(run: run, slug: other.slug)
                 guard outcomes[key] == nil else { continue }
                 outcomes[key] = .claimed
@@ -112,12 +135,14 @@ final class Prober: Sendable {
         }
         var released: [String] = []
         for other in candidates {
-            let peer = IngestSession(context: session.context, repository: other, client: session.client,
-                                     pageSize: session.pageSize, database: session.database)
-            let streams = Stream.streams(for: session.context.manifest.github.collect,
-                                         documentationPaths: other.documentationPaths)
-            let target = (try? peer.plan(streams)).flatMap { peerPlan in
-                peerPlan.incremental && !peerPlan.pending.isEmpty ? Target(repository: other, plan: peerPlan) : nil
+            let streams = RepositoryStream.streams(for: session.context.manifest.github.collect, documentationPaths: other.documentationPaths)
+            let peerStore = store(other)
+            let peerPlan = try? Planner.plan(streams, window: session.context.window, overlap: IngestStage.overlap) { stream in
+                (try peerStore.checkpoint(stream), try peerStore.coverage(stream))
+            }
+            let target = peerPlan.flatMap { peerPlan in
+                peerPlan.incremental && !peerPlan.pending.isEmpty
+                    ? try? Target(repository: other, plan: peerPlan, store: peerStore) : nil
             }
             guard let target, connections + target.connections <= Self.budget else {
                 released.append(Self.key(run: run, slug: other.slug))
@@ -130,7 +155,7 @@ final class Prober: Sendable {
         outcomes.withLock { outcomes in for key in released { outcomes[key] = nil } }
         if batch.count == 1 {
             // Alone, a probe costs what the repository's own first request costs and says less.
-            outcomes.withLock { $0[own] = .active }
+            outcomes.withLock { $0[own] = .active(tip: nil) }
             return Asked()
         }
         let started = Date()
@@ -146,12 +171,18 @@ final class Prober: Sendable {
         }
         var results: [String: Outcome] = [:]
         for (index, target) in batch.enumerated() {
-            let quiet = answers.map { Self.isQuiet($0["r\(index)"], target: target) } ?? false
-            results[Self.key(run: run, slug: target.repository.slug)] = quiet ? .quiet(started) : .active
+            let answer = answers?["r\(index)"]
+            let quiet = answer.map { Self.isQuiet($0, target: target) } ?? false
+            results[Self.key(run: run, slug: target.repository.slug)] = quiet
+                ? .quiet(started) : .active(tip: answer?["branch"]?["target"]?["oid"]?.string)
         }
         outcomes.withLock { outcomes in outcomes.merge(results) { _, new in new } }
         if cancelled { throw CancellationError() }
-        if case .quiet(let until) = results[own] { asked.quietUntil = until }
+        switch results[own] {
+        case .quiet(let until): asked.quietUntil = until
+        case .active(let tip): asked.tip = tip
+        default: break
+        }
         return asked
     }
 
@@ -164,50 +195,53 @@ final class Prober: Sendable {
         }
     }
 
-    /// Sends one probe.
+    /// Sends one probe. A repository that is gone or that the token may not read is null in the
+    /// answer (a `NOT_FOUND` or `FORBIDDEN` error for its alias) and not quiet; the others count.
     private func send(_ batch: [Target], session: Unit, cost: inout CallCost) async throws -> JSONValue {
-        var variables: [String: JSONValue] = ["until": .string(GitHubTime.string(session.context.window.end))]
+        var variables: [String: JSONValue] = [:]
         let epoch = GitHubTime.string(session.context.window.start)
         for (index, target) in batch.enumerated() {
             let repository = target.repository
             variables["o\(index)"] = .string(repository.owner)
             variables["n\(index)"] = .string(repository.name)
-            variables["r\(index)"] = .string("refs/heads/" + repository.defaultBranch)
-            variables["c\(index)"] = .string(target.commitsSince.map(GitHubTime.string) ?? epoch)
+            if let branch = repository.defaultBranch { variables["r\(index)"] = .string("refs/heads/" + branch) }
             variables["s\(index)"] = .string(target.issuesSince.map(GitHubTime.string) ?? epoch)
-            variables["wc\(index)"] = .bool(target.commitsSince != nil)
+            variables["wc\(index)"] = .bool(target.tip != nil)
             variables["wp\(index)"] = .bool(target.pullsSince != nil)
             variables["wi\(index)"] = .bool(target.issuesSince != nil)
-            for (path, item) in target.documentation.enumerated() {
-                variables["d\(index)_\(path)"] = .string(item.path)
-                variables["e\(index)_\(path)"] = .string(GitHubTime.string(item.since))
-            }
         }
-        let operation = GitHub.Operation.probe(documentationPaths: batch.map(\.documentation.count))
-        // A repository that is gone is null in the answer (and not quiet); the others still count.
-        return try await session.client.execute(operation, variables: variables, cost: &cost, partial: true)
+        let operation = GitHub.Operation.probe(batch.map { $0.repository.defaultBranch == nil ? .repositoryDefault : .named })
+        return try await session.client.executeBatch(operation, variables: variables, cost: &cost).data
     }
 
-    /// Quiet: the branch exists (or the repository is empty), and no commit, documentation
-    /// change, pull request update or issue update since each stream's start. Anything
-    /// missing from the answer counts as a change.
-    static func isQuiet(_ answer: JSONValue?, target: Target) -> Bool {
-        guard let answer, !answer.isNull else { return false }
-        let empty = answer["isEmpty"]?.bool == true
-        let histories = answer["ref"]?["target"]
-        func count(_ alias: String) -> Int64? { histories?[alias]?["totalCount"]?.int }
-        if !empty {
-            // A missing branch is for the repository's own read to report.
-            if target.commitsSince != nil && count("c") != 0 { return false }
-            for index in target.documentation.indices where count("d\(index)") != 0 { return false }
+    /// Quiet: the branch's tip is the one the history was read from (or the repository is still
+    /// empty), no pull request updated since, no issue updated since, and as many pull
+    /// requests and issues open as ingest believes. Anything missing from the answer counts as
+    /// a change.
+    static func isQuiet(_ answer: JSONValue, target: Target) -> Bool {
+        guard !answer.isNull else { return false }
+        if let expected = target.tip {
+            let tip = answer["branch"]?["target"]?["oid"]?.string
+            if answer["isEmpty"]?.bool == true {
+                // Still empty: nothing was read and nothing is there.
+                guard tip == nil, expected == nil else { return false }
+            } else {
+                // An unknown tip (coverage from before tips were kept) is never quiet.
+                guard let expected, let tip, expected == tip else { return false }
+            }
         }
         if let since = target.pullsSince {
-            guard let nodes = answer["pullRequests"]?["nodes"]?.array else { return false }
+            guard let nodes = answer["pullRequests"]?["nodes"]?.array,
+                  answer["openPulls"]?["totalCount"]?.int == target.openPulls
+            else { return false }
             if let newest = nodes.first {
                 guard let updated = newest["updatedAt"]?.string.flatMap(Timestamp.date), updated < since else { return false }
             }
         }
-        if target.issuesSince != nil && answer["issues"]?["totalCount"]?.int != 0 { return false }
+        if target.issuesSince != nil {
+            guard answer["issues"]?["totalCount"]?.int == 0, answer["openIssues"]?["totalCount"]?.int == target.openIssues
+            else { return false }
+        }
         return true
     }
 }

@@ -1,7 +1,7 @@
 import Manifest
 
 /// One paginated read of a repository: which operation, which nodes, how it ends.
-struct Stream: Sendable, Hashable {
+struct RepositoryStream: Sendable, Hashable {
     enum Kind: String, Sendable {
         case commit, pullRequest = "pull_request", issue, documentation = "doc_commit"
         /// An inline comment on a pull request's diff, from the REST API.
@@ -13,32 +13,37 @@ struct Stream: Sendable, Hashable {
     let kind: Kind
     /// Updated-since streams stop at the first node older than `since` (ordered newest first).
     let stopsAtSince: Bool
-    /// Streams whose fetched range is recorded in `ingest_coverage`. For an open-item stream
-    /// the range ends when its snapshot of every open item was taken.
-    let tracksCoverage: Bool
     /// The documentation path a documentation stream reads (without a trailing `/`).
     var path: String? = nil
     /// Open-item streams read summaries: no reviews, comments or files (the updated-since
     /// stream reads every item that changed in the window whole).
     var readsSummaries = false
 
-    /// Commit-history streams (commits and documentation) end at the window's end.
+    /// Commit-history streams (commits and documentation): read from the commit the stream
+    /// started at, so they are immutable while the branch moves, and end at the window's end.
     var readsHistory: Bool { kind == .commit || kind == .documentation }
 
-    static func documentation(_ path: String) -> Stream {
+    /// Pull request and issue streams, ordered by `updatedAt`, newest first: an item updated
+    /// while they page moves to the head, behind the cursor, so a read over a changing
+    /// repository ends with a look at the head (``Checkpoint/moved``).
+    var isOrdered: Bool { kind == .pullRequest || kind == .issue }
+
+    static func documentation(_ path: String) -> RepositoryStream {
         let trimmed = path.hasSuffix("/") ? String(path.dropLast()) : path
-        return Stream(name: "documentation:" + trimmed, kind: .documentation, stopsAtSince: false, tracksCoverage: true,
-                      path: trimmed)
+        return RepositoryStream(name: "documentation:" + trimmed, kind: .documentation, stopsAtSince: false, path: trimmed)
     }
 
-    static let commits = Stream(name: "commits", kind: .commit, stopsAtSince: false, tracksCoverage: true)
-    static let pullRequestsUpdated = Stream(
-        name: "pull_requests_updated", kind: .pullRequest, stopsAtSince: true, tracksCoverage: true)
-    static let pullRequestsOpen = Stream(
-        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false, tracksCoverage: true, readsSummaries: true)
-    static let issuesUpdated = Stream(name: "issues_updated", kind: .issue, stopsAtSince: false, tracksCoverage: true)
-    static let issuesOpen = Stream(
-        name: "issues_open", kind: .issue, stopsAtSince: false, tracksCoverage: true, readsSummaries: true)
+    static let commits = RepositoryStream(name: "commits", kind: .commit, stopsAtSince: false)
+    static let pullRequestsUpdated = RepositoryStream(name: "pull_requests_updated", kind: .pullRequest, stopsAtSince: true)
+    static let pullRequestsOpen = RepositoryStream(name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false,
+                                         readsSummaries: true)
+    static let issuesUpdated = RepositoryStream(name: "issues_updated", kind: .issue, stopsAtSince: false)
+    static let issuesOpen = RepositoryStream(name: "issues_open", kind: .issue, stopsAtSince: false, readsSummaries: true)
+
+    /// Inline review comments updated since the window start (REST: newest update first, 100
+    /// per page). GraphQL offers them only nested under reviews or review threads, where they
+    /// would cost a point per few pull requests.
+    static let reviewComments = RepositoryStream(name: "review_comments", kind: .reviewComment, stopsAtSince: false)
 
     /// Connections GitHub counts per node of this stream's pages: a pull request has labels,
     /// commits, reviews, comments and files (a summary only the first two), an issue labels and
@@ -52,24 +57,27 @@ struct Stream: Sendable, Hashable {
         }
     }
 
-    /// Inline review comments updated since the window start (REST: newest update first, 100
-    /// per page). GraphQL offers them only nested under reviews or review threads, where they
-    /// would cost a point per few pull requests.
-    static let reviewComments = Stream(
-        name: "review_comments", kind: .reviewComment, stopsAtSince: false, tracksCoverage: true)
-
     /// For an open-item stream, the updated-since stream that sees every change after its snapshot.
-    var updatedCounterpart: Stream? {
+    var updatedCounterpart: RepositoryStream? {
         switch name {
-        case Stream.pullRequestsOpen.name: return .pullRequestsUpdated
-        case Stream.issuesOpen.name: return .issuesUpdated
+        case RepositoryStream.pullRequestsOpen.name: return .pullRequestsUpdated
+        case RepositoryStream.issuesOpen.name: return .issuesUpdated
+        default: return nil
+        }
+    }
+
+    /// For an updated-since stream, the open-item stream of the same kind.
+    var openCounterpart: RepositoryStream? {
+        switch name {
+        case RepositoryStream.pullRequestsUpdated.name: return .pullRequestsOpen
+        case RepositoryStream.issuesUpdated.name: return .issuesOpen
         default: return nil
         }
     }
 
     /// The streams a manifest's `github.collect` asks for, in the order they run.
-    static func streams(for collect: [CollectKind], documentationPaths: [String]) -> [Stream] {
-        var streams: [Stream] = []
+    static func streams(for collect: [CollectKind], documentationPaths: [String]) -> [RepositoryStream] {
+        var streams: [RepositoryStream] = []
         if collect.contains(.commits) { streams.append(.commits) }
         // Reviews, comments and changed files come nested in pull request (and issue) nodes.
         if collect.contains(.pull_requests) || collect.contains(.reviews) || collect.contains(.pull_request_files)
@@ -83,7 +91,7 @@ struct Stream: Sendable, Hashable {
         if collect.contains(.documentation) {
             var seen: Set<String> = []
             for path in documentationPaths {
-                let stream = Stream.documentation(path)
+                let stream = RepositoryStream.documentation(path)
                 if !(stream.path ?? "").isEmpty, seen.insert(stream.name).inserted { streams.append(stream) }
             }
         }

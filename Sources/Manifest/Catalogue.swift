@@ -61,7 +61,8 @@ public struct Catalogue: Sendable, Hashable, Encodable {
     public struct CatalogueRepository: Sendable, Hashable, Encodable {
         public let owner: String
         public let name: String
-        public let defaultBranch: String
+        /// nil: the repository's default branch on GitHub (Ghillie assumed `main`).
+        public let defaultBranch: String?
         public let documentationPaths: [String]
         public var slug: String { "\(owner)/\(name)" }
     }
@@ -293,7 +294,7 @@ struct CatalogueParser {
             }
             parts.append(value)
         }
-        var branch = "main"
+        var branch: String?
         if let branchNode = fields["default_branch"], let value = reader.string(branchNode, path: "\(path).default_branch") {
             if value.trimmingCharacters(in: .whitespaces).isEmpty {
                 reader.error(branchNode, "`\(path).default_branch` must not be blank")

@@ -181,7 +181,7 @@ struct ManifestParser {
                         project: existing.project)
                 } else {
                     repositories[slug] = Repository(
-                        owner: owner, name: name, defaultBranch: branch ?? "main", documentationPaths: docs, project: nil)
+                        owner: owner, name: name, defaultBranch: branch, documentationPaths: docs, project: nil)
                     order.append(slug)
                 }
             }
@@ -316,7 +316,8 @@ struct ManifestParser {
 
     mutating func parseGitHub(_ node: Node) -> GitHubConfig? {
         let allowed = ["endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
-                       "max_rate_limit_wait_minutes"]
+                       "max_rate_limit_wait_minutes", "secondary_limit_wait_seconds", "max_requests_in_flight",
+                       "max_requests_per_minute"]
         guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
         var endpoint = GitHubConfig.defaultEndpoint
@@ -346,14 +347,25 @@ struct ManifestParser {
         ok = reader.ints(fields, path: "github", limits: [
             ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
             ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),
+            ("secondary_limit_wait_seconds", 1...3600, \.secondaryLimitWaitSeconds),
+            ("max_requests_in_flight", 1...100, \.maxRequestsInFlight), ("max_requests_per_minute", 1...2000, \.maxRequestsPerMinute),
         ], into: &config) && ok
         return ok ? config : nil
     }
 
+    /// An http(s) URL. A secret (token or key) travels to it, so plain `http://` is allowed only
+    /// to this machine (`127.0.0.1`, `::1`, `localhost`): anywhere else it would cross the
+    /// network readable by anyone on the way.
     mutating func parseURL(_ node: Node, path: String) -> String? {
         guard let text = reader.nonEmptyString(node, path: path) else { return nil }
-        guard (text.hasPrefix("https://") || text.hasPrefix("http://")), let url = URL(string: text), url.host != nil else {
+        guard (text.hasPrefix("https://") || text.hasPrefix("http://")), let url = URL(string: text), let host = url.host else {
             reader.error(node, "`\(path)` `\(text)` is not an http(s) URL", hint: "e.g. `https://api.github.com/graphql`")
+            return nil
+        }
+        let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())
+        if text.hasPrefix("http://") && !loopback {
+            reader.error(node, "`\(path)` `\(text)` is plain http to another machine: the secret sent to it would cross the network unencrypted",
+                         hint: "use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)")
             return nil
         }
         return text

@@ -32,14 +32,16 @@ public struct MetricsConfig: Sendable, Hashable, Codable {
 public struct Repository: Sendable, Hashable, Codable {
     public let owner: String
     public let name: String
-    public let defaultBranch: String
+    /// The branch whose commits are collected, as the manifest (or catalogue) names it; nil:
+    /// the repository's own default branch on GitHub (`defaultBranchRef`).
+    public let defaultBranch: String?
     public let documentationPaths: [String]
     /// The catalogue project that owns it, if it came from a catalogue.
     public let project: String?
 
     public var slug: String { "\(owner)/\(name)" }
 
-    public init(owner: String, name: String, defaultBranch: String, documentationPaths: [String], project: String?) {
+    public init(owner: String, name: String, defaultBranch: String?, documentationPaths: [String], project: String?) {
         self.owner = owner
         self.name = name
         self.defaultBranch = defaultBranch
@@ -125,8 +127,17 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     public var timeoutSeconds = 30
     /// Attempts per request, the first included, for 5xx, timeouts and secondary limits.
     public var maxAttempts = 5
-    /// How long a unit may wait for the primary rate limit to reset before it stops (interrupted, resumable).
+    /// How long a unit may wait for the primary rate limit to reset, or one request for a
+    /// secondary limit to lift, before it stops (interrupted, resumable).
     public var maxRateLimitWaitMinutes = 60
+    /// The shortest pause after a secondary rate limit that names no `Retry-After` (GitHub
+    /// documents "at least one minute"); it doubles while the limit persists.
+    public var secondaryLimitWaitSeconds = 60
+    /// Requests in flight at once for this token (GitHub allows 100, REST and GraphQL together).
+    public var maxRequestsInFlight = 8
+    /// GraphQL requests per minute for this token (GitHub allows 2,000 points a minute, a query
+    /// being 1); REST requests are held to half of it (GitHub allows 900).
+    public var maxRequestsPerMinute = 1_000
 
     public init(endpoint: String, tokenEnv: String, collect: [CollectKind]) {
         self.endpoint = endpoint
@@ -180,6 +191,8 @@ public enum ExportFormat: String, Sendable, Hashable, Codable, CaseIterable {
 
 public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
     case commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes
+    /// What GitHub reported of each repository and what ingest collected of it.
+    case repositories
     case evidence, metrics, reports, bundle
 
     /// Datasets made of refined entities (Silver).
@@ -187,7 +200,7 @@ public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .commits, .pull_requests, .issues, .reviews, .comments, .review_comments, .pr_files, .documentation_changes:
             return true
-        case .evidence, .metrics, .reports, .bundle: return false
+        case .repositories, .evidence, .metrics, .reports, .bundle: return false
         }
     }
 }

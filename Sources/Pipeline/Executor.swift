@@ -10,6 +10,8 @@ public enum RunEvent: Sendable {
     case budget(remaining: Int, resetAt: Date)
     case succeeded(UnitID, duration: TimeInterval, counters: [String: Int64])
     case failed(UnitID, code: String, message: String)
+    /// A unit that succeeded has something the user should know.
+    case warning(UnitID, message: String)
     /// The unit stopped before its end: by a signal (no reason), or cleanly on its own.
     case interrupted(UnitID, reason: String?)
     case reused(UnitID, fromRun: Int64)
@@ -235,7 +237,7 @@ public struct Executor: Sendable {
             do {
                 try ledger.succeed(
                     attemptID: attemptID, name: manifest.name, outputHash: output.outputHash,
-                    counters: output.counters, persist: output.persist)
+                    counters: output.counters, warnings: output.warnings.map(redact), persist: output.persist)
             } catch let error as StoreError where error.code == .unavailable {
                 throw error
             } catch {
@@ -246,6 +248,7 @@ public struct Executor: Sendable {
                 return .failed
             }
             for (key, value) in output.counters { totals[id.stage, default: [:]][key, default: 0] += value }
+            for warning in output.warnings { observer.event(.warning(id, message: redact(warning))) }
             observer.event(.succeeded(id, duration: Date().timeIntervalSince(started), counters: output.counters))
             return .succeeded(outputHash: output.outputHash)
         case .failure(let error):

@@ -59,15 +59,19 @@ public struct UnitResult: Sendable {
     public let outputHash: String
     /// Counters for the ledger: pages, requests, points, rows, tokens...
     public let counters: [String: Int64]
+    /// What the user should know although the unit succeeded (a branch other than GitHub's
+    /// default, say): recorded with the attempt and shown in the run's output. No secrets.
+    public let warnings: [String]
     /// Writes the unit's output inside the transaction that marks it succeeded.
     public let persist: @Sendable (borrowing Transaction) throws -> Void
 
     public init(
-        outputHash: String, counters: [String: Int64] = [:],
+        outputHash: String, counters: [String: Int64] = [:], warnings: [String] = [],
         persist: @escaping @Sendable (borrowing Transaction) throws -> Void = { _ in }
     ) {
         self.outputHash = outputHash
         self.counters = counters
+        self.warnings = warnings
         self.persist = persist
     }
 }

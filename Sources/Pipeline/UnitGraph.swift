@@ -157,6 +157,7 @@ public enum GraphBuilder {
                 let dependencies: [UnitID]
                 switch dataset {
                 case _ where dataset.isEntity: dependencies = refineIDs
+                case .repositories: dependencies = refineIDs
                 case .reports: dependencies = reportIDs
                 case .bundle: dependencies = refineIDs + evidenceIDs + reportIDs
                 default: dependencies = evidenceIDs
@@ -195,9 +196,13 @@ enum Slice {
     /// A repository's slice: the same bytes `encode(_:)` gives (sorted keys, `/` unescaped),
     /// written by hand because JSONEncoder per repository dominated planning large estates.
     static func encode(_ repository: Repository) -> String {
-        var out = "{\"defaultBranch\":"
-        FlatJSON.quote(repository.defaultBranch, into: &out)
-        out += ",\"documentationPaths\":["
+        var out = "{"
+        if let branch = repository.defaultBranch {
+            out += "\"defaultBranch\":"
+            FlatJSON.quote(branch, into: &out)
+            out += ","
+        }
+        out += "\"documentationPaths\":["
         for (index, path) in repository.documentationPaths.enumerated() {
             if index > 0 { out += "," }
             FlatJSON.quote(path, into: &out)

@@ -1,11 +1,14 @@
 public import JSON
 import Foundation
 
-/// The files a commit changed under a documentation path, from the raw `doc_commit` node.
+/// The files a commit changed under a documentation path, from the raw `doc_commit` node and
+/// the `tree` nodes ingest stored.
 ///
 /// GitHub's GraphQL `Commit` does not list changed files, so ingest stores the path's entry at
-/// the commit and at its first parent; comparing them gives the actual files. For a folder,
-/// one level is compared: a changed sub-folder is reported as that sub-folder's path.
+/// the commit and at its first parent, and every sub-folder whose object id differs between
+/// the two (a changed folder has a new id; an unchanged one keeps its id and needs no
+/// reading). Comparing them level by level gives every file added, changed or removed at any
+/// depth, with its real path.
 public enum DocumentationChanges {
     public struct Change: Sendable, Hashable, Comparable {
         public enum Kind: String, Sendable { case added, modified, removed }
@@ -32,39 +35,79 @@ public enum DocumentationChanges {
         return folders.contains { $0 == "adr" || $0.hasPrefix("adr.") || $0.contains("architecture-decision") }
     }
 
-    public static func changes(in node: JSONValue, path: String) -> [Change] {
+    /// What `changes(in:path:trees:)` found, and the sub-folders it could not look into (their
+    /// trees were not stored: a commit ingested before ingest read sub-folders).
+    public struct Result: Sendable {
+        public var changes: [Change] = []
+        public var unread: [String] = []
+    }
+
+    /// The changes of one commit under `path`. `trees`: stored tree nodes by object id.
+    public static func changes(in node: JSONValue, path: String, trees: [String: JSONValue] = [:]) -> Result {
         let after = node["file"].flatMap { $0.isNull ? nil : $0 }
         let before = node["parents"]?["nodes"]?.array?.first?["file"].flatMap { $0.isNull ? nil : $0 }
-        func entries(_ entry: JSONValue?) -> [String: String]? {
-            guard let entry, entry["type"]?.string == "tree" else { return nil }
-            var result: [String: String] = [:]
-            for item in entry["object"]?["entries"]?.array ?? [] {
-                if let itemPath = item["path"]?.string, let oid = item["oid"]?.string { result[itemPath] = oid }
+        var result = Result()
+        if after?["type"]?.string != "tree" && before?["type"]?.string != "tree" {
+            // A single file.
+            switch (before?["oid"]?.string, after?["oid"]?.string) {
+            case (nil, .some): result.changes = [Change(path: path, kind: .added)]
+            case (.some, nil): result.changes = [Change(path: path, kind: .removed)]
+            case (.some(let old), .some(let new)) where old != new: result.changes = [Change(path: path, kind: .modified)]
+            default: break
             }
             return result
         }
-        let treeAfter = entries(after)
-        let treeBefore = entries(before)
-        guard treeAfter != nil || treeBefore != nil else {
-            // A single file.
-            switch (before?["oid"]?.string, after?["oid"]?.string) {
-            case (nil, .some): return [Change(path: path, kind: .added)]
-            case (.some, nil): return [Change(path: path, kind: .removed)]
-            case (.some(let old), .some(let new)) where old != new: return [Change(path: path, kind: .modified)]
-            default: return []
+        compare(entries(before?["type"]?.string == "tree" ? before?["object"] : nil),
+                entries(after?["type"]?.string == "tree" ? after?["object"] : nil),
+                at: path, trees: trees, into: &result)
+        result.changes.sort()
+        return result
+    }
+
+    struct Entry {
+        let oid: String
+        let type: String
+    }
+
+    /// A tree's entries by name. Trees stored by older versions named entries by full path.
+    static func entries(_ tree: JSONValue?) -> [String: Entry] {
+        var entries: [String: Entry] = [:]
+        for item in tree?["entries"]?.array ?? [] {
+            guard let oid = item["oid"]?.string,
+                  let name = item["name"]?.string ?? item["path"]?.string?.split(separator: "/").last.map(String.init)
+            else { continue }
+            entries[name] = Entry(oid: oid, type: item["type"]?.string ?? "blob")
+        }
+        return entries
+    }
+
+    static func compare(_ old: [String: Entry], _ new: [String: Entry], at folder: String, trees: [String: JSONValue],
+                        into result: inout Result) {
+        for name in Set(old.keys).union(new.keys).sorted() {
+            let before = old[name]
+            let after = new[name]
+            guard before?.oid != after?.oid else { continue }
+            let path = folder + "/" + name
+            let beforeTree = before?.type == "tree" ? before : nil
+            let afterTree = after?.type == "tree" ? after : nil
+            if beforeTree != nil || afterTree != nil {
+                let lookups = [beforeTree, afterTree].compactMap { $0?.oid }
+                if lookups.contains(where: { trees[$0] == nil }) {
+                    result.unread.append(path)
+                    result.changes.append(Change(path: path, kind: before == nil ? .added : after == nil ? .removed : .modified))
+                    continue
+                }
+                compare(beforeTree.map { entries(trees[$0.oid]) } ?? [:], afterTree.map { entries(trees[$0.oid]) } ?? [:],
+                        at: path, trees: trees, into: &result)
+            }
+            // A blob on either side is a file added, changed or removed (a file replaced by a
+            // folder of the same name is a removal and the folder's files are additions).
+            switch (before?.type == "blob" ? before : nil, after?.type == "blob" ? after : nil) {
+            case (nil, .some): result.changes.append(Change(path: path, kind: .added))
+            case (.some, nil): result.changes.append(Change(path: path, kind: .removed))
+            case (.some, .some): result.changes.append(Change(path: path, kind: .modified))
+            case (nil, nil): break
             }
         }
-        let old = treeBefore ?? [:]
-        let new = treeAfter ?? [:]
-        var changes: [Change] = []
-        for (item, oid) in new {
-            if let previous = old[item] {
-                if previous != oid { changes.append(Change(path: item, kind: .modified)) }
-            } else {
-                changes.append(Change(path: item, kind: .added))
-            }
-        }
-        for item in old.keys where new[item] == nil { changes.append(Change(path: item, kind: .removed)) }
-        return changes.sorted()
     }
 }

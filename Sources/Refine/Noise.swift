@@ -46,7 +46,9 @@ public struct NoiseRules: Sendable, Hashable {
             .filter { !$0.isEmpty && seen.insert($0).inserted }
     }
 
-    /// Why an entity is noise, or nil. Checked in order: author, label, title prefix.
+    /// Why an entity is noise, or nil. Checked in order: author, label, title prefix. A bot's
+    /// candidates include its login with and without `[bot]` (``Actor``), so `ignore_authors`
+    /// matches either form.
     public func reason(authors candidates: [String?], labels entityLabels: [String] = [], title: String?) -> String? {
         for candidate in candidates.compactMap({ $0?.lowercased() }) where authors.contains(candidate) {
             return "author \(candidate)"
@@ -64,12 +66,5 @@ public struct NoiseRules: Sendable, Hashable {
     public func reason(path: String) -> String? {
         for pattern in paths where fnmatch(pattern, path, 0) == 0 { return "path \(pattern)" }
         return nil
-    }
-}
-
-/// Bots: `[bot]` logins (GitHub Apps) and names.
-public enum Bots {
-    public static func isBot(login: String?, name: String? = nil) -> Bool {
-        [login, name].compactMap { $0?.lowercased() }.contains { $0.hasSuffix("[bot]") }
     }
 }

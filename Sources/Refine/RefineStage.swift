@@ -12,7 +12,7 @@ import Store
 public struct RefineStage: StageRunner {
     public let stage = Stage.refine
     /// Bump when the entities refine derives from the same raw data change.
-    public let version = "refine-2"
+    public let version = "refine-3"
 
     public init() {}
 
@@ -34,14 +34,19 @@ public struct RefineStage: StageRunner {
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
         }
-        let refinery = Refinery(repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository))
+        let refinery = Refinery(repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository),
+                                branch: repository.defaultBranch)
         let entities: EntitySet
+        var notes = Refinery.Notes()
         do {
-            entities = try refinery.refine(nodes)
+            entities = try refinery.refine(nodes, notes: &notes)
         } catch {
             throw UnitError(code: "undecodable", message: error.description)
         }
         var counters: [String: Int64] = ["raw_nodes": Int64(nodes.count)]
+        if notes.unreadDocumentationFolders > 0 {
+            counters["documentation_folders_unread"] = Int64(notes.unreadDocumentationFolders)
+        }
         var noise: Int64 = 0
         for table in entities.tables {
             counters[table.name] = Int64(table.rows.count)

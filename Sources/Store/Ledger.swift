@@ -292,7 +292,7 @@ public struct Ledger: Sendable {
 
     /// Marks an attempt succeeded in the same transaction that runs `persist`, the unit's own writes.
     public func succeed(
-        attemptID: Int64, name: String, outputHash: String, counters: [String: Int64],
+        attemptID: Int64, name: String, outputHash: String, counters: [String: Int64], warnings: [String] = [],
         persist: (borrowing Transaction) throws -> Void = { _ in }
     ) throws {
         try database.transaction { tx in
@@ -301,7 +301,7 @@ public struct Ledger: Sendable {
             let rows = try tx.query("""
                 UPDATE unit_attempts
                 SET state = 'succeeded', finished_at = \(now), output_hash = \(outputHash),
-                    counters = \(Self.encodeCounters(counters))
+                    counters = \(Self.encodeCounters(counters)), warnings = \(Self.encodeWarnings(warnings))
                 WHERE id = \(attemptID) AND state = 'running'
                 RETURNING run_id, stage, unit, fingerprint, fingerprint_parts
                 """)
@@ -427,6 +427,15 @@ public struct Ledger: Sendable {
     static func decodeParts(_ text: String?) -> [String: String] { text.flatMap(FlatJSON.decodeStrings) ?? [:] }
 
     static func encodeCounters(_ counters: [String: Int64]) -> String { FlatJSON.encode(counters) }
+
+    /// Warnings as a JSON list of strings.
+    static func encodeWarnings(_ warnings: [String]) -> String {
+        "[" + warnings.map { warning in
+            var quoted = ""
+            FlatJSON.quote(warning, into: &quoted)
+            return quoted
+        }.joined(separator: ",") + "]"
+    }
 
     static func decodeCounters(_ text: String?) -> [String: Int64] { text.flatMap(FlatJSON.decodeIntegers) ?? [:] }
 }

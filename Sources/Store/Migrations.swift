@@ -23,7 +23,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments]
+    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity]
 
     static let ledger = Migration(
         version: 1,
@@ -461,6 +461,107 @@ public enum Migrations {
                 path TEXT NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL, is_bot BIGINT NOT NULL,
                 PRIMARY KEY (repository, database_id)
             );
+            """
+    )
+
+    static let fidelity = Migration(
+        version: 8,
+        name: "GitHub fidelity: stream tips and read starts, items seen per read, item states, gone items, node ids, "
+            + "reply-container reviews, repositories, attempt warnings; coverage cleared so the next ingest reads each "
+            + "window whole with actor types, 64-bit ids and documentation trees",
+        sqlite: """
+            ALTER TABLE ingest_checkpoints ADD COLUMN tip_oid TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN read_start TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN head_number INTEGER;
+            ALTER TABLE ingest_checkpoints ADD COLUMN head_start TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN stop_at TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN moved INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE ingest_coverage ADD COLUMN tip_oid TEXT;
+            CREATE TABLE ingest_seen (
+                run_id INTEGER NOT NULL,
+                repository TEXT NOT NULL,
+                stream TEXT NOT NULL,
+                item_key TEXT NOT NULL,
+                PRIMARY KEY (run_id, repository, stream, item_key)
+            );
+            CREATE TABLE item_states (
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                item_key TEXT NOT NULL,
+                node_id TEXT NOT NULL,
+                number INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (repository, kind, item_key)
+            );
+            ALTER TABLE pull_requests ADD COLUMN node_id TEXT;
+            ALTER TABLE pull_requests ADD COLUMN files_listed INTEGER;
+            ALTER TABLE pull_requests ADD COLUMN gone_at TEXT;
+            ALTER TABLE pull_requests ADD COLUMN gone_reason TEXT;
+            ALTER TABLE issues ADD COLUMN node_id TEXT;
+            ALTER TABLE issues ADD COLUMN gone_at TEXT;
+            ALTER TABLE issues ADD COLUMN gone_reason TEXT;
+            ALTER TABLE reviews ADD COLUMN reply_container INTEGER NOT NULL DEFAULT 0;
+            CREATE TABLE repositories (
+                repository TEXT PRIMARY KEY,
+                node_id TEXT,
+                default_branch TEXT,
+                github_default_branch TEXT,
+                is_archived INTEGER NOT NULL,
+                is_empty INTEGER NOT NULL,
+                is_fork INTEGER NOT NULL,
+                visibility TEXT,
+                pushed_at TEXT
+            );
+            ALTER TABLE unit_attempts ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+            DELETE FROM ingest_coverage;
+            """,
+        postgres: """
+            ALTER TABLE ingest_checkpoints ADD COLUMN tip_oid TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN read_start TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN head_number BIGINT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN head_start TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN stop_at TEXT;
+            ALTER TABLE ingest_checkpoints ADD COLUMN moved BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE ingest_coverage ADD COLUMN tip_oid TEXT;
+            CREATE TABLE ingest_seen (
+                run_id BIGINT NOT NULL,
+                repository TEXT NOT NULL,
+                stream TEXT NOT NULL,
+                item_key TEXT NOT NULL,
+                PRIMARY KEY (run_id, repository, stream, item_key)
+            );
+            CREATE TABLE item_states (
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                item_key TEXT NOT NULL,
+                node_id TEXT NOT NULL,
+                number BIGINT NOT NULL,
+                state TEXT NOT NULL,
+                updated_at TEXT NOT NULL,
+                PRIMARY KEY (repository, kind, item_key)
+            );
+            ALTER TABLE pull_requests ADD COLUMN node_id TEXT;
+            ALTER TABLE pull_requests ADD COLUMN files_listed BIGINT;
+            ALTER TABLE pull_requests ADD COLUMN gone_at TEXT;
+            ALTER TABLE pull_requests ADD COLUMN gone_reason TEXT;
+            ALTER TABLE issues ADD COLUMN node_id TEXT;
+            ALTER TABLE issues ADD COLUMN gone_at TEXT;
+            ALTER TABLE issues ADD COLUMN gone_reason TEXT;
+            ALTER TABLE reviews ADD COLUMN reply_container BIGINT NOT NULL DEFAULT 0;
+            CREATE TABLE repositories (
+                repository TEXT PRIMARY KEY,
+                node_id TEXT,
+                default_branch TEXT,
+                github_default_branch TEXT,
+                is_archived BIGINT NOT NULL,
+                is_empty BIGINT NOT NULL,
+                is_fork BIGINT NOT NULL,
+                visibility TEXT,
+                pushed_at TEXT
+            );
+            ALTER TABLE unit_attempts ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
+            DELETE FROM ingest_coverage;
             """
     )
 }

@@ -88,7 +88,8 @@ struct ReportTests {
         #expect(abs(Double(counters["cost_microusd"] ?? 0) / 1_000_000 - cost) < 2e-6)
         let markdown = try String(contentsOfFile: scenario.harness.path("out/report-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
         #expect(markdown.hasPrefix("# acme/repo-000 — Status report ("))
-        #expect(markdown.contains("**Status:** On track"))
+        // The fake model reads the brief: #15 of the generated repository is labelled `blocked`.
+        #expect(markdown.contains("**Status:** Blocked") && markdown.contains("- Unblock #15"))
         for text in [result.stdout, result.stderr, scenario.outputs(),
                      try storeRows(scenario.harness, "SELECT counters || COALESCE(error_message, '') AS t FROM unit_attempts")
                         .map { try $0.string("t") }.joined()] {
@@ -176,13 +177,16 @@ struct CheckTests {
             environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token, "GHILLIE_OPENAI_API_KEY": ReportScenario.key])
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.count == 4)
+        #expect(lines.count == 6)
         #expect(lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
         #expect(lines[1].hasPrefix("ok    github REST: http://127.0.0.1:") && lines[1].hasSuffix(
             " answers (for review comments); 5000 of 5000 requests left"), "\(lines[1])")
-        #expect(lines[2].hasPrefix("ok    model: http://127.0.0.1:") && lines[2].hasSuffix(
+        // Every repository, in one batched query; those that are not plainly ok are listed.
+        #expect(lines[2] == "ok    estate: 2 repositories checked in 1 request (1 point): 1 ok, 1 empty")
+        #expect(lines[3] == "      ok    acme/repo-001: empty: no commits yet (nothing to read, not a failure)")
+        #expect(lines[4].hasPrefix("ok    model: http://127.0.0.1:") && lines[4].hasSuffix(
             "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"))
-        #expect(lines[3] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 7)")
+        #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 8)")
         #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
     }
 
@@ -197,13 +201,15 @@ struct CheckTests {
             let checks: [Check]
         }
         let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
-        #expect(output.checks.map(\.check) == ["github", "github REST", "model", "store"])
+        #expect(output.checks.map(\.check) == ["github", "github REST", "estate", "model", "store"])
         #expect(output.checks[0] == .init(check: "github", ok: false,
                                           message: "GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
         #expect(!output.checks[1].ok && output.checks[1].message.hasSuffix(
             ": GitHub rejected the token (HTTP 401); check that it is valid and not expired"), "\(output.checks[1])")
-        #expect(output.checks[2] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
-        #expect(output.checks[3].ok)
+        #expect(output.checks[2] == .init(check: "estate", ok: false, message:
+            "could not check the repositories: GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
+        #expect(output.checks[3] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
+        #expect(output.checks[4].ok)
         #expect(!result.stdout.contains("ghp_notTheRightOne"))
     }
 }

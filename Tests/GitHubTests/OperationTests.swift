@@ -2,17 +2,22 @@ import Foundation
 import GitHub
 import Testing
 
+/// The repository's root and its copy of GitHub's published GraphQL schema.
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent()
+let githubSchema = repositoryRoot.appendingPathComponent("schemas/github/schema.graphql")
+
 /// Every operation the client can send validates against GitHub's published schema
-/// (`../shared/github/schema.graphql`), so a misspelt field fails here, not in a user's run.
+/// (`schemas/github/schema.graphql`) and uses no deprecated field, so a misspelt or deprecated
+/// field fails here, not in a user's run.
 @Test func everyOperationValidatesAgainstGitHubsSchema() async throws {
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let schema = repository.deletingLastPathComponent().appendingPathComponent("shared/github/schema.graphql")
+    let repository = repositoryRoot
+    let schema = githubSchema
     try #require(FileManager.default.fileExists(atPath: schema.path), "GitHub's schema is expected at \(schema.path)")
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-ops-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     var paths: [String: String] = [:]
-    for (index, operation) in (Operation.all + Operation.probeSamples).enumerated() {
+    for (index, operation) in (Operation.all + Operation.samples).enumerated() {
         let path = folder.appendingPathComponent("\(index)-\(operation.name).graphql").path
         try operation.document.write(toFile: path, atomically: true, encoding: .utf8)
         paths[path] = operation.name
@@ -24,26 +29,26 @@ import Testing
     let data = try await output(of: process)
     #expect(process.terminationStatus == 0)
     let results = try JSONDecoder().decode([String: [String]].self, from: data)
-    #expect(results.count == Operation.all.count + Operation.probeSamples.count)
+    #expect(results.count == Operation.all.count + Operation.samples.count)
     for (path, errors) in results {
         #expect(errors.isEmpty, "\(paths[path] ?? path): \(errors)")
     }
 }
 
-/// The validator really rejects a bad field (the test above cannot pass vacuously).
-@Test func theValidatorRejectsAnUnknownField() async throws {
-    let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
-    let schema = repository.deletingLastPathComponent().appendingPathComponent("shared/github/schema.graphql")
+/// The validator really rejects a misspelt field and a deprecated one (the test above cannot
+/// pass vacuously): `databaseId` is deprecated on pull requests (it cannot hold ids past 2³¹).
+@Test(arguments: [("committedDate", "commitedDate", "commitedDate"), ("fullDatabaseId", "databaseId", "deprecated")])
+func theValidatorRejectsUnknownAndDeprecatedFields(_ field: String, _ replacement: String, _ complaint: String) async throws {
     let path = NSTemporaryDirectory() + "ghillie-bad-\(UUID().uuidString).graphql"
-    try Operation.commits.document.replacingOccurrences(of: "committedDate", with: "commitedDate")
+    let source = field == "committedDate" ? Operation.commits : Operation.openPullRequests
+    try source.document.replacingOccurrences(of: field, with: replacement)
         .write(toFile: path, atomically: true, encoding: .utf8)
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", repository.appendingPathComponent("scripts/check-graphql.py").path, schema.path, path]
+    process.arguments = ["python3", repositoryRoot.appendingPathComponent("scripts/check-graphql.py").path, githubSchema.path, path]
     let data = try await output(of: process)
     let results = try JSONDecoder().decode([String: [String]].self, from: data)
-    #expect(results[path]?.first?.contains("commitedDate") == true)
+    #expect(results[path]?.contains { $0.contains(complaint) } == true, "\(results)")
 }
 
 /// Runs a child process to completion on a thread of its own and returns its stdout: waiting on a

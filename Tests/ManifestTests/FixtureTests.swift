@@ -82,7 +82,8 @@ struct FixtureTests {
         #expect(manifest.store == .sqlite(path: ".ghillie/ghillie.sqlite"))
         #expect(manifest.export == nil)
         #expect(manifest.report == nil)
-        #expect(manifest.estate.repositories.first?.defaultBranch == "main")
+        // No `default_branch`: the repository's own default branch on GitHub.
+        #expect(manifest.estate.repositories.first?.defaultBranch == nil)
     }
 
     /// The JSON Schema and the Swift validator must agree on every manifest we ship or test,

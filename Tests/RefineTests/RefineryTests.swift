@@ -99,7 +99,8 @@ struct RefineryTests {
         let set = try refine(Self.nodes, noise: noise)
         #expect(set.commits.first?.last == .text("author dependabot[bot]"))
         #expect(set.commits.first?[12] == .integer(1))
-        let reasons = set.pullRequests.map { $0.last }
+        let noiseColumn = try #require(set.tables.first { $0.name == "pull_requests" }?.columns.firstIndex(of: "noise"))
+        let reasons = set.pullRequests.map { $0[noiseColumn] }
         #expect(reasons == [.null, .text("label chore/deps")])
         #expect(set.prFiles.allSatisfy { $0.last == .text("path vendor/*") })
         #expect(set.pullRequests.count == 2 && set.commits.count == 1)
@@ -108,7 +109,7 @@ struct RefineryTests {
     @Test func anUndecodableNodeNamesItself() {
         let broken = stableRaw("pull_request", "999", ["title": "no ids", "updatedAt": "2026-11-01T00:00:00Z"])
         let error = #expect(throws: RefineError.self) { try refine([broken]) }
-        #expect(error?.description == "raw pull_request 999: no databaseId or number")
+        #expect(error?.description == "raw pull_request 999: no fullDatabaseId (or databaseId) or number")
         let badTime = stableRaw("commit", "def", ["oid": "def", "message": "x", "committedDate": "yesterday"])
         let timeError = #expect(throws: RefineError.self) { try refine([badTime]) }
         #expect(timeError?.description == "raw commit def: `committedDate` is missing or not a timestamp")

@@ -1,0 +1,68 @@
+public import Foundation
+
+/// How the fake departs from a quiet, fast GitHub — each the way GitHub documents or is seen
+/// to behave. A fake with the default behaviour answers every well-formed request at once.
+public struct Behaviour: Sendable {
+    /// Items of a repository change while a client pages through its pull requests or issues,
+    /// as on a busy repository.
+    public var live: LiveChanges?
+    /// Queries over a node count answer as GitHub does when a query takes too long.
+    public var heavyQueries: HeavyQueries?
+    /// Too many requests too fast meet GitHub's secondary rate limit.
+    public var secondaryLimits: SecondaryLimits?
+    /// Repositories the token may not read (`slug` lower-cased → the reason is SAML SSO).
+    public var forbidden: [String: Bool] = [:]
+    /// GitHub Enterprise Server can run with rate limiting disabled: no budget headers, a null
+    /// `rateLimit`, and `GET /rate_limit` answers 404 "Rate limiting is not enabled.".
+    public var rateLimiting = true
+    /// Answer every GraphQL request with a 307 to this URL (a proxy moved the endpoint).
+    public var redirect: URL?
+
+    public init() {}
+}
+
+/// Changes made to a repository between the pages of a read: on a continuation page of its
+/// pull requests or issues (a request with `after`), the fake first changes one item — touches
+/// one (a comment: it moves to the head of an `UPDATED_AT` list), merges an open pull request,
+/// opens or closes an issue, opens a pull request — up to `perRepository` changes each.
+public struct LiveChanges: Sendable {
+    public var perRepository: Int
+
+    public init(perRepository: Int = 6) {
+        self.perRepository = perRepository
+    }
+}
+
+/// GitHub gives up on a query that takes too long (docs: *Rate limits and query limits for the
+/// GraphQL API*, "Timeouts"): HTTP 502 or 504 from its gateway, or HTTP 200 with
+/// `data: null` and "Something went wrong while executing your query. This may be the result
+/// of a timeout, or it could be a GitHub bug." The fake answers so for queries asking for more
+/// than `nodeLimit` nodes.
+public struct HeavyQueries: Sendable {
+    public enum Answer: Sendable { case badGateway, gatewayTimeout, timeoutError }
+    public var nodeLimit: Int
+    public var answer: Answer
+
+    public init(nodeLimit: Int, answer: Answer) {
+        self.nodeLimit = nodeLimit
+        self.answer = answer
+    }
+}
+
+/// GitHub's secondary rate limit (docs: *Rate limits for the REST API*, "About secondary rate
+/// limits"): more than `requests` in `window` seconds are answered 403 "You have exceeded a
+/// secondary rate limit", and every request for `penalty` seconds after it as well. GitHub
+/// often sends no `Retry-After`; `retryAfter` adds one.
+public struct SecondaryLimits: Sendable {
+    public var requests: Int
+    public var window: TimeInterval
+    public var penalty: TimeInterval
+    public var retryAfter: Int?
+
+    public init(requests: Int, window: TimeInterval, penalty: TimeInterval, retryAfter: Int? = nil) {
+        self.requests = requests
+        self.window = window
+        self.penalty = penalty
+        self.retryAfter = retryAfter
+    }
+}

@@ -1,0 +1,112 @@
+import Foundation
+import GitHub
+import JSON
+import Store
+
+extension IngestSession {
+    /// GitHub lists at most this many files of a pull request (REST docs, *List pull requests
+    /// files*: "Responses include a maximum of 3000 files"; GraphQL's `files` the same).
+    static let fileListCap: Int64 = 3_000
+
+    /// Nested connections that did not fit their first page (a pull request's reviews,
+    /// comments or files; an issue's comments), read whole and stored one node per row.
+    ///
+    /// Each connection is read with a checkpoint of its own (`nested:KIND:KEY`), page by page, so
+    /// a page whose nested reads outlast the rate-limit budget still makes progress: the rerun
+    /// lands the page again, skips the connections already read whole and continues the one it
+    /// was in. Its pages shrink after a timeout like any other.
+    mutating func nestedOverflow(of node: JSONValue, key: String, stream: RepositoryStream) async throws {
+        guard let number = node["number"]?.int else { return }
+        let nested: [(field: String, kind: String)]
+        switch stream.kind {
+        case .pullRequest:
+            nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
+        case .issue:
+            nested = [("comments", "issue_comment")]
+        case .commit, .documentation, .reviewComment:
+            return
+        }
+        for (field, kind) in nested {
+            guard let connection = node[field], let total = connection["totalCount"]?.int,
+                  let read = connection["nodes"]?.array?.count, total > read
+            else { continue }
+            let progress = RepositoryStream(name: "nested:\(kind):\(key)", kind: stream.kind, stopsAtSince: false)
+            var checkpoint = try store.checkpoint(progress) ?? Checkpoint(since: context.window.start)
+            if checkpoint.done {
+                if checkpoint.total == total { continue }
+                // The list changed since it was read whole: read it again.
+                checkpoint = checkpoint.restarted()
+                try store.restart(progress, checkpoint)
+            }
+            let operation: GitHub.Operation = stream.kind == .pullRequest ? .pullRequestConnection : .issueComments
+            var lastTotal = checkpoint.total ?? total
+            while true {
+                let size = sizes.cap("nested", default: 100)
+                var variables: [String: JSONValue] = [
+                    "owner": .string(repository.owner), "name": .string(repository.name), "number": .int(number),
+                    "after": checkpoint.cursor.map(JSONValue.string) ?? .null, "first": .int(Int64(size)),
+                ]
+                if stream.kind == .pullRequest {
+                    for flag in ["reviews", "comments", "files"] { variables[flag] = .bool(flag == field) }
+                }
+                var cost = CallCost()
+                let data: JSONValue
+                do {
+                    defer {
+                        count(cost, alsoAs: ["nested_requests"])
+                        checkpoint.requests += Int64(cost.requests)
+                        checkpoint.points += Int64(cost.points)
+                    }
+                    data = try await client.execute(operation, variables: variables, cost: &cost, shrinkable: size > 1,
+                                                    events: reportWaits("#\(number) \(field)"))
+                } catch let error as GitHubError where error.code == .timeout {
+                    guard sizes.shrink(key: "nested", from: size) != nil else { throw error }
+                    add("page_size_reductions", 1)
+                    continue
+                }
+                let parent = stream.kind == .pullRequest ? data["repository"]?["pullRequest"] : data["repository"]?["issue"]
+                guard let page = parent?[field], let items = page["nodes"]?.array,
+                      let hasNext = page["pageInfo"]?["hasNextPage"]?.bool
+                else {
+                    throw GitHubError(.malformed, "GitHub's \(field) page for #\(number) does not have the expected shape",
+                                      retryable: true)
+                }
+                lastTotal = page["totalCount"]?.int ?? lastTotal
+                var rows: [RawRow] = []
+                var keys: [String] = []
+                for item in items {
+                    let itemKey = Self.databaseId(item).map(String.init) ?? item["path"]?.string ?? item.canonical
+                    keys.append(itemKey)
+                    rows.append(RawRow(kind: kind, key: key + ":" + itemKey, payload: item, operation: operation.name,
+                                       cursor: checkpoint.cursor))
+                }
+                checkpoint.pages += 1
+                checkpoint.nodes += Int64(items.count)
+                checkpoint.total = lastTotal
+                checkpoint.cursor = page["pageInfo"]?["endCursor"]?.string ?? checkpoint.cursor
+                // Every page is stored with its checkpoint: a list longer than the budget still
+                // makes progress, and a rerun continues where this one stopped.
+                add("new_nodes", Int64(try store.save(PageWrite(stream: progress, checkpoint: checkpoint, rows: rows,
+                                                                seen: keys))))
+                if hasNext && page["pageInfo"]?["endCursor"]?.string != nil { continue }
+                // Items may be added while this reads (they append), or removed: the list read must
+                // hold at least what GitHub counted at its end. GitHub lists at most 3,000 files of
+                // a pull request; a list that stops there is complete as far as GitHub goes.
+                let listed = try store.seen(progress)
+                let capped = field == "files" && listed >= Self.fileListCap
+                guard listed >= lastTotal || capped else {
+                    try store.restart(progress, checkpoint.restarted())
+                    throw IngestFailure(code: "incomplete", message: """
+                        \(stream.kind.rawValue) #\(number) has \(lastTotal) \(field) and ingest listed \(listed); \
+                        the unit fails rather than report a gap (a rerun reads the list again)
+                        """)
+                }
+                add(kind + "s", listed)
+                checkpoint.done = true
+                checkpoint.total = total
+                try store.save(PageWrite(stream: progress, checkpoint: checkpoint))
+                break
+            }
+        }
+    }
+}
