@@ -61,7 +61,7 @@ extension ExportStage {
             }
         case .repositories:
             return try records(EvidenceColumns.repositories) { writer in
-                try writeRepositories(repositories, from: snapshot, manifest: context.manifest, writer: writer)
+                try writeRepositories(repositories, from: snapshot, manifest: context.manifest, end: end, writer: writer)
             }
         case .reports:
             return try records(EvidenceColumns.reports) { writer in
@@ -81,7 +81,7 @@ extension ExportStage {
 
     /// One record per repository of the manifest, in its order: what GitHub reported of it
     /// (the `repositories` entity) and what ingest collected of it (its coverage).
-    static func writeRepositories(_ slugs: [String], from snapshot: borrowing Snapshot, manifest: Manifest,
+    static func writeRepositories(_ slugs: [String], from snapshot: borrowing Snapshot, manifest: Manifest, end: String,
                                   writer: RecordWriter) throws {
         let configured = Dictionary(manifest.estate.repositories.map { ($0.slug, $0.defaultBranch) },
                                     uniquingKeysWith: { first, _ in first })
@@ -104,7 +104,8 @@ extension ExportStage {
             writer.text(facts?.optionalString("pushed_at"))
             let streams = try coverage.map { try $0.string("stream") }
             writer.json(JSONValue.array(streams.map(JSONValue.string)).canonical)
-            writer.text(try coverage.map { try $0.string("covered_to") }.min())
+            // Up to when every stream is collected, as far as the window goes (later is beyond it).
+            writer.text(try coverage.map { try $0.string("covered_to") }.min().map { min($0, end) })
             writer.text(coverage.first { $0.optionalString("stream") == "commits" }?.optionalString("tip_oid"))
             try writer.endRecord()
         }

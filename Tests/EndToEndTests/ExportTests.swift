@@ -43,8 +43,8 @@ struct ExportTests {
     static let token = "ghp_exportSecretToken0123456789"
     static let estate = EstateGenerator(seed: 5, repositories: 4).generate()
     static let datasets = """
-        [commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes, evidence, \
-        metrics, bundle]
+        [commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes, repositories, \
+        evidence, metrics, bundle]
         """
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden/export")
 
@@ -64,7 +64,7 @@ struct ExportTests {
         #expect(result.status == 0, "\(result.stderr)")
         let folder = try exportFolder(harness, name: "export-e2e")
         let files = try exportFiles(folder)
-        #expect(files.count == 10 * 3 + 2, "\(files.keys.sorted())")
+        #expect(files.count == 11 * 3 + 2, "\(files.keys.sorted())")
         let check = try await checkExport(folder)
         #expect(check.status == 0, "\(check.output)")
         for (name, data) in files {
@@ -82,7 +82,7 @@ struct ExportTests {
         // Golden copies; `GHILLIE_RECORD_GOLDEN=1 make test` re-records them. The manifest pins
         // every other file through its SHA-256.
         for name in ["export-manifest.json", "metrics.csv", "reviews.jsonl", "review_comments.csv", "issues.csv",
-                     "documentation_changes.json"] {
+                     "documentation_changes.json", "repositories.csv"] {
             let data = try #require(files[name])
             let golden = Self.golden.appendingPathComponent(name)
             if ProcessInfo.processInfo.environment["GHILLIE_RECORD_GOLDEN"] == "1" {
@@ -222,6 +222,6 @@ func exportOnPostgresIsByteIdenticalToSQLite() async throws {
     // Only the manifest differs: it names each store's own run id.
     sqlite["export-manifest.json"] = nil
     postgres["export-manifest.json"] = nil
-    #expect(sqlite.count == 31 && sqlite == postgres)
+    #expect(sqlite.count == 34 && sqlite == postgres)
     #expect(try await checkExport(folders[1]).status == 0)
 }
