@@ -95,6 +95,7 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Store", "SQLiteDriver", "Manifest", "JSON"],
                     swiftSettings: strict),

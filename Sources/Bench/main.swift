@@ -91,7 +91,12 @@ func runBinary(_ binary: String, in folder: URL, _ arguments: [String], environm
     process.currentDirectoryURL = folder
     if let environment { process.environment = environment }
     process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
+    // Kept for a run that fails: the bench says why.
+    let log = folder.appendingPathComponent("stderr.txt")
+    try Data().write(to: log)
+    let errors = try FileHandle(forWritingTo: log)
+    defer { try? errors.close() }
+    process.standardError = errors
     let began = Date()
     try process.run()
     process.waitUntilExit()
@@ -105,6 +110,21 @@ if !options.binary.hasPrefix("/") { options.binary = here + "/" + options.binary
 if !options.product.hasPrefix("/") { options.product = here + "/" + options.product }
 
 /// Stops the benchmark with a reason.
+/// The ingest units' counters that explain a run's cost and time, summed over the ledger in `folder`.
+func ingestCounters(_ folder: URL) throws -> String {
+    let ledger = Database(connection: try SQLiteConnection(path: folder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
+                          displayName: "bench")
+    var totals: [String: Int64] = [:]
+    for row in try ledger.query("SELECT counters FROM unit_attempts WHERE counters IS NOT NULL") {
+        guard let counters = try? JSONValue(parsing: try row.string("counters")) else { continue }
+        for key in ["head_passes", "head_requests", "moved_items_from_head", "stream_rereads", "nested_requests", "page_size_reductions", "resolve_requests", "retries",
+                    "secondary_limits", "tree_requests"] {
+            totals[key, default: 0] += counters[key]?.int ?? 0
+        }
+    }
+    return totals.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+}
+
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("bench: \(message)\n".utf8))
     exit(1)
@@ -197,6 +217,7 @@ do {
                  String(format: "%.2f (%d in all)", Double(stats.restRequests) / Double(active), stats.restRequests)))
     rows.append(("ingest, requests by operation", stats.byOperation.sorted { $0.key < $1.key }
         .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+    rows.append(("ingest, counters", try ingestCounters(ingestFolder)))
     rows.append(("ingest, GraphQL points per active repository",
                  String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
     // The estate's one pull request over GitHub's 3,000-file list costs 30 requests of files
@@ -226,10 +247,15 @@ do {
         to: liveFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
     let (_, liveStatus) = try runBinary(options.product, in: liveFolder, ["m.yaml", "-q", "--only", "ingest"],
                                         environment: environment)
-    guard liveStatus == 0 else { fail("live ingest failed with exit code \(liveStatus)") }
+    guard liveStatus == 0 else {
+        fail("live ingest failed with exit code \(liveStatus): " + ((try? String(contentsOf: liveFolder.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""))
+    }
     rows.append(("ingest over a live estate (\(live.stats.liveChanges) changes between pages): GraphQL points, against the still one",
                  String(format: "%d (%.3f × the still estate's %d)", live.stats.pointsCharged,
                         Double(live.stats.pointsCharged) / Double(stats.pointsCharged), stats.pointsCharged)))
+    rows.append(("ingest over a live estate, requests by operation", live.stats.byOperation.sorted { $0.key < $1.key }
+        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+    rows.append(("ingest over a live estate, counters", try ingestCounters(liveFolder)))
     await live.stop()
 
     // A later run of the same estate with no new activity: the open-item snapshot is reused.
@@ -253,10 +279,9 @@ do {
                          displayName: "bench")
     let decodeStart = Date()
     let rawRows = try store.query("SELECT payload FROM raw_nodes")
-    let decoder = JSONDecoder()
     var decoded = 0
     for row in rawRows {
-        if (try? decoder.decode(JSONValue.self, from: Data(try row.string("payload").utf8))) != nil { decoded += 1 }
+        if (try? JSONValue(parsing: try row.string("payload"))) != nil { decoded += 1 }
     }
     let decodeWall = Date().timeIntervalSince(decodeStart)
     var entityCount: Int64 = 0

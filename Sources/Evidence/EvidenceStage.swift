@@ -301,7 +301,7 @@ public struct EvidenceStage: StageRunner {
     /// Metrics as stored (sorted-key JSON text) and as placed in a bundle.
     func encode(_ metrics: RepositoryMetrics, encoder: JSONEncoder) throws -> (String, JSONValue) {
         let text = String(decoding: try encoder.encode(metrics), as: UTF8.self)
-        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else {
+        guard let value = try? JSONValue(parsing: text) else {
             throw UnitError(code: "internal", message: "metrics did not encode")
         }
         return (text, value)
@@ -332,6 +332,7 @@ public struct EvidenceStage: StageRunner {
 
     /// An entity row's `labels` column (a JSON array of names).
     static func labels(_ row: Row) -> [String] {
-        (try? JSONDecoder().decode([String].self, from: Data((row.optionalString("labels") ?? "[]").utf8))) ?? []
+        guard let text = row.optionalString("labels"), let names = (try? JSONValue(parsing: text))?.array else { return [] }
+        return names.compactMap(\.string)
     }
 }

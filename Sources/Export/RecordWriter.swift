@@ -1,5 +1,5 @@
 import JSON
-public import Manifest
+import Manifest
 import Store
 
 /// How a column's values are written.

@@ -257,9 +257,8 @@ public final class GitHubClient: Sendable {
             try await enterGate(api, cost: &cost, events: events)
             attempt += 1
             cost.requests += 1
-            let began = Date()
             do {
-                defer { gate.leave(api, seconds: Date().timeIntervalSince(began)) }
+                defer { gate.leave() }
                 return try await attemptOnce(&cost)
             } catch let error as GitHubError where error.code == .timeout && shrinkable {
                 throw error
@@ -303,7 +302,7 @@ public final class GitHubClient: Sendable {
                 try await Task.sleep(for: .seconds(seconds))
                 cost.waited += seconds
             case .busy:
-                try await Task.sleep(for: .milliseconds(5))
+                await gate.slotFreed()
             }
         }
     }
@@ -320,7 +319,7 @@ public final class GitHubClient: Sendable {
         request.httpBody = Data(body.canonical.utf8)
 
         let (data, http) = try await exchange(request, budget: budget)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: data)
+        let decoded = try? JSONValue(parsing: data)
         try Self.check(http, body: decoded, rest: false)
         guard let decoded else {
             throw GitHubError(.malformed, "GitHub's response is not valid JSON (\(data.count) bytes)", retryable: true)
@@ -378,7 +377,7 @@ public final class GitHubClient: Sendable {
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = Double(policy.timeout.components.seconds)
         let (data, http) = try await exchange(request, budget: restBudget)
-        let decoded = try? JSONDecoder().decode(JSONValue.self, from: data)
+        let decoded = try? JSONValue(parsing: data)
         try Self.check(http, body: decoded, rest: true)
         guard let decoded else {
             throw GitHubError(.malformed, "GitHub's REST response is not valid JSON (\(data.count) bytes)", retryable: true)

@@ -124,11 +124,18 @@ public struct Operation: Sendable, Hashable {
         return "\n" + included.compactMap { fragmentTexts[$0]?.text }.joined(separator: "\n")
     }
 
-    /// The head of an ordered stream: its most recently updated item. Continuation pages of
-    /// the pull request and issue streams carry it (one connection more, still 1 point), so
-    /// that ingest knows whether anything moved to the head while it paged.
-    static func sentinel(_ connection: String, filter: String = "") -> String {
-        "head: \(connection)(first: 1, \(filter)orderBy: { field: UPDATED_AT, direction: DESC }) { nodes { number updatedAt } }"
+    /// The head of an ordered stream. Continuation pages of the pull request and issue streams
+    /// carry it, so that ingest knows whether anything moved to the head while it paged:
+    /// `head`, the two most recently updated items (number and time, one connection), and
+    /// `headNode`, the most recent one whole (one connection and its nested ones). When exactly
+    /// one item moved during a read — the usual case on a busy repository — the last page
+    /// already holds it, and no further look at the head is needed.
+    static func sentinel(_ connection: String, filter: String = "", fragment: String) -> String {
+        let order = "\(filter)orderBy: { field: UPDATED_AT, direction: DESC }"
+        return """
+            head: \(connection)(first: 2, \(order)) { nodes { number updatedAt } }
+                headNode: \(connection)(first: 1, \(order)) { nodes { ...\(fragment) } }
+            """
     }
 
     /// The first page of every stream of a repository in one request, with the repository's
@@ -237,7 +244,7 @@ public struct Operation: Sendable, Hashable {
         """ + fragments("CommitNode"))
 
     /// Pull requests, most recently updated first (the updated-since stream stops at `since`),
-    /// with the head of the list (``sentinel(_:filter:)``).
+    /// with the head of the list (``sentinel(_:filter:fragment:)``).
     public static let pullRequests = Operation(name: "RepositoryPullRequests", document: """
         query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
           rateLimit { cost remaining resetAt }
@@ -245,7 +252,7 @@ public struct Operation: Sendable, Hashable {
             pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
             }
-            \(sentinel("pullRequests"))
+            \(sentinel("pullRequests", fragment: "PullRequestNode"))
           }
         }
         """ + fragments("PullRequestNode"))
@@ -263,7 +270,7 @@ public struct Operation: Sendable, Hashable {
             pullRequests(first: $first, after: $after, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
             }
-            \(sentinel("pullRequests", filter: "states: [OPEN], "))
+            \(sentinel("pullRequests", filter: "states: [OPEN], ", fragment: "PullRequestSummary"))
           }
         }
         """ + fragments("PullRequestSummary"))
@@ -276,7 +283,7 @@ public struct Operation: Sendable, Hashable {
             issues(first: $first, after: $after, filterBy: { states: [OPEN] }, orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
             }
-            \(sentinel("issues", filter: "filterBy: { states: [OPEN] }, "))
+            \(sentinel("issues", filter: "filterBy: { states: [OPEN] }, ", fragment: "IssueSummary"))
           }
         }
         """ + fragments("IssueSummary"))
@@ -290,7 +297,7 @@ public struct Operation: Sendable, Hashable {
                    orderBy: { field: UPDATED_AT, direction: DESC }) {
               totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
             }
-            \(sentinel("issues", filter: "filterBy: { since: $since }, "))
+            \(sentinel("issues", filter: "filterBy: { since: $since }, ", fragment: "IssueNode"))
           }
         }
         """ + fragments("IssueNode"))

@@ -24,12 +24,31 @@ public struct Behaviour: Sendable {
 /// Changes made to a repository between the pages of a read: on a continuation page of its
 /// pull requests or issues (a request with `after`), the fake first changes one item — touches
 /// one (a comment: it moves to the head of an `UPDATED_AT` list), merges an open pull request,
-/// opens or closes an issue, opens a pull request — up to `perRepository` changes each.
+/// opens or closes an issue, opens a pull request — up to `perRepository` changes each, in the
+/// order of `changes`, round and round.
 public struct LiveChanges: Sendable {
-    public var perRepository: Int
+    public enum Change: Sendable, Equatable {
+        /// A comment on the least recently updated open pull request.
+        case commentOnPullRequest
+        /// An open pull request merged: the most recently updated one, or one spread over the list.
+        case mergePullRequest(newest: Bool)
+        case openIssue
+        /// An open issue closed: the most recently updated one, or one spread over the list.
+        case closeIssue(newest: Bool)
+        case openPullRequest
+        /// A comment on the least recently updated issue.
+        case commentOnIssue
+    }
 
-    public init(perRepository: Int = 6) {
+    public var perRepository: Int
+    public var changes: [Change]
+
+    public static let cycle: [Change] = [.commentOnPullRequest, .mergePullRequest(newest: false), .openIssue,
+                                         .closeIssue(newest: false), .openPullRequest, .commentOnIssue]
+
+    public init(perRepository: Int = 6, changes: [Change] = Self.cycle) {
         self.perRepository = perRepository
+        self.changes = changes.isEmpty ? Self.cycle : changes
     }
 }
 

@@ -17,36 +17,41 @@ extension FakeGitHub {
         let id = state.nextId
         var repo = state.estate.repositories[index]
         let byAge: (Date, Date) -> Bool = { $0 < $1 }
-        switch turn % 6 {
-        case 0, 1:
-            // The least recently updated open pull request: commented on (0), or merged (1).
-            guard let target = repo.pullRequests.indices.filter({ repo.pullRequests[$0].state == .open })
-                .min(by: { byAge(repo.pullRequests[$0].updatedAt, repo.pullRequests[$1].updatedAt) })
-            else { break }
+        let openPulls = repo.pullRequests.indices.filter { repo.pullRequests[$0].state == .open }
+            .sorted { byAge(repo.pullRequests[$0].updatedAt, repo.pullRequests[$1].updatedAt) }
+        let openIssues = repo.issues.indices.filter { repo.issues[$0].state == .open }
+            .sorted { byAge(repo.issues[$0].updatedAt, repo.issues[$1].updatedAt) }
+        /// Oldest first: the newest, or one spread over the list (often one a reader has
+        /// already listed as open).
+        func pick(_ open: [Int], newest: Bool) -> Int? {
+            guard let last = open.last else { return nil }
+            return newest ? last : open[Self.spread(slug, turn, open.count)]
+        }
+        switch live.changes[turn % live.changes.count] {
+        case .commentOnPullRequest:
+            guard let target = openPulls.first else { break }
             repo.pullRequests[target].updatedAt = now
-            if turn % 6 == 0 {
-                repo.pullRequests[target].comments.append(FakeComment(databaseId: id, author: EstateGenerator.humans[1],
-                                                                      createdAt: now))
-            } else {
-                repo.pullRequests[target].state = .merged
-                repo.pullRequests[target].mergedAt = now
-                repo.pullRequests[target].closedAt = now
-                repo.pullRequests[target].isDraft = false
-            }
-        case 2:
+            repo.pullRequests[target].comments.append(FakeComment(databaseId: id, author: EstateGenerator.humans[1],
+                                                                  createdAt: now))
+        case .mergePullRequest(let newest):
+            guard let target = pick(openPulls, newest: newest) else { break }
+            repo.pullRequests[target].updatedAt = now
+            repo.pullRequests[target].state = .merged
+            repo.pullRequests[target].mergedAt = now
+            repo.pullRequests[target].closedAt = now
+            repo.pullRequests[target].isDraft = false
+        case .openIssue:
             let number = (repo.issues.map(\.number).max() ?? 1000) + 1
             repo.issues.append(FakeIssue(databaseId: id, number: number, title: "Opened while you read", state: .open,
                                          stateReason: nil, createdAt: now, updatedAt: now, closedAt: nil,
                                          author: EstateGenerator.humans[2], labels: ["bug"]))
-        case 3:
-            guard let target = repo.issues.indices.filter({ repo.issues[$0].state == .open })
-                .min(by: { byAge(repo.issues[$0].updatedAt, repo.issues[$1].updatedAt) })
-            else { break }
+        case .closeIssue(let newest):
+            guard let target = pick(openIssues, newest: newest) else { break }
             repo.issues[target].state = .closed
             repo.issues[target].stateReason = .completed
             repo.issues[target].closedAt = now
             repo.issues[target].updatedAt = now
-        case 4:
+        case .openPullRequest:
             let number = (repo.pullRequests.map(\.number).max() ?? 0) + 1
             repo.pullRequests.append(FakePullRequest(
                 databaseId: id, number: number, title: "Opened while you read", state: .open, isDraft: false,
@@ -54,13 +59,20 @@ extension FakeGitHub {
                 headRefName: "feature/live-\(number)", additions: 3, deletions: 1, changedFiles: 1,
                 author: EstateGenerator.humans[3], labels: [], commitCount: 1,
                 files: [FakeFile(path: "Sources/Live.swift", additions: 3, deletions: 1, changeType: "ADDED")]))
-        default:
+        case .commentOnIssue:
             guard let target = repo.issues.indices.min(by: { byAge(repo.issues[$0].updatedAt, repo.issues[$1].updatedAt) })
             else { break }
             repo.issues[target].updatedAt = now
             repo.issues[target].comments.append(FakeComment(databaseId: id, author: EstateGenerator.humans[4], createdAt: now))
         }
         state.estate.repositories[index] = repo
+    }
+
+    /// A position in a list of `count`, spread over the list by repository and turn (the same
+    /// each time: runs are repeatable).
+    static func spread(_ slug: String, _ turn: Int, _ count: Int) -> Int {
+        let seed = slug.unicodeScalars.reduce(UInt64(turn) &* 0x9E37_79B9) { ($0 &* 31) &+ UInt64($1.value) }
+        return Int(seed % UInt64(count))
     }
 }
 

@@ -69,6 +69,8 @@ public final class FakeGitHub: Sendable {
     /// Length of a budget window; the budget refills when it ends.
     public let resetInterval: TimeInterval
     let state: Mutex<State>
+    /// Parsed documents by query text: a client sends the same few documents again and again.
+    private let documents = Mutex<[String: QueryDocument]>([:])
     private let server = LoopbackServer()
 
     /// GitHub's node limit: a query may ask for at most this many nodes.
@@ -157,7 +159,7 @@ public final class FakeGitHub: Sendable {
             return json(401, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"}"#)
         }
         guard let body = try? await request.bodyData,
-              let decoded = try? JSONDecoder().decode(JSONValue.self, from: body),
+              let decoded = try? JSONValue(parsing: body),
               let operation = decoded["operationName"]?.string
         else {
             return json(400, #"{"message":"Problems parsing JSON"}"#)
@@ -189,31 +191,38 @@ public final class FakeGitHub: Sendable {
     /// Answers one operation from the estate, charging the budget: the HTTP status and body.
     func answer(operation: String, variables: JSONValue, text: String) -> (status: Int, body: String) {
         let document: QueryDocument
-        do {
-            document = try QueryDocument(text)
-        } catch {
-            return (200, JSONValue.object(["errors": [["message": .string("Parse error on \(error)")]]]).canonical)
+        if let parsed = documents.withLock({ $0[text] }) {
+            document = parsed
+        } else {
+            do {
+                document = try QueryDocument(text)
+            } catch {
+                return (200, JSONValue.object(["errors": [["message": .string("Parse error on \(error)")]]]).canonical)
+            }
+            documents.withLock { $0[text] = document }
         }
-        return state.withLock { state in
+        // Bookkeeping, pricing and live changes under the lock; resolving, projecting and
+        // encoding outside it, on a snapshot of the estate, so concurrent requests overlap.
+        let admitted: Result<(estate: FakeEstate, forbidden: [String: Bool], rateLimit: JSONValue), Refusal> = state.withLock { state in
             state.stats.requests += 1
             state.stats.byOperation[operation, default: 0] += 1
             for (field, size) in document.pageSizes(operation: operation, variables: variables) where size > 100 || size < 0 {
-                return (200, JSONValue.object(["errors": [["type": "EXCESSIVE_PAGINATION", "message": .string(
-                    "Requesting \(size) records on the `\(field)` connection exceeds the `first` limit of 100 records.")]]]).canonical)
+                return .failure(Refusal(status: 200, body: JSONValue.object(["errors": [["type": "EXCESSIVE_PAGINATION", "message": .string(
+                    "Requesting \(size) records on the `\(field)` connection exceeds the `first` limit of 100 records.")]]]).canonical))
             }
             // GitHub's formula: connections requested (each nested one once per parent node) / 100.
             let (requests, nodes) = document.price(operation: operation, variables: variables)
             if nodes > Self.nodeLimit {
-                return (200, JSONValue.object(["errors": [["type": "MAX_NODE_LIMIT_EXCEEDED", "message": .string(
-                    "By the time this query traverses to the nodes connection, it is requesting up to \(nodes) possible nodes which exceeds the maximum limit of \(Self.nodeLimit).")]]]).canonical)
+                return .failure(Refusal(status: 200, body: JSONValue.object(["errors": [["type": "MAX_NODE_LIMIT_EXCEEDED", "message": .string(
+                    "By the time this query traverses to the nodes connection, it is requesting up to \(nodes) possible nodes which exceeds the maximum limit of \(Self.nodeLimit).")]]]).canonical))
             }
             if let heavy = state.behaviour.heavyQueries, nodes > heavy.nodeLimit {
                 state.stats.timeouts += 1
                 switch heavy.answer {
-                case .badGateway: return (502, "")
-                case .gatewayTimeout: return (504, "")
+                case .badGateway: return .failure(Refusal(status: 502, body: ""))
+                case .gatewayTimeout: return .failure(Refusal(status: 504, body: ""))
                 case .timeoutError:
-                    return (200, JSONValue.object(["data": .null, "errors": [["message": .string(Self.timeoutMessage)]]]).canonical)
+                    return .failure(Refusal(status: 200, body: JSONValue.object(["data": .null, "errors": [["message": .string(Self.timeoutMessage)]]]).canonical))
                 }
             }
             let cost = max(1, Int((Double(requests) / 100).rounded()))
@@ -227,7 +236,7 @@ public final class FakeGitHub: Sendable {
                 state.resetAt = Date().addingTimeInterval(resetInterval)
             }
             if state.behaviour.rateLimiting {
-                guard state.remaining >= cost else { return (403, Self.exhausted.canonical) }
+                guard state.remaining >= cost else { return .failure(Refusal(status: 403, body: Self.exhausted.canonical)) }
                 state.remaining -= cost
             }
             state.stats.pointsCharged += cost
@@ -236,20 +245,33 @@ public final class FakeGitHub: Sendable {
                ["RepositoryPullRequests", "RepositoryOpenPullRequests", "RepositoryIssues", "RepositoryOpenIssues"].contains(operation) {
                 change(&state, repository: [variables["owner"]?.string, variables["name"]?.string].compactMap { $0 }.joined(separator: "/"))
             }
-            let resolver = Resolver(estate: state.estate, variables: variables, document: document, operation: operation,
-                                    forbidden: state.behaviour.forbidden)
-            guard var answer = resolver.resolve(operation) else {
-                return (200, JSONValue.object(["errors": [["message": .string("Unknown operation \(operation)")]]]).canonical)
-            }
-            answer.data["rateLimit"] = state.behaviour.rateLimiting
+            let rateLimit: JSONValue = state.behaviour.rateLimiting
                 ? ["cost": .int(Int64(cost)), "limit": .int(Int64(limit)), "remaining": .int(Int64(state.remaining)),
                    "resetAt": .string(Nodes.time(state.resetAt))]
                 : .null
-            let data = document.project(.object(answer.data), document.operation(operation) ?? [], variables: variables)
-            var result: [String: JSONValue] = ["data": data]
-            if !answer.errors.isEmpty { result["errors"] = .array(answer.errors) }
-            return (200, JSONValue.object(result).canonical)
+            return .success((state.estate, state.behaviour.forbidden, rateLimit))
         }
+        let (estate, forbidden, rateLimit): (FakeEstate, [String: Bool], JSONValue)
+        switch admitted {
+        case .failure(let refusal): return (refusal.status, refusal.body)
+        case .success(let admission): (estate, forbidden, rateLimit) = admission
+        }
+        let resolver = Resolver(estate: estate, variables: variables, document: document, operation: operation,
+                                forbidden: forbidden)
+        guard var answer = resolver.resolve(operation) else {
+            return (200, JSONValue.object(["errors": [["message": .string("Unknown operation \(operation)")]]]).canonical)
+        }
+        answer.data["rateLimit"] = rateLimit
+        let data = document.project(.object(answer.data), document.operation(operation) ?? [], variables: variables)
+        var result: [String: JSONValue] = ["data": data]
+        if !answer.errors.isEmpty { result["errors"] = .array(answer.errors) }
+        return (200, JSONValue.object(result).canonical)
+    }
+
+    /// A request answered before it reaches the estate: an error status and body.
+    struct Refusal: Error {
+        let status: Int
+        let body: String
     }
 
     static let exhausted: JSONValue = ["errors": [["type": "RATE_LIMITED", "message": "API rate limit exceeded for user."]]]

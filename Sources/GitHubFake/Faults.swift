@@ -17,8 +17,9 @@ public struct Fault: Sendable {
         case malformedJSON
         /// 200 with the real body cut in half.
         case truncatedBody
-        /// 200 with the first item of each of the repository's lists left out (its `totalCount`
-        /// kept): a read that lost an item, as one over a changing list can.
+        /// 200 with the first item of each of the repository's paged lists left out (its
+        /// `totalCount` kept; a list's head asked beside it is left as it is): a read that lost
+        /// an item, as one over a changing list can.
         case dropFirstNode
     }
 
@@ -64,12 +65,13 @@ extension FakeGitHub {
             let full = fullBody()
             return response(200, headers: headers, body: Data(full.prefix(full.count / 2).utf8))
         case .dropFirstNode:
-            guard let decoded = try? JSONDecoder().decode(JSONValue.self, from: Data(fullBody().utf8)),
+            guard let decoded = try? JSONValue(parsing: fullBody()),
                   case .object(var top) = decoded, case .object(var data)? = top["data"],
                   case .object(var repository)? = data["repository"]
             else { return nil }
             for (key, value) in repository {
-                guard case .object(var connection) = value, case .array(let nodes)? = connection["nodes"], !nodes.isEmpty
+                guard case .object(var connection) = value, connection["pageInfo"] != nil,
+                      case .array(let nodes)? = connection["nodes"], !nodes.isEmpty
                 else { continue }
                 connection["nodes"] = .array(Array(nodes.dropFirst()))
                 repository[key] = .object(connection)

@@ -8,8 +8,8 @@ import JSON
 /// it asks for. The fake does both from the document the client sent — not from what the
 /// client is assumed to ask — so a client that forgets to select a field (`__typename` on an
 /// actor, say) gets no such field, as it would from GitHub.
-struct QueryDocument {
-    indirect enum Value: Equatable {
+struct QueryDocument: Sendable {
+    indirect enum Value: Equatable, Sendable {
         case variable(String)
         case int(Int64)
         case string(String)
@@ -34,12 +34,12 @@ struct QueryDocument {
         }
     }
 
-    struct Directive: Equatable {
+    struct Directive: Equatable, Sendable {
         let name: String
         let arguments: [String: Value]
     }
 
-    struct Field: Equatable {
+    struct Field: Equatable, Sendable {
         let alias: String?
         let name: String
         let arguments: [String: Value]
@@ -50,7 +50,7 @@ struct QueryDocument {
         var responseKey: String { alias ?? name }
     }
 
-    indirect enum Selection: Equatable {
+    indirect enum Selection: Equatable, Sendable {
         case field(Field)
         case spread(name: String, directives: [Directive])
         case inline(typeCondition: String?, directives: [Directive], selections: [Selection])
@@ -63,7 +63,7 @@ struct QueryDocument {
         }
     }
 
-    struct Fragment {
+    struct Fragment: Sendable {
         let typeCondition: String
         let selections: [Selection]
     }
@@ -209,6 +209,28 @@ struct QueryDocument {
             selections = field.selections
         }
         return found?.arguments.mapValues { $0.resolved(variables) }
+    }
+
+    /// The fields selected under the field at `path` (through fragments), as (response key,
+    /// field name); empty when the query does not select it.
+    func fields(operation name: String?, path: [String], variables: JSONValue) -> [(key: String, name: String)] {
+        var selections = operation(name) ?? []
+        for key in path {
+            guard let field = field(key, in: selections, variables: variables) else { return [] }
+            selections = field.selections
+        }
+        var found: [(key: String, name: String)] = []
+        func walk(_ selections: [Selection]) {
+            for selection in selections where Self.included(selection.directives, variables: variables) {
+                switch selection {
+                case .field(let field): found.append((field.responseKey, field.name))
+                case .spread(let name, _): walk(fragments[name]?.selections ?? [])
+                case .inline(_, _, let inner): walk(inner)
+                }
+            }
+        }
+        walk(selections)
+        return found
     }
 
     private func field(_ key: String, in selections: [Selection], variables: JSONValue) -> Field? {

@@ -40,7 +40,7 @@ struct Resolver {
                 return answer
             }
             guard let repo = estate.repository(owner: owner, name: name) else { return answer }
-            answer.data["repository"] = repository(operation, repo)
+            answer.data["repository"] = repository(operation, repo, errors: &answer.errors)
             return answer
         default:
             return nil
@@ -76,24 +76,10 @@ struct Resolver {
 
     // MARK: One repository
 
-    func repository(_ operation: String, _ repo: FakeRepository) -> JSONValue {
+    func repository(_ operation: String, _ repo: FakeRepository, errors: inout [JSONValue]) -> JSONValue {
         var node = Nodes.repository(repo)
         let slug = repo.slug
-        func pullRequests(open: Bool, at path: [String]) -> JSONValue? {
-            let matching = repo.pullRequests.filter { !open || $0.state == .open }
-                .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
-            return paged(path, keys: matching.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.pullRequest(matching[$0], repository: slug)
-            }
-        }
-        func issues(since: Date?, open: Bool, at path: [String]) -> JSONValue? {
-            let matching = repo.issues
-                .filter { issue in (!open || issue.state == .open) && (since.map { issue.updatedAt >= $0 } ?? true) }
-                .sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
-            return paged(path, keys: matching.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.issue(matching[$0], repository: slug)
-            }
-        }
+        node.merge(lists(repo, at: ["repository"], errors: &errors)) { _, list in list }
         let since = variables["since"]?.string.flatMap(Nodes.parse)
         switch operation {
         case "RepositoryFirstPages":
@@ -104,30 +90,11 @@ struct Resolver {
                 let slotSince = variables["doc\(slot)Since"]?.string.flatMap(Nodes.parse)
                 node["doc\(slot)"] = self.branch(repo, named: branch, since: slotSince, path: path, at: ["repository", "doc\(slot)"])
             }
-            node["updatedPulls"] = pullRequests(open: false, at: ["repository", "updatedPulls"])
-            node["openPulls"] = pullRequests(open: true, at: ["repository", "openPulls"])
-            node["openPullsCount"] = pullRequests(open: true, at: ["repository", "openPullsCount"])
-            node["updatedIssues"] = issues(since: variables["issuesSince"]?.string.flatMap(Nodes.parse), open: false,
-                                           at: ["repository", "updatedIssues"])
-            node["openIssues"] = issues(since: nil, open: true, at: ["repository", "openIssues"])
-            node["openIssuesCount"] = issues(since: nil, open: true, at: ["repository", "openIssuesCount"])
         case "RepositoryCommits", "DocumentationHistory":
             let tip = variables["tip"]?.string ?? ""
             let path = operation == "DocumentationHistory" ? variables["path"]?.string : nil
             node["tip"] = history(repo, from: tip, since: since, path: path, at: ["repository", "tip", "history"])
                 .map { ["__typename": "Commit", "oid": .string(tip), "history": $0] } ?? .null
-        case "RepositoryPullRequests":
-            node["pullRequests"] = pullRequests(open: false, at: ["repository", "pullRequests"])
-            node["head"] = pullRequests(open: false, at: ["repository", "head"])
-        case "RepositoryOpenPullRequests":
-            node["pullRequests"] = pullRequests(open: true, at: ["repository", "pullRequests"])
-            node["head"] = pullRequests(open: true, at: ["repository", "head"])
-        case "RepositoryIssues":
-            node["issues"] = issues(since: since, open: false, at: ["repository", "issues"])
-            node["head"] = issues(since: since, open: false, at: ["repository", "head"])
-        case "RepositoryOpenIssues":
-            node["issues"] = issues(since: nil, open: true, at: ["repository", "issues"])
-            node["head"] = issues(since: nil, open: true, at: ["repository", "head"])
         case "PullRequestConnection":
             let number = Int(variables["number"]?.int ?? 0)
             node["pullRequest"] = repo.pullRequests.first { $0.number == number }.map { Nodes.pullRequest($0, repository: slug) }
@@ -146,6 +113,53 @@ struct Resolver {
             break
         }
         return .object(node)
+    }
+
+    /// Every pull request and issue list the query selects on the repository at `path`, each
+    /// filtered and ordered as its own arguments say (`states`, `filterBy: { states, since }`,
+    /// `orderBy`): the fake reads a list's filters from the query, never from what it expects a
+    /// client to send, so two aliases of one list with different arguments get different
+    /// answers, as on GitHub.
+    func lists(_ repo: FakeRepository, at path: [String], errors: inout [JSONValue]) -> [String: JSONValue] {
+        var lists: [String: JSONValue] = [:]
+        for (key, name) in document.fields(operation: operation, path: path, variables: variables)
+        where name == "pullRequests" || name == "issues" {
+            guard let arguments = document.arguments(operation: operation, path: path + [key], variables: variables) else {
+                continue
+            }
+            let states = Set((arguments["states"] ?? arguments["filterBy"]?["states"])?.array?.compactMap(\.string) ?? [])
+            let since = arguments["filterBy"]?["since"]?.string.flatMap(Nodes.parse)
+            let order = arguments["orderBy"]
+            let newestFirst: Bool
+            switch (order?["field"]?.string, order?["direction"]?.string) {
+            case (nil, _): newestFirst = false
+            case ("UPDATED_AT", "DESC"): newestFirst = true
+            default:
+                errors.append(["message": .string("The fake GitHub does not model orderBy \(order?.canonical ?? "") on \(name)"),
+                               "path": .array((path + [key]).map(JSONValue.string))])
+                lists[key] = .null
+                continue
+            }
+            // Without `orderBy`, GitHub lists in creation order (numbers rise with it).
+            func sorted<Item>(_ items: [Item], updated: (Item) -> Date, number: (Item) -> Int) -> ([Item], [String]) {
+                let items = newestFirst
+                    ? items.sorted { (updated($0), number($0)) > (updated($1), number($1)) }
+                    : items.sorted { number($0) < number($1) }
+                return (items, items.map { newestFirst ? Nodes.newestFirst(updated($0), number($0)) : Nodes.ascending(Int64(number($0))) })
+            }
+            if name == "pullRequests" {
+                let (pulls, keys) = sorted(repo.pullRequests.filter { states.isEmpty || states.contains($0.state.rawValue) },
+                                           updated: \.updatedAt, number: \.number)
+                lists[key] = paged(path + [key], keys: keys) { Nodes.pullRequest(pulls[$0], repository: repo.slug) }
+            } else {
+                let matching = repo.issues.filter { issue in
+                    (states.isEmpty || states.contains(issue.state.rawValue)) && (since.map { issue.updatedAt >= $0 } ?? true)
+                }
+                let (issues, keys) = sorted(matching, updated: \.updatedAt, number: \.number)
+                lists[key] = paged(path + [key], keys: keys) { Nodes.issue(issues[$0], repository: repo.slug) }
+            }
+        }
+        return lists
     }
 
     /// A branch (`ref(qualifiedName:)`, or `defaultBranchRef` when `named` is nil) with its tip's
@@ -216,23 +230,7 @@ struct Resolver {
             let ref = self.branch(repo, named: branch, since: .distantFuture, path: nil, at: [alias, "branch"])
             node["branch"] = ref
             node["named"] = ref
-            let pulls = repo.pullRequests.sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
-            node["pullRequests"] = paged([alias, "pullRequests"], keys: pulls.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.pullRequest(pulls[$0], repository: repo.slug)
-            }
-            let open = pulls.filter { $0.state == .open }
-            node["openPulls"] = paged([alias, "openPulls"], keys: open.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.pullRequest(open[$0], repository: repo.slug)
-            }
-            let since = variables["s\(index)"]?.string.flatMap(Nodes.parse)
-            let updated = repo.issues.filter { issue in since.map { issue.updatedAt >= $0 } ?? true }
-            node["issues"] = paged([alias, "issues"], keys: updated.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.issue(updated[$0], repository: repo.slug)
-            }
-            let openIssues = repo.issues.filter { $0.state == .open }
-            node["openIssues"] = paged([alias, "openIssues"], keys: openIssues.map { Nodes.newestFirst($0.updatedAt, $0.number) }) {
-                Nodes.issue(openIssues[$0], repository: repo.slug)
-            }
+            node.merge(lists(repo, at: [alias], errors: &answer.errors)) { _, list in list }
             answer.data[alias] = .object(node)
         }
         return answer

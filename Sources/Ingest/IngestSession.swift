@@ -27,6 +27,8 @@ struct IngestSession {
     var tip: String?
     /// Looks at the head per ordered stream in this attempt.
     var headPasses: [String: Int] = [:]
+    /// Ordered streams read again from the start in this attempt after their check failed.
+    var rereads: Set<String> = []
 
     /// Looks at the head of one stream, at most, before the unit gives up on a repository that
     /// will not hold still (each look reads only what changed since the one before).
@@ -115,8 +117,10 @@ struct IngestSession {
         if pending.contains(where: { $0.unstarted && $0.stream.kind != .reviewComment }) {
             try await firstRequest(&pending)
         }
-        for index in pending.indices where !pending[index].checkpoint.done && !pending[index].reusesSnapshot {
-            try await page(&pending[index])
+        try await pageAll(&pending)
+        while pending.contains(where: \.checkpoint.awaitsHeadLook) {
+            try await lookAtHeads(&pending)
+            try await pageAll(&pending)
         }
         try await reconcileOpenItems(&pending)
     }
@@ -174,22 +178,7 @@ struct IngestSession {
             default: break
             }
         }
-        var data: JSONValue
-        while true {
-            do {
-                data = try await call(request.operation, variables: request.variables, label: "first pages",
-                                      shrinkable: sizes.first.halved() != nil)
-                break
-            } catch let error as GitHubError where error.code == .timeout {
-                guard let smaller = sizes.first.halved() else { throw error }
-                sizes.first = smaller
-                request.sizes = smaller
-                add("page_size_reductions", 1)
-            }
-        }
-        guard let repo = data["repository"], !repo.isNull else {
-            throw GitHubError(.notFound, "repository not found, or the token cannot see it")
-        }
+        let repo = try await send(&request, label: "first pages")
         try readFacts(repo)
         if let count = repo["openPullsCount"]?["totalCount"]?.int { openCounts[.pullRequest] = count }
         if let count = repo["openIssuesCount"]?["totalCount"]?.int { openCounts[.issue] = count }
@@ -221,7 +210,52 @@ struct IngestSession {
             guard let field else { continue }
             let connection = item.stream.readsHistory ? repo[field]?["target"]?["history"] : repo[field]
             let page = try Page(connection, stream: item.stream)
-            try await land(page, into: &pending[index], operation: request.operation.name)
+            try await land(page, into: &pending[index])
+        }
+    }
+
+    /// Sends a combined request (``FirstPagesRequest``) and returns its `repository`; a timeout
+    /// halves every size in it, down to 1, for the rest of the unit.
+    mutating func send(_ request: inout FirstPagesRequest, label: String, alsoAs: [String] = []) async throws -> JSONValue {
+        while true {
+            do {
+                let data = try await call(request.operation, variables: request.variables, label: label,
+                                          shrinkable: sizes.first.halved() != nil, alsoAs: alsoAs)
+                guard let repo = data["repository"], !repo.isNull else {
+                    throw GitHubError(.notFound, "repository not found, or the token cannot see it")
+                }
+                return repo
+            } catch let error as GitHubError where error.code == .timeout {
+                guard let smaller = sizes.first.halved() else { throw error }
+                sizes.first = smaller
+                request.sizes = smaller
+                add("page_size_reductions", 1)
+            }
+        }
+    }
+
+    /// Looks at the head of every ordered stream whose pass saw items move (``Checkpoint/awaitsHeadLook``)
+    /// in one request: the combined request again, with only those streams in it. A busy
+    /// repository's change usually moves an item in two lists at once (an open pull request
+    /// commented on is both updated and open), so one look serves both; a look that does not
+    /// reach down to where its pass began pages on as usual.
+    mutating func lookAtHeads(_ pending: inout [PendingStream]) async throws {
+        let waiting = pending.indices.filter { pending[$0].checkpoint.awaitsHeadLook }
+        var request = FirstPagesRequest(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
+                                        until: context.window.end, sizes: sizes.first)
+        for index in waiting {
+            switch pending[index].stream.name {
+            case RepositoryStream.pullRequestsUpdated.name: request.updatedPulls = true
+            case RepositoryStream.pullRequestsOpen.name: request.openPulls = true
+            case RepositoryStream.issuesUpdated.name: request.issuesSince = pending[index].checkpoint.since
+            case RepositoryStream.issuesOpen.name: request.openIssues = true
+            default: break
+            }
+        }
+        let repo = try await send(&request, label: "heads", alsoAs: ["head_requests"])
+        for index in waiting {
+            guard let alias = FirstPagesRequest.aliases[pending[index].stream.name] else { continue }
+            try await land(try Page(repo[alias], stream: pending[index].stream), into: &pending[index])
         }
     }
 
@@ -259,7 +293,16 @@ struct IngestSession {
 
     // MARK: Paging
 
-    /// Pages one stream from its checkpoint to its end.
+    /// Pages every stream that is not done, each to its end or to a look at its head.
+    mutating func pageAll(_ pending: inout [PendingStream]) async throws {
+        for index in pending.indices where !pending[index].checkpoint.done && !pending[index].reusesSnapshot
+            && !pending[index].checkpoint.awaitsHeadLook {
+            try await page(&pending[index])
+        }
+    }
+
+    /// Pages one stream from its checkpoint to its end, or until its pass saw items move and it
+    /// waits for a look at the head (``lookAtHeads(_:)``).
     mutating func page(_ pending: inout PendingStream) async throws {
         let stream = pending.stream
         if stream.kind == .reviewComment { return try await pageReviewComments(&pending) }
@@ -273,7 +316,7 @@ struct IngestSession {
                 return
             }
         }
-        while !pending.checkpoint.done {
+        while !pending.checkpoint.done && !pending.checkpoint.awaitsHeadLook {
             let size = sizes.size(stream)
             let operation = Self.operation(for: stream)
             let data: JSONValue
@@ -296,8 +339,9 @@ struct IngestSession {
             case .reviewComment: connection = nil
             }
             var page = try Page(connection, stream: stream)
-            page.head = repo["head"]?["nodes"]?.array?.first
-            try await land(page, into: &pending, operation: operation.name)
+            page.heads = repo["head"]?["nodes"]?.array ?? []
+            page.headNode = repo["headNode"]?["nodes"]?.array?.first
+            try await land(page, into: &pending)
         }
     }
 
@@ -348,9 +392,11 @@ struct IngestSession {
         let hasNextPage: Bool
         let endCursor: String?
         let nodes: [JSONValue]
-        /// The most recently updated item of the stream's list at the time of this page (ordered
-        /// streams' later pages ask for it).
-        var head: JSONValue?
+        /// The two most recently updated items of the stream's list at the time of this page
+        /// (number and time), and the most recent one whole: ordered streams' later pages ask
+        /// for them (``GitHub/Operation/sentinel(_:filter:fragment:)``).
+        var heads: [JSONValue] = []
+        var headNode: JSONValue?
 
         init(_ connection: JSONValue?, stream: RepositoryStream) throws {
             guard let connection, let nodes = connection["nodes"]?.array,
@@ -365,6 +411,43 @@ struct IngestSession {
         }
     }
 
+    /// What a page gives to store: raw rows, and for ordered streams the items' states and keys.
+    struct Landed {
+        var rows: [RawRow] = []
+        var items: [ItemState] = []
+        var seen: [String] = []
+    }
+
+    /// Takes one node of a page: checked, keyed, stored as a raw row, and for ordered streams
+    /// listed with its state, its overflowing nested lists read.
+    mutating func take(_ node: JSONValue, stream: RepositoryStream, cursor: String?, into landed: inout Landed) async throws {
+        try checkLabels(node, stream: stream)
+        let key = try nodeKey(node, stream: stream)
+        landed.rows.append(RawRow(kind: stream.kind.rawValue, key: key, payload: node, operation: stream.name, cursor: cursor))
+        if stream.isOrdered {
+            landed.seen.append(key)
+            if let item = itemState(node, kind: stream.kind, key: key) { landed.items.append(item) }
+            try await nestedOverflow(of: node, key: key, stream: stream)
+        }
+    }
+
+    /// Whether a head item moved there during the pass: updated after the head the pass began
+    /// with, or as recently but another item (`updatedAt` has whole seconds).
+    static func moved(_ head: JSONValue, since pass: Checkpoint) -> Bool {
+        guard let updated = head["updatedAt"]?.string.flatMap(Timestamp.date) else { return true }
+        let start = pass.readStart ?? .distantPast
+        return updated > start || (updated == start && head["number"]?.int != pass.headNumber)
+    }
+
+    /// The item that moved to the head during the pass, whole from the page's head, when it is
+    /// the only one: the second most recent item did not move (or there is none).
+    static func onlyMovedItem(_ page: Page, pass: Checkpoint) -> JSONValue? {
+        guard let node = page.headNode, let first = page.heads.first, node["number"]?.int == first["number"]?.int,
+              page.heads.count < 2 || !moved(page.heads[1], since: pass)
+        else { return nil }
+        return node
+    }
+
     /// Stores one page of a stream with its checkpoint in one transaction; when the stream
     /// ended, checks that it is complete first, and only then marks it done with its coverage.
     ///
@@ -372,12 +455,9 @@ struct IngestSession {
     /// while the stream pages moves to the head, behind the cursor, where this read would miss
     /// it. Later pages carry the list's head; when it is newer than the head the read began
     /// with, the stream ends with a second look at the head, down to where the read began.
-    mutating func land(_ page: Page, into pending: inout PendingStream, operation: String) async throws {
+    mutating func land(_ page: Page, into pending: inout PendingStream) async throws {
         let stream = pending.stream
         var checkpoint = pending.checkpoint
-        var rows: [RawRow] = []
-        var items: [ItemState] = []
-        var seen: [String] = []
         var reachedEnd = false
         if stream.isOrdered {
             if checkpoint.cursor == nil {
@@ -385,15 +465,11 @@ struct IngestSession {
                 checkpoint.readStart = page.nodes.first?["updatedAt"]?.string.flatMap(Timestamp.date)
                 checkpoint.headNumber = page.nodes.first?["number"]?.int
             }
-            // The list's head now, against the head the pass began with: newer, or as new but
-            // another item (`updatedAt` has whole seconds), means something moved behind the cursor.
-            if let head = page.head, let updated = head["updatedAt"]?.string.flatMap(Timestamp.date) {
-                let start = checkpoint.readStart ?? .distantPast
-                if updated > start || (updated == start && head["number"]?.int != checkpoint.headNumber) {
-                    checkpoint.moved = true
-                }
-            }
+            // The list's head now, against the head the pass began with: newer means something
+            // moved behind the cursor.
+            if let head = page.heads.first, Self.moved(head, since: checkpoint) { checkpoint.moved = true }
         }
+        var landed = Landed()
         for node in page.nodes {
             if stream.isOrdered {
                 guard let updated = node["updatedAt"]?.string.flatMap(Timestamp.date) else {
@@ -409,24 +485,22 @@ struct IngestSession {
                     break
                 }
             }
-            try checkLabels(node, stream: stream)
-            let key = try nodeKey(node, stream: stream)
-            rows.append(RawRow(kind: stream.kind.rawValue, key: key, payload: node, operation: stream.name,
-                               cursor: checkpoint.cursor))
-            if stream.isOrdered {
-                seen.append(key)
-                if let item = itemState(node, kind: stream.kind, key: key) { items.append(item) }
-                try await nestedOverflow(of: node, key: key, stream: stream)
-            }
+            try await take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
         }
         if stream.kind == .documentation, let path = stream.path {
-            rows += try await subtrees(of: page.nodes, path: path)
+            landed.rows += try await subtrees(of: page.nodes, path: path)
         }
         checkpoint.pages += 1
-        checkpoint.nodes += Int64(rows.filter { $0.kind == stream.kind.rawValue }.count)
+        var ended = !page.hasNextPage || reachedEnd
+        if ended && stream.isOrdered && checkpoint.moved, let node = Self.onlyMovedItem(page, pass: checkpoint) {
+            // The one item that moved during the pass is whole in this page's head: no more looks.
+            try await take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
+            checkpoint.moved = false
+            add("moved_items_from_head", 1)
+        }
+        checkpoint.nodes += Int64(landed.rows.filter { $0.kind == stream.kind.rawValue }.count)
         checkpoint.total = page.totalCount
         checkpoint.cursor = page.endCursor ?? checkpoint.cursor
-        var ended = !page.hasNextPage || reachedEnd
         if ended && stream.isOrdered && checkpoint.moved {
             // Something moved to the head during the pass: look at the head again, down to where
             // the pass began — and again while a look itself sees things move.
@@ -448,8 +522,8 @@ struct IngestSession {
             add("head_passes", 1)
         }
         add("pages", 1)
-        add(stream.kind.rawValue + "s", Int64(rows.filter { $0.kind == stream.kind.rawValue }.count))
-        var write = PageWrite(stream: stream, checkpoint: checkpoint, rows: rows, items: items, seen: seen)
+        add(stream.kind.rawValue + "s", Int64(landed.rows.filter { $0.kind == stream.kind.rawValue }.count))
+        var write = PageWrite(stream: stream, checkpoint: checkpoint, rows: landed.rows, items: landed.items, seen: landed.seen)
         if !ended {
             add("new_nodes", Int64(try store.save(write)))
             pending.checkpoint = checkpoint
@@ -460,7 +534,18 @@ struct IngestSession {
         add("new_nodes", Int64(try store.save(write)))
         if let problem = try incompleteness(stream, checkpoint: checkpoint) {
             try store.restart(stream, checkpoint.restarted())
-            throw IngestFailure(code: "incomplete", message: problem)
+            guard stream.isOrdered, rereads.insert(stream.name).inserted else {
+                throw IngestFailure(code: "incomplete", message: problem)
+            }
+            // An item left the list or slipped past the read while the list changed (closed,
+            // merged, transferred): read the list again at once, from its head; items believed
+            // open that the new read does not list are then looked up by id. A second failure
+            // fails the unit.
+            context.progress("\(stream.name): \(problem.prefix { $0 != ";" }); reading it again")
+            add("stream_rereads", 1)
+            headPasses[stream.name] = 0
+            pending.checkpoint = checkpoint.restarted()
+            return
         }
         checkpoint.done = true
         write = PageWrite(stream: stream, checkpoint: checkpoint,
@@ -492,9 +577,11 @@ struct IngestSession {
         }
         // The updated pull request list counts every pull request, not those since the window.
         guard stream.isOrdered, !(stream.stopsAtSince) else { return nil }
+        // More listed than counted is no better than fewer: an item listed open and closed
+        // during the read is stale in what was read.
         let listed = try store.seen(stream)
         let changed = checkpoint.headStart != nil
-        if listed == total || (changed && listed >= total) { return nil }
+        if listed == total { return nil }
         return """
             \(stream.name) listed \(listed) distinct items where GitHub counts \(total)\
             \(changed ? " after items changed during the read" : ""); the unit fails rather than report a gap \

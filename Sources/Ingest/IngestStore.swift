@@ -33,6 +33,10 @@ struct Checkpoint: Sendable, Equatable {
 
     init(since: Date) { self.since = since }
 
+    /// Ordered streams: the pass ended having seen items move, and the next request is a look
+    /// at the head, down to `stopAt`.
+    var awaitsHeadLook: Bool { !done && pages > 0 && cursor == nil && stopAt != nil }
+
     /// The same stream from the start, as a failed read leaves it for the rerun.
     func restarted() -> Checkpoint {
         var fresh = Checkpoint(since: since)
@@ -229,7 +233,7 @@ struct IngestStore: Sendable {
             """, bindings: [.text(slug)] + oids.map(SQLValue.text)))
         var trees: [String: JSONValue] = [:]
         for row in rows {
-            trees[try row.string("node_key")] = try? JSONDecoder().decode(JSONValue.self, from: Data(try row.string("payload").utf8))
+            trees[try row.string("node_key")] = try? JSONValue(parsing: try row.string("payload"))
         }
         return trees
     }

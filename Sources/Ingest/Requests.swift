@@ -42,9 +42,14 @@ struct PageSizes {
                       documentation: min(pageSize, defaults.documentation))
     }
 
-    /// The largest page of `stream` that costs 1 point: (1 + first × nested + 1 head) ≤ 149.
+    /// The largest page of `stream` that costs 1 point: the list (1 connection) and its nodes'
+    /// nested ones (first × nested), and for the ordered streams the head — 1, and 1 + nested
+    /// for its newest item whole (``GitHub/Operation/sentinel(_:filter:fragment:)``) — at most
+    /// 149 in all.
     static func onePointPageSize(_ stream: RepositoryStream) -> Int {
-        min(100, 147 / max(1, stream.connectionsPerNode))
+        let nested = stream.connectionsPerNode
+        let head = stream.isOrdered ? 2 + nested : 1
+        return min(100, (148 - head) / max(1, nested))
     }
 
     /// The size to ask for: the largest page that still costs 1 point, within the manifest's

@@ -85,7 +85,7 @@ public final class FakeModel: Sendable {
 
     func complete(_ request: HTTPRequest) async -> HTTPResponse {
         let data = (try? await request.bodyData) ?? Data()
-        let body = (try? JSONDecoder().decode(JSON.JSONValue.self, from: data)) ?? .null
+        let body = (try? JSON.JSONValue(parsing: data)) ?? .null
         let mode = state.withLock { state -> Mode in
             state.requests.append(Request(body: body, authorization: request.headers[.authorization]))
             return state.modes.count > 1 ? state.modes.removeFirst() : state.modes[0]
@@ -108,7 +108,11 @@ public final class FakeModel: Sendable {
         let content: String
         switch mode {
         case .wrongNumbers: content = good.replacingOccurrences(of: "merged ", with: "merged 9999 (not ") 
-        case .inventedReferences: content = good.replacingOccurrences(of: "\"highlights\":[", with: "\"highlights\":[\"Shipped #987654\",")
+        case .inventedReferences:
+            // Valid JSON either way: with other highlights after it, or alone.
+            content = good.contains("\"highlights\":[]")
+                ? good.replacingOccurrences(of: "\"highlights\":[]", with: "\"highlights\":[\"Shipped #987654\"]")
+                : good.replacingOccurrences(of: "\"highlights\":[", with: "\"highlights\":[\"Shipped #987654\",")
         case .fenced: content = "```json\n" + good + "\n```"
         case .invalidJSON: content = "Here is the report you asked for:\n" + good
         case .empty: content = ""

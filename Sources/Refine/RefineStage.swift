@@ -25,11 +25,10 @@ public struct RefineStage: StageRunner {
             """)
         var nodes: [RawNode] = []
         nodes.reserveCapacity(rows.count)
-        let decoder = JSONDecoder()
         for row in rows {
             let kind = try row.string("kind")
             let key = try row.string("node_key")
-            guard let payload = try? decoder.decode(JSONValue.self, from: Data(try row.string("payload").utf8)) else {
+            guard let payload = try? JSONValue(parsing: try row.string("payload")) else {
                 throw UnitError(code: "undecodable", message: "raw \(kind) \(key) is not valid JSON")
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))

@@ -63,7 +63,7 @@ public struct ReportContent: Sendable, Hashable {
             }
         }
         guard text.hasPrefix("{"), text.hasSuffix("}"),
-              let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)),
+              let value = try? JSONValue(parsing: text),
               case .object(let object) = value else {
             return .failure(Problems([Problem("invalid_json", "the answer is not one JSON object (no text around it)")]))
         }

@@ -14,7 +14,7 @@ struct ReportInputs {
         guard let row = try database.query("""
             SELECT bundle FROM evidence WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
             """).first else { return nil }
-        return try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("bundle").utf8))
+        return try JSONValue(parsing: try row.string("bundle"))
     }
 
     func repositoryBrief(_ slug: String) throws -> Brief {
@@ -26,7 +26,7 @@ struct ReportInputs {
             WHERE scope = 'repository' AND subject = \(slug) AND window_end <= \(start)
             ORDER BY window_end DESC LIMIT 2
             """).map { row in
-            let content = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("content").utf8))
+            let content = try JSONValue(parsing: try row.string("content"))
             return (window: "\(Render.day(try row.string("window_start"))) to \(Render.day(try row.string("window_end")))",
                     status: try row.string("status"), summary: content["summary"]?.string ?? "",
                     risks: (content["risks"]?.array ?? []).compactMap(\.string))
@@ -40,8 +40,8 @@ struct ReportInputs {
             SELECT status, content, coverage FROM reports
             WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
             """).first else { return nil }
-        let content = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("content").utf8))
-        let coverage = try JSONDecoder().decode(JSONValue.self, from: Data(try row.string("coverage").utf8))
+        let content = try JSONValue(parsing: try row.string("content"))
+        let coverage = try JSONValue(parsing: try row.string("coverage"))
         return ChildReport(
             scope: Brief.Scope(rawValue: scope) ?? .repository, subject: subject, name: name,
             status: Status(rawValue: try row.string("status")) ?? .unknown, summary: content["summary"]?.string ?? "",
@@ -68,7 +68,7 @@ struct ReportInputs {
         // The metrics column alone: decoding the whole bundle for four numbers would dominate.
         let metrics = try database.query("""
             SELECT metrics FROM evidence WHERE repository = \(slug) AND window_start = \(start) AND window_end = \(end)
-            """).first.map { try JSONDecoder().decode(JSONValue.self, from: Data(try $0.string("metrics").utf8)) }
+            """).first.map { try JSONValue(parsing: try $0.string("metrics")) }
         let humans = metrics?["humans"] ?? .null
         func days(_ value: JSONValue?) -> Double? {
             switch value {

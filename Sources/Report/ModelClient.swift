@@ -117,7 +117,7 @@ final class ModelClient: Sendable {
             let text = String(decoding: data, as: UTF8.self)
             switch response.statusCode {
             case 200..<300:
-                guard let value = try? JSONDecoder().decode(JSONValue.self, from: data),
+                guard let value = try? JSONValue(parsing: data),
                       let content = value["choices"]?.array?.first?["message"]?["content"]?.string else {
                     throw ModelError(code: "bad_response", message: "the endpoint's answer has no `choices[0].message.content`: \(preview(text))")
                 }
@@ -156,7 +156,7 @@ final class ModelClient: Sendable {
             guard status == 200 else {
                 throw ModelError(code: "http_\(status)", message: "GET \(modelsURL.path) answered HTTP \(status)")
             }
-            let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+            let value = try? JSONValue(parsing: data)
             return (value?["data"]?.array ?? []).compactMap { $0["id"]?.string }
         } catch let error as ModelError {
             throw error

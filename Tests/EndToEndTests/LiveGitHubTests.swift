@@ -139,14 +139,89 @@ struct LiveGitHubTests {
         #expect(try Self.counter(harness, "quiet_by_probe") == Int64(Self.estate.repositories.count - 1))
     }
 
+    /// One repository of 25 open pull requests, each last updated `offset` after the window
+    /// starts plus a minute per pull request, ingested in pages of 10 while `change` happens
+    /// once: the fake, the harness after the run, and the run's result.
+    func openPullRequests(updated offset: TimeInterval, while change: LiveChanges.Change) async throws
+        -> (FakeGitHub, Harness, Harness.Result, FakeRepository) {
+        let generated = EstateGenerator(seed: 7, repositories: 1).generate()
+        var repo = try #require(generated.repositories.first)
+        repo.pullRequests = Array(repo.pullRequests.prefix(25)).enumerated().map { index, pull in
+            var pull = pull
+            pull.state = .open
+            pull.mergedAt = nil
+            pull.closedAt = nil
+            pull.updatedAt = generated.windowStart.addingTimeInterval(offset + Double(index * 60))
+            return pull
+        }
+        let estate = FakeEstate(repositories: [repo], windowStart: generated.windowStart, windowEnd: generated.windowEnd)
+        let fake = FakeGitHub(estate: estate, token: Self.token)
+        fake.configure { $0.live = LiveChanges(perRepository: 1, changes: [change]) }
+        let url = try await fake.start()
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(estate, url: url, pageSize: 10))
+        return (fake, harness, try await run(harness), repo)
+    }
+
+    /// One pull request is commented on while its list is read: it moves to the head, behind
+    /// the cursor. The read's last page carries the list's head whole, so the run takes it from
+    /// there — with the new comment — and needs no further look at the head.
+    @Test func anItemThatMovesToTheHeadDuringTheReadIsTakenFromTheLastPagesHead() async throws {
+        // Updated in the window: the updated list as well as the open one takes three pages.
+        let (fake, harness, result, repo) = try await openPullRequests(updated: 86_400, while: .commentOnPullRequest)
+        defer { Task { await fake.stop() } }
+        let oldest = try #require(repo.pullRequests.min { $0.updatedAt < $1.updatedAt })
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(fake.stats.liveChanges == 1)
+        // Taken from the head of both lists it is in: updated, and open.
+        #expect(try Self.counter(harness, "moved_items_from_head") == 2)
+        #expect(try Self.counter(harness, "head_passes") == 0)
+        let comments = try storeRows(harness, """
+            SELECT COUNT(*) AS n FROM comments WHERE parent_kind = 'pull_request' AND parent_id = \(oldest.databaseId)
+            """).first?.int("n")
+        #expect(comments == Int64(oldest.comments.count + 1))
+    }
+
+    /// A pull request the read has already listed as open is merged before the read ends (the
+    /// updated list was read whole in the first request, before the merge). GitHub then counts
+    /// one open pull request fewer than were listed: the open list is read again at once, and
+    /// the one it no longer lists is looked up by id — the run stores it merged, as it now is,
+    /// not open as it was when first listed.
+    @Test func aPullRequestListedOpenAndMergedDuringTheReadIsNotLeftOpen() async throws {
+        // None updated in the window: the updated list is done in the first request.
+        let (fake, harness, result, repo) = try await openPullRequests(updated: -30 * 86_400,
+                                                                       while: .mergePullRequest(newest: true))
+        defer { Task { await fake.stop() } }
+        let newest = try #require(repo.pullRequests.max { $0.updatedAt < $1.updatedAt })
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(fake.stats.liveChanges == 1)
+        #expect(try Self.counter(harness, "stream_rereads") == 1)
+        #expect(try Self.counter(harness, "resolved_items") == 1)
+        let state = try storeRows(harness, "SELECT state FROM pull_requests WHERE number = \(newest.number)").first
+        #expect(try state?.string("state") == "merged")
+    }
+
     /// A stream whose read cannot be reconciled with what GitHub counts (here: a page that lost
-    /// an item) fails its unit, and is not done and moves no coverage: the rerun reads it again,
-    /// whole, and gets everything.
-    @Test func aStreamThatFailsItsCompletenessCheckIsReadAgainByTheRerun() async throws {
+    /// an item) is read again at once, from its head, and the run gets everything.
+    @Test func aStreamThatFailsItsCompletenessCheckOnceIsReadAgainInTheSameRun() async throws {
         let (fake, harness) = try await started(pageSize: 10)
         defer { Task { await fake.stop() } }
         fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002"))
+        let result = try await run(harness)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try Self.counter(harness, "stream_rereads") == 1)
+        #expect(try landed(harness) == expectedLanding(Self.estate))
+    }
+
+    /// A stream that fails its check again when read again fails its unit, and is not done and
+    /// moves no coverage: the rerun reads it again, whole, and gets everything.
+    @Test func aStreamThatFailsItsCompletenessCheckTwiceIsReadAgainByTheRerun() async throws {
+        let (fake, harness) = try await started(pageSize: 10)
+        defer { Task { await fake.stop() } }
+        // Every page of the list loses an item during the first run.
+        fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002", times: 1_000))
         let first = try await run(harness)
+        fake.clearFaults()
         #expect(first.status == 3)
         #expect(first.stderr.contains("FAIL  ingest:acme/repo-002: issues_open listed "))
         #expect(first.stderr.contains(" the unit fails rather than report a gap (a rerun reads the stream again) [incomplete]"))

@@ -119,8 +119,9 @@ struct ReportTests {
         #expect(retry.last?["content"]?.string?.hasPrefix("Your report was rejected:\n- ") == true)
         let errors = try storeRows(scenario.harness, "SELECT error_code, error_message FROM unit_attempts WHERE stage = 'report'")
         #expect(errors.count == 2)
+        let messages = try errors.map { try $0.string("error_message") }
         #expect(try errors.allSatisfy { try $0.string("error_code") == "report_rejected"
-            && $0.string("error_message").hasPrefix("3 answers rejected; last: \(code): ") })
+            && $0.string("error_message").hasPrefix("3 answers rejected; last: \(code): ") }, "\(messages)")
         // Rejected attempts are paid for: their tokens are in the ledger.
         let counters = try scenario.reportCounters()
         #expect(counters["attempts"] == 6 && counters["prompt_tokens"] == Int64(scenario.model.tokens.prompt))
