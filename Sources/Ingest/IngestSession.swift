@@ -162,20 +162,17 @@ struct IngestSession {
     /// The combined first request: the repository's facts, and the first page of every stream
     /// not started. A timeout halves every size in it, down to 1.
     mutating func firstRequest(_ pending: inout [PendingStream]) async throws {
-        var request = FirstPagesRequest(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
-                                        until: context.window.end, sizes: sizes.first)
+        var request = FirstPages(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
+                                 until: context.window.end, sizes: sizes.first)
         var slots: [String: String] = [:]
         for item in pending where item.unstarted && !item.reusesSnapshot {
-            switch item.stream.name {
-            case RepositoryStream.commits.name: request.commitsSince = item.checkpoint.since
-            case RepositoryStream.pullRequestsUpdated.name: request.updatedPulls = true
-            case RepositoryStream.pullRequestsOpen.name: request.openPulls = true
-            case RepositoryStream.issuesUpdated.name: request.issuesSince = item.checkpoint.since
-            case RepositoryStream.issuesOpen.name: request.openIssues = true
-            case _ where item.stream.kind == .documentation && request.documentation.count < GitHub.Operation.documentationSlots:
+            if item.stream.name == RepositoryStream.commits.name {
+                request.commitsSince = item.checkpoint.since
+            } else if let list = item.stream.firstPagesList {
+                request.include(list, since: item.checkpoint.since)
+            } else if item.stream.kind == .documentation && request.documentation.count < GitHub.Operation.documentationSlots {
                 slots[item.stream.name] = "doc\(request.documentation.count)"
                 request.documentation.append((item.stream.path ?? "", item.checkpoint.since))
-            default: break
             }
         }
         let repo = try await send(&request, label: "first pages")
@@ -204,7 +201,7 @@ struct IngestSession {
             // A history stream restarted at the window's start (its tip moved) pages from there.
             case .commit: field = asked == item.checkpoint.since ? "branch" : nil
             case .documentation: field = asked == item.checkpoint.since ? slots[item.stream.name] : nil
-            case .pullRequest, .issue: field = FirstPagesRequest.aliases[item.stream.name]
+            case .pullRequest, .issue: field = item.stream.firstPagesList?.rawValue
             case .reviewComment: field = nil
             }
             guard let field else { continue }
@@ -214,9 +211,9 @@ struct IngestSession {
         }
     }
 
-    /// Sends a combined request (``FirstPagesRequest``) and returns its `repository`; a timeout
+    /// Sends a combined request (``GitHub/FirstPages``) and returns its `repository`; a timeout
     /// halves every size in it, down to 1, for the rest of the unit.
-    mutating func send(_ request: inout FirstPagesRequest, label: String, alsoAs: [String] = []) async throws -> JSONValue {
+    mutating func send(_ request: inout FirstPages, label: String, alsoAs: [String] = []) async throws -> JSONValue {
         while true {
             do {
                 let data = try await call(request.operation, variables: request.variables, label: label,
@@ -241,21 +238,15 @@ struct IngestSession {
     /// reach down to where its pass began pages on as usual.
     mutating func lookAtHeads(_ pending: inout [PendingStream]) async throws {
         let waiting = pending.indices.filter { pending[$0].checkpoint.awaitsHeadLook }
-        var request = FirstPagesRequest(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
-                                        until: context.window.end, sizes: sizes.first)
+        var request = FirstPages(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
+                                 until: context.window.end, sizes: sizes.first)
         for index in waiting {
-            switch pending[index].stream.name {
-            case RepositoryStream.pullRequestsUpdated.name: request.updatedPulls = true
-            case RepositoryStream.pullRequestsOpen.name: request.openPulls = true
-            case RepositoryStream.issuesUpdated.name: request.issuesSince = pending[index].checkpoint.since
-            case RepositoryStream.issuesOpen.name: request.openIssues = true
-            default: break
-            }
+            if let list = pending[index].stream.firstPagesList { request.include(list, since: pending[index].checkpoint.since) }
         }
         let repo = try await send(&request, label: "heads", alsoAs: ["head_requests"])
         for index in waiting {
-            guard let alias = FirstPagesRequest.aliases[pending[index].stream.name] else { continue }
-            try await land(try Page(repo[alias], stream: pending[index].stream), into: &pending[index])
+            guard let list = pending[index].stream.firstPagesList else { continue }
+            try await land(try Page(repo[list.rawValue], stream: pending[index].stream), into: &pending[index])
         }
     }
 

@@ -65,3 +65,27 @@ func output(of process: Process) async throws -> Data {
         }.start()
     }
 }
+
+/// The combined first request's variables say exactly which lists it carries: every list and
+/// documentation slot left out is switched off, and times are RFC 3339 in whole seconds.
+struct FirstPagesTests {
+    static let until = Date(timeIntervalSince1970: 1_794_528_000.75) // 2026-11-13T00:00:00.75Z
+
+    @Test func timesAreWholeSecondsInUTC() {
+        #expect(GitHubTime.string(Self.until) == "2026-11-13T00:00:00Z")
+    }
+
+    @Test(arguments: FirstPages.List.allCases)
+    func aListIsAskedForOnlyWhenIncluded(_ list: FirstPages.List) {
+        let sizes = FirstPages.Sizes(commits: 100, pulls: 12, openPulls: 12, updatedIssues: 14, openIssues: 18, documentation: 6)
+        var request = FirstPages(owner: "acme", name: "repo", branch: nil, until: Self.until, sizes: sizes)
+        let flags = ["withUpdatedPulls", "withOpenPulls", "withUpdatedIssues", "withOpenIssues", "withCommits", "withDoc0", "withDoc1"]
+        #expect(flags.allSatisfy { request.variables[$0] == false })
+        request.include(list, since: Self.until.addingTimeInterval(-86_400))
+        let flag: [FirstPages.List: String] = [.updatedPulls: "withUpdatedPulls", .openPulls: "withOpenPulls",
+                                               .updatedIssues: "withUpdatedIssues", .openIssues: "withOpenIssues"]
+        #expect(flags.filter { request.variables[$0] == true } == [flag[list]])
+        #expect(request.variables["ref"] == nil && request.operation.name == "RepositoryFirstPages")
+        if list == .updatedIssues { #expect(request.variables["issuesSince"] == "2026-11-12T00:00:00Z") }
+    }
+}
