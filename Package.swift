@@ -4,6 +4,7 @@ import PackageDescription
 let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
 let package = Package(
@@ -59,15 +60,17 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "Digest", "Ingest", "GitHub", "Refine", "Evidence", "Export", "Report",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "JSON", "GitHub", "Export", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "ghillie-run", dependencies: ["CLI"], swiftSettings: strict),
+        .executableTarget(name: "ghillie-run", dependencies: ["CLI", "Pipeline", "Ingest", "Refine", "Evidence", "Export", "Report"],
+                          swiftSettings: strict),
 
         // Test support: an HTTP server on 127.0.0.1 that the fake servers share.
-        .target(name: "LoopbackServer", dependencies: [.product(name: "FlyingFox", package: "FlyingFox")],
+        .target(name: "LoopbackServer", dependencies: [.product(name: "FlyingFox", package: "FlyingFox"),
+                                                       .product(name: "FlyingSocks", package: "FlyingFox")],
                 swiftSettings: strict),
         // Test support: a generated estate served by a fake GitHub GraphQL server on 127.0.0.1.
         .target(
@@ -80,28 +83,26 @@ let package = Package(
                 swiftSettings: strict),
         .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.
-        .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Manifest", "Digest"], swiftSettings: strict),
+        .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Digest"], swiftSettings: strict),
         .executableTarget(name: "ghillie-run-teststages", dependencies: ["CLI", "TestStages"], swiftSettings: strict),
         // `make bench`: ledger transition cost and no-op rerun, printed as a table.
         .executableTarget(
             name: "Bench",
-            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "Pipeline", "Manifest", "TestStages", "CLI", "GitHubFake",
-                           "ModelFake", "JSON"],
+            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake", "JSON"],
             swiftSettings: strict
         ),
 
         .testTarget(name: "ManifestTests", dependencies: ["Manifest"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
-        .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store", "Manifest"], swiftSettings: strict),
+        .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline"], swiftSettings: strict),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Store", "SQLiteDriver", "Manifest", "JSON"],
-                    swiftSettings: strict),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
-            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Store", "SQLiteDriver", "Pipeline", "Manifest"],
+            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -1,6 +1,7 @@
 import FlyingFox
 import Foundation
 import JSON
+import Synchronization
 
 extension FakeGitHub {
     /// The operation name faults use for the REST list of review comments.

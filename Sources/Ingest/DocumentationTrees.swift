@@ -1,6 +1,7 @@
 import Foundation
 import GitHub
 import JSON
+import Manifest
 
 extension IngestSession {
     /// Trees fetched by object id per request, at most (a timeout halves it).

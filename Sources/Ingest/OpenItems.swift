@@ -1,6 +1,8 @@
 import Foundation
 import GitHub
 import JSON
+import Manifest
+import Pipeline
 import Store
 
 extension IngestSession {

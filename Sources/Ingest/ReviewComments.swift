@@ -1,6 +1,8 @@
 import Foundation
 import GitHub
 import JSON
+import Manifest
+import Pipeline
 
 extension IngestSession {
     /// REST list pages hold at most 100 items.

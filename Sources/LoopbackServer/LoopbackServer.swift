@@ -1,4 +1,5 @@
 public import FlyingFox
+import FlyingSocks
 import Foundation
 import Synchronization
 

@@ -1,4 +1,5 @@
 import Digest
+import Foundation
 public import JSON
 import Store
 

@@ -2,6 +2,7 @@ import Digest
 public import Foundation
 import JSON
 public import Manifest
+import Mustache
 public import Pipeline
 import Store
 import Synchronization

@@ -2,6 +2,7 @@ import Foundation
 import GitHubFake
 import JSON
 import ModelFake
+import Store
 import Testing
 
 /// Runs a small estate through every stage with reports written by the fake model.

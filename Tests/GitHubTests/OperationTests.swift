@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import JSON
 import Testing
 
 /// The repository's root and its copy of GitHub's published GraphQL schema.
