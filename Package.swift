@@ -60,7 +60,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "JSON", "GitHub", "Export", "Report",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "JSON", "GitHub", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -2,8 +2,6 @@ import ArgumentParser
 import Foundation
 import Manifest
 import Pipeline
-import Export
-import Report
 import Store
 import Synchronization
 #if canImport(Glibc)
@@ -35,17 +33,11 @@ struct RunCommand: AsyncParsableCommand {
         let stages: [String: [String: Int]]
         let counters: [String: [String: Int64]]
         let stage_seconds: [String: Double]
-        let outputs: OutputsDoc
+        let outputs: [String: String]
         let failures: [Documents.AttemptDoc]
     }
 
     /// Where a run's files went (null when the manifest writes none of that kind).
-    struct OutputsDoc: Encodable {
-        let exports: String?
-        let reports: String?
-        let estate_page: String?
-    }
-
     func validate() throws {
         if let jobs, jobs < 1 { throw ValidationError("--jobs must be at least 1") }
     }
@@ -221,19 +213,16 @@ struct RunCommand: AsyncParsableCommand {
         func relative(_ url: URL?) -> String? {
             url.map { $0.path.hasPrefix(cwd) ? String($0.path.dropFirst(cwd.count)) : $0.path }
         }
-        let reportRoot = loadedManifest.report.flatMap { _ in ReportStage.root(loadedManifest, window: window) }
-        let outputs = OutputsDoc(
-            exports: relative(ExportStage.root(loadedManifest, window: window)),
-            reports: relative(reportRoot),
-            estate_page: loadedManifest.report?.scopes.contains(.estate) == true
-                ? relative(reportRoot?.appendingPathComponent("estate/latest.html")) : nil)
+        let stageSet = Injected.stages
+        let outputs = stageSet.outputs(loadedManifest, window: window)
         if global.output == .json {
             terminal.out(Documents.encode(Output(
                 schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
                 ending: run.state.rawValue, exit_code: status.rawValue, duration_seconds: result.duration,
                 stages: stages, counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
                 stage_seconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
-                outputs: outputs, failures: failures.map(Documents.AttemptDoc.init))))
+                outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in first },
+                failures: failures.map(Documents.AttemptDoc.init))))
             return
         }
         guard global.verbosity >= 0 || status != .success else { return }
@@ -249,19 +238,11 @@ struct RunCommand: AsyncParsableCommand {
                 + [result.stageDurations[stage].map(formatDuration) ?? "-"]
         }
         if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue) + ["time"], rows)) }
-        if let line = result.counters[.ingest].flatMap(GitHubUsage.line) { terminal.err(line) }
-        if let report = result.counters[.report], let attempts = report["attempts"], loadedManifest.report?.model.backend == .heuristic {
-            terminal.err("reports: \(attempts) written by the heuristic backend (offline, no tokens)")
-        } else if let report = result.counters[.report], let attempts = report["attempts"] {
-            let cost = Double(report["cost_microusd"] ?? 0) / 1_000_000
-            terminal.err("model: \(attempts) answer\(attempts == 1 ? "" : "s"), \(report["prompt_tokens"] ?? 0) prompt + "
-                + "\(report["completion_tokens"] ?? 0) completion tokens, estimated $\(String(format: "%.4f", cost))")
-        }
+        for line in stageSet.summaries(result.counters, manifest: loadedManifest) { terminal.err(line) }
         // Where files went, for the stages that wrote some in this invocation.
-        let wrote = { (stage: Stage) in (result.counts[stage]?[.succeeded] ?? 0) > 0 }
-        for (label, path, shown) in [("exports", outputs.exports, wrote(.export)), ("report files", outputs.reports, wrote(.report)),
-                                     ("estate page", outputs.estate_page, wrote(.report) && run.state == .succeeded)] {
-            if let path, shown { terminal.err("\(label): \(path)") }
+        for (stage, output) in outputs where (result.counts[stage]?[.succeeded] ?? 0) > 0 {
+            guard !output.afterWholeRun || run.state == .succeeded, let path = relative(output.location) else { continue }
+            terminal.err("\(output.label): \(path)")
         }
         if global.verbosity > 0 {
             for stage in Stage.allCases {
@@ -350,18 +331,5 @@ enum GitInfo {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-}
-
-/// The GitHub line of a run summary and of `status`: requests and points, REST apart.
-enum GitHubUsage {
-    static func line(_ counters: [String: Int64]) -> String? {
-        guard let requests = counters["requests"] else { return nil }
-        let rest = counters["rest_requests"] ?? 0
-        let graphQL = requests - rest
-        let points = counters["points"] ?? 0
-        guard rest > 0 else { return "GitHub: \(requests) request\(requests == 1 ? "" : "s"), \(points) points" }
-        return "GitHub: \(graphQL) GraphQL request\(graphQL == 1 ? "" : "s") (\(points) points), "
-            + "\(rest) REST request\(rest == 1 ? "" : "s")"
     }
 }

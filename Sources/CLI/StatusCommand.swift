@@ -93,12 +93,9 @@ struct StatusCommand: AsyncParsableCommand {
         }))
         if !counters.isEmpty {
             terminal.out("")
-            if let line = counters["ingest"].flatMap(GitHubUsage.line) {
+            let byStage = Dictionary(uniqueKeysWithValues: counters.compactMap { key, value in Stage(rawValue: key).map { ($0, value) } })
+            for line in Injected.stages.summaries(byStage, manifest: loaded) {
                 terminal.out(line + " (every attempt of the run)")
-            }
-            if let report = counters["report"], let prompt = report["prompt_tokens"], prompt > 0 {
-                terminal.out("model: \(report["attempts"] ?? 0) answers, \(prompt) prompt + \(report["completion_tokens"] ?? 0) "
-                    + "completion tokens, estimated $\(String(format: "%.4f", Double(report["cost_microusd"] ?? 0) / 1_000_000))")
             }
             for stage in stageOrder {
                 guard let values = counters[stage], !values.isEmpty else { continue }

@@ -27,6 +27,10 @@ public struct ExportStage: StageRunner {
         return URL(fileURLWithPath: path).standardizedFileURL
     }
 
+    public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] {
+        Self.root(manifest, window: window).map { [StageOutput(key: "exports", label: "exports", location: $0)] } ?? []
+    }
+
     /// The file name of an export unit's key (`commits.csv`, `bundle` → `bundle.json`).
     static func fileName(_ key: String) -> String {
         key == "bundle" ? "bundle.json" : key == "manifest" ? "export-manifest.json" : key

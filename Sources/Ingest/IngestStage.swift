@@ -46,6 +46,17 @@ public struct IngestStage: StageRunner {
         }
     }
 
+    /// GitHub requests and points, REST apart.
+    public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? {
+        guard let requests = counters["requests"] else { return nil }
+        let rest = counters["rest_requests"] ?? 0
+        let graphQL = requests - rest
+        let points = counters["points"] ?? 0
+        guard rest > 0 else { return "GitHub: \(requests) request\(requests == 1 ? "" : "s"), \(points) points" }
+        return "GitHub: \(graphQL) GraphQL request\(graphQL == 1 ? "" : "s") (\(points) points), "
+            + "\(rest) REST request\(rest == 1 ? "" : "s")"
+    }
+
     /// The client policy a manifest's `github:` section asks for.
     public static func policy(_ github: GitHubConfig) -> RetryPolicy {
         RetryPolicy(

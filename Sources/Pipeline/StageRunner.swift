@@ -19,11 +19,38 @@ public protocol StageRunner: Sendable {
     /// Units of this stage whose output lives outside the store (files) and is gone, so that
     /// an otherwise up-to-date unit runs again instead of being reused.
     func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID>
+    /// Where this stage's units write files, for the run's summary: none for a stage that
+    /// writes only to the store.
+    func outputs(_ manifest: Manifest, window: Window) -> [StageOutput]
+    /// One line summing up the stage's counters over a run (requests and points, tokens and
+    /// cost) for the run's summary and `status` (which may not have the manifest); nil when the
+    /// counters say it all.
+    func summary(_ counters: [String: Int64], manifest: Manifest?) -> String?
 }
 
 extension StageRunner {
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {}
     public func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID> { [] }
+    public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] { [] }
+    public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? { nil }
+}
+
+/// A place a stage writes files (a folder of exports, a report page).
+public struct StageOutput: Sendable, Equatable {
+    /// Its key in the run's JSON document (`exports`, `estate_page`).
+    public let key: String
+    /// How the run's summary names it (`report files`).
+    public let label: String
+    public let location: URL
+    /// Shown only after a run that succeeded whole (a page that sums up every unit).
+    public let afterWholeRun: Bool
+
+    public init(key: String, label: String, location: URL, afterWholeRun: Bool = false) {
+        self.key = key
+        self.label = label
+        self.location = location
+        self.afterWholeRun = afterWholeRun
+    }
 }
 
 /// A stage's configuration cannot work: what, and what to do.
@@ -109,6 +136,16 @@ public struct StageSet: Sendable {
     }
 
     public var versions: [Stage: String] { runners.mapValues(\.version) }
+
+    /// Where the stages write files, in stage order.
+    public func outputs(_ manifest: Manifest, window: Window) -> [(stage: Stage, output: StageOutput)] {
+        Stage.allCases.flatMap { stage in (runners[stage]?.outputs(manifest, window: window) ?? []).map { (stage, $0) } }
+    }
+
+    /// Each stage's summary of its counters, in stage order.
+    public func summaries(_ counters: [Stage: [String: Int64]], manifest: Manifest?) -> [String] {
+        Stage.allCases.compactMap { stage in counters[stage].flatMap { runners[stage]?.summary($0, manifest: manifest) } }
+    }
 
     /// Units of `graph` whose files are gone, by asking each stage's runner.
     public func outputsGone(in graph: UnitGraph, manifest: Manifest, window: Window) -> Set<UnitID> {

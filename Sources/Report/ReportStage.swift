@@ -54,6 +54,29 @@ public struct ReportStage: StageRunner {
         }
     }
 
+    public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] {
+        guard let report = manifest.report, let root = Self.root(manifest, window: window) else { return [] }
+        var outputs = [StageOutput(key: "reports", label: "report files", location: root)]
+        if report.scopes.contains(.estate) {
+            outputs.append(StageOutput(key: "estate_page", label: "estate page", location: root.appendingPathComponent("estate/latest.html"),
+                                       afterWholeRun: true))
+        }
+        return outputs
+    }
+
+    /// The model's answers, tokens and estimated cost (or that the offline heuristic wrote the
+    /// reports).
+    public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? {
+        guard let attempts = counters["attempts"] else { return nil }
+        let heuristic = manifest.map { $0.report?.model.backend == .heuristic } ?? ((counters["prompt_tokens"] ?? 0) == 0)
+        if heuristic {
+            return "reports: \(attempts) written by the heuristic backend (offline, no tokens)"
+        }
+        let cost = Double(counters["cost_microusd"] ?? 0) / 1_000_000
+        return "model: \(attempts) answer\(attempts == 1 ? "" : "s"), \(counters["prompt_tokens"] ?? 0) prompt + "
+            + "\(counters["completion_tokens"] ?? 0) completion tokens, estimated $\(String(format: "%.4f", cost))"
+    }
+
     /// The folder report files go to (relative to the working directory).
     public static func root(_ manifest: Manifest, window: Window) -> URL? {
         guard let report = manifest.report else { return nil }
