@@ -33,7 +33,7 @@ let package = Package(
         // JSON values kept whole (raw GitHub nodes) and the canonical/flat encodings.
         .target(name: "JSON", swiftSettings: strict),
         // Run manifest v1 and Ghillie catalogues: parse, validate, resolve.
-        .target(name: "Manifest", dependencies: ["Digest", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(name: "Manifest", dependencies: ["Digest", "JSON", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The SQL interface, frozen migrations, the ledger and the run lock. No driver imports.
         .target(name: "Store", dependencies: ["Digest", "JSON"], swiftSettings: strict),
         .target(name: "SQLiteDriver", dependencies: ["Store", "CSQLite"], swiftSettings: strict),
@@ -81,7 +81,7 @@ let package = Package(
         // Test support: a fake OpenAI-compatible Chat Completions server on 127.0.0.1.
         .target(name: "ModelFake", dependencies: ["JSON", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
                 swiftSettings: strict),
-        .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake"], swiftSettings: strict),
+        .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake", "JSON"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.
         .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Digest"], swiftSettings: strict),
         .executableTarget(name: "ghillie-run-teststages", dependencies: ["CLI", "TestStages"], swiftSettings: strict),
@@ -92,7 +92,7 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "JSON"], resources: [.copy("Fixtures")], swiftSettings: strict),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),

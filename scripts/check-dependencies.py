@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Checks that every target of Package.swift declares exactly the modules it imports.
 
-SwiftPM's `--explicit-target-dependency-import-check error` (scripts/test) refuses an import
-of a target that is not declared; this checks the other way: a declared dependency that no
-source file of the target imports. Executable targets a test target depends on are built
+A declared dependency that no source file of the target imports is a problem, and so is an
+import of one of the package's own targets that the target does not declare itself (SwiftPM's
+`--explicit-target-dependency-import-check`, also in scripts/test, lets an import through when
+the dependency comes in transitively). Executable targets a test target depends on are built
 for the tests to run them, and count as used. Exit 1 with one line per problem.
 """
 import glob
@@ -18,6 +19,7 @@ executables = set(re.findall(r'\.executableTarget\(\s*name:\s*"([^"]+)"', packag
 declaration = re.compile(r'\.(target|executableTarget|testTarget)\(\s*name:\s*"([^"]+)"(.*?)swiftSettings', re.S)
 importing = re.compile(r'^\s*(?:@testable\s+)?(?:public\s+|internal\s+|package\s+)?import\s+(\w+)', re.M)
 
+own = {name for _, name, _ in declaration.findall(package)} | set(re.findall(r'\.(?:systemLibrary|target)\(\s*name:\s*"([^"]+)"', package))
 problems = []
 for kind, name, body in declaration.findall(package):
     declared = set()
@@ -38,6 +40,8 @@ for kind, name, body in declaration.findall(package):
         if kind == "testTarget" and dependency in executables:
             continue
         problems.append(f"{name}: declares `{dependency}` but no file of it imports it")
+    for module in sorted((imported & own) - declared - {name}):
+        problems.append(f"{name}: imports `{module}` without declaring it")
 
 for problem in problems:
     print(problem)

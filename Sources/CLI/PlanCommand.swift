@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import Manifest
 import Pipeline
 import Store

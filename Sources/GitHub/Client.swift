@@ -246,7 +246,7 @@ public final class GitHubClient: Sendable {
                 let seconds = wait.timeIntervalSinceNow
                 if seconds > allowance {
                     throw GitHubError(.rateLimitExhausted, """
-                        GitHub's rate limit is exhausted until \(Self.format(wait)), longer than \
+                        GitHub's rate limit is exhausted until \(Timestamp.seconds(wait)), longer than \
                         github.max_rate_limit_wait_minutes allows; rerun after that to resume
                         """)
                 }
@@ -326,7 +326,7 @@ public final class GitHubClient: Sendable {
         }
         if let points = decoded["data"]?["rateLimit"]?["cost"]?.int { cost.points += Int(points) }
         if let remaining = decoded["data"]?["rateLimit"]?["remaining"]?.int,
-           let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Self.parse) {
+           let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Timestamp.date) {
             budget.set(Budget(remaining: Int(remaining), resetAt: reset))
         }
         let problems = (decoded["errors"]?.array ?? []).map(Self.problem)
@@ -461,18 +461,6 @@ public final class GitHubClient: Sendable {
             return URL(string: String(target.dropFirst().dropLast()))
         }
         return nil
-    }
-
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
-
-    static func format(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: date)
     }
 }
 

@@ -79,8 +79,8 @@ public struct FirstPages: Sendable {
     public var variables: [String: JSONValue] {
         var variables: [String: JSONValue] = [
             "owner": .string(owner), "name": .string(name),
-            "since": .string(GitHubTime.string(commitsSince ?? until)), "until": .string(GitHubTime.string(until)),
-            "issuesSince": .string(GitHubTime.string(issuesSince ?? until)),
+            "since": .string(Timestamp.seconds(commitsSince ?? until)), "until": .string(Timestamp.seconds(until)),
+            "issuesSince": .string(Timestamp.seconds(issuesSince ?? until)),
             "commitsFirst": .int(Int64(sizes.commits)), "first": .int(Int64(sizes.pulls)),
             "openPullsFirst": .int(Int64(sizes.openPulls)), "updatedIssuesFirst": .int(Int64(sizes.updatedIssues)),
             "openIssuesFirst": .int(Int64(sizes.openIssues)), "docsFirst": .int(Int64(sizes.documentation)),
@@ -93,7 +93,7 @@ public struct FirstPages: Sendable {
             let assigned = slot < documentation.count ? documentation[slot] : nil
             variables["withDoc\(slot)"] = .bool(assigned != nil)
             variables["doc\(slot)Path"] = .string(assigned?.path ?? "")
-            variables["doc\(slot)Since"] = .string(GitHubTime.string(assigned?.since ?? until))
+            variables["doc\(slot)Since"] = .string(Timestamp.seconds(assigned?.since ?? until))
         }
         return variables
     }

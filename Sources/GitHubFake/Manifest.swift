@@ -1,4 +1,5 @@
 public import Foundation
+import JSON
 
 extension FakeEstate {
     /// A run manifest for this estate served at `endpoint`: every repository with its
@@ -12,8 +13,7 @@ extension FakeEstate {
             if branches { text += "      default_branch: \(repo.defaultBranch)\n" }
             text += "      documentation_paths: [\(repo.documentationPaths.joined(separator: ", "))]\n"
         }
-        let formatter = ISO8601DateFormatter()
-        text += "window:\n  days: 14\n  end: \"\(formatter.string(from: windowEnd))\"\n"
+        text += "window:\n  days: 14\n  end: \"\(Timestamp.seconds(windowEnd))\"\n"
         text += "github:\n  endpoint: \(endpoint.absoluteString)\n"
         for line in settings { text += "  \(line)\n" }
         return text

@@ -198,20 +198,11 @@ enum Nodes {
 
     // MARK: Times
 
-    static func time(_ date: Date) -> String {
-        let seconds = Int64(date.timeIntervalSince1970.rounded(.down))
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.string(from: Date(timeIntervalSince1970: Double(seconds)))
-    }
+    static func time(_ date: Date) -> String { Timestamp.seconds(date) }
 
     static func optionalTime(_ date: Date?) -> JSONValue {
         date.map { .string(time($0)) } ?? .null
     }
 
-    static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        return formatter.date(from: text)
-    }
+    static func parse(_ text: String) -> Date? { Timestamp.date(text) }
 }

@@ -355,11 +355,11 @@ struct IngestSession {
         switch pending.stream.kind {
         case .commit, .documentation:
             variables["tip"] = checkpoint.tip.map(JSONValue.string) ?? .null
-            variables["since"] = .string(GitHubTime.string(checkpoint.since))
-            variables["until"] = .string(GitHubTime.string(context.window.end))
+            variables["since"] = .string(Timestamp.seconds(checkpoint.since))
+            variables["until"] = .string(Timestamp.seconds(context.window.end))
             if let path = pending.stream.path { variables["path"] = .string(path) }
         case .issue where !pending.stream.readsSummaries:
-            variables["since"] = .string(GitHubTime.string(checkpoint.since))
+            variables["since"] = .string(Timestamp.seconds(checkpoint.since))
         default:
             break
         }

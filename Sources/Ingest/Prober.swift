@@ -199,13 +199,13 @@ final class Prober: Sendable {
     /// answer (a `NOT_FOUND` or `FORBIDDEN` error for its alias) and not quiet; the others count.
     private func send(_ batch: [Target], session: Unit, cost: inout CallCost) async throws -> JSONValue {
         var variables: [String: JSONValue] = [:]
-        let epoch = GitHubTime.string(session.context.window.start)
+        let epoch = Timestamp.seconds(session.context.window.start)
         for (index, target) in batch.enumerated() {
             let repository = target.repository
             variables["o\(index)"] = .string(repository.owner)
             variables["n\(index)"] = .string(repository.name)
             if let branch = repository.defaultBranch { variables["r\(index)"] = .string("refs/heads/" + branch) }
-            variables["s\(index)"] = .string(target.issuesSince.map(GitHubTime.string) ?? epoch)
+            variables["s\(index)"] = .string(target.issuesSince.map(Timestamp.seconds) ?? epoch)
             variables["wc\(index)"] = .bool(target.tip != nil)
             variables["wp\(index)"] = .bool(target.pullsSince != nil)
             variables["wi\(index)"] = .bool(target.issuesSince != nil)

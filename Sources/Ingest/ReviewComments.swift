@@ -28,7 +28,7 @@ extension IngestSession {
         let path = "repos/\(repository.owner)/\(repository.name)/pulls/comments"
         let query = [
             URLQueryItem(name: "sort", value: "updated"), URLQueryItem(name: "direction", value: "desc"),
-            URLQueryItem(name: "since", value: GitHubTime.string(checkpoint.since)),
+            URLQueryItem(name: "since", value: Timestamp.seconds(checkpoint.since)),
             URLQueryItem(name: "per_page", value: String(Self.restPageSize)),
         ]
         while !checkpoint.done {

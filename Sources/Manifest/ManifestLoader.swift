@@ -1,5 +1,6 @@
-public import Foundation
 import Digest
+public import Foundation
+import JSON
 import Yams
 
 /// A manifest that loaded, with any warnings found on the way.
@@ -277,7 +278,7 @@ struct ManifestParser {
             case "now": end = .now
             case "today": end = .today
             default:
-                if let date = RFC3339.parse(text) {
+                if let date = Timestamp.date(text) {
                     end = .instant(date)
                 } else {
                     reader.error(endNode, "`window.end` `\(text)` is not `now`, `today` or an RFC 3339 timestamp",
@@ -295,7 +296,7 @@ struct ManifestParser {
         }
         if let startNode = fields["start"] {
             guard let text = reader.string(startNode, path: "window.start") else { return nil }
-            guard let start = RFC3339.parse(text) else {
+            guard let start = Timestamp.date(text) else {
                 reader.error(startNode, "`window.start` `\(text)` is not an RFC 3339 timestamp",
                              hint: "e.g. `2026-11-13T00:00:00Z`")
                 return nil
@@ -580,16 +581,5 @@ struct ManifestParser {
             }
         }
         return ok ? config : nil
-    }
-}
-
-/// RFC 3339 timestamps as the manifest accepts them: `Z` or an offset, optional fraction.
-public enum RFC3339 {
-    public static func parse(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.date(from: text)
     }
 }

@@ -11,6 +11,13 @@ public struct Fingerprint: Sendable, Hashable {
         var parts = ["manifest": sliceHash, "code": version]
         for (id, hash) in upstream { parts["upstream " + id.description] = hash }
         self.parts = parts
+        value = Self.hash(parts)
+    }
+
+    /// The one hash of named parts, for fingerprints and manifest slices alike: SHA-256 of
+    /// `key=value` lines in key order. A drift here would rerun, or wrongly reuse, every unit;
+    /// a test pins its values.
+    public static func hash(_ parts: [String: String]) -> String {
         var hasher = SHA256()
         for key in parts.keys.sorted() {
             hasher.update(key)
@@ -18,7 +25,7 @@ public struct Fingerprint: Sendable, Hashable {
             hasher.update(parts[key] ?? "")
             hasher.update("\n")
         }
-        value = hasher.hexDigest()
+        return hasher.hexDigest()
     }
 
     /// Names of the inputs that differ from `old` (added, removed or changed), sorted.

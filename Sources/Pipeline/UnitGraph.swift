@@ -1,6 +1,6 @@
 import Digest
-import JSON
 public import Foundation
+import JSON
 public import Manifest
 
 /// The frozen window of a run: [start, end), UTC.
@@ -230,14 +230,5 @@ enum Slice {
         "\(window.start.timeIntervalSince1970)..\(window.end.timeIntervalSince1970)"
     }
 
-    static func hash(_ parts: [String: String]) -> String {
-        var hasher = SHA256()
-        for key in parts.keys.sorted() {
-            hasher.update(key)
-            hasher.update("=")
-            hasher.update(parts[key] ?? "")
-            hasher.update("\n")
-        }
-        return hasher.hexDigest()
-    }
+    static func hash(_ parts: [String: String]) -> String { Fingerprint.hash(parts) }
 }

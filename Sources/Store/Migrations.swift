@@ -1,5 +1,6 @@
 import Digest
 import Foundation
+import JSON
 
 /// One frozen schema change, written once per engine.
 ///

@@ -1,5 +1,6 @@
 import Digest
 public import Foundation
+import JSON
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,6 @@
 import Foundation
 import GitHubFake
+import JSON
 import ModelFake
 
 // ghillie-devserver: a fake GitHub GraphQL API on 127.0.0.1 serving a generated estate, for
@@ -40,8 +41,7 @@ while let argument = arguments.next() {
     case "--delay-ms": delay = Int(value) ?? delay
     case "--budget": budget = Int(value) ?? budget
     case "--window-end":
-        let formatter = ISO8601DateFormatter()
-        windowEnd = formatter.date(from: value) ?? windowEnd
+        windowEnd = Timestamp.date(value) ?? windowEnd
     default:
         FileHandle.standardError.write(Data("ghillie-devserver: unknown option \(argument)\n".utf8))
         exit(2)

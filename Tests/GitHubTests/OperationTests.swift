@@ -73,7 +73,7 @@ struct FirstPagesTests {
     static let until = Date(timeIntervalSince1970: 1_794_528_000.75) // 2026-11-13T00:00:00.75Z
 
     @Test func timesAreWholeSecondsInUTC() {
-        #expect(GitHubTime.string(Self.until) == "2026-11-13T00:00:00Z")
+        #expect(Timestamp.seconds(Self.until) == "2026-11-13T00:00:00Z")
     }
 
     @Test(arguments: FirstPages.List.allCases)

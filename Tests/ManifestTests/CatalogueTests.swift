@@ -1,5 +1,6 @@
-import Testing
+import JSON
 @testable import Manifest
+import Testing
 
 /// Ghillie's catalogue rules (reference §1.2), one case each, with exact messages.
 struct CatalogueTests {
@@ -167,15 +168,15 @@ struct WindowTests {
          "2026-11-27T00:00:00Z"),
     ])
     func resolve(_ spec: WindowSpec, _ start: String, _ end: String) throws {
-        let now = try #require(RFC3339.parse("2026-11-27T10:30:00Z"))
+        let now = try #require(Timestamp.date("2026-11-27T10:30:00Z"))
         let window = spec.resolve(now: now)
-        #expect(window.start == RFC3339.parse(start))
-        #expect(window.end == RFC3339.parse(end))
+        #expect(window.start == Timestamp.date(start))
+        #expect(window.end == Timestamp.date(end))
     }
 }
 
 private func date(_ text: String) -> Date {
-    RFC3339.parse(text) ?? .distantPast
+    Timestamp.date(text) ?? .distantPast
 }
 
 import Foundation

@@ -1,6 +1,7 @@
 import Foundation
-import Testing
+import JSON
 @testable import Manifest
+import Testing
 
 /// The fixture folder, and fixture names found in it.
 enum Fixtures {
@@ -68,8 +69,8 @@ struct FixtureTests {
         #expect(manifest.github.collect == [.commits, .pull_requests, .issues])
         #expect(manifest.export?.formats == [.json])
         #expect(manifest.report?.model.backend == .heuristic)
-        let start = try #require(RFC3339.parse("2026-11-01T00:00:00Z"))
-        let end = try #require(RFC3339.parse("2026-11-15T00:00:00Z"))
+        let start = try #require(Timestamp.date("2026-11-01T00:00:00Z"))
+        let end = try #require(Timestamp.date("2026-11-15T00:00:00Z"))
         #expect(manifest.window == .range(start: start, end: .instant(end)))
     }
 

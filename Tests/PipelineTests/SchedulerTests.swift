@@ -1,8 +1,8 @@
 import Foundation
-@testable import Store
-import Testing
 @testable import Manifest
 @testable import Pipeline
+@testable import Store
+import Testing
 
 /// A synthetic graph: `spec` maps `stage:key` to its dependencies, in topological order.
 func graph(_ spec: KeyValuePairs<String, [String]>) -> UnitGraph {
@@ -240,4 +240,21 @@ struct PlannerTests {
         let plan = Planner.plan(graph: g, versions: versions, history: [:], selection: Selection(only: [parse("refine:a")]))
         #expect(plan.map(\.verdict) == [.notSelected, .blocked(upstream: parse("ingest:a")), .notSelected])
     }
+}
+
+/// The one hash behind fingerprints and manifest slices, pinned: a change to it would rerun,
+/// or wrongly reuse, every unit of every store.
+@Test(arguments: [
+    (["a": "1", "b": "2"], "4a73850fde34aad40ff8649b93a66523a5fe744357a3931caea0f10609d0d930"),
+    (["upstream ingest:acme/x": "def", "manifest": "abc", "code": "ingest-3"],
+     "9aafc40875832e4e5659e5c4f183881cacf6d08e261b7f5ad7dd6a9ada8234e4"),
+])
+func partsHashIsPinned(parts: [String: String], expected: String) {
+    #expect(Fingerprint.hash(parts) == expected)
+    #expect(Slice.hash(parts) == expected)
+}
+
+@Test func aFingerprintIsTheHashOfItsParts() {
+    let fingerprint = Fingerprint(sliceHash: "abc", version: "ingest-3", upstream: [(UnitID(.ingest, "acme/x"), "def")])
+    #expect(fingerprint.value == "9aafc40875832e4e5659e5c4f183881cacf6d08e261b7f5ad7dd6a9ada8234e4")
 }

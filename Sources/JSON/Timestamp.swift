@@ -1,12 +1,24 @@
 public import Foundation
 
-/// The one timestamp format the ledger stores: RFC 3339, UTC, milliseconds (`2026-11-27T10:56:35.123Z`).
+/// The one timestamp codec: RFC 3339 in UTC, written as the ledger stores it (milliseconds,
+/// `2026-11-27T10:56:35.123Z`) or as GitHub's APIs take it (whole seconds,
+/// `2026-11-27T10:56:35Z`), read in any RFC 3339 form (a fraction, an offset).
 ///
 /// Fixed width, so text order is time order in both engines. Formatting and parsing are done
 /// by hand (civil-date arithmetic): Foundation's formatters go through ICU on Linux and cost
 /// more than the SQL they feed, which showed up as most of a no-op rerun's time.
 public enum Timestamp {
+    /// Milliseconds: the ledger's and the exports' form.
     public static func string(_ date: Date) -> String {
+        format(date, milliseconds: true)
+    }
+
+    /// Whole seconds (rounded down): the form GitHub's APIs take in variables and queries.
+    public static func seconds(_ date: Date) -> String {
+        format(date, milliseconds: false)
+    }
+
+    static func format(_ date: Date, milliseconds withMilliseconds: Bool) -> String {
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded(.down))
         let (days, inDay) = floorDivision(milliseconds, 86_400_000)
         let (year, month, day) = civil(fromDays: days)
@@ -27,8 +39,12 @@ public enum Timestamp {
         digits(day, 2); bytes.append(UInt8(ascii: "T"))
         digits(inDay / 3_600_000, 2); bytes.append(UInt8(ascii: ":"))
         digits(inDay / 60_000 % 60, 2); bytes.append(UInt8(ascii: ":"))
-        digits(inDay / 1000 % 60, 2); bytes.append(UInt8(ascii: "."))
-        digits(inDay % 1000, 3); bytes.append(UInt8(ascii: "Z"))
+        digits(inDay / 1000 % 60, 2)
+        if withMilliseconds {
+            bytes.append(UInt8(ascii: "."))
+            digits(inDay % 1000, 3)
+        }
+        bytes.append(UInt8(ascii: "Z"))
         return String(decoding: bytes, as: UTF8.self)
     }
 
