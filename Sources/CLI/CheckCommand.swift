@@ -48,9 +48,15 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     struct Output: Encodable {
-        let schema_version: Int
+        let schemaVersion: Int
         let checks: [CheckDoc]
         let repositories: [RepositoryDoc]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case checks
+            case repositories
+        }
     }
 
     func run() async throws {
@@ -82,7 +88,7 @@ struct CheckCommand: AsyncParsableCommand {
         checks = checks.map { CheckDoc(check: $0.check, ok: $0.ok, message: clean($0.message)) }
         if global.output == .json {
             terminal.out(Documents.encode(Output(
-                schema_version: Documents.schemaVersion, checks: checks,
+                schemaVersion: Documents.schemaVersion, checks: checks,
                 repositories: repositories.map { RepositoryDoc(repository: $0.repository, status: $0.status, ok: $0.ok,
                                                               defaultBranch: $0.defaultBranch, message: clean($0.message)) })))
         } else {

@@ -37,13 +37,13 @@ enum Documents {
         let id: Int64
         let name: String
         let state: String
-        let manifest_path: String
-        let manifest_sha256: String
-        let git_commit: String?
-        let window_start: String
-        let window_end: String
-        let started_at: String
-        let finished_at: String?
+        let manifestPath: String
+        let manifestSha256: String
+        let gitCommit: String?
+        let windowStart: String
+        let windowEnd: String
+        let startedAt: String
+        let finishedAt: String?
         let host: String
         let pid: Int
         let invocation: String
@@ -52,16 +52,32 @@ enum Documents {
             id = run.id
             name = run.name
             state = run.state.rawValue
-            manifest_path = run.manifestPath
-            manifest_sha256 = run.manifestSHA256
-            git_commit = run.gitCommit
-            window_start = Timestamp.string(run.windowStart)
-            window_end = Timestamp.string(run.windowEnd)
-            started_at = Timestamp.string(run.startedAt)
-            finished_at = run.finishedAt.map(Timestamp.string)
+            manifestPath = run.manifestPath
+            manifestSha256 = run.manifestSHA256
+            gitCommit = run.gitCommit
+            windowStart = Timestamp.string(run.windowStart)
+            windowEnd = Timestamp.string(run.windowEnd)
+            startedAt = Timestamp.string(run.startedAt)
+            finishedAt = run.finishedAt.map(Timestamp.string)
             host = run.host
             pid = run.pid
             invocation = run.invocation
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id
+            case name
+            case state
+            case manifestPath = "manifest_path"
+            case manifestSha256 = "manifest_sha256"
+            case gitCommit = "git_commit"
+            case windowStart = "window_start"
+            case windowEnd = "window_end"
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case host
+            case pid
+            case invocation
         }
     }
 
@@ -72,12 +88,12 @@ enum Documents {
         let state: String
         let attempt: Int
         let reason: String
-        let reused_from_run: Int64?
-        let started_at: String?
-        let finished_at: String?
+        let reusedFromRun: Int64?
+        let startedAt: String?
+        let finishedAt: String?
         let counters: [String: Int64]
-        let error_code: String?
-        let error_message: String?
+        let errorCode: String?
+        let errorMessage: String?
 
         init(_ attempt: AttemptRecord) {
             unit = attempt.unit.description
@@ -86,12 +102,27 @@ enum Documents {
             state = attempt.state.rawValue
             self.attempt = attempt.attempt
             reason = attempt.reason
-            reused_from_run = attempt.reusedFromRun
-            started_at = attempt.startedAt.map(Timestamp.string)
-            finished_at = attempt.finishedAt.map(Timestamp.string)
+            reusedFromRun = attempt.reusedFromRun
+            startedAt = attempt.startedAt.map(Timestamp.string)
+            finishedAt = attempt.finishedAt.map(Timestamp.string)
             counters = attempt.counters
-            error_code = attempt.errorCode
-            error_message = attempt.errorMessage
+            errorCode = attempt.errorCode
+            errorMessage = attempt.errorMessage
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case unit
+            case stage
+            case key
+            case state
+            case attempt
+            case reason
+            case reusedFromRun = "reused_from_run"
+            case startedAt = "started_at"
+            case finishedAt = "finished_at"
+            case counters
+            case errorCode = "error_code"
+            case errorMessage = "error_message"
         }
     }
 
@@ -99,7 +130,15 @@ enum Documents {
         let host: String
         let pid: Int
         let since: String
-        let run_id: Int64?
+        let runId: Int64?
         let alive: Bool
+
+        enum CodingKeys: String, CodingKey {
+            case host
+            case pid
+            case since
+            case runId = "run_id"
+            case alive
+        }
     }
 }

@@ -23,24 +23,50 @@ struct PlanCommand: AsyncParsableCommand {
         let key: String
         let action: String
         let reason: String
-        let depends_on: [String]
+        let dependsOn: [String]
+
+        enum CodingKeys: String, CodingKey {
+            case unit
+            case stage
+            case key
+            case action
+            case reason
+            case dependsOn = "depends_on"
+        }
     }
 
     struct Output: Encodable {
-        let schema_version: Int
+        let schemaVersion: Int
         let manifest: String
         let name: String
         let run: RunChoiceDoc
-        let window_start: String
-        let window_end: String
+        let windowStart: String
+        let windowEnd: String
         let totals: [String: Int]
         let units: [UnitDoc]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case manifest
+            case name
+            case run
+            case windowStart = "window_start"
+            case windowEnd = "window_end"
+            case totals
+            case units
+        }
     }
 
     struct RunChoiceDoc: Encodable {
         let action: String
-        let run_id: Int64?
+        let runId: Int64?
         let reason: String
+
+        enum CodingKeys: String, CodingKey {
+            case action
+            case runId = "run_id"
+            case reason
+        }
     }
 
     func run() async throws {
@@ -57,12 +83,12 @@ struct PlanCommand: AsyncParsableCommand {
         switch choice {
         case .continueRun(let run):
             window = Window(start: run.windowStart, end: run.windowEnd)
-            choiceDoc = RunChoiceDoc(action: "continue", run_id: run.id,
+            choiceDoc = RunChoiceDoc(action: "continue", runId: run.id,
                                      reason: "run \(run.id) is \(run.state.rawValue) and its window is unchanged")
         case .newRun(let reason):
             let resolved = manifest.window.resolve(now: Date())
             window = Window(start: resolved.start, end: resolved.end)
-            choiceDoc = RunChoiceDoc(action: "new", run_id: nil, reason: reason)
+            choiceDoc = RunChoiceDoc(action: "new", runId: nil, reason: reason)
         }
         let graph = GraphBuilder.build(manifest, window: window)
         var chosen = try selection.resolve(in: graph)
@@ -80,19 +106,19 @@ struct PlanCommand: AsyncParsableCommand {
         let docs = planned.map { item -> UnitDoc in
             let (action, reason) = describe(item.verdict)
             return UnitDoc(unit: item.unit.id.description, stage: item.unit.id.stage.rawValue, key: item.unit.id.key,
-                           action: action, reason: reason, depends_on: item.unit.dependencies.map(\.description))
+                           action: action, reason: reason, dependsOn: item.unit.dependencies.map(\.description))
         }
         var totals: [String: Int] = [:]
         for doc in docs { totals[doc.action, default: 0] += 1 }
 
         if global.output == .json {
             terminal.out(Documents.encode(Output(
-                schema_version: Documents.schemaVersion, manifest: self.manifest, name: manifest.name, run: choiceDoc,
-                window_start: Timestamp.string(window.start), window_end: Timestamp.string(window.end),
+                schemaVersion: Documents.schemaVersion, manifest: self.manifest, name: manifest.name, run: choiceDoc,
+                windowStart: Timestamp.string(window.start), windowEnd: Timestamp.string(window.end),
                 totals: totals, units: docs)))
         } else {
             let header = choiceDoc.action == "continue"
-                ? "would continue run \(choiceDoc.run_id ?? 0) (\(choiceDoc.reason))"
+                ? "would continue run \(choiceDoc.runId ?? 0) (\(choiceDoc.reason))"
                 : "would start a new run (\(choiceDoc.reason))"
             terminal.out("plan for `\(manifest.name)`: \(header)")
             terminal.out("window \(Timestamp.string(window.start)) → \(Timestamp.string(window.end))")
@@ -116,43 +142,6 @@ struct PlanCommand: AsyncParsableCommand {
         case .upToDate(let run): return ("up-to-date", run.map { "reuses the output of run \($0)" } ?? "succeeded in this run")
         case .notSelected: return ("not-selected", "not named by --only")
         case .blocked(let upstream): return ("blocked", "\(upstream) has no output and is not selected")
-        }
-    }
-}
-
-/// `--new`, `--from`, `--only`, `--rerun`: shared by `run` and `plan`.
-struct SelectionOptions: ParsableArguments {
-    @Flag(help: "Start a new run even if the latest one can be continued.")
-    var new = false
-
-    @Option(name: .customLong("from"), help: "Rerun STAGE and everything downstream of it.")
-    var from: String?
-
-    @Option(name: .customLong("only"), help: "Run only STAGE or STAGE:UNIT (repeatable); others keep their last output.")
-    var only: [String] = []
-
-    @Option(name: .customLong("rerun"), help: "Force STAGE or STAGE:UNIT to run again (repeatable).")
-    var rerun: [String] = []
-
-    func resolve(in graph: UnitGraph) throws -> Selection {
-        do {
-            var selection = Selection()
-            if let from {
-                guard !from.contains(":") else {
-                    throw Failure(.invalid, "--from takes a stage, not a unit: `\(from)`",
-                                  hint: "use `--rerun \(from)` to rerun one unit")
-                }
-                selection.forced.formUnion(graph.downstream(of: try SelectionParser.units(from, in: graph)))
-            }
-            for text in rerun { selection.forced.formUnion(try SelectionParser.units(text, in: graph)) }
-            if !only.isEmpty {
-                var chosen: Set<UnitID> = []
-                for text in only { chosen.formUnion(try SelectionParser.units(text, in: graph)) }
-                selection.only = chosen
-            }
-            return selection
-        } catch let problem as SelectionParser.Problem {
-            throw Failure(.invalid, problem.message, hint: problem.hint)
         }
     }
 }

@@ -25,17 +25,31 @@ struct RunCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     struct Output: Encodable {
-        let schema_version: Int
+        let schemaVersion: Int
         let run: Documents.RunDoc
         let continued: Bool
         let ending: String
-        let exit_code: Int32
-        let duration_seconds: Double
+        let exitCode: Int32
+        let durationSeconds: Double
         let stages: [String: [String: Int]]
         let counters: [String: [String: Int64]]
-        let stage_seconds: [String: Double]
+        let stageSeconds: [String: Double]
         let outputs: [String: String]
         let failures: [Documents.AttemptDoc]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case run
+            case continued
+            case ending
+            case exitCode = "exit_code"
+            case durationSeconds = "duration_seconds"
+            case stages
+            case counters
+            case stageSeconds = "stage_seconds"
+            case outputs
+            case failures
+        }
     }
 
     /// Where a run's files went (null when the manifest writes none of that kind).
@@ -218,10 +232,10 @@ struct RunCommand: AsyncParsableCommand {
         let outputs = stageSet.outputs(loadedManifest, window: window)
         if global.output == .json {
             terminal.out(Documents.encode(Output(
-                schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
-                ending: run.state.rawValue, exit_code: status.rawValue, duration_seconds: result.duration,
+                schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
+                ending: run.state.rawValue, exitCode: status.rawValue, durationSeconds: result.duration,
                 stages: stages, counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
-                stage_seconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
+                stageSeconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
                 outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in first },
                 failures: failures.map(Documents.AttemptDoc.init))))
             return

@@ -20,12 +20,21 @@ struct StatusCommand: AsyncParsableCommand {
     @OptionGroup var global: GlobalOptions
 
     struct Output: Encodable {
-        let schema_version: Int
+        let schemaVersion: Int
         let run: Documents.RunDoc
         let stages: [String: [String: Int]]
         let counters: [String: [String: Int64]]
         let lock: Documents.LockDoc?
         let units: [Documents.AttemptDoc]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case run
+            case stages
+            case counters
+            case lock
+            case units
+        }
     }
 
     func run() async throws {
@@ -62,19 +71,19 @@ struct StatusCommand: AsyncParsableCommand {
         }
         let lockDoc = lock.map { conflict in
             Documents.LockDoc(host: conflict.host, pid: conflict.pid, since: Timestamp.string(conflict.since),
-                              run_id: conflict.runID,
+                              runId: conflict.runID,
                               alive: conflict.host != ProcessInfo.processInfo.hostName
                                 || ProcessLiveness.isAlive(pid: conflict.pid, processStart: ""))
         }
 
         if global.output == .json {
             terminal.out(Documents.encode(Output(
-                schema_version: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
+                schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
                 counters: counters, lock: lockDoc, units: latest.map(Documents.AttemptDoc.init))))
             return
         }
         var state = run.state.rawValue
-        if run.state == .running, lockDoc?.alive != true || lockDoc?.run_id != run.id {
+        if run.state == .running, lockDoc?.alive != true || lockDoc?.runId != run.id {
             state = "running, but its process is gone (a rerun resumes it)"
         }
         terminal.out("run \(run.id) of `\(run.name)`: \(state)")
@@ -120,52 +129,5 @@ struct StatusCommand: AsyncParsableCommand {
             terminal.out("\(plural(skipped, "unit was", "units were")) skipped because an upstream unit failed "
                 + "(`--verbose` lists them); a rerun runs them once their upstream succeeds")
         }
-    }
-}
-
-/// `ghillie-run runs [MANIFEST]`: past runs, newest first.
-struct RunsCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List past runs, newest first.")
-
-    @Argument(help: "The run manifest (optional: without it, runs of every manifest in the store).")
-    var manifest: String?
-
-    @Option(help: "How many runs to list.")
-    var limit = 20
-
-    @OptionGroup var global: GlobalOptions
-
-    struct Output: Encodable {
-        let schema_version: Int
-        let runs: [Documents.RunDoc]
-    }
-
-    func validate() throws {
-        guard limit >= 1 else { throw ValidationError("--limit must be at least 1") }
-    }
-
-    func run() async throws {
-        let terminal = global.terminal
-        let loaded = try manifest.map { try loadManifest($0, terminal: terminal, verbosity: global.verbosity) }
-        let spec = try StoreOpener.spec(manifest: loaded, environment: ProcessInfo.processInfo.environment)
-        var runs: [RunRecord] = []
-        if StoreOpener.exists(spec) {
-            let ledger = Ledger(database: try StoreOpener.open(spec))
-            runs = try storeCall { try ledger.runs(name: loaded?.name, limit: limit) }
-        }
-        if global.output == .json {
-            terminal.out(Documents.encode(Output(schema_version: Documents.schemaVersion,
-                                                 runs: runs.map(Documents.RunDoc.init))))
-            return
-        }
-        guard !runs.isEmpty else {
-            terminal.out("no runs yet")
-            return
-        }
-        terminal.out(TextTable.render(["RUN", "NAME", "STATE", "WINDOW END", "STARTED", "DURATION"], runs.map { run in
-            [String(run.id), run.name, run.state.rawValue, Timestamp.string(run.windowEnd),
-             Timestamp.string(run.startedAt),
-             run.finishedAt.map { formatDuration($0.timeIntervalSince(run.startedAt)) } ?? "-"]
-        }))
     }
 }

@@ -24,8 +24,13 @@ struct ValidateCommand: AsyncParsableCommand {
     }
 
     struct Output: Encodable {
-        let schema_version: Int
+        let schemaVersion: Int
         let manifests: [Report]
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case manifests
+        }
     }
 
     func validate() throws {
@@ -65,7 +70,7 @@ struct ValidateCommand: AsyncParsableCommand {
             }
         }
         if global.output == .json {
-            terminal.out(Documents.encode(Output(schema_version: Documents.schemaVersion, manifests: reports)))
+            terminal.out(Documents.encode(Output(schemaVersion: Documents.schemaVersion, manifests: reports)))
         }
         if reports.contains(where: { !$0.valid }) { throw Exit(status: .invalid) }
     }
