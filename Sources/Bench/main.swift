@@ -116,7 +116,8 @@ func ingestCounters(_ folder: URL) throws -> String {
                           displayName: "bench")
     var totals: [String: Int64] = [:]
     for row in try ledger.query("SELECT counters FROM unit_attempts WHERE counters IS NOT NULL") {
-        guard let counters = try? JSONValue(parsing: try row.string("counters")) else { continue }
+        let text = try row.string("counters")
+        guard let counters = try? JSONValue(parsing: text) else { continue }
         for key in ["head_passes", "head_requests", "moved_items_from_head", "stream_rereads", "nested_requests", "page_size_reductions", "resolve_requests", "retries",
                     "secondary_limits", "tree_requests"] {
             totals[key, default: 0] += counters[key]?.int ?? 0
@@ -281,12 +282,13 @@ do {
     let rawRows = try store.query("SELECT payload FROM raw_nodes")
     var decoded = 0
     for row in rawRows {
-        if (try? JSONValue(parsing: try row.string("payload"))) != nil { decoded += 1 }
+        let text = try row.string("payload")
+        if (try? JSONValue(parsing: text)) != nil { decoded += 1 }
     }
     let decodeWall = Date().timeIntervalSince(decodeStart)
     var entityCount: Int64 = 0
     for table in ["commits", "pull_requests", "issues", "reviews", "comments", "pr_files", "documentation_changes"] {
-        entityCount += try store.query(SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? 0
+        entityCount += try store.query("SELECT COUNT(*) AS n FROM \(try SQL.Identifier(table))").first?.int("n") ?? 0
     }
     rows.append(("refine, \(rawRows.count) raw nodes → \(entityCount) entities, wall time (whole process)",
                  milliseconds(refineWall)))

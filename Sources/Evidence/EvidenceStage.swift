@@ -38,7 +38,7 @@ public struct EvidenceStage: StageRunner {
     func load(_ slug: String, db: Database, start: Date, end: Date, items: Bool = true) throws -> Loaded {
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
-        func date(_ row: Row, _ column: String) -> Date? { row.optionalString(column).flatMap(Timestamp.date) }
+        func date(_ row: Row, _ column: String) throws -> Date? { try row.optionalString(column).flatMap(Timestamp.date) }
 
         let pullRows = try db.query("SELECT * FROM pull_requests WHERE repository = \(slug)")
         let fileRows = try db.query("SELECT * FROM pr_files WHERE repository = \(slug)")
@@ -46,16 +46,16 @@ public struct EvidenceStage: StageRunner {
         for row in fileRows {
             filesByPull[try row.int("pull_request_id"), default: []].append(PullRequestFacts.File(
                 path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
-                deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: row.optionalString("noise") != nil))
+                deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: try row.optionalString("noise") != nil))
         }
         var loaded = Loaded()
         for row in pullRows {
             let id = try row.int("database_id")
             let number = try row.int("number")
-            guard let created = date(row, "created_at") else { continue }
-            let merged = date(row, "merged_at")
-            let closed = date(row, "closed_at")
-            let noise = row.optionalString("noise")
+            guard let created = try date(row, "created_at") else { continue }
+            let merged = try date(row, "merged_at")
+            let closed = try date(row, "closed_at")
+            let noise = try row.optionalString("noise")
             let facts = PullRequestFacts(
                 number: Int(number), createdAt: created, mergedAt: merged, closedAt: closed,
                 isBot: try row.int("is_bot") == 1, isNoise: noise != nil,
@@ -65,48 +65,48 @@ public struct EvidenceStage: StageRunner {
                 deletions: (try row.optionalInt("deletions")).map(Int.init))
             loaded.pulls.append(facts)
             guard items else { continue }
-            let updated = row.optionalString("updated_at") ?? ""
+            let updated = try row.optionalString("updated_at") ?? ""
             let state = try row.string("state")
             let inWindow = { (d: Date?) in d.map { start <= $0 && $0 < end } ?? false }
-            guard inWindow(date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
+            guard inWindow(try date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
                 continue
             }
-            let labels = Self.labels(row)
+            let labels = try Self.labels(row)
             let title = try row.string("title")
             let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
             loaded.pullItems.append(((relevance, updated, number), [
                 "number": .int(number), "title": .string(title), "state": .string(state),
-                "author": row.optionalString("author_login").map(JSONValue.string) ?? .null,
+                "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
                 "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
                 "noise": noise.map(JSONValue.string) ?? .null, "labels": .array(labels.map(JSONValue.string)),
-                "created_at": .string(row.optionalString("created_at") ?? ""),
-                "merged_at": row.optionalString("merged_at").map(JSONValue.string) ?? .null,
-                "closed_at": row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                "created_at": .string(try row.optionalString("created_at") ?? ""),
+                "merged_at": try row.optionalString("merged_at").map(JSONValue.string) ?? .null,
+                "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
                 "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
             ]))
         }
 
         for row in try db.query("SELECT * FROM issues WHERE repository = \(slug)") {
-            guard let created = date(row, "created_at") else { continue }
-            let closed = date(row, "closed_at")
+            guard let created = try date(row, "created_at") else { continue }
+            let closed = try date(row, "closed_at")
             let state = try row.string("state")
-            let noise = row.optionalString("noise")
-            let goneReason = row.optionalString("gone_reason")
+            let noise = try row.optionalString("noise")
+            let goneReason = try row.optionalString("gone_reason")
             let facts = IssueFacts(number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
-                                   stateReason: row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
+                                   stateReason: try row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
                                    isNoise: noise != nil, isGone: goneReason != nil)
             loaded.issues.append(facts)
             guard items else { continue }
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
             guard resolved || facts.outstanding(at: end) else { continue }
-            let labels = Self.labels(row)
+            let labels = try Self.labels(row)
             let title = try row.string("title")
-            loaded.issueItems.append(((resolved ? 0 : 1, row.optionalString("updated_at") ?? "", Int64(facts.number)), [
+            loaded.issueItems.append(((resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Int64(facts.number)), [
                 "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
                 "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
-                "author": row.optionalString("author_login").map(JSONValue.string) ?? .null, "is_bot": .bool(facts.isBot),
-                "noise": noise.map(JSONValue.string) ?? .null, "created_at": .string(row.optionalString("created_at") ?? ""),
-                "closed_at": row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null, "is_bot": .bool(facts.isBot),
+                "noise": noise.map(JSONValue.string) ?? .null, "created_at": .string(try row.optionalString("created_at") ?? ""),
+                "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
                 "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
             ]))
         }
@@ -114,17 +114,17 @@ public struct EvidenceStage: StageRunner {
         for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
             loaded.activity.append(ActivityFacts(
                 kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
-                login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
+                login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
         }
         for row in try db.query("SELECT author_login, is_bot, created_at FROM review_comments WHERE repository = \(slug)") {
             loaded.activity.append(ActivityFacts(kind: .reviewComment, login: try row.string("author_login"),
-                                                 isBot: try row.int("is_bot") == 1, at: date(row, "created_at")))
+                                                 isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
         }
         // A reply in a review thread is a review comment; the `COMMENTED` review GitHub wraps it
         // in is not a review of its own (docs/metrics.md, "Comments").
         for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug) AND reply_container = 0") {
             loaded.activity.append(ActivityFacts(kind: .review, login: try row.string("author_login"),
-                                          isBot: try row.int("is_bot") == 1, at: date(row, "submitted_at")))
+                                          isBot: try row.int("is_bot") == 1, at: try date(row, "submitted_at")))
         }
 
         guard items else { return loaded }
@@ -137,9 +137,9 @@ public struct EvidenceStage: StageRunner {
             item["oid"] = .string(try row.string("oid"))
             item["headline"] = .string(headline)
             item["committed_at"] = .string(committed)
-            item["author"] = (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
+            item["author"] = try (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
             item["is_bot"] = .bool(try row.int("is_bot") == 1)
-            item["noise"] = row.optionalString("noise").map(JSONValue.string) ?? .null
+            item["noise"] = try row.optionalString("noise").map(JSONValue.string) ?? .null
             item["work_type"] = .string(WorkType.classify(title: headline).rawValue)
             loaded.commitItems.append(((0, committed, 0), .object(item)))
         }
@@ -327,12 +327,12 @@ public struct EvidenceStage: StageRunner {
     func branch(_ slug: String, db: Database, configured: String?) throws -> JSONValue {
         if let configured { return .string(configured) }
         let row = try db.query("SELECT default_branch FROM repositories WHERE repository = \(slug)").first
-        return row?.optionalString("default_branch").map(JSONValue.string) ?? .null
+        return try row?.optionalString("default_branch").map(JSONValue.string) ?? .null
     }
 
     /// An entity row's `labels` column (a JSON array of names).
-    static func labels(_ row: Row) -> [String] {
-        guard let text = row.optionalString("labels"), let names = (try? JSONValue(parsing: text))?.array else { return [] }
+    static func labels(_ row: Row) throws -> [String] {
+        guard let text = try row.optionalString("labels"), let names = (try? JSONValue(parsing: text))?.array else { return [] }
         return names.compactMap(\.string)
     }
 }

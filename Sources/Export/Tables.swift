@@ -1,3 +1,4 @@
+import JSON
 import Manifest
 import Store
 
@@ -28,7 +29,7 @@ struct EntityTable: Sendable {
         let collate = engine == .postgres ? " COLLATE \"C\"" : ""
         let text = "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) "
             + "WHERE repository IN (\(list)) AND \(filter) ORDER BY repository\(collate), \(orderClause(engine))"
-        let names = "[" + repositories.map { "\"\($0)\"" }.joined(separator: ",") + "]"
+        let names = JSONValue.array(repositories.map(JSONValue.string)).canonical
         return SQL(unsafeSQL: text, bindings: [.text(names), .text(start), .text(end)])
     }
 

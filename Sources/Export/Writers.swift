@@ -66,7 +66,7 @@ extension ExportStage {
         case .reports:
             return try records(EvidenceColumns.reports) { writer in
                 for row in try reportRows(snapshot, context: context) {
-                    writeReport(row, writer: writer)
+                    try writeReport(row, writer: writer)
                     try writer.endRecord()
                 }
             }
@@ -90,7 +90,7 @@ extension ExportStage {
             let coverage = try snapshot.query("""
                 SELECT stream, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) ORDER BY stream
                 """)
-            let github = facts?.optionalString("github_default_branch")
+            let github = try facts?.optionalString("github_default_branch")
             let used = configured[slug].flatMap { $0 } ?? github
             writer.beginRecord()
             writer.text(slug)
@@ -100,13 +100,13 @@ extension ExportStage {
             for flag in ["is_archived", "is_empty", "is_fork"] {
                 writer.bool(try facts?.optionalInt(flag).map { $0 != 0 })
             }
-            writer.text(facts?.optionalString("visibility"))
-            writer.text(facts?.optionalString("pushed_at"))
+            writer.text(try facts?.optionalString("visibility"))
+            writer.text(try facts?.optionalString("pushed_at"))
             let streams = try coverage.map { try $0.string("stream") }
             writer.json(JSONValue.array(streams.map(JSONValue.string)).canonical)
             // Up to when every stream is collected, as far as the window goes (later is beyond it).
             writer.text(try coverage.map { try $0.string("covered_to") }.min().map { min($0, end) })
-            writer.text(coverage.first { $0.optionalString("stream") == "commits" }?.optionalString("tip_oid"))
+            writer.text(try coverage.first { try $0.optionalString("stream") == "commits" }?.optionalString("tip_oid"))
             try writer.endRecord()
         }
     }
@@ -128,17 +128,19 @@ extension ExportStage {
         return rows
     }
 
-    static func writeReport(_ row: Row, writer: RecordWriter) {
+    static func writeReport(_ row: Row, writer: RecordWriter) throws {
         writer.beginRecord()
         for column in EvidenceColumns.reports {
             switch column.kind {
-            case .int: writer.int((try? row.int(column.name)) ?? 0)
+            case .int: writer.int(try row.int(column.name))
             case .double:
-                if case .real(let value) = row[column.name] { writer.double(value) } else {
-                    writer.double((try? row.int(column.name)).map(Double.init))
+                switch try row.value(column.name) {
+                case .real(let value): writer.double(value)
+                case .null: writer.double(nil)
+                default: writer.double(Double(try row.int(column.name)))
                 }
-            case .json: writer.json(row.optionalString(column.name) ?? "null")
-            default: writer.text(row.optionalString(column.name))
+            case .json: writer.json(try row.optionalString(column.name) ?? "null")
+            default: writer.text(try row.optionalString(column.name))
             }
         }
     }
@@ -236,8 +238,8 @@ extension ExportStage {
             file.append(",\"reports\":[")
             let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
                                             schemaVersion: EntityTable.schemaVersion, out: file)
-            for row in reports where row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
-                writeReport(row, writer: reportWriter)
+            for row in reports where try row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
+                try writeReport(row, writer: reportWriter)
                 try reportWriter.endRecord()
             }
             file.append("]}")
@@ -248,8 +250,8 @@ extension ExportStage {
         file.append(",\"reports\":[")
         let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
                                         schemaVersion: EntityTable.schemaVersion, out: file)
-        for row in reports where row.optionalString("scope") != "repository" {
-            writeReport(row, writer: reportWriter)
+        for row in reports where try row.optionalString("scope") != "repository" {
+            try writeReport(row, writer: reportWriter)
             try reportWriter.endRecord()
         }
         file.append("]}\n")

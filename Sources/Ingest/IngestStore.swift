@@ -108,18 +108,18 @@ struct IngestStore: Sendable {
             """).first, let since = Timestamp.date(try row.string("since"))
         else { return nil }
         var checkpoint = Checkpoint(since: since)
-        checkpoint.cursor = row.optionalString("cursor")
+        checkpoint.cursor = try row.optionalString("cursor")
         checkpoint.done = try row.int("done") != 0
         checkpoint.pages = try row.int("pages")
         checkpoint.nodes = try row.int("nodes")
         checkpoint.total = try row.optionalInt("total_count")
         checkpoint.requests = try row.int("requests")
         checkpoint.points = try row.int("points")
-        checkpoint.tip = row.optionalString("tip_oid")
-        checkpoint.readStart = row.optionalString("read_start").flatMap(Timestamp.date)
+        checkpoint.tip = try row.optionalString("tip_oid")
+        checkpoint.readStart = try row.optionalString("read_start").flatMap(Timestamp.date)
         checkpoint.headNumber = try row.optionalInt("head_number")
-        checkpoint.headStart = row.optionalString("head_start").flatMap(Timestamp.date)
-        checkpoint.stopAt = row.optionalString("stop_at").flatMap(Timestamp.date)
+        checkpoint.headStart = try row.optionalString("head_start").flatMap(Timestamp.date)
+        checkpoint.stopAt = try row.optionalString("stop_at").flatMap(Timestamp.date)
         checkpoint.moved = try row.int("moved") != 0
         return checkpoint
     }
@@ -130,7 +130,7 @@ struct IngestStore: Sendable {
             """).first, let from = Timestamp.date(try row.string("covered_from")),
               let to = Timestamp.date(try row.string("covered_to"))
         else { return nil }
-        return Coverage(from: from, to: to, tip: row.optionalString("tip_oid"))
+        return Coverage(from: from, to: to, tip: try row.optionalString("tip_oid"))
     }
 
     /// Stores a page: its raw nodes, item states and listed keys, the stream's checkpoint, and
@@ -174,7 +174,7 @@ struct IngestStore: Sendable {
                 var to = coverage.to
                 if let existing, let oldFrom = Timestamp.date(try existing.string("covered_from")),
                    let oldTo = Timestamp.date(try existing.string("covered_to")),
-                   !stream.readsHistory || existing.optionalString("tip_oid") == coverage.tip {
+                   try !stream.readsHistory || existing.optionalString("tip_oid") == coverage.tip {
                     // The fetched range joins the old one (it starts at or before its end), so
                     // they merge. A history read from another tip replaces it: commits that
                     // landed since may carry dates anywhere in the old range.
@@ -233,7 +233,8 @@ struct IngestStore: Sendable {
             """, bindings: [.text(slug)] + oids.map(SQLValue.text)))
         var trees: [String: JSONValue] = [:]
         for row in rows {
-            trees[try row.string("node_key")] = try? JSONValue(parsing: try row.string("payload"))
+            let payload = try row.string("payload")
+            trees[try row.string("node_key")] = try? JSONValue(parsing: payload)
         }
         return trees
     }

@@ -117,9 +117,9 @@ public final class PostgresConnection: Connection {
         _ = try rows(result, sql: script)
     }
 
-    public func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError) {
+    public func insertMany(table: SQL.Identifier, columns: [SQL.Identifier], rows: [[SQLValue]]) throws(StoreError) {
         guard !rows.isEmpty else { return }
-        let copy = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        let copy = "COPY \(table.name) (\(columns.map(\.name).joined(separator: ", "))) FROM STDIN"
         let start = PQexec(handle, copy)
         let status = PQresultStatus(start)
         PQclear(start)

@@ -28,7 +28,8 @@ public struct RefineStage: StageRunner {
         for row in rows {
             let kind = try row.string("kind")
             let key = try row.string("node_key")
-            guard let payload = try? JSONValue(parsing: try row.string("payload")) else {
+            let text = try row.string("payload")
+            guard let payload = try? JSONValue(parsing: text) else {
                 throw UnitError(code: "undecodable", message: "raw \(kind) \(key) is not valid JSON")
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
@@ -57,7 +58,7 @@ public struct RefineStage: StageRunner {
         let slug = repository.slug
         return UnitResult(outputHash: entities.digest, counters: counters) { tx in
             for table in entities.tables {
-                try tx.execute(SQL(unsafeSQL: "DELETE FROM \(table.name) WHERE repository = $1", bindings: [.text(slug)]))
+                try tx.execute("DELETE FROM \(try SQL.Identifier(table.name)) WHERE repository = \(slug)")
                 try tx.insertMany(table: table.name, columns: table.columns, rows: table.rows)
             }
         }

@@ -135,10 +135,10 @@ public final class SQLiteConnection: Connection {
         }
     }
 
-    public func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError) {
+    public func insertMany(table: SQL.Identifier, columns: [SQL.Identifier], rows: [[SQLValue]]) throws(StoreError) {
         guard !rows.isEmpty else { return }
         let placeholders = (1...columns.count).map { "$\($0)" }.joined(separator: ", ")
-        let text = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES (\(placeholders))"
+        let text = "INSERT INTO \(table.name) (\(columns.map(\.name).joined(separator: ", "))) VALUES (\(placeholders))"
         let statement = try prepare(text)
         for row in rows {
             defer { sqlite3_reset(statement) }

@@ -18,7 +18,7 @@ public protocol Connection: AnyObject {
     /// Runs a script of several statements without parameters (migrations only).
     func executeScript(_ script: String) throws(StoreError)
     /// Bulk-inserts rows into `table`; drivers use COPY (PostgreSQL) or a prepared loop (SQLite).
-    func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError)
+    func insertMany(table: SQL.Identifier, columns: [SQL.Identifier], rows: [[SQLValue]]) throws(StoreError)
     /// Runs one statement and hands its rows to `body` one at a time, without collecting them.
     func forEachRow(_ sql: SQL, _ body: (any RowCursor) throws -> Void) throws
 }
@@ -40,8 +40,12 @@ public struct Transaction: ~Copyable {
         _ = try connection.query(sql)
     }
 
+    /// Inserts many rows at once (a prepared statement on SQLite, `COPY` on PostgreSQL). The
+    /// table and column names are spliced into the statement, so each must be a name.
     public func insertMany(table: String, columns: [String], rows: [[SQLValue]]) throws(StoreError) {
-        try connection.insertMany(table: table, columns: columns, rows: rows)
+        var names: [SQL.Identifier] = []
+        for column in columns { names.append(try SQL.Identifier(column)) }
+        try connection.insertMany(table: try SQL.Identifier(table), columns: names, rows: rows)
     }
 }
 

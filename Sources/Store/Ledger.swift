@@ -160,7 +160,7 @@ public struct Ledger: Sendable {
                         \(new.gitCommit), \(Timestamp.string(new.windowStart)),
                         \(Timestamp.string(new.windowEnd)), 'running', \(Timestamp.now()),
                         \(new.host), \(new.pid), \(new.invocation))
-                RETURNING \(unsafeSQL: Self.runColumns)
+                RETURNING \(sql: Self.runColumns)
                 """)
             guard let row = rows.first else { throw StoreError(.statement, "INSERT into runs returned no row") }
             return try Self.decodeRun(row)
@@ -168,13 +168,13 @@ public struct Ledger: Sendable {
     }
 
     public func run(id: Int64) throws -> RunRecord? {
-        try database.query("SELECT \(unsafeSQL: Self.runColumns) FROM runs WHERE id = \(id)")
+        try database.query("SELECT \(sql: Self.runColumns) FROM runs WHERE id = \(id)")
             .first.map(Self.decodeRun)
     }
 
     public func latestRun(name: String) throws -> RunRecord? {
         try database.query("""
-            SELECT \(unsafeSQL: Self.runColumns) FROM runs WHERE name = \(name) ORDER BY id DESC LIMIT 1
+            SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name) ORDER BY id DESC LIMIT 1
             """).first.map(Self.decodeRun)
     }
 
@@ -183,12 +183,12 @@ public struct Ledger: Sendable {
         let rows: [Row]
         if let name {
             rows = try database.query("""
-                SELECT \(unsafeSQL: Self.runColumns) FROM runs WHERE name = \(name)
+                SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name)
                 ORDER BY id DESC LIMIT \(limit)
                 """)
         } else {
             rows = try database.query("""
-                SELECT \(unsafeSQL: Self.runColumns) FROM runs ORDER BY id DESC LIMIT \(limit)
+                SELECT \(sql: Self.runColumns) FROM runs ORDER BY id DESC LIMIT \(limit)
                 """)
         }
         return try rows.map(Self.decodeRun)
@@ -217,14 +217,14 @@ public struct Ledger: Sendable {
     /// Every attempt of a run, oldest first.
     public func attempts(runID: Int64) throws -> [AttemptRecord] {
         try database.query("""
-            SELECT \(unsafeSQL: Self.attemptColumns) FROM unit_attempts WHERE run_id = \(runID) ORDER BY id
+            SELECT \(sql: Self.attemptColumns) FROM unit_attempts WHERE run_id = \(runID) ORDER BY id
             """).map(Self.decodeAttempt)
     }
 
     /// The latest attempt of each unit in a run whose state is one of `states`.
     public func latestAttempts(runID: Int64, in states: Set<UnitState>) throws -> [AttemptRecord] {
         let rows = try database.query("""
-            SELECT \(unsafeSQL: Self.attemptColumns) FROM unit_attempts a
+            SELECT \(sql: Self.attemptColumns) FROM unit_attempts a
             WHERE run_id = \(runID) AND id = (SELECT MAX(id) FROM unit_attempts b
                                              WHERE b.run_id = a.run_id AND b.stage = a.stage AND b.unit = a.unit)
             ORDER BY stage, unit
@@ -252,7 +252,7 @@ public struct Ledger: Sendable {
             outputs[key] = UnitOutputRecord(
                 unit: key, runID: try row.int("run_id"), attemptID: try row.int("attempt_id"),
                 fingerprint: try row.string("fingerprint"),
-                fingerprintParts: Self.decodeParts(row.optionalString("fingerprint_parts")),
+                fingerprintParts: Self.decodeParts(try row.optionalString("fingerprint_parts")),
                 outputHash: try row.string("output_hash"),
                 finishedAt: Timestamp.date(try row.string("finished_at")) ?? Date(timeIntervalSince1970: 0))
         }
@@ -339,12 +339,12 @@ public struct Ledger: Sendable {
 
     // MARK: Encoding
 
-    static let runColumns = """
+    static let runColumns: StaticString = """
         id, name, manifest_path, manifest_sha256, window_spec, git_commit, window_start, window_end, state, \
         started_at, finished_at, host, pid, invocation
         """
 
-    static let attemptColumns = """
+    static let attemptColumns: StaticString = """
         id, run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts, reused_from_run, \
         started_at, finished_at, counters, output_hash, error_code, error_message
         """
@@ -361,7 +361,7 @@ public struct Ledger: Sendable {
                     \(new.state.rawValue), \(new.reason), \(new.fingerprint), \(encodeParts(new.fingerprintParts)),
                     \(new.reusedFromRun), \(startedNow ? now : nil), \(startedNow ? nil : now), \(new.outputHash),
                     \(new.errorCode), \(new.errorMessage))
-            RETURNING \(unsafeSQL: attemptColumns)
+            RETURNING \(sql: attemptColumns)
             """)
         guard let row = rows.first else { throw StoreError(.statement, "INSERT into unit_attempts returned no row") }
         return try decodeAttempt(row)
@@ -384,34 +384,34 @@ public struct Ledger: Sendable {
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
         guard let state = RunState(rawValue: try row.string("state")) else {
-            throw StoreError(.decoding, "unknown run state `\(row.optionalString("state") ?? "")`")
+            throw StoreError(.decoding, "unknown run state `\(try row.optionalString("state") ?? "")`")
         }
         return RunRecord(
             id: try row.int("id"), name: try row.string("name"), manifestPath: try row.string("manifest_path"),
             manifestSHA256: try row.string("manifest_sha256"), windowSpec: try row.string("window_spec"),
-            gitCommit: row.optionalString("git_commit"),
+            gitCommit: try row.optionalString("git_commit"),
             windowStart: try date(row, "window_start"), windowEnd: try date(row, "window_end"),
             state: state, startedAt: try date(row, "started_at"),
-            finishedAt: row.optionalString("finished_at").flatMap(Timestamp.date),
+            finishedAt: try row.optionalString("finished_at").flatMap(Timestamp.date),
             host: try row.string("host"), pid: Int(try row.int("pid")), invocation: try row.string("invocation"))
     }
 
     static func decodeAttempt(_ row: Row) throws -> AttemptRecord {
         guard let state = UnitState(rawValue: try row.string("state")) else {
-            throw StoreError(.decoding, "unknown unit state `\(row.optionalString("state") ?? "")`")
+            throw StoreError(.decoding, "unknown unit state `\(try row.optionalString("state") ?? "")`")
         }
         return AttemptRecord(
             id: try row.int("id"), runID: try row.int("run_id"),
             unit: UnitKey(stage: try row.string("stage"), unit: try row.string("unit")),
             attempt: Int(try row.int("attempt")), state: state, reason: try row.string("reason"),
             fingerprint: try row.string("fingerprint"),
-            fingerprintParts: decodeParts(row.optionalString("fingerprint_parts")),
+            fingerprintParts: decodeParts(try row.optionalString("fingerprint_parts")),
             reusedFromRun: try row.optionalInt("reused_from_run"),
-            startedAt: row.optionalString("started_at").flatMap(Timestamp.date),
-            finishedAt: row.optionalString("finished_at").flatMap(Timestamp.date),
-            counters: decodeCounters(row.optionalString("counters")),
-            outputHash: row.optionalString("output_hash"), errorCode: row.optionalString("error_code"),
-            errorMessage: row.optionalString("error_message"))
+            startedAt: try row.optionalString("started_at").flatMap(Timestamp.date),
+            finishedAt: try row.optionalString("finished_at").flatMap(Timestamp.date),
+            counters: decodeCounters(try row.optionalString("counters")),
+            outputHash: try row.optionalString("output_hash"), errorCode: try row.optionalString("error_code"),
+            errorMessage: try row.optionalString("error_message"))
     }
 
     static func date(_ row: Row, _ column: String) throws -> Date {

@@ -66,7 +66,28 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation {
             text += "$\(bindings.count)"
         }
 
+        /// SQL written in the source (a column list kept in a constant): never data.
+        public mutating func appendInterpolation(sql fragment: StaticString) { text += fragment.description }
+
+        /// A table or column name, checked to be one when it was made.
+        public mutating func appendInterpolation(_ identifier: Identifier) { text += identifier.name }
+
         public mutating func appendInterpolation(unsafeSQL raw: String) { text += raw }
+    }
+
+    /// A table or column name: letters, digits and `_`, not starting with a digit — so it can be
+    /// spliced into SQL text where a bound parameter cannot go.
+    public struct Identifier: Sendable, Hashable {
+        public let name: String
+
+        public init(_ name: String) throws(StoreError) {
+            let valid = !name.isEmpty && name.utf8.allSatisfy { byte in
+                (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) || byte == UInt8(ascii: "_")
+            } && !(name.utf8.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? true)
+            guard valid else { throw StoreError(.decoding, "`\(name)` is not a table or column name") }
+            self.name = name
+        }
     }
 }
 
@@ -80,13 +101,17 @@ public struct Row: Sendable {
         self.values = values
     }
 
-    public subscript(_ column: String) -> SQLValue {
-        guard let index = columns.firstIndex(of: column) else { return .null }
+    /// The value of `column`. A column the statement did not select is an error, never null:
+    /// a misspelt name must not read as a missing value.
+    public func value(_ column: String) throws(StoreError) -> SQLValue {
+        guard let index = columns.firstIndex(of: column) else {
+            throw StoreError(.decoding, "no column `\(column)` in the result (it has \(columns.joined(separator: ", ")))")
+        }
         return values[index]
     }
 
     public func int(_ column: String) throws(StoreError) -> Int64 {
-        switch self[column] {
+        switch try value(column) {
         case .integer(let value): return value
         case .text(let text):
             if let value = Int64(text) { return value }
@@ -97,19 +122,19 @@ public struct Row: Sendable {
     }
 
     public func optionalInt(_ column: String) throws(StoreError) -> Int64? {
-        if case .null = self[column] { return nil }
+        if case .null = try value(column) { return nil }
         return try int(column)
     }
 
     public func string(_ column: String) throws(StoreError) -> String {
-        guard let value = optionalString(column) else {
+        guard let value = try optionalString(column) else {
             throw StoreError(.decoding, "column `\(column)` is null")
         }
         return value
     }
 
-    public func optionalString(_ column: String) -> String? {
-        switch self[column] {
+    public func optionalString(_ column: String) throws(StoreError) -> String? {
+        switch try value(column) {
         case .text(let text): return text
         case .integer(let value): return String(value)
         case .real(let value): return String(value)

@@ -52,7 +52,7 @@ struct FidelityTests {
         // Default branches: GitHub's own, whatever it is called; none for the empty repository.
         var branches: [String: String?] = [:]
         for row in try storeRows(harness, "SELECT repository, default_branch FROM repositories") {
-            branches[try row.string("repository")] = row.optionalString("default_branch")
+            branches[try row.string("repository")] = try row.optionalString("default_branch")
         }
         for repo in Self.estate.repositories {
             #expect(branches[repo.slug] == .some(repo.isEmpty ? nil : repo.defaultBranch), "\(repo.slug)")

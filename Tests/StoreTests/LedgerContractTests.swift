@@ -180,8 +180,9 @@ struct LedgerContractTests {
             try tx.insertMany(table: "bulk", columns: ["id", "label", "score"], rows: bulk)
         }
         let rows = try database.query("SELECT id, label, score FROM bulk WHERE id = \(Int64(7))")
-        #expect(rows.first?.optionalString("label") == hostile + "7")
-        #expect(rows.first?["score"] == .real(1.75))
+        #expect(try rows.first?.optionalString("label") == hostile + "7")
+        #expect(try rows.first?.value("score") == .real(1.75))
+        #expect(throws: StoreError.self) { try rows.first?.value("scroe") }
         #expect(try database.query("SELECT COUNT(*) AS n FROM bulk WHERE label IS NULL").first?.int("n") == 100)
     }
 }
@@ -293,4 +294,11 @@ struct RunLockTests {
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })
     #expect(migration.checksum(for: engine) == checksum)
+}
+
+/// Names spliced into SQL text are checked to be names.
+@Test(arguments: [("runs", true), ("pull_requests", true), ("_x9", true), ("9x", false), ("", false),
+                  ("runs; DROP TABLE runs", false), ("a-b", false), ("naïve", false)])
+func onlyNamesAreIdentifiers(_ name: String, _ valid: Bool) {
+    #expect(((try? SQL.Identifier(name)) != nil) == valid)
 }
