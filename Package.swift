@@ -92,22 +92,25 @@ let package = Package(
             swiftSettings: strict
         ),
 
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "JSON"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON"], swiftSettings: strict),
+        // Test support shared by the test targets: the binary harness, child processes, golden
+        // files, the PostgreSQL test database.
+        .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
+        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "JSON", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline"], swiftSettings: strict),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
-            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest"],
+            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake",
+            dependencies: ["ghillie-run", "ghillie-run-teststages", "TestSupport", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake",
                            "JSON", "GitHub", "Ingest", "Refine", "Evidence"],
             swiftSettings: strict
         ),

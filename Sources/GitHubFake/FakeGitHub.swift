@@ -109,6 +109,9 @@ public final class FakeGitHub: Sendable {
         }
     }
 
+    /// How many times each injected fault fired, in the order they were injected.
+    public var faultsFired: [Int] { state.withLock { $0.faults.map(\.fired) } }
+
     public func clearFaults() {
         state.withLock { $0.faults.removeAll() }
     }

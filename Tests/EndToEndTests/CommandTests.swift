@@ -2,6 +2,7 @@ import Foundation
 import PostgresDriver
 import SQLiteDriver
 import Store
+import TestSupport
 import Testing
 
 /// Reads the store a binary wrote, through the library (never a mock).
@@ -306,9 +307,9 @@ struct RunTests {
 }
 
 /// The same resume story on a PostgreSQL store (`GHILLIE_STORE`), when `make test` provides one.
-@Test(.enabled(if: ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] != nil))
+@Test(.enabled(if: TestDatabase.postgresEnabled))
 func resumeWorksOnPostgres() async throws {
-    let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] ?? ""
+    let url = try TestDatabase.requirePostgres()
     let harness = try Harness()
     let name = "pg-e2e-\(UInt32.random(in: 0...UInt32.max))"
     try harness.write("m.yaml", Harness.manifest.replacingOccurrences(of: "name: e2e", with: "name: \(name)"))
@@ -336,8 +337,7 @@ func resumeWorksOnPostgres() async throws {
 /// The manifests shipped in `pipelines/` stay valid.
 @Test(arguments: ["demo.yaml", "mvp.yaml", "example-catalogue.yaml"])
 func shippedPipelinesValidate(_ name: String) async throws {
-    let pipelines = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("pipelines")
+    let pipelines = SourceTree.url("pipelines")
     let harness = try Harness()
     let path = pipelines.appendingPathComponent(name).path
     let result = try await harness.run(Harness.product, ["validate", path])

@@ -3,6 +3,7 @@ import Foundation
 import GitHubFake
 import JSON
 import Store
+import TestSupport
 import Testing
 
 /// Ingest that holds on GitHub as it is live: items changing while they are read, queries that
@@ -76,13 +77,14 @@ struct LiveGitHubTests {
     /// on its first invocation — or fails, and the rerun does.
     @Test func aRepositoryChangingWhileItIsReadGivesTheFinalStatesNumbers() async throws {
         let (fake, harness) = try await started({ $0.live = LiveChanges(perRepository: 6) }, pageSize: 10)
-        defer { Task { await fake.stop() } }
-        var result = try await run(harness)
-        if result.status == 3 { result = try await run(harness) }
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(fake.stats.liveChanges >= 12, "\(fake.stats.liveChanges) changes")
-        #expect(try Self.counter(harness, "head_passes") > 0)
-        #expect(try Self.metricsLanded(harness) == Self.metrics(fake.estate))
+        try await afterwards({ await fake.stop() }) {
+            var result = try await run(harness)
+            if result.status == 3 { result = try await run(harness) }
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.liveChanges >= 12, "\(fake.stats.liveChanges) changes")
+            #expect(try Self.counter(harness, "head_passes") > 0)
+            #expect(try Self.metricsLanded(harness) == Self.metrics(fake.estate))
+        }
     }
 
     /// GitHub gives up on heavy queries (HTTP 502/504, or 200 with "Something went wrong while
@@ -92,12 +94,13 @@ struct LiveGitHubTests {
     @Test(arguments: [HeavyQueries.Answer.badGateway, .gatewayTimeout, .timeoutError])
     func heavyQueryTimeoutsShrinkEveryRequestAndTheRunSucceeds(_ answer: HeavyQueries.Answer) async throws {
         let (fake, harness) = try await started({ $0.heavyQueries = HeavyQueries(nodeLimit: 1_500, answer: answer) })
-        defer { Task { await fake.stop() } }
-        let result = try await run(harness)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(fake.stats.timeouts > 0)
-        #expect(try Self.counter(harness, "page_size_reductions") > 0)
-        #expect(try landed(harness) == expectedLanding(Self.estate))
+        try await afterwards({ await fake.stop() }) {
+            let result = try await run(harness)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.timeouts > 0)
+            #expect(try Self.counter(harness, "page_size_reductions") > 0)
+            #expect(try landed(harness) == expectedLanding(Self.estate))
+        }
     }
 
     /// A secondary rate limit without `Retry-After` is a wait (at least the configured floor,
@@ -105,12 +108,13 @@ struct LiveGitHubTests {
     @Test func secondaryLimitsWithoutRetryAfterAreWaitedOut() async throws {
         let (fake, harness) = try await started({ $0.secondaryLimits = SecondaryLimits(requests: 15, window: 2, penalty: 1) },
                                                 extra: ["secondary_limit_wait_seconds: 1"])
-        defer { Task { await fake.stop() } }
-        let result = try await run(harness)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(fake.stats.secondaryLimited >= 1)
-        #expect(try Self.counter(harness, "secondary_limits") >= 1)
-        #expect(try landed(harness) == expectedLanding(Self.estate))
+        try await afterwards({ await fake.stop() }) {
+            let result = try await run(harness)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.secondaryLimited >= 1)
+            #expect(try Self.counter(harness, "secondary_limits") >= 1)
+            #expect(try landed(harness) == expectedLanding(Self.estate))
+        }
     }
 
     /// A repository of an organisation that enforces SAML single sign-on the token is not
@@ -119,24 +123,25 @@ struct LiveGitHubTests {
     /// serves them.
     @Test func aRepositoryBehindSAMLFailsAloneWithTheFixNamed() async throws {
         let (fake, harness) = try await started({ $0.forbidden = ["acme/repo-004": true] })
-        defer { Task { await fake.stop() } }
-        let result = try await run(harness, [])
-        #expect(result.status == 3)
-        #expect(result.stderr.contains("""
-            FAIL  ingest:acme/repo-004: GitHub refused: Resource protected by organization SAML enforcement. You must grant \
-            your Personal Access token access to this organization. — the organisation enforces SAML single sign-on and the \
-            token is not authorised for it: authorise the token for the organisation (GitHub → Settings → Developer settings \
-            → Personal access tokens → Configure SSO), or use a GitHub App installed on it [forbidden]
-            """), "\(result.stderr)")
-        var expected = expectedLanding(Self.estate)
-        expected["acme/repo-004"] = nil
-        #expect(try landed(harness) == expected)
+        try await afterwards({ await fake.stop() }) {
+            let result = try await run(harness, [])
+            #expect(result.status == 3)
+            #expect(result.stderr.contains("""
+                FAIL  ingest:acme/repo-004: GitHub refused: Resource protected by organization SAML enforcement. You must grant \
+                your Personal Access token access to this organization. — the organisation enforces SAML single sign-on and the \
+                token is not authorised for it: authorise the token for the organisation (GitHub → Settings → Developer settings \
+                → Personal access tokens → Configure SSO), or use a GitHub App installed on it [forbidden]
+                """), "\(result.stderr)")
+            var expected = expectedLanding(Self.estate)
+            expected["acme/repo-004"] = nil
+            #expect(try landed(harness) == expected)
 
-        let again = try await run(harness, ["-q", "--new", "--rerun", "ingest", "--jobs", "1"])
-        #expect(again.status == 3)
-        #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
-        // Every repository but the forbidden one is quiet (the empty one too).
-        #expect(try Self.counter(harness, "quiet_by_probe") == Int64(Self.estate.repositories.count - 1))
+            let again = try await run(harness, ["-q", "--new", "--rerun", "ingest", "--jobs", "1"])
+            #expect(again.status == 3)
+            #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
+            // Every repository but the forbidden one is quiet (the empty one too).
+            #expect(try Self.counter(harness, "quiet_by_probe") == Int64(Self.estate.repositories.count - 1))
+        }
     }
 
     /// One repository of 25 open pull requests, each last updated `offset` after the window
@@ -169,17 +174,18 @@ struct LiveGitHubTests {
     @Test func anItemThatMovesToTheHeadDuringTheReadIsTakenFromTheLastPagesHead() async throws {
         // Updated in the window: the updated list as well as the open one takes three pages.
         let (fake, harness, result, repo) = try await openPullRequests(updated: 86_400, while: .commentOnPullRequest)
-        defer { Task { await fake.stop() } }
-        let oldest = try #require(repo.pullRequests.min { $0.updatedAt < $1.updatedAt })
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(fake.stats.liveChanges == 1)
-        // Taken from the head of both lists it is in: updated, and open.
-        #expect(try Self.counter(harness, "moved_items_from_head") == 2)
-        #expect(try Self.counter(harness, "head_passes") == 0)
-        let comments = try storeRows(harness, """
-            SELECT COUNT(*) AS n FROM comments WHERE parent_kind = 'pull_request' AND parent_id = \(oldest.databaseId)
-            """).first?.int("n")
-        #expect(comments == Int64(oldest.comments.count + 1))
+        try await afterwards({ await fake.stop() }) {
+            let oldest = try #require(repo.pullRequests.min { $0.updatedAt < $1.updatedAt })
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.liveChanges == 1)
+            // Taken from the head of both lists it is in: updated, and open.
+            #expect(try Self.counter(harness, "moved_items_from_head") == 2)
+            #expect(try Self.counter(harness, "head_passes") == 0)
+            let comments = try storeRows(harness, """
+                SELECT COUNT(*) AS n FROM comments WHERE parent_kind = 'pull_request' AND parent_id = \(oldest.databaseId)
+                """).first?.int("n")
+            #expect(comments == Int64(oldest.comments.count + 1))
+        }
     }
 
     /// A pull request the read has already listed as open is merged before the read ends (the
@@ -191,63 +197,67 @@ struct LiveGitHubTests {
         // None updated in the window: the updated list is done in the first request.
         let (fake, harness, result, repo) = try await openPullRequests(updated: -30 * 86_400,
                                                                        while: .mergePullRequest(newest: true))
-        defer { Task { await fake.stop() } }
-        let newest = try #require(repo.pullRequests.max { $0.updatedAt < $1.updatedAt })
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(fake.stats.liveChanges == 1)
-        #expect(try Self.counter(harness, "stream_rereads") == 1)
-        #expect(try Self.counter(harness, "resolved_items") == 1)
-        let state = try storeRows(harness, "SELECT state FROM pull_requests WHERE number = \(newest.number)").first
-        #expect(try state?.string("state") == "merged")
+        try await afterwards({ await fake.stop() }) {
+            let newest = try #require(repo.pullRequests.max { $0.updatedAt < $1.updatedAt })
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.liveChanges == 1)
+            #expect(try Self.counter(harness, "stream_rereads") == 1)
+            #expect(try Self.counter(harness, "resolved_items") == 1)
+            let state = try storeRows(harness, "SELECT state FROM pull_requests WHERE number = \(newest.number)").first
+            #expect(try state?.string("state") == "merged")
+        }
     }
 
     /// A stream whose read cannot be reconciled with what GitHub counts (here: a page that lost
     /// an item) is read again at once, from its head, and the run gets everything.
     @Test func aStreamThatFailsItsCompletenessCheckOnceIsReadAgainInTheSameRun() async throws {
         let (fake, harness) = try await started(pageSize: 10)
-        defer { Task { await fake.stop() } }
-        fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002"))
-        let result = try await run(harness)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try Self.counter(harness, "stream_rereads") == 1)
-        #expect(try landed(harness) == expectedLanding(Self.estate))
+        try await afterwards({ await fake.stop() }) {
+            fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002"))
+            let result = try await run(harness)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try Self.counter(harness, "stream_rereads") == 1)
+            #expect(try landed(harness) == expectedLanding(Self.estate))
+        }
     }
 
     /// A stream that fails its check again when read again fails its unit, and is not done and
     /// moves no coverage: the rerun reads it again, whole, and gets everything.
     @Test func aStreamThatFailsItsCompletenessCheckTwiceIsReadAgainByTheRerun() async throws {
         let (fake, harness) = try await started(pageSize: 10)
-        defer { Task { await fake.stop() } }
-        // Every page of the list loses an item during the first run.
-        fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002", times: 1_000))
-        let first = try await run(harness)
-        fake.clearFaults()
-        #expect(first.status == 3)
-        #expect(first.stderr.contains("FAIL  ingest:acme/repo-002: issues_open listed "))
-        #expect(first.stderr.contains(" the unit fails rather than report a gap (a rerun reads the stream again) [incomplete]"))
-        let checkpoint = try #require(try storeRows(harness, """
-            SELECT done, pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
-            """).first)
-        #expect(try checkpoint.int("done") == 0 && checkpoint.int("pages") == 0)
-        #expect(try storeRows(harness, """
-            SELECT 1 FROM ingest_coverage WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
-            """).isEmpty)
-        let second = try await run(harness)
-        #expect(second.status == 0, "\(second.stderr)")
-        #expect(try landed(harness) == expectedLanding(Self.estate))
+        try await afterwards({ await fake.stop() }) {
+            // Every page of the list loses an item during the first run.
+            fake.inject(Fault(.dropFirstNode, operation: "RepositoryOpenIssues", repository: "acme/repo-002", times: 1_000))
+            let first = try await run(harness)
+            fake.clearFaults()
+            #expect(first.status == 3)
+            #expect(first.stderr.contains("FAIL  ingest:acme/repo-002: issues_open listed "))
+            #expect(first.stderr.contains(" the unit fails rather than report a gap (a rerun reads the stream again) [incomplete]"))
+            let checkpoint = try #require(try storeRows(harness, """
+                SELECT done, pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
+                """).first)
+            #expect(try checkpoint.int("done") == 0 && checkpoint.int("pages") == 0)
+            #expect(try storeRows(harness, """
+                SELECT 1 FROM ingest_coverage WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
+                """).isEmpty)
+            let second = try await run(harness)
+            #expect(second.status == 0, "\(second.stderr)")
+            #expect(try landed(harness) == expectedLanding(Self.estate))
+        }
     }
 
     /// GitHub Enterprise Server with rate limiting disabled: no budget anywhere, `/rate_limit`
     /// answers 404. Runs and `check` both succeed.
     @Test func gitHubEnterpriseWithoutRateLimitingRunsAndChecks() async throws {
         let (fake, harness) = try await started({ $0.rateLimiting = false })
-        defer { Task { await fake.stop() } }
-        let result = try await run(harness)
-        #expect(result.status == 0, "\(result.stderr)")
-        #expect(try landed(harness) == expectedLanding(Self.estate))
-        let check = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
-        #expect(check.status == 0, "\(check.stdout)")
-        #expect(check.stdout.contains(" answers (for review comments); rate limiting is not enabled on this server\n"))
+        try await afterwards({ await fake.stop() }) {
+            let result = try await run(harness)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(try landed(harness) == expectedLanding(Self.estate))
+            let check = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            #expect(check.status == 0, "\(check.stdout)")
+            #expect(check.stdout.contains(" answers (for review comments); rate limiting is not enabled on this server\n"))
+        }
     }
 
     /// `check` asks about every repository of the estate in one batched query and says, per
@@ -258,21 +268,22 @@ struct LiveGitHubTests {
         let fake = FakeGitHub(estate: estate, token: Self.token)
         fake.configure { $0.forbidden = ["acme/repo-004": false] }
         let url = try await fake.start()
-        defer { Task { await fake.stop() } }
-        let harness = try Harness()
-        let manifest = estate.manifest(name: "check", endpoint: url, settings: ["collect: [commits, issues]"], branches: false)
-            .replacingOccurrences(of: "    - slug: acme/repo-003\n", with: "    - slug: acme/repo-003\n      default_branch: nope\n")
-            + ""
-        try harness.write("m.yaml", manifest.replacingOccurrences(
-            of: "  repositories:\n", with: "  repositories:\n    - slug: acme/missing\n"))
-        let result = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
-        #expect(result.status == 5)
-        let lines = result.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.contains("FAIL  estate: 7 repositories checked in 1 request (1 point): 2 ok, 1 empty, 1 archived, 1 not found, 1 forbidden, 1 branch not found"), "\(result.stdout)")
-        #expect(lines.contains("      FAIL  acme/missing: not found, or the token cannot see it: check the slug, and that the token has access (a fine-grained token lists the repositories it may read)"))
-        #expect(lines.contains("      FAIL  acme/repo-004: the token may not read it: Resource not accessible by personal access token — the token may not read this repository: grant it read access (a fine-grained token needs the repository selected, with Contents, Issues, Pull requests and Metadata read permissions)"))
-        #expect(lines.contains("      FAIL  acme/repo-003: branch `nope` not found; GitHub's default branch is `trunk`: remove `default_branch` to follow GitHub's, or name a branch that exists"))
-        #expect(lines.contains("      ok    acme/repo-002: archived (read-only); default branch `main`"))
-        #expect(lines.contains("      ok    acme/repo-001: empty: no commits yet (nothing to read, not a failure)"))
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            let manifest = estate.manifest(name: "check", endpoint: url, settings: ["collect: [commits, issues]"], branches: false)
+                .replacingOccurrences(of: "    - slug: acme/repo-003\n", with: "    - slug: acme/repo-003\n      default_branch: nope\n")
+                + ""
+            try harness.write("m.yaml", manifest.replacingOccurrences(
+                of: "  repositories:\n", with: "  repositories:\n    - slug: acme/missing\n"))
+            let result = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            #expect(result.status == 5)
+            let lines = result.stdout.split(separator: "\n").map(String.init)
+            #expect(lines.contains("FAIL  estate: 7 repositories checked in 1 request (1 point): 2 ok, 1 empty, 1 archived, 1 not found, 1 forbidden, 1 branch not found"), "\(result.stdout)")
+            #expect(lines.contains("      FAIL  acme/missing: not found, or the token cannot see it: check the slug, and that the token has access (a fine-grained token lists the repositories it may read)"))
+            #expect(lines.contains("      FAIL  acme/repo-004: the token may not read it: Resource not accessible by personal access token — the token may not read this repository: grant it read access (a fine-grained token needs the repository selected, with Contents, Issues, Pull requests and Metadata read permissions)"))
+            #expect(lines.contains("      FAIL  acme/repo-003: branch `nope` not found; GitHub's default branch is `trunk`: remove `default_branch` to follow GitHub's, or name a branch that exists"))
+            #expect(lines.contains("      ok    acme/repo-002: archived (read-only); default branch `main`"))
+            #expect(lines.contains("      ok    acme/repo-001: empty: no commits yet (nothing to read, not a failure)"))
+        }
     }
 }

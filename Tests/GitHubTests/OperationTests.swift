@@ -1,18 +1,16 @@
 import Foundation
 import GitHub
 import JSON
+import TestSupport
 import Testing
 
-/// The repository's root and its copy of GitHub's published GraphQL schema.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    .deletingLastPathComponent()
-let githubSchema = repositoryRoot.appendingPathComponent("schemas/github/schema.graphql")
+/// The repository's copy of GitHub's published GraphQL schema.
+let githubSchema = SourceTree.url("schemas/github/schema.graphql")
 
 /// Every operation the client can send validates against GitHub's published schema
 /// (`schemas/github/schema.graphql`) and uses no deprecated field, so a misspelt or deprecated
 /// field fails here, not in a user's run.
 @Test func everyOperationValidatesAgainstGitHubsSchema() async throws {
-    let repository = repositoryRoot
     let schema = githubSchema
     try #require(FileManager.default.fileExists(atPath: schema.path), "GitHub's schema is expected at \(schema.path)")
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-ops-\(UUID().uuidString)")
@@ -23,12 +21,9 @@ let githubSchema = repositoryRoot.appendingPathComponent("schemas/github/schema.
         try operation.document.write(toFile: path, atomically: true, encoding: .utf8)
         paths[path] = operation.name
     }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", repository.appendingPathComponent("scripts/check-graphql.py").path, schema.path]
-        + paths.keys.sorted()
-    let data = try await output(of: process)
-    #expect(process.terminationStatus == 0)
+    let result = try await ChildProcess.script("check-graphql.py", [schema.path] + paths.keys.sorted())
+    let data = result.stdout
+    #expect(result.status == 0, "\(result.stderr)")
     let results = try JSONDecoder().decode([String: [String]].self, from: data)
     #expect(results.count == Operation.all.count + Operation.samples.count)
     for (path, errors) in results {
@@ -44,27 +39,9 @@ func theValidatorRejectsUnknownAndDeprecatedFields(_ field: String, _ replacemen
     let source = field == "committedDate" ? Operation.commits : Operation.openPullRequests
     try source.document.replacingOccurrences(of: field, with: replacement)
         .write(toFile: path, atomically: true, encoding: .utf8)
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", repositoryRoot.appendingPathComponent("scripts/check-graphql.py").path, githubSchema.path, path]
-    let data = try await output(of: process)
+    let data = try await ChildProcess.script("check-graphql.py", [githubSchema.path, path]).stdout
     let results = try JSONDecoder().decode([String: [String]].self, from: data)
     #expect(results[path]?.contains { $0.contains(complaint) } == true, "\(results)")
-}
-
-/// Runs a child process to completion on a thread of its own and returns its stdout: waiting on a
-/// Swift concurrency thread would starve the fake servers other tests host in this process.
-func output(of process: Process) async throws -> Data {
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    return await withCheckedContinuation { continuation in
-        Thread {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: data)
-        }.start()
-    }
 }
 
 /// The combined first request's variables say exactly which lists it carries: every list and

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 @testable import Manifest
+import TestSupport
 import Testing
 
 /// The fixture folder, and fixture names found in it.
@@ -12,14 +13,14 @@ enum Fixtures {
         return url.path
     }()
 
-    static var repository: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-    }
+    static var repository: URL { SourceTree.root }
 
+    /// The fixtures of a folder. A folder that cannot be read, or holds none, gives one case
+    /// that fails naming it — never an empty table that passes.
     static func names(in folder: String) -> [String] {
         let files = (try? FileManager.default.contentsOfDirectory(atPath: Fixtures.source(folder))) ?? []
-        return files.filter { $0.hasSuffix(".yaml") }.sorted()
+        let names = files.filter { $0.hasSuffix(".yaml") }.sorted()
+        return names.isEmpty ? ["(no fixtures in Tests/ManifestTests/Fixtures/\(folder))"] : names
     }
 
     /// Fixtures read from the source tree, so the table of cases is known when tests are listed.
@@ -95,12 +96,9 @@ struct FixtureTests {
         let pipelines = Fixtures.repository.appendingPathComponent("pipelines").path
         paths += try FileManager.default.contentsOfDirectory(atPath: pipelines).filter { $0.hasSuffix(".yaml") }
             .map { pipelines + "/" + $0 }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Fixtures.repository.appendingPathComponent("scripts/check-manifest-schema.py").path]
-            + paths
-        let data = try await output(of: process)
-        #expect(process.terminationStatus == 0)
+        let result = try await ChildProcess.script("check-manifest-schema.py", paths)
+        let data = result.stdout
+        #expect(result.status == 0, "\(result.stderr)")
         struct Verdict: Decodable { let valid: Bool; let errors: [String] }
         let verdicts = try JSONDecoder().decode([String: Verdict].self, from: data)
         #expect(verdicts.count == paths.count)
@@ -145,17 +143,3 @@ struct FixtureTests {
     #expect(Set(documentedKeys).subtracting(keys).isEmpty, "documented but not in the schema: \(Set(documentedKeys).subtracting(keys))")
 }
 
-/// Runs a child process to completion on a thread of its own and returns its stdout: waiting on a
-/// Swift concurrency thread would starve the fake servers other tests host in this process.
-func output(of process: Process) async throws -> Data {
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    return await withCheckedContinuation { continuation in
-        Thread {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            continuation.resume(returning: data)
-        }.start()
-    }
-}

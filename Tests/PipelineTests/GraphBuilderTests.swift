@@ -1,11 +1,11 @@
 import Foundation
-import Testing
 @testable import Manifest
 @testable import Pipeline
+import TestSupport
+import Testing
 
 func fixtureManifest(_ name: String) throws -> Manifest {
-    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-    return try ManifestLoader().load(path: root.appendingPathComponent("ManifestTests/Fixtures/\(name)").path).manifest
+    try ManifestLoader().load(path: SourceTree.url("Tests/ManifestTests/Fixtures/\(name)").path).manifest
 }
 
 let fixedWindow = Window(start: Date(timeIntervalSince1970: 1_700_000_000), end: Date(timeIntervalSince1970: 1_701_209_600))

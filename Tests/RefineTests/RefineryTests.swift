@@ -73,7 +73,10 @@ struct RefineryTests {
     /// takes the pull request's fields but keeps the full snapshot's comments, reviews and files.
     @Test(arguments: ["2026-11-06T00:00:00Z", "2026-11-08T00:00:00Z"])
     func summariesKeepTheNestedListsOfTheNewestFullSnapshot(summaryUpdated: String) throws {
-        guard case .object(var summary) = pull(1002, updated: summaryUpdated, title: "renamed") else { return }
+        guard case .object(var summary) = pull(1002, updated: summaryUpdated, title: "renamed") else {
+            Issue.record("the fixture pull request is not a JSON object")
+            return
+        }
         for field in ["reviews", "comments", "files"] { summary[field] = nil }
         let full = try refine(Self.nodes)
         for order in [Self.nodes + [stableRaw("pull_request", "1002", .object(summary))],

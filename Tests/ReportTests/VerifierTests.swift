@@ -1,9 +1,10 @@
 import Foundation
 import JSON
-import Testing
 import Manifest
 import Pipeline
 @testable import Report
+import TestSupport
+import Testing
 
 /// A repository brief from a small hand-written evidence bundle.
 func sampleBrief() -> Brief {
@@ -105,8 +106,7 @@ struct HeuristicTests {
 }
 
 struct TemplateTests {
-    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("templates")
+    static let folder = SourceTree.url("templates")
 
     @Test(arguments: ["system", "brief", "markdown"])
     func theTemplatesFolderHoldsTheBuiltInTemplates(_ name: String) throws {

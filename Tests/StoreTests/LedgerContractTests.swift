@@ -2,19 +2,19 @@ import Foundation
 import JSON
 import PostgresDriver
 import SQLiteDriver
-import Testing
 @testable import Store
+import TestSupport
+import Testing
 
 /// The engines the contract suite runs against. PostgreSQL runs when `PG_TEST_CONNINFO` is set
-/// (`make test` starts a server and sets it); otherwise those cases are skipped, visibly.
+/// (`make test` starts a server and sets it); otherwise those cases are left out — except in CI,
+/// where they run and fail without a server (``TestSupport/TestDatabase``).
 enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite, postgres
 
     var testDescription: String { rawValue }
 
-    static var postgresURL: String? { ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] }
-
-    static var available: [TestEngine] { postgresURL == nil ? [.sqlite] : [.sqlite, .postgres] }
+    static var available: [TestEngine] { TestDatabase.postgresEnabled ? [.sqlite, .postgres] : [.sqlite] }
 
     /// A fresh, migrated, empty store: a temp file, or a new schema in the test database.
     func open() throws -> Database {
@@ -23,7 +23,7 @@ enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
             let path = NSTemporaryDirectory() + "ghillie-test-\(UUID().uuidString).sqlite"
             return Database(connection: try SQLiteConnection(path: path), displayName: path)
         case .postgres:
-            let connection = try PostgresConnection(url: Self.postgresURL ?? "")
+            let connection = try PostgresConnection(url: try TestDatabase.requirePostgres())
             let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
             try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
             return Database(connection: connection, displayName: "postgres")
@@ -208,7 +208,7 @@ struct RunLockTests {
         case .postgres:
             // A second session; same schema so the lock row is visible.
             let schema = try database.query("SELECT current_schema() AS s").first?.string("s") ?? "public"
-            let connection = try PostgresConnection(url: TestEngine.postgresURL ?? "")
+            let connection = try PostgresConnection(url: try TestDatabase.requirePostgres())
             try connection.executeScript("SET search_path TO \(schema)")
             otherDatabase = Database(connection: connection, displayName: "second")
         }
@@ -246,8 +246,9 @@ struct RunLockTests {
         #expect(try impatient.acquire().tookOverFrom?.host == "elsewhere")
     }
 
-    @Test func postgresReleasesTheLockWhenTheSessionDies() throws {
-        guard let url = TestEngine.postgresURL else { return }
+    @Test(.enabled(if: TestDatabase.postgresEnabled))
+    func postgresReleasesTheLockWhenTheSessionDies() throws {
+        let url = try TestDatabase.requirePostgres()
         let schema = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         func session() throws -> Database {
             let connection = try PostgresConnection(url: url)

@@ -1,23 +1,22 @@
-import Foundation
-import Testing
+public import Foundation
 
 /// Runs the built binaries as a user would: in a temporary folder, with a clean environment.
-struct Harness: Sendable {
-    let folder: URL
+public struct Harness: Sendable {
+    public let folder: URL
 
-    struct Result {
-        let status: Int32
-        let stdout: String
-        let stderr: String
+    public struct Result: Sendable {
+        public let status: Int32
+        public let stdout: String
+        public let stderr: String
     }
 
-    init() throws {
+    public init() throws {
         folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
     /// The folder holding the built executables (next to the test bundle).
-    static let binaries: URL = {
+    public static let binaries: URL = {
         if let dir = ProcessInfo.processInfo.environment["GHILLIE_BIN_DIR"] { return URL(fileURLWithPath: dir) }
         var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         while url.path != "/" {
@@ -29,18 +28,18 @@ struct Harness: Sendable {
         return URL(fileURLWithPath: ".build/debug")
     }()
 
-    static var product: String { binaries.appendingPathComponent("ghillie-run").path }
-    static var withTestStages: String { binaries.appendingPathComponent("ghillie-run-teststages").path }
+    public static var product: String { binaries.appendingPathComponent("ghillie-run").path }
+    public static var withTestStages: String { binaries.appendingPathComponent("ghillie-run-teststages").path }
 
-    func write(_ name: String, _ text: String) throws {
+    public func write(_ name: String, _ text: String) throws {
         let url = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         try text.write(to: url, atomically: true, encoding: .utf8)
     }
 
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 
-    func process(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) -> Process {
+    public func process(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -55,13 +54,13 @@ struct Harness: Sendable {
     /// Runs to completion and captures both streams.
     @discardableResult
     @available(*, noasync, message: "use the async run: a blocked Swift concurrency thread starves the fake servers")
-    func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    public func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         try run(Harness.withTestStages, arguments, environment: environment)
     }
 
     @discardableResult
     @available(*, noasync, message: "use the async run: a blocked Swift concurrency thread starves the fake servers")
-    func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+    public func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = process(binary, arguments, environment: environment)
         let id = UUID().uuidString
         let outURL = folder.appendingPathComponent(".out-\(id)"), errURL = folder.appendingPathComponent(".err-\(id)")
@@ -86,13 +85,13 @@ struct Harness: Sendable {
 
     /// Runs the test-stage binary without blocking a Swift concurrency thread.
     @discardableResult
-    func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    public func run(_ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         try await run(Harness.withTestStages, arguments, environment: environment)
     }
 
     /// Runs the binary without blocking a Swift concurrency thread: tests that serve a fake
     /// GitHub from this process need those threads free to answer the binary's requests.
-    func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
+    public func run(_ binary: String, _ arguments: [String], environment: [String: String] = [:]) async throws -> Result {
         let harness = self
         return try await Harness.offPool { try harness.run(binary, arguments, environment: environment) }
     }
@@ -100,14 +99,14 @@ struct Harness: Sendable {
     /// Runs blocking work (waiting for a process, polling a folder) on a thread of its own, so
     /// that the fake servers this test process hosts keep their Swift concurrency threads (on
     /// Linux those come from Dispatch's worker pool too, so a Dispatch queue would not do).
-    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             Thread { continuation.resume(with: Swift.Result { try body() }) }.start()
         }
     }
 
     /// Waits until `condition` holds, polling without blocking a thread; false on timeout.
-    func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) async -> Bool {
+    public func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
@@ -117,16 +116,16 @@ struct Harness: Sendable {
     }
 
     /// Lines of the unit start log (`start <unit> run=<id>`).
-    func starts() -> [String] {
+    public func starts() -> [String] {
         let text = (try? String(contentsOfFile: path("units.log"), encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init)
     }
 
-    func clearStarts() { try? FileManager.default.removeItem(atPath: path("units.log")) }
+    public func clearStarts() { try? FileManager.default.removeItem(atPath: path("units.log")) }
 
     /// Waits until `condition` holds, polling; false on timeout.
     @available(*, noasync, message: "use the async waitUntil")
-    func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) -> Bool {
+    public func waitUntil(timeout: TimeInterval = 20, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
         while Date() < deadline {
             if condition() { return true }
@@ -135,7 +134,7 @@ struct Harness: Sendable {
         return condition()
     }
 
-    static let manifest = """
+    public static let manifest = """
         version: 1
         name: e2e
         estate:
