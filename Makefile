@@ -5,6 +5,7 @@
 #   make test    every test, against SQLite and a real PostgreSQL started on 127.0.0.1
 #   make demo    the whole pipeline offline on a generated estate, with a kill and a resume
 #   make bench   benchmarks (release build); numbers go into docs/benchmarks.md
+#   make format  formats the Swift sources as .swift-format says (`make test` checks it)
 #
 # Missing Debian packages are installed with apt-get; nothing is downloaded from elsewhere.
 
@@ -13,7 +14,7 @@ APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev pkgconf postgresql sqlite3 g
 # `make test` also renders the estate HTML page in headless Chromium.
 TEST_PACKAGES := chromium
 
-.PHONY: deps build release test demo bench clean
+.PHONY: deps build release test demo bench format clean
 
 deps:
 	@missing=""; for p in $(APT_PACKAGES) $(EXTRA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -41,6 +42,9 @@ bench: deps
 	$(SWIFT) build -c release --product ghillie-run-teststages
 	$(SWIFT) build -c release --product Bench
 	scripts/bench
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Package.swift
 
 clean:
 	rm -rf .build .demo out/demo

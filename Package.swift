@@ -33,7 +33,8 @@ let package = Package(
         // JSON values kept whole (raw GitHub nodes) and the canonical/flat encodings.
         .target(name: "JSON", swiftSettings: strict),
         // Run manifest v1 and Ghillie catalogues: parse, validate, resolve.
-        .target(name: "Manifest", dependencies: ["Digest", "JSON", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
+        .target(
+            name: "Manifest", dependencies: ["Digest", "JSON", .product(name: "Yams", package: "Yams")], swiftSettings: strict),
         // The SQL interface, frozen migrations, the ledger and the run lock. No driver imports.
         .target(name: "Store", dependencies: ["Digest", "JSON"], swiftSettings: strict),
         .target(name: "SQLiteDriver", dependencies: ["Store", "CSQLite"], swiftSettings: strict),
@@ -43,19 +44,25 @@ let package = Package(
         // GitHub GraphQL client: operations, retries, rate limits. No database access.
         .target(name: "GitHub", dependencies: ["JSON"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
-        .target(name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
-                swiftSettings: strict),
+        .target(
+            name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+            swiftSettings: strict),
         // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
         .target(name: "Refine", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // Evidence and metrics: pure computations over entities for a window.
         .target(name: "Evidence", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // The export stage: datasets × formats streamed from the store, atomic files, export manifest.
-        .target(name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
-                swiftSettings: strict),
+        .target(
+            name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
+            swiftSettings: strict),
         // The report stage: briefs, backends (heuristic, OpenAI-compatible), verification, files.
-        .target(name: "Report", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest",
-                                               .product(name: "Mustache", package: "swift-mustache")],
-                swiftSettings: strict),
+        .target(
+            name: "Report",
+            dependencies: [
+                "Pipeline", "Store", "Manifest", "JSON", "Digest",
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strict),
         // Command line: the only composition root.
         .target(
             name: "CLI",
@@ -65,13 +72,18 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        .executableTarget(name: "ghillie-run", dependencies: ["CLI", "Pipeline", "Ingest", "Refine", "Evidence", "Export", "Report"],
-                          swiftSettings: strict),
+        .executableTarget(
+            name: "ghillie-run", dependencies: ["CLI", "Pipeline", "Ingest", "Refine", "Evidence", "Export", "Report"],
+            swiftSettings: strict),
 
         // Test support: an HTTP server on 127.0.0.1 that the fake servers share.
-        .target(name: "LoopbackServer", dependencies: [.product(name: "FlyingFox", package: "FlyingFox"),
-                                                       .product(name: "FlyingSocks", package: "FlyingFox")],
-                swiftSettings: strict),
+        .target(
+            name: "LoopbackServer",
+            dependencies: [
+                .product(name: "FlyingFox", package: "FlyingFox"),
+                .product(name: "FlyingSocks", package: "FlyingFox"),
+            ],
+            swiftSettings: strict),
         // Test support: a generated estate served by a fake GitHub GraphQL server on 127.0.0.1.
         .target(
             name: "GitHubFake",
@@ -79,8 +91,9 @@ let package = Package(
             swiftSettings: strict
         ),
         // Test support: a fake OpenAI-compatible Chat Completions server on 127.0.0.1.
-        .target(name: "ModelFake", dependencies: ["JSON", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
-                swiftSettings: strict),
+        .target(
+            name: "ModelFake", dependencies: ["JSON", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
+            swiftSettings: strict),
         .executableTarget(name: "ghillie-devserver", dependencies: ["GitHubFake", "ModelFake", "JSON"], swiftSettings: strict),
         // Test support: stages that exist only to exercise the runner. Never part of a product.
         .target(name: "TestStages", dependencies: ["Pipeline", "Store", "Digest"], swiftSettings: strict),
@@ -95,13 +108,19 @@ let package = Package(
         // Test support shared by the test targets: the binary harness, child processes, golden
         // files, the PostgreSQL test database.
         .target(name: "TestSupport", path: "Tests/TestSupport", swiftSettings: strict),
-        .testTarget(name: "ManifestTests", dependencies: ["Manifest", "JSON", "TestSupport"], resources: [.copy("Fixtures")], swiftSettings: strict),
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store", "TestSupport"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ManifestTests", dependencies: ["Manifest", "JSON", "TestSupport"], resources: [.copy("Fixtures")],
+            swiftSettings: strict),
+        .testTarget(
+            name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline", "TestSupport"], swiftSettings: strict),
+        .testTarget(
+            name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline", "TestSupport"], swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
@@ -110,8 +129,11 @@ let package = Package(
         ),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["ghillie-run", "ghillie-run-teststages", "TestSupport", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake",
-                           "JSON", "GitHub", "Ingest", "Refine", "Evidence"],
+            dependencies: [
+                "ghillie-run", "ghillie-run-teststages", "TestSupport", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake",
+                "ModelFake",
+                "JSON", "GitHub", "Ingest", "Refine", "Evidence",
+            ],
             swiftSettings: strict
         ),
     ]

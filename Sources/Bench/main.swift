@@ -1,7 +1,7 @@
 import Foundation
 import GitHubFake
-import ModelFake
 import JSON
+import ModelFake
 import PostgresDriver
 import SQLiteDriver
 import Store
@@ -46,14 +46,16 @@ func milliseconds(_ seconds: Double) -> String { String(format: "%.3f ms", secon
 func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
     try Migrator().migrate(database)
     let ledger = Ledger(database: database)
-    let run = try ledger.createRun(NewRun(
-        name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
-        gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
+    let run = try ledger.createRun(
+        NewRun(
+            name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
+            gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
     let began = Date()
     for index in 0..<count {
-        let attempt = try ledger.start(NewAttempt(
-            runID: run.id, unit: UnitKey(stage: "ingest", unit: "acme/repo-\(index)"), state: .running,
-            reason: "never ran", fingerprint: "fp\(index)", fingerprintParts: ["manifest": "m", "code": "v1"]))
+        let attempt = try ledger.start(
+            NewAttempt(
+                runID: run.id, unit: UnitKey(stage: "ingest", unit: "acme/repo-\(index)"), state: .running,
+                reason: "never ran", fingerprint: "fp\(index)", fingerprintParts: ["manifest": "m", "code": "v1"]))
         try ledger.succeed(attemptID: attempt.id, name: run.name, outputHash: "h\(index)", counters: ["pages": 3])
     }
     return Date().timeIntervalSince(began) / Double(count * 2)
@@ -84,7 +86,8 @@ func manifest(repositories: Int) -> String {
 }
 
 func runBinary(_ binary: String, in folder: URL, _ arguments: [String], environment: [String: String]? = nil) throws
-    -> (Double, Int32) {
+    -> (Double, Int32)
+{
     let process = Process()
     process.executableURL = URL(fileURLWithPath: binary)
     process.arguments = arguments
@@ -112,14 +115,18 @@ if !options.product.hasPrefix("/") { options.product = here + "/" + options.prod
 /// Stops the benchmark with a reason.
 /// The ingest units' counters that explain a run's cost and time, summed over the ledger in `folder`.
 func ingestCounters(_ folder: URL) throws -> String {
-    let ledger = Database(connection: try SQLiteConnection(path: folder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
-                          displayName: "bench")
+    let ledger = Database(
+        connection: try SQLiteConnection(path: folder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
+        displayName: "bench")
     var totals: [String: Int64] = [:]
     for row in try ledger.query("SELECT counters FROM unit_attempts WHERE counters IS NOT NULL") {
         let text = try row.string("counters")
         guard let counters = try? JSONValue(parsing: text) else { continue }
-        for key in ["head_passes", "head_requests", "moved_items_from_head", "stream_rereads", "nested_requests", "page_size_reductions", "resolve_requests", "retries",
-                    "secondary_limits", "tree_requests"] {
+        for key in [
+            "head_passes", "head_requests", "moved_items_from_head", "stream_rereads", "nested_requests", "page_size_reductions",
+            "resolve_requests", "retries",
+            "secondary_limits", "tree_requests",
+        ] {
             totals[key, default: 0] += counters[key]?.int ?? 0
         }
     }
@@ -134,15 +141,21 @@ var rows: [(String, String)] = []
 
 let sqlitePath = NSTemporaryDirectory() + "ghillie-bench-\(UUID().uuidString).sqlite"
 let sqlite = Database(connection: try SQLiteConnection(path: sqlitePath), displayName: "sqlite")
-rows.append(("ledger transition, SQLite (WAL, synchronous=NORMAL)",
-             milliseconds(try ledgerTransitions(sqlite, count: options.transitions))))
+rows.append(
+    (
+        "ledger transition, SQLite (WAL, synchronous=NORMAL)",
+        milliseconds(try ledgerTransitions(sqlite, count: options.transitions))
+    ))
 if let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] {
     let connection = try PostgresConnection(url: url)
     let schema = "bench_\(UInt32.random(in: 0...UInt32.max))"
     try connection.executeScript("CREATE SCHEMA \(schema); SET search_path TO \(schema)")
     let postgres = Database(connection: connection, displayName: "postgres")
-    rows.append(("ledger transition, PostgreSQL (loopback, fsync=off)",
-                 milliseconds(try ledgerTransitions(postgres, count: options.transitions))))
+    rows.append(
+        (
+            "ledger transition, PostgreSQL (loopback, fsync=off)",
+            milliseconds(try ledgerTransitions(postgres, count: options.transitions))
+        ))
     try connection.executeScript("DROP SCHEMA \(schema) CASCADE")
 }
 
@@ -163,8 +176,11 @@ for _ in 0..<options.reruns {
     guard status == 0 else { fail("no-op rerun failed with exit code \(status)") }
     reruns.append(time)
 }
-rows.append(("no-op rerun of the finished manifest (median of \(options.reruns), whole process)",
-             milliseconds(median(reruns))))
+rows.append(
+    (
+        "no-op rerun of the finished manifest (median of \(options.reruns), whole process)",
+        milliseconds(median(reruns))
+    ))
 var plans: [Double] = []
 for _ in 0..<options.reruns {
     plans.append(try runBinary(options.binary, in: folder, ["plan", "bench.yaml"]).0)
@@ -175,16 +191,17 @@ rows.append(("`plan` of the finished manifest (median of \(options.reruns))", mi
 
 /// Runs a binary under GNU time to learn its own peak resident memory (MiB).
 func runMeasured(_ binary: String, in folder: URL, _ arguments: [String], environment: [String: String]) throws
-    -> (seconds: Double, status: Int32, peakMiB: Double) {
+    -> (seconds: Double, status: Int32, peakMiB: Double)
+{
     let report = folder.appendingPathComponent(".time-\(UUID().uuidString)")
-    let (seconds, status) = try runBinary("/usr/bin/time", in: folder, ["-f", "%M", "-o", report.path, binary] + arguments,
-                                          environment: environment)
+    let (seconds, status) = try runBinary(
+        "/usr/bin/time", in: folder, ["-f", "%M", "-o", report.path, binary] + arguments,
+        environment: environment)
     let text = (try? String(contentsOf: report, encoding: .utf8)) ?? ""
     let kilobytes = Double(text.split(separator: "\n").last.map(String.init) ?? "") ?? 0
     try? FileManager.default.removeItem(at: report)
     return (seconds, status, kilobytes / 1024)
 }
-
 
 let estate = EstateGenerator(seed: 2026, repositories: options.ingestRepositories).generate()
 let active = estate.repositories.filter { repo in
@@ -199,12 +216,14 @@ do {
     let url = try await fake.start()
     let ingestFolder = folder.appendingPathComponent("ingest")
     try FileManager.default.createDirectory(at: ingestFolder, withIntermediateDirectories: true)
-    try estate.manifest(name: "ingest-bench", endpoint: url).write(to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    try estate.manifest(name: "ingest-bench", endpoint: url).write(
+        to: ingestFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
     // GNU time reads the ingest process's own peak: `getrusage(RUSAGE_CHILDREN)` here would
     // also count this process's pages (the in-process fake's estate), which a child spawned
     // with vfork shares until it execs.
-    let (wall, status, ingestPeak) = try runMeasured(options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "ingest"],
-                                                     environment: environment)
+    let (wall, status, ingestPeak) = try runMeasured(
+        options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "ingest"],
+        environment: environment)
     guard status == 0 else {
         FileHandle.standardError.write(Data("ingest run failed with exit code \(status)\n".utf8))
         exit(1)
@@ -212,29 +231,51 @@ do {
     let stats = fake.stats
     rows.append(("ingest, \(options.ingestRepositories) repositories (\(active) active), wall time", milliseconds(wall)))
     rows.append(("ingest, peak memory (RSS of the ingest process)", String(format: "%.1f MiB", ingestPeak)))
-    rows.append(("ingest, GraphQL requests per active repository",
-                 String(format: "%.2f (%d in all)", Double(stats.requests) / Double(active), stats.requests)))
-    rows.append(("ingest, REST requests (review comments) per active repository",
-                 String(format: "%.2f (%d in all)", Double(stats.restRequests) / Double(active), stats.restRequests)))
-    rows.append(("ingest, requests by operation", stats.byOperation.sorted { $0.key < $1.key }
-        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+    rows.append(
+        (
+            "ingest, GraphQL requests per active repository",
+            String(format: "%.2f (%d in all)", Double(stats.requests) / Double(active), stats.requests)
+        ))
+    rows.append(
+        (
+            "ingest, REST requests (review comments) per active repository",
+            String(format: "%.2f (%d in all)", Double(stats.restRequests) / Double(active), stats.restRequests)
+        ))
+    rows.append(
+        (
+            "ingest, requests by operation",
+            stats.byOperation.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        ))
     rows.append(("ingest, counters", try ingestCounters(ingestFolder)))
-    rows.append(("ingest, GraphQL points per active repository",
-                 String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)))
+    rows.append(
+        (
+            "ingest, GraphQL points per active repository",
+            String(format: "%.2f (%d in all)", Double(stats.pointsCharged) / Double(active), stats.pointsCharged)
+        ))
     // The estate's one pull request over GitHub's 3,000-file list costs 30 requests of files
     // (pages of 100); without it the estate is the shape earlier measurements used.
     let oversizedPages = estate.repositories.flatMap(\.pullRequests).filter { $0.files.count > 3000 }.count * 30
-    rows.append(("ingest, GraphQL points per active repository without the 3,000-file pull request's \(oversizedPages) file pages",
-                 String(format: "%.2f", Double(stats.pointsCharged - oversizedPages) / Double(active))))
+    rows.append(
+        (
+            "ingest, GraphQL points per active repository without the 3,000-file pull request's \(oversizedPages) file pages",
+            String(format: "%.2f", Double(stats.pointsCharged - oversizedPages) / Double(active))
+        ))
     do {
-        let ingested = Database(connection: try SQLiteConnection(
-            path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path), displayName: "bench")
-        let documentationCommits = try ingested.query("SELECT COUNT(DISTINCT node_key) AS n FROM raw_nodes WHERE kind = 'doc_commit'")
+        let ingested = Database(
+            connection: try SQLiteConnection(
+                path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path), displayName: "bench")
+        let documentationCommits =
+            try ingested.query("SELECT COUNT(DISTINCT node_key) AS n FROM raw_nodes WHERE kind = 'doc_commit'")
             .first?.int("n") ?? 0
         let treeRequests = stats.byOperation["DocumentationTrees"] ?? 0
-        rows.append(("ingest, documentation: commits read, sub-tree requests, requests per documentation commit",
-                     String(format: "%lld commits, %d requests, %.3f", documentationCommits, treeRequests,
-                            Double(treeRequests) / Double(max(1, documentationCommits)))))
+        rows.append(
+            (
+                "ingest, documentation: commits read, sub-tree requests, requests per documentation commit",
+                String(
+                    format: "%lld commits, %d requests, %.3f", documentationCommits, treeRequests,
+                    Double(treeRequests) / Double(max(1, documentationCommits)))
+            ))
     }
 
     // The same first ingest while the repositories change between the pages of every read
@@ -246,38 +287,55 @@ do {
     try FileManager.default.createDirectory(at: liveFolder, withIntermediateDirectories: true)
     try estate.manifest(name: "ingest-bench", endpoint: liveURL).write(
         to: liveFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
-    let (_, liveStatus) = try runBinary(options.product, in: liveFolder, ["m.yaml", "-q", "--only", "ingest"],
-                                        environment: environment)
+    let (_, liveStatus) = try runBinary(
+        options.product, in: liveFolder, ["m.yaml", "-q", "--only", "ingest"],
+        environment: environment)
     guard liveStatus == 0 else {
-        fail("live ingest failed with exit code \(liveStatus): " + ((try? String(contentsOf: liveFolder.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""))
+        fail(
+            "live ingest failed with exit code \(liveStatus): "
+                + ((try? String(contentsOf: liveFolder.appendingPathComponent("stderr.txt"), encoding: .utf8)) ?? ""))
     }
-    rows.append(("ingest over a live estate (\(live.stats.liveChanges) changes between pages): GraphQL points, against the still one",
-                 String(format: "%d (%.3f × the still estate's %d)", live.stats.pointsCharged,
-                        Double(live.stats.pointsCharged) / Double(stats.pointsCharged), stats.pointsCharged)))
-    rows.append(("ingest over a live estate, requests by operation", live.stats.byOperation.sorted { $0.key < $1.key }
-        .map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+    rows.append(
+        (
+            "ingest over a live estate (\(live.stats.liveChanges) changes between pages): GraphQL points, against the still one",
+            String(
+                format: "%d (%.3f × the still estate's %d)", live.stats.pointsCharged,
+                Double(live.stats.pointsCharged) / Double(stats.pointsCharged), stats.pointsCharged)
+        ))
+    rows.append(
+        (
+            "ingest over a live estate, requests by operation",
+            live.stats.byOperation.sorted { $0.key < $1.key }
+                .map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        ))
     rows.append(("ingest over a live estate, counters", try ingestCounters(liveFolder)))
     await live.stop()
 
     // A later run of the same estate with no new activity: the open-item snapshot is reused.
     let (requestsBefore, pointsBefore, restBefore) = (fake.stats.requests, fake.stats.pointsCharged, fake.stats.restRequests)
-    let (_, againStatus) = try runBinary(options.product, in: ingestFolder,
-                                         ["m.yaml", "-q", "--only", "ingest", "--new", "--rerun", "ingest"],
-                                         environment: environment)
+    let (_, againStatus) = try runBinary(
+        options.product, in: ingestFolder,
+        ["m.yaml", "-q", "--only", "ingest", "--new", "--rerun", "ingest"],
+        environment: environment)
     guard againStatus == 0 else { fail("second ingest run failed with exit code \(againStatus)") }
-    rows.append(("ingest, a later run with no new activity: requests and points per repository",
-                 String(format: "%.2f GraphQL requests, %.2f points, %.2f REST requests (%d probes)",
-                        Double(fake.stats.requests - requestsBefore) / Double(options.ingestRepositories),
-                        Double(fake.stats.pointsCharged - pointsBefore) / Double(options.ingestRepositories),
-                        Double(fake.stats.restRequests - restBefore) / Double(options.ingestRepositories),
-                        (fake.stats.byOperation["ProbeRepositories"] ?? 0) - (stats.byOperation["ProbeRepositories"] ?? 0))))
+    rows.append(
+        (
+            "ingest, a later run with no new activity: requests and points per repository",
+            String(
+                format: "%.2f GraphQL requests, %.2f points, %.2f REST requests (%d probes)",
+                Double(fake.stats.requests - requestsBefore) / Double(options.ingestRepositories),
+                Double(fake.stats.pointsCharged - pointsBefore) / Double(options.ingestRepositories),
+                Double(fake.stats.restRequests - restBefore) / Double(options.ingestRepositories),
+                (fake.stats.byOperation["ProbeRepositories"] ?? 0) - (stats.byOperation["ProbeRepositories"] ?? 0))
+        ))
 
     // Refine the ingested raw nodes, against the floor of merely reading and decoding them.
     let (refineWall, refineStatus, refinePeak) = try runMeasured(
         options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "refine"], environment: environment)
     guard refineStatus == 0 else { fail("refine run failed with exit code \(refineStatus)") }
-    let store = Database(connection: try SQLiteConnection(path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
-                         displayName: "bench")
+    let store = Database(
+        connection: try SQLiteConnection(path: ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path),
+        displayName: "bench")
     let decodeStart = Date()
     let rawRows = try store.query("SELECT payload FROM raw_nodes")
     var decoded = 0
@@ -290,18 +348,28 @@ do {
     for table in ["commits", "pull_requests", "issues", "reviews", "comments", "pr_files", "documentation_changes"] {
         entityCount += try store.query("SELECT COUNT(*) AS n FROM \(try SQL.Identifier(table))").first?.int("n") ?? 0
     }
-    rows.append(("refine, \(rawRows.count) raw nodes → \(entityCount) entities, wall time (whole process)",
-                 milliseconds(refineWall)))
+    rows.append(
+        (
+            "refine, \(rawRows.count) raw nodes → \(entityCount) entities, wall time (whole process)",
+            milliseconds(refineWall)
+        ))
     rows.append(("refine, raw nodes per second (whole process)", String(format: "%.0f", Double(rawRows.count) / refineWall)))
-    rows.append(("floor: read and JSON-decode the same raw nodes, per second (in process)",
-                 String(format: "%.0f (refine reaches %.0f %% of it)", Double(decoded) / decodeWall,
-                        (Double(rawRows.count) / refineWall) / (Double(decoded) / decodeWall) * 100)))
+    rows.append(
+        (
+            "floor: read and JSON-decode the same raw nodes, per second (in process)",
+            String(
+                format: "%.0f (refine reaches %.0f %% of it)", Double(decoded) / decodeWall,
+                (Double(rawRows.count) / refineWall) / (Double(decoded) / decodeWall) * 100)
+        ))
     rows.append(("refine, peak memory (RSS of the refine process)", String(format: "%.1f MiB", refinePeak)))
     let (evidenceWall, evidenceStatus, evidencePeak) = try runMeasured(
         options.product, in: ingestFolder, ["m.yaml", "-q", "--only", "evidence"], environment: environment)
     guard evidenceStatus == 0 else { fail("evidence run failed with exit code \(evidenceStatus)") }
-    rows.append(("evidence, \(options.ingestRepositories) bundles and metrics from \(entityCount) entities, wall time (whole process)",
-                 milliseconds(evidenceWall)))
+    rows.append(
+        (
+            "evidence, \(options.ingestRepositories) bundles and metrics from \(entityCount) entities, wall time (whole process)",
+            milliseconds(evidenceWall)
+        ))
     rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
     rows.append(("evidence, peak memory (RSS of the evidence process)", String(format: "%.1f MiB", evidencePeak)))
 
@@ -314,19 +382,24 @@ do {
     guard heuristicStatus == 0 else { fail("heuristic report run failed with exit code \(heuristicStatus)") }
     let reportCount = options.ingestRepositories + 1
     rows.append(("report (heuristic), \(reportCount) reports, wall time (whole process)", milliseconds(heuristicWall)))
-    rows.append(("report (heuristic), reports per second (whole process)",
-                 String(format: "%.0f", Double(reportCount) / heuristicWall)))
+    rows.append(
+        (
+            "report (heuristic), reports per second (whole process)",
+            String(format: "%.0f", Double(reportCount) / heuristicWall)
+        ))
     let model = FakeModel()
     let modelURL = try await model.start()
-    try (estate.manifest(name: "ingest-bench", endpoint: url) + """
-        report:
-          scopes: [repository, estate]
-          model: {backend: openai, endpoint: \(modelURL.absoluteString), model: fake-model,
-                  price: {prompt_per_million: 0.4, completion_per_million: 1.6}}
+    try
+        (estate.manifest(name: "ingest-bench", endpoint: url) + """
+            report:
+              scopes: [repository, estate]
+              model: {backend: openai, endpoint: \(modelURL.absoluteString), model: fake-model,
+                      price: {prompt_per_million: 0.4, completion_per_million: 1.6}}
 
-        """).write(to: ingestFolder.appendingPathComponent("o.yaml"), atomically: true, encoding: .utf8)
-    let (_, modelStatus) = try runBinary(options.product, in: ingestFolder, ["o.yaml", "-q", "--only", "report"],
-                                         environment: environment.merging(["GHILLIE_OPENAI_API_KEY": "bench"]) { $1 })
+            """).write(to: ingestFolder.appendingPathComponent("o.yaml"), atomically: true, encoding: .utf8)
+    let (_, modelStatus) = try runBinary(
+        options.product, in: ingestFolder, ["o.yaml", "-q", "--only", "report"],
+        environment: environment.merging(["GHILLIE_OPENAI_API_KEY": "bench"]) { $1 })
     guard modelStatus == 0 else { fail("model report run failed with exit code \(modelStatus)") }
     // Tokens estimated as UTF-8 bytes / 4 over the system and user messages of each request.
     let promptTokens = model.requests.filter { request in
@@ -335,27 +408,35 @@ do {
         (request.body["messages"]?.array ?? []).reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4
     }.sorted()
     if !promptTokens.isEmpty {
-        rows.append(("report, prompt tokens per repository report (bytes / 4): median, p90, max",
-                     "\(promptTokens[promptTokens.count / 2]), \(promptTokens[min(promptTokens.count - 1, promptTokens.count * 9 / 10)]), \(promptTokens.last ?? 0)"))
+        rows.append(
+            (
+                "report, prompt tokens per repository report (bytes / 4): median, p90, max",
+                "\(promptTokens[promptTokens.count / 2]), \(promptTokens[min(promptTokens.count - 1, promptTokens.count * 9 / 10)]), \(promptTokens.last ?? 0)"
+            ))
         let total = model.requests.reduce(0) { sum, request in
             sum + (request.body["messages"]?.array ?? []).reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4
         }
         let cost = (Double(total) * 0.4 + Double(model.requests.count * 300) * 1.6) / 1_000_000
-        rows.append(("report, estimated cost of the estate's reports at $0.40/M prompt, $1.60/M completion tokens "
-                     + "(300 completion tokens per report assumed)",
-                     String(format: "$%.4f for %d reports (%d prompt tokens)", cost, model.requests.count, total)))
+        rows.append(
+            (
+                "report, estimated cost of the estate's reports at $0.40/M prompt, $1.60/M completion tokens "
+                    + "(300 completion tokens per report assumed)",
+                String(format: "$%.4f for %d reports (%d prompt tokens)", cost, model.requests.count, total)
+            ))
     }
     await model.stop()
 
     // CSV export of commits and pull requests, against `sqlite3 -csv` dumping the same rows.
-    let exportManifest = estate.manifest(name: "ingest-bench", endpoint: url)
+    let exportManifest =
+        estate.manifest(name: "ingest-bench", endpoint: url)
         + "export:\n  path: out\n  formats: [csv]\n  datasets: [commits, pull_requests]\n"
     try exportManifest.write(to: ingestFolder.appendingPathComponent("x.yaml"), atomically: true, encoding: .utf8)
     var exportWalls: [Double] = []
     var exportPeak = 0.0
     for attempt in 0..<5 {
         let (wall, status, peak) = try runMeasured(
-            options.product, in: ingestFolder, ["x.yaml", "-q", "--only", "export"] + (attempt == 0 ? [] : ["--rerun", "export"]),
+            options.product, in: ingestFolder,
+            ["x.yaml", "-q", "--only", "export"] + (attempt == 0 ? [] : ["--rerun", "export"]),
             environment: environment)
         guard status == 0 else { fail("export run failed with exit code \(status)") }
         exportWalls.append(wall)
@@ -378,7 +459,9 @@ do {
         _ = FileManager.default.createFile(atPath: floorOut.path, contents: nil)
         let floorProcess = Process()
         floorProcess.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        floorProcess.arguments = ["-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL]
+        floorProcess.arguments = [
+            "-csv", "-header", ingestFolder.appendingPathComponent(".ghillie/ghillie.sqlite").path, floorSQL,
+        ]
         floorProcess.standardOutput = try FileHandle(forWritingTo: floorOut)
         let floorStart = Date()
         try floorProcess.run()
@@ -386,13 +469,23 @@ do {
         floorWalls.append(Date().timeIntervalSince(floorStart))
     }
     let floorWall = median(floorWalls)
-    let exportedRows = try String(contentsOf: ingestFolder.appendingPathComponent("out/commits.csv"), encoding: .utf8)
-        .split(separator: "\r\n").count + (try String(contentsOf: ingestFolder.appendingPathComponent("out/pull_requests.csv"),
-                                                          encoding: .utf8).split(separator: "\r\n").count) - 2
-    rows.append(("export, commits + pull requests as CSV (\(exportedRows) rows), wall time (whole process, median of 5)",
-                 milliseconds(exportWall)))
-    rows.append(("floor: `sqlite3 -csv` dumping the same rows from the same store (whole process, median of 5)",
-                 milliseconds(floorWall) + String(format: " (export reaches %.0f %% of its speed)", floorWall / exportWall * 100)))
+    let exportedRows =
+        try String(contentsOf: ingestFolder.appendingPathComponent("out/commits.csv"), encoding: .utf8)
+        .split(separator: "\r\n").count
+        + (try String(
+            contentsOf: ingestFolder.appendingPathComponent("out/pull_requests.csv"),
+            encoding: .utf8
+        ).split(separator: "\r\n").count) - 2
+    rows.append(
+        (
+            "export, commits + pull requests as CSV (\(exportedRows) rows), wall time (whole process, median of 5)",
+            milliseconds(exportWall)
+        ))
+    rows.append(
+        (
+            "floor: `sqlite3 -csv` dumping the same rows from the same store (whole process, median of 5)",
+            milliseconds(floorWall) + String(format: " (export reaches %.0f %% of its speed)", floorWall / exportWall * 100)
+        ))
     rows.append(("export, peak memory (RSS of the export process)", String(format: "%.1f MiB", exportPeak)))
 
     // Kill at about half the units, resume, and count the extra requests over a clean run.
@@ -414,13 +507,17 @@ do {
     kill(victim.processIdentifier, SIGKILL)
     victim.waitUntilExit()
     slow.clearFaults()
-    let (_, resumedStatus) = try runBinary(options.product, in: resumeFolder, ["m.yaml", "-q", "--only", "ingest"],
-                                           environment: environment)
+    let (_, resumedStatus) = try runBinary(
+        options.product, in: resumeFolder, ["m.yaml", "-q", "--only", "ingest"],
+        environment: environment)
     guard resumedStatus == 0 else { fail("resumed ingest failed with exit code \(resumedStatus)") }
     let clean = stats.requests + stats.restRequests
     let extra = slow.stats.requests + slow.stats.restRequests - clean
-    rows.append(("ingest, extra requests (GraphQL and REST) of a resume after SIGKILL at 50 %",
-                 String(format: "%d (%.1f %% over a clean run)", extra, Double(extra) * 100 / Double(clean))))
+    rows.append(
+        (
+            "ingest, extra requests (GraphQL and REST) of a resume after SIGKILL at 50 %",
+            String(format: "%d (%.1f %% over a clean run)", extra, Double(extra) * 100 / Double(clean))
+        ))
     await fake.stop()
     await slow.stop()
 }

@@ -87,18 +87,26 @@ struct CheckCommand: AsyncParsableCommand {
         }
         checks = checks.map { CheckDoc(check: $0.check, ok: $0.ok, message: clean($0.message)) }
         if global.output == .json {
-            terminal.out(Documents.encode(Output(
-                schemaVersion: Documents.schemaVersion, checks: checks,
-                repositories: repositories.map { RepositoryDoc(repository: $0.repository, status: $0.status, ok: $0.ok,
-                                                              defaultBranch: $0.defaultBranch, message: clean($0.message)) })))
+            terminal.out(
+                Documents.encode(
+                    Output(
+                        schemaVersion: Documents.schemaVersion, checks: checks,
+                        repositories: repositories.map {
+                            RepositoryDoc(
+                                repository: $0.repository, status: $0.status, ok: $0.ok,
+                                defaultBranch: $0.defaultBranch, message: clean($0.message))
+                        })))
         } else {
             for check in checks {
-                let mark = check.ok ? terminal.paint("ok  ", .success, stderr: false) : terminal.paint("FAIL", .error, stderr: false)
+                let mark =
+                    check.ok ? terminal.paint("ok  ", .success, stderr: false) : terminal.paint("FAIL", .error, stderr: false)
                 terminal.out("\(mark)  \(check.check): \(check.message)")
                 guard check.check == "estate" else { continue }
                 // Every repository with a problem; all of them with -v.
                 for repository in repositories where !repository.ok || repository.status != "ok" || global.verbosity > 0 {
-                    let mark = repository.ok ? terminal.paint("ok  ", .success, stderr: false)
+                    let mark =
+                        repository.ok
+                        ? terminal.paint("ok  ", .success, stderr: false)
                         : terminal.paint("FAIL", .error, stderr: false)
                     terminal.out("      \(mark)  \(repository.repository): \(clean(repository.message))")
                 }
@@ -117,11 +125,13 @@ struct CheckCommand: AsyncParsableCommand {
         guard let endpoint = URL(string: manifest.github.endpoint) else {
             return .failure(CheckProblem(message: "`\(manifest.github.endpoint)` is not a URL"))
         }
-        return .success(GitHubClient(
-            endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)), token: token,
-            policy: RetryPolicy(attempts: 2, maximumRateLimitWait: .zero,
-                                secondaryLimitWait: .seconds(manifest.github.secondaryLimitWaitSeconds),
-                                timeout: .seconds(min(manifest.github.timeoutSeconds, 30)))))
+        return .success(
+            GitHubClient(
+                endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)), token: token,
+                policy: RetryPolicy(
+                    attempts: 2, maximumRateLimitWait: .zero,
+                    secondaryLimitWait: .seconds(manifest.github.secondaryLimitWaitSeconds),
+                    timeout: .seconds(min(manifest.github.timeoutSeconds, 30)))))
     }
 
     struct CheckProblem: Error {
@@ -165,21 +175,26 @@ struct CheckCommand: AsyncParsableCommand {
             switch try await client.document("rate_limit", cost: &cost) {
             case .found(let data):
                 if let core = data["resources"]?["core"], let remaining = core["remaining"]?.int,
-                   let limit = core["limit"]?.int {
+                    let limit = core["limit"]?.int
+                {
                     message += "; \(remaining) of \(limit) requests left"
                 }
             case .notFound(let answer) where answer.lowercased().contains("rate limiting is not enabled"):
                 // GitHub Enterprise Server without rate limiting: nothing to spend, nothing to wait for.
                 message += "; rate limiting is not enabled on this server"
             case .notFound(let answer):
-                return CheckDoc(check: "github REST", ok: false, message: "\(client.restEndpoint.absoluteString): \(answer); "
-                    + "set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`")
+                return CheckDoc(
+                    check: "github REST", ok: false,
+                    message: "\(client.restEndpoint.absoluteString): \(answer); "
+                        + "set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`")
             }
             return CheckDoc(check: "github REST", ok: true, message: message)
         } catch let error as GitHubError {
             let wrongPlace = error.code == .notFound || error.code == .transport
-            return CheckDoc(check: "github REST", ok: false, message: "\(client.restEndpoint.absoluteString): \(error.message)"
-                + (wrongPlace ? "; set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`" : ""))
+            return CheckDoc(
+                check: "github REST", ok: false,
+                message: "\(client.restEndpoint.absoluteString): \(error.message)"
+                    + (wrongPlace ? "; set `github.rest_endpoint`, or leave `review_comments` out of `github.collect`" : ""))
         } catch {
             return CheckDoc(check: "github REST", ok: false, message: "\(error)")
         }
@@ -207,10 +222,13 @@ struct CheckCommand: AsyncParsableCommand {
             do {
                 let answer = try await client.executeBatch(operation, variables: variables, cost: &cost)
                 for (index, repository) in batch.enumerated() {
-                    found.append(Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)")))
+                    found.append(
+                        Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)")))
                 }
             } catch let error as GitHubError {
-                return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error.message)"), found)
+                return (
+                    CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error.message)"), found
+                )
             } catch {
                 return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error)"), found)
             }
@@ -220,9 +238,12 @@ struct CheckCommand: AsyncParsableCommand {
         var tally: [String: Int] = [:]
         for repository in found { tally[repository.status, default: 0] += 1 }
         let order = ["ok", "empty", "archived", "not_found", "forbidden", "branch_not_found"]
-        let summary = order.compactMap { status in tally[status].map { "\($0) \(status.replacingOccurrences(of: "_", with: " "))" } }
-            .joined(separator: ", ")
-        let message = "\(found.count) repositor\(found.count == 1 ? "y" : "ies") checked in \(cost.requests) "
+        let summary = order.compactMap { status in
+            tally[status].map { "\($0) \(status.replacingOccurrences(of: "_", with: " "))" }
+        }
+        .joined(separator: ", ")
+        let message =
+            "\(found.count) repositor\(found.count == 1 ? "y" : "ies") checked in \(cost.requests) "
             + "request\(cost.requests == 1 ? "" : "s") (\(cost.points) point\(cost.points == 1 ? "" : "s")): \(summary)"
         return (CheckDoc(check: "estate", ok: failing.isEmpty, message: message), found)
     }
@@ -230,34 +251,39 @@ struct CheckCommand: AsyncParsableCommand {
     static func describe(_ repository: Repository, answer: JSONValue?, problem: GraphQLProblem?) -> RepositoryDoc {
         let slug = repository.slug
         if let problem, problem.type == "FORBIDDEN" {
-            return RepositoryDoc(repository: slug, status: "forbidden", ok: false, defaultBranch: nil,
-                                 message: "the token may not read it: \(problem.message) — \(problem.fix)")
+            return RepositoryDoc(
+                repository: slug, status: "forbidden", ok: false, defaultBranch: nil,
+                message: "the token may not read it: \(problem.message) — \(problem.fix)")
         }
         guard let answer, !answer.isNull else {
-            return RepositoryDoc(repository: slug, status: "not_found", ok: false, defaultBranch: nil,
-                                 message: "not found, or the token cannot see it: check the slug, and that the token "
-                                    + "has access (a fine-grained token lists the repositories it may read)")
+            return RepositoryDoc(
+                repository: slug, status: "not_found", ok: false, defaultBranch: nil,
+                message: "not found, or the token cannot see it: check the slug, and that the token "
+                    + "has access (a fine-grained token lists the repositories it may read)")
         }
         let github = answer["defaultBranchRef"]?["name"]?.string
         let empty = answer["isEmpty"]?.bool == true
         if let named = repository.defaultBranch, !empty {
             guard let branch = answer["named"], !branch.isNull else {
-                return RepositoryDoc(repository: slug, status: "branch_not_found", ok: false, defaultBranch: github,
-                                     message: "branch `\(named)` not found\(github.map { "; GitHub's default branch is `\($0)`" } ?? ""): "
-                                        + "remove `default_branch` to follow GitHub's, or name a branch that exists")
+                return RepositoryDoc(
+                    repository: slug, status: "branch_not_found", ok: false, defaultBranch: github,
+                    message: "branch `\(named)` not found\(github.map { "; GitHub's default branch is `\($0)`" } ?? ""): "
+                        + "remove `default_branch` to follow GitHub's, or name a branch that exists")
             }
         }
         if empty {
-            return RepositoryDoc(repository: slug, status: "empty", ok: true, defaultBranch: github,
-                                 message: "empty: no commits yet (nothing to read, not a failure)")
+            return RepositoryDoc(
+                repository: slug, status: "empty", ok: true, defaultBranch: github,
+                message: "empty: no commits yet (nothing to read, not a failure)")
         }
         var message = "default branch `\(github ?? "?")`"
         if let named = repository.defaultBranch, named != github {
             message += "; the manifest reads `\(named)` instead (remove `default_branch` to follow GitHub)"
         }
         if answer["isArchived"]?.bool == true {
-            return RepositoryDoc(repository: slug, status: "archived", ok: true, defaultBranch: github,
-                                 message: "archived (read-only); " + message)
+            return RepositoryDoc(
+                repository: slug, status: "archived", ok: true, defaultBranch: github,
+                message: "archived (read-only); " + message)
         }
         return RepositoryDoc(repository: slug, status: "ok", ok: true, defaultBranch: github, message: message)
     }

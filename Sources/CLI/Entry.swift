@@ -1,15 +1,17 @@
 import ArgumentParser
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import Pipeline
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The one place that parses the command line, runs the command and renders errors.
 public enum Entry {
     /// Runs `ghillie-run` with the stage runners this binary ships; returns the exit status.
     public static func main(stages: StageSet, arguments: [String] = Array(CommandLine.arguments.dropFirst())) async
-        -> Int32 {
+        -> Int32
+    {
         signal(SIGPIPE, SIG_IGN)
         let terminal = Terminal(color: colorChoice(arguments))
         let command: any ParsableCommand

@@ -29,13 +29,15 @@ struct Failure: Error {
     static func store(_ error: StoreError) -> Failure {
         switch error.code {
         case .locked:
-            return Failure(.locked, error.message,
-                           hint: "wait for that run to finish; a lock whose process died is taken over automatically")
+            return Failure(
+                .locked, error.message,
+                hint: "wait for that run to finish; a lock whose process died is taken over automatically")
         case .migration:
             return Failure(.unavailable, "store schema problem: \(error.message)")
         default:
-            return Failure(.unavailable, "store error: \(error.description)",
-                           hint: "check the `store:` setting or `GHILLIE_STORE`, and that the store is reachable and writable")
+            return Failure(
+                .unavailable, "store error: \(error.description)",
+                hint: "check the `store:` setting or `GHILLIE_STORE`, and that the store is reachable and writable")
         }
     }
 }

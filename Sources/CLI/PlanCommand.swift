@@ -83,8 +83,9 @@ struct PlanCommand: AsyncParsableCommand {
         switch choice {
         case .continueRun(let run):
             window = Window(start: run.windowStart, end: run.windowEnd)
-            choiceDoc = RunChoiceDoc(action: "continue", runId: run.id,
-                                     reason: "run \(run.id) is \(run.state.rawValue) and its window is unchanged")
+            choiceDoc = RunChoiceDoc(
+                action: "continue", runId: run.id,
+                reason: "run \(run.id) is \(run.state.rawValue) and its window is unchanged")
         case .newRun(let reason):
             let resolved = manifest.window.resolve(now: Date())
             window = Window(start: resolved.start, end: resolved.end)
@@ -105,19 +106,23 @@ struct PlanCommand: AsyncParsableCommand {
 
         let docs = planned.map { item -> UnitDoc in
             let (action, reason) = describe(item.verdict)
-            return UnitDoc(unit: item.unit.id.description, stage: item.unit.id.stage.rawValue, key: item.unit.id.key,
-                           action: action, reason: reason, dependsOn: item.unit.dependencies.map(\.description))
+            return UnitDoc(
+                unit: item.unit.id.description, stage: item.unit.id.stage.rawValue, key: item.unit.id.key,
+                action: action, reason: reason, dependsOn: item.unit.dependencies.map(\.description))
         }
         var totals: [String: Int] = [:]
         for doc in docs { totals[doc.action, default: 0] += 1 }
 
         if global.output == .json {
-            terminal.out(Documents.encode(Output(
-                schemaVersion: Documents.schemaVersion, manifest: self.manifest, name: manifest.name, run: choiceDoc,
-                windowStart: Timestamp.string(window.start), windowEnd: Timestamp.string(window.end),
-                totals: totals, units: docs)))
+            terminal.out(
+                Documents.encode(
+                    Output(
+                        schemaVersion: Documents.schemaVersion, manifest: self.manifest, name: manifest.name, run: choiceDoc,
+                        windowStart: Timestamp.string(window.start), windowEnd: Timestamp.string(window.end),
+                        totals: totals, units: docs)))
         } else {
-            let header = choiceDoc.action == "continue"
+            let header =
+                choiceDoc.action == "continue"
                 ? "would continue run \(choiceDoc.runId ?? 0) (\(choiceDoc.reason))"
                 : "would start a new run (\(choiceDoc.reason))"
             terminal.out("plan for `\(manifest.name)`: \(header)")
@@ -129,8 +134,9 @@ struct PlanCommand: AsyncParsableCommand {
             terminal.out(order.compactMap { key in totals[key].map { "\($0) \(key)" } }.joined(separator: ", "))
             let missing = stages.missing(for: graph)
             if !missing.isEmpty {
-                terminal.err(terminal.paint("note:", .warning) + " this build cannot run stage"
-                    + (missing.count == 1 ? " " : "s ") + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "))
+                terminal.err(
+                    terminal.paint("note:", .warning) + " this build cannot run stage"
+                        + (missing.count == 1 ? " " : "s ") + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "))
             }
         }
     }

@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Pipeline
 import Store
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Shows a run's progress on stderr.
 ///
@@ -77,7 +78,8 @@ final class ProgressDisplay: RunObserver {
             case .budget(let remaining, let reset):
                 state.budget = (remaining, reset)
             case .stopping:
-                line = terminal.paint("stopping", .warning)
+                line =
+                    terminal.paint("stopping", .warning)
                     + ": no new units will start; waiting for \(state.running.count) running (Ctrl-C again to quit now)"
                 force = true
             }

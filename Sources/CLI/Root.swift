@@ -15,7 +15,9 @@ struct Root: AsyncParsableCommand {
             Environment: GHILLIE_STORE overrides the manifest's `store:`; NO_COLOR turns colour off.
             """,
         version: Version.current,
-        subcommands: [RunCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, RunsCommand.self],
+        subcommands: [
+            RunCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, RunsCommand.self,
+        ],
         defaultSubcommand: RunCommand.self
     )
 }
@@ -42,7 +44,8 @@ func loadManifest(_ path: String, terminal: Terminal, verbosity: Int) throws -> 
 /// One diagnostic as `file:line:col: error: message` plus an indented hint.
 func render(_ diagnostic: Diagnostic, terminal: Terminal) -> String {
     let role: Role = diagnostic.severity == .error ? .error : .warning
-    var text = "\(diagnostic.location): " + terminal.paint("\(diagnostic.severity.rawValue):", role)
+    var text =
+        "\(diagnostic.location): " + terminal.paint("\(diagnostic.severity.rawValue):", role)
         + " \(diagnostic.message)"
     if let hint = diagnostic.hint { text += "\n  " + terminal.paint("hint:", .dim) + " \(hint)" }
     return text

@@ -5,8 +5,9 @@ import Manifest
 import Pipeline
 import Store
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `ghillie-run MANIFEST`: run (or resume) the manifest's pipeline.
@@ -74,13 +75,16 @@ struct RunCommand: AsyncParsableCommand {
                 .unavailable,
                 "this build of ghillie-run cannot run stage" + (missing.count == 1 ? " " : "s ")
                     + missing.map { "`\($0.rawValue)`" }.joined(separator: ", "),
-                hint: "`ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages")
+                hint:
+                    "`ghillie-run validate` and `ghillie-run plan` work on this manifest; running it needs a build with these stages"
+            )
         }
         if !missing.isEmpty && global.verbosity >= 0 {
-            terminal.err(terminal.paint("note:", .warning) + " this build runs "
-                + available.map { "`\($0.rawValue)`" }.joined(separator: ", ") + "; "
-                + missing.map { "`\($0.rawValue)`" }.joined(separator: ", ")
-                + (missing.count == 1 ? " is" : " are") + " not built yet, so the run ends incomplete")
+            terminal.err(
+                terminal.paint("note:", .warning) + " this build runs "
+                    + available.map { "`\($0.rawValue)`" }.joined(separator: ", ") + "; "
+                    + missing.map { "`\($0.rawValue)`" }.joined(separator: ", ")
+                    + (missing.count == 1 ? " is" : " are") + " not built yet, so the run ends incomplete")
         }
         let units = requested.only ?? Set(probe.units.map(\.id))
         for stage in available where units.contains(where: { $0.stage == stage }) {
@@ -98,8 +102,9 @@ struct RunCommand: AsyncParsableCommand {
         let lock = RunLock(database: database, name: manifest.name, holder: holder)
         let acquisition = try storeCall { try lock.acquire() }
         if let previous = acquisition.tookOverFrom, global.verbosity >= 0 {
-            terminal.err(terminal.paint("note:", .warning) + " took over the lock of `\(manifest.name)` from pid "
-                + "\(previous.pid) on \(previous.host), which is no longer running")
+            terminal.err(
+                terminal.paint("note:", .warning) + " took over the lock of `\(manifest.name)` from pid "
+                    + "\(previous.pid) on \(previous.host), which is no longer running")
         }
         do {
             try await runLocked(manifest: manifest, ledger: ledger, lock: lock, holder: holder, terminal: terminal)
@@ -111,7 +116,8 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     private func runLocked(manifest: Manifest, ledger: Ledger, lock: RunLock, holder: LockHolder, terminal: Terminal)
-        async throws {
+        async throws
+    {
         let stages = Injected.stages
         let latest = try storeCall { try ledger.latestRun(name: manifest.name) }
         let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
@@ -120,24 +126,28 @@ struct RunCommand: AsyncParsableCommand {
         switch choice {
         case .continueRun(let previous):
             let interrupted = try storeCall {
-                try ledger.interruptUnfinished(runID: previous.id, message: "the process running it (pid \(previous.pid) on \(previous.host)) stopped before the unit finished")
+                try ledger.interruptUnfinished(
+                    runID: previous.id,
+                    message: "the process running it (pid \(previous.pid) on \(previous.host)) stopped before the unit finished")
             }
             try storeCall { try ledger.reopenRun(id: previous.id, host: holder.host, pid: holder.pid) }
             run = try storeCall { try ledger.run(id: previous.id) } ?? previous
             continued = true
             if global.verbosity >= 0 {
-                terminal.err("continuing run \(run.id) of `\(manifest.name)` (it ended \(previous.state.rawValue)"
-                    + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
-                    + ")")
+                terminal.err(
+                    "continuing run \(run.id) of `\(manifest.name)` (it ended \(previous.state.rawValue)"
+                        + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
+                        + ")")
             }
         case .newRun(let reason):
             let window = manifest.window.resolve(now: Date())
             run = try storeCall {
-                try ledger.createRun(NewRun(
-                    name: manifest.name, manifestPath: manifest.path, manifestSHA256: manifest.sha256,
-                    windowSpec: RunChoice.windowSpec(of: manifest), gitCommit: GitInfo.commit(of: manifest.path),
-                    windowStart: window.start, windowEnd: window.end, host: holder.host, pid: holder.pid,
-                    invocation: invocation()))
+                try ledger.createRun(
+                    NewRun(
+                        name: manifest.name, manifestPath: manifest.path, manifestSHA256: manifest.sha256,
+                        windowSpec: RunChoice.windowSpec(of: manifest), gitCommit: GitInfo.commit(of: manifest.path),
+                        windowStart: window.start, windowEnd: window.end, host: holder.host, pid: holder.pid,
+                        invocation: invocation()))
             }
             if global.verbosity >= 0 { terminal.err("starting run \(run.id) of `\(manifest.name)` (\(reason))") }
         }
@@ -145,8 +155,9 @@ struct RunCommand: AsyncParsableCommand {
 
         let graph = GraphBuilder.build(manifest, window: Window(start: run.windowStart, end: run.windowEnd))
         var selected = try selection.resolve(in: graph)
-        selected.outputsGone = stages.outputsGone(in: graph, manifest: manifest,
-                                                  window: Window(start: run.windowStart, end: run.windowEnd))
+        selected.outputsGone = stages.outputsGone(
+            in: graph, manifest: manifest,
+            window: Window(start: run.windowStart, end: run.windowEnd))
         let missing = Set(stages.missing(for: graph))
         if !missing.isEmpty {
             // Stages this build lacks are left out, as if the user had named only the others.
@@ -208,10 +219,13 @@ struct RunCommand: AsyncParsableCommand {
         }
         try storeCall { try ledger.finishRun(id: run.id, state: state) }
         let finished = try storeCall { try ledger.run(id: run.id) } ?? run
-        let failures = result.ending == .succeeded ? []
+        let failures =
+            result.ending == .succeeded
+            ? []
             : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
-        report(result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
-               loadedManifest: manifest)
+        report(
+            result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
+            loadedManifest: manifest)
         if status != .success { throw Exit(status: status) }
     }
 
@@ -231,21 +245,27 @@ struct RunCommand: AsyncParsableCommand {
         let stageSet = Injected.stages
         let outputs = stageSet.outputs(loadedManifest, window: window)
         if global.output == .json {
-            terminal.out(Documents.encode(Output(
-                schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
-                ending: run.state.rawValue, exitCode: status.rawValue, durationSeconds: result.duration,
-                stages: stages, counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
-                stageSeconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
-                outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in first },
-                failures: failures.map(Documents.AttemptDoc.init))))
+            terminal.out(
+                Documents.encode(
+                    Output(
+                        schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
+                        ending: run.state.rawValue, exitCode: status.rawValue, durationSeconds: result.duration,
+                        stages: stages,
+                        counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
+                        stageSeconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
+                        outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in
+                            first
+                        },
+                        failures: failures.map(Documents.AttemptDoc.init))))
             return
         }
         guard global.verbosity >= 0 || status != .success else { return }
         let role: Role = status == .success ? .success : (status == .interrupted ? .warning : .error)
         terminal.err("")
-        terminal.err("run \(run.id) of `\(run.name)` " + terminal.paint(run.state.rawValue, role)
-            + " in \(formatDuration(result.duration))"
-            + " (window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)))")
+        terminal.err(
+            "run \(run.id) of `\(run.name)` " + terminal.paint(run.state.rawValue, role)
+                + " in \(formatDuration(result.duration))"
+                + " (window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)))")
         let columns: [UnitState] = [.succeeded, .failed, .skipped, .interrupted]
         let rows = Stage.allCases.compactMap { stage -> [String]? in
             guard let counts = result.counts[stage] else { return nil }
@@ -262,14 +282,17 @@ struct RunCommand: AsyncParsableCommand {
         if global.verbosity > 0 {
             for stage in Stage.allCases {
                 guard let counters = result.counters[stage], !counters.isEmpty else { continue }
-                terminal.err("\(stage.rawValue) " + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
-                    .joined(separator: " "))
+                terminal.err(
+                    "\(stage.rawValue) "
+                        + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
+                        .joined(separator: " "))
             }
         }
         switch status {
         case .unitsFailed:
-            terminal.err("\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "
-                + "`ghillie-run status \(manifest)` shows why, and rerunning `ghillie-run \(manifest)` resumes")
+            terminal.err(
+                "\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "
+                    + "`ghillie-run status \(manifest)` shows why, and rerunning `ghillie-run \(manifest)` resumes")
         case .interrupted:
             terminal.err("interrupted; rerun `ghillie-run \(manifest)` to resume")
         default: break
@@ -318,10 +341,13 @@ final class SignalTrap {
 
     final class Counter: Sendable {
         private let value = Mutex(0)
-        func increment() -> Int { value.withLock { $0 += 1; return $0 } }
+        func increment() -> Int {
+            value.withLock {
+                $0 += 1; return $0
+            }
+        }
     }
 }
-
 
 /// The git commit of a manifest file, when it is tracked in a work tree (`+dirty` if modified).
 enum GitInfo {

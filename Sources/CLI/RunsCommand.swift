@@ -41,18 +41,26 @@ struct RunsCommand: AsyncParsableCommand {
             runs = try storeCall { try ledger.runs(name: loaded?.name, limit: limit) }
         }
         if global.output == .json {
-            terminal.out(Documents.encode(Output(schemaVersion: Documents.schemaVersion,
-                                                 runs: runs.map(Documents.RunDoc.init))))
+            terminal.out(
+                Documents.encode(
+                    Output(
+                        schemaVersion: Documents.schemaVersion,
+                        runs: runs.map(Documents.RunDoc.init))))
             return
         }
         guard !runs.isEmpty else {
             terminal.out("no runs yet")
             return
         }
-        terminal.out(TextTable.render(["RUN", "NAME", "STATE", "WINDOW END", "STARTED", "DURATION"], runs.map { run in
-            [String(run.id), run.name, run.state.rawValue, Timestamp.string(run.windowEnd),
-             Timestamp.string(run.startedAt),
-             run.finishedAt.map { formatDuration($0.timeIntervalSince(run.startedAt)) } ?? "-"]
-        }))
+        terminal.out(
+            TextTable.render(
+                ["RUN", "NAME", "STATE", "WINDOW END", "STARTED", "DURATION"],
+                runs.map { run in
+                    [
+                        String(run.id), run.name, run.state.rawValue, Timestamp.string(run.windowEnd),
+                        Timestamp.string(run.startedAt),
+                        run.finishedAt.map { formatDuration($0.timeIntervalSince(run.startedAt)) } ?? "-",
+                    ]
+                }))
     }
 }

@@ -22,8 +22,9 @@ struct SelectionOptions: ParsableArguments {
             var selection = Selection()
             if let from {
                 guard !from.contains(":") else {
-                    throw Failure(.invalid, "--from takes a stage, not a unit: `\(from)`",
-                                  hint: "use `--rerun \(from)` to rerun one unit")
+                    throw Failure(
+                        .invalid, "--from takes a stage, not a unit: `\(from)`",
+                        hint: "use `--rerun \(from)` to rerun one unit")
                 }
                 selection.forced.formUnion(graph.downstream(of: try SelectionParser.units(from, in: graph)))
             }

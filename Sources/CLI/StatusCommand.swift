@@ -52,8 +52,9 @@ struct StatusCommand: AsyncParsableCommand {
         }
         guard let run else {
             if let runID { throw Failure(.invalid, "no run \(runID) in \(spec)", hint: "`ghillie-run runs` lists runs") }
-            throw Failure(.unavailable, "no runs yet" + (loaded.map { " of `\($0.name)`" } ?? "") + " in \(spec)",
-                          hint: "start one with `ghillie-run MANIFEST`")
+            throw Failure(
+                .unavailable, "no runs yet" + (loaded.map { " of `\($0.name)`" } ?? "") + " in \(spec)",
+                hint: "start one with `ghillie-run MANIFEST`")
         }
         let latest = try storeCall { try ledger.latestAttempts(runID: run.id) }.values.sorted { $0.unit < $1.unit }
         let lock = try storeCall {
@@ -70,16 +71,19 @@ struct StatusCommand: AsyncParsableCommand {
             for (key, value) in attempt.counters { counters[attempt.unit.stage, default: [:]][key, default: 0] += value }
         }
         let lockDoc = lock.map { conflict in
-            Documents.LockDoc(host: conflict.host, pid: conflict.pid, since: Timestamp.string(conflict.since),
-                              runId: conflict.runID,
-                              alive: conflict.host != ProcessInfo.processInfo.hostName
-                                || ProcessLiveness.isAlive(pid: conflict.pid, processStart: ""))
+            Documents.LockDoc(
+                host: conflict.host, pid: conflict.pid, since: Timestamp.string(conflict.since),
+                runId: conflict.runID,
+                alive: conflict.host != ProcessInfo.processInfo.hostName
+                    || ProcessLiveness.isAlive(pid: conflict.pid, processStart: ""))
         }
 
         if global.output == .json {
-            terminal.out(Documents.encode(Output(
-                schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
-                counters: counters, lock: lockDoc, units: latest.map(Documents.AttemptDoc.init))))
+            terminal.out(
+                Documents.encode(
+                    Output(
+                        schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
+                        counters: counters, lock: lockDoc, units: latest.map(Documents.AttemptDoc.init))))
             return
         }
         var state = run.state.rawValue
@@ -88,22 +92,29 @@ struct StatusCommand: AsyncParsableCommand {
         }
         terminal.out("run \(run.id) of `\(run.name)`: \(state)")
         terminal.out("window   \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd))")
-        let finished = run.finishedAt.map { " · finished \(Timestamp.string($0)) (\(formatDuration($0.timeIntervalSince(run.startedAt))))" } ?? ""
+        let finished =
+            run.finishedAt.map { " · finished \(Timestamp.string($0)) (\(formatDuration($0.timeIntervalSince(run.startedAt))))" }
+            ?? ""
         terminal.out("started  \(Timestamp.string(run.startedAt))\(finished)")
-        terminal.out("manifest \(run.manifestPath) sha256 \(run.manifestSHA256.prefix(12))"
-            + (run.gitCommit.map { " · git \($0.prefix(12))" } ?? ""))
+        terminal.out(
+            "manifest \(run.manifestPath) sha256 \(run.manifestSHA256.prefix(12))"
+                + (run.gitCommit.map { " · git \($0.prefix(12))" } ?? ""))
         if let lockDoc, lockDoc.alive {
             terminal.out("lock     held by pid \(lockDoc.pid) on \(lockDoc.host) since \(lockDoc.since)")
         }
         terminal.out("")
         let columns = UnitState.allCases.map(\.rawValue)
         let stageOrder = Stage.allCases.map(\.rawValue).filter { stages[$0] != nil }
-        terminal.out(TextTable.render(["STAGE"] + columns, stageOrder.map { stage in
-            [stage] + columns.map { String(stages[stage]?[$0] ?? 0) }
-        }))
+        terminal.out(
+            TextTable.render(
+                ["STAGE"] + columns,
+                stageOrder.map { stage in
+                    [stage] + columns.map { String(stages[stage]?[$0] ?? 0) }
+                }))
         if !counters.isEmpty {
             terminal.out("")
-            let byStage = Dictionary(uniqueKeysWithValues: counters.compactMap { key, value in Stage(rawValue: key).map { ($0, value) } })
+            let byStage = Dictionary(
+                uniqueKeysWithValues: counters.compactMap { key, value in Stage(rawValue: key).map { ($0, value) } })
             for line in Injected.stages.summaries(byStage, manifest: loaded) {
                 terminal.out(line + " (every attempt of the run)")
             }
@@ -113,21 +124,29 @@ struct StatusCommand: AsyncParsableCommand {
             }
         }
         // Failures first; units skipped because of them are counted, and listed with -v.
-        let shown: Set<UnitState> = global.verbose ? [.failed, .skipped, .interrupted, .running]
+        let shown: Set<UnitState> =
+            global.verbose
+            ? [.failed, .skipped, .interrupted, .running]
             : [.failed, .interrupted, .running]
         let problems = latest.filter { shown.contains($0.state) }
         if !problems.isEmpty {
             terminal.out("")
-            terminal.out(TextTable.render(["UNIT", "STATE", "ATTEMPT", "ERROR"], problems.map { attempt in
-                [attempt.unit.description, attempt.state.rawValue, String(attempt.attempt),
-                 attempt.errorMessage.map { "\($0) [\(attempt.errorCode ?? "")]" } ?? ""]
-            }))
+            terminal.out(
+                TextTable.render(
+                    ["UNIT", "STATE", "ATTEMPT", "ERROR"],
+                    problems.map { attempt in
+                        [
+                            attempt.unit.description, attempt.state.rawValue, String(attempt.attempt),
+                            attempt.errorMessage.map { "\($0) [\(attempt.errorCode ?? "")]" } ?? "",
+                        ]
+                    }))
         }
         let skipped = latest.filter { $0.state == .skipped }.count
         if skipped > 0 && !global.verbose {
             terminal.out("")
-            terminal.out("\(plural(skipped, "unit was", "units were")) skipped because an upstream unit failed "
-                + "(`--verbose` lists them); a rerun runs them once their upstream succeeds")
+            terminal.out(
+                "\(plural(skipped, "unit was", "units were")) skipped because an upstream unit failed "
+                    + "(`--verbose` lists them); a rerun runs them once their upstream succeeds")
         }
     }
 }

@@ -10,8 +10,9 @@ enum StoreOpener {
     static func spec(manifest: Manifest?, environment: [String: String]) throws -> StoreSpec {
         if let override = environment["GHILLIE_STORE"], !override.isEmpty {
             guard let spec = StoreSpec.parse(override) else {
-                throw Failure(.unavailable, "GHILLIE_STORE is not a store",
-                              hint: "use `sqlite:PATH` or a `postgres://` URL")
+                throw Failure(
+                    .unavailable, "GHILLIE_STORE is not a store",
+                    hint: "use `sqlite:PATH` or a `postgres://` URL")
             }
             return spec
         }
@@ -31,19 +32,22 @@ enum StoreOpener {
             let database: Database
             switch spec {
             case .sqlite(let path):
-                database = Database(connection: try SQLiteConnection(path: path), displayName: spec.description,
-                                    reader: { () throws(StoreError) in try SQLiteConnection(path: path) })
+                database = Database(
+                    connection: try SQLiteConnection(path: path), displayName: spec.description,
+                    reader: { () throws(StoreError) in try SQLiteConnection(path: path) })
             case .postgres(let url):
-                database = Database(connection: try PostgresConnection(url: url), displayName: spec.description,
-                                    reader: { () throws(StoreError) in try PostgresConnection(url: url) })
+                database = Database(
+                    connection: try PostgresConnection(url: url), displayName: spec.description,
+                    reader: { () throws(StoreError) in try PostgresConnection(url: url) })
             }
             try Migrator().migrate(database)
             return database
         } catch let error as StoreError {
             var failure = Failure.store(error)
             if error.code != .migration {
-                failure = Failure(.unavailable, "cannot open the store \(spec): \(error.message)",
-                                  hint: "check the `store:` setting or `GHILLIE_STORE`, and that it is reachable and writable")
+                failure = Failure(
+                    .unavailable, "cannot open the store \(spec): \(error.message)",
+                    hint: "check the `store:` setting or `GHILLIE_STORE`, and that it is reachable and writable")
             }
             throw failure
         }

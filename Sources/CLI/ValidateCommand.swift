@@ -46,26 +46,31 @@ struct ValidateCommand: AsyncParsableCommand {
                 let manifest = loaded.manifest
                 let window = manifest.window.resolve(now: Date())
                 let graph = GraphBuilder.build(manifest, window: Window(start: window.start, end: window.end))
-                reports.append(Report(
-                    path: path, valid: true, name: manifest.name, repositories: manifest.estate.repositories.count,
-                    units: graph.units.count, diagnostics: loaded.warnings.map(Documents.DiagnosticDoc.init)))
+                reports.append(
+                    Report(
+                        path: path, valid: true, name: manifest.name, repositories: manifest.estate.repositories.count,
+                        units: graph.units.count, diagnostics: loaded.warnings.map(Documents.DiagnosticDoc.init)))
                 if global.output == .text {
                     for warning in loaded.warnings where global.verbosity >= 0 {
                         terminal.err(render(warning, terminal: terminal))
                     }
                     let stages = graph.stages.map(\.rawValue).joined(separator: ", ")
-                    terminal.out("\(path): " + terminal.paint("ok", .success, stderr: false)
-                        + " (`\(manifest.name)`: \(plural(manifest.estate.repositories.count, "repository", "repositories")), "
-                        + "\(graph.units.count) units in \(stages))")
+                    terminal.out(
+                        "\(path): " + terminal.paint("ok", .success, stderr: false)
+                            + " (`\(manifest.name)`: \(plural(manifest.estate.repositories.count, "repository", "repositories")), "
+                            + "\(graph.units.count) units in \(stages))")
                 }
             } catch {
-                reports.append(Report(path: path, valid: false, name: nil, repositories: nil, units: nil,
-                                      diagnostics: error.diagnostics.map(Documents.DiagnosticDoc.init)))
+                reports.append(
+                    Report(
+                        path: path, valid: false, name: nil, repositories: nil, units: nil,
+                        diagnostics: error.diagnostics.map(Documents.DiagnosticDoc.init)))
                 if global.output == .text {
                     for diagnostic in error.diagnostics { terminal.err(render(diagnostic, terminal: terminal)) }
                     let count = error.errors.count
-                    terminal.out("\(path): " + terminal.paint("invalid", .error, stderr: false)
-                        + " (\(count) error\(count == 1 ? "" : "s"))")
+                    terminal.out(
+                        "\(path): " + terminal.paint("invalid", .error, stderr: false)
+                            + " (\(count) error\(count == 1 ? "" : "s"))")
                 }
             }
         }

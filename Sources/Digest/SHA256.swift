@@ -1,5 +1,5 @@
-public import Foundation
 import CDigest
+public import Foundation
 
 /// SHA-256 over the system libcrypto.
 ///

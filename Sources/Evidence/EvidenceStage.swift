@@ -44,9 +44,10 @@ public struct EvidenceStage: StageRunner {
         let fileRows = try db.query("SELECT * FROM pr_files WHERE repository = \(slug)")
         var filesByPull: [Int64: [PullRequestFacts.File]] = [:]
         for row in fileRows {
-            filesByPull[try row.int("pull_request_id"), default: []].append(PullRequestFacts.File(
-                path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
-                deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: try row.optionalString("noise") != nil))
+            filesByPull[try row.int("pull_request_id"), default: []].append(
+                PullRequestFacts.File(
+                    path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
+                    deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: try row.optionalString("noise") != nil))
         }
         var loaded = Loaded()
         for row in pullRows {
@@ -74,16 +75,20 @@ public struct EvidenceStage: StageRunner {
             let labels = try Self.labels(row)
             let title = try row.string("title")
             let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
-            loaded.pullItems.append(((relevance, updated, number), [
-                "number": .int(number), "title": .string(title), "state": .string(state),
-                "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
-                "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
-                "noise": noise.map(JSONValue.string) ?? .null, "labels": .array(labels.map(JSONValue.string)),
-                "created_at": .string(try row.optionalString("created_at") ?? ""),
-                "merged_at": try row.optionalString("merged_at").map(JSONValue.string) ?? .null,
-                "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
-                "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
-            ]))
+            loaded.pullItems.append(
+                (
+                    (relevance, updated, number),
+                    [
+                        "number": .int(number), "title": .string(title), "state": .string(state),
+                        "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
+                        "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
+                        "noise": noise.map(JSONValue.string) ?? .null, "labels": .array(labels.map(JSONValue.string)),
+                        "created_at": .string(try row.optionalString("created_at") ?? ""),
+                        "merged_at": try row.optionalString("merged_at").map(JSONValue.string) ?? .null,
+                        "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                        "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
+                    ]
+                ))
         }
 
         for row in try db.query("SELECT * FROM issues WHERE repository = \(slug)") {
@@ -92,66 +97,87 @@ public struct EvidenceStage: StageRunner {
             let state = try row.string("state")
             let noise = try row.optionalString("noise")
             let goneReason = try row.optionalString("gone_reason")
-            let facts = IssueFacts(number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
-                                   stateReason: try row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
-                                   isNoise: noise != nil, isGone: goneReason != nil)
+            let facts = IssueFacts(
+                number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
+                stateReason: try row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
+                isNoise: noise != nil, isGone: goneReason != nil)
             loaded.issues.append(facts)
             guard items else { continue }
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
             guard resolved || facts.outstanding(at: end) else { continue }
             let labels = try Self.labels(row)
             let title = try row.string("title")
-            loaded.issueItems.append(((resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Int64(facts.number)), [
-                "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
-                "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
-                "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null, "is_bot": .bool(facts.isBot),
-                "noise": noise.map(JSONValue.string) ?? .null, "created_at": .string(try row.optionalString("created_at") ?? ""),
-                "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
-                "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
-            ]))
+            loaded.issueItems.append(
+                (
+                    (resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Int64(facts.number)),
+                    [
+                        "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
+                        "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
+                        "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
+                        "is_bot": .bool(facts.isBot),
+                        "noise": noise.map(JSONValue.string) ?? .null,
+                        "created_at": .string(try row.optionalString("created_at") ?? ""),
+                        "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
+                        "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
+                    ]
+                ))
         }
 
         for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
-            loaded.activity.append(ActivityFacts(
-                kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
-                login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
+            loaded.activity.append(
+                ActivityFacts(
+                    kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
+                    login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
         }
         for row in try db.query("SELECT author_login, is_bot, created_at FROM review_comments WHERE repository = \(slug)") {
-            loaded.activity.append(ActivityFacts(kind: .reviewComment, login: try row.string("author_login"),
-                                                 isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
+            loaded.activity.append(
+                ActivityFacts(
+                    kind: .reviewComment, login: try row.string("author_login"),
+                    isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
         }
         // A reply in a review thread is a review comment; the `COMMENTED` review GitHub wraps it
         // in is not a review of its own (docs/metrics.md, "Comments").
         for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug) AND reply_container = 0") {
-            loaded.activity.append(ActivityFacts(kind: .review, login: try row.string("author_login"),
-                                          isBot: try row.int("is_bot") == 1, at: try date(row, "submitted_at")))
+            loaded.activity.append(
+                ActivityFacts(
+                    kind: .review, login: try row.string("author_login"),
+                    isBot: try row.int("is_bot") == 1, at: try date(row, "submitted_at")))
         }
 
         guard items else { return loaded }
-        for row in try db.query("""
+        for row in try db.query(
+            """
             SELECT * FROM commits WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
-            """) {
+            """)
+        {
             let headline = try row.string("headline")
             let committed = try row.string("committed_at")
             var item: [String: JSONValue] = [:]
             item["oid"] = .string(try row.string("oid"))
             item["headline"] = .string(headline)
             item["committed_at"] = .string(committed)
-            item["author"] = try (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
+            item["author"] =
+                try (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
             item["is_bot"] = .bool(try row.int("is_bot") == 1)
             item["noise"] = try row.optionalString("noise").map(JSONValue.string) ?? .null
             item["work_type"] = .string(WorkType.classify(title: headline).rawValue)
             loaded.commitItems.append(((0, committed, 0), .object(item)))
         }
-        for row in try db.query("""
+        for row in try db.query(
+            """
             SELECT * FROM documentation_changes
             WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
-            """) {
-            loaded.docItems.append(((0, try row.string("committed_at"), 0), [
-                "path": .string(try row.string("path")), "change": .string(try row.string("change_type")),
-                "commit": .string(try row.string("commit_oid")), "committed_at": .string(try row.string("committed_at")),
-                "is_roadmap": .bool(try row.int("is_roadmap") == 1), "is_adr": .bool(try row.int("is_adr") == 1),
-            ]))
+            """)
+        {
+            loaded.docItems.append(
+                (
+                    (0, try row.string("committed_at"), 0),
+                    [
+                        "path": .string(try row.string("path")), "change": .string(try row.string("change_type")),
+                        "commit": .string(try row.string("commit_oid")), "committed_at": .string(try row.string("committed_at")),
+                        "is_roadmap": .bool(try row.int("is_roadmap") == 1), "is_adr": .bool(try row.int("is_adr") == 1),
+                    ]
+                ))
         }
         return loaded
     }
@@ -170,8 +196,10 @@ public struct EvidenceStage: StageRunner {
         let slug = repository.slug
         let loaded = try load(slug, db: db, start: start, end: end)
         let (pulls, issues, activity) = (loaded.pulls, loaded.issues, loaded.activity)
-        let (pullItems, issueItems, commitItems, docItems) = (loaded.pullItems, loaded.issueItems, loaded.commitItems,
-                                                              loaded.docItems)
+        let (pullItems, issueItems, commitItems, docItems) = (
+            loaded.pullItems, loaded.issueItems, loaded.commitItems,
+            loaded.docItems
+        )
 
         let metrics = RepositoryMetrics.compute(
             start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
@@ -194,7 +222,8 @@ public struct EvidenceStage: StageRunner {
         for (items, slot) in [(commitItems, 0), (pullItems, 1), (issueItems, 2)] {
             for entry in items.sorted(by: { $0.relevance.1 > $1.relevance.1 }) {
                 guard entry.item["noise"]?.isNull != false,
-                      let type = entry.item["work_type"]?.string.flatMap(WorkType.init(rawValue:)) else { continue }
+                    let type = entry.item["work_type"]?.string.flatMap(WorkType.init(rawValue:))
+                else { continue }
                 var group = groups[type] ?? (0, 0, 0, [])
                 switch slot {
                 case 0: group.commits += 1
@@ -209,15 +238,19 @@ public struct EvidenceStage: StageRunner {
         }
         let workTypes: [JSONValue] = WorkType.allCases.compactMap { type in
             guard let group = groups[type] else { return nil }
-            return ["work_type": .string(type.rawValue), "commits": .int(Int64(group.commits)),
-                    "pull_requests": .int(Int64(group.pulls)), "issues": .int(Int64(group.issues)),
-                    "sample_titles": .array(group.titles.map(JSONValue.string))]
+            return [
+                "work_type": .string(type.rawValue), "commits": .int(Int64(group.commits)),
+                "pull_requests": .int(Int64(group.pulls)), "issues": .int(Int64(group.issues)),
+                "sample_titles": .array(group.titles.map(JSONValue.string)),
+            ]
         }
         let bundle: JSONValue = [
             "schema_version": 1,
-            "repository": ["slug": .string(slug), "default_branch": try branch(slug, db: db, configured: repository.defaultBranch),
-                           "documentation_paths": .array(repository.documentationPaths.map(JSONValue.string)),
-                           "project": repository.project.map(JSONValue.string) ?? .null],
+            "repository": [
+                "slug": .string(slug), "default_branch": try branch(slug, db: db, configured: repository.defaultBranch),
+                "documentation_paths": .array(repository.documentationPaths.map(JSONValue.string)),
+                "project": repository.project.map(JSONValue.string) ?? .null,
+            ],
             "window": ["start": .string(startText), "end": .string(endText)],
             "metrics": metricsValue,
             "commits": kept("commits", commitItems),
@@ -274,8 +307,9 @@ public struct EvidenceStage: StageRunner {
                 "issues_outstanding": .int(Int64(metrics.humans.issuesOutstanding)),
             ])
         }
-        let counted = RepositoryMetrics.compute(start: start, end: end, pullRequests: pulls, issues: issues, activity: [],
-                                                categories: categories)
+        let counted = RepositoryMetrics.compute(
+            start: start, end: end, pullRequests: pulls, issues: issues, activity: [],
+            categories: categories)
         let metrics = RepositoryMetrics(
             humans: counted.humans, bots: counted.bots, noisePullRequests: counted.noisePullRequests,
             noiseIssues: counted.noiseIssues, goneIssues: counted.goneIssues,
@@ -310,10 +344,12 @@ public struct EvidenceStage: StageRunner {
     /// The unit's result: the bundle's hash as output, and its row written (replacing the
     /// window's previous one) in the success transaction.
     func result(key: String, start: String, end: String, metrics: String, bundle: String, counters: [String: Int64])
-        -> UnitResult {
+        -> UnitResult
+    {
         let digest = SHA256.hex(bundle)
         return UnitResult(outputHash: digest, counters: counters) { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
                 VALUES (\(key), \(start), \(end), \(metrics), \(bundle), \(digest))
                 ON CONFLICT (repository, window_start, window_end) DO UPDATE SET

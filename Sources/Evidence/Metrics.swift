@@ -32,13 +32,16 @@ public struct PullRequestFacts: Sendable, Hashable {
 
     /// The same facts without changed files (which only pull requests merged in the window need).
     var withoutFiles: PullRequestFacts {
-        PullRequestFacts(number: number, createdAt: createdAt, mergedAt: mergedAt, closedAt: closedAt, isBot: isBot,
-                         isNoise: isNoise, commitCount: commitCount)
+        PullRequestFacts(
+            number: number, createdAt: createdAt, mergedAt: mergedAt, closedAt: closedAt, isBot: isBot,
+            isNoise: isNoise, commitCount: commitCount)
     }
 
-    public init(number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
-                isNoise: Bool = false, commitCount: Int? = nil, files: [File] = [], changedFiles: Int? = nil,
-                additions: Int? = nil, deletions: Int? = nil) {
+    public init(
+        number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
+        isNoise: Bool = false, commitCount: Int? = nil, files: [File] = [], changedFiles: Int? = nil,
+        additions: Int? = nil, deletions: Int? = nil
+    ) {
         self.number = number
         self.createdAt = createdAt
         self.mergedAt = mergedAt
@@ -95,8 +98,10 @@ public struct IssueFacts: Sendable, Hashable {
     /// ingest believed it open: it is not outstanding.
     public let isGone: Bool
 
-    public init(number: Int, createdAt: Date, closedAt: Date? = nil, state: String, stateReason: String? = nil,
-                isBot: Bool = false, isNoise: Bool = false, isGone: Bool = false) {
+    public init(
+        number: Int, createdAt: Date, closedAt: Date? = nil, state: String, stateReason: String? = nil,
+        isBot: Bool = false, isNoise: Bool = false, isGone: Bool = false
+    ) {
         self.number = number
         self.createdAt = createdAt
         self.closedAt = closedAt
@@ -215,8 +220,10 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
     public let goneIssues: Int
     public let commenters: [Commenter]
 
-    public init(humans: PopulationMetrics, bots: PopulationMetrics, noisePullRequests: Int, noiseIssues: Int,
-                goneIssues: Int, commenters: [Commenter]) {
+    public init(
+        humans: PopulationMetrics, bots: PopulationMetrics, noisePullRequests: Int, noiseIssues: Int,
+        goneIssues: Int, commenters: [Commenter]
+    ) {
         self.humans = humans
         self.bots = bots
         self.noisePullRequests = noisePullRequests
@@ -248,20 +255,22 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             let merged = pulls.filter { inWindow($0.mergedAt) }
             metrics.pullRequestsMerged = merged.count
             metrics.pullRequestsClosedUnmerged = pulls.filter { $0.mergedAt == nil && inWindow($0.closedAt) }.count
-            metrics.openToMergeSeconds = Summary(merged.compactMap { pull in
-                pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) }
-            })
+            metrics.openToMergeSeconds = Summary(
+                merged.compactMap { pull in
+                    pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) }
+                })
             metrics.commitsPerMergedPullRequest = Summary(merged.compactMap { $0.commitCount.map(Double.init) })
             for category in PathCategory.allCases { metrics.changedLinesByCategory[category.rawValue] = 0 }
             for pull in merged {
                 for file in pull.files where !file.isNoise {
-                    metrics.changedLinesByCategory[PathCategory.of(file.path, rules: categories).rawValue, default: 0]
-                        += file.additions + file.deletions
+                    metrics.changedLinesByCategory[PathCategory.of(file.path, rules: categories).rawValue, default: 0] +=
+                        file.additions + file.deletions
                 }
                 if pull.filesPartial {
-                    metrics.changedLinesPartial.append(PartialFiles(
-                        number: pull.number, filesChanged: pull.changedFiles ?? 0, filesListed: pull.files.count,
-                        additions: pull.additions ?? 0, deletions: pull.deletions ?? 0))
+                    metrics.changedLinesPartial.append(
+                        PartialFiles(
+                            number: pull.number, filesChanged: pull.changedFiles ?? 0, filesListed: pull.files.count,
+                            additions: pull.additions ?? 0, deletions: pull.deletions ?? 0))
                 }
             }
             metrics.changedLinesPartial.sort { $0.number < $1.number }
@@ -270,13 +279,15 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             metrics.issuesResolved = resolved.count
             metrics.issuesResolvedByReason = ["completed": 0, "not_planned": 0, "other": 0]
             for issue in resolved {
-                let reason = issue.stateReason == "completed" || issue.stateReason == "not_planned"
+                let reason =
+                    issue.stateReason == "completed" || issue.stateReason == "not_planned"
                     ? issue.stateReason ?? "other" : "other"
                 metrics.issuesResolvedByReason[reason, default: 0] += 1
             }
-            metrics.resolvedIssueOpenSeconds = Summary(resolved.compactMap { issue in
-                issue.closedAt.map { $0.timeIntervalSince(issue.createdAt) }
-            })
+            metrics.resolvedIssueOpenSeconds = Summary(
+                resolved.compactMap { issue in
+                    issue.closedAt.map { $0.timeIntervalSince(issue.createdAt) }
+                })
             let outstanding = counted.filter { $0.outstanding(at: end) }
             metrics.issuesOutstanding = outstanding.count
             metrics.outstandingIssueAgeSeconds = Summary(outstanding.map { end.timeIntervalSince($0.createdAt) })

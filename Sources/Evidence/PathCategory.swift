@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Which kind of change a file path is, for changed-lines metrics.
@@ -15,21 +16,30 @@ public enum PathCategory: String, Sendable, Hashable, Codable, CaseIterable, Com
     }
 
     public static let rules: [(category: PathCategory, patterns: [String])] = [
-        (.generated, [
-            "vendor/*", "*/vendor/*", "third_party/*", "*/third_party/*", "node_modules/*", "*/node_modules/*",
-            "*.lock", "Package.resolved", "*/Package.resolved", "package-lock.json", "*/package-lock.json", "go.sum",
-            "*/go.sum", "*.min.js", "*.generated.*", "*.pb.go", "*_pb2.py",
-        ]),
-        (.tests, [
-            "Tests/*", "*/Tests/*", "tests/*", "*/tests/*", "test/*", "*/test/*", "spec/*", "*/spec/*",
-            "*Tests.swift", "*_test.go", "test_*.py", "*/test_*.py", "*.test.ts", "*.test.js", "*.spec.ts", "*.spec.js",
-        ]),
+        (
+            .generated,
+            [
+                "vendor/*", "*/vendor/*", "third_party/*", "*/third_party/*", "node_modules/*", "*/node_modules/*",
+                "*.lock", "Package.resolved", "*/Package.resolved", "package-lock.json", "*/package-lock.json", "go.sum",
+                "*/go.sum", "*.min.js", "*.generated.*", "*.pb.go", "*_pb2.py",
+            ]
+        ),
+        (
+            .tests,
+            [
+                "Tests/*", "*/Tests/*", "tests/*", "*/tests/*", "test/*", "*/test/*", "spec/*", "*/spec/*",
+                "*Tests.swift", "*_test.go", "test_*.py", "*/test_*.py", "*.test.ts", "*.test.js", "*.spec.ts", "*.spec.js",
+            ]
+        ),
         (.docs, ["docs/*", "*/docs/*", "doc/*", "*.md", "*.rst", "*.adoc", "*.txt"]),
-        (.build, [
-            ".github/*", ".ci/*", "ci/*", "scripts/*", "deploy/*", "Makefile", "*/Makefile", "*.mk", "Dockerfile",
-            "*/Dockerfile", "Package.swift", "*.yml", "*.yaml", "*.toml", "*.cfg", "*.ini", "*.json", "*.gradle",
-            "pom.xml", "CMakeLists.txt", "*.cmake",
-        ]),
+        (
+            .build,
+            [
+                ".github/*", ".ci/*", "ci/*", "scripts/*", "deploy/*", "Makefile", "*/Makefile", "*.mk", "Dockerfile",
+                "*/Dockerfile", "Package.swift", "*.yml", "*.yaml", "*.toml", "*.cfg", "*.ini", "*.json", "*.gradle",
+                "pom.xml", "CMakeLists.txt", "*.cmake",
+            ]
+        ),
     ]
 
     public static func of(_ path: String) -> PathCategory {

@@ -26,8 +26,10 @@ public enum WorkType: String, Sendable, Hashable, Codable, CaseIterable {
         (.feature, [#"^feat(\(.+\))?!?:"#, #"^add\s"#, #"^implement\s"#, #"^introduce\s"#], []),
         (.refactor, [#"^refactor(\(.+\))?!?:"#], [#"\brefactor\b"#, #"\bcleanup\b"#]),
         (.documentation, [#"^docs?(\(.+\))?!?:"#], [#"\bdocumentation\b"#, #"\breadme\b"#]),
-        (.chore, [#"^chore(\(.+\))?!?:"#, #"^ci(\(.+\))?!?:"#, #"^build(\(.+\))?!?:"#],
-         [#"\bdependenc(y|ies)\b"#, #"\bbump\b"#, #"^update\s+.*dependenc"#]),
+        (
+            .chore, [#"^chore(\(.+\))?!?:"#, #"^ci(\(.+\))?!?:"#, #"^build(\(.+\))?!?:"#],
+            [#"\bdependenc(y|ies)\b"#, #"\bbump\b"#, #"^update\s+.*dependenc"#]
+        ),
     ]
 
     /// `ci: fix pipeline` is chore, `docs: fix typo` documentation, `fix: add X` bug.
@@ -40,8 +42,9 @@ public enum WorkType: String, Sendable, Hashable, Codable, CaseIterable {
         for rule in titleRules {
             let anchored = rule.anchored.compactMap { try? NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
             let anywhere = rule.anywhere.compactMap { try? NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
-            precondition(anchored.count == rule.anchored.count && anywhere.count == rule.anywhere.count,
-                         "a work-type pattern does not compile")
+            precondition(
+                anchored.count == rule.anchored.count && anywhere.count == rule.anywhere.count,
+                "a work-type pattern does not compile")
             result[rule.type] = (anchored, anchored + anywhere)
         }
         return result

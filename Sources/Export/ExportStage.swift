@@ -22,8 +22,9 @@ public struct ExportStage: StageRunner {
     /// The folder a manifest's exports for a window go to (relative to the working directory).
     public static func root(_ manifest: Manifest, window: Window) -> URL? {
         guard let export = manifest.export else { return nil }
-        let path = PathTemplate.expand(export.path, name: manifest.name, estate: manifest.estate.key,
-                                       start: window.start, end: window.end)
+        let path = PathTemplate.expand(
+            export.path, name: manifest.name, estate: manifest.estate.key,
+            start: window.start, end: window.end)
         return URL(fileURLWithPath: path).standardizedFileURL
     }
 
@@ -39,9 +40,10 @@ public struct ExportStage: StageRunner {
     /// Export files deleted (or moved) since they were written: their units run again.
     public func outputsGone(_ units: [Pipeline.Unit], manifest: Manifest, window: Window) -> Set<UnitID> {
         guard let root = Self.root(manifest, window: window) else { return [] }
-        return Set(units.map(\.id).filter { id in
-            !FileManager.default.fileExists(atPath: root.appendingPathComponent(Self.fileName(id.key)).path)
-        })
+        return Set(
+            units.map(\.id).filter { id in
+                !FileManager.default.fileExists(atPath: root.appendingPathComponent(Self.fileName(id.key)).path)
+            })
     }
 
     public func run(_ context: UnitContext) async throws -> UnitResult {
@@ -84,13 +86,16 @@ public struct ExportStage: StageRunner {
     ///
     /// The record is committed before the rename: a crash between the two leaves a file the
     /// next run recognises as its own.
-    static func publish(_ file: OutputFile, sha256: String, written: Written, overwrite: Bool,
-                        context: UnitContext) throws {
+    static func publish(
+        _ file: OutputFile, sha256: String, written: Written, overwrite: Bool,
+        context: UnitContext
+    ) throws {
         let path = file.url.path
         let name = context.manifest.name
         if FileManager.default.fileExists(atPath: path), !overwrite {
             let existing = try hash(of: file.url)
-            let recorded = try context.database.query("""
+            let recorded = try context.database.query(
+                """
                 SELECT 1 AS known FROM export_files WHERE name = \(name) AND path = \(path) AND sha256 = \(existing)
                 """)
             let known = existing == sha256 || !recorded.isEmpty
@@ -105,7 +110,8 @@ public struct ExportStage: StageRunner {
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
         try context.database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO export_files (name, path, sha256, run_id, dataset, format, rows, bytes, schema_version,
                                           window_start, window_end)
                 VALUES (\(name), \(path), \(sha256), \(context.runID), \(written.dataset), \(written.format),

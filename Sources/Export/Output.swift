@@ -24,15 +24,17 @@ final class OutputFile {
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         } catch {
-            throw ExportError("cannot create the export folder `\(folder.path)`: \(error.localizedDescription)",
-                              hint: "check that `export.path` names a writable place")
+            throw ExportError(
+                "cannot create the export folder `\(folder.path)`: \(error.localizedDescription)",
+                hint: "check that `export.path` names a writable place")
         }
         Self.removeLeftovers(of: url)
         temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
         descriptor = open(temporary.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else {
-            throw ExportError("cannot write `\(temporary.path)`: \(String(cString: strerror(errno)))",
-                              hint: "check that `export.path` names a writable place")
+            throw ExportError(
+                "cannot write `\(temporary.path)`: \(String(cString: strerror(errno)))",
+                hint: "check that `export.path` names a writable place")
         }
         buffer.reserveCapacity(Self.bufferSize + 4096)
     }
@@ -91,8 +93,9 @@ final class OutputFile {
             return nil
         }
         if let failure {
-            throw ExportError("cannot write `\(temporary.path)`: \(String(cString: strerror(failure)))",
-                              hint: "check the free space where `export.path` points")
+            throw ExportError(
+                "cannot write `\(temporary.path)`: \(String(cString: strerror(failure)))",
+                hint: "check the free space where `export.path` points")
         }
         bytes += buffer.count
         buffer.removeAll(keepingCapacity: true)

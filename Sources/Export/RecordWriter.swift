@@ -47,8 +47,9 @@ final class RecordWriter {
     private(set) var records = 0
 
     convenience init(format: ExportFormat, columns: [Column], schemaVersion: Int, out: OutputFile) {
-        self.init(layout: format == .csv ? .csv : format == .jsonl ? .jsonl : .jsonArray,
-                  columns: columns, schemaVersion: schemaVersion, out: out)
+        self.init(
+            layout: format == .csv ? .csv : format == .jsonl ? .jsonl : .jsonArray,
+            columns: columns, schemaVersion: schemaVersion, out: out)
     }
 
     init(layout: Layout, columns: [Column], schemaVersion: Int, out: OutputFile) {

@@ -17,7 +17,8 @@ struct EntityTable: Sendable {
 
     /// The query for one repository; bind repository, start, end.
     func query(engine: Engine, repository: String, start: String, end: String) -> SQL {
-        let text = "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) "
+        let text =
+            "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) "
             + "WHERE repository = $1 AND \(filter) ORDER BY \(orderClause(engine))"
         return SQL(unsafeSQL: text, bindings: [.text(repository), .text(start), .text(end)])
     }
@@ -27,7 +28,8 @@ struct EntityTable: Sendable {
     func query(engine: Engine, repositories: [String], start: String, end: String) -> SQL {
         let list = engine == .postgres ? "SELECT json_array_elements_text($1::json)" : "SELECT value FROM json_each($1)"
         let collate = engine == .postgres ? " COLLATE \"C\"" : ""
-        let text = "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) "
+        let text =
+            "SELECT \(columns.map(\.name).joined(separator: ", ")) FROM \(table) "
             + "WHERE repository IN (\(list)) AND \(filter) ORDER BY repository\(collate), \(orderClause(engine))"
         let names = JSONValue.array(repositories.map(JSONValue.string)).canonical
         return SQL(unsafeSQL: text, bindings: [.text(names), .text(start), .text(end)])
@@ -42,65 +44,82 @@ struct EntityTable: Sendable {
 
     static let schemaVersion = 1
 
-    static let all: [Dataset: EntityTable] = Dictionary(uniqueKeysWithValues: [
-        EntityTable(
-            dataset: .commits, table: "commits",
-            columns: [Column("repository"), Column("oid"), Column("headline"), Column("message"),
-                      Column("authored_at"), Column("committed_at"), Column("author_name"), Column("author_email"),
-                      Column("author_login"), Column("additions", .int), Column("deletions", .int),
-                      Column("changed_files", .int), Column("is_bot", .bool), Column("noise")],
-            filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "oid"]),
-        EntityTable(
-            dataset: .pull_requests, table: "pull_requests",
-            columns: [Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
-                      Column("state"), Column("is_draft", .bool), Column("author_login"), Column("created_at"),
-                      Column("updated_at"), Column("merged_at"), Column("closed_at"), Column("base_ref"),
-                      Column("head_ref"), Column("additions", .int), Column("deletions", .int),
-                      Column("changed_files", .int), Column("commit_count", .int), Column("labels", .json),
-                      Column("is_bot", .bool), Column("noise"), Column("node_id"), Column("files_listed", .int),
-                      Column("gone_at"), Column("gone_reason")],
-            filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
-        EntityTable(
-            dataset: .issues, table: "issues",
-            columns: [Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
-                      Column("state"), Column("state_reason"), Column("author_login"), Column("created_at"),
-                      Column("updated_at"), Column("closed_at"), Column("labels", .json), Column("is_bot", .bool),
-                      Column("noise"), Column("node_id"), Column("gone_at"), Column("gone_reason")],
-            filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
-        EntityTable(
-            dataset: .reviews, table: "reviews",
-            columns: [Column("repository"), Column("database_id", .int), Column("pull_request_id", .int),
-                      Column("author_login"), Column("state"), Column("submitted_at"), Column("is_bot", .bool),
-                      Column("reply_container", .bool)],
-            filter: "submitted_at >= $2 AND submitted_at < $3", order: ["submitted_at", "database_id"]),
-        EntityTable(
-            dataset: .comments, table: "comments",
-            columns: [Column("repository"), Column("database_id", .int), Column("parent_kind"),
-                      Column("parent_id", .int), Column("author_login"), Column("created_at"), Column("is_bot", .bool)],
-            filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
-        EntityTable(
-            dataset: .review_comments, table: "review_comments",
-            columns: [Column("repository"), Column("database_id", .int), Column("pull_request_number", .int),
-                      Column("pull_request_id", .int), Column("review_id", .int), Column("in_reply_to_id", .int),
-                      Column("author_login"), Column("path"), Column("created_at"), Column("updated_at"),
-                      Column("is_bot", .bool)],
-            filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
-        EntityTable(
-            dataset: .pr_files, table: "pr_files",
-            columns: [Column("repository"), Column("pull_request_id", .int), Column("path"),
-                      Column("additions", .int), Column("deletions", .int), Column("change_type"), Column("noise")],
-            filter: """
-                pull_request_id IN (SELECT database_id FROM pull_requests AS merged
-                    WHERE merged.repository = pr_files.repository AND merged_at >= $2 AND merged_at < $3)
-                """,
-            order: ["pull_request_id", "path"]),
-        EntityTable(
-            dataset: .documentation_changes, table: "documentation_changes",
-            columns: [Column("repository"), Column("commit_oid"), Column("path"), Column("change_type"),
-                      Column("committed_at"), Column("documentation_path"), Column("is_roadmap", .bool),
-                      Column("is_adr", .bool), Column("noise")],
-            filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "commit_oid", "path"]),
-    ].map { ($0.dataset, $0) })
+    static let all: [Dataset: EntityTable] = Dictionary(
+        uniqueKeysWithValues: [
+            EntityTable(
+                dataset: .commits, table: "commits",
+                columns: [
+                    Column("repository"), Column("oid"), Column("headline"), Column("message"),
+                    Column("authored_at"), Column("committed_at"), Column("author_name"), Column("author_email"),
+                    Column("author_login"), Column("additions", .int), Column("deletions", .int),
+                    Column("changed_files", .int), Column("is_bot", .bool), Column("noise"),
+                ],
+                filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "oid"]),
+            EntityTable(
+                dataset: .pull_requests, table: "pull_requests",
+                columns: [
+                    Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
+                    Column("state"), Column("is_draft", .bool), Column("author_login"), Column("created_at"),
+                    Column("updated_at"), Column("merged_at"), Column("closed_at"), Column("base_ref"),
+                    Column("head_ref"), Column("additions", .int), Column("deletions", .int),
+                    Column("changed_files", .int), Column("commit_count", .int), Column("labels", .json),
+                    Column("is_bot", .bool), Column("noise"), Column("node_id"), Column("files_listed", .int),
+                    Column("gone_at"), Column("gone_reason"),
+                ],
+                filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
+            EntityTable(
+                dataset: .issues, table: "issues",
+                columns: [
+                    Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
+                    Column("state"), Column("state_reason"), Column("author_login"), Column("created_at"),
+                    Column("updated_at"), Column("closed_at"), Column("labels", .json), Column("is_bot", .bool),
+                    Column("noise"), Column("node_id"), Column("gone_at"), Column("gone_reason"),
+                ],
+                filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
+            EntityTable(
+                dataset: .reviews, table: "reviews",
+                columns: [
+                    Column("repository"), Column("database_id", .int), Column("pull_request_id", .int),
+                    Column("author_login"), Column("state"), Column("submitted_at"), Column("is_bot", .bool),
+                    Column("reply_container", .bool),
+                ],
+                filter: "submitted_at >= $2 AND submitted_at < $3", order: ["submitted_at", "database_id"]),
+            EntityTable(
+                dataset: .comments, table: "comments",
+                columns: [
+                    Column("repository"), Column("database_id", .int), Column("parent_kind"),
+                    Column("parent_id", .int), Column("author_login"), Column("created_at"), Column("is_bot", .bool),
+                ],
+                filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
+            EntityTable(
+                dataset: .review_comments, table: "review_comments",
+                columns: [
+                    Column("repository"), Column("database_id", .int), Column("pull_request_number", .int),
+                    Column("pull_request_id", .int), Column("review_id", .int), Column("in_reply_to_id", .int),
+                    Column("author_login"), Column("path"), Column("created_at"), Column("updated_at"),
+                    Column("is_bot", .bool),
+                ],
+                filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
+            EntityTable(
+                dataset: .pr_files, table: "pr_files",
+                columns: [
+                    Column("repository"), Column("pull_request_id", .int), Column("path"),
+                    Column("additions", .int), Column("deletions", .int), Column("change_type"), Column("noise"),
+                ],
+                filter: """
+                    pull_request_id IN (SELECT database_id FROM pull_requests AS merged
+                        WHERE merged.repository = pr_files.repository AND merged_at >= $2 AND merged_at < $3)
+                    """,
+                order: ["pull_request_id", "path"]),
+            EntityTable(
+                dataset: .documentation_changes, table: "documentation_changes",
+                columns: [
+                    Column("repository"), Column("commit_oid"), Column("path"), Column("change_type"),
+                    Column("committed_at"), Column("documentation_path"), Column("is_roadmap", .bool),
+                    Column("is_adr", .bool), Column("noise"),
+                ],
+                filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "commit_oid", "path"]),
+        ].map { ($0.dataset, $0) })
 }
 
 /// Columns of the datasets built from evidence rows.
@@ -110,21 +129,28 @@ enum EvidenceColumns {
         Column("bundle", .json),
     ]
 
-    static let summaries = ["open_to_merge_seconds", "commits_per_merged_pull_request",
-                            "resolved_issue_open_seconds", "outstanding_issue_age_seconds"]
+    static let summaries = [
+        "open_to_merge_seconds", "commits_per_merged_pull_request",
+        "resolved_issue_open_seconds", "outstanding_issue_age_seconds",
+    ]
     static let categories = ["code", "tests", "docs", "build", "generated"]
 
-    static let metrics: [Column] = [
-        Column("scope"), Column("repository"), Column("window_start"), Column("window_end"), Column("population"),
-        Column("pull_requests_merged", .int), Column("pull_requests_closed_unmerged", .int),
-    ] + summaries.prefix(2).flatMap(summaryColumns)
-      + categories.map { Column("changed_lines_\($0)", .int) } + [Column("changed_lines_partial", .json)]
-      + [Column("issues_resolved", .int), Column("issues_resolved_completed", .int),
-         Column("issues_resolved_not_planned", .int), Column("issues_resolved_other", .int),
-         Column("issues_outstanding", .int)]
-      + summaries.suffix(2).flatMap(summaryColumns)
-      + [Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("gone_issues", .int),
-         Column("commenters", .json)]
+    static let metrics: [Column] =
+        [
+            Column("scope"), Column("repository"), Column("window_start"), Column("window_end"), Column("population"),
+            Column("pull_requests_merged", .int), Column("pull_requests_closed_unmerged", .int),
+        ] + summaries.prefix(2).flatMap(summaryColumns)
+        + categories.map { Column("changed_lines_\($0)", .int) } + [Column("changed_lines_partial", .json)]
+        + [
+            Column("issues_resolved", .int), Column("issues_resolved_completed", .int),
+            Column("issues_resolved_not_planned", .int), Column("issues_resolved_other", .int),
+            Column("issues_outstanding", .int),
+        ]
+        + summaries.suffix(2).flatMap(summaryColumns)
+        + [
+            Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("gone_issues", .int),
+            Column("commenters", .json),
+        ]
 
     static let repositories: [Column] = [
         Column("repository"), Column("default_branch"), Column("github_default_branch"),
@@ -141,7 +167,9 @@ enum EvidenceColumns {
     ]
 
     static func summaryColumns(_ name: String) -> [Column] {
-        [Column("\(name)_count", .int), Column("\(name)_mean", .double), Column("\(name)_median", .double),
-         Column("\(name)_p90", .double)]
+        [
+            Column("\(name)_count", .int), Column("\(name)_mean", .double), Column("\(name)_median", .double),
+            Column("\(name)_p90", .double),
+        ]
     }
 }

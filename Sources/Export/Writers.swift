@@ -7,8 +7,10 @@ import Store
 
 extension ExportStage {
     /// Streams one dataset into `file`; returns the number of records.
-    static func write(_ dataset: Dataset, format: ExportFormat, to file: OutputFile, from snapshot: borrowing Snapshot,
-                      context: UnitContext) throws -> Int {
+    static func write(
+        _ dataset: Dataset, format: ExportFormat, to file: OutputFile, from snapshot: borrowing Snapshot,
+        context: UnitContext
+    ) throws -> Int {
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
         let repositories = context.manifest.estate.repositories.map(\.slug)
@@ -30,8 +32,11 @@ extension ExportStage {
         }
         if let table = EntityTable.all[dataset] {
             return try records(table.columns) { writer in
-                try snapshot.forEachRow(table.query(engine: snapshot.engine, repositories: repositories, start: start,
-                                                    end: end)) { cursor in
+                try snapshot.forEachRow(
+                    table.query(
+                        engine: snapshot.engine, repositories: repositories, start: start,
+                        end: end)
+                ) { cursor in
                     try writer.record(from: cursor)
                     if writer.records % 10_000 == 0 { context.progress("\(writer.records) rows") }
                 }
@@ -71,23 +76,29 @@ extension ExportStage {
                 }
             }
         case .bundle:
-            return try writeBundle(to: file, from: snapshot, context: context, repositories: repositories,
-                                   start: start, end: end)
+            return try writeBundle(
+                to: file, from: snapshot, context: context, repositories: repositories,
+                start: start, end: end)
         default:
-            throw ExportError("the `\(dataset.rawValue)` dataset cannot be exported by this build",
-                              hint: "remove it from `export.datasets`")
+            throw ExportError(
+                "the `\(dataset.rawValue)` dataset cannot be exported by this build",
+                hint: "remove it from `export.datasets`")
         }
     }
 
     /// One record per repository of the manifest, in its order: what GitHub reported of it
     /// (the `repositories` entity) and what ingest collected of it (its coverage).
-    static func writeRepositories(_ slugs: [String], from snapshot: borrowing Snapshot, manifest: Manifest, end: String,
-                                  writer: RecordWriter) throws {
-        let configured = Dictionary(manifest.estate.repositories.map { ($0.slug, $0.defaultBranch) },
-                                    uniquingKeysWith: { first, _ in first })
+    static func writeRepositories(
+        _ slugs: [String], from snapshot: borrowing Snapshot, manifest: Manifest, end: String,
+        writer: RecordWriter
+    ) throws {
+        let configured = Dictionary(
+            manifest.estate.repositories.map { ($0.slug, $0.defaultBranch) },
+            uniquingKeysWith: { first, _ in first })
         for slug in slugs {
             let facts = try snapshot.query("SELECT * FROM repositories WHERE repository = \(slug)").first
-            let coverage = try snapshot.query("""
+            let coverage = try snapshot.query(
+                """
                 SELECT stream, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) ORDER BY stream
                 """)
             let github = try facts?.optionalString("github_default_branch")
@@ -115,12 +126,14 @@ extension ExportStage {
     static func reportRows(_ snapshot: borrowing Snapshot, context: UnitContext) throws -> [Row] {
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
-        let subjects: [(String, String)] = context.manifest.estate.repositories.map { ("repository", $0.slug) }
+        let subjects: [(String, String)] =
+            context.manifest.estate.repositories.map { ("repository", $0.slug) }
             + (context.manifest.estate.catalogue?.projects ?? []).map { ("project", $0.key) }
             + [("estate", context.manifest.estate.key)]
         var rows: [Row] = []
         for (scope, subject) in subjects {
-            rows += try snapshot.query("""
+            rows += try snapshot.query(
+                """
                 SELECT * FROM reports
                 WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
                 """)
@@ -146,17 +159,22 @@ extension ExportStage {
     }
 
     /// Calls `body` with each repository's evidence row for the window, then the estate's.
-    static func forEachEvidence(_ snapshot: borrowing Snapshot, context: UnitContext,
-                                _ body: (_ scope: String, _ repository: String?, Row) throws -> Void) throws {
+    static func forEachEvidence(
+        _ snapshot: borrowing Snapshot, context: UnitContext,
+        _ body: (_ scope: String, _ repository: String?, Row) throws -> Void
+    ) throws {
         let start = Timestamp.string(context.window.start)
         let end = Timestamp.string(context.window.end)
-        let keys = context.manifest.estate.repositories.map { ("repository", Optional($0.slug), $0.slug) }
+        let keys =
+            context.manifest.estate.repositories.map { ("repository", Optional($0.slug), $0.slug) }
             + [("estate", nil, "estate:" + context.manifest.estate.key)]
         for (scope, repository, key) in keys {
-            for row in try snapshot.query("""
+            for row in try snapshot.query(
+                """
                 SELECT digest, bundle, metrics FROM evidence
                 WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
-                """) {
+                """)
+            {
                 try body(scope, repository, row)
             }
         }
@@ -176,11 +194,16 @@ extension ExportStage {
         for category in EvidenceColumns.categories {
             writer.int(Int64(values.changedLinesByCategory[category] ?? 0))
         }
-        writer.json(JSONValue.array(values.changedLinesPartial.map { partial in
-            ["number": .int(Int64(partial.number)), "files_changed": .int(Int64(partial.filesChanged)),
-             "files_listed": .int(Int64(partial.filesListed)), "additions": .int(Int64(partial.additions)),
-             "deletions": .int(Int64(partial.deletions))]
-        }).canonical)
+        writer.json(
+            JSONValue.array(
+                values.changedLinesPartial.map { partial in
+                    [
+                        "number": .int(Int64(partial.number)), "files_changed": .int(Int64(partial.filesChanged)),
+                        "files_listed": .int(Int64(partial.filesListed)), "additions": .int(Int64(partial.additions)),
+                        "deletions": .int(Int64(partial.deletions)),
+                    ]
+                }
+            ).canonical)
         writer.int(Int64(values.issuesResolved))
         for reason in ["completed", "not_planned", "other"] {
             writer.int(Int64(values.issuesResolvedByReason[reason] ?? 0))
@@ -192,18 +215,22 @@ extension ExportStage {
         writer.int(Int64(metrics.noiseIssues))
         writer.int(Int64(metrics.goneIssues))
         let commenters: [JSONValue] = metrics.commenters.filter { $0.isBot == bots }.map { commenter in
-            ["login": .string(commenter.login), "issue_comments": .int(Int64(commenter.issueComments)),
-             "pull_request_comments": .int(Int64(commenter.pullRequestComments)),
-             "review_comments": .int(Int64(commenter.reviewComments)),
-             "reviews": .int(Int64(commenter.reviews))]
+            [
+                "login": .string(commenter.login), "issue_comments": .int(Int64(commenter.issueComments)),
+                "pull_request_comments": .int(Int64(commenter.pullRequestComments)),
+                "review_comments": .int(Int64(commenter.reviewComments)),
+                "reviews": .int(Int64(commenter.reviews)),
+            ]
         }
         writer.json(JSONValue.array(commenters).canonical)
     }
 
     /// `bundle.json`: per repository its window's events (every entity dataset), its evidence
     /// bundle and metrics; then the estate's evidence. One JSON document, streamed.
-    static func writeBundle(to file: OutputFile, from snapshot: borrowing Snapshot, context: UnitContext,
-                            repositories: [String], start: String, end: String) throws -> Int {
+    static func writeBundle(
+        to file: OutputFile, from snapshot: borrowing Snapshot, context: UnitContext,
+        repositories: [String], start: String, end: String
+    ) throws -> Int {
         let estate = context.manifest.estate.key
         file.append("{\"schema_version\":\(EntityTable.schemaVersion),\"estate\":\(JSONValue.string(estate).canonical),")
         file.append("\"window\":{\"start\":\"\(start)\",\"end\":\"\(end)\"},\"repositories\":[")
@@ -225,10 +252,14 @@ extension ExportStage {
             for (position, dataset) in datasets.enumerated() {
                 guard let table = EntityTable.all[dataset] else { continue }
                 file.append(position == 0 ? "\"\(dataset.rawValue)\":[" : "],\"\(dataset.rawValue)\":[")
-                let writer = RecordWriter(layout: .embedded, columns: table.columns,
-                                          schemaVersion: EntityTable.schemaVersion, out: file)
-                try snapshot.forEachRow(table.query(engine: snapshot.engine, repository: repository,
-                                                    start: start, end: end)) { cursor in
+                let writer = RecordWriter(
+                    layout: .embedded, columns: table.columns,
+                    schemaVersion: EntityTable.schemaVersion, out: file)
+                try snapshot.forEachRow(
+                    table.query(
+                        engine: snapshot.engine, repository: repository,
+                        start: start, end: end)
+                ) { cursor in
                     try writer.record(from: cursor)
                 }
                 records += writer.records
@@ -236,9 +267,11 @@ extension ExportStage {
             file.append("]},\"evidence\":")
             file.append(evidence[repository]?.bundle ?? "null")
             file.append(",\"reports\":[")
-            let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
-                                            schemaVersion: EntityTable.schemaVersion, out: file)
-            for row in reports where try row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
+            let reportWriter = RecordWriter(
+                layout: .embedded, columns: EvidenceColumns.reports,
+                schemaVersion: EntityTable.schemaVersion, out: file)
+            for row in reports
+            where try row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
                 try writeReport(row, writer: reportWriter)
                 try reportWriter.endRecord()
             }
@@ -248,8 +281,9 @@ extension ExportStage {
         file.append("\n],\"estate_evidence\":")
         file.append(estateEvidence ?? "null")
         file.append(",\"reports\":[")
-        let reportWriter = RecordWriter(layout: .embedded, columns: EvidenceColumns.reports,
-                                        schemaVersion: EntityTable.schemaVersion, out: file)
+        let reportWriter = RecordWriter(
+            layout: .embedded, columns: EvidenceColumns.reports,
+            schemaVersion: EntityTable.schemaVersion, out: file)
         for row in reports where try row.optionalString("scope") != "repository" {
             try writeReport(row, writer: reportWriter)
             try reportWriter.endRecord()
@@ -265,13 +299,15 @@ extension ExportStage {
         for dependency in context.unit.dependencies.sorted(by: { fileName($0.key) < fileName($1.key) }) {
             guard let sha256 = context.upstream[dependency] else { continue }
             let path = root.appendingPathComponent(fileName(dependency.key)).path
-            let rows = try context.database.query("""
+            let rows = try context.database.query(
+                """
                 SELECT dataset, format, rows, bytes, schema_version, run_id FROM export_files
                 WHERE name = \(context.manifest.name) AND path = \(path) AND sha256 = \(sha256)
                 """)
             guard let row = rows.first else {
-                throw ExportError("`\(path)` has no export record",
-                                  hint: "rerun with `--rerun export` to write the export again")
+                throw ExportError(
+                    "`\(path)` has no export record",
+                    hint: "rerun with `--rerun export` to write the export again")
             }
             files.append([
                 "path": .string(fileName(dependency.key)), "dataset": .string(try row.string("dataset")),
@@ -283,8 +319,10 @@ extension ExportStage {
         let document: JSONValue = [
             "schema_version": 1, "name": .string(context.manifest.name),
             "estate": .string(context.manifest.estate.key), "run_id": .int(context.runID),
-            "window": ["start": .string(Timestamp.string(context.window.start)),
-                       "end": .string(Timestamp.string(context.window.end))],
+            "window": [
+                "start": .string(Timestamp.string(context.window.start)),
+                "end": .string(Timestamp.string(context.window.end)),
+            ],
             "files": .array(files),
         ]
         return document.pretty

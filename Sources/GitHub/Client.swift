@@ -1,9 +1,10 @@
 public import Foundation
 public import JSON
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// How the client retries and waits. Values come from the manifest's `github:` section.
 public struct RetryPolicy: Sendable, Hashable {
@@ -24,9 +25,11 @@ public struct RetryPolicy: Sendable, Hashable {
     /// What one credential may send at once and per minute.
     public var limits: TrafficLimits
 
-    public init(attempts: Int = 5, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(60),
-                maximumRateLimitWait: Duration = .seconds(3600), secondaryLimitWait: Duration = .seconds(60),
-                timeout: Duration = .seconds(30), limits: TrafficLimits = TrafficLimits()) {
+    public init(
+        attempts: Int = 5, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(60),
+        maximumRateLimitWait: Duration = .seconds(3600), secondaryLimitWait: Duration = .seconds(60),
+        timeout: Duration = .seconds(30), limits: TrafficLimits = TrafficLimits()
+    ) {
         self.attempts = attempts
         self.initialBackoff = initialBackoff
         self.maximumBackoff = maximumBackoff
@@ -191,7 +194,8 @@ public final class GitHubClient: Sendable {
         let url: URL
         if let next {
             guard next.scheme == restEndpoint.scheme, next.host == restEndpoint.host, next.port == restEndpoint.port else {
-                throw GitHubError(.malformed, "GitHub's next-page link leaves \(restEndpoint.host ?? "the API host"); not followed")
+                throw GitHubError(
+                    .malformed, "GitHub's next-page link leaves \(restEndpoint.host ?? "the API host"); not followed")
             }
             url = next
         } else {
@@ -222,9 +226,10 @@ public final class GitHubClient: Sendable {
     public func document(_ path: String, cost: inout CallCost) async throws -> Document {
         let url = restEndpoint.appendingPathComponent(path)
         do {
-            return .found(try await retrying(.rest, budget: restBudget, cost: &cost, shrinkable: false, events: { _ in }) { _ in
-                try await get(url).body
-            })
+            return .found(
+                try await retrying(.rest, budget: restBudget, cost: &cost, shrinkable: false, events: { _ in }) { _ in
+                    try await get(url).body
+                })
         } catch let error as GitHubError where error.code == .notFound {
             return .notFound(message: error.message)
         }
@@ -245,7 +250,9 @@ public final class GitHubClient: Sendable {
             if let wait = budget.waitBeforeNextRequest() {
                 let seconds = wait.timeIntervalSinceNow
                 if seconds > allowance {
-                    throw GitHubError(.rateLimitExhausted, """
+                    throw GitHubError(
+                        .rateLimitExhausted,
+                        """
                         GitHub's rate limit is exhausted until \(Timestamp.seconds(wait)), longer than \
                         github.max_rate_limit_wait_minutes allows; rerun after that to resume
                         """)
@@ -270,7 +277,9 @@ public final class GitHubClient: Sendable {
                 consecutiveSecondary += 1
                 let pause = error.pause(minimum: policy.secondaryLimitWait, consecutive: consecutiveSecondary)
                 if secondaryWaited + pause > allowance {
-                    throw GitHubError(.rateLimitExhausted, """
+                    throw GitHubError(
+                        .rateLimitExhausted,
+                        """
                         GitHub's secondary rate limit kept this request waiting longer than \
                         github.max_rate_limit_wait_minutes allows; rerun later to resume
                         """)
@@ -308,14 +317,17 @@ public final class GitHubClient: Sendable {
     }
 
     private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool)
-        async throws -> PartialResult {
+        async throws -> PartialResult
+    {
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = Double(policy.timeout.components.seconds)
-        let body: JSONValue = ["query": .string(operation.document), "operationName": .string(operation.name),
-                               "variables": .object(variables)]
+        let body: JSONValue = [
+            "query": .string(operation.document), "operationName": .string(operation.name),
+            "variables": .object(variables),
+        ]
         request.httpBody = Data(body.canonical.utf8)
 
         let (data, http) = try await exchange(request, budget: budget)
@@ -326,7 +338,8 @@ public final class GitHubClient: Sendable {
         }
         if let points = decoded["data"]?["rateLimit"]?["cost"]?.int { cost.points += Int(points) }
         if let remaining = decoded["data"]?["rateLimit"]?["remaining"]?.int,
-           let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Timestamp.date) {
+            let reset = decoded["data"]?["rateLimit"]?["resetAt"]?.string.flatMap(Timestamp.date)
+        {
             budget.set(Budget(remaining: Int(remaining), resetAt: reset))
         }
         let problems = (decoded["errors"]?.array ?? []).map(Self.problem)
@@ -358,8 +371,9 @@ public final class GitHubClient: Sendable {
 
     static func problem(_ error: JSONValue) -> GraphQLProblem {
         let path = (error["path"]?.array ?? []).map { $0.string ?? $0.int.map(String.init) ?? "" }
-        return GraphQLProblem(type: error["type"]?.string, path: path, message: error["message"]?.string ?? "unknown error",
-                              samlFailure: error["extensions"]?["saml_failure"]?.bool == true)
+        return GraphQLProblem(
+            type: error["type"]?.string, path: path, message: error["message"]?.string ?? "unknown error",
+            samlFailure: error["extensions"]?["saml_failure"]?.bool == true)
     }
 
     /// GitHub's answers for a query it gave up on: "Something went wrong while executing your
@@ -422,8 +436,9 @@ public final class GitHubClient: Sendable {
         switch status {
         case 200..<300: return
         case 401:
-            throw GitHubError(.configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
-                              status: status)
+            throw GitHubError(
+                .configuration, "GitHub rejected the token (HTTP 401); check that it is valid and not expired",
+                status: status)
         case 403, 429:
             let secondary = message.lowercased().contains("secondary rate limit")
             if retryAfter != nil || secondary || (status == 429 && remaining != 0) {
@@ -437,11 +452,14 @@ public final class GitHubClient: Sendable {
             let problem = GraphQLProblem(type: "FORBIDDEN", path: [], message: message, samlFailure: saml)
             throw GitHubError(.forbidden, "GitHub refused the request (HTTP \(status)) — \(problem.fix)", status: status)
         case 404 where rest:
-            throw GitHubError(.notFound, "GitHub answered HTTP 404 (\(message.isEmpty ? "Not Found" : message)): "
-                + "no such repository or REST path, or the token cannot see it", status: status)
+            throw GitHubError(
+                .notFound,
+                "GitHub answered HTTP 404 (\(message.isEmpty ? "Not Found" : message)): "
+                    + "no such repository or REST path, or the token cannot see it", status: status)
         case 502, 504:
-            throw GitHubError(.timeout, "GitHub answered HTTP \(status) (it gives up on a query that takes too long)",
-                              status: status, retryable: true)
+            throw GitHubError(
+                .timeout, "GitHub answered HTTP \(status) (it gives up on a query that takes too long)",
+                status: status, retryable: true)
         case 500..<600:
             var error = GitHubError(.http, "GitHub answered HTTP \(status)", status: status, retryable: true)
             error.retryAfter = retryAfter.map { .seconds($0) }
@@ -456,7 +474,7 @@ public final class GitHubClient: Sendable {
         for part in header.split(separator: ",") {
             let pieces = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
             guard let target = pieces.first, target.hasPrefix("<"), target.hasSuffix(">"),
-                  pieces.dropFirst().contains(where: { $0 == "rel=\"next\"" })
+                pieces.dropFirst().contains(where: { $0 == "rel=\"next\"" })
             else { continue }
             return URL(string: String(target.dropFirst().dropLast()))
         }
@@ -482,12 +500,15 @@ struct SecondaryLimit: Error {
 /// Keeps the token on the host it was meant for: a redirect to another host (or from https to
 /// http) is followed without the `Authorization` header.
 final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
         var next = request
         let original = task.originalRequest?.url
         if next.url?.host?.lowercased() != original?.host?.lowercased() || next.url?.port != original?.port
-            || (original?.scheme == "https" && next.url?.scheme != "https") {
+            || (original?.scheme == "https" && next.url?.scheme != "https")
+        {
             next.setValue(nil, forHTTPHeaderField: "Authorization")
         }
         completionHandler(next)
@@ -504,7 +525,7 @@ final class BudgetBox: Sendable {
 
     func update(from response: HTTPURLResponse) {
         guard let remaining = response.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init),
-              let reset = response.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
+            let reset = response.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
         else { return }
         set(Budget(remaining: remaining, resetAt: Date(timeIntervalSince1970: reset)))
     }

@@ -32,9 +32,10 @@ public struct FirstPages: Sendable {
 
         /// Every size halved (1 at least); nil when all are 1 already.
         public func halved() -> Sizes? {
-            let next = Sizes(commits: max(1, commits / 2), pulls: max(1, pulls / 2), openPulls: max(1, openPulls / 2),
-                             updatedIssues: max(1, updatedIssues / 2), openIssues: max(1, openIssues / 2),
-                             documentation: max(1, documentation / 2))
+            let next = Sizes(
+                commits: max(1, commits / 2), pulls: max(1, pulls / 2), openPulls: max(1, openPulls / 2),
+                updatedIssues: max(1, updatedIssues / 2), openIssues: max(1, openIssues / 2),
+                documentation: max(1, documentation / 2))
             return next == self ? nil : next
         }
     }

@@ -65,19 +65,24 @@ public struct Operation: Sendable, Hashable {
     /// rather than drop data.
     static let fragmentTexts: [String: (text: String, uses: [String])] = [
         "Actor": ("fragment Actor on Actor { __typename login }", []),
-        "RepositoryFacts": ("""
+        "RepositoryFacts": (
+            """
             fragment RepositoryFacts on Repository {
               id nameWithOwner isEmpty isArchived isFork visibility pushedAt
               defaultBranchRef { name target { oid } }
             }
-            """, []),
-        "CommitNode": ("""
+            """, []
+        ),
+        "CommitNode": (
+            """
             fragment CommitNode on Commit {
               oid messageHeadline message authoredDate committedDate additions deletions changedFilesIfAvailable
               author { name email user { __typename login } }
             }
-            """, []),
-        "PullRequestSummary": ("""
+            """, []
+        ),
+        "PullRequestSummary": (
+            """
             fragment PullRequestSummary on PullRequest {
               id fullDatabaseId number title state isDraft createdAt updatedAt mergedAt closedAt
               baseRefName headRefName additions deletions changedFiles
@@ -85,28 +90,35 @@ public struct Operation: Sendable, Hashable {
               labels(first: 50) { totalCount nodes { name } }
               commits { totalCount }
             }
-            """, ["Actor"]),
-        "PullRequestNode": ("""
+            """, ["Actor"]
+        ),
+        "PullRequestNode": (
+            """
             fragment PullRequestNode on PullRequest {
               ...PullRequestSummary
               reviews(first: 20) { totalCount nodes { ...Review } }
               comments(first: 20) { totalCount nodes { ...Comment } }
               files(first: 50) { totalCount nodes { ...ChangedFile } }
             }
-            """, ["PullRequestSummary", "Review", "Comment", "ChangedFile"]),
-        "IssueSummary": ("""
+            """, ["PullRequestSummary", "Review", "Comment", "ChangedFile"]
+        ),
+        "IssueSummary": (
+            """
             fragment IssueSummary on Issue {
               id fullDatabaseId number title state stateReason createdAt updatedAt closedAt
               author { ...Actor }
               labels(first: 50) { totalCount nodes { name } }
             }
-            """, ["Actor"]),
-        "IssueNode": ("""
+            """, ["Actor"]
+        ),
+        "IssueNode": (
+            """
             fragment IssueNode on Issue {
               ...IssueSummary
               comments(first: 20) { totalCount nodes { ...Comment } }
             }
-            """, ["IssueSummary", "Comment"]),
+            """, ["IssueSummary", "Comment"]
+        ),
         "Review": ("fragment Review on PullRequestReview { fullDatabaseId author { ...Actor } state submittedAt }", ["Actor"]),
         "Comment": ("fragment Comment on IssueComment { fullDatabaseId author { ...Actor } createdAt }", ["Actor"]),
         "ChangedFile": ("fragment ChangedFile on PullRequestChangedFile { path additions deletions changeType }", []),
@@ -160,102 +172,110 @@ public struct Operation: Sendable, Hashable {
             }
             """
         }.joined(separator: "\n")
-        return Operation(name: "RepositoryFirstPages", document: """
-            query RepositoryFirstPages($owner: String!, $name: String!, \(refDeclaration)$since: GitTimestamp!,
-                                       $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
-                                       $openPullsFirst: Int!, $updatedIssuesFirst: Int!, $openIssuesFirst: Int!,
-                                       $docsFirst: Int!,
-                                       $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
-                                       $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
-                                       \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
-              rateLimit { cost remaining resetAt }
-              repository(owner: $owner, name: $name) {
-                ...RepositoryFacts
-                branch: \(branch.field("$ref")) {
-                  name
-                  target {
-                    ... on Commit {
-                      oid
-                      history(first: $commitsFirst, since: $since, until: $until) @include(if: $withCommits) {
-                        totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+        return Operation(
+            name: "RepositoryFirstPages",
+            document: """
+                query RepositoryFirstPages($owner: String!, $name: String!, \(refDeclaration)$since: GitTimestamp!,
+                                           $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
+                                           $openPullsFirst: Int!, $updatedIssuesFirst: Int!, $openIssuesFirst: Int!,
+                                           $docsFirst: Int!,
+                                           $withCommits: Boolean!, $withUpdatedPulls: Boolean!, $withOpenPulls: Boolean!,
+                                           $withUpdatedIssues: Boolean!, $withOpenIssues: Boolean!,
+                                           \((0..<documentationSlots).map { "$withDoc\($0): Boolean!, $doc\($0)Path: String!, $doc\($0)Since: GitTimestamp!" }.joined(separator: ", "))) {
+                  rateLimit { cost remaining resetAt }
+                  repository(owner: $owner, name: $name) {
+                    ...RepositoryFacts
+                    branch: \(branch.field("$ref")) {
+                      name
+                      target {
+                        ... on Commit {
+                          oid
+                          history(first: $commitsFirst, since: $since, until: $until) @include(if: $withCommits) {
+                            totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+                          }
+                        }
                       }
                     }
+                    updatedPulls: pullRequests(first: $first, orderBy: { field: UPDATED_AT, direction: DESC })
+                      @include(if: $withUpdatedPulls) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+                    }
+                    openPulls: pullRequests(first: $openPullsFirst, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
+                      @include(if: $withOpenPulls) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+                    }
+                    updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
+                                          orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+                    }
+                    openIssues: issues(first: $openIssuesFirst, filterBy: { states: [OPEN] },
+                                       orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
+                    }
+                    openPullsCount: pullRequests(states: [OPEN]) @skip(if: $withOpenPulls) { totalCount }
+                    openIssuesCount: issues(filterBy: { states: [OPEN] }) @skip(if: $withOpenIssues) { totalCount }
+                    \(slots)
                   }
                 }
-                updatedPulls: pullRequests(first: $first, orderBy: { field: UPDATED_AT, direction: DESC })
-                  @include(if: $withUpdatedPulls) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
-                }
-                openPulls: pullRequests(first: $openPullsFirst, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
-                  @include(if: $withOpenPulls) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
-                }
-                updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
-                                      orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
-                }
-                openIssues: issues(first: $openIssuesFirst, filterBy: { states: [OPEN] },
-                                   orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withOpenIssues) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
-                }
-                openPullsCount: pullRequests(states: [OPEN]) @skip(if: $withOpenPulls) { totalCount }
-                openIssuesCount: issues(filterBy: { states: [OPEN] }) @skip(if: $withOpenIssues) { totalCount }
-                \(slots)
-              }
-            }
-            """ + fragments("RepositoryFacts", "CommitNode", "PullRequestNode", "IssueNode"))
+                """ + fragments("RepositoryFacts", "CommitNode", "PullRequestNode", "IssueNode"))
     }
 
     /// Commits that touched one documentation path, from the commit a stream started at (its
     /// tip then, so that pages stay consistent while the branch moves), with the path's
     /// entries before and after each.
-    public static let documentationHistory = Operation(name: "DocumentationHistory", document: """
-        query DocumentationHistory($owner: String!, $name: String!, $tip: GitObjectID!, $path: String!,
-                                   $since: GitTimestamp!, $until: GitTimestamp, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            tip: object(oid: $tip) {
-              ... on Commit {
-                history(first: $first, after: $after, path: $path, since: $since, until: $until) {
-                  totalCount pageInfo { hasNextPage endCursor }
-                  nodes { \(documentationNode(path: "$path")) }
+    public static let documentationHistory = Operation(
+        name: "DocumentationHistory",
+        document: """
+            query DocumentationHistory($owner: String!, $name: String!, $tip: GitObjectID!, $path: String!,
+                                       $since: GitTimestamp!, $until: GitTimestamp, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                tip: object(oid: $tip) {
+                  ... on Commit {
+                    history(first: $first, after: $after, path: $path, since: $since, until: $until) {
+                      totalCount pageInfo { hasNextPage endCursor }
+                      nodes { \(documentationNode(path: "$path")) }
+                    }
+                  }
                 }
               }
             }
-          }
-        }
-        """)
+            """)
 
     /// Commits in [since, until] reachable from the commit a stream started at, newest first.
-    public static let commits = Operation(name: "RepositoryCommits", document: """
-        query RepositoryCommits($owner: String!, $name: String!, $tip: GitObjectID!, $since: GitTimestamp!,
-                                $until: GitTimestamp, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            tip: object(oid: $tip) {
-              ... on Commit {
-                history(first: $first, after: $after, since: $since, until: $until) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+    public static let commits = Operation(
+        name: "RepositoryCommits",
+        document: """
+            query RepositoryCommits($owner: String!, $name: String!, $tip: GitObjectID!, $since: GitTimestamp!,
+                                    $until: GitTimestamp, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                tip: object(oid: $tip) {
+                  ... on Commit {
+                    history(first: $first, after: $after, since: $since, until: $until) {
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...CommitNode }
+                    }
+                  }
                 }
               }
             }
-          }
-        }
-        """ + fragments("CommitNode"))
+            """ + fragments("CommitNode"))
 
     /// Pull requests, most recently updated first (the updated-since stream stops at `since`),
     /// with the head of the list (``sentinel(_:filter:fragment:)``).
-    public static let pullRequests = Operation(name: "RepositoryPullRequests", document: """
-        query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+    public static let pullRequests = Operation(
+        name: "RepositoryPullRequests",
+        document: """
+            query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                pullRequests(first: $first, after: $after, orderBy: { field: UPDATED_AT, direction: DESC }) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestNode }
+                }
+                \(sentinel("pullRequests", fragment: "PullRequestNode"))
+              }
             }
-            \(sentinel("pullRequests", fragment: "PullRequestNode"))
-          }
-        }
-        """ + fragments("PullRequestNode"))
+            """ + fragments("PullRequestNode"))
 
     /// Every open pull request, most recently updated first, without reviews, comments or files.
     ///
@@ -263,80 +283,90 @@ public struct Operation: Sendable, Hashable {
     /// that happened to one in the window moved its `updatedAt`, so the updated-since stream
     /// reads it whole; the rest has nothing nested in the window, and leaving the nested
     /// connections out takes 74 pull requests per 1-point page instead of 29.
-    public static let openPullRequests = Operation(name: "RepositoryOpenPullRequests", document: """
-        query RepositoryOpenPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            pullRequests(first: $first, after: $after, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+    public static let openPullRequests = Operation(
+        name: "RepositoryOpenPullRequests",
+        document: """
+            query RepositoryOpenPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                pullRequests(first: $first, after: $after, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC }) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+                }
+                \(sentinel("pullRequests", filter: "states: [OPEN], ", fragment: "PullRequestSummary"))
+              }
             }
-            \(sentinel("pullRequests", filter: "states: [OPEN], ", fragment: "PullRequestSummary"))
-          }
-        }
-        """ + fragments("PullRequestSummary"))
+            """ + fragments("PullRequestSummary"))
 
     /// Every open issue, most recently updated first, without comments (see ``openPullRequests``).
-    public static let openIssues = Operation(name: "RepositoryOpenIssues", document: """
-        query RepositoryOpenIssues($owner: String!, $name: String!, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            issues(first: $first, after: $after, filterBy: { states: [OPEN] }, orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
+    public static let openIssues = Operation(
+        name: "RepositoryOpenIssues",
+        document: """
+            query RepositoryOpenIssues($owner: String!, $name: String!, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                issues(first: $first, after: $after, filterBy: { states: [OPEN] }, orderBy: { field: UPDATED_AT, direction: DESC }) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueSummary }
+                }
+                \(sentinel("issues", filter: "filterBy: { states: [OPEN] }, ", fragment: "IssueSummary"))
+              }
             }
-            \(sentinel("issues", filter: "filterBy: { states: [OPEN] }, ", fragment: "IssueSummary"))
-          }
-        }
-        """ + fragments("IssueSummary"))
+            """ + fragments("IssueSummary"))
 
     /// Issues updated since a time (GitHub's `filterBy.since`).
-    public static let issues = Operation(name: "RepositoryIssues", document: """
-        query RepositoryIssues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            issues(first: $first, after: $after, filterBy: { since: $since },
-                   orderBy: { field: UPDATED_AT, direction: DESC }) {
-              totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+    public static let issues = Operation(
+        name: "RepositoryIssues",
+        document: """
+            query RepositoryIssues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                issues(first: $first, after: $after, filterBy: { since: $since },
+                       orderBy: { field: UPDATED_AT, direction: DESC }) {
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...IssueNode }
+                }
+                \(sentinel("issues", filter: "filterBy: { since: $since }, ", fragment: "IssueNode"))
+              }
             }
-            \(sentinel("issues", filter: "filterBy: { since: $since }, ", fragment: "IssueNode"))
-          }
-        }
-        """ + fragments("IssueNode"))
+            """ + fragments("IssueNode"))
 
     /// Every review, comment or changed file of one pull request, for a nested connection that
     /// overflowed its first page. Exactly one of the three flags is true.
-    public static let pullRequestConnection = Operation(name: "PullRequestConnection", document: """
-        query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String,
-                                    $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            pullRequest(number: $number) {
-              reviews(first: $first, after: $after) @include(if: $reviews) {
-                totalCount pageInfo { hasNextPage endCursor } nodes { ...Review }
-              }
-              comments(first: $first, after: $after) @include(if: $comments) {
-                totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
-              }
-              files(first: $first, after: $after) @include(if: $files) {
-                totalCount pageInfo { hasNextPage endCursor } nodes { ...ChangedFile }
+    public static let pullRequestConnection = Operation(
+        name: "PullRequestConnection",
+        document: """
+            query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String,
+                                        $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                pullRequest(number: $number) {
+                  reviews(first: $first, after: $after) @include(if: $reviews) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...Review }
+                  }
+                  comments(first: $first, after: $after) @include(if: $comments) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
+                  }
+                  files(first: $first, after: $after) @include(if: $files) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...ChangedFile }
+                  }
+                }
               }
             }
-          }
-        }
-        """ + fragments("Review", "Comment", "ChangedFile"))
+            """ + fragments("Review", "Comment", "ChangedFile"))
 
     /// Every comment of one issue, when its first page overflowed.
-    public static let issueComments = Operation(name: "IssueComments", document: """
-        query IssueComments($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
-          rateLimit { cost remaining resetAt }
-          repository(owner: $owner, name: $name) {
-            issue(number: $number) {
-              comments(first: $first, after: $after) {
-                totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
+    public static let issueComments = Operation(
+        name: "IssueComments",
+        document: """
+            query IssueComments($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
+              rateLimit { cost remaining resetAt }
+              repository(owner: $owner, name: $name) {
+                issue(number: $number) {
+                  comments(first: $first, after: $after) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...Comment }
+                  }
+                }
               }
             }
-          }
-        }
-        """ + fragments("Comment"))
+            """ + fragments("Comment"))
 
     /// Trees by object id (`t0` … `tN`, variables `$t0` …): the entries of documentation
     /// sub-folders whose id changed in a commit, one level per request for every commit of a
@@ -345,40 +375,46 @@ public struct Operation: Sendable, Hashable {
         let declarations = (0..<count).map { "$t\($0): GitObjectID!" }.joined(separator: ", ")
         let aliases = (0..<count).map { "t\($0): object(oid: $t\($0)) { ... on Tree { oid entries { name oid type } } }" }
             .joined(separator: "\n    ")
-        return Operation(name: "DocumentationTrees", document: """
-            query DocumentationTrees($owner: String!, $name: String!, \(declarations)) {
-              rateLimit { cost remaining resetAt }
-              repository(owner: $owner, name: $name) {
-                \(aliases)
-              }
-            }
-            """)
+        return Operation(
+            name: "DocumentationTrees",
+            document: """
+                query DocumentationTrees($owner: String!, $name: String!, \(declarations)) {
+                  rateLimit { cost remaining resetAt }
+                  repository(owner: $owner, name: $name) {
+                    \(aliases)
+                  }
+                }
+                """)
     }
 
     /// Issues by node id: open issues a complete read no longer lists are looked up here — still
     /// in the repository (then read again), transferred to another (a transferred issue keeps its
     /// node id), converted to a discussion, or gone (`null`, with a `NOT_FOUND` error).
-    public static let resolveIssues = Operation(name: "ResolveIssues", document: """
-        query ResolveIssues($ids: [ID!]!) {
-          rateLimit { cost remaining resetAt }
-          nodes(ids: $ids) {
-            __typename id
-            ... on Issue { ...IssueSummary repository { nameWithOwner } }
-            ... on Discussion { number repository { nameWithOwner } }
-          }
-        }
-        """ + fragments("IssueSummary"))
+    public static let resolveIssues = Operation(
+        name: "ResolveIssues",
+        document: """
+            query ResolveIssues($ids: [ID!]!) {
+              rateLimit { cost remaining resetAt }
+              nodes(ids: $ids) {
+                __typename id
+                ... on Issue { ...IssueSummary repository { nameWithOwner } }
+                ... on Discussion { number repository { nameWithOwner } }
+              }
+            }
+            """ + fragments("IssueSummary"))
 
     /// Pull requests by node id, as ``resolveIssues`` (a deleted one is `null`).
-    public static let resolvePullRequests = Operation(name: "ResolvePullRequests", document: """
-        query ResolvePullRequests($ids: [ID!]!) {
-          rateLimit { cost remaining resetAt }
-          nodes(ids: $ids) {
-            __typename id
-            ... on PullRequest { ...PullRequestSummary repository { nameWithOwner } }
-          }
-        }
-        """ + fragments("PullRequestSummary"))
+    public static let resolvePullRequests = Operation(
+        name: "ResolvePullRequests",
+        document: """
+            query ResolvePullRequests($ids: [ID!]!) {
+              rateLimit { cost remaining resetAt }
+              nodes(ids: $ids) {
+                __typename id
+                ... on PullRequest { ...PullRequestSummary repository { nameWithOwner } }
+              }
+            }
+            """ + fragments("PullRequestSummary"))
 
     /// Has anything changed in these repositories since their last ingest? One request for many
     /// repositories (an alias `rI` each): the branch's tip (a commit that lands on it, whatever
@@ -391,10 +427,13 @@ public struct Operation: Sendable, Hashable {
         var declarations: [String] = []
         var aliases: [String] = []
         for (index, branch) in branches.enumerated() {
-            declarations += ["$o\(index): String!", "$n\(index): String!", "$s\(index): DateTime!", "$wc\(index): Boolean!",
-                             "$wp\(index): Boolean!", "$wi\(index): Boolean!"]
+            declarations += [
+                "$o\(index): String!", "$n\(index): String!", "$s\(index): DateTime!", "$wc\(index): Boolean!",
+                "$wp\(index): Boolean!", "$wi\(index): Boolean!",
+            ]
             if branch == .named { declarations.append("$r\(index): String!") }
-            aliases.append("""
+            aliases.append(
+                """
                 r\(index): repository(owner: $o\(index), name: $n\(index)) {
                   isEmpty
                   defaultBranchRef { name }
@@ -406,12 +445,14 @@ public struct Operation: Sendable, Hashable {
                 }
                 """)
         }
-        return Operation(name: "ProbeRepositories", document: """
-            query ProbeRepositories(\(declarations.joined(separator: ", "))) {
-              rateLimit { cost remaining resetAt }
-            \(aliases.joined(separator: "\n"))
-            }
-            """)
+        return Operation(
+            name: "ProbeRepositories",
+            document: """
+                query ProbeRepositories(\(declarations.joined(separator: ", "))) {
+                  rateLimit { cost remaining resetAt }
+                \(aliases.joined(separator: "\n"))
+                }
+                """)
     }
 
     /// Can the token read every repository of an estate, and what are they like? An alias `rI`
@@ -428,21 +469,27 @@ public struct Operation: Sendable, Hashable {
                 declarations.append("$b\(index): String!")
                 named = " named: ref(qualifiedName: $b\(index)) { name }"
             }
-            aliases.append("r\(index): repository(owner: $o\(index), name: $n\(index)) { isEmpty isArchived defaultBranchRef { name }\(named) }")
+            aliases.append(
+                "r\(index): repository(owner: $o\(index), name: $n\(index)) { isEmpty isArchived defaultBranchRef { name }\(named) }"
+            )
         }
-        return Operation(name: "EstateCheck", document: """
-            query EstateCheck(\(declarations.joined(separator: ", "))) {
-              rateLimit { cost remaining resetAt }
-              \(aliases.joined(separator: "\n  "))
-            }
-            """)
+        return Operation(
+            name: "EstateCheck",
+            document: """
+                query EstateCheck(\(declarations.joined(separator: ", "))) {
+                  rateLimit { cost remaining resetAt }
+                  \(aliases.joined(separator: "\n  "))
+                }
+                """)
     }
 
     /// Who the token belongs to and the budget left: the cheapest authenticated call.
-    public static let viewer = Operation(name: "Viewer", document: """
-        query Viewer {
-          rateLimit { cost limit remaining resetAt }
-          viewer { login }
-        }
-        """)
+    public static let viewer = Operation(
+        name: "Viewer",
+        document: """
+            query Viewer {
+              rateLimit { cost limit remaining resetAt }
+              viewer { login }
+            }
+            """)
 }

@@ -43,8 +43,10 @@ public struct LiveChanges: Sendable {
     public var perRepository: Int
     public var changes: [Change]
 
-    public static let cycle: [Change] = [.commentOnPullRequest, .mergePullRequest(newest: false), .openIssue,
-                                         .closeIssue(newest: false), .openPullRequest, .commentOnIssue]
+    public static let cycle: [Change] = [
+        .commentOnPullRequest, .mergePullRequest(newest: false), .openIssue,
+        .closeIssue(newest: false), .openPullRequest, .commentOnIssue,
+    ]
 
     public init(perRepository: Int = 6, changes: [Change] = Self.cycle) {
         self.perRepository = perRepository

@@ -7,7 +7,7 @@ extension FakeGitHub {
     /// request, touch an issue. Changes happen now (`Date()`), as on GitHub.
     func change(_ state: inout State, repository slug: String) {
         guard let live = state.behaviour.live, let index = state.estate.index(of: slug),
-              state.changes[slug, default: 0] < live.perRepository
+            state.changes[slug, default: 0] < live.perRepository
         else { return }
         let turn = state.changes[slug, default: 0]
         state.changes[slug] = turn + 1
@@ -31,8 +31,10 @@ extension FakeGitHub {
         case .commentOnPullRequest:
             guard let target = openPulls.first else { break }
             repo.pullRequests[target].updatedAt = now
-            repo.pullRequests[target].comments.append(FakeComment(databaseId: id, author: EstateGenerator.humans[1],
-                                                                  createdAt: now))
+            repo.pullRequests[target].comments.append(
+                FakeComment(
+                    databaseId: id, author: EstateGenerator.humans[1],
+                    createdAt: now))
         case .mergePullRequest(let newest):
             guard let target = pick(openPulls, newest: newest) else { break }
             repo.pullRequests[target].updatedAt = now
@@ -42,9 +44,11 @@ extension FakeGitHub {
             repo.pullRequests[target].isDraft = false
         case .openIssue:
             let number = (repo.issues.map(\.number).max() ?? 1000) + 1
-            repo.issues.append(FakeIssue(databaseId: id, number: number, title: "Opened while you read", state: .open,
-                                         stateReason: nil, createdAt: now, updatedAt: now, closedAt: nil,
-                                         author: EstateGenerator.humans[2], labels: ["bug"]))
+            repo.issues.append(
+                FakeIssue(
+                    databaseId: id, number: number, title: "Opened while you read", state: .open,
+                    stateReason: nil, createdAt: now, updatedAt: now, closedAt: nil,
+                    author: EstateGenerator.humans[2], labels: ["bug"]))
         case .closeIssue(let newest):
             guard let target = pick(openIssues, newest: newest) else { break }
             repo.issues[target].state = .closed
@@ -53,12 +57,13 @@ extension FakeGitHub {
             repo.issues[target].updatedAt = now
         case .openPullRequest:
             let number = (repo.pullRequests.map(\.number).max() ?? 0) + 1
-            repo.pullRequests.append(FakePullRequest(
-                databaseId: id, number: number, title: "Opened while you read", state: .open, isDraft: false,
-                createdAt: now, updatedAt: now, mergedAt: nil, closedAt: nil, baseRefName: repo.defaultBranch,
-                headRefName: "feature/live-\(number)", additions: 3, deletions: 1, changedFiles: 1,
-                author: EstateGenerator.humans[3], labels: [], commitCount: 1,
-                files: [FakeFile(path: "Sources/Live.swift", additions: 3, deletions: 1, changeType: "ADDED")]))
+            repo.pullRequests.append(
+                FakePullRequest(
+                    databaseId: id, number: number, title: "Opened while you read", state: .open, isDraft: false,
+                    createdAt: now, updatedAt: now, mergedAt: nil, closedAt: nil, baseRefName: repo.defaultBranch,
+                    headRefName: "feature/live-\(number)", additions: 3, deletions: 1, changedFiles: 1,
+                    author: EstateGenerator.humans[3], labels: [], commitCount: 1,
+                    files: [FakeFile(path: "Sources/Live.swift", additions: 3, deletions: 1, changeType: "ADDED")]))
         case .commentOnIssue:
             guard let target = repo.issues.indices.min(by: { byAge(repo.issues[$0].updatedAt, repo.issues[$1].updatedAt) })
             else { break }

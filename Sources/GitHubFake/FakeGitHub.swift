@@ -2,10 +2,10 @@ import FlyingFox
 public import Foundation
 import JSON
 import LoopbackServer
+import Synchronization
 
 // FlyingFox has a `JSONValue` of its own; this module means ours.
 typealias JSONValue = JSON.JSONValue
-import Synchronization
 
 /// A GitHub GraphQL (and review-comment REST) server on 127.0.0.1 that answers ghillie-run's
 /// operations from a generated estate, with GitHub's semantics: exactly the fields a query
@@ -123,11 +123,13 @@ public final class FakeGitHub: Sendable {
 
     /// Starts listening on 127.0.0.1 (`port` 0 picks a free one); returns the GraphQL URL.
     public func start(port: UInt16 = 0) async throws -> URL {
-        let bound = try await server.start(port: port, routes: [
-            ("POST /graphql", { [self] request in await self.tracked { await self.handle(request) } }),
-            ("GET /repos/*", { [self] request in await self.tracked { await self.handleREST(request) } }),
-            ("GET /rate_limit", { [self] request in await self.rateLimitStatus(request) }),
-        ])
+        let bound = try await server.start(
+            port: port,
+            routes: [
+                ("POST /graphql", { [self] request in await self.tracked { await self.handle(request) } }),
+                ("GET /repos/*", { [self] request in await self.tracked { await self.handleREST(request) } }),
+                ("GET /rate_limit", { [self] request in await self.rateLimitStatus(request) }),
+            ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
         return url
     }
@@ -162,8 +164,8 @@ public final class FakeGitHub: Sendable {
             return json(401, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"}"#)
         }
         guard let body = try? await request.bodyData,
-              let decoded = try? JSONValue(parsing: body),
-              let operation = decoded["operationName"]?.string
+            let decoded = try? JSONValue(parsing: body),
+            let operation = decoded["operationName"]?.string
         else {
             return json(400, #"{"message":"Problems parsing JSON"}"#)
         }
@@ -173,9 +175,14 @@ public final class FakeGitHub: Sendable {
 
         // Faults first, in the order they were injected.
         if let action = nextFault(operation: operation, repository: repository) {
-            if let faulty = await faultResponse(action, headers: rateHeaders(), fullBody: {
-                answer(operation: operation, variables: variables, text: text).body
-            }) { return faulty }
+            if let faulty = await faultResponse(
+                action, headers: rateHeaders(),
+                fullBody: {
+                    answer(operation: operation, variables: variables, text: text).body
+                })
+            {
+                return faulty
+            }
         }
         if let limited = secondaryLimit() { return limited }
         let answered = await offPool { self.answer(operation: operation, variables: variables, text: text) }
@@ -206,18 +213,41 @@ public final class FakeGitHub: Sendable {
         }
         // Bookkeeping, pricing and live changes under the lock; resolving, projecting and
         // encoding outside it, on a snapshot of the estate, so concurrent requests overlap.
-        let admitted: Result<(estate: FakeEstate, forbidden: [String: Bool], rateLimit: JSONValue), Refusal> = state.withLock { state in
+        let admitted: Result<(estate: FakeEstate, forbidden: [String: Bool], rateLimit: JSONValue), Refusal> = state.withLock {
+            state in
             state.stats.requests += 1
             state.stats.byOperation[operation, default: 0] += 1
             for (field, size) in document.pageSizes(operation: operation, variables: variables) where size > 100 || size < 0 {
-                return .failure(Refusal(status: 200, body: JSONValue.object(["errors": [["type": "EXCESSIVE_PAGINATION", "message": .string(
-                    "Requesting \(size) records on the `\(field)` connection exceeds the `first` limit of 100 records.")]]]).canonical))
+                return .failure(
+                    Refusal(
+                        status: 200,
+                        body: JSONValue.object([
+                            "errors": [
+                                [
+                                    "type": "EXCESSIVE_PAGINATION",
+                                    "message": .string(
+                                        "Requesting \(size) records on the `\(field)` connection exceeds the `first` limit of 100 records."
+                                    ),
+                                ]
+                            ]
+                        ]).canonical))
             }
             // GitHub's formula: connections requested (each nested one once per parent node) / 100.
             let (requests, nodes) = document.price(operation: operation, variables: variables)
             if nodes > Self.nodeLimit {
-                return .failure(Refusal(status: 200, body: JSONValue.object(["errors": [["type": "MAX_NODE_LIMIT_EXCEEDED", "message": .string(
-                    "By the time this query traverses to the nodes connection, it is requesting up to \(nodes) possible nodes which exceeds the maximum limit of \(Self.nodeLimit).")]]]).canonical))
+                return .failure(
+                    Refusal(
+                        status: 200,
+                        body: JSONValue.object([
+                            "errors": [
+                                [
+                                    "type": "MAX_NODE_LIMIT_EXCEEDED",
+                                    "message": .string(
+                                        "By the time this query traverses to the nodes connection, it is requesting up to \(nodes) possible nodes which exceeds the maximum limit of \(Self.nodeLimit)."
+                                    ),
+                                ]
+                            ]
+                        ]).canonical))
             }
             if let heavy = state.behaviour.heavyQueries, nodes > heavy.nodeLimit {
                 state.stats.timeouts += 1
@@ -225,7 +255,11 @@ public final class FakeGitHub: Sendable {
                 case .badGateway: return .failure(Refusal(status: 502, body: ""))
                 case .gatewayTimeout: return .failure(Refusal(status: 504, body: ""))
                 case .timeoutError:
-                    return .failure(Refusal(status: 200, body: JSONValue.object(["data": .null, "errors": [["message": .string(Self.timeoutMessage)]]]).canonical))
+                    return .failure(
+                        Refusal(
+                            status: 200,
+                            body: JSONValue.object(["data": .null, "errors": [["message": .string(Self.timeoutMessage)]]])
+                                .canonical))
                 }
             }
             let cost = max(1, Int((Double(requests) / 100).rounded()))
@@ -245,12 +279,19 @@ public final class FakeGitHub: Sendable {
             state.stats.pointsCharged += cost
             state.charges.append(Charge(operation: operation, document: text, variables: variables.canonical, points: cost))
             if state.behaviour.live != nil, variables["after"]?.string != nil,
-               ["RepositoryPullRequests", "RepositoryOpenPullRequests", "RepositoryIssues", "RepositoryOpenIssues"].contains(operation) {
-                change(&state, repository: [variables["owner"]?.string, variables["name"]?.string].compactMap { $0 }.joined(separator: "/"))
+                ["RepositoryPullRequests", "RepositoryOpenPullRequests", "RepositoryIssues", "RepositoryOpenIssues"].contains(
+                    operation)
+            {
+                change(
+                    &state,
+                    repository: [variables["owner"]?.string, variables["name"]?.string].compactMap { $0 }.joined(separator: "/"))
             }
-            let rateLimit: JSONValue = state.behaviour.rateLimiting
-                ? ["cost": .int(Int64(cost)), "limit": .int(Int64(limit)), "remaining": .int(Int64(state.remaining)),
-                   "resetAt": .string(Nodes.time(state.resetAt))]
+            let rateLimit: JSONValue =
+                state.behaviour.rateLimiting
+                ? [
+                    "cost": .int(Int64(cost)), "limit": .int(Int64(limit)), "remaining": .int(Int64(state.remaining)),
+                    "resetAt": .string(Nodes.time(state.resetAt)),
+                ]
                 : .null
             return .success((state.estate, state.behaviour.forbidden, rateLimit))
         }
@@ -259,8 +300,9 @@ public final class FakeGitHub: Sendable {
         case .failure(let refusal): return (refusal.status, refusal.body)
         case .success(let admission): (estate, forbidden, rateLimit) = admission
         }
-        let resolver = Resolver(estate: estate, variables: variables, document: document, operation: operation,
-                                forbidden: forbidden)
+        let resolver = Resolver(
+            estate: estate, variables: variables, document: document, operation: operation,
+            forbidden: forbidden)
         guard var answer = resolver.resolve(operation) else {
             return (200, JSONValue.object(["errors": [["message": .string("Unknown operation \(operation)")]]]).canonical)
         }

@@ -57,8 +57,10 @@ extension FakeGitHub {
             try? await Task.sleep(for: duration)
             return nil
         case .graphQLError(let message):
-            return response(200, headers: headers, body: Data(
-                JSONValue.object(["data": .null, "errors": [["message": .string(message)]]]).canonical.utf8))
+            return response(
+                200, headers: headers,
+                body: Data(
+                    JSONValue.object(["data": .null, "errors": [["message": .string(message)]]]).canonical.utf8))
         case .malformedJSON:
             return response(200, headers: headers, body: Data("{\"data\": {\"repository\": <html>".utf8))
         case .truncatedBody:
@@ -66,12 +68,12 @@ extension FakeGitHub {
             return response(200, headers: headers, body: Data(full.prefix(full.count / 2).utf8))
         case .dropFirstNode:
             guard let decoded = try? JSONValue(parsing: fullBody()),
-                  case .object(var top) = decoded, case .object(var data)? = top["data"],
-                  case .object(var repository)? = data["repository"]
+                case .object(var top) = decoded, case .object(var data)? = top["data"],
+                case .object(var repository)? = data["repository"]
             else { return nil }
             for (key, value) in repository {
                 guard case .object(var connection) = value, connection["pageInfo"] != nil,
-                      case .array(let nodes)? = connection["nodes"], !nodes.isEmpty
+                    case .array(let nodes)? = connection["nodes"], !nodes.isEmpty
                 else { continue }
                 connection["nodes"] = .array(Array(nodes.dropFirst()))
                 repository[key] = .object(connection)
@@ -82,7 +84,9 @@ extension FakeGitHub {
         }
     }
 
-    static let secondaryLimitBody = #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#
+    static let secondaryLimitBody =
+        #"{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID.","documentation_url":"https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}"#
 
-    static let timeoutMessage = "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. Please include `F00D:1234:5678:9ABC:DEF0` when reporting this issue."
+    static let timeoutMessage =
+        "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug. Please include `F00D:1234:5678:9ABC:DEF0` when reporting this issue."
 }

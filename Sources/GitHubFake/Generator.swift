@@ -35,8 +35,10 @@ public struct EstateGenerator: Sendable {
     public var windowEnd: Date
     public var windowDays: Int
 
-    public init(seed: UInt64 = 42, repositories: Int = 8, owner: String = "acme",
-                windowEnd: Date = Date(timeIntervalSince1970: 1_795_737_600), windowDays: Int = 14) {
+    public init(
+        seed: UInt64 = 42, repositories: Int = 8, owner: String = "acme",
+        windowEnd: Date = Date(timeIntervalSince1970: 1_795_737_600), windowDays: Int = 14
+    ) {
         self.seed = seed
         self.repositories = max(1, repositories)
         self.owner = owner
@@ -54,12 +56,15 @@ public struct EstateGenerator: Sendable {
     /// GitHub Apps as GitHub's GraphQL API names them (no `[bot]`); their commits are authored
     /// by `NAME[bot] <ID+NAME[bot]@users.noreply.github.com>` with no linked user.
     public static let bots = [
-        FakeUser(login: "dependabot", name: "dependabot[bot]", email: "49699333+dependabot[bot]@users.noreply.github.com",
-                 kind: .bot),
-        FakeUser(login: "renovate", name: "renovate[bot]", email: "29139614+renovate[bot]@users.noreply.github.com",
-                 kind: .bot),
-        FakeUser(login: "github-actions", name: "github-actions[bot]",
-                 email: "41898282+github-actions[bot]@users.noreply.github.com", kind: .bot),
+        FakeUser(
+            login: "dependabot", name: "dependabot[bot]", email: "49699333+dependabot[bot]@users.noreply.github.com",
+            kind: .bot),
+        FakeUser(
+            login: "renovate", name: "renovate[bot]", email: "29139614+renovate[bot]@users.noreply.github.com",
+            kind: .bot),
+        FakeUser(
+            login: "github-actions", name: "github-actions[bot]",
+            email: "41898282+github-actions[bot]@users.noreply.github.com", kind: .bot),
     ]
     static let labels = ["bug", "feature", "chore/deps", "docs", "blocked", "good first issue", "priority: high"]
 
@@ -78,8 +83,9 @@ public struct EstateGenerator: Sendable {
             let name = String(format: "repo-%03d", index)
             let branch = index % 5 == 3 ? "trunk" : (index % 7 == 4 ? "develop" : (index % 6 == 5 ? "master" : "main"))
             let documentation = index % 4 == 1 ? ["docs/"] : ["docs/roadmap.md", "docs/adr/"]
-            var repo = FakeRepository(owner: owner, name: name, defaultBranch: branch, documentationPaths: documentation,
-                                      commits: [], pullRequests: [], issues: [])
+            var repo = FakeRepository(
+                owner: owner, name: name, defaultBranch: branch, documentationPaths: documentation,
+                commits: [], pullRequests: [], issues: [])
             if index == 1 {
                 repos.append(repo) // the empty repository
                 continue
@@ -95,25 +101,28 @@ public struct EstateGenerator: Sendable {
                 if let last = commits.last, !late.isEmpty {
                     let merged = last.committedDate.addingTimeInterval(600)
                     commits += late
-                    commits.append(FakeCommit(
-                        oid: oid(&rng), message: "Merge pull request #\(index) from feature/late", authoredDate: merged,
-                        committedDate: merged, additions: 0, deletions: 0, changedFiles: 0, author: Self.humans[0],
-                        linked: true, paths: []))
+                    commits.append(
+                        FakeCommit(
+                            oid: oid(&rng), message: "Merge pull request #\(index) from feature/late", authoredDate: merged,
+                            committedDate: merged, additions: 0, deletions: 0, changedFiles: 0, author: Self.humans[0],
+                            linked: true, paths: []))
                 }
             }
             repo.landed = commits
             if branch == "master" {
                 // A stale `main` beside the real default: old history and two commits of its own.
                 let stale = (0..<2).map { number in
-                    FakeCommit(oid: oid(&rng), message: "wip: stale main \(number)", authoredDate: start.addingTimeInterval(3600),
-                               committedDate: start.addingTimeInterval(Double(3600 * (number + 1))), additions: 1, deletions: 1,
-                               changedFiles: 1, author: Self.humans[1], linked: true, paths: ["notes-\(number).txt"])
+                    FakeCommit(
+                        oid: oid(&rng), message: "wip: stale main \(number)", authoredDate: start.addingTimeInterval(3600),
+                        committedDate: start.addingTimeInterval(Double(3600 * (number + 1))), additions: 1, deletions: 1,
+                        changedFiles: 1, author: Self.humans[1], linked: true, paths: ["notes-\(number).txt"])
                 }
                 repo.otherBranches["main"] = Array(commits.prefix(1)) + stale
             }
             repo.pushedAt = commits.map(\.committedDate).max()
-            repo.pullRequests = pullRequests(&rng, start: start, count: busy ? 280 : Int.random(in: 3...40, using: &rng),
-                                             nextId: &nextDatabaseId, branch: branch)
+            repo.pullRequests = pullRequests(
+                &rng, start: start, count: busy ? 280 : Int.random(in: 3...40, using: &rng),
+                nextId: &nextDatabaseId, branch: branch)
             if busy {
                 // Every pull request of the busy repository is touched inside the window (a label
                 // sweep, say), so more than 250 are "updated in the window".
@@ -121,11 +130,14 @@ public struct EstateGenerator: Sendable {
                 for index in repo.pullRequests.indices where repo.pullRequests[index].updatedAt < start {
                     repo.pullRequests[index].updatedAt = start.addingTimeInterval(Double.random(in: 0..<(span - 1), using: &rng))
                 }
-                repo.pullRequests.append(oversized(start: start, number: repo.pullRequests.count + 1, nextId: &nextDatabaseId,
-                                                   branch: branch))
+                repo.pullRequests.append(
+                    oversized(
+                        start: start, number: repo.pullRequests.count + 1, nextId: &nextDatabaseId,
+                        branch: branch))
             }
-            repo.issues = issues(&rng, start: start, count: busy ? 70 : Int.random(in: 2...30, using: &rng),
-                                 nextId: &nextDatabaseId)
+            repo.issues = issues(
+                &rng, start: start, count: busy ? 70 : Int.random(in: 2...30, using: &rng),
+                nextId: &nextDatabaseId)
             repos.append(repo)
         }
         return FakeEstate(repositories: repos, windowStart: start, windowEnd: windowEnd)
@@ -150,14 +162,17 @@ public struct EstateGenerator: Sendable {
     private func commits(_ rng: inout SeededGenerator, start: Date, count: Int, index: Int) -> [FakeCommit] {
         let span = windowEnd.timeIntervalSince(start)
         let founded = start.addingTimeInterval(-40 * 86_400)
-        var commits = [FakeCommit(
-            oid: oid(&rng), message: "Initial import", authoredDate: founded, committedDate: founded, additions: 120,
-            deletions: 0, changedFiles: Self.initialDocumentation.count + 1, author: Self.humans[index % Self.humans.count],
-            linked: true, paths: ["Package.swift"] + Self.initialDocumentation)]
+        var commits = [
+            FakeCommit(
+                oid: oid(&rng), message: "Initial import", authoredDate: founded, committedDate: founded, additions: 120,
+                deletions: 0, changedFiles: Self.initialDocumentation.count + 1, author: Self.humans[index % Self.humans.count],
+                linked: true, paths: ["Package.swift"] + Self.initialDocumentation)
+        ]
         for number in 0..<count {
             // Mostly inside the window; some before it; the first exactly on the start edge.
             let offset = number == 0 ? 0 : Double.random(in: -span...span, using: &rng)
-            let committed = start.addingTimeInterval(max(-span, offset < 0 ? offset : offset.truncatingRemainder(dividingBy: span)))
+            let committed = start.addingTimeInterval(
+                max(-span, offset < 0 ? offset : offset.truncatingRemainder(dividingBy: span)))
             let author = person(&rng)
             let kind = Int.random(in: 0..<8, using: &rng)
             let subject: String
@@ -174,7 +189,8 @@ public struct EstateGenerator: Sendable {
                 subject = author.isBot ? "chore(deps): bump yams from 5.0.1 to 6.2.2" : "fix: handle empty pages ✓"
                 paths = ["Package.swift", "Sources/App/main.swift"]
             case 3:
-                subject = "feat: add estate report\n\nLonger body explaining the change.\nCo-authored-by: Grace <grace@example.com>"
+                subject =
+                    "feat: add estate report\n\nLonger body explaining the change.\nCo-authored-by: Grace <grace@example.com>"
                 paths = ["Sources/Report/Estate.swift", "Tests/ReportTests/EstateTests.swift"]
             case 4:
                 subject = "docs: update the on-call runbook"
@@ -189,10 +205,11 @@ public struct EstateGenerator: Sendable {
             }
             // A human commit's email sometimes maps to no GitHub account.
             let linked = !author.isBot && number % 11 != 5
-            commits.append(FakeCommit(
-                oid: oid(&rng), message: subject, authoredDate: committed.addingTimeInterval(-3600), committedDate: committed,
-                additions: Int.random(in: 0...400, using: &rng), deletions: Int.random(in: 0...200, using: &rng),
-                changedFiles: paths.count + removed.count, author: author, linked: linked, paths: paths, removed: removed))
+            commits.append(
+                FakeCommit(
+                    oid: oid(&rng), message: subject, authoredDate: committed.addingTimeInterval(-3600), committedDate: committed,
+                    additions: Int.random(in: 0...400, using: &rng), deletions: Int.random(in: 0...200, using: &rng),
+                    changedFiles: paths.count + removed.count, author: author, linked: linked, paths: paths, removed: removed))
         }
         commits.sort { ($0.committedDate, $0.oid) < ($1.committedDate, $1.oid) }
         // A file is removed once: later removals of the same file are dropped.
@@ -205,7 +222,8 @@ public struct EstateGenerator: Sendable {
     }
 
     private func pullRequests(_ rng: inout SeededGenerator, start: Date, count: Int, nextId: inout Int64, branch: String)
-        -> [FakePullRequest] {
+        -> [FakePullRequest]
+    {
         let span = windowEnd.timeIntervalSince(start)
         var pulls: [FakePullRequest] = []
         for number in 1...count {
@@ -219,7 +237,9 @@ public struct EstateGenerator: Sendable {
             let roll = Int.random(in: 0..<10, using: &rng)
             if roll < 5 {
                 // Merged, often inside the window even when opened long before it.
-                let at = max(created.addingTimeInterval(600), start.addingTimeInterval(Double.random(in: -span...span * 0.99, using: &rng)))
+                let at = max(
+                    created.addingTimeInterval(600), start.addingTimeInterval(Double.random(in: -span...span * 0.99, using: &rng))
+                )
                 merged = min(at, windowEnd.addingTimeInterval(-60))
                 closed = merged
                 state = .merged
@@ -230,15 +250,20 @@ public struct EstateGenerator: Sendable {
                 updated = closed ?? updated
             }
             if number == 1 { updated = start } // exactly on the window's start edge
-            let labels = (0..<Int.random(in: 0...2, using: &rng)).map { _ in Self.labels[Int.random(in: 0..<Self.labels.count, using: &rng)] }
-            pulls.append(FakePullRequest(
-                databaseId: nextId, number: number,
-                title: author?.isBot == true ? "chore(deps): bump swift-log to 1.16.\(number)" : "Add feature \(number): naïve façade",
-                state: state, isDraft: state == .open && number % 4 == 0, createdAt: created, updatedAt: min(updated, windowEnd.addingTimeInterval(-1)),
-                mergedAt: merged, closedAt: closed, baseRefName: branch, headRefName: "feature/\(number)",
-                additions: Int.random(in: 1...900, using: &rng), deletions: Int.random(in: 0...300, using: &rng),
-                changedFiles: 0, author: author, labels: Array(Set(labels)).sorted(),
-                commitCount: Int.random(in: 1...12, using: &rng)))
+            let labels = (0..<Int.random(in: 0...2, using: &rng)).map { _ in
+                Self.labels[Int.random(in: 0..<Self.labels.count, using: &rng)]
+            }
+            pulls.append(
+                FakePullRequest(
+                    databaseId: nextId, number: number,
+                    title: author?.isBot == true
+                        ? "chore(deps): bump swift-log to 1.16.\(number)" : "Add feature \(number): naïve façade",
+                    state: state, isDraft: state == .open && number % 4 == 0, createdAt: created,
+                    updatedAt: min(updated, windowEnd.addingTimeInterval(-1)),
+                    mergedAt: merged, closedAt: closed, baseRefName: branch, headRefName: "feature/\(number)",
+                    additions: Int.random(in: 1...900, using: &rng), deletions: Int.random(in: 0...300, using: &rng),
+                    changedFiles: 0, author: author, labels: Array(Set(labels)).sorted(),
+                    commitCount: Int.random(in: 1...12, using: &rng)))
             var pull = pulls[pulls.count - 1]
             // Rare, but present in every estate with a busy repository: pull requests whose
             // files, comments or reviews overflow the first page of their nested connection.
@@ -248,15 +273,17 @@ public struct EstateGenerator: Sendable {
             pull.deletions = pull.files.reduce(0) { $0 + $1.deletions }
             // Activity happens between creation and the last update (on GitHub, a comment or a
             // review moves `updatedAt`; ingest's open-item summaries rely on it).
-            pull.comments = comments(&rng, count: number % 37 == 0 ? 25 : Int.random(in: 0...6, using: &rng),
-                                     from: pull.createdAt, to: pull.updatedAt, nextId: &nextId)
+            pull.comments = comments(
+                &rng, count: number % 37 == 0 ? 25 : Int.random(in: 0...6, using: &rng),
+                from: pull.createdAt, to: pull.updatedAt, nextId: &nextId)
             let reviewCount = (state == .merged ? 1 : 0) + Int.random(in: 0...3, using: &rng) + (number % 97 == 0 ? 22 : 0)
             pull.reviews = (0..<reviewCount).map { index in
                 nextId += 1
                 let states = ["APPROVED", "CHANGES_REQUESTED", "COMMENTED"]
-                return FakeReview(databaseId: nextId, author: person(&rng, botChance: 0.05),
-                                  state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
-                                  submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
+                return FakeReview(
+                    databaseId: nextId, author: person(&rng, botChance: 0.05),
+                    state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
+                    submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
             }
             Self.addReviewComments(to: &pull, nextId: &nextId)
             pulls[pulls.count - 1] = pull
@@ -269,8 +296,9 @@ public struct EstateGenerator: Sendable {
     private func oversized(start: Date, number: Int, nextId: inout Int64, branch: String) -> FakePullRequest {
         nextId += 1
         let files = (0..<Self.oversizedFileCount).map { index in
-            FakeFile(path: String(format: "vendor/generated/part-%04d.c", index), additions: 3, deletions: 1,
-                     changeType: "ADDED")
+            FakeFile(
+                path: String(format: "vendor/generated/part-%04d.c", index), additions: 3, deletions: 1,
+                changeType: "ADDED")
         }
         let merged = start.addingTimeInterval(3 * 86_400)
         return FakePullRequest(
@@ -296,20 +324,23 @@ public struct EstateGenerator: Sendable {
                 let id = 700_000_000 + review.databaseId * 4 + Int64(index)
                 let path = pull.files.isEmpty ? "README.md" : pull.files[(index + Int(review.databaseId)) % pull.files.count].path
                 let edited = id % 5 == 0 ? min(review.submittedAt.addingTimeInterval(3600), pull.updatedAt) : review.submittedAt
-                comments.append(FakeReviewComment(
-                    databaseId: id, reviewId: review.databaseId, inReplyTo: nil, author: review.author, path: path,
-                    createdAt: review.submittedAt, updatedAt: max(edited, review.submittedAt)))
+                comments.append(
+                    FakeReviewComment(
+                        databaseId: id, reviewId: review.databaseId, inReplyTo: nil, author: review.author, path: path,
+                        createdAt: review.submittedAt, updatedAt: max(edited, review.submittedAt)))
             }
             guard review.databaseId % 3 == 0, let first = comments.last(where: { $0.reviewId == review.databaseId }),
-                  let replier = pull.author, replier != review.author
+                let replier = pull.author, replier != review.author
             else { continue }
             let at = min(review.submittedAt.addingTimeInterval(1800), pull.updatedAt)
             nextId += 1
             let container = FakeReview(databaseId: nextId, author: replier, state: "COMMENTED", submittedAt: at, body: "")
             containers.append(container)
-            comments.append(FakeReviewComment(
-                databaseId: 700_000_000 + container.databaseId * 4, reviewId: container.databaseId, inReplyTo: first.databaseId,
-                author: replier, path: first.path, createdAt: at, updatedAt: at))
+            comments.append(
+                FakeReviewComment(
+                    databaseId: 700_000_000 + container.databaseId * 4, reviewId: container.databaseId,
+                    inReplyTo: first.databaseId,
+                    author: replier, path: first.path, createdAt: at, updatedAt: at))
         }
         pull.reviews += containers
         pull.reviewComments = comments
@@ -325,19 +356,22 @@ public struct EstateGenerator: Sendable {
         (0..<count).map { index in
             let base = Self.filePaths[Int.random(in: 0..<Self.filePaths.count, using: &rng)]
             let path = index < Self.filePaths.count ? base : base.replacingOccurrences(of: ".", with: "\(index).")
-            return FakeFile(path: path, additions: Int.random(in: 0...120, using: &rng),
-                            deletions: Int.random(in: 0...60, using: &rng), changeType: index % 7 == 6 ? "ADDED" : "MODIFIED")
+            return FakeFile(
+                path: path, additions: Int.random(in: 0...120, using: &rng),
+                deletions: Int.random(in: 0...60, using: &rng), changeType: index % 7 == 6 ? "ADDED" : "MODIFIED")
         }.reduce(into: [FakeFile]()) { unique, file in
             if !unique.contains(where: { $0.path == file.path }) { unique.append(file) }
         }
     }
 
     private func comments(_ rng: inout SeededGenerator, count: Int, from: Date, to: Date, nextId: inout Int64)
-        -> [FakeComment] {
+        -> [FakeComment]
+    {
         (0..<count).map { index in
             nextId += 1
-            return FakeComment(databaseId: nextId, author: person(&rng, botChance: 0.1),
-                               createdAt: Self.between(from, to, index, of: count))
+            return FakeComment(
+                databaseId: nextId, author: person(&rng, botChance: 0.1),
+                createdAt: Self.between(from, to, index, of: count))
         }
     }
 
@@ -363,7 +397,8 @@ public struct EstateGenerator: Sendable {
                 issue.state = .closed
                 issue.stateReason = .completed
             case 1: // closed as not planned
-                issue.closedAt = max(created.addingTimeInterval(60), start.addingTimeInterval(Double.random(in: -span..<span, using: &rng)))
+                issue.closedAt = max(
+                    created.addingTimeInterval(60), start.addingTimeInterval(Double.random(in: -span..<span, using: &rng)))
                 issue.state = .closed
                 issue.stateReason = .notPlanned
             case 2: // reopened
@@ -376,8 +411,9 @@ public struct EstateGenerator: Sendable {
             // still going on in the window.
             let discussed = number % 29 == 0
             if discussed { issue.updatedAt = max(issue.updatedAt, start.addingTimeInterval(span * 0.3)) }
-            issue.comments = comments(&rng, count: discussed ? 24 : Int.random(in: 0...6, using: &rng),
-                                      from: created, to: issue.updatedAt, nextId: &nextId)
+            issue.comments = comments(
+                &rng, count: discussed ? 24 : Int.random(in: 0...6, using: &rng),
+                from: created, to: issue.updatedAt, nextId: &nextId)
             issues.append(issue)
         }
         return issues

@@ -53,8 +53,10 @@ public struct FakeRepository: Sendable {
     public var visibility = "PUBLIC"
     public var pushedAt: Date?
 
-    public init(owner: String, name: String, defaultBranch: String, documentationPaths: [String], commits: [FakeCommit],
-                pullRequests: [FakePullRequest], issues: [FakeIssue]) {
+    public init(
+        owner: String, name: String, defaultBranch: String, documentationPaths: [String], commits: [FakeCommit],
+        pullRequests: [FakePullRequest], issues: [FakeIssue]
+    ) {
         self.owner = owner
         self.name = name
         self.defaultBranch = defaultBranch
@@ -130,8 +132,10 @@ public struct FakeCommit: Sendable {
     /// Files removed.
     public var removed: [String] = []
 
-    public init(oid: String, message: String, authoredDate: Date, committedDate: Date, additions: Int, deletions: Int,
-                changedFiles: Int, author: FakeUser, linked: Bool, paths: [String], removed: [String] = []) {
+    public init(
+        oid: String, message: String, authoredDate: Date, committedDate: Date, additions: Int, deletions: Int,
+        changedFiles: Int, author: FakeUser, linked: Bool, paths: [String], removed: [String] = []
+    ) {
         self.oid = oid
         self.message = message
         self.authoredDate = authoredDate

@@ -13,8 +13,9 @@ enum Nodes {
 
     /// A key that increases along a list ordered by `updatedAt`, newest first (then number).
     static func newestFirst(_ date: Date, _ number: Int) -> String {
-        String(format: "%020lld%012lld", Int64.max - Int64(date.timeIntervalSince1970.rounded(.down)),
-               Int64(Int32.max) - Int64(number))
+        String(
+            format: "%020lld%012lld", Int64.max - Int64(date.timeIntervalSince1970.rounded(.down)),
+            Int64(Int32.max) - Int64(number))
     }
 
     static func ascending(_ value: Int64) -> String { String(format: "%020lld", value) }
@@ -60,9 +61,10 @@ enum Nodes {
             "isFork": .bool(repo.isFork), "visibility": .string(repo.visibility),
             "pushedAt": optionalTime(repo.pushedAt),
         ]
-        node["defaultBranchRef"] = repo.tip.map { tip in
-            ["name": .string(repo.defaultBranch), "target": ["__typename": "Commit", "oid": .string(tip.oid)]]
-        } ?? .null
+        node["defaultBranchRef"] =
+            repo.tip.map { tip in
+                ["name": .string(repo.defaultBranch), "target": ["__typename": "Commit", "oid": .string(tip.oid)]]
+            } ?? .null
         return node
     }
 
@@ -79,7 +81,8 @@ enum Nodes {
         node["changedFilesIfAvailable"] = .int(Int64(commit.changedFiles))
         var author: [String: JSONValue] = ["name": .string(commit.author.name), "email": .string(commit.author.email)]
         // `GitActor.user` is a `User`: a Bot is never linked; an email no account claims isn't either.
-        author["user"] = commit.linked && !commit.author.isBot
+        author["user"] =
+            commit.linked && !commit.author.isBot
             ? .object(["__typename": "User", "login": .string(commit.author.login)]) : .null
         node["author"] = .object(author)
         return node
@@ -90,23 +93,37 @@ enum Nodes {
         var object: [String: JSONValue] = ["__typename": entry.type == "tree" ? "Tree" : "Blob", "oid": .string(entry.oid)]
         if entry.type == "tree" {
             // One level of entries: deeper levels are read by object id (`object(oid:)`).
-            object["entries"] = .array((git.trees[entry.oid] ?? []).map { child in
-                ["name": .string(child.name), "path": .string(path + "/" + child.name), "oid": .string(child.oid),
-                 "type": .string(child.type), "object": ["__typename": child.type == "tree" ? "Tree" : "Blob",
-                                                        "oid": .string(child.oid)]]
-            })
+            object["entries"] = .array(
+                (git.trees[entry.oid] ?? []).map { child in
+                    [
+                        "name": .string(child.name), "path": .string(path + "/" + child.name), "oid": .string(child.oid),
+                        "type": .string(child.type),
+                        "object": [
+                            "__typename": child.type == "tree" ? "Tree" : "Blob",
+                            "oid": .string(child.oid),
+                        ],
+                    ]
+                })
         }
-        return ["name": .string(String(path.split(separator: "/").last ?? "")), "path": .string(path),
-                "oid": .string(entry.oid), "type": .string(entry.type), "object": .object(object)]
+        return [
+            "name": .string(String(path.split(separator: "/").last ?? "")), "path": .string(path),
+            "oid": .string(entry.oid), "type": .string(entry.type), "object": .object(object),
+        ]
     }
 
     /// A tree by object id: its entries by name (a tree has no path of its own).
     static func tree(_ oid: String, git: FakeGit) -> JSONValue {
         guard let entries = git.trees[oid] else { return .null }
-        return ["__typename": "Tree", "oid": .string(oid), "entries": .array(entries.map { entry in
-            ["name": .string(entry.name), "oid": .string(entry.oid), "type": .string(entry.type),
-             "object": ["__typename": entry.type == "tree" ? "Tree" : "Blob", "oid": .string(entry.oid)]]
-        })]
+        return [
+            "__typename": "Tree", "oid": .string(oid),
+            "entries": .array(
+                entries.map { entry in
+                    [
+                        "name": .string(entry.name), "oid": .string(entry.oid), "type": .string(entry.type),
+                        "object": ["__typename": entry.type == "tree" ? "Tree" : "Blob", "oid": .string(entry.oid)],
+                    ]
+                }),
+        ]
     }
 
     // MARK: Pull requests and issues
@@ -130,10 +147,12 @@ enum Nodes {
         node["author"] = actor(pull.author)
         node["labels"] = labels(pull.labels)
         node["commits"] = ["totalCount": .int(Int64(pull.commitCount))]
-        node["reviews"] = connection(pull.reviews.sorted { $0.databaseId < $1.databaseId }.map(review),
-                                     keys: pull.reviews.map(\.databaseId).sorted().map(ascending))
-        node["comments"] = connection(pull.comments.sorted { $0.databaseId < $1.databaseId }.map(comment),
-                                      keys: pull.comments.map(\.databaseId).sorted().map(ascending))
+        node["reviews"] = connection(
+            pull.reviews.sorted { $0.databaseId < $1.databaseId }.map(review),
+            keys: pull.reviews.map(\.databaseId).sorted().map(ascending))
+        node["comments"] = connection(
+            pull.comments.sorted { $0.databaseId < $1.databaseId }.map(comment),
+            keys: pull.comments.map(\.databaseId).sorted().map(ascending))
         let listed = Array(pull.files.sorted { $0.path < $1.path }.prefix(fileListCap))
         node["files"] = connection(listed.map(file), keys: listed.map(\.path))
         node["repository"] = ["nameWithOwner": .string(slug)]
@@ -152,30 +171,37 @@ enum Nodes {
         node["closedAt"] = optionalTime(issue.closedAt)
         node["author"] = actor(issue.author)
         node["labels"] = labels(issue.labels)
-        node["comments"] = connection(issue.comments.sorted { $0.databaseId < $1.databaseId }.map(comment),
-                                      keys: issue.comments.map(\.databaseId).sorted().map(ascending))
+        node["comments"] = connection(
+            issue.comments.sorted { $0.databaseId < $1.databaseId }.map(comment),
+            keys: issue.comments.map(\.databaseId).sorted().map(ascending))
         node["repository"] = ["nameWithOwner": .string(slug)]
         return .object(node)
     }
 
     static func review(_ review: FakeReview) -> JSONValue {
-        var node: [String: JSONValue] = ["__typename": "PullRequestReview", "author": actor(review.author),
-                                         "state": .string(review.state), "submittedAt": .string(time(review.submittedAt)),
-                                         "body": .string(review.body)]
+        var node: [String: JSONValue] = [
+            "__typename": "PullRequestReview", "author": actor(review.author),
+            "state": .string(review.state), "submittedAt": .string(time(review.submittedAt)),
+            "body": .string(review.body),
+        ]
         ids(review.databaseId, into: &node)
         return .object(node)
     }
 
     static func comment(_ comment: FakeComment) -> JSONValue {
-        var node: [String: JSONValue] = ["__typename": "IssueComment", "author": actor(comment.author),
-                                         "createdAt": .string(time(comment.createdAt))]
+        var node: [String: JSONValue] = [
+            "__typename": "IssueComment", "author": actor(comment.author),
+            "createdAt": .string(time(comment.createdAt)),
+        ]
         ids(comment.databaseId, into: &node)
         return .object(node)
     }
 
     static func file(_ file: FakeFile) -> JSONValue {
-        ["__typename": "PullRequestChangedFile", "path": .string(file.path), "additions": .int(Int64(file.additions)),
-         "deletions": .int(Int64(file.deletions)), "changeType": .string(file.changeType)]
+        [
+            "__typename": "PullRequestChangedFile", "path": .string(file.path), "additions": .int(Int64(file.additions)),
+            "deletions": .int(Int64(file.deletions)), "changeType": .string(file.changeType),
+        ]
     }
 
     static func labels(_ names: [String]) -> JSONValue {
@@ -189,7 +215,8 @@ enum Nodes {
             "pull_request_review_id": .int(comment.reviewId), "path": .string(comment.path),
             "created_at": .string(time(comment.createdAt)), "updated_at": .string(time(comment.updatedAt)),
             "pull_request_url": .string("\(base)/pulls/\(pull)"), "body": .string("Nit: consider renaming this."),
-            "diff_hunk": .string("@@ -1,3 +1,4 @@"), "html_url": .string("\(base)/pull/\(pull)#discussion_r\(comment.databaseId)"),
+            "diff_hunk": .string("@@ -1,3 +1,4 @@"),
+            "html_url": .string("\(base)/pull/\(pull)#discussion_r\(comment.databaseId)"),
         ]
         if let reply = comment.inReplyTo { node["in_reply_to_id"] = .int(reply) }
         node["user"] = restUser(comment.author)

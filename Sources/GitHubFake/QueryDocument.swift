@@ -134,8 +134,10 @@ struct QueryDocument: Sendable {
         }
     }
 
-    private func collect(_ object: [String: JSONValue], _ selections: [Selection], variables: JSONValue,
-                         into result: inout [String: JSONValue]) {
+    private func collect(
+        _ object: [String: JSONValue], _ selections: [Selection], variables: JSONValue,
+        into result: inout [String: JSONValue]
+    ) {
         let typename = object["__typename"]?.string
         for selection in selections where Self.included(selection.directives, variables: variables) {
             switch selection {
@@ -172,8 +174,10 @@ struct QueryDocument: Sendable {
     /// (updated, so ahead of the cursor) is not read again, and one that leaves shifts nothing.
     static func page(_ connection: JSONValue, arguments: [String: JSONValue]) -> JSONValue {
         let all = connection["__all"]?.array ?? []
-        var result = page(keys: all.map { $0["__sort"]?.string ?? "" },
-                          totalCount: connection["totalCount"]?.int.map(Int.init) ?? all.count, arguments: arguments) {
+        var result = page(
+            keys: all.map { $0["__sort"]?.string ?? "" },
+            totalCount: connection["totalCount"]?.int.map(Int.init) ?? all.count, arguments: arguments
+        ) {
             stripSortKey(all[$0])
         }
         if case .object(let extra) = connection, case .object(var object) = result {
@@ -192,8 +196,10 @@ struct QueryDocument: Sendable {
         let slice = Array(remaining.prefix(max(0, first)))
         return [
             "totalCount": .int(Int64(totalCount)),
-            "pageInfo": ["hasNextPage": .bool(remaining.count > slice.count),
-                         "endCursor": slice.last.map { .string(encodeCursor(keys[$0])) } ?? .null],
+            "pageInfo": [
+                "hasNextPage": .bool(remaining.count > slice.count),
+                "endCursor": slice.last.map { .string(encodeCursor(keys[$0])) } ?? .null,
+            ],
             "nodes": .array(slice.map(node)),
         ]
     }
@@ -257,7 +263,7 @@ struct QueryDocument: Sendable {
 
     static func decodeCursor(_ cursor: String) -> String? {
         guard let data = Data(base64Encoded: cursor), let text = String(data: data, encoding: .utf8),
-              text.hasPrefix("cursor:v2:")
+            text.hasPrefix("cursor:v2:")
         else { return nil }
         return String(text.dropFirst("cursor:v2:".count))
     }
@@ -318,8 +324,9 @@ struct QueryDocument: Sendable {
                     var child = multiplier
                     if Self.connectionFields.contains(field.name) {
                         requests += multiplier
-                        let page = Int(field.arguments["first"]?.resolved(variables).int
-                                       ?? field.arguments["last"]?.resolved(variables).int ?? 0)
+                        let page = Int(
+                            field.arguments["first"]?.resolved(variables).int
+                                ?? field.arguments["last"]?.resolved(variables).int ?? 0)
                         child = multiplier * page
                         nodes += child
                     }
@@ -364,7 +371,7 @@ struct QueryDocument: Sendable {
 
         mutating func name() throws -> String {
             guard let token = peek, let first = token.unicodeScalars.first,
-                  first == "_" || first.properties.isAlphabetic
+                first == "_" || first.properties.isAlphabetic
             else { throw ParseError(description: "expected a name, found `\(peek ?? "end")`") }
             index += 1
             return token
@@ -409,8 +416,11 @@ struct QueryDocument: Sendable {
                 let arguments = peek == "(" ? try self.arguments() : [:]
                 let directives = try self.directives()
                 let children = peek == "{" ? try selectionSet() : []
-                selections.append(.field(Field(alias: alias, name: fieldName, arguments: arguments, directives: directives,
-                                               selections: children)))
+                selections.append(
+                    .field(
+                        Field(
+                            alias: alias, name: fieldName, arguments: arguments, directives: directives,
+                            selections: children)))
             }
             return selections
         }

@@ -14,7 +14,9 @@ extension FakeGitHub {
     /// may not read answers 403 (with `X-GitHub-SSO` when SAML single sign-on is the reason).
     func handleREST(_ request: HTTPRequest) async -> HTTPResponse {
         guard request.headers[.authorization] == "Bearer \(token)" else {
-            return response(401, headers: restHeaders(), body: Data(#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#.utf8))
+            return response(
+                401, headers: restHeaders(),
+                body: Data(#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#.utf8))
         }
         let parts = request.path.split(separator: "/").map(String.init)
         guard parts.count == 5, parts[0] == "repos", parts[3] == "pulls", parts[4] == "comments" else {
@@ -22,7 +24,8 @@ extension FakeGitHub {
         }
         let (owner, name) = (parts[1], parts[2])
         if let action = nextFault(operation: Self.reviewCommentsOperation, repository: owner + "/" + name, rest: true),
-           let faulty = await faultResponse(action, headers: restHeaders(), fullBody: { "[]" }) {
+            let faulty = await faultResponse(action, headers: restHeaders(), fullBody: { "[]" })
+        {
             return faulty
         }
         if let limited = secondaryLimit() { return limited }
@@ -30,9 +33,14 @@ extension FakeGitHub {
             var headers = restHeaders()
             if saml {
                 headers[HTTPHeader("X-GitHub-SSO")] = "required; url=https://github.com/orgs/\(owner)/sso?authorization_request=1"
-                return response(403, headers: headers, body: Data(#"{"message":"Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.","documentation_url":"https://docs.github.com/articles/authenticating-to-a-github-organization-with-saml-single-sign-on/"}"#.utf8))
+                return response(
+                    403, headers: headers,
+                    body: Data(
+                        #"{"message":"Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization.","documentation_url":"https://docs.github.com/articles/authenticating-to-a-github-organization-with-saml-single-sign-on/"}"#
+                            .utf8))
             }
-            return response(403, headers: headers, body: Data(#"{"message":"Resource not accessible by personal access token"}"#.utf8))
+            return response(
+                403, headers: headers, body: Data(#"{"message":"Resource not accessible by personal access token"}"#.utf8))
         }
         let host = request.headers[.host] ?? "127.0.0.1"
         let perPage = min(100, max(1, Int(request.query["per_page"] ?? "") ?? 30))
@@ -55,12 +63,17 @@ extension FakeGitHub {
                 let left = byCreation ? lhs.comment.createdAt : lhs.comment.updatedAt
                 let right = byCreation ? rhs.comment.createdAt : rhs.comment.updatedAt
                 if left != right { return ascending ? left < right : left > right }
-                return ascending ? lhs.comment.databaseId < rhs.comment.databaseId : lhs.comment.databaseId > rhs.comment.databaseId
+                return ascending
+                    ? lhs.comment.databaseId < rhs.comment.databaseId : lhs.comment.databaseId > rhs.comment.databaseId
             }
-            return comments.map { Nodes.restReviewComment($0.comment, pull: $0.pull, base: "http://\(host)/repos/\(owner)/\(name)") }
+            return comments.map {
+                Nodes.restReviewComment($0.comment, pull: $0.pull, base: "http://\(host)/repos/\(owner)/\(name)")
+            }
         }
         guard let listed else {
-            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest/pulls/comments"}"#.utf8))
+            return response(
+                404, headers: restHeaders(),
+                body: Data(#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest/pulls/comments"}"#.utf8))
         }
         let lastPage = max(1, (listed.count + perPage - 1) / perPage)
         let lower = min(listed.count, (pageNumber - 1) * perPage)
@@ -86,14 +99,22 @@ extension FakeGitHub {
             ($0.restRemaining, $0.remaining, Int64($0.resetAt.timeIntervalSince1970), $0.behaviour.rateLimiting)
         }
         guard enabled else {
-            return response(404, headers: HTTPHeaders(), body: Data(#"{"message":"Rate limiting is not enabled.","documentation_url":"https://docs.github.com/enterprise-server/rest"}"#.utf8))
+            return response(
+                404, headers: HTTPHeaders(),
+                body: Data(
+                    #"{"message":"Rate limiting is not enabled.","documentation_url":"https://docs.github.com/enterprise-server/rest"}"#
+                        .utf8))
         }
         func budget(_ limit: Int, _ remaining: Int) -> JSONValue {
-            ["limit": .int(Int64(limit)), "remaining": .int(Int64(remaining)), "used": .int(Int64(limit - remaining)),
-             "reset": .int(reset)]
+            [
+                "limit": .int(Int64(limit)), "remaining": .int(Int64(remaining)), "used": .int(Int64(limit - remaining)),
+                "reset": .int(reset),
+            ]
         }
-        let body: JSONValue = ["resources": ["core": budget(5000, rest), "graphql": budget(limit, points)],
-                               "rate": budget(5000, rest)]
+        let body: JSONValue = [
+            "resources": ["core": budget(5000, rest), "graphql": budget(limit, points)],
+            "rate": budget(5000, rest),
+        ]
         return response(200, headers: restHeaders(), body: Data(body.canonical.utf8))
     }
 

@@ -29,8 +29,8 @@ struct Resolver {
         case "ResolveIssues", "ResolvePullRequests":
             return resolveItems()
         case "RepositoryFirstPages", "RepositoryCommits", "DocumentationHistory", "RepositoryPullRequests",
-             "RepositoryOpenPullRequests", "RepositoryIssues", "RepositoryOpenIssues", "PullRequestConnection",
-             "IssueComments", "DocumentationTrees":
+            "RepositoryOpenPullRequests", "RepositoryIssues", "RepositoryOpenIssues", "PullRequestConnection",
+            "IssueComments", "DocumentationTrees":
             let owner = variables["owner"]?.string ?? ""
             let name = variables["name"]?.string ?? ""
             var answer = Answer()
@@ -62,7 +62,8 @@ struct Resolver {
         if let saml = forbidden[slug.lowercased()] {
             var error: [String: JSONValue] = ["type": "FORBIDDEN", "path": [.string(alias)]]
             if saml {
-                error["message"] = "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization."
+                error["message"] =
+                    "Resource protected by organization SAML enforcement. You must grant your Personal Access token access to this organization."
                 error["extensions"] = ["saml_failure": true]
             } else {
                 error["message"] = "Resource not accessible by personal access token"
@@ -70,8 +71,10 @@ struct Resolver {
             return .object(error)
         }
         guard estate.repository(owner: owner, name: name) == nil else { return nil }
-        return ["type": "NOT_FOUND", "path": [.string(alias)],
-                "message": .string("Could not resolve to a Repository with the name '\(slug)'.")]
+        return [
+            "type": "NOT_FOUND", "path": [.string(alias)],
+            "message": .string("Could not resolve to a Repository with the name '\(slug)'."),
+        ]
     }
 
     // MARK: One repository
@@ -88,16 +91,19 @@ struct Resolver {
             for slot in 0..<4 where variables["doc\(slot)Path"] != nil {
                 let path = variables["doc\(slot)Path"]?.string ?? ""
                 let slotSince = variables["doc\(slot)Since"]?.string.flatMap(Nodes.parse)
-                node["doc\(slot)"] = self.branch(repo, named: branch, since: slotSince, path: path, at: ["repository", "doc\(slot)"])
+                node["doc\(slot)"] = self.branch(
+                    repo, named: branch, since: slotSince, path: path, at: ["repository", "doc\(slot)"])
             }
         case "RepositoryCommits", "DocumentationHistory":
             let tip = variables["tip"]?.string ?? ""
             let path = operation == "DocumentationHistory" ? variables["path"]?.string : nil
-            node["tip"] = history(repo, from: tip, since: since, path: path, at: ["repository", "tip", "history"])
+            node["tip"] =
+                history(repo, from: tip, since: since, path: path, at: ["repository", "tip", "history"])
                 .map { ["__typename": "Commit", "oid": .string(tip), "history": $0] } ?? .null
         case "PullRequestConnection":
             let number = Int(variables["number"]?.int ?? 0)
-            node["pullRequest"] = repo.pullRequests.first { $0.number == number }.map { Nodes.pullRequest($0, repository: slug) }
+            node["pullRequest"] =
+                repo.pullRequests.first { $0.number == number }.map { Nodes.pullRequest($0, repository: slug) }
                 ?? .null
         case "IssueComments":
             let number = Int(variables["number"]?.int ?? 0)
@@ -135,21 +141,28 @@ struct Resolver {
             case (nil, _): newestFirst = false
             case ("UPDATED_AT", "DESC"): newestFirst = true
             default:
-                errors.append(["message": .string("The fake GitHub does not model orderBy \(order?.canonical ?? "") on \(name)"),
-                               "path": .array((path + [key]).map(JSONValue.string))])
+                errors.append([
+                    "message": .string("The fake GitHub does not model orderBy \(order?.canonical ?? "") on \(name)"),
+                    "path": .array((path + [key]).map(JSONValue.string)),
+                ])
                 lists[key] = .null
                 continue
             }
             // Without `orderBy`, GitHub lists in creation order (numbers rise with it).
             func sorted<Item>(_ items: [Item], updated: (Item) -> Date, number: (Item) -> Int) -> ([Item], [String]) {
-                let items = newestFirst
+                let items =
+                    newestFirst
                     ? items.sorted { (updated($0), number($0)) > (updated($1), number($1)) }
                     : items.sorted { number($0) < number($1) }
-                return (items, items.map { newestFirst ? Nodes.newestFirst(updated($0), number($0)) : Nodes.ascending(Int64(number($0))) })
+                return (
+                    items,
+                    items.map { newestFirst ? Nodes.newestFirst(updated($0), number($0)) : Nodes.ascending(Int64(number($0))) }
+                )
             }
             if name == "pullRequests" {
-                let (pulls, keys) = sorted(repo.pullRequests.filter { states.isEmpty || states.contains($0.state.rawValue) },
-                                           updated: \.updatedAt, number: \.number)
+                let (pulls, keys) = sorted(
+                    repo.pullRequests.filter { states.isEmpty || states.contains($0.state.rawValue) },
+                    updated: \.updatedAt, number: \.number)
                 lists[key] = paged(path + [key], keys: keys) { Nodes.pullRequest(pulls[$0], repository: repo.slug) }
             } else {
                 let matching = repo.issues.filter { issue in
@@ -179,11 +192,12 @@ struct Resolver {
     func history(_ repo: FakeRepository, from tip: String, since: Date?, path: String?, at field: [String]) -> JSONValue? {
         let branches = [repo.landed] + Array(repo.otherBranches.values)
         guard let commits = branches.first(where: { $0.contains { $0.oid == tip } }),
-              let end = commits.firstIndex(where: { $0.oid == tip })
+            let end = commits.firstIndex(where: { $0.oid == tip })
         else { return nil }
         let reachable = Array(commits[...end])
         let until = variables["until"]?.string.flatMap(Nodes.parse)
-        let matching = reachable
+        let matching =
+            reachable
             .filter { commit in
                 (since.map { commit.committedDate >= $0 } ?? true) && (until.map { commit.committedDate <= $0 } ?? true)
                     && (path.map { path in (commit.paths + commit.removed).contains { Self.isUnder($0, path) } } ?? true)
@@ -199,8 +213,9 @@ struct Resolver {
                 node["file"] = tree.entry(path, at: commit.oid).map { Nodes.entry($0, path: path, git: tree) } ?? .null
                 let parent = tree.parents[commit.oid]
                 let before = parent.flatMap { tree.entry(path, at: $0) }.map { Nodes.entry($0, path: path, git: tree) } ?? .null
-                node["parents"] = Nodes.connection(parent.map { [["__typename": "Commit", "oid": .string($0), "file": before]] } ?? [],
-                                                   keys: parent.map { [$0] } ?? [])
+                node["parents"] = Nodes.connection(
+                    parent.map { [["__typename": "Commit", "oid": .string($0), "file": before]] } ?? [],
+                    keys: parent.map { [$0] } ?? [])
             }
             return .object(node)
         } ?? .null
@@ -248,13 +263,17 @@ struct Resolver {
                 continue
             }
             if case .convertedToDiscussion(let home, let number)? = estate.gone[id] {
-                nodes.append(["__typename": "Discussion", "id": .string("D_\(id)"), "number": .int(Int64(number)),
-                              "repository": ["nameWithOwner": .string(home)]])
+                nodes.append([
+                    "__typename": "Discussion", "id": .string("D_\(id)"), "number": .int(Int64(number)),
+                    "repository": ["nameWithOwner": .string(home)],
+                ])
                 continue
             }
             nodes.append(.null)
-            answer.errors.append(["type": "NOT_FOUND", "path": ["nodes", .int(Int64(index))],
-                                  "message": .string("Could not resolve to a node with the global id of '\(id)'")])
+            answer.errors.append([
+                "type": "NOT_FOUND", "path": ["nodes", .int(Int64(index))],
+                "message": .string("Could not resolve to a node with the global id of '\(id)'"),
+            ])
         }
         answer.data["nodes"] = .array(nodes)
         return answer

@@ -36,8 +36,9 @@ extension IngestSession {
                 for (index, oid) in batch.enumerated() { variables["t\(index)"] = .string(oid) }
                 let data: JSONValue
                 do {
-                    data = try await call(.trees(count: batch.count), variables: variables, label: "documentation trees",
-                                          shrinkable: size > 1, alsoAs: ["tree_requests"])
+                    data = try await call(
+                        .trees(count: batch.count), variables: variables, label: "documentation trees",
+                        shrinkable: size > 1, alsoAs: ["tree_requests"])
                 } catch let error as GitHubError where error.code == .timeout {
                     guard sizes.shrink(key: "trees", from: size) != nil else { throw error }
                     add("page_size_reductions", 1)
@@ -45,10 +46,12 @@ extension IngestSession {
                 }
                 for (index, oid) in batch.enumerated() {
                     guard let tree = data["repository"]?["t\(index)"], !tree.isNull, tree["entries"]?.array != nil else {
-                        throw IngestFailure(code: "incomplete", message: """
-                            documentation under `\(path)`: GitHub did not return tree \(oid); the unit fails rather than \
-                            leave out the files below it
-                            """)
+                        throw IngestFailure(
+                            code: "incomplete",
+                            message: """
+                                documentation under `\(path)`: GitHub did not return tree \(oid); the unit fails rather than \
+                                leave out the files below it
+                                """)
                     }
                     known[oid] = tree
                     rows.append(RawRow(kind: "tree", key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil))
@@ -56,8 +59,9 @@ extension IngestSession {
                 missing.removeFirst(batch.count)
             }
             pairs = pairs.flatMap { pair in
-                Self.changedSubtrees(before: pair.before.flatMap { Self.entries(known[$0]) },
-                                     after: pair.after.flatMap { Self.entries(known[$0]) })
+                Self.changedSubtrees(
+                    before: pair.before.flatMap { Self.entries(known[$0]) },
+                    after: pair.after.flatMap { Self.entries(known[$0]) })
             }
         }
         return rows
@@ -77,7 +81,8 @@ extension IngestSession {
 
     /// Sub-folders whose id differs between two listings of a folder (one side may be missing).
     static func changedSubtrees(before: [String: (oid: String, type: String)]?, after: [String: (oid: String, type: String)]?)
-        -> [(before: String?, after: String?)] {
+        -> [(before: String?, after: String?)]
+    {
         var pairs: [(before: String?, after: String?)] = []
         for name in Set((before ?? [:]).keys).union((after ?? [:]).keys).sorted() {
             let old = before?[name]

@@ -41,8 +41,9 @@ struct IngestSession {
         self.context = context
         self.repository = repository
         self.client = client
-        store = IngestStore(database: context.database, runID: context.runID, slug: repository.slug,
-                            windowStart: context.window.start)
+        store = IngestStore(
+            database: context.database, runID: context.runID, slug: repository.slug,
+            windowStart: context.window.start)
         sizes = PageSizes(pageSize: pageSize)
     }
 
@@ -133,8 +134,10 @@ struct IngestSession {
             done.total = 0
             done.tip = item.coverage?.tip
             let to = item.stream.readsHistory ? context.window.end : until
-            try store.save(PageWrite(stream: item.stream, checkpoint: done,
-                                     coverage: item.reusesSnapshot ? nil : (to, item.coverage?.tip)))
+            try store.save(
+                PageWrite(
+                    stream: item.stream, checkpoint: done,
+                    coverage: item.reusesSnapshot ? nil : (to, item.coverage?.tip)))
         }
         add("quiet_by_probe", 1)
         let reused = pending.filter(\.reusesSnapshot).count
@@ -145,7 +148,7 @@ struct IngestSession {
     /// the window's start (less the overlap).
     mutating func restartIfMoved(_ pending: inout PendingStream, tip: String) {
         guard pending.stream.readsHistory, pending.unstarted, pending.checkpoint.since > base,
-              pending.coverage?.tip != tip
+            pending.coverage?.tip != tip
         else { return }
         pending.checkpoint.since = base
         add("tip_moved", 1)
@@ -153,8 +156,10 @@ struct IngestSession {
 
     /// Asks the prober whether the repository is quiet (see ``Prober``).
     func ask(_ prober: Prober, plan: StreamPlan, estate: [Repository]) async throws -> Prober.Asked {
-        try await prober.ask(Prober.Unit(context: context, repository: repository, client: client,
-                                         pageSize: sizes.largest), plan: plan, estate: estate)
+        try await prober.ask(
+            Prober.Unit(
+                context: context, repository: repository, client: client,
+                pageSize: sizes.largest), plan: plan, estate: estate)
     }
 
     // MARK: The first request
@@ -162,8 +167,9 @@ struct IngestSession {
     /// The combined first request: the repository's facts, and the first page of every stream
     /// not started. A timeout halves every size in it, down to 1.
     mutating func firstRequest(_ pending: inout [PendingStream]) async throws {
-        var request = FirstPages(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
-                                 until: context.window.end, sizes: sizes.first)
+        var request = FirstPages(
+            owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
+            until: context.window.end, sizes: sizes.first)
         var slots: [String: String] = [:]
         for item in pending where item.unstarted && !item.reusesSnapshot {
             if item.stream.name == RepositoryStream.commits.name {
@@ -216,8 +222,9 @@ struct IngestSession {
     mutating func send(_ request: inout FirstPages, label: String, alsoAs: [String] = []) async throws -> JSONValue {
         while true {
             do {
-                let data = try await call(request.operation, variables: request.variables, label: label,
-                                          shrinkable: sizes.first.halved() != nil, alsoAs: alsoAs)
+                let data = try await call(
+                    request.operation, variables: request.variables, label: label,
+                    shrinkable: sizes.first.halved() != nil, alsoAs: alsoAs)
                 guard let repo = data["repository"], !repo.isNull else {
                     throw GitHubError(.notFound, "repository not found, or the token cannot see it")
                 }
@@ -238,8 +245,9 @@ struct IngestSession {
     /// reach down to where its pass began pages on as usual.
     mutating func lookAtHeads(_ pending: inout [PendingStream]) async throws {
         let waiting = pending.indices.filter { pending[$0].checkpoint.awaitsHeadLook }
-        var request = FirstPages(owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
-                                 until: context.window.end, sizes: sizes.first)
+        var request = FirstPages(
+            owner: repository.owner, name: repository.name, branch: repository.defaultBranch,
+            until: context.window.end, sizes: sizes.first)
         for index in waiting {
             if let list = pending[index].stream.firstPagesList { request.include(list, since: pending[index].checkpoint.since) }
         }
@@ -256,25 +264,35 @@ struct IngestSession {
         var facts = repo
         if case .object(var object) = repo {
             // Only the repository's own fields: the streams' connections are stored as nodes.
-            object = object.filter { ["id", "nameWithOwner", "isEmpty", "isArchived", "isFork", "visibility", "pushedAt",
-                                      "defaultBranchRef"].contains($0.key) }
+            object = object.filter {
+                [
+                    "id", "nameWithOwner", "isEmpty", "isArchived", "isFork", "visibility", "pushedAt",
+                    "defaultBranchRef",
+                ].contains($0.key)
+            }
             facts = .object(object)
         }
-        try store.save(rows: [RawRow(kind: "repository", key: repository.slug, payload: facts, operation: "RepositoryFirstPages",
-                                     cursor: nil)])
+        try store.save(rows: [
+            RawRow(
+                kind: "repository", key: repository.slug, payload: facts, operation: "RepositoryFirstPages",
+                cursor: nil)
+        ])
         empty = repo["isEmpty"]?.bool == true
         let github = repo["defaultBranchRef"]?["name"]?.string
         let branch = repo["branch"]
         if let named = repository.defaultBranch {
             if branch == nil || branch?.isNull == true, !empty {
-                throw GitHubError(.notFound, """
+                throw GitHubError(
+                    .notFound,
+                    """
                     branch `\(named)` not found in \(repository.slug)\(github.map { "; GitHub's default branch is `\($0)`" } ?? ""): \
                     remove `default_branch` to follow GitHub's, or name a branch that exists
                     """)
             }
             if let github, github != named {
-                warn("`default_branch` is `\(named)` but GitHub's default branch of \(repository.slug) is `\(github)`; "
-                    + "collecting `\(named)` as the manifest says (remove `default_branch` to follow GitHub)")
+                warn(
+                    "`default_branch` is `\(named)` but GitHub's default branch of \(repository.slug) is `\(github)`; "
+                        + "collecting `\(named)` as the manifest says (remove `default_branch` to follow GitHub)")
                 add("default_branch_differs", 1)
             }
         }
@@ -286,8 +304,10 @@ struct IngestSession {
 
     /// Pages every stream that is not done, each to its end or to a look at its head.
     mutating func pageAll(_ pending: inout [PendingStream]) async throws {
-        for index in pending.indices where !pending[index].checkpoint.done && !pending[index].reusesSnapshot
-            && !pending[index].checkpoint.awaitsHeadLook {
+        for index in pending.indices
+        where !pending[index].checkpoint.done && !pending[index].reusesSnapshot
+            && !pending[index].checkpoint.awaitsHeadLook
+        {
             try await page(&pending[index])
         }
     }
@@ -312,8 +332,9 @@ struct IngestSession {
             let operation = Self.operation(for: stream)
             let data: JSONValue
             do {
-                data = try await call(operation, variables: variables(for: pending, size: size), label: stream.name,
-                                      shrinkable: size > 1)
+                data = try await call(
+                    operation, variables: variables(for: pending, size: size), label: stream.name,
+                    shrinkable: size > 1)
             } catch let error as GitHubError where error.code == .timeout {
                 guard sizes.shrink(stream, from: size) != nil else { throw error }
                 add("page_size_reductions", 1)
@@ -367,12 +388,15 @@ struct IngestSession {
     }
 
     /// Sends one request, adding its cost to the unit's counters and telling progress of waits.
-    mutating func call(_ operation: GitHub.Operation, variables: [String: JSONValue], label: String,
-                       shrinkable: Bool = false, alsoAs: [String] = []) async throws -> JSONValue {
+    mutating func call(
+        _ operation: GitHub.Operation, variables: [String: JSONValue], label: String,
+        shrinkable: Bool = false, alsoAs: [String] = []
+    ) async throws -> JSONValue {
         var cost = CallCost()
         defer { count(cost, alsoAs: alsoAs) }
-        return try await client.execute(operation, variables: variables, cost: &cost, shrinkable: shrinkable,
-                                        events: reportWaits(label))
+        return try await client.execute(
+            operation, variables: variables, cost: &cost, shrinkable: shrinkable,
+            events: reportWaits(label))
     }
 
     // MARK: Landing a page
@@ -391,7 +415,7 @@ struct IngestSession {
 
         init(_ connection: JSONValue?, stream: RepositoryStream) throws {
             guard let connection, let nodes = connection["nodes"]?.array,
-                  let hasNext = connection["pageInfo"]?["hasNextPage"]?.bool
+                let hasNext = connection["pageInfo"]?["hasNextPage"]?.bool
             else {
                 throw GitHubError(.malformed, "GitHub's \(stream.name) page does not have the expected shape", retryable: true)
             }
@@ -434,7 +458,7 @@ struct IngestSession {
     /// the only one: the second most recent item did not move (or there is none).
     static func onlyMovedItem(_ page: Page, pass: Checkpoint) -> JSONValue? {
         guard let node = page.headNode, let first = page.heads.first, node["number"]?.int == first["number"]?.int,
-              page.heads.count < 2 || !moved(page.heads[1], since: pass)
+            page.heads.count < 2 || !moved(page.heads[1], since: pass)
         else { return nil }
         return node
     }
@@ -498,10 +522,12 @@ struct IngestSession {
             headPasses[stream.name, default: 0] += 1
             guard headPasses[stream.name, default: 0] <= Self.maximumHeadPasses else {
                 try store.restart(stream, checkpoint.restarted())
-                throw IngestFailure(code: "incomplete", message: """
-                    \(stream.name) kept changing through \(Self.maximumHeadPasses) looks at its head; the unit fails \
-                    rather than report a gap (a rerun reads the stream again)
-                    """)
+                throw IngestFailure(
+                    code: "incomplete",
+                    message: """
+                        \(stream.name) kept changing through \(Self.maximumHeadPasses) looks at its head; the unit fails \
+                        rather than report a gap (a rerun reads the stream again)
+                        """)
             }
             checkpoint.stopAt = checkpoint.readStart ?? checkpoint.stopAt
             checkpoint.readStart = nil
@@ -539,8 +565,9 @@ struct IngestSession {
             return
         }
         checkpoint.done = true
-        write = PageWrite(stream: stream, checkpoint: checkpoint,
-                          coverage: (stream.readsHistory ? context.window.end : checkpoint.headStart ?? started, checkpoint.tip))
+        write = PageWrite(
+            stream: stream, checkpoint: checkpoint,
+            coverage: (stream.readsHistory ? context.window.end : checkpoint.headStart ?? started, checkpoint.tip))
         try store.save(write)
         pending.checkpoint = checkpoint
         report(stream, checkpoint)
@@ -582,13 +609,15 @@ struct IngestSession {
 
     func checkLabels(_ node: JSONValue, stream: RepositoryStream) throws {
         guard let labels = node["labels"], let total = labels["totalCount"]?.int,
-              let read = labels["nodes"]?.array?.count, total > read
+            let read = labels["nodes"]?.array?.count, total > read
         else { return }
         let number = node["number"]?.int.map(String.init) ?? "?"
-        throw IngestFailure(code: "incomplete", message: """
-            \(stream.kind.rawValue) #\(number) has \(total) labels and ingest reads \(read); \
-            refusing to store it with labels missing
-            """)
+        throw IngestFailure(
+            code: "incomplete",
+            message: """
+                \(stream.kind.rawValue) #\(number) has \(total) labels and ingest reads \(read); \
+                refusing to store it with labels missing
+                """)
     }
 
     /// A node's key: a commit's oid; a pull request's or issue's `fullDatabaseId` (a 64-bit id
@@ -616,7 +645,7 @@ struct IngestSession {
     /// What a pull request or issue node says of its state, for the item states.
     func itemState(_ node: JSONValue, kind: RepositoryStream.Kind, key: String) -> ItemState? {
         guard let nodeId = node["id"]?.string, let number = node["number"]?.int, let state = node["state"]?.string,
-              let updated = node["updatedAt"]?.string.flatMap(Timestamp.date)
+            let updated = node["updatedAt"]?.string.flatMap(Timestamp.date)
         else { return nil }
         return ItemState(kind: kind.rawValue, key: key, nodeId: nodeId, number: number, state: state, updatedAt: updated)
     }

@@ -62,8 +62,9 @@ public struct IngestStage: StageRunner {
         RetryPolicy(
             attempts: github.maxAttempts, maximumRateLimitWait: .seconds(github.maxRateLimitWaitMinutes * 60),
             secondaryLimitWait: .seconds(github.secondaryLimitWaitSeconds), timeout: .seconds(github.timeoutSeconds),
-            limits: TrafficLimits(inFlight: github.maxRequestsInFlight, graphQLPerMinute: github.maxRequestsPerMinute,
-                                  restPerMinute: max(1, github.maxRequestsPerMinute * 9 / 20)))
+            limits: TrafficLimits(
+                inFlight: github.maxRequestsInFlight, graphQLPerMinute: github.maxRequestsPerMinute,
+                restPerMinute: max(1, github.maxRequestsPerMinute * 9 / 20)))
     }
 
     public func run(_ context: UnitContext) async throws -> UnitResult {
@@ -74,17 +75,20 @@ public struct IngestStage: StageRunner {
         guard let token = environment[github.tokenEnv], !token.isEmpty, let endpoint = URL(string: github.endpoint) else {
             throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
         }
-        let client = clients.client(endpoint: endpoint, restEndpoint: github.restEndpoint.flatMap(URL.init(string:)),
-                                    token: token, policy: Self.policy(github))
+        let client = clients.client(
+            endpoint: endpoint, restEndpoint: github.restEndpoint.flatMap(URL.init(string:)),
+            token: token, policy: Self.policy(github))
         var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
-            try await session.ingest(RepositoryStream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
-                                     prober: prober, estate: context.manifest.estate.repositories)
+            try await session.ingest(
+                RepositoryStream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
+                prober: prober, estate: context.manifest.estate.repositories)
         } catch let error as GitHubError {
             // A spent budget whose reset is too far away stops the unit cleanly: it resumes at
             // its page on a rerun after the reset.
-            throw UnitError(code: error.code.rawValue, message: error.message,
-                            counters: session.counters, interrupted: error.code == .rateLimitExhausted)
+            throw UnitError(
+                code: error.code.rawValue, message: error.message,
+                counters: session.counters, interrupted: error.code == .rateLimitExhausted)
         } catch let error as IngestFailure {
             throw UnitError(code: error.code, message: error.message, counters: session.counters)
         } catch let error as StoreError {

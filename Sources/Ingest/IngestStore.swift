@@ -101,11 +101,14 @@ struct IngestStore: Sendable {
     let windowStart: Date
 
     func checkpoint(_ stream: RepositoryStream) throws -> Checkpoint? {
-        guard let row = try database.query("""
-            SELECT since, cursor, done, pages, nodes, total_count, requests, points, tip_oid, read_start, head_number, head_start,
-                   stop_at, moved
-            FROM ingest_checkpoints WHERE run_id = \(runID) AND repository = \(slug) AND stream = \(stream.name)
-            """).first, let since = Timestamp.date(try row.string("since"))
+        guard
+            let row = try database.query(
+                """
+                SELECT since, cursor, done, pages, nodes, total_count, requests, points, tip_oid, read_start, head_number, head_start,
+                       stop_at, moved
+                FROM ingest_checkpoints WHERE run_id = \(runID) AND repository = \(slug) AND stream = \(stream.name)
+                """
+            ).first, let since = Timestamp.date(try row.string("since"))
         else { return nil }
         var checkpoint = Checkpoint(since: since)
         checkpoint.cursor = try row.optionalString("cursor")
@@ -125,10 +128,13 @@ struct IngestStore: Sendable {
     }
 
     func coverage(_ stream: RepositoryStream) throws -> Coverage? {
-        guard let row = try database.query("""
-            SELECT covered_from, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) AND stream = \(stream.name)
-            """).first, let from = Timestamp.date(try row.string("covered_from")),
-              let to = Timestamp.date(try row.string("covered_to"))
+        guard
+            let row = try database.query(
+                """
+                SELECT covered_from, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) AND stream = \(stream.name)
+                """
+            ).first, let from = Timestamp.date(try row.string("covered_from")),
+            let to = Timestamp.date(try row.string("covered_to"))
         else { return nil }
         return Coverage(from: from, to: to, tip: try row.optionalString("tip_oid"))
     }
@@ -147,7 +153,8 @@ struct IngestStore: Sendable {
             let inserted = try Self.insert(write.rows, slug: slug, runID: runID, fetchedAt: fetchedAt, in: tx)
             for item in write.items {
                 // Newest word wins: an older snapshot (or one landing late) never overwrites it.
-                try tx.execute("""
+                try tx.execute(
+                    """
                     INSERT INTO item_states (repository, kind, item_key, node_id, number, state, updated_at)
                     VALUES (\(slug), \(item.kind), \(item.key), \(item.nodeId), \(item.number), \(item.state),
                             \(Timestamp.string(item.updatedAt)))
@@ -158,7 +165,8 @@ struct IngestStore: Sendable {
                     """)
             }
             for key in write.seen {
-                try tx.execute("""
+                try tx.execute(
+                    """
                     INSERT INTO ingest_seen (run_id, repository, stream, item_key)
                     VALUES (\(runID), \(slug), \(stream.name), \(key))
                     ON CONFLICT (run_id, repository, stream, item_key) DO NOTHING
@@ -166,22 +174,26 @@ struct IngestStore: Sendable {
             }
             try Self.write(checkpoint, stream: stream, runID: runID, slug: slug, in: tx)
             if let coverage = write.coverage {
-                let existing = try tx.query("""
+                let existing = try tx.query(
+                    """
                     SELECT covered_from, covered_to, tip_oid FROM ingest_coverage
                     WHERE repository = \(slug) AND stream = \(stream.name)
-                    """).first
+                    """
+                ).first
                 var from = windowStart
                 var to = coverage.to
                 if let existing, let oldFrom = Timestamp.date(try existing.string("covered_from")),
-                   let oldTo = Timestamp.date(try existing.string("covered_to")),
-                   try !stream.readsHistory || existing.optionalString("tip_oid") == coverage.tip {
+                    let oldTo = Timestamp.date(try existing.string("covered_to")),
+                    try !stream.readsHistory || existing.optionalString("tip_oid") == coverage.tip
+                {
                     // The fetched range joins the old one (it starts at or before its end), so
                     // they merge. A history read from another tip replaces it: commits that
                     // landed since may carry dates anywhere in the old range.
                     from = min(oldFrom, windowStart)
                     to = max(oldTo, coverage.to)
                 }
-                try tx.execute("""
+                try tx.execute(
+                    """
                     INSERT INTO ingest_coverage (repository, stream, covered_from, covered_to, updated_at, tip_oid)
                     VALUES (\(slug), \(stream.name), \(Timestamp.string(from)), \(Timestamp.string(to)), \(Timestamp.now()),
                             \(coverage.tip))
@@ -205,21 +217,24 @@ struct IngestStore: Sendable {
     }
 
     static func insert(_ rows: [RawRow], slug: String, runID: Int64, fetchedAt: String, in tx: borrowing Transaction)
-        throws -> Int {
+        throws -> Int
+    {
         var inserted = 0
         for row in rows {
             let payload = row.payload.canonical
             // The repository is part of the hash: a fork and its upstream (or two mirrors) hold
             // byte-identical commits, and each repository must keep its own row.
             let hash = SHA256.hex(slug + "\n" + row.kind + "\n" + payload)
-            inserted += try tx.query("""
+            inserted += try tx.query(
+                """
                 INSERT INTO raw_nodes (repository, kind, node_key, content_hash, payload, fetched_at, run_id,
                                        operation, page_cursor)
                 VALUES (\(slug), \(row.kind), \(row.key), \(hash), \(payload), \(fetchedAt), \(runID),
                         \(row.operation), \(row.cursor))
                 ON CONFLICT (content_hash) DO NOTHING
                 RETURNING id
-                """).count
+                """
+            ).count
         }
         return inserted
     }
@@ -228,9 +243,11 @@ struct IngestStore: Sendable {
     func storedTrees(_ oids: [String]) throws -> [String: JSONValue] {
         guard !oids.isEmpty else { return [:] }
         let placeholders = oids.indices.map { "$\($0 + 2)" }.joined(separator: ", ")
-        let rows = try database.query(SQL(unsafeSQL: """
-            SELECT node_key, payload FROM raw_nodes WHERE repository = $1 AND kind = 'tree' AND node_key IN (\(placeholders))
-            """, bindings: [.text(slug)] + oids.map(SQLValue.text)))
+        let rows = try database.query(
+            SQL(
+                unsafeSQL: """
+                    SELECT node_key, payload FROM raw_nodes WHERE repository = $1 AND kind = 'tree' AND node_key IN (\(placeholders))
+                    """, bindings: [.text(slug)] + oids.map(SQLValue.text)))
         var trees: [String: JSONValue] = [:]
         for row in rows {
             let payload = try row.string("payload")
@@ -245,16 +262,21 @@ struct IngestStore: Sendable {
         let runID = runID
         let slug = slug
         try database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 DELETE FROM ingest_seen WHERE run_id = \(runID) AND repository = \(slug) AND stream = \(stream.name)
                 """)
             try Self.write(checkpoint, stream: stream, runID: runID, slug: slug, in: tx)
         }
     }
 
-    static func write(_ checkpoint: Checkpoint, stream: RepositoryStream, runID: Int64, slug: String, in tx: borrowing Transaction)
-        throws {
-        try tx.execute("""
+    static func write(
+        _ checkpoint: Checkpoint, stream: RepositoryStream, runID: Int64, slug: String, in tx: borrowing Transaction
+    )
+        throws
+    {
+        try tx.execute(
+            """
             INSERT INTO ingest_checkpoints (run_id, repository, stream, since, cursor, done, pages, nodes, total_count,
                                             requests, points, updated_at, tip_oid, read_start, head_number, head_start,
                                             stop_at, moved)
@@ -275,32 +297,39 @@ struct IngestStore: Sendable {
 
     /// How many distinct items the stream's read in this run has listed.
     func seen(_ stream: RepositoryStream) throws -> Int64 {
-        try database.query("""
+        try database.query(
+            """
             SELECT COUNT(*) AS n FROM ingest_seen WHERE run_id = \(runID) AND repository = \(slug) AND stream = \(stream.name)
-            """).first?.int("n") ?? 0
+            """
+        ).first?.int("n") ?? 0
     }
 
     /// How many items of `kind` ingest believes open.
     func believedOpen(_ kind: RepositoryStream.Kind) throws -> Int64 {
-        try database.query("""
+        try database.query(
+            """
             SELECT COUNT(*) AS n FROM item_states WHERE repository = \(slug) AND kind = \(kind.rawValue) AND state = 'OPEN'
-            """).first?.int("n") ?? 0
+            """
+        ).first?.int("n") ?? 0
     }
 
     /// Items believed open that the complete read of `stream` in this run did not list.
     func unlisted(_ stream: RepositoryStream) throws -> [(key: String, nodeId: String, number: Int64)] {
-        try database.query("""
+        try database.query(
+            """
             SELECT s.item_key, s.node_id, s.number FROM item_states s
             WHERE s.repository = \(slug) AND s.kind = \(stream.kind.rawValue) AND s.state = 'OPEN'
               AND NOT EXISTS (SELECT 1 FROM ingest_seen e WHERE e.run_id = \(runID) AND e.repository = \(slug)
                               AND e.stream = \(stream.name) AND e.item_key = s.item_key)
             ORDER BY s.number
-            """).map { (try $0.string("item_key"), try $0.string("node_id"), try $0.int("number")) }
+            """
+        ).map { (try $0.string("item_key"), try $0.string("node_id"), try $0.int("number")) }
     }
 
     /// A hash of every raw node stored for the repository: changes exactly when new data lands.
     func outputHash() throws -> String {
-        let rows = try database.query("""
+        let rows = try database.query(
+            """
             SELECT content_hash FROM raw_nodes WHERE repository = \(slug) ORDER BY content_hash
             """)
         var hasher = SHA256()

@@ -30,7 +30,7 @@ extension IngestSession {
         }
         for (field, kind) in nested {
             guard let connection = node[field], let total = connection["totalCount"]?.int,
-                  let read = connection["nodes"]?.array?.count, total > read
+                let read = connection["nodes"]?.array?.count, total > read
             else { continue }
             let progress = RepositoryStream(name: "nested:\(kind):\(key)", kind: stream.kind, stopsAtSince: false)
             var checkpoint = try store.checkpoint(progress) ?? Checkpoint(since: context.window.start)
@@ -59,8 +59,9 @@ extension IngestSession {
                         checkpoint.requests += Int64(cost.requests)
                         checkpoint.points += Int64(cost.points)
                     }
-                    data = try await client.execute(operation, variables: variables, cost: &cost, shrinkable: size > 1,
-                                                    events: reportWaits("#\(number) \(field)"))
+                    data = try await client.execute(
+                        operation, variables: variables, cost: &cost, shrinkable: size > 1,
+                        events: reportWaits("#\(number) \(field)"))
                 } catch let error as GitHubError where error.code == .timeout {
                     guard sizes.shrink(key: "nested", from: size) != nil else { throw error }
                     add("page_size_reductions", 1)
@@ -68,10 +69,11 @@ extension IngestSession {
                 }
                 let parent = stream.kind == .pullRequest ? data["repository"]?["pullRequest"] : data["repository"]?["issue"]
                 guard let page = parent?[field], let items = page["nodes"]?.array,
-                      let hasNext = page["pageInfo"]?["hasNextPage"]?.bool
+                    let hasNext = page["pageInfo"]?["hasNextPage"]?.bool
                 else {
-                    throw GitHubError(.malformed, "GitHub's \(field) page for #\(number) does not have the expected shape",
-                                      retryable: true)
+                    throw GitHubError(
+                        .malformed, "GitHub's \(field) page for #\(number) does not have the expected shape",
+                        retryable: true)
                 }
                 lastTotal = page["totalCount"]?.int ?? lastTotal
                 var rows: [RawRow] = []
@@ -79,8 +81,10 @@ extension IngestSession {
                 for item in items {
                     let itemKey = Self.databaseId(item).map(String.init) ?? item["path"]?.string ?? item.canonical
                     keys.append(itemKey)
-                    rows.append(RawRow(kind: kind, key: key + ":" + itemKey, payload: item, operation: operation.name,
-                                       cursor: checkpoint.cursor))
+                    rows.append(
+                        RawRow(
+                            kind: kind, key: key + ":" + itemKey, payload: item, operation: operation.name,
+                            cursor: checkpoint.cursor))
                 }
                 checkpoint.pages += 1
                 checkpoint.nodes += Int64(items.count)
@@ -88,8 +92,13 @@ extension IngestSession {
                 checkpoint.cursor = page["pageInfo"]?["endCursor"]?.string ?? checkpoint.cursor
                 // Every page is stored with its checkpoint: a list longer than the budget still
                 // makes progress, and a rerun continues where this one stopped.
-                add("new_nodes", Int64(try store.save(PageWrite(stream: progress, checkpoint: checkpoint, rows: rows,
-                                                                seen: keys))))
+                add(
+                    "new_nodes",
+                    Int64(
+                        try store.save(
+                            PageWrite(
+                                stream: progress, checkpoint: checkpoint, rows: rows,
+                                seen: keys))))
                 if hasNext && page["pageInfo"]?["endCursor"]?.string != nil { continue }
                 // Items may be added while this reads (they append), or removed: the list read must
                 // hold at least what GitHub counted at its end. GitHub lists at most 3,000 files of
@@ -98,10 +107,12 @@ extension IngestSession {
                 let capped = field == "files" && listed >= Self.fileListCap
                 guard listed >= lastTotal || capped else {
                     try store.restart(progress, checkpoint.restarted())
-                    throw IngestFailure(code: "incomplete", message: """
-                        \(stream.kind.rawValue) #\(number) has \(lastTotal) \(field) and ingest listed \(listed); \
-                        the unit fails rather than report a gap (a rerun reads the list again)
-                        """)
+                    throw IngestFailure(
+                        code: "incomplete",
+                        message: """
+                            \(stream.kind.rawValue) #\(number) has \(lastTotal) \(field) and ingest listed \(listed); \
+                            the unit fails rather than report a gap (a rerun reads the list again)
+                            """)
                 }
                 add(kind + "s", listed)
                 checkpoint.done = true

@@ -33,8 +33,9 @@ extension IngestSession {
                     continue
                 }
                 // The counts disagree: read every open item again, and see which left.
-                context.progress("\(stream.name): GitHub counts \(openCounts[stream.kind].map(String.init) ?? "?") open, "
-                    + "ingest believes \(believed); reading them again")
+                context.progress(
+                    "\(stream.name): GitHub counts \(openCounts[stream.kind].map(String.init) ?? "?") open, "
+                        + "ingest believes \(believed); reading them again")
                 pending[index].reusesSnapshot = false
                 pending[index].checkpoint = Checkpoint(since: pending[index].checkpoint.since)
                 add("open_snapshot_retaken", 1)
@@ -57,9 +58,10 @@ extension IngestSession {
             do {
                 defer { count(cost, alsoAs: ["resolve_requests"]) }
                 let operation: GitHub.Operation = stream.kind == .issue ? .resolveIssues : .resolvePullRequests
-                answer = try await client.executeBatch(operation, variables: ["ids": .array(batch.map { .string($0.nodeId) })],
-                                                       cost: &cost, shrinkable: size > 1,
-                                                       events: reportWaits("\(stream.name): items no longer listed"))
+                answer = try await client.executeBatch(
+                    operation, variables: ["ids": .array(batch.map { .string($0.nodeId) })],
+                    cost: &cost, shrinkable: size > 1,
+                    events: reportWaits("\(stream.name): items no longer listed"))
             } catch let error as GitHubError where error.code == .timeout {
                 guard sizes.shrink(key: "items", from: size) != nil else { throw error }
                 add("page_size_reductions", 1)
@@ -73,10 +75,12 @@ extension IngestSession {
                 let node = position < nodes.count ? nodes[position] : JSONValue.null
                 let typename = node["__typename"]?.string
                 let home = node["repository"]?["nameWithOwner"]?.string
-                if (typename == "Issue" || typename == "PullRequest"), let home, home.lowercased() == repository.slug.lowercased() {
+                if typename == "Issue" || typename == "PullRequest", let home, home.lowercased() == repository.slug.lowercased() {
                     // Still here: its state changed while the open items were read. Store it as it is now.
-                    rows.append(RawRow(kind: stream.kind.rawValue, key: item.key, payload: node, operation: "ResolveItems",
-                                       cursor: nil))
+                    rows.append(
+                        RawRow(
+                            kind: stream.kind.rawValue, key: item.key, payload: node, operation: "ResolveItems",
+                            cursor: nil))
                     if let state = itemState(node, kind: stream.kind, key: item.key) { items.append(state) }
                     add("resolved_items", 1)
                     continue
@@ -94,13 +98,18 @@ extension IngestSession {
                 default:
                     reason = "deleted"
                 }
-                rows.append(RawRow(kind: "gone", key: stream.kind.rawValue + ":" + item.key, payload: [
-                    "kind": .string(stream.kind.rawValue), "key": .string(item.key), "node_id": .string(item.nodeId),
-                    "number": .int(item.number), "reason": .string(reason), "moved_to": detail,
-                    "detected_at": .string(Timestamp.string(now)),
-                ], operation: "ResolveItems", cursor: nil))
-                items.append(ItemState(kind: stream.kind.rawValue, key: item.key, nodeId: item.nodeId, number: item.number,
-                                       state: "GONE", updatedAt: now))
+                rows.append(
+                    RawRow(
+                        kind: "gone", key: stream.kind.rawValue + ":" + item.key,
+                        payload: [
+                            "kind": .string(stream.kind.rawValue), "key": .string(item.key), "node_id": .string(item.nodeId),
+                            "number": .int(item.number), "reason": .string(reason), "moved_to": detail,
+                            "detected_at": .string(Timestamp.string(now)),
+                        ], operation: "ResolveItems", cursor: nil))
+                items.append(
+                    ItemState(
+                        kind: stream.kind.rawValue, key: item.key, nodeId: item.nodeId, number: item.number,
+                        state: "GONE", updatedAt: now))
                 add("gone_items", 1)
                 context.progress("\(stream.kind.rawValue) #\(item.number) is gone (\(reason))")
             }

@@ -113,8 +113,9 @@ final class Prober: Sendable {
             }
         }
         let store = { (repository: Repository) in
-            IngestStore(database: session.context.database, runID: run, slug: repository.slug,
-                        windowStart: session.context.window.start)
+            IngestStore(
+                database: session.context.database, runID: run, slug: repository.slug,
+                windowStart: session.context.window.start)
         }
         var batch = [try Target(repository: session.repository, plan: plan, store: store(session.repository))]
         var connections = batch[0].connections
@@ -135,7 +136,8 @@ final class Prober: Sendable {
         }
         var released: [String] = []
         for other in candidates {
-            let streams = RepositoryStream.streams(for: session.context.manifest.github.collect, documentationPaths: other.documentationPaths)
+            let streams = RepositoryStream.streams(
+                for: session.context.manifest.github.collect, documentationPaths: other.documentationPaths)
             let peerStore = store(other)
             let peerPlan = try? Planner.plan(streams, window: session.context.window, overlap: IngestStage.overlap) { stream in
                 (try peerStore.checkpoint(stream), try peerStore.coverage(stream))
@@ -173,7 +175,8 @@ final class Prober: Sendable {
         for (index, target) in batch.enumerated() {
             let answer = answers?["r\(index)"]
             let quiet = answer.map { Self.isQuiet($0, target: target) } ?? false
-            results[Self.key(run: run, slug: target.repository.slug)] = quiet
+            results[Self.key(run: run, slug: target.repository.slug)] =
+                quiet
                 ? .quiet(started) : .active(tip: answer?["branch"]?["target"]?["oid"]?.string)
         }
         outcomes.withLock { outcomes in outcomes.merge(results) { _, new in new } }
@@ -232,7 +235,7 @@ final class Prober: Sendable {
         }
         if let since = target.pullsSince {
             guard let nodes = answer["pullRequests"]?["nodes"]?.array,
-                  answer["openPulls"]?["totalCount"]?.int == target.openPulls
+                answer["openPulls"]?["totalCount"]?.int == target.openPulls
             else { return false }
             if let newest = nodes.first {
                 guard let updated = newest["updatedAt"]?.string.flatMap(Timestamp.date), updated < since else { return false }

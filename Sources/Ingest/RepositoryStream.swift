@@ -35,8 +35,9 @@ struct RepositoryStream: Sendable, Hashable {
 
     static let commits = RepositoryStream(name: "commits", kind: .commit, stopsAtSince: false)
     static let pullRequestsUpdated = RepositoryStream(name: "pull_requests_updated", kind: .pullRequest, stopsAtSince: true)
-    static let pullRequestsOpen = RepositoryStream(name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false,
-                                         readsSummaries: true)
+    static let pullRequestsOpen = RepositoryStream(
+        name: "pull_requests_open", kind: .pullRequest, stopsAtSince: false,
+        readsSummaries: true)
     static let issuesUpdated = RepositoryStream(name: "issues_updated", kind: .issue, stopsAtSince: false)
     static let issuesOpen = RepositoryStream(name: "issues_open", kind: .issue, stopsAtSince: false, readsSummaries: true)
 
@@ -81,7 +82,8 @@ struct RepositoryStream: Sendable, Hashable {
         if collect.contains(.commits) { streams.append(.commits) }
         // Reviews, comments and changed files come nested in pull request (and issue) nodes.
         if collect.contains(.pull_requests) || collect.contains(.reviews) || collect.contains(.pull_request_files)
-            || collect.contains(.comments) {
+            || collect.contains(.comments)
+        {
             streams += [.pullRequestsUpdated, .pullRequestsOpen]
         }
         if collect.contains(.issues) { streams += [.issuesUpdated, .issuesOpen] }

@@ -10,8 +10,9 @@ struct PageSizes {
     /// Sizes in the combined first request, each near the 90th percentile of its stream's
     /// length in an earlier reference estate: 1 + (1+5×12) + (1+2×12) + (1+2×14) + (1+1×18) +
     /// 2×(1+6) = 149 connections, 1 point.
-    static let firstDefaults = FirstPages.Sizes(commits: 100, pulls: 12, openPulls: 12, updatedIssues: 14, openIssues: 18,
-                                                documentation: 6)
+    static let firstDefaults = FirstPages.Sizes(
+        commits: 100, pulls: 12, openPulls: 12, updatedIssues: 14, openIssues: 18,
+        documentation: 6)
 
     let largest: Int
     var first: FirstPages.Sizes
@@ -21,9 +22,10 @@ struct PageSizes {
     init(pageSize: Int) {
         largest = pageSize
         let defaults = Self.firstDefaults
-        first = FirstPages.Sizes(commits: pageSize, pulls: min(pageSize, defaults.pulls),
-                                 openPulls: min(pageSize, defaults.openPulls), updatedIssues: min(pageSize, defaults.updatedIssues),
-                                 openIssues: min(pageSize, defaults.openIssues), documentation: min(pageSize, defaults.documentation))
+        first = FirstPages.Sizes(
+            commits: pageSize, pulls: min(pageSize, defaults.pulls),
+            openPulls: min(pageSize, defaults.openPulls), updatedIssues: min(pageSize, defaults.updatedIssues),
+            openIssues: min(pageSize, defaults.openIssues), documentation: min(pageSize, defaults.documentation))
     }
 
     /// The largest page of `stream` that costs 1 point: the list (1 connection) and its nodes'

@@ -16,7 +16,8 @@ extension IngestSession {
         let stream = pending.stream
         var checkpoint = pending.checkpoint
         if checkpoint.pages == 0, let pulls = try store.checkpoint(.pullRequestsUpdated), pulls.done, pulls.nodes == 0,
-           pulls.since <= checkpoint.since {
+            pulls.since <= checkpoint.since
+        {
             // Writing a review comment moves its pull request's `updatedAt`; no pull request
             // changed since `since`, so neither did any review comment.
             checkpoint.done = true
@@ -36,23 +37,28 @@ extension IngestSession {
             let page: RESTPage
             do {
                 defer { count(cost, alsoAs: ["rest_requests"]) }
-                page = try await client.list(path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)),
-                                             cost: &cost, events: reportWaits(stream.name, limit: "REST rate limit"))
+                page = try await client.list(
+                    path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)),
+                    cost: &cost, events: reportWaits(stream.name, limit: "REST rate limit"))
             }
             if page.next != nil && page.items.count < Self.restPageSize {
                 try store.restart(stream, checkpoint.restarted())
-                throw IngestFailure(code: "incomplete", message: """
-                    \(stream.name): GitHub sent \(page.items.count) of \(Self.restPageSize) items on a page that is \
-                    not the last; the unit fails rather than report a gap (a rerun reads the stream again)
-                    """)
+                throw IngestFailure(
+                    code: "incomplete",
+                    message: """
+                        \(stream.name): GitHub sent \(page.items.count) of \(Self.restPageSize) items on a page that is \
+                        not the last; the unit fails rather than report a gap (a rerun reads the stream again)
+                        """)
             }
             var rows: [RawRow] = []
             for item in page.items {
                 guard let id = item["id"]?.int else {
                     throw IngestFailure(code: "malformed", message: "\(stream.name): a review comment has no id")
                 }
-                rows.append(RawRow(kind: stream.kind.rawValue, key: String(id), payload: Self.reviewCommentNode(item),
-                                   operation: stream.name, cursor: checkpoint.cursor))
+                rows.append(
+                    RawRow(
+                        kind: stream.kind.rawValue, key: String(id), payload: Self.reviewCommentNode(item),
+                        operation: stream.name, cursor: checkpoint.cursor))
             }
             checkpoint.pages += 1
             checkpoint.nodes += Int64(rows.count)
@@ -60,8 +66,10 @@ extension IngestSession {
             checkpoint.done = page.next == nil
             add("pages", 1)
             add(stream.kind.rawValue + "s", Int64(rows.count))
-            let inserted = try store.save(PageWrite(stream: stream, checkpoint: checkpoint, rows: rows,
-                                                    coverage: checkpoint.done ? (started, nil) : nil))
+            let inserted = try store.save(
+                PageWrite(
+                    stream: stream, checkpoint: checkpoint, rows: rows,
+                    coverage: checkpoint.done ? (started, nil) : nil))
             add("new_nodes", Int64(inserted))
             pending.checkpoint = checkpoint
             context.progress("\(stream.name) page \(checkpoint.pages) · \(checkpoint.nodes) nodes")
@@ -72,8 +80,10 @@ extension IngestSession {
     /// sits (pull request, review, reply-to, file). Bodies, diff hunks and links are not stored.
     static func reviewCommentNode(_ item: JSONValue) -> JSONValue {
         var node: [String: JSONValue] = [:]
-        for key in ["id", "node_id", "pull_request_review_id", "in_reply_to_id", "created_at", "updated_at", "path",
-                    "pull_request_url"] {
+        for key in [
+            "id", "node_id", "pull_request_review_id", "in_reply_to_id", "created_at", "updated_at", "path",
+            "pull_request_url",
+        ] {
             if let value = item[key] { node[key] = value }
         }
         if let user = item["user"], !user.isNull {

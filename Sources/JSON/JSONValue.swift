@@ -1,4 +1,3 @@
-
 /// A JSON value as GitHub sent it, kept whole so raw nodes can be stored as received.
 public enum JSONValue: Sendable, Hashable, Decodable {
     case null
@@ -131,7 +130,8 @@ public enum JSONValue: Sendable, Hashable, Decodable {
 }
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral,
-    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral {
+    ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral, ExpressibleByNilLiteral
+{
     public init(stringLiteral value: String) { self = .string(value) }
     public init(integerLiteral value: Int64) { self = .int(value) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }

@@ -30,7 +30,11 @@ public final class LoopbackServer: Sendable {
     }
 
     public func stop() async {
-        guard let (http, task) = running.withLock({ value in defer { value = nil }; return value }) else { return }
+        guard
+            let (http, task) = running.withLock({ value in
+                defer { value = nil }; return value
+            })
+        else { return }
         await http.stop(timeout: 1)
         task.cancel()
     }

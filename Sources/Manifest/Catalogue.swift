@@ -84,15 +84,19 @@ struct CatalogueParser {
         let bytes = Array(text.utf8)
         guard (1...63).contains(bytes.count), bytes.first != UInt8(ascii: "-"), bytes.last != UInt8(ascii: "-")
         else { return false }
-        return bytes.allSatisfy { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-") }
+        return bytes.allSatisfy {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "-")
+        }
     }
 
     /// `^[A-Za-z0-9_.-]+$`, and not `.` or `..`: a GitHub owner or repository name.
     static func isValidRepoPart(_ text: String) -> Bool {
         guard !text.isEmpty, text != ".", text != ".." else { return false }
-        return text.unicodeScalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
-            || $0 == "_" || $0 == "." || $0 == "-" }
+        return text.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                || $0 == "_" || $0 == "." || $0 == "-"
+        }
     }
 
     var reader: NodeReader
@@ -110,9 +114,11 @@ struct CatalogueParser {
             return nil
         case .success(let node):
             guard let node else {
-                reader.diagnostics.append(Diagnostic(at: SourceLocation(file: reader.file, line: 1, column: 1),
-                                                     "catalogue file is empty",
-                                                     hint: "a catalogue needs `version: 1` and `projects:`"))
+                reader.diagnostics.append(
+                    Diagnostic(
+                        at: SourceLocation(file: reader.file, line: 1, column: 1),
+                        "catalogue file is empty",
+                        hint: "a catalogue needs `version: 1` and `projects:`"))
                 return nil
             }
             root = node
@@ -158,8 +164,9 @@ struct CatalogueParser {
             return nil
         }
         guard Self.isValidKey(key) else {
-            reader.error(node, "`\(path).key` `\(key)` is not a valid key",
-                         hint: "use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash")
+            reader.error(
+                node, "`\(path).key` `\(key)` is not a valid key",
+                hint: "use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash")
             return nil
         }
         return key
@@ -216,7 +223,8 @@ struct CatalogueParser {
         }
         var components: [Catalogue.Component] = []
         if let list = reader.require(fields, "components"),
-           let items = reader.sequence(list, path: "\(path).components") {
+            let items = reader.sequence(list, path: "\(path).components")
+        {
             for (index, item) in items.enumerated() {
                 if let component = parseComponent(item, path: "\(path).components[\(index)]", project: key ?? path) {
                     components.append(component)
@@ -230,9 +238,10 @@ struct CatalogueParser {
                 for flag in flags { if let value = statusFields[flag] { _ = reader.bool(value, path: "\(path).status.\(flag)") } }
             }
         }
-        let docs = fields["documentation_paths"].flatMap {
-            reader.strings($0, path: "\(path).documentation_paths", unique: false)
-        } ?? []
+        let docs =
+            fields["documentation_paths"].flatMap {
+                reader.strings($0, path: "\(path).documentation_paths", unique: false)
+            } ?? []
         guard let key, let name else { return nil }
         if let first = keyNodes["project:" + key] {
             reader.error(node, "duplicate project key `\(key)`", hint: "first defined at \(reader.location(first))")
@@ -245,17 +254,21 @@ struct CatalogueParser {
     }
 
     mutating func parseComponent(_ node: Node, path: String, project: String) -> Catalogue.Component? {
-        let allowed = ["key", "name", "type", "description", "lifecycle", "repository", "depends_on", "blocked_by",
-                       "emits_events_to", "notes"]
+        let allowed = [
+            "key", "name", "type", "description", "lifecycle", "repository", "depends_on", "blocked_by",
+            "emits_events_to", "notes",
+        ]
         guard let fields = reader.mapping(node, path: path, allowed: allowed) else { return nil }
         let key = key(fields, path: path)
         let name = name(fields, path: path, what: "component `\(key ?? path)`")
-        let type: Catalogue.ComponentType? = fields["type"].map {
-            reader.choice($0, path: "\(path).type", noun: "component type")
-        } ?? .service
-        let lifecycle: Catalogue.Lifecycle? = fields["lifecycle"].map {
-            reader.choice($0, path: "\(path).lifecycle", noun: "lifecycle")
-        } ?? .active
+        let type: Catalogue.ComponentType? =
+            fields["type"].map {
+                reader.choice($0, path: "\(path).type", noun: "component type")
+            } ?? .service
+        let lifecycle: Catalogue.Lifecycle? =
+            fields["lifecycle"].map {
+                reader.choice($0, path: "\(path).lifecycle", noun: "lifecycle")
+            } ?? .active
         let description = optionalString(fields, "description", path: path)
         let repository = fields["repository"].flatMap { parseRepository($0, path: "\(path).repository") }
         var links: [String: [Catalogue.Link]] = [:]
@@ -280,16 +293,18 @@ struct CatalogueParser {
     }
 
     mutating func parseRepository(_ node: Node, path: String) -> Catalogue.CatalogueRepository? {
-        guard let fields = reader.mapping(
-            node, path: path, allowed: ["owner", "name", "default_branch", "documentation_paths"])
+        guard
+            let fields = reader.mapping(
+                node, path: path, allowed: ["owner", "name", "default_branch", "documentation_paths"])
         else { return nil }
         var parts: [String] = []
         for part in ["owner", "name"] {
             guard let partNode = reader.require(fields, part), let value = reader.string(partNode, path: "\(path).\(part)")
             else { continue }
             guard Self.isValidRepoPart(value) else {
-                reader.error(partNode, "`\(path).\(part)` `\(value)` is not a valid GitHub \(part)",
-                             hint: "use letters, digits, `_`, `.` and `-` only")
+                reader.error(
+                    partNode, "`\(path).\(part)` `\(value)` is not a valid GitHub \(part)",
+                    hint: "use letters, digits, `_`, `.` and `-` only")
                 continue
             }
             parts.append(value)
@@ -302,9 +317,10 @@ struct CatalogueParser {
                 branch = value
             }
         }
-        let docs = fields["documentation_paths"].flatMap {
-            reader.strings($0, path: "\(path).documentation_paths", unique: false)
-        } ?? []
+        let docs =
+            fields["documentation_paths"].flatMap {
+                reader.strings($0, path: "\(path).documentation_paths", unique: false)
+            } ?? []
         guard parts.count == 2 else { return nil }
         return Catalogue.CatalogueRepository(
             owner: parts[0], name: parts[1], defaultBranch: branch, documentationPaths: Self.dedupe(docs))
@@ -315,9 +331,10 @@ struct CatalogueParser {
             return nil
         }
         guard let target = reader.require(fields, "component"),
-              let component = reader.string(target, path: "\(path).component")
+            let component = reader.string(target, path: "\(path).component")
         else { return nil }
-        let kind: Catalogue.LinkKind? = fields["kind"].map { reader.choice($0, path: "\(path).kind", noun: "link kind") }
+        let kind: Catalogue.LinkKind? =
+            fields["kind"].map { reader.choice($0, path: "\(path).kind", noun: "link kind") }
             ?? .runtime
         let rationale = optionalString(fields, "rationale", path: path)
         guard let kind else { return nil }
@@ -353,18 +370,21 @@ struct CatalogueParser {
         let projectKeys = Set(projects.map(\.key))
         let programmeKeys = programmes.map(\.key)
         for ref in programmeRefs where !programmeKeys.contains(ref.programme) {
-            reader.error(ref.node, "project `\(ref.project)` names unknown programme `\(ref.programme)`",
-                         hint: Suggestion.hint(for: ref.programme, in: programmeKeys, noun: "declared programmes"))
+            reader.error(
+                ref.node, "project `\(ref.project)` names unknown programme `\(ref.programme)`",
+                hint: Suggestion.hint(for: ref.programme, in: programmeKeys, noun: "declared programmes"))
         }
         for ref in programmeProjectRefs where !projectKeys.contains(ref.project) {
-            reader.error(ref.node, "programme `\(ref.programme)` lists unknown project `\(ref.project)`",
-                         hint: Suggestion.hint(for: ref.project, in: projectKeys.sorted(), noun: "declared projects"))
+            reader.error(
+                ref.node, "programme `\(ref.programme)` lists unknown project `\(ref.project)`",
+                hint: Suggestion.hint(for: ref.project, in: projectKeys.sorted(), noun: "declared projects"))
         }
         for (key, owners) in componentOwners.sorted(by: { $0.key < $1.key }) where owners.count > 1 {
             let names = owners.map(\.project)
             let users = names.count == 2 ? "\(names[0]) and \(names[1])" : names.joined(separator: ", ")
-            reader.error(owners[1].node, "duplicate component key `\(key)` used by projects \(users)",
-                         hint: "component keys must be unique across the whole catalogue")
+            reader.error(
+                owners[1].node, "duplicate component key `\(key)` used by projects \(users)",
+                hint: "component keys must be unique across the whole catalogue")
         }
         checkCycles(relation: "blocked_by", severity: .error)
         checkCycles(relation: "depends_on", severity: .warning)
@@ -373,8 +393,9 @@ struct CatalogueParser {
             if ref.from == ref.to {
                 reader.error(ref.node, "component `\(ref.from)` links to itself")
             } else if componentOwners[ref.to] == nil {
-                reader.error(ref.node, "component `\(ref.from)` links to unknown component `\(ref.to)`",
-                             hint: Suggestion.hint(for: ref.to, in: componentKeys, noun: "known components"))
+                reader.error(
+                    ref.node, "component `\(ref.from)` links to unknown component `\(ref.to)`",
+                    hint: Suggestion.hint(for: ref.to, in: componentKeys, noun: "known components"))
             }
         }
     }
@@ -401,11 +422,15 @@ struct CatalogueParser {
                         let path = cycle.map { "`\($0)`" }.joined(separator: " → ")
                         let verb = relation == "blocked_by" ? "blocked by" : "depends on"
                         let message = "components form a `\(relation)` cycle: \(path)"
-                        let hint = relation == "blocked_by"
+                        let hint =
+                            relation == "blocked_by"
                             ? "each component is \(verb) the next, so none can ever be unblocked; remove one link"
                             : "a dependency cycle is allowed, but check that it is intended"
-                        if severity == .error { reader.error(edge.node, message, hint: hint) }
-                        else { reader.warning(edge.node, message, hint: hint) }
+                        if severity == .error {
+                            reader.error(edge.node, message, hint: hint)
+                        } else {
+                            reader.warning(edge.node, message, hint: hint)
+                        }
                     }
                 } else if state[edge.to] == nil {
                     visit(edge.to)

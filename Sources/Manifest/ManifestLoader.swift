@@ -21,8 +21,11 @@ public struct ManifestLoader: Sendable {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-            throw ManifestError([Diagnostic(at: start, "manifest file \(reason)",
-                                            hint: "pass the path of a run manifest, e.g. `pipelines/mvp.yaml`")])
+            throw ManifestError([
+                Diagnostic(
+                    at: start, "manifest file \(reason)",
+                    hint: "pass the path of a run manifest, e.g. `pipelines/mvp.yaml`")
+            ])
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw ManifestError([Diagnostic(at: start, "manifest is not UTF-8 text")])
@@ -55,9 +58,10 @@ struct ManifestParser {
             return nil
         case .success(let node):
             guard let node else {
-                reader.diagnostics.append(Diagnostic(
-                    at: SourceLocation(file: reader.file, line: 1, column: 1), "manifest is empty",
-                    hint: "a manifest needs at least `version: 1`, `name:` and `estate:`"))
+                reader.diagnostics.append(
+                    Diagnostic(
+                        at: SourceLocation(file: reader.file, line: 1, column: 1), "manifest is empty",
+                        hint: "a manifest needs at least `version: 1`, `name:` and `estate:`"))
                 return nil
             }
             root = node
@@ -65,14 +69,17 @@ struct ManifestParser {
         guard let fields = reader.mapping(root, path: "the manifest", allowed: Self.topKeys) else { return nil }
 
         if let node = reader.require(fields, "version"), let version = reader.int(node, path: "version", range: 0...Int.max),
-           version != 1 {
+            version != 1
+        {
             reader.error(node, "unsupported manifest version \(version)", hint: "this ghillie-run reads `version: 1`")
         }
         let name = reader.require(fields, "name").flatMap { parseName($0) }
         let estate = reader.require(fields, "estate").flatMap { parseEstate($0) }
         let window = fields["window"].map { parseWindow($0) } ?? .days(14, end: .now)
-        let github = fields["github"].map { parseGitHub($0) } ?? GitHubConfig(
-            endpoint: GitHubConfig.defaultEndpoint, tokenEnv: GitHubConfig.defaultTokenEnv, collect: CollectKind.allCases)
+        let github =
+            fields["github"].map { parseGitHub($0) }
+            ?? GitHubConfig(
+                endpoint: GitHubConfig.defaultEndpoint, tokenEnv: GitHubConfig.defaultTokenEnv, collect: CollectKind.allCases)
         let store = fields["store"].map { parseStore($0) } ?? .defaultSpec
         let export = fields["export"].flatMap { parseExport($0) }
         let report = fields["report"].flatMap { parseReport($0, estate: estate) }
@@ -81,8 +88,9 @@ struct ManifestParser {
         guard let name, let estate, let window, let github, let store, let metrics else { return nil }
         if fields["export"] != nil && export == nil { return nil }
         if fields["report"] != nil && report == nil { return nil }
-        var manifest = Manifest(path: reader.file, sha256: sha256, name: name, estate: estate, window: window,
-                                github: github, store: store, export: export, report: report)
+        var manifest = Manifest(
+            path: reader.file, sha256: sha256, name: name, estate: estate, window: window,
+            github: github, store: store, export: export, report: report)
         manifest.metrics = metrics
         return manifest
     }
@@ -92,34 +100,41 @@ struct ManifestParser {
     mutating func parseName(_ node: Node) -> String? {
         guard let name = reader.string(node, path: "name") else { return nil }
         let scalars = Array(name.unicodeScalars)
-        let valid = (1...64).contains(scalars.count)
-            && scalars.allSatisfy { ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
-                || $0 == "." || $0 == "_" || $0 == "-" }
+        let valid =
+            (1...64).contains(scalars.count)
+            && scalars.allSatisfy {
+                ($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0)))
+                    || $0 == "." || $0 == "_" || $0 == "-"
+            }
             && scalars.first.map { $0 != "." && $0 != "_" && $0 != "-" } == true
         guard valid else {
-            reader.error(node, "`name` `\(name)` is not a valid run name",
-                         hint: "use 1-64 letters, digits, `.`, `_` and `-`, starting with a letter or digit")
+            reader.error(
+                node, "`name` `\(name)` is not a valid run name",
+                hint: "use 1-64 letters, digits, `.`, `_` and `-`, starting with a letter or digit")
             return nil
         }
         return name
     }
 
     mutating func parseEstate(_ node: Node) -> Estate? {
-        guard let fields = reader.mapping(
-            node, path: "estate", allowed: ["key", "catalogue", "repositories", "exclude", "noise"])
+        guard
+            let fields = reader.mapping(
+                node, path: "estate", allowed: ["key", "catalogue", "repositories", "exclude", "noise"])
         else { return nil }
         var key: String?
         if let keyNode = reader.require(fields, "key"), let value = reader.string(keyNode, path: "estate.key") {
             if CatalogueParser.isValidKey(value) {
                 key = value
             } else {
-                reader.error(keyNode, "`estate.key` `\(value)` is not a valid key",
-                             hint: "use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash")
+                reader.error(
+                    keyNode, "`estate.key` `\(value)` is not a valid key",
+                    hint: "use 1-63 lowercase letters, digits and dashes, not starting or ending with a dash")
             }
         }
         if fields["catalogue"] == nil && fields["repositories"] == nil {
-            reader.error(node, "estate has no repositories",
-                         hint: "add `repositories:` with at least one `slug: owner/name`, or a `catalogue:`")
+            reader.error(
+                node, "estate has no repositories",
+                hint: "add `repositories:` with at least one `slug: owner/name`, or a `catalogue:`")
         }
         var catalogue: Catalogue?
         var cataloguePath: String?
@@ -156,11 +171,12 @@ struct ManifestParser {
             }
             for (index, item) in items.enumerated() {
                 let path = "estate.repositories[\(index)]"
-                guard let repoFields = reader.mapping(
-                    item, path: path, allowed: ["slug", "default_branch", "documentation_paths"])
+                guard
+                    let repoFields = reader.mapping(
+                        item, path: path, allowed: ["slug", "default_branch", "documentation_paths"])
                 else { continue }
                 guard let slugNode = reader.require(repoFields, "slug"),
-                      let (owner, name) = parseSlug(slugNode, path: "\(path).slug")
+                    let (owner, name) = parseSlug(slugNode, path: "\(path).slug")
                 else { continue }
                 let slug = "\(owner)/\(name)".lowercased()
                 if !lowered.insert(slug).inserted {
@@ -169,12 +185,14 @@ struct ManifestParser {
                 }
                 var branch: String?
                 if let branchNode = repoFields["default_branch"],
-                   let value = reader.nonEmptyString(branchNode, path: "\(path).default_branch") {
+                    let value = reader.nonEmptyString(branchNode, path: "\(path).default_branch")
+                {
                     branch = value
                 }
-                let docs = repoFields["documentation_paths"].flatMap {
-                    reader.strings($0, path: "\(path).documentation_paths")
-                } ?? []
+                let docs =
+                    repoFields["documentation_paths"].flatMap {
+                        reader.strings($0, path: "\(path).documentation_paths")
+                    } ?? []
                 if let existing = repositories[slug] {
                     repositories[slug] = Repository(
                         owner: existing.owner, name: existing.name, defaultBranch: branch ?? existing.defaultBranch,
@@ -192,17 +210,20 @@ struct ManifestParser {
                 guard let (owner, name) = parseSlug(item, path: "estate.exclude[\(index)]") else { continue }
                 let slug = "\(owner)/\(name)".lowercased()
                 if repositories.removeValue(forKey: slug) == nil && !catalogueFailed {
-                    reader.warning(item, "excluded repository `\(owner)/\(name)` is not in the estate",
-                                   hint: "remove it from `estate.exclude`, or check its spelling")
+                    reader.warning(
+                        item, "excluded repository `\(owner)/\(name)` is not in the estate",
+                        hint: "remove it from `estate.exclude`, or check its spelling")
                 }
             }
         }
         let noise = fields["noise"].flatMap { parseNoise($0) } ?? Noise()
         let resolved = order.compactMap { repositories[$0] }.sorted { $0.slug.lowercased() < $1.slug.lowercased() }
         if resolved.isEmpty && !catalogueFailed && (fields["catalogue"] != nil || fields["repositories"] != nil)
-            && reader.diagnostics.allSatisfy({ $0.severity != .error }) {
-            reader.error(node, "estate has no repositories left after exclusions",
-                         hint: "a run needs at least one repository")
+            && reader.diagnostics.allSatisfy({ $0.severity != .error })
+        {
+            reader.error(
+                node, "estate has no repositories left after exclusions",
+                hint: "a run needs at least one repository")
         }
         guard let key else { return nil }
         return Estate(key: key, cataloguePath: cataloguePath, repositories: resolved, noise: noise, catalogue: catalogue)
@@ -212,8 +233,9 @@ struct ManifestParser {
         guard let slug = reader.string(node, path: path) else { return nil }
         let parts = slug.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, CatalogueParser.isValidRepoPart(parts[0]), CatalogueParser.isValidRepoPart(parts[1]) else {
-            reader.error(node, "`\(slug)` is not a repository slug",
-                         hint: "write `owner/name`, e.g. `leynos/wildside`")
+            reader.error(
+                node, "`\(slug)` is not a repository slug",
+                hint: "write `owner/name`, e.g. `leynos/wildside`")
             return nil
         }
         return (parts[0], parts[1])
@@ -225,8 +247,9 @@ struct ManifestParser {
         let joined = path.hasPrefix("/") || folder.isEmpty ? path : folder + "/" + path
         let display = Self.normalize(joined)
         guard let data = FileManager.default.contents(atPath: display) else {
-            reader.error(node, "catalogue file `\(path)` not found",
-                         hint: "catalogue paths are relative to the manifest's folder; looked for `\(display)`")
+            reader.error(
+                node, "catalogue file `\(path)` not found",
+                hint: "catalogue paths are relative to the manifest's folder; looked for `\(display)`")
             return nil
         }
         guard let text = String(data: data, encoding: .utf8) else {
@@ -281,8 +304,9 @@ struct ManifestParser {
                 if let date = Timestamp.date(text) {
                     end = .instant(date)
                 } else {
-                    reader.error(endNode, "`window.end` `\(text)` is not `now`, `today` or an RFC 3339 timestamp",
-                                 hint: "e.g. `2026-11-27T00:00:00Z`")
+                    reader.error(
+                        endNode, "`window.end` `\(text)` is not `now`, `today` or an RFC 3339 timestamp",
+                        hint: "e.g. `2026-11-27T00:00:00Z`")
                     endOK = false
                 }
             }
@@ -290,15 +314,17 @@ struct ManifestParser {
             endOK = false
         }
         if fields["days"] != nil, fields["start"] != nil, let startKey = fields.keys["start"] {
-            reader.error(startKey, "`window` has both `days` and `start`",
-                         hint: "use `days:` for a rolling window, or `start:` and `end:` for a fixed one")
+            reader.error(
+                startKey, "`window` has both `days` and `start`",
+                hint: "use `days:` for a rolling window, or `start:` and `end:` for a fixed one")
             return nil
         }
         if let startNode = fields["start"] {
             guard let text = reader.string(startNode, path: "window.start") else { return nil }
             guard let start = Timestamp.date(text) else {
-                reader.error(startNode, "`window.start` `\(text)` is not an RFC 3339 timestamp",
-                             hint: "e.g. `2026-11-13T00:00:00Z`")
+                reader.error(
+                    startNode, "`window.start` `\(text)` is not an RFC 3339 timestamp",
+                    hint: "e.g. `2026-11-13T00:00:00Z`")
                 return nil
             }
             if case .instant(let stop) = end, stop <= start, let endNode = fields["end"] {
@@ -316,9 +342,11 @@ struct ManifestParser {
     }
 
     mutating func parseGitHub(_ node: Node) -> GitHubConfig? {
-        let allowed = ["endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
-                       "max_rate_limit_wait_minutes", "secondary_limit_wait_seconds", "max_requests_in_flight",
-                       "max_requests_per_minute"]
+        let allowed = [
+            "endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
+            "max_rate_limit_wait_minutes", "secondary_limit_wait_seconds", "max_requests_in_flight",
+            "max_requests_per_minute",
+        ]
         guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
         var endpoint = GitHubConfig.defaultEndpoint
@@ -339,18 +367,26 @@ struct ManifestParser {
             if let values, !values.isEmpty {
                 collect = values
             } else {
-                if values != nil { reader.error(collectNode, "`github.collect` is empty", hint: "list what to collect, e.g. `[commits, pull_requests, issues]`") }
+                if values != nil {
+                    reader.error(
+                        collectNode, "`github.collect` is empty",
+                        hint: "list what to collect, e.g. `[commits, pull_requests, issues]`")
+                }
                 ok = false
             }
         }
         var config = GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect)
         config.restEndpoint = restEndpoint
-        ok = reader.ints(fields, path: "github", limits: [
-            ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
-            ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),
-            ("secondary_limit_wait_seconds", 1...3600, \.secondaryLimitWaitSeconds),
-            ("max_requests_in_flight", 1...100, \.maxRequestsInFlight), ("max_requests_per_minute", 1...2000, \.maxRequestsPerMinute),
-        ], into: &config) && ok
+        ok =
+            reader.ints(
+                fields, path: "github",
+                limits: [
+                    ("page_size", 1...100, \.pageSize), ("timeout_seconds", 1...600, \.timeoutSeconds),
+                    ("max_attempts", 1...20, \.maxAttempts), ("max_rate_limit_wait_minutes", 0...1440, \.maxRateLimitWaitMinutes),
+                    ("secondary_limit_wait_seconds", 1...3600, \.secondaryLimitWaitSeconds),
+                    ("max_requests_in_flight", 1...100, \.maxRequestsInFlight),
+                    ("max_requests_per_minute", 1...2000, \.maxRequestsPerMinute),
+                ], into: &config) && ok
         return ok ? config : nil
     }
 
@@ -359,14 +395,16 @@ struct ManifestParser {
     /// network readable by anyone on the way.
     mutating func parseURL(_ node: Node, path: String) -> String? {
         guard let text = reader.nonEmptyString(node, path: path) else { return nil }
-        guard (text.hasPrefix("https://") || text.hasPrefix("http://")), let url = URL(string: text), let host = url.host else {
+        guard text.hasPrefix("https://") || text.hasPrefix("http://"), let url = URL(string: text), let host = url.host else {
             reader.error(node, "`\(path)` `\(text)` is not an http(s) URL", hint: "e.g. `https://api.github.com/graphql`")
             return nil
         }
         let loopback = ["127.0.0.1", "::1", "[::1]", "localhost"].contains(host.lowercased())
         if text.hasPrefix("http://") && !loopback {
-            reader.error(node, "`\(path)` `\(text)` is plain http to another machine: the secret sent to it would cross the network unencrypted",
-                         hint: "use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)")
+            reader.error(
+                node,
+                "`\(path)` `\(text)` is plain http to another machine: the secret sent to it would cross the network unencrypted",
+                hint: "use https:// (plain http is allowed only to 127.0.0.1, ::1 or localhost)")
             return nil
         }
         return text
@@ -375,13 +413,15 @@ struct ManifestParser {
     mutating func parseEnvName(_ node: Node, path: String) -> String? {
         guard let text = reader.string(node, path: path) else { return nil }
         let scalars = Array(text.unicodeScalars)
-        let valid = !scalars.isEmpty && scalars.count <= 128
+        let valid =
+            !scalars.isEmpty && scalars.count <= 128
             && scalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
             && !("0"..."9").contains(scalars[0])
         guard valid else {
             // Never echo the value: it may be a secret pasted by mistake.
-            reader.error(node, "`\(path)` must name an environment variable (upper-case letters, digits, `_`)",
-                         hint: "put the secret itself in the environment, never in the manifest")
+            reader.error(
+                node, "`\(path)` must name an environment variable (upper-case letters, digits, `_`)",
+                hint: "put the secret itself in the environment, never in the manifest")
             return nil
         }
         return text
@@ -390,8 +430,9 @@ struct ManifestParser {
     mutating func parseStore(_ node: Node) -> StoreSpec? {
         guard let text = reader.nonEmptyString(node, path: "store") else { return nil }
         guard let spec = StoreSpec.parse(text) else {
-            reader.error(node, "`store` `\(StoreSpec.redact(text))` is not a store",
-                         hint: "use `sqlite:PATH` (e.g. `sqlite:.ghillie/ghillie.sqlite`) or a `postgres://` URL")
+            reader.error(
+                node, "`store` `\(StoreSpec.redact(text))` is not a store",
+                hint: "use `sqlite:PATH` (e.g. `sqlite:.ghillie/ghillie.sqlite`) or a `postgres://` URL")
             return nil
         }
         return spec
@@ -419,7 +460,9 @@ struct ManifestParser {
         var formats: [ExportFormat] = [.jsonl, .csv]
         if let formatsNode = fields["formats"] {
             let values: [ExportFormat]? = reader.choices(formatsNode, path: "export.formats", noun: "export format")
-            if let values, !values.isEmpty { formats = values } else {
+            if let values, !values.isEmpty {
+                formats = values
+            } else {
                 if values != nil { reader.error(formatsNode, "`export.formats` is empty", hint: "e.g. `[jsonl, csv]`") }
                 ok = false
             }
@@ -427,8 +470,12 @@ struct ManifestParser {
         var datasets = Dataset.allCases
         if let datasetsNode = fields["datasets"] {
             let values: [Dataset]? = reader.choices(datasetsNode, path: "export.datasets", noun: "dataset")
-            if let values, !values.isEmpty { datasets = values } else {
-                if values != nil { reader.error(datasetsNode, "`export.datasets` is empty", hint: "e.g. `[commits, pull_requests]`") }
+            if let values, !values.isEmpty {
+                datasets = values
+            } else {
+                if values != nil {
+                    reader.error(datasetsNode, "`export.datasets` is empty", hint: "e.g. `[commits, pull_requests]`")
+                }
                 ok = false
             }
         }
@@ -450,8 +497,9 @@ struct ManifestParser {
             if let values, !values.isEmpty {
                 scopes = values
                 if values.contains(.project), let estate, estate.catalogue == nil, estate.cataloguePath == nil {
-                    reader.warning(scopesNode, "report scope `project` has no projects to report on",
-                                   hint: "projects come from the estate's `catalogue:`")
+                    reader.warning(
+                        scopesNode, "report scope `project` has no projects to report on",
+                        hint: "projects come from the estate's `catalogue:`")
                 }
             } else {
                 if values != nil { reader.error(scopesNode, "`report.scopes` is empty", hint: "e.g. `[repository, estate]`") }
@@ -471,7 +519,11 @@ struct ManifestParser {
             if let files = reader.mapping(templatesNode, path: "report.templates", allowed: ReportConfig.templateNames) {
                 for name in ReportConfig.templateNames {
                     guard let fileNode = files[name] else { continue }
-                    if let text = loadTemplate(fileNode, path: "report.templates.\(name)") { templates[name] = text } else { ok = false }
+                    if let text = loadTemplate(fileNode, path: "report.templates.\(name)") {
+                        templates[name] = text
+                    } else {
+                        ok = false
+                    }
                 }
             } else {
                 ok = false
@@ -487,9 +539,10 @@ struct ManifestParser {
         let joined = file.hasPrefix("/") || folder.isEmpty ? file : folder + "/" + file
         let display = Self.normalize(joined)
         guard let data = FileManager.default.contents(atPath: display), let text = String(data: data, encoding: .utf8) else {
-            reader.error(node, "template file `\(file)` not found or not UTF-8 text",
-                         hint: "template paths are relative to the manifest's folder; looked for `\(display)`; "
-                             + "the built-in templates are in the repository's `templates/` folder")
+            reader.error(
+                node, "template file `\(file)` not found or not UTF-8 text",
+                hint: "template paths are relative to the manifest's folder; looked for `\(display)`; "
+                    + "the built-in templates are in the repository's `templates/` folder")
             return nil
         }
         return text
@@ -499,8 +552,9 @@ struct ManifestParser {
         guard let fields = reader.mapping(node, path: "metrics", allowed: ["path_categories"]) else { return nil }
         var config = MetricsConfig()
         guard let categoriesNode = fields["path_categories"] else { return config }
-        guard let categories = reader.mapping(
-            categoriesNode, path: "metrics.path_categories", allowed: MetricsConfig.categories)
+        guard
+            let categories = reader.mapping(
+                categoriesNode, path: "metrics.path_categories", allowed: MetricsConfig.categories)
         else { return nil }
         var ok = true
         for category in MetricsConfig.categories {
@@ -515,13 +569,16 @@ struct ManifestParser {
     }
 
     mutating func parseModel(_ node: Node) -> ModelConfig? {
-        guard let fields = reader.mapping(
-            node, path: "report.model",
-            allowed: ["backend", "endpoint", "model", "api_key_env", "temperature", "max_tokens", "timeout_seconds",
-                      "max_attempts", "price"])
+        guard
+            let fields = reader.mapping(
+                node, path: "report.model",
+                allowed: [
+                    "backend", "endpoint", "model", "api_key_env", "temperature", "max_tokens", "timeout_seconds",
+                    "max_attempts", "price",
+                ])
         else { return nil }
         guard let backendNode = reader.require(fields, "backend"),
-              let backend: ModelBackend = reader.choice(backendNode, path: "report.model.backend", noun: "model backend")
+            let backend: ModelBackend = reader.choice(backendNode, path: "report.model.backend", noun: "model backend")
         else { return nil }
         var ok = true
         var endpoint: String?
@@ -559,16 +616,27 @@ struct ManifestParser {
         }
         var config = ModelConfig(backend: backend, endpoint: endpoint, model: model, apiKeyEnv: apiKeyEnv)
         if let node = fields["temperature"] {
-            if let value = reader.number(node, path: "report.model.temperature", range: 0...2) { config.temperature = value } else { ok = false }
+            if let value = reader.number(node, path: "report.model.temperature", range: 0...2) {
+                config.temperature = value
+            } else {
+                ok = false
+            }
         }
-        ok = reader.ints(fields, path: "report.model", limits: [
-            ("max_tokens", 16...100_000, \.maxTokens), ("timeout_seconds", 1...600, \.timeoutSeconds),
-            ("max_attempts", 1...10, \.maxAttempts),
-        ], into: &config) && ok
+        ok =
+            reader.ints(
+                fields, path: "report.model",
+                limits: [
+                    ("max_tokens", 16...100_000, \.maxTokens), ("timeout_seconds", 1...600, \.timeoutSeconds),
+                    ("max_attempts", 1...10, \.maxAttempts),
+                ], into: &config) && ok
         if let priceNode = fields["price"] {
-            if let prices = reader.mapping(priceNode, path: "report.model.price",
-                                           allowed: ["prompt_per_million", "completion_per_million"]) {
-                for (key, path) in [("prompt_per_million", \ModelPrice.prompt), ("completion_per_million", \ModelPrice.completion)] {
+            if let prices = reader.mapping(
+                priceNode, path: "report.model.price",
+                allowed: ["prompt_per_million", "completion_per_million"])
+            {
+                for (key, path) in [
+                    ("prompt_per_million", \ModelPrice.prompt), ("completion_per_million", \ModelPrice.completion),
+                ] {
                     guard let valueNode = prices[key] else { continue }
                     if let value = reader.number(valueNode, path: "report.model.price.\(key)", range: 0...10_000) {
                         config.price[keyPath: path] = value

@@ -178,8 +178,8 @@ public enum StoreSpec: Sendable, Hashable, CustomStringConvertible {
 
     static func redact(_ url: String) -> String {
         guard let scheme = url.range(of: "://"),
-              let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex),
-              let colon = url[scheme.upperBound..<at.lowerBound].firstIndex(of: ":")
+            let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex),
+            let colon = url[scheme.upperBound..<at.lowerBound].firstIndex(of: ":")
         else { return url }
         return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
     }
@@ -334,8 +334,11 @@ public enum PathTemplate {
                 break
             }
             if !placeholders.contains(name) {
-                problems.append(("uses unknown placeholder `{\(name)}`",
-                                 Suggestion.hint(for: name, in: placeholders, noun: "placeholders")))
+                problems.append(
+                    (
+                        "uses unknown placeholder `{\(name)}`",
+                        Suggestion.hint(for: name, in: placeholders, noun: "placeholders")
+                    ))
             }
             rest = rest[rest.index(after: close)...]
         }

@@ -44,8 +44,9 @@ struct NodeReader {
                 fields.keys[name] = key
             } else {
                 let within = path == "the manifest" || path == "the catalogue" ? "at the top level" : "in `\(path)`"
-                error(key, "unknown key `\(name)` \(within)",
-                      hint: Suggestion.hint(for: name, in: allowed, noun: "allowed keys"))
+                error(
+                    key, "unknown key `\(name)` \(within)",
+                    hint: Suggestion.hint(for: name, in: allowed, noun: "allowed keys"))
             }
         }
         return fields
@@ -66,8 +67,9 @@ struct NodeReader {
         if (scalar.style == .plain || scalar.style == .any) && Self.mightResolveToNonString(scalar.string) {
             switch Tag.Name(rawValue: node.tag.rawValue) {
             case .int, .float, .bool, .null:
-                error(node, "`\(path)` must be a string, found \(describe(node))",
-                      hint: "put the value in quotes: `\"\(scalar.string)\"`")
+                error(
+                    node, "`\(path)` must be a string, found \(describe(node))",
+                    hint: "put the value in quotes: `\"\(scalar.string)\"`")
                 return nil
             default: break
             }
@@ -93,7 +95,8 @@ struct NodeReader {
     }
 
     mutating func int(_ node: Node, path: String, range: ClosedRange<Int>) -> Int? {
-        guard case .scalar(let scalar) = node, Tag.Name(rawValue: node.tag.rawValue) == .int, let value = Int(scalar.string) else {
+        guard case .scalar(let scalar) = node, Tag.Name(rawValue: node.tag.rawValue) == .int, let value = Int(scalar.string)
+        else {
             error(node, "`\(path)` must be an integer, found \(describe(node))")
             return nil
         }
@@ -105,12 +108,18 @@ struct NodeReader {
     }
 
     /// Reads the integer keys of `fields` that `limits` names into `value`; false if any is invalid.
-    mutating func ints<Value>(_ fields: Fields, path: String, limits: [(String, ClosedRange<Int>, WritableKeyPath<Value, Int>)],
-                              into value: inout Value) -> Bool {
+    mutating func ints<Value>(
+        _ fields: Fields, path: String, limits: [(String, ClosedRange<Int>, WritableKeyPath<Value, Int>)],
+        into value: inout Value
+    ) -> Bool {
         var ok = true
         for (key, range, keyPath) in limits {
             guard let node = fields[key] else { continue }
-            if let number = int(node, path: "\(path).\(key)", range: range) { value[keyPath: keyPath] = number } else { ok = false }
+            if let number = int(node, path: "\(path).\(key)", range: range) {
+                value[keyPath: keyPath] = number
+            } else {
+                ok = false
+            }
         }
         return ok
     }
@@ -178,7 +187,8 @@ struct NodeReader {
 
     /// A list of values of a closed set, without repeats.
     mutating func choices<T: RawRepresentable & CaseIterable & Hashable>(_ node: Node, path: String, noun: String)
-        -> [T]? where T.RawValue == String {
+        -> [T]? where T.RawValue == String
+    {
         guard let items = sequence(node, path: path) else { return nil }
         var values: [T] = []
         var failed = false
@@ -242,24 +252,30 @@ enum YAMLFile {
         } catch let error as YamlError {
             return .failure(DiagnosticFailure(diagnostic: diagnostic(error, file: file)))
         } catch {
-            return .failure(DiagnosticFailure(diagnostic: Diagnostic(at: SourceLocation(file: file, line: 1, column: 1),
-                                       "cannot parse YAML: \(error)")))
+            return .failure(
+                DiagnosticFailure(
+                    diagnostic: Diagnostic(
+                        at: SourceLocation(file: file, line: 1, column: 1),
+                        "cannot parse YAML: \(error)")))
         }
     }
 
     static func diagnostic(_ error: YamlError, file: String) -> Diagnostic {
         switch error {
         case .scanner(_, let problem, let mark, _), .parser(_, let problem, let mark, _),
-             .composer(_, let problem, let mark, _):
-            return Diagnostic(at: SourceLocation(file: file, line: mark.line, column: mark.column),
-                              "invalid YAML: \(problem)", hint: "check the indentation and quoting on this line")
+            .composer(_, let problem, let mark, _):
+            return Diagnostic(
+                at: SourceLocation(file: file, line: mark.line, column: mark.column),
+                "invalid YAML: \(problem)", hint: "check the indentation and quoting on this line")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let names = duplicates.map { "`\($0)`" }.joined(separator: ", ")
-            return Diagnostic(at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
-                              "duplicate key \(names) in one mapping", hint: "keep one of them; YAML keys must be unique")
+            return Diagnostic(
+                at: SourceLocation(file: file, line: context.mark.line, column: context.mark.column),
+                "duplicate key \(names) in one mapping", hint: "keep one of them; YAML keys must be unique")
         case .reader(let problem, _, _, _):
-            return Diagnostic(at: SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(problem)",
-                              hint: "the file must be UTF-8 text")
+            return Diagnostic(
+                at: SourceLocation(file: file, line: 1, column: 1), "cannot read YAML: \(problem)",
+                hint: "the file must be UTF-8 text")
         default:
             return Diagnostic(at: SourceLocation(file: file, line: 1, column: 1), "invalid YAML: \(error)")
         }

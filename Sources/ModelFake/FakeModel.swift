@@ -1,7 +1,7 @@
-public import Foundation
 import FlyingFox
-import LoopbackServer
+public import Foundation
 public import JSON
+import LoopbackServer
 import Synchronization
 
 /// A fake OpenAI-compatible Chat Completions server on 127.0.0.1, for tests and the demo.
@@ -62,13 +62,20 @@ public final class FakeModel: Sendable {
 
     /// Starts listening; returns the base URL (`http://127.0.0.1:PORT/v1`).
     public func start(port: UInt16 = 0) async throws -> URL {
-        let bound = try await server.start(port: port, routes: [
-            ("POST /v1/chat/completions", { [self] request in await self.complete(request) }),
-            ("GET /v1/models", { [self] _ in
-                let list: JSON.JSONValue = ["object": "list", "data": .array(self.models.map { ["id": .string($0), "object": "model"] })]
-                return Self.reply(200, list.canonical)
-            }),
-        ])
+        let bound = try await server.start(
+            port: port,
+            routes: [
+                ("POST /v1/chat/completions", { [self] request in await self.complete(request) }),
+                (
+                    "GET /v1/models",
+                    { [self] _ in
+                        let list: JSON.JSONValue = [
+                            "object": "list", "data": .array(self.models.map { ["id": .string($0), "object": "model"] }),
+                        ]
+                        return Self.reply(200, list.canonical)
+                    }
+                ),
+            ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/v1") else { throw URLError(.badURL) }
         return url
     }
@@ -80,7 +87,8 @@ public final class FakeModel: Sendable {
     static func reply(_ status: Int, _ body: String, headers extra: [String: String] = [:]) -> HTTPResponse {
         var headers: HTTPHeaders = [.contentType: "application/json", .connection: "close"]
         for (name, value) in extra { headers[HTTPHeader(name)] = value }
-        return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status \(status)"), headers: headers, body: Data(body.utf8))
+        return HTTPResponse(
+            statusCode: HTTPStatusCode(status, phrase: "Status \(status)"), headers: headers, body: Data(body.utf8))
     }
 
     func complete(_ request: HTTPRequest) async -> HTTPResponse {
@@ -94,11 +102,15 @@ public final class FakeModel: Sendable {
         let prompt = messages.first { $0["role"]?.string == "user" }?["content"]?.string ?? ""
         switch mode {
         case .rateLimited:
-            return Self.reply(429, #"{"error":{"message":"Rate limit reached","type":"requests"}}"#, headers: ["Retry-After": "1"])
+            return Self.reply(
+                429, #"{"error":{"message":"Rate limit reached","type":"requests"}}"#, headers: ["Retry-After": "1"])
         case .serverError:
             return Self.reply(500, #"{"error":{"message":"The server had an error","type":"server_error"}}"#)
         case .jsonModeOnly where body["response_format"]?["type"]?.string == "json_schema":
-            return Self.reply(400, #"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.","type":"invalid_request_error"}}"#)
+            return Self.reply(
+                400,
+                #"{"error":{"message":"Invalid parameter: 'response_format' of type 'json_schema' is not supported with this model.","type":"invalid_request_error"}}"#
+            )
         case .slow:
             try? await Task.sleep(for: .milliseconds(1500))
         default:
@@ -107,10 +119,11 @@ public final class FakeModel: Sendable {
         let good = Self.answer(to: prompt)
         let content: String
         switch mode {
-        case .wrongNumbers: content = good.replacingOccurrences(of: "merged ", with: "merged 9999 (not ") 
+        case .wrongNumbers: content = good.replacingOccurrences(of: "merged ", with: "merged 9999 (not ")
         case .inventedReferences:
             // Valid JSON either way: with other highlights after it, or alone.
-            content = good.contains("\"highlights\":[]")
+            content =
+                good.contains("\"highlights\":[]")
                 ? good.replacingOccurrences(of: "\"highlights\":[]", with: "\"highlights\":[\"Shipped #987654\"]")
                 : good.replacingOccurrences(of: "\"highlights\":[", with: "\"highlights\":[\"Shipped #987654\",")
         case .fenced: content = "```json\n" + good + "\n```"
@@ -127,8 +140,10 @@ public final class FakeModel: Sendable {
         let reply: JSON.JSONValue = [
             "id": "chatcmpl-fake", "object": "chat.completion", "model": body["model"] ?? "fake-model",
             "choices": [["index": 0, "finish_reason": "stop", "message": ["role": "assistant", "content": .string(content)]]],
-            "usage": ["prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)),
-                      "total_tokens": .int(Int64(promptTokens + completionTokens))],
+            "usage": [
+                "prompt_tokens": .int(Int64(promptTokens)), "completion_tokens": .int(Int64(completionTokens)),
+                "total_tokens": .int(Int64(promptTokens + completionTokens)),
+            ],
         ]
         return Self.reply(200, reply.canonical)
     }
@@ -148,7 +163,9 @@ public final class FakeModel: Sendable {
             summary = "\(subject) has \(onTrack) parts on track."
         }
         // Like a careful model: blocked items or parts make it blocked, parts at risk at risk.
-        let status = prompt.contains("labelled blocked") || lines.contains { $0.hasPrefix("- blocked: ") } ? "blocked"
+        let status =
+            prompt.contains("labelled blocked") || lines.contains { $0.hasPrefix("- blocked: ") }
+            ? "blocked"
             : lines.contains { $0.hasPrefix("- at_risk: ") } ? "at_risk" : "on_track"
         // Highlights and risks only from lines of the brief, so a good answer stays verifiable.
         let merged = lines.filter { $0.hasPrefix("- #") && $0.hasSuffix("[merged]") }.prefix(3).map { line in

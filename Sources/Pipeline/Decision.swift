@@ -115,7 +115,8 @@ public enum Decision: Sendable, Hashable {
         if selection.forced.contains(id) { return .run(.forced) }
         if selection.outputsGone.contains(id) { return .run(.outputMissing) }
         if let current = history.current, current.state == .succeeded, current.fingerprint == fingerprint.value,
-           let hash = current.outputHash {
+            let hash = current.outputHash
+        {
             return .done(outputHash: hash)
         }
         if let output = history.output, output.fingerprint == fingerprint.value {

@@ -102,7 +102,8 @@ public struct Executor: Sendable {
 
     /// Runs the graph. Throws only for store failures.
     public func execute(history: [UnitID: UnitHistory], selection: Selection, stop: StopSignal) async throws
-        -> ExecutionResult {
+        -> ExecutionResult
+    {
         let began = Date()
         var spans: [Stage: (Date, Date)] = [:]
         var scheduler = Scheduler(
@@ -134,19 +135,23 @@ public struct Executor: Sendable {
                         count(id, .pending)
                         observer.event(.settled(id))
                     case .reuse(let id, let fingerprint, let hash, let fromRun):
-                        batch.append(NewAttempt(
-                            runID: run.id, unit: id.ledgerKey, state: .succeeded, reason: "up to date",
-                            fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts,
-                            reusedFromRun: fromRun, outputHash: hash))
+                        batch.append(
+                            NewAttempt(
+                                runID: run.id, unit: id.ledgerKey, state: .succeeded, reason: "up to date",
+                                fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts,
+                                reusedFromRun: fromRun, outputHash: hash))
                         count(id, .succeeded)
                         observer.event(.reused(id, fromRun: fromRun))
                     case .skip(let id, let fingerprint, let upstream, let reason):
-                        let why = reason == .upstreamFailed ? "upstream \(upstream) failed"
+                        let why =
+                            reason == .upstreamFailed
+                            ? "upstream \(upstream) failed"
                             : "upstream \(upstream) has no output (not selected by --only)"
-                        batch.append(NewAttempt(
-                            runID: run.id, unit: id.ledgerKey, state: .skipped, reason: why,
-                            fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:],
-                            errorCode: "upstream_failed", errorMessage: why))
+                        batch.append(
+                            NewAttempt(
+                                runID: run.id, unit: id.ledgerKey, state: .skipped, reason: why,
+                                fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:],
+                                errorCode: "upstream_failed", errorMessage: why))
                         count(id, .skipped)
                         observer.event(.skipped(id, upstream: upstream))
                     case .run(let id, let fingerprint, let reason):
@@ -162,9 +167,10 @@ public struct Executor: Sendable {
                 guard let unit = graph.unit(id), let runner = stages.runners[id.stage] else {
                     preconditionFailure("no runner for \(id); the CLI checks this before running")
                 }
-                let attempt = try ledger.start(NewAttempt(
-                    runID: run.id, unit: id.ledgerKey, state: .running, reason: reason.description,
-                    fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts))
+                let attempt = try ledger.start(
+                    NewAttempt(
+                        runID: run.id, unit: id.ledgerKey, state: .running, reason: reason.description,
+                        fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts))
                 observer.event(.started(id, reason))
                 let upstream = Dictionary(scheduler.upstreamOutputs(of: id), uniquingKeysWith: { first, _ in first })
                 let context = UnitContext(
@@ -223,8 +229,9 @@ public struct Executor: Sendable {
         } else {
             ending = .succeeded
         }
-        return ExecutionResult(ending: ending, counts: counts, counters: totals, duration: Date().timeIntervalSince(began),
-                               stageDurations: spans.mapValues { $0.1.timeIntervalSince($0.0) })
+        return ExecutionResult(
+            ending: ending, counts: counts, counters: totals, duration: Date().timeIntervalSince(began),
+            stageDurations: spans.mapValues { $0.1.timeIntervalSince($0.0) })
     }
 
     /// Writes a finished unit's outcome to the ledger and tells the observer.
@@ -242,8 +249,9 @@ public struct Executor: Sendable {
                 throw error
             } catch {
                 let message = redact("could not save the unit's output: \(error)")
-                try ledger.end(attemptID: attemptID, state: .failed, errorCode: "persist_failed",
-                               errorMessage: message, counters: output.counters)
+                try ledger.end(
+                    attemptID: attemptID, state: .failed, errorCode: "persist_failed",
+                    errorMessage: message, counters: output.counters)
                 observer.event(.failed(id, code: "persist_failed", message: message))
                 return .failed
             }
@@ -256,22 +264,25 @@ public struct Executor: Sendable {
             let counters = unitError?.counters ?? [:]
             for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
             if stopping && (error is CancellationError || Task.isCancelled || unitError?.code == "interrupted") {
-                try ledger.end(attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
-                               errorMessage: "stopped by a signal before the unit finished", counters: counters)
+                try ledger.end(
+                    attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
+                    errorMessage: "stopped by a signal before the unit finished", counters: counters)
                 observer.event(.interrupted(id, reason: nil))
                 return .interrupted
             }
             if let unitError, unitError.interrupted {
                 let message = redact(unitError.message)
-                try ledger.end(attemptID: attemptID, state: .interrupted, errorCode: unitError.code, errorMessage: message,
-                               counters: counters)
+                try ledger.end(
+                    attemptID: attemptID, state: .interrupted, errorCode: unitError.code, errorMessage: message,
+                    counters: counters)
                 observer.event(.interrupted(id, reason: "\(message) [\(unitError.code)]"))
                 return .interrupted
             }
             let code = unitError?.code ?? "internal"
             let message = redact(unitError?.message ?? String(describing: error))
-            try ledger.end(attemptID: attemptID, state: .failed, errorCode: code, errorMessage: message,
-                           counters: counters)
+            try ledger.end(
+                attemptID: attemptID, state: .failed, errorCode: code, errorMessage: message,
+                counters: counters)
             observer.event(.failed(id, code: code, message: message))
             return .failed
         }

@@ -54,8 +54,10 @@ public enum Planner {
             let upstream = dependencies.map { (graph.units[$0].id, outputs[$0] ?? "") }
             let fingerprint = Fingerprint(
                 sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream)
-            switch Decision.decide(unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),
-                                   selection: selection) {
+            switch Decision.decide(
+                unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),
+                selection: selection)
+            {
             case .run(let reason):
                 pendingCause[position] = unit.id
                 planned.append(PlannedUnit(unit: unit, verdict: .run(reason)))

@@ -56,14 +56,16 @@ public enum SelectionParser {
         let stageName = text.split(separator: ":", maxSplits: 1).first.map(String.init) ?? text
         guard let stage = Stage(rawValue: stageName) else {
             let names = Stage.allCases.map(\.rawValue)
-            throw Problem(message: "unknown stage `\(stageName)` in `\(text)`",
-                          hint: Suggestion.closest(to: stageName, in: names).map { "did you mean `\($0)`?" }
-                            ?? "stages: " + names.joined(separator: ", "))
+            throw Problem(
+                message: "unknown stage `\(stageName)` in `\(text)`",
+                hint: Suggestion.closest(to: stageName, in: names).map { "did you mean `\($0)`?" }
+                    ?? "stages: " + names.joined(separator: ", "))
         }
         let ofStage = graph.units.filter { $0.id.stage == stage }.map(\.id)
         guard !ofStage.isEmpty else {
-            throw Problem(message: "stage `\(stage.rawValue)` has no units in this manifest",
-                          hint: "stages here: " + graph.stages.map(\.rawValue).joined(separator: ", "))
+            throw Problem(
+                message: "stage `\(stage.rawValue)` has no units in this manifest",
+                hint: "stages here: " + graph.stages.map(\.rawValue).joined(separator: ", "))
         }
         guard text.contains(":") else { return Set(ofStage) }
         let key = String(text.dropFirst(stageName.count + 1))
@@ -71,8 +73,9 @@ public enum SelectionParser {
         if graph.unit(id) != nil { return [id] }
         if let match = ofStage.first(where: { $0.key.lowercased() == key.lowercased() }) { return [match] }
         let keys = ofStage.map(\.key)
-        throw Problem(message: "unknown unit `\(text)`",
-                      hint: Suggestion.closest(to: key, in: keys).map { "did you mean `\(stage.rawValue):\($0)`?" }
-                        ?? "run `ghillie-run plan MANIFEST` to list the units")
+        throw Problem(
+            message: "unknown unit `\(text)`",
+            hint: Suggestion.closest(to: key, in: keys).map { "did you mean `\(stage.rawValue):\($0)`?" }
+                ?? "run `ghillie-run plan MANIFEST` to list the units")
     }
 }

@@ -132,8 +132,10 @@ public struct Scheduler: Sendable {
         let fingerprint = Fingerprint(
             sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream)
         fingerprints[position] = fingerprint
-        switch Decision.decide(unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),
-                               selection: selection) {
+        switch Decision.decide(
+            unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),
+            selection: selection)
+        {
         case .run(let reason):
             reasons[position] = reason
             status[position] = .queued

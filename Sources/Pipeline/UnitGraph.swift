@@ -77,32 +77,44 @@ public enum GraphBuilder {
         for project in manifest.estate.catalogue?.projects ?? [] { projectNoise[project.key] = Slice.encode(project.noise) }
 
         for repo in repositories {
-            units.append(Unit(
-                id: UnitID(.ingest, repo.slug), subject: .repository(repo), dependencies: [],
-                sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "window": windowSlice,
-                                       "github": githubSlice])))
+            units.append(
+                Unit(
+                    id: UnitID(.ingest, repo.slug), subject: .repository(repo), dependencies: [],
+                    sliceHash: Slice.hash([
+                        "repository": encoded[repo.slug] ?? "", "window": windowSlice,
+                        "github": githubSlice,
+                    ])))
         }
         for repo in repositories {
-            units.append(Unit(
-                id: UnitID(.refine, repo.slug), subject: .repository(repo),
-                dependencies: [UnitID(.ingest, repo.slug)],
-                sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "noise": noiseSlice,
-                                       "project_noise": repo.project.flatMap { projectNoise[$0] } ?? ""])))
+            units.append(
+                Unit(
+                    id: UnitID(.refine, repo.slug), subject: .repository(repo),
+                    dependencies: [UnitID(.ingest, repo.slug)],
+                    sliceHash: Slice.hash([
+                        "repository": encoded[repo.slug] ?? "", "noise": noiseSlice,
+                        "project_noise": repo.project.flatMap { projectNoise[$0] } ?? "",
+                    ])))
         }
         for repo in repositories {
-            units.append(Unit(
-                id: UnitID(.evidence, repo.slug), subject: .repository(repo),
-                dependencies: [UnitID(.refine, repo.slug)],
-                sliceHash: Slice.hash(["repository": encoded[repo.slug] ?? "", "window": windowSlice,
-                                       "metrics": metricsSlice])))
+            units.append(
+                Unit(
+                    id: UnitID(.evidence, repo.slug), subject: .repository(repo),
+                    dependencies: [UnitID(.refine, repo.slug)],
+                    sliceHash: Slice.hash([
+                        "repository": encoded[repo.slug] ?? "", "window": windowSlice,
+                        "metrics": metricsSlice,
+                    ])))
         }
         // Estate metrics come from every repository's entities at once (exact percentiles,
         // not an average of averages).
         let estateEvidence = UnitID(.evidence, "estate")
-        units.append(Unit(
-            id: estateEvidence, subject: .estate, dependencies: repositories.map { UnitID(.refine, $0.slug) },
-            sliceHash: Slice.hash(["estate": manifest.estate.key, "window": windowSlice, "metrics": metricsSlice,
-                                   "repositories": repositories.map(\.slug).joined(separator: ",")])))
+        units.append(
+            Unit(
+                id: estateEvidence, subject: .estate, dependencies: repositories.map { UnitID(.refine, $0.slug) },
+                sliceHash: Slice.hash([
+                    "estate": manifest.estate.key, "window": windowSlice, "metrics": metricsSlice,
+                    "repositories": repositories.map(\.slug).joined(separator: ","),
+                ])))
 
         var reportIDs: [UnitID] = []
         if let report = manifest.report {
@@ -115,10 +127,13 @@ public enum GraphBuilder {
                 for repo in repositories {
                     let id = UnitID(.report, repo.slug)
                     reportIDs.append(id)
-                    units.append(Unit(
-                        id: id, subject: .repository(repo), dependencies: [UnitID(.evidence, repo.slug)],
-                        sliceHash: Slice.hash(["scope": "repository", "repository": encoded[repo.slug] ?? "",
-                                               "window": windowSlice, "model": reportSlice])))
+                    units.append(
+                        Unit(
+                            id: id, subject: .repository(repo), dependencies: [UnitID(.evidence, repo.slug)],
+                            sliceHash: Slice.hash([
+                                "scope": "repository", "repository": encoded[repo.slug] ?? "",
+                                "window": windowSlice, "model": reportSlice,
+                            ])))
                 }
             }
             var projectIDs: [UnitID] = []
@@ -130,28 +145,36 @@ public enum GraphBuilder {
                     let id = UnitID(.report, "project:" + project.key)
                     projectIDs.append(id)
                     reportIDs.append(id)
-                    units.append(Unit(
-                        id: id, subject: .project(project.key), dependencies: members.map(repoInput),
-                        sliceHash: Slice.hash(["scope": "project", "project": Slice.encode(project),
-                                               "window": windowSlice, "model": reportSlice])))
+                    units.append(
+                        Unit(
+                            id: id, subject: .project(project.key), dependencies: members.map(repoInput),
+                            sliceHash: Slice.hash([
+                                "scope": "project", "project": Slice.encode(project),
+                                "window": windowSlice, "model": reportSlice,
+                            ])))
                 }
             }
             if scopes.contains(.estate) {
                 let loose = repositories.filter { !covered.contains($0.slug) }.map(repoInput)
                 let id = UnitID(.report, "estate")
                 reportIDs.append(id)
-                units.append(Unit(
-                    id: id, subject: .estate, dependencies: projectIDs + loose + [estateEvidence],
-                    sliceHash: Slice.hash(["scope": "estate", "estate": manifest.estate.key,
-                                           "window": windowSlice, "model": reportSlice])))
+                units.append(
+                    Unit(
+                        id: id, subject: .estate, dependencies: projectIDs + loose + [estateEvidence],
+                        sliceHash: Slice.hash([
+                            "scope": "estate", "estate": manifest.estate.key,
+                            "window": windowSlice, "model": reportSlice,
+                        ])))
             }
         }
 
         if let export = manifest.export {
             let refineIDs = repositories.map { UnitID(.refine, $0.slug) }
             let evidenceIDs = repositories.map { UnitID(.evidence, $0.slug) } + [estateEvidence]
-            let exportSlice = ["path": export.path, "name": manifest.name, "window": windowSlice,
-                               "repositories": repositories.map(\.slug).joined(separator: ",")]
+            let exportSlice = [
+                "path": export.path, "name": manifest.name, "window": windowSlice,
+                "repositories": repositories.map(\.slug).joined(separator: ","),
+            ]
             var files: [UnitID] = []
             for dataset in export.datasets {
                 let dependencies: [UnitID]
@@ -166,15 +189,18 @@ public enum GraphBuilder {
                 for format in dataset == .bundle ? [.json] : export.formats {
                     let id = UnitID(.export, dataset == .bundle ? "bundle" : "\(dataset.rawValue).\(format.rawValue)")
                     files.append(id)
-                    units.append(Unit(
-                        id: id, subject: .export(dataset, format), dependencies: dependencies,
-                        sliceHash: Slice.hash(exportSlice.merging(
-                            ["dataset": dataset.rawValue, "format": format.rawValue]) { $1 })))
+                    units.append(
+                        Unit(
+                            id: id, subject: .export(dataset, format), dependencies: dependencies,
+                            sliceHash: Slice.hash(
+                                exportSlice.merging(
+                                    ["dataset": dataset.rawValue, "format": format.rawValue]) { $1 })))
                 }
             }
-            units.append(Unit(
-                id: UnitID(.export, "manifest"), subject: .exportManifest, dependencies: files,
-                sliceHash: Slice.hash(exportSlice)))
+            units.append(
+                Unit(
+                    id: UnitID(.export, "manifest"), subject: .exportManifest, dependencies: files,
+                    sliceHash: Slice.hash(exportSlice)))
         }
         return UnitGraph(units: units)
     }

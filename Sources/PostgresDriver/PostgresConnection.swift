@@ -87,7 +87,7 @@ public final class PostgresConnection: Connection {
         func int(_ column: Int) -> Int64 {
             guard let value = PQgetvalue(result, 0, Int32(column)) else { return 0 }
             switch value.pointee {
-            case CChar(UInt8(ascii: "t")): return 1  // boolean columns
+            case CChar(UInt8(ascii: "t")): return 1 // boolean columns
             case CChar(UInt8(ascii: "f")): return 0
             default: return Int64(strtoll(value, nil, 10))
             }

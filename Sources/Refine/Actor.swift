@@ -53,7 +53,9 @@ public struct Actor: Sendable, Hashable {
     /// `ID+NAME[bot]@users.noreply.github.com`), and only a bot gets a login.
     public init?(commitAuthor author: JSONValue?) {
         if let user = author?["user"], !user.isNull, let login = user["login"]?.string {
-            self = user["__typename"]?.string == "Bot" ? Actor(login: Self.canonical(bot: login), isBot: true)
+            self =
+                user["__typename"]?.string == "Bot"
+                ? Actor(login: Self.canonical(bot: login), isBot: true)
                 : Actor(login: login, isBot: login.lowercased().hasSuffix(Self.suffix))
             return
         }

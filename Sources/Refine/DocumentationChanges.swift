@@ -1,5 +1,5 @@
-public import JSON
 import Foundation
+public import JSON
 
 /// The files a commit changed under a documentation path, from the raw `doc_commit` node and
 /// the `tree` nodes ingest stored.
@@ -57,9 +57,10 @@ public enum DocumentationChanges {
             }
             return result
         }
-        compare(entries(before?["type"]?.string == "tree" ? before?["object"] : nil),
-                entries(after?["type"]?.string == "tree" ? after?["object"] : nil),
-                at: path, trees: trees, into: &result)
+        compare(
+            entries(before?["type"]?.string == "tree" ? before?["object"] : nil),
+            entries(after?["type"]?.string == "tree" ? after?["object"] : nil),
+            at: path, trees: trees, into: &result)
         result.changes.sort()
         return result
     }
@@ -74,15 +75,17 @@ public enum DocumentationChanges {
         var entries: [String: Entry] = [:]
         for item in tree?["entries"]?.array ?? [] {
             guard let oid = item["oid"]?.string,
-                  let name = item["name"]?.string ?? item["path"]?.string?.split(separator: "/").last.map(String.init)
+                let name = item["name"]?.string ?? item["path"]?.string?.split(separator: "/").last.map(String.init)
             else { continue }
             entries[name] = Entry(oid: oid, type: item["type"]?.string ?? "blob")
         }
         return entries
     }
 
-    static func compare(_ old: [String: Entry], _ new: [String: Entry], at folder: String, trees: [String: JSONValue],
-                        into result: inout Result) {
+    static func compare(
+        _ old: [String: Entry], _ new: [String: Entry], at folder: String, trees: [String: JSONValue],
+        into result: inout Result
+    ) {
         for name in Set(old.keys).union(new.keys).sorted() {
             let before = old[name]
             let after = new[name]
@@ -97,8 +100,9 @@ public enum DocumentationChanges {
                     result.changes.append(Change(path: path, kind: before == nil ? .added : after == nil ? .removed : .modified))
                     continue
                 }
-                compare(beforeTree.map { entries(trees[$0.oid]) } ?? [:], afterTree.map { entries(trees[$0.oid]) } ?? [:],
-                        at: path, trees: trees, into: &result)
+                compare(
+                    beforeTree.map { entries(trees[$0.oid]) } ?? [:], afterTree.map { entries(trees[$0.oid]) } ?? [:],
+                    at: path, trees: trees, into: &result)
             }
             // A blob on either side is a file added, changed or removed (a file replaced by a
             // folder of the same name is a removal and the folder's files are additions).

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import Manifest
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The noise filters that apply to one repository: the estate's, plus those of the catalogue
 /// project that owns it (when enabled, dimension by dimension as its toggles say).
@@ -25,7 +26,8 @@ public struct NoiseRules: Sendable, Hashable {
         titlePrefixes = estate.ignoreTitlePrefixes
         paths = estate.ignorePaths
         if let key = repository.project,
-           let project = manifest.estate.catalogue?.projects.first(where: { $0.key == key }), project.noise.enabled {
+            let project = manifest.estate.catalogue?.projects.first(where: { $0.key == key }), project.noise.enabled
+        {
             let noise = project.noise
             func on(_ toggle: String) -> Bool { noise.toggles[toggle] ?? true }
             if on("ignore_authors") { authors += noise.ignoreAuthors }

@@ -20,7 +20,8 @@ public struct RefineStage: StageRunner {
         guard case .repository(let repository) = context.unit.subject else {
             throw UnitError(code: "internal", message: "refine unit \(context.unit.id) is not a repository")
         }
-        let rows = try context.database.query("""
+        let rows = try context.database.query(
+            """
             SELECT kind, node_key, content_hash, payload FROM raw_nodes WHERE repository = \(repository.slug)
             """)
         var nodes: [RawNode] = []
@@ -34,8 +35,9 @@ public struct RefineStage: StageRunner {
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
         }
-        let refinery = Refinery(repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository),
-                                branch: repository.defaultBranch)
+        let refinery = Refinery(
+            repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository),
+            branch: repository.defaultBranch)
         let entities: EntitySet
         var notes = Refinery.Notes()
         do {

@@ -79,8 +79,10 @@ public struct Refinery: Sendable {
             ])
         }
 
-        let overflow = Dictionary(grouping: (byKind["pull_request_review"] ?? []) + (byKind["pull_request_comment"] ?? [])
-            + (byKind["pull_request_file"] ?? []) + (byKind["issue_comment"] ?? [])) { node in
+        let overflow = Dictionary(
+            grouping: (byKind["pull_request_review"] ?? []) + (byKind["pull_request_comment"] ?? [])
+                + (byKind["pull_request_file"] ?? []) + (byKind["issue_comment"] ?? [])
+        ) { node in
             node.kind + ":" + (node.key.split(separator: ":").first.map(String.init) ?? "")
         }
         // Items that left the repository: the newest sighting per item.
@@ -90,8 +92,9 @@ public struct Refinery: Sendable {
         }
 
         // Inline review comments (REST), needed first: they tell reply-container reviews apart.
-        let reviewComments = newest(byKind["pull_request_review_comment"] ?? [],
-                                    version: { $0.payload["updated_at"]?.string ?? "" })
+        let reviewComments = newest(
+            byKind["pull_request_review_comment"] ?? [],
+            version: { $0.payload["updated_at"]?.string ?? "" })
         var repliesOnly: [Int64: Bool] = [:]
         for node in reviewComments {
             guard let review = node.payload["pull_request_review_id"]?.int else { continue }
@@ -125,32 +128,38 @@ public struct Refinery: Sendable {
                 // Replying in a review thread makes GitHub create a `COMMENTED` review holding just
                 // the reply: it is the reply's container, not a review of its own.
                 let container = state == "commented" && repliesOnly[reviewId] == true
-                set.reviews.append([repo, .integer(reviewId), .integer(id), .text(reviewer.login), .text(state),
-                                    optionalTime(review, "submittedAt"), .integer(reviewer.isBot ? 1 : 0),
-                                    .integer(container ? 1 : 0)])
+                set.reviews.append([
+                    repo, .integer(reviewId), .integer(id), .text(reviewer.login), .text(state),
+                    optionalTime(review, "submittedAt"), .integer(reviewer.isBot ? 1 : 0),
+                    .integer(container ? 1 : 0),
+                ])
             }
             for comment in nested(full["comments"], overflow["pull_request_comment:\(node.key)"]) {
                 set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, node: node))
             }
             for file in files {
                 guard let path = file["path"]?.string else { continue }
-                set.prFiles.append([repo, .integer(id), .text(path), int(file["additions"]) , int(file["deletions"]),
-                                    .text((file["changeType"]?.string ?? "").lowercased()), text(noise.reason(path: path))])
+                set.prFiles.append([
+                    repo, .integer(id), .text(path), int(file["additions"]), int(file["deletions"]),
+                    .text((file["changeType"]?.string ?? "").lowercased()), text(noise.reason(path: path)),
+                ])
             }
         }
 
         // Inline review comments (REST): newest update wins; the pull request is named by the
         // number in its URL, and its id is filled in when the pull request was ingested.
-        let pullIds = Dictionary(set.pullRequests.compactMap { row -> (Int64, SQLValue)? in
-            guard case .integer(let number) = row[2] else { return nil }
-            return (number, row[1])
-        }, uniquingKeysWith: { first, _ in first })
+        let pullIds = Dictionary(
+            set.pullRequests.compactMap { row -> (Int64, SQLValue)? in
+                guard case .integer(let number) = row[2] else { return nil }
+                return (number, row[1])
+            }, uniquingKeysWith: { first, _ in first })
         for node in reviewComments {
             let p = node.payload
             guard let id = p["id"]?.int,
-                  let number = p["pull_request_url"]?.string?.split(separator: "/").last.flatMap({ Int64($0) })
+                let number = p["pull_request_url"]?.string?.split(separator: "/").last.flatMap({ Int64($0) })
             else {
-                throw RefineError(kind: node.kind, key: node.key, reason: "no id, or no pull request number in `pull_request_url`")
+                throw RefineError(
+                    kind: node.kind, key: node.key, reason: "no id, or no pull request number in `pull_request_url`")
             }
             let author = Actor(rest: p["user"])
             set.reviewComments.append([
@@ -225,7 +234,7 @@ public struct Refinery: Sendable {
     /// snapshot (an item seen again after it, transferred back say, is not gone).
     func departure(_ sighting: JSONValue?, updated: String?) -> (SQLValue, SQLValue) {
         guard let sighting, let detected = sighting["detected_at"]?.string.flatMap(Timestamp.date),
-              let reason = sighting["reason"]?.string
+            let reason = sighting["reason"]?.string
         else { return (.null, .null) }
         if let updated = updated.flatMap(Timestamp.date), updated > detected { return (.null, .null) }
         let target = sighting["moved_to"]?.string.map { " to " + $0 } ?? ""
@@ -264,7 +273,10 @@ public struct Refinery: Sendable {
         for node in nodes {
             let candidate = version(node)
             if let current = best[node.key],
-               (current.version, current.node.contentHash) >= (candidate, node.contentHash) { continue }
+                (current.version, current.node.contentHash) >= (candidate, node.contentHash)
+            {
+                continue
+            }
             best[node.key] = (node, candidate)
         }
         return best.values.map(\.node)
@@ -284,8 +296,10 @@ public struct Refinery: Sendable {
             throw RefineError(kind: node.kind, key: node.key, reason: "a comment has no fullDatabaseId")
         }
         let author = Actor(graphQL: comment["author"])
-        return [.text(repository), .integer(id), .text(parentKind), .integer(parent), .text(author.login),
-                try time(comment, "createdAt", node), .integer(author.isBot ? 1 : 0)]
+        return [
+            .text(repository), .integer(id), .text(parentKind), .integer(parent), .text(author.login),
+            try time(comment, "createdAt", node), .integer(author.isBot ? 1 : 0),
+        ]
     }
 
     func time(_ value: JSONValue, _ field: String, _ node: RawNode) throws(RefineError) -> SQLValue {

@@ -138,11 +138,14 @@ enum NumberClaims {
 
 extension Brief {
     /// The brief of one repository, from its evidence bundle (and its earlier reports).
-    static func repository(bundle: JSONValue, previous: [(window: String, status: String, summary: String, risks: [String])],
-                           estateRepositories: Set<String>) -> Brief {
+    static func repository(
+        bundle: JSONValue, previous: [(window: String, status: String, summary: String, risks: [String])],
+        estateRepositories: Set<String>
+    ) -> Brief {
         let slug = bundle["repository"]?["slug"]?.string ?? ""
-        var brief = Brief(scope: .repository, subject: slug, name: slug, title: "Repository status report: \(slug)",
-                          windowStart: bundle["window"]?["start"]?.string ?? "", windowEnd: bundle["window"]?["end"]?.string ?? "")
+        var brief = Brief(
+            scope: .repository, subject: slug, name: slug, title: "Repository status report: \(slug)",
+            windowStart: bundle["window"]?["start"]?.string ?? "", windowEnd: bundle["window"]?["end"]?.string ?? "")
         brief.repositories = [slug]
         brief.estateRepositories = estateRepositories
         let humans = bundle["metrics"]?["humans"] ?? .null
@@ -165,8 +168,9 @@ extension Brief {
             metrics.append("Open-to-merge time of merged pull requests: median \(brief.days(median)), p90 \(brief.days(p90))")
         }
         let reasons = humans["issues_resolved_by_reason"] ?? .null
-        metrics.append("Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(int(reasons["completed"]))), "
-            + "not planned \(brief.count(int(reasons["not_planned"]))))")
+        metrics.append(
+            "Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(int(reasons["completed"]))), "
+                + "not planned \(brief.count(int(reasons["not_planned"]))))")
         let ages = humans["outstanding_issue_age_seconds"] ?? .null
         var outstanding = "Issues outstanding at the window's end: \(brief.count(facts.outstanding))"
         if let median = double(ages["median"]), let p90 = double(ages["p90"]) {
@@ -176,8 +180,9 @@ extension Brief {
         metrics.append(outstanding)
         let botMerged = int(bots["pull_requests_merged"]), botResolved = int(bots["issues_resolved"])
         if botMerged + botResolved > 0 {
-            metrics.append("Bots (not counted above): \(brief.count(botMerged)) pull requests merged, "
-                + "\(brief.count(botResolved)) issues resolved")
+            metrics.append(
+                "Bots (not counted above): \(brief.count(botMerged)) pull requests merged, "
+                    + "\(brief.count(botResolved)) issues resolved")
         }
         let commits = bundle["commits"]?.array ?? []
         let pulls = bundle["pull_requests"]?.array ?? []
@@ -188,22 +193,28 @@ extension Brief {
         facts.openPullRequests = open.count + 0
         metrics.append("Default-branch commits in the window: \(brief.count(commits.count + int(cut["commits"])))")
         if int(cut["pull_requests"]) == 0 {
-            metrics.append("Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter { $0["is_draft"]?.bool == true }.count)))")
+            metrics.append(
+                "Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter { $0["is_draft"]?.bool == true }.count)))"
+            )
         }
         brief.section("Metrics (people; bots apart)", metrics)
 
-        brief.section("Previous reports", previous.prefix(2).map { report in
-            "\(report.window): \(report.status) — \(report.summary)"
-                + (report.risks.isEmpty ? "" : " Risks then: " + report.risks.prefix(3).joined(separator: "; "))
-        })
+        brief.section(
+            "Previous reports",
+            previous.prefix(2).map { report in
+                "\(report.window): \(report.status) — \(report.summary)"
+                    + (report.risks.isEmpty ? "" : " Risks then: " + report.risks.prefix(3).joined(separator: "; "))
+            })
         facts.previousRisks = previous.first?.risks ?? []
-        brief.section("Work types", (bundle["work_types"]?.array ?? []).map { group in
-            let type = group["work_type"]?.string ?? ""
-            if type == "bug" { facts.bugItems = int(group["pull_requests"]) + int(group["issues"]) }
-            if type == "feature" { facts.featureItems = int(group["pull_requests"]) + int(group["issues"]) }
-            return "\(type): \(brief.count(int(group["pull_requests"]))) pull requests, "
-                + "\(brief.count(int(group["issues"]))) issues, \(brief.count(int(group["commits"]))) commits"
-        })
+        brief.section(
+            "Work types",
+            (bundle["work_types"]?.array ?? []).map { group in
+                let type = group["work_type"]?.string ?? ""
+                if type == "bug" { facts.bugItems = int(group["pull_requests"]) + int(group["issues"]) }
+                if type == "feature" { facts.featureItems = int(group["pull_requests"]) + int(group["issues"]) }
+                return "\(type): \(brief.count(int(group["pull_requests"]))) pull requests, "
+                    + "\(brief.count(int(group["issues"]))) issues, \(brief.count(int(group["commits"]))) commits"
+            })
         func labels(_ item: JSONValue) -> [String] { (item["labels"]?.array ?? []).compactMap(\.string) }
         func line(_ item: JSONValue) -> String {
             let number = int(item["number"])
@@ -217,22 +228,28 @@ extension Brief {
             return "\(brief.reference(number)) \(title) [\(state)]"
         }
         let shownPulls = pulls.filter { $0["noise"]?.isNull != false }.prefix(15)
-        brief.section("Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + int(cut["pull_requests"])))",
-                      shownPulls.map(line))
+        brief.section(
+            "Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + int(cut["pull_requests"])))",
+            shownPulls.map(line))
         facts.mergedTitles = shownPulls.filter { $0["state"]?.string == "merged" }
             .map { (int($0["number"]), String(($0["title"]?.string ?? "").prefix(100))) }
         let shownIssues = issues.filter { $0["noise"]?.isNull != false }.prefix(15)
-        brief.section("Issues (most relevant first, \(shownIssues.count) of \(issues.count + int(cut["issues"])))",
-                      shownIssues.map(line))
-        brief.section("Commit headlines (\(min(10, commits.count)) of \(commits.count + int(cut["commits"])))",
-                      commits.prefix(10).map { String(($0["headline"]?.string ?? "").prefix(100)) })
+        brief.section(
+            "Issues (most relevant first, \(shownIssues.count) of \(issues.count + int(cut["issues"])))",
+            shownIssues.map(line))
+        brief.section(
+            "Commit headlines (\(min(10, commits.count)) of \(commits.count + int(cut["commits"])))",
+            commits.prefix(10).map { String(($0["headline"]?.string ?? "").prefix(100)) })
         facts.roadmapChanged = docs.contains { $0["is_roadmap"]?.bool == true }
         facts.adrs = docs.filter { $0["is_adr"]?.bool == true && $0["change"]?.string == "added" }.count
-        brief.section("Documentation changes", docs.prefix(10).map { doc in
-            let kind = doc["is_roadmap"]?.bool == true ? " (roadmap)" : doc["is_adr"]?.bool == true ? " (ADR)" : ""
-            return "\(doc["path"]?.string ?? "") \(doc["change"]?.string ?? "")\(kind)"
-        })
-        facts.activity = commits.count + int(cut["commits"]) + facts.merged + facts.closedUnmerged + facts.resolved
+        brief.section(
+            "Documentation changes",
+            docs.prefix(10).map { doc in
+                let kind = doc["is_roadmap"]?.bool == true ? " (roadmap)" : doc["is_adr"]?.bool == true ? " (ADR)" : ""
+                return "\(doc["path"]?.string ?? "") \(doc["change"]?.string ?? "")\(kind)"
+            })
+        facts.activity =
+            commits.count + int(cut["commits"]) + facts.merged + facts.closedUnmerged + facts.resolved
             + botMerged + botResolved
         brief.facts = facts
         return brief
@@ -252,11 +269,14 @@ struct ChildReport: Sendable {
 
 extension Brief {
     /// The brief of a project: its repositories' reports and the catalogue's component graph.
-    static func project(key: String, name: String, windowStart: String, windowEnd: String, children: [ChildReport],
-                        components: [(name: String, lifecycle: String, repository: String?, blockedBy: [String], dependsOn: [String])],
-                        estateRepositories: Set<String>) -> Brief {
-        var brief = Brief(scope: .project, subject: key, name: "\(name) (\(key))", title: "Project status report: \(name) (\(key))",
-                          windowStart: windowStart, windowEnd: windowEnd)
+    static func project(
+        key: String, name: String, windowStart: String, windowEnd: String, children: [ChildReport],
+        components: [(name: String, lifecycle: String, repository: String?, blockedBy: [String], dependsOn: [String])],
+        estateRepositories: Set<String>
+    ) -> Brief {
+        var brief = Brief(
+            scope: .project, subject: key, name: "\(name) (\(key))", title: "Project status report: \(name) (\(key))",
+            windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = Set(children.map(\.subject))
         brief.rollUp(children, heading: "Repository reports")
@@ -269,7 +289,9 @@ extension Brief {
                 brief.facts.blockedComponents.append(component.name)
             }
             if !component.dependsOn.isEmpty { line += ", depends on " + component.dependsOn.joined(separator: ", ") }
-            if component.repository == nil && component.lifecycle == "planned" { brief.facts.plannedComponents.append(component.name) }
+            if component.repository == nil && component.lifecycle == "planned" {
+                brief.facts.plannedComponents.append(component.name)
+            }
             lines.append(line)
         }
         brief.section("Components (catalogue)", lines)
@@ -277,10 +299,13 @@ extension Brief {
     }
 
     /// The brief of the estate: project reports, repositories outside projects, estate metrics.
-    static func estate(key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: JSONValue,
-                       estateRepositories: Set<String>) -> Brief {
-        var brief = Brief(scope: .estate, subject: key, name: "Estate \(key)", title: "Estate status report: \(key)",
-                          windowStart: windowStart, windowEnd: windowEnd)
+    static func estate(
+        key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: JSONValue,
+        estateRepositories: Set<String>
+    ) -> Brief {
+        var brief = Brief(
+            scope: .estate, subject: key, name: "Estate \(key)", title: "Estate status report: \(key)",
+            windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = estateRepositories
         let humans = metrics["humans"] ?? .null
@@ -308,14 +333,18 @@ extension Brief {
     mutating func rollUp(_ children: [ChildReport], heading: String) {
         var byStatus: [Status: Int] = [:]
         for child in children { byStatus[child.status, default: 0] += 1 }
-        section("Statuses", Status.allCases.compactMap { status in
-            byStatus[status].map { "\(status.rawValue): \(count($0))" }
-        })
-        section(heading, children.map { child in
-            references.formUnion(child.references)
-            return "\(child.name) [\(child.scope.rawValue), \(child.status.rawValue)]: \(child.summary)"
-                + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).joined(separator: "; "))
-        })
+        section(
+            "Statuses",
+            Status.allCases.compactMap { status in
+                byStatus[status].map { "\(status.rawValue): \(count($0))" }
+            })
+        section(
+            heading,
+            children.map { child in
+                references.formUnion(child.references)
+                return "\(child.name) [\(child.scope.rawValue), \(child.status.rawValue)]: \(child.summary)"
+                    + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).joined(separator: "; "))
+            })
         facts.children = children.map { ($0.name, $0.status) }
         facts.activity = children.count
     }

@@ -41,9 +41,11 @@ public struct ReportContent: Sendable, Hashable {
     public static let maxItems = 5
 
     var json: JSONValue {
-        ["status": .string(status.rawValue), "summary": .string(summary),
-         "highlights": .array(highlights.map(JSONValue.string)), "risks": .array(risks.map(JSONValue.string)),
-         "next_steps": .array(nextSteps.map(JSONValue.string))]
+        [
+            "status": .string(status.rawValue), "summary": .string(summary),
+            "highlights": .array(highlights.map(JSONValue.string)), "risks": .array(risks.map(JSONValue.string)),
+            "next_steps": .array(nextSteps.map(JSONValue.string)),
+        ]
     }
 
     /// Every piece of text, for checks that look at all of it.
@@ -63,15 +65,17 @@ public struct ReportContent: Sendable, Hashable {
             }
         }
         guard text.hasPrefix("{"), text.hasSuffix("}"),
-              let value = try? JSONValue(parsing: text),
-              case .object(let object) = value else {
+            let value = try? JSONValue(parsing: text),
+            case .object(let object) = value
+        else {
             return .failure(Problems([Problem("invalid_json", "the answer is not one JSON object (no text around it)")]))
         }
         var problems: [Problem] = []
         let statusText = object["status"]?.string ?? ""
         let status = Status(rawValue: statusText.lowercased().replacingOccurrences(of: "-", with: "_"))
         if status == nil {
-            problems.append(Problem("unknown_status", "`status` is `\(statusText)`; use one of on_track, at_risk, blocked, unknown"))
+            problems.append(
+                Problem("unknown_status", "`status` is `\(statusText)`; use one of on_track, at_risk, blocked, unknown"))
         }
         let summary = object["summary"]?.string
         if summary == nil { problems.append(Problem("missing_summary", "`summary` must be a string")) }
@@ -83,8 +87,9 @@ public struct ReportContent: Sendable, Hashable {
             }
             return items.compactMap(\.string)
         }
-        let content = ReportContent(status: status ?? .unknown, summary: summary ?? "", highlights: list("highlights"),
-                                    risks: list("risks"), nextSteps: list("next_steps"))
+        let content = ReportContent(
+            status: status ?? .unknown, summary: summary ?? "", highlights: list("highlights"),
+            risks: list("risks"), nextSteps: list("next_steps"))
         return problems.isEmpty ? .success(content) : .failure(Problems(problems))
     }
 }

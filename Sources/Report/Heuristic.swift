@@ -18,12 +18,14 @@ enum Heuristic {
         } else if !facts.blocked.isEmpty {
             status = .blocked
         } else if (facts.bugItems > facts.featureItems && facts.bugItems > 0)
-                    || (facts.resolved == 0 && facts.outstanding > 0 && (facts.outstandingP90Days ?? 0) > 90) {
+            || (facts.resolved == 0 && facts.outstanding > 0 && (facts.outstandingP90Days ?? 0) > 90)
+        {
             status = .atRisk
         } else {
             status = .onTrack
         }
-        let summary = status == .unknown
+        let summary =
+            status == .unknown
             ? "\(brief.subject) had no recorded activity in the window."
             : "\(brief.subject) is \(phrase(status)): \(plural(facts.merged, "pull request")) merged, "
                 + "\(plural(facts.resolved, "issue")) resolved and \(facts.outstanding) outstanding at the window's end."
@@ -31,7 +33,9 @@ enum Heuristic {
         if facts.roadmapChanged { highlights.append("The roadmap was updated") }
         if facts.adrs > 0 { highlights.append("New architecture decision records") }
         var risks = facts.blocked.prefix(3).map { "#\($0) is labelled blocked" }
-        if facts.bugItems > facts.featureItems && facts.bugItems > 0 { risks.append("More bug work than feature work in the window") }
+        if facts.bugItems > facts.featureItems && facts.bugItems > 0 {
+            risks.append("More bug work than feature work in the window")
+        }
         if let days = facts.outstandingP90Days, days > 90, facts.outstanding > 0 {
             risks.append("Outstanding issues are ageing: the oldest tenth are over \(days) days old")
         }
@@ -41,8 +45,9 @@ enum Heuristic {
         if !facts.blocked.isEmpty { next.append("Unblock " + facts.blocked.prefix(3).map { "#\($0)" }.joined(separator: ", ")) }
         if facts.openPullRequests > 0 { next.append("Review the open pull requests") }
         if facts.outstanding > 0 { next.append("Triage the outstanding issues, oldest first") }
-        return ReportContent(status: status, summary: summary, highlights: Array(highlights.prefix(5)),
-                             risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
+        return ReportContent(
+            status: status, summary: summary, highlights: Array(highlights.prefix(5)),
+            risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
     }
 
     static func rollUp(_ brief: Brief) -> ReportContent {
@@ -54,7 +59,8 @@ enum Heuristic {
         var counts: [Status: Int] = [:]
         for child in facts.children { counts[child.status, default: 0] += 1 }
         let parts = Status.allCases.compactMap { status in counts[status].map { "\($0) \(phrase(status))" } }
-        let summary = facts.children.isEmpty
+        let summary =
+            facts.children.isEmpty
             ? "\(name) has no reports of its parts for this window."
             : "\(name) is \(phrase(status)): " + parts.joined(separator: ", ") + "."
         let highlights = facts.children.filter { $0.status == .onTrack }.prefix(5).map { "\($0.name) is on track" }
@@ -64,8 +70,9 @@ enum Heuristic {
         var next = facts.children.filter { $0.status == .blocked || $0.status == .atRisk }.prefix(3)
             .map { "Follow up on \($0.name)" }
         next += facts.plannedComponents.prefix(5 - next.count).map { "Plan a repository for \($0)" }
-        return ReportContent(status: status, summary: summary, highlights: Array(highlights),
-                             risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
+        return ReportContent(
+            status: status, summary: summary, highlights: Array(highlights),
+            risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
     }
 
     static func phrase(_ status: Status) -> String {

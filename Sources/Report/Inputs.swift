@@ -11,9 +11,13 @@ struct ReportInputs {
     let estateRepositories: Set<String>
 
     func evidence(_ key: String) throws -> JSONValue? {
-        guard let row = try database.query("""
-            SELECT bundle FROM evidence WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
-            """).first else { return nil }
+        guard
+            let row = try database.query(
+                """
+                SELECT bundle FROM evidence WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
+                """
+            ).first
+        else { return nil }
         return try JSONValue(parsing: try row.string("bundle"))
     }
 
@@ -21,25 +25,33 @@ struct ReportInputs {
         guard let bundle = try evidence(slug) else {
             throw UnitError(code: "missing_evidence", message: "no evidence for \(slug) in this window; rerun `--from evidence`")
         }
-        let previous = try database.query("""
+        let previous = try database.query(
+            """
             SELECT window_start, window_end, status, content FROM reports
             WHERE scope = 'repository' AND subject = \(slug) AND window_end <= \(start)
             ORDER BY window_end DESC LIMIT 2
-            """).map { row in
+            """
+        ).map { row in
             let content = try JSONValue(parsing: try row.string("content"))
-            return (window: "\(Render.day(try row.string("window_start"))) to \(Render.day(try row.string("window_end")))",
-                    status: try row.string("status"), summary: content["summary"]?.string ?? "",
-                    risks: (content["risks"]?.array ?? []).compactMap(\.string))
+            return (
+                window: "\(Render.day(try row.string("window_start"))) to \(Render.day(try row.string("window_end")))",
+                status: try row.string("status"), summary: content["summary"]?.string ?? "",
+                risks: (content["risks"]?.array ?? []).compactMap(\.string)
+            )
         }
         return Brief.repository(bundle: bundle, previous: previous, estateRepositories: estateRepositories)
     }
 
     /// A stored report of this window, as a roll-up reads it.
     func stored(scope: String, subject: String, name: String) throws -> ChildReport? {
-        guard let row = try database.query("""
-            SELECT status, content, coverage FROM reports
-            WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
-            """).first else { return nil }
+        guard
+            let row = try database.query(
+                """
+                SELECT status, content, coverage FROM reports
+                WHERE scope = \(scope) AND subject = \(subject) AND window_start = \(start) AND window_end = \(end)
+                """
+            ).first
+        else { return nil }
         let content = try JSONValue(parsing: try row.string("content"))
         let coverage = try JSONValue(parsing: try row.string("coverage"))
         return ChildReport(
@@ -55,8 +67,9 @@ struct ReportInputs {
         if let stored = try stored(scope: "repository", subject: slug, name: slug) { return stored }
         let brief = try repositoryBrief(slug)
         let content = Heuristic.write(brief)
-        return ChildReport(scope: .repository, subject: slug, name: slug, status: content.status, summary: content.summary,
-                           risks: content.risks, references: brief.references)
+        return ChildReport(
+            scope: .repository, subject: slug, name: slug, status: content.status, summary: content.summary,
+            risks: content.risks, references: brief.references)
     }
 
     func estateMetrics(_ key: String) throws -> JSONValue {
@@ -66,9 +79,11 @@ struct ReportInputs {
     /// One repository's line on the estate page.
     func row(_ slug: String) throws -> Render.Row {
         // The metrics column alone: decoding the whole bundle for four numbers would dominate.
-        let metrics = try database.query("""
+        let metrics = try database.query(
+            """
             SELECT metrics FROM evidence WHERE repository = \(slug) AND window_start = \(start) AND window_end = \(end)
-            """).first.map { try JSONValue(parsing: try $0.string("metrics")) }
+            """
+        ).first.map { try JSONValue(parsing: try $0.string("metrics")) }
         let humans = metrics?["humans"] ?? .null
         func days(_ value: JSONValue?) -> Double? {
             switch value {

@@ -11,14 +11,18 @@ public enum ModelCheck {
             return (false, "the API key variable `\(variable)` is not set")
         }
         do {
-            let client = try ModelClient(endpoint: endpoint, model: config.model ?? "", key: key, temperature: 0,
-                                         maxTokens: 16, timeout: min(config.timeoutSeconds, 30))
+            let client = try ModelClient(
+                endpoint: endpoint, model: config.model ?? "", key: key, temperature: 0,
+                maxTokens: 16, timeout: min(config.timeoutSeconds, 30))
             let models = try await client.models()
             let name = config.model ?? ""
             guard models.contains(name) else {
                 let listed = models.prefix(5).map { "`\($0)`" }.joined(separator: ", ")
-                return (false, "\(endpoint) answers, but does not list model `\(name)`"
-                    + (models.isEmpty ? "" : " (it lists \(listed)\(models.count > 5 ? ", …" : ""))"))
+                return (
+                    false,
+                    "\(endpoint) answers, but does not list model `\(name)`"
+                        + (models.isEmpty ? "" : " (it lists \(listed)\(models.count > 5 ? ", …" : ""))")
+                )
             }
             return (true, "\(endpoint) answers and lists model `\(name)`; key from `\(variable)`")
         } catch {

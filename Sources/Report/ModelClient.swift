@@ -1,9 +1,10 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import JSON
 import Synchronization
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// One message of a chat.
 struct ChatMessage: Sendable, Hashable {
@@ -47,7 +48,9 @@ final class ModelClient: Sendable {
         guard var components = URLComponents(string: endpoint) else {
             throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL")
         }
-        components.path = components.path.hasSuffix("/") ? components.path + "chat/completions"
+        components.path =
+            components.path.hasSuffix("/")
+            ? components.path + "chat/completions"
             : components.path + "/chat/completions"
         guard let url = components.url else { throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL") }
         self.url = url
@@ -74,7 +77,9 @@ final class ModelClient: Sendable {
     ]
 
     func body(_ messages: [ChatMessage], jsonMode: Bool) -> Data {
-        let format: JSONValue = jsonMode ? ["type": "json_object"]
+        let format: JSONValue =
+            jsonMode
+            ? ["type": "json_object"]
             : ["type": "json_schema", "json_schema": ["name": "status_report", "strict": true, "schema": Self.schema]]
         let value: JSONValue = [
             "model": .string(model),
@@ -100,14 +105,18 @@ final class ModelClient: Sendable {
             let response: HTTPURLResponse
             do {
                 let (body, reply) = try await session.data(for: request)
-                guard let http = reply as? HTTPURLResponse else { throw ModelError(code: "transport", message: "no HTTP response") }
+                guard let http = reply as? HTTPURLResponse else {
+                    throw ModelError(code: "transport", message: "no HTTP response")
+                }
                 data = body
                 response = http
             } catch let error as ModelError {
                 throw error
             } catch {
                 guard attempt < attempts else {
-                    throw ModelError(code: "unreachable", message: "\(url.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+                    throw ModelError(
+                        code: "unreachable",
+                        message: "\(url.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
                 }
                 try await pause(attempt: attempt, retryAfter: nil)
                 continue
@@ -118,18 +127,23 @@ final class ModelClient: Sendable {
             switch response.statusCode {
             case 200..<300:
                 guard let value = try? JSONValue(parsing: data),
-                      let content = value["choices"]?.array?.first?["message"]?["content"]?.string else {
-                    throw ModelError(code: "bad_response", message: "the endpoint's answer has no `choices[0].message.content`: \(preview(text))")
+                    let content = value["choices"]?.array?.first?["message"]?["content"]?.string
+                else {
+                    throw ModelError(
+                        code: "bad_response",
+                        message: "the endpoint's answer has no `choices[0].message.content`: \(preview(text))")
                 }
-                return ChatAnswer(content: content, promptTokens: Int(value["usage"]?["prompt_tokens"]?.int ?? 0),
-                                  completionTokens: Int(value["usage"]?["completion_tokens"]?.int ?? 0), latencyMs: latency)
+                return ChatAnswer(
+                    content: content, promptTokens: Int(value["usage"]?["prompt_tokens"]?.int ?? 0),
+                    completionTokens: Int(value["usage"]?["completion_tokens"]?.int ?? 0), latencyMs: latency)
             case 400 where !json && (text.contains("response_format") || text.contains("json_schema")):
                 jsonMode.withLock { $0 = true }
                 attempt -= 1
             case 429, 500..<600:
                 guard attempt < attempts else {
-                    throw ModelError(code: response.statusCode == 429 ? "rate_limited" : "server_error",
-                                     message: "HTTP \(response.statusCode) after \(attempts) attempts: \(preview(text))")
+                    throw ModelError(
+                        code: response.statusCode == 429 ? "rate_limited" : "server_error",
+                        message: "HTTP \(response.statusCode) after \(attempts) attempts: \(preview(text))")
                 }
                 let retryAfter = (response.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init)
                 try await pause(attempt: attempt, retryAfter: retryAfter)
@@ -161,7 +175,8 @@ final class ModelClient: Sendable {
         } catch let error as ModelError {
             throw error
         } catch {
-            throw ModelError(code: "unreachable", message: "\(modelsURL.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+            throw ModelError(
+                code: "unreachable", message: "\(modelsURL.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
         }
     }
 

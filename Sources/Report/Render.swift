@@ -6,8 +6,10 @@ import Mustache
 enum Render {
     static func day(_ timestamp: String) -> String { String(timestamp.prefix(10)) }
 
-    static func markdown(_ template: MustacheTemplate, title: String, content: ReportContent, windowStart: String,
-                         windowEnd: String, model: String, checked: (numbers: Int, references: Int)) -> String {
+    static func markdown(
+        _ template: MustacheTemplate, title: String, content: ReportContent, windowStart: String,
+        windowEnd: String, model: String, checked: (numbers: Int, references: Int)
+    ) -> String {
         let context: [String: Any] = [
             "title": title, "start_day": day(windowStart), "end_day": day(windowEnd), "status": content.status.rawValue,
             "status_title": content.status.title, "summary": content.summary,
@@ -38,8 +40,11 @@ enum Render {
     static let colours: [Status: String] = [.onTrack: "#2e7d32", .atRisk: "#ef6c00", .blocked: "#c62828", .unknown: "#757575"]
 
     /// A horizontal bar chart as inline SVG: one bar per label, value written at its end.
-    static func bars(_ title: String, unit: (one: String, many: String), _ items: [(label: String, value: Double, colour: String)])
-        -> String {
+    static func bars(
+        _ title: String, unit: (one: String, many: String), _ items: [(label: String, value: Double, colour: String)]
+    )
+        -> String
+    {
         let shown = items.prefix(40)
         let maximum = max(shown.map(\.value).max() ?? 0, 1)
         let rowHeight = 22, labelWidth = 220, barWidth = 420
@@ -53,7 +58,8 @@ enum Render {
             let width = Int((item.value / maximum * Double(barWidth)).rounded())
             svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 14)\" text-anchor=\"end\">\(escape(item.label))</text>"
             svg += "<rect x=\"\(labelWidth)\" y=\"\(y)\" width=\"\(max(width, 1))\" height=\"16\" fill=\"\(item.colour)\"/>"
-            svg += "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + 14)\">\(format(item.value)) \(escape(item.value == 1 ? unit.one : unit.many))</text>"
+            svg +=
+                "<text x=\"\(labelWidth + max(width, 1) + 6)\" y=\"\(y + 14)\">\(format(item.value)) \(escape(item.value == 1 ? unit.one : unit.many))</text>"
         }
         return svg + "</svg></figure>\n"
     }
@@ -64,8 +70,10 @@ enum Render {
     }
 
     /// The estate page: one static HTML file, no external assets, charts as inline SVG.
-    static func estatePage(estate: String, content: ReportContent, windowStart: String, windowEnd: String,
-                           rows: [Row]) -> String {
+    static func estatePage(
+        estate: String, content: ReportContent, windowStart: String, windowEnd: String,
+        rows: [Row]
+    ) -> String {
         let byMerged = rows.sorted { ($0.merged, $1.slug) > ($1.merged, $0.slug) }
         var html = """
             <!DOCTYPE html>
@@ -87,17 +95,22 @@ enum Render {
             """
         var counts: [Status: Int] = [:]
         for row in rows { counts[row.status, default: 0] += 1 }
-        html += bars("Repositories by status", unit: ("repository", "repositories"), Status.allCases.compactMap { status in
-            counts[status].map { (status.title, Double($0), colours[status] ?? "#757575") }
-        })
-        html += bars("Pull requests merged per repository", unit: ("merged", "merged"),
-                     byMerged.filter { $0.merged > 0 }.map { ($0.slug, Double($0.merged), "#1565c0") })
-        html += bars("Median open-to-merge time per repository", unit: ("day", "days"),
-                     rows.compactMap { row in row.medianOpenToMergeDays.map { (row.slug, $0, "#6a1b9a") } }
-                        .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
-        html += bars("Outstanding issues: age of the oldest tenth (p90) per repository", unit: ("day", "days"),
-                     rows.compactMap { row in row.outstandingP90Days.map { (row.slug, $0, "#ad1457") } }
-                        .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
+        html += bars(
+            "Repositories by status", unit: ("repository", "repositories"),
+            Status.allCases.compactMap { status in
+                counts[status].map { (status.title, Double($0), colours[status] ?? "#757575") }
+            })
+        html += bars(
+            "Pull requests merged per repository", unit: ("merged", "merged"),
+            byMerged.filter { $0.merged > 0 }.map { ($0.slug, Double($0.merged), "#1565c0") })
+        html += bars(
+            "Median open-to-merge time per repository", unit: ("day", "days"),
+            rows.compactMap { row in row.medianOpenToMergeDays.map { (row.slug, $0, "#6a1b9a") } }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
+        html += bars(
+            "Outstanding issues: age of the oldest tenth (p90) per repository", unit: ("day", "days"),
+            rows.compactMap { row in row.outstandingP90Days.map { (row.slug, $0, "#ad1457") } }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
         for (heading, items) in [("Highlights", content.highlights), ("Risks", content.risks), ("Next steps", content.nextSteps)]
         where !items.isEmpty {
             html += "<h2>\(heading)</h2><ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"
@@ -105,11 +118,13 @@ enum Render {
         html += "<h2>Repositories</h2><table><thead><tr><th>repository</th><th>status</th><th>merged</th>"
         html += "<th>outstanding issues</th><th>summary</th></tr></thead><tbody>\n"
         for row in rows {
-            html += "<tr><td>\(escape(row.slug))</td><td><span class=\"badge\" style=\"background:\(colours[row.status] ?? "#757575")\">"
+            html +=
+                "<tr><td>\(escape(row.slug))</td><td><span class=\"badge\" style=\"background:\(colours[row.status] ?? "#757575")\">"
             html += "\(row.status.title)</span></td><td class=\"n\">\(row.merged)</td><td class=\"n\">\(row.outstanding)</td>"
             html += "<td>\(escape(row.summary))</td></tr>\n"
         }
-        html += "</tbody></table>\n<p class=\"window\">Written by ghillie-run from verified reports; numbers come from the metrics.</p>\n"
+        html +=
+            "</tbody></table>\n<p class=\"window\">Written by ghillie-run from verified reports; numbers come from the metrics.</p>\n"
         return html + "</body></html>\n"
     }
 }

@@ -18,8 +18,13 @@ public struct ReportStage: StageRunner {
     public let stage = Stage.report
     /// The code's version and the built-in templates' hash: a changed template changes what
     /// every report writes, so it reruns them.
-    public let version = "report-1+" + String(SHA256.hex(Templates.names.map { Templates.defaults[$0] ?? "" }
-        .joined(separator: "\u{0}")).prefix(12))
+    public let version =
+        "report-1+"
+        + String(
+            SHA256.hex(
+                Templates.names.map { Templates.defaults[$0] ?? "" }
+                    .joined(separator: "\u{0}")
+            ).prefix(12))
     let environment: [String: String]
     /// One client per endpoint for the whole run, so what it learns (JSON mode only) is kept.
     let clients = Clients()
@@ -34,9 +39,10 @@ public struct ReportStage: StageRunner {
         func client(_ config: ModelConfig, key: String) throws(ModelError) -> ModelClient {
             let id = "\(config.endpoint ?? "")|\(config.model ?? "")"
             if let client = clients.withLock({ $0[id] }) { return client }
-            let client = try ModelClient(endpoint: config.endpoint ?? ModelConfig.defaultEndpoint, model: config.model ?? "",
-                                         key: key, temperature: config.temperature, maxTokens: config.maxTokens,
-                                         timeout: config.timeoutSeconds)
+            let client = try ModelClient(
+                endpoint: config.endpoint ?? ModelConfig.defaultEndpoint, model: config.model ?? "",
+                key: key, temperature: config.temperature, maxTokens: config.maxTokens,
+                timeout: config.timeoutSeconds)
             clients.withLock { $0[id] = client }
             return client
         }
@@ -58,8 +64,10 @@ public struct ReportStage: StageRunner {
         guard let report = manifest.report, let root = Self.root(manifest, window: window) else { return [] }
         var outputs = [StageOutput(key: "reports", label: "report files", location: root)]
         if report.scopes.contains(.estate) {
-            outputs.append(StageOutput(key: "estate_page", label: "estate page", location: root.appendingPathComponent("estate/latest.html"),
-                                       afterWholeRun: true))
+            outputs.append(
+                StageOutput(
+                    key: "estate_page", label: "estate page", location: root.appendingPathComponent("estate/latest.html"),
+                    afterWholeRun: true))
         }
         return outputs
     }
@@ -80,8 +88,9 @@ public struct ReportStage: StageRunner {
     /// The folder report files go to (relative to the working directory).
     public static func root(_ manifest: Manifest, window: Window) -> URL? {
         guard let report = manifest.report else { return nil }
-        let path = PathTemplate.expand(report.output, name: manifest.name, estate: manifest.estate.key,
-                                       start: window.start, end: window.end)
+        let path = PathTemplate.expand(
+            report.output, name: manifest.name, estate: manifest.estate.key,
+            start: window.start, end: window.end)
         return URL(fileURLWithPath: path).standardizedFileURL
     }
 
@@ -110,13 +119,16 @@ public struct ReportStage: StageRunner {
             let project = context.manifest.estate.catalogue?.projects.first { $0.key == key }
             let members = context.manifest.estate.repositories.filter { $0.project == key }.map(\.slug)
             let components = (project?.components ?? []).map { component in
-                (name: component.name, lifecycle: component.lifecycle.rawValue,
-                 repository: component.repository.map(\.slug), blockedBy: component.blockedBy.map(\.component),
-                 dependsOn: component.dependsOn.map(\.component))
+                (
+                    name: component.name, lifecycle: component.lifecycle.rawValue,
+                    repository: component.repository.map(\.slug), blockedBy: component.blockedBy.map(\.component),
+                    dependsOn: component.dependsOn.map(\.component)
+                )
             }
-            brief = Brief.project(key: key, name: project?.name ?? key, windowStart: start, windowEnd: end,
-                                  children: try members.map(sources.child), components: components,
-                                  estateRepositories: slugs)
+            brief = Brief.project(
+                key: key, name: project?.name ?? key, windowStart: start, windowEnd: end,
+                children: try members.map(sources.child), components: components,
+                estateRepositories: slugs)
             folder = root.appendingPathComponent("projects/\(key)")
         case .estate:
             let catalogue = context.manifest.estate.catalogue
@@ -132,8 +144,9 @@ public struct ReportStage: StageRunner {
             }
             for slug in slugs.sorted() where !covered.contains(slug) { children.append(try sources.child(slug)) }
             let metrics = try sources.estateMetrics(context.manifest.estate.key)
-            brief = Brief.estate(key: context.manifest.estate.key, windowStart: start, windowEnd: end, children: children,
-                                 metrics: metrics, estateRepositories: slugs)
+            brief = Brief.estate(
+                key: context.manifest.estate.key, windowStart: start, windowEnd: end, children: children,
+                metrics: metrics, estateRepositories: slugs)
             rows = try slugs.sorted().map(sources.row)
             folder = root.appendingPathComponent("estate")
         default:
@@ -141,29 +154,39 @@ public struct ReportStage: StageRunner {
         }
 
         brief.template = templates.brief
-        let written = try await write(brief, config: config.model, system: templates.system.render([
-            "scope": brief.scope.rawValue, "subject": brief.subject,
-        ] as [String: Any]), context: context)
+        let written = try await write(
+            brief, config: config.model,
+            system: templates.system.render(
+                [
+                    "scope": brief.scope.rawValue, "subject": brief.subject,
+                ] as [String: Any]), context: context)
         let content = written.content
         let modelName = config.model.backend == .heuristic ? "heuristic" : (config.model.model ?? "model")
         let text = content.texts.joined(separator: "\n")
         let checked = (NumberClaims.find(in: text).count, Verifier.references(in: text).count)
-        let markdown = Render.markdown(templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
-                                       model: modelName, checked: checked)
+        let markdown = Render.markdown(
+            templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
+            model: modelName, checked: checked)
         let day = Render.day(end)
-        let verification: JSONValue = ["verified": true, "attempts": .int(Int64(written.attempts)),
-                                       "rejected": .array(written.rejected.map(\.json)),
-                                       "numbers_checked": .int(Int64(checked.0)), "references_checked": .int(Int64(checked.1))]
-        let coverage: JSONValue = ["references": .array(brief.references.sorted().map { .int(Int64($0)) }),
-                                   "repositories": .array(brief.repositories.sorted().map(JSONValue.string))]
+        let verification: JSONValue = [
+            "verified": true, "attempts": .int(Int64(written.attempts)),
+            "rejected": .array(written.rejected.map(\.json)),
+            "numbers_checked": .int(Int64(checked.0)), "references_checked": .int(Int64(checked.1)),
+        ]
+        let coverage: JSONValue = [
+            "references": .array(brief.references.sorted().map { .int(Int64($0)) }),
+            "repositories": .array(brief.repositories.sorted().map(JSONValue.string)),
+        ]
         let sidecar: JSONValue = [
             "schema_version": 1, "scope": .string(brief.scope.rawValue), "subject": .string(brief.subject),
             "window": ["start": .string(start), "end": .string(end)], "report": content.json,
             "model": ["backend": .string(config.model.backend.rawValue), "model": .string(modelName)],
             "verification": verification, "coverage": coverage,
-            "accounting": ["prompt_tokens": .int(Int64(written.promptTokens)),
-                           "completion_tokens": .int(Int64(written.completionTokens)),
-                           "cost_usd": .double(written.cost), "latency_ms": .int(Int64(written.latencyMs))],
+            "accounting": [
+                "prompt_tokens": .int(Int64(written.promptTokens)),
+                "completion_tokens": .int(Int64(written.completionTokens)),
+                "cost_usd": .double(written.cost), "latency_ms": .int(Int64(written.latencyMs)),
+            ],
         ]
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -172,13 +195,15 @@ public struct ReportStage: StageRunner {
             }
             try Data(sidecar.pretty.utf8).write(to: folder.appendingPathComponent("\(day).json"), options: .atomic)
             if brief.scope == .estate {
-                let page = Render.estatePage(estate: brief.subject, content: content, windowStart: start, windowEnd: end, rows: rows)
+                let page = Render.estatePage(
+                    estate: brief.subject, content: content, windowStart: start, windowEnd: end, rows: rows)
                 for name in ["\(day).html", "latest.html"] {
                     try Data(page.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
                 }
             }
         } catch {
-            throw UnitError(code: "report_files", message: "cannot write report files under `\(folder.path)`: \(error.localizedDescription)")
+            throw UnitError(
+                code: "report_files", message: "cannot write report files under `\(folder.path)`: \(error.localizedDescription)")
         }
         let contentText = content.json.canonical
         let digest = SHA256.hex(contentText + "\n" + markdown)
@@ -186,7 +211,8 @@ public struct ReportStage: StageRunner {
         let scope = brief.scope.rawValue, subject = brief.subject
         let verificationText = verification.canonical, coverageText = coverage.canonical
         return UnitResult(outputHash: digest, counters: counters) { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO reports (scope, subject, window_start, window_end, status, content, markdown, backend, model,
                                      attempts, prompt_tokens, completion_tokens, cost_usd, latency_ms, verification,
                                      coverage, digest)
@@ -215,8 +241,10 @@ public struct ReportStage: StageRunner {
         var cost = 0.0
 
         var counters: [String: Int64] {
-            ["attempts": Int64(attempts), "prompt_tokens": Int64(promptTokens), "completion_tokens": Int64(completionTokens),
-             "latency_ms": Int64(latencyMs), "cost_microusd": Int64((cost * 1_000_000).rounded())]
+            [
+                "attempts": Int64(attempts), "prompt_tokens": Int64(promptTokens), "completion_tokens": Int64(completionTokens),
+                "latency_ms": Int64(latencyMs), "cost_microusd": Int64((cost * 1_000_000).rounded()),
+            ]
         }
     }
 
@@ -227,8 +255,9 @@ public struct ReportStage: StageRunner {
             written.content = Heuristic.write(brief)
             let problems = Verifier.check(written.content, brief: brief)
             guard problems.isEmpty else {
-                throw UnitError(code: "report_rejected", message: problems.map(\.description).joined(separator: "; "),
-                                counters: written.counters)
+                throw UnitError(
+                    code: "report_rejected", message: problems.map(\.description).joined(separator: "; "),
+                    counters: written.counters)
             }
             return written
         }
@@ -266,13 +295,17 @@ public struct ReportStage: StageRunner {
             }
             written.rejected.append(Problems(problems))
             messages.append(ChatMessage(role: "assistant", content: answer.content))
-            messages.append(ChatMessage(role: "user", content: "Your report was rejected:\n"
-                + problems.map { "- \($0.message)" }.joined(separator: "\n")
-                + "\nAnswer again with the corrected JSON object only."))
+            messages.append(
+                ChatMessage(
+                    role: "user",
+                    content: "Your report was rejected:\n"
+                        + problems.map { "- \($0.message)" }.joined(separator: "\n")
+                        + "\nAnswer again with the corrected JSON object only."))
         }
         let last = written.rejected.last?.items ?? []
-        throw UnitError(code: "report_rejected",
-                        message: "\(written.attempts) answers rejected; last: " + last.map(\.description).joined(separator: "; "),
-                        counters: written.counters)
+        throw UnitError(
+            code: "report_rejected",
+            message: "\(written.attempts) answers rejected; last: " + last.map(\.description).joined(separator: "; "),
+            counters: written.counters)
     }
 }

@@ -20,62 +20,62 @@ struct Templates: Sendable {
 
     static let defaults: [String: String] = [
         "system": #"""
-{{% CONTENT_TYPE: TEXT }}
-You are a technical status reporter for an engineering lead. From the evidence below, write a status report as one JSON object with keys: status (one of on_track, at_risk, blocked, unknown), summary (one or two full sentences naming the subject), highlights, risks, next_steps (lists of at most 5 short strings each). on_track: work is flowing; at_risk: delivery is threatened (ageing issues, more bugs than features, stalled reviews, unresolved earlier risks); blocked: work cannot proceed (items labelled blocked, blocked components); unknown: no activity to judge. Rules: state only numbers that appear in the evidence (you may round them); refer to pull requests and issues as #N only when the evidence lists them; do not name repositories the evidence does not list; keep earlier risks that are still open as ongoing; answer with the JSON object only, no other text.
+        {{% CONTENT_TYPE: TEXT }}
+        You are a technical status reporter for an engineering lead. From the evidence below, write a status report as one JSON object with keys: status (one of on_track, at_risk, blocked, unknown), summary (one or two full sentences naming the subject), highlights, risks, next_steps (lists of at most 5 short strings each). on_track: work is flowing; at_risk: delivery is threatened (ageing issues, more bugs than features, stalled reviews, unresolved earlier risks); blocked: work cannot proceed (items labelled blocked, blocked components); unknown: no activity to judge. Rules: state only numbers that appear in the evidence (you may round them); refer to pull requests and issues as #N only when the evidence lists them; do not name repositories the evidence does not list; keep earlier risks that are still open as ongoing; answer with the JSON object only, no other text.
 
-"""#,
+        """#,
         "brief": #"""
-{{% CONTENT_TYPE: TEXT }}
-# {{title}}
-Window: {{window_start}} to {{window_end}} (end exclusive)
-{{#sections}}
+        {{% CONTENT_TYPE: TEXT }}
+        # {{title}}
+        Window: {{window_start}} to {{window_end}} (end exclusive)
+        {{#sections}}
 
-## {{heading}}
-{{#lines}}
-- {{.}}
-{{/lines}}
-{{/sections}}
+        ## {{heading}}
+        {{#lines}}
+        - {{.}}
+        {{/lines}}
+        {{/sections}}
 
-"""#,
+        """#,
         "markdown": #"""
-{{% CONTENT_TYPE: TEXT }}
-# {{title}} — Status report ({{start_day}} to {{end_day}})
+        {{% CONTENT_TYPE: TEXT }}
+        # {{title}} — Status report ({{start_day}} to {{end_day}})
 
-**Status:** {{status_title}}
+        **Status:** {{status_title}}
 
-## Summary
+        ## Summary
 
-{{summary}}
-{{#has_highlights}}
+        {{summary}}
+        {{#has_highlights}}
 
-## Highlights
+        ## Highlights
 
-{{#highlights}}
-- {{.}}
-{{/highlights}}
-{{/has_highlights}}
-{{#has_risks}}
+        {{#highlights}}
+        - {{.}}
+        {{/highlights}}
+        {{/has_highlights}}
+        {{#has_risks}}
 
-## Risks
+        ## Risks
 
-{{#risks}}
-- {{.}}
-{{/risks}}
-{{/has_risks}}
-{{#has_next_steps}}
+        {{#risks}}
+        - {{.}}
+        {{/risks}}
+        {{/has_risks}}
+        {{#has_next_steps}}
 
-## Next steps
+        ## Next steps
 
-{{#next_steps}}
-- {{.}}
-{{/next_steps}}
-{{/has_next_steps}}
+        {{#next_steps}}
+        - {{.}}
+        {{/next_steps}}
+        {{/has_next_steps}}
 
----
+        ---
 
-*Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified against the evidence (numbers checked: {{numbers_checked}}, references checked: {{references_checked}})*
+        *Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified against the evidence (numbers checked: {{numbers_checked}}, references checked: {{references_checked}})*
 
-"""#,
+        """#,
     ]
 
     /// Parses the manifest's templates over the defaults; a template that does not parse is a
@@ -86,8 +86,9 @@ Window: {{window_start}} to {{window_end}} (end exclusive)
             do {
                 return try MustacheTemplate(string: text)
             } catch {
-                throw ConfigurationProblem("the `\(name)` report template does not parse: \(Self.describe(error))",
-                                           hint: "fix `report.templates.\(name)`, or remove it to use the built-in template")
+                throw ConfigurationProblem(
+                    "the `\(name)` report template does not parse: \(Self.describe(error))",
+                    hint: "fix `report.templates.\(name)`, or remove it to use the built-in template")
             }
         }
         system = try load("system")

@@ -21,7 +21,8 @@ enum Verifier {
         }
         for (name, items) in [("highlights", content.highlights), ("risks", content.risks), ("next_steps", content.nextSteps)] {
             if items.count > ReportContent.maxItems {
-                problems.append(Problem("too_many_items", "`\(name)` has \(items.count) items; at most \(ReportContent.maxItems)"))
+                problems.append(
+                    Problem("too_many_items", "`\(name)` has \(items.count) items; at most \(ReportContent.maxItems)"))
             }
             if items.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) {
                 problems.append(Problem("empty_item", "`\(name)` has an empty item"))
@@ -32,20 +33,24 @@ enum Verifier {
         var reported: Set<String> = []
         for text in content.texts {
             for claim in NumberClaims.find(in: text) {
-                let supported = claim.percent
+                let supported =
+                    claim.percent
                     ? counts.contains { base in brief.counts.contains { part in matches(part / base * 100, claim) } }
                     : allowed.contains { matches($0, claim) }
                 if !supported && reported.insert(claim.text + (claim.percent ? "%" : "")).inserted {
-                    problems.append(Problem(
-                        "unsupported_number",
-                        "`\(claim.text)\(claim.percent ? "%" : "")` in \"\(excerpt(text))\" is not a number of the evidence; "
-                            + "state only the evidence's numbers (rounded if you like)"))
+                    problems.append(
+                        Problem(
+                            "unsupported_number",
+                            "`\(claim.text)\(claim.percent ? "%" : "")` in \"\(excerpt(text))\" is not a number of the evidence; "
+                                + "state only the evidence's numbers (rounded if you like)"))
                 }
             }
             for number in references(in: text) {
                 if !brief.references.contains(number) && reported.insert("#\(number)").inserted {
-                    problems.append(Problem("unknown_reference",
-                                            "#\(number) is not a pull request or issue of the evidence; refer only to listed ones"))
+                    problems.append(
+                        Problem(
+                            "unknown_reference",
+                            "#\(number) is not a pull request or issue of the evidence; refer only to listed ones"))
                 }
             }
             // Slug-shaped words of the text that name an estate repository outside the scope.

@@ -22,7 +22,8 @@ public final class SQLiteConnection: Connection {
             do {
                 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             } catch {
-                throw StoreError(.unavailable, "cannot create folder `\(folder.path)` for the SQLite store: \(error.localizedDescription)")
+                throw StoreError(
+                    .unavailable, "cannot create folder `\(folder.path)` for the SQLite store: \(error.localizedDescription)")
             }
         }
         var db: OpaquePointer?
@@ -36,7 +37,8 @@ public final class SQLiteConnection: Connection {
         handle = db
         sqlite3_busy_timeout(db, 10_000)
         do {
-            try executeScript("""
+            try executeScript(
+                """
                 PRAGMA journal_mode = WAL;
                 PRAGMA synchronous = NORMAL;
                 PRAGMA foreign_keys = ON;
@@ -131,7 +133,8 @@ public final class SQLiteConnection: Connection {
         guard status == SQLITE_OK else {
             let text = message.map { String(cString: $0) } ?? String(cString: sqlite3_errmsg(handle))
             sqlite3_free(message)
-            throw StoreError(status == SQLITE_CONSTRAINT ? .constraint : .statement, "SQLite error \(status): \(text)", sql: script)
+            throw StoreError(
+                status == SQLITE_CONSTRAINT ? .constraint : .statement, "SQLite error \(status): \(text)", sql: script)
         }
     }
 
@@ -177,9 +180,12 @@ public final class SQLiteConnection: Connection {
     private func error(_ status: Int32, sql: String) -> StoreError {
         let message = String(cString: sqlite3_errmsg(handle))
         let primary = status & 0xff
-        let code: StoreError.Code = primary == SQLITE_CONSTRAINT ? .constraint
-            : (primary == SQLITE_BUSY || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) ? .unavailable
-            : .statement
+        let code: StoreError.Code =
+            primary == SQLITE_CONSTRAINT
+            ? .constraint
+            : (primary == SQLITE_BUSY || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY)
+                ? .unavailable
+                : .statement
         return StoreError(code, "SQLite error \(status): \(message)", sql: sql)
     }
 }

@@ -64,8 +64,10 @@ public final class Database: Sendable {
 
     /// - Parameter reader: opens another connection to the same store, for ``snapshot(_:)``;
     ///   without it, snapshots share the main connection (and hold its lock while they read).
-    public init(connection: sending any Connection, displayName: String,
-                reader: (@Sendable () throws(StoreError) -> any Connection)? = nil) {
+    public init(
+        connection: sending any Connection, displayName: String,
+        reader: (@Sendable () throws(StoreError) -> any Connection)? = nil
+    ) {
         engine = connection.engine
         self.displayName = displayName
         self.connection = Mutex(connection)
@@ -78,7 +80,8 @@ public final class Database: Sendable {
     /// PostgreSQL both let it read while the main connection writes), opened for this call and
     /// closed after it.
     public func snapshot<T: Sendable>(_ body: (borrowing Snapshot) throws -> T) throws -> T {
-        let begin: SQL = engine == .sqlite
+        let begin: SQL =
+            engine == .sqlite
             ? "BEGIN DEFERRED" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY"
         if let openReader {
             let reader = try openReader()

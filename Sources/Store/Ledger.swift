@@ -153,7 +153,8 @@ public struct Ledger: Sendable {
 
     public func createRun(_ new: NewRun) throws -> RunRecord {
         try database.transaction { tx in
-            let rows = try tx.query("""
+            let rows = try tx.query(
+                """
                 INSERT INTO runs (name, manifest_path, manifest_sha256, window_spec, git_commit,
                                   window_start, window_end, state, started_at, host, pid, invocation)
                 VALUES (\(new.name), \(new.manifestPath), \(new.manifestSHA256), \(new.windowSpec),
@@ -173,21 +174,25 @@ public struct Ledger: Sendable {
     }
 
     public func latestRun(name: String) throws -> RunRecord? {
-        try database.query("""
+        try database.query(
+            """
             SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name) ORDER BY id DESC LIMIT 1
-            """).first.map(Self.decodeRun)
+            """
+        ).first.map(Self.decodeRun)
     }
 
     /// Runs, newest first, optionally of one manifest name.
     public func runs(name: String?, limit: Int) throws -> [RunRecord] {
         let rows: [Row]
         if let name {
-            rows = try database.query("""
+            rows = try database.query(
+                """
                 SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name)
                 ORDER BY id DESC LIMIT \(limit)
                 """)
         } else {
-            rows = try database.query("""
+            rows = try database.query(
+                """
                 SELECT \(sql: Self.runColumns) FROM runs ORDER BY id DESC LIMIT \(limit)
                 """)
         }
@@ -196,7 +201,8 @@ public struct Ledger: Sendable {
 
     public func finishRun(id: Int64, state: RunState) throws {
         try database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 UPDATE runs SET state = \(state.rawValue), finished_at = \(Timestamp.now()) WHERE id = \(id)
                 """)
         }
@@ -205,7 +211,8 @@ public struct Ledger: Sendable {
     /// Marks a run as running again when an invocation continues it.
     public func reopenRun(id: Int64, host: String, pid: Int) throws {
         try database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 UPDATE runs SET state = 'running', finished_at = NULL, host = \(host), pid = \(pid)
                 WHERE id = \(id)
                 """)
@@ -216,14 +223,17 @@ public struct Ledger: Sendable {
 
     /// Every attempt of a run, oldest first.
     public func attempts(runID: Int64) throws -> [AttemptRecord] {
-        try database.query("""
+        try database.query(
+            """
             SELECT \(sql: Self.attemptColumns) FROM unit_attempts WHERE run_id = \(runID) ORDER BY id
-            """).map(Self.decodeAttempt)
+            """
+        ).map(Self.decodeAttempt)
     }
 
     /// The latest attempt of each unit in a run whose state is one of `states`.
     public func latestAttempts(runID: Int64, in states: Set<UnitState>) throws -> [AttemptRecord] {
-        let rows = try database.query("""
+        let rows = try database.query(
+            """
             SELECT \(sql: Self.attemptColumns) FROM unit_attempts a
             WHERE run_id = \(runID) AND id = (SELECT MAX(id) FROM unit_attempts b
                                              WHERE b.run_id = a.run_id AND b.stage = a.stage AND b.unit = a.unit)
@@ -241,7 +251,8 @@ public struct Ledger: Sendable {
 
     /// The latest successful output of every unit of a manifest name, across runs.
     public func unitOutputs(name: String) throws -> [UnitKey: UnitOutputRecord] {
-        let rows = try database.query("""
+        let rows = try database.query(
+            """
             SELECT stage, unit, run_id, attempt_id, fingerprint, fingerprint_parts, output_hash, finished_at
             FROM unit_outputs WHERE name = \(name)
             """)
@@ -266,7 +277,8 @@ public struct Ledger: Sendable {
     @discardableResult
     public func interruptUnfinished(runID: Int64, message: String) throws -> Int {
         try database.transaction { tx in
-            let rows = try tx.query("""
+            let rows = try tx.query(
+                """
                 UPDATE unit_attempts
                 SET state = 'interrupted', finished_at = \(Timestamp.now()),
                     error_code = 'interrupted', error_message = \(message)
@@ -298,7 +310,8 @@ public struct Ledger: Sendable {
         try database.transaction { tx in
             try persist(tx)
             let now = Timestamp.now()
-            let rows = try tx.query("""
+            let rows = try tx.query(
+                """
                 UPDATE unit_attempts
                 SET state = 'succeeded', finished_at = \(now), output_hash = \(outputHash),
                     counters = \(Self.encodeCounters(counters)), warnings = \(Self.encodeWarnings(warnings))
@@ -308,7 +321,8 @@ public struct Ledger: Sendable {
             guard let row = rows.first else {
                 throw StoreError(.statement, "attempt \(attemptID) is no longer running; another process took it over")
             }
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO unit_outputs (name, stage, unit, run_id, attempt_id, fingerprint, fingerprint_parts,
                                           output_hash, finished_at)
                 VALUES (\(name), \(try row.string("stage")), \(try row.string("unit")), \(try row.int("run_id")),
@@ -328,7 +342,8 @@ public struct Ledger: Sendable {
     ) throws {
         precondition(state == .failed || state == .interrupted, "end(attemptID:) records failures only")
         try database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 UPDATE unit_attempts
                 SET state = \(state.rawValue), finished_at = \(Timestamp.now()), error_code = \(errorCode),
                     error_message = \(errorMessage), counters = \(Self.encodeCounters(counters))
@@ -351,7 +366,8 @@ public struct Ledger: Sendable {
 
     static func insert(_ new: NewAttempt, startedNow: Bool, in tx: borrowing Transaction) throws -> AttemptRecord {
         let now = Timestamp.now()
-        let rows = try tx.query("""
+        let rows = try tx.query(
+            """
             INSERT INTO unit_attempts (run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts,
                                        reused_from_run, started_at, finished_at, output_hash, error_code,
                                        error_message)
@@ -369,7 +385,8 @@ public struct Ledger: Sendable {
 
     /// Inserts an attempt that is already final (reused or skipped); nothing is read back.
     static func insertFinal(_ new: NewAttempt, in tx: borrowing Transaction) throws {
-        try tx.execute("""
+        try tx.execute(
+            """
             INSERT INTO unit_attempts (run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts,
                                        reused_from_run, started_at, finished_at, output_hash, error_code,
                                        error_message)
@@ -430,11 +447,12 @@ public struct Ledger: Sendable {
 
     /// Warnings as a JSON list of strings.
     static func encodeWarnings(_ warnings: [String]) -> String {
-        "[" + warnings.map { warning in
-            var quoted = ""
-            FlatJSON.quote(warning, into: &quoted)
-            return quoted
-        }.joined(separator: ",") + "]"
+        "["
+            + warnings.map { warning in
+                var quoted = ""
+                FlatJSON.quote(warning, into: &quoted)
+                return quoted
+            }.joined(separator: ",") + "]"
     }
 
     static func decodeCounters(_ text: String?) -> [String: Int64] { text.flatMap(FlatJSON.decodeIntegers) ?? [:] }

@@ -588,7 +588,8 @@ public struct Migrator: Sendable {
             _ = try connection.query("BEGIN")
             do {
                 if engine == .postgres { _ = try connection.query("SELECT pg_advisory_xact_lock(7245120393)") }
-                _ = try connection.query("""
+                _ = try connection.query(
+                    """
                     CREATE TABLE IF NOT EXISTS schema_migrations (
                         version INTEGER PRIMARY KEY, name TEXT NOT NULL,
                         checksum TEXT NOT NULL, applied_at TEXT NOT NULL)
@@ -611,14 +612,17 @@ public struct Migrator: Sendable {
                     if let row = rows.first {
                         let stored = try row.string("checksum")
                         guard stored == migration.checksum(for: engine) else {
-                            throw StoreError(.migration, """
+                            throw StoreError(
+                                .migration,
+                                """
                                 migration \(migration.version) (\(migration.name)) in this store differs from \
                                 the one this ghillie-run ships; the store was written by a different build
                                 """)
                         }
                     } else {
                         try connection.executeScript(migration.script(for: engine))
-                        _ = try connection.query("""
+                        _ = try connection.query(
+                            """
                             INSERT INTO schema_migrations (version, name, checksum, applied_at)
                             VALUES (\(migration.version), \(migration.name),
                                     \(migration.checksum(for: engine)), \(Timestamp.now()))
@@ -632,10 +636,13 @@ public struct Migrator: Sendable {
                 }
             }
             let known = migrations.map(\.version).max() ?? 0
-            let newest = try connection.query("SELECT MAX(version) AS v FROM schema_migrations")
+            let newest =
+                try connection.query("SELECT MAX(version) AS v FROM schema_migrations")
                 .first?.optionalInt("v") ?? 0
             if newest > known {
-                throw StoreError(.migration, """
+                throw StoreError(
+                    .migration,
+                    """
                     the store's schema is at version \(newest) but this ghillie-run knows up to \(known); \
                     use a newer ghillie-run with this store
                     """)

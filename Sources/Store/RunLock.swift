@@ -1,8 +1,9 @@
 import Digest
 public import Foundation
 import JSON
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The process that holds (or asks for) a run lock.
@@ -56,7 +57,7 @@ public enum ProcessLiveness {
     /// The start time of a process in clock ticks since boot (field 22 of `/proc/PID/stat`).
     public static func startTime(pid: Int) -> String? {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")")
+            let close = stat.lastIndex(of: ")")
         else { return nil }
         // Fields after the command name, which may itself hold spaces and parentheses.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
@@ -97,8 +98,10 @@ public struct RunLock: Sendable {
             let got = try database.query("SELECT pg_try_advisory_lock(\(advisoryKey)) AS got").first?
                 .optionalString("got")
             guard got == "t" || got == "true" || got == "1" else {
-                let conflict = try current() ?? LockConflict(
-                    name: name, host: "unknown host", pid: 0, since: Date(), runID: nil)
+                let conflict =
+                    try current()
+                    ?? LockConflict(
+                        name: name, host: "unknown host", pid: 0, since: Date(), runID: nil)
                 throw Self.lockedError(conflict)
             }
         }
@@ -122,7 +125,8 @@ public struct RunLock: Sendable {
                 try tx.execute("DELETE FROM run_locks WHERE name = \(name)")
             }
             let now = Timestamp.now()
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO run_locks (name, host, pid, process_start, token, acquired_at, heartbeat_at, run_id)
                 VALUES (\(name), \(holder.host), \(holder.pid), \(holder.processStart), \(holder.token),
                         \(now), \(now), NULL)
@@ -141,7 +145,8 @@ public struct RunLock: Sendable {
     /// Refreshes the heartbeat; returns false when the lock is no longer ours.
     public func heartbeat() throws -> Bool {
         try database.transaction { tx in
-            !(try tx.query("""
+            !(try tx.query(
+                """
                 UPDATE run_locks SET heartbeat_at = \(Timestamp.now())
                 WHERE name = \(name) AND token = \(holder.token) RETURNING name
                 """)).isEmpty
@@ -177,10 +182,13 @@ public struct RunLock: Sendable {
     }
 
     static func read(name: String, in tx: borrowing Transaction) throws -> Existing? {
-        guard let row = try tx.query("""
-            SELECT host, pid, process_start, token, acquired_at, heartbeat_at, run_id
-            FROM run_locks WHERE name = \(name)
-            """).first
+        guard
+            let row = try tx.query(
+                """
+                SELECT host, pid, process_start, token, acquired_at, heartbeat_at, run_id
+                FROM run_locks WHERE name = \(name)
+                """
+            ).first
         else { return nil }
         return Existing(
             host: try row.string("host"), pid: Int(try row.int("pid")),
@@ -192,7 +200,9 @@ public struct RunLock: Sendable {
 
     static func lockedError(_ conflict: LockConflict) -> StoreError {
         let run = conflict.runID.map { " (run \($0))" } ?? ""
-        return StoreError(.locked, """
+        return StoreError(
+            .locked,
+            """
             manifest `\(conflict.name)` is locked by pid \(conflict.pid) on \(conflict.host) \
             since \(Timestamp.string(conflict.since))\(run)
             """)

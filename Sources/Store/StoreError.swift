@@ -1,3 +1,5 @@
+import Foundation
+
 /// A failure of the store: connecting, migrating, running a statement, decoding a row.
 ///
 /// Messages name the statement's text but never its bound values or the connection string's
@@ -38,5 +40,3 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         return message
     }
 }
-
-import Foundation

@@ -37,9 +37,10 @@ public struct TestStage: StageRunner {
         context.progress("working")
         let delay = Int(environment["GHILLIE_TEST_DELAY_MS"] ?? "") ?? 0
         if delay > 0 { try await Task.sleep(for: .milliseconds(delay)) }
-        let failing = Set((environment["GHILLIE_TEST_FAIL"] ?? "").split(separator: ",").map {
-            $0.trimmingCharacters(in: .whitespaces)
-        })
+        let failing = Set(
+            (environment["GHILLIE_TEST_FAIL"] ?? "").split(separator: ",").map {
+                $0.trimmingCharacters(in: .whitespaces)
+            })
         if failing.contains(id) {
             throw UnitError(code: "test_failure", message: "injected failure for \(id)", counters: ["requests": 1])
         }
@@ -55,11 +56,13 @@ public struct TestStage: StageRunner {
         let runID = context.runID
         let attempt = context.attempt
         return UnitResult(outputHash: output, counters: ["requests": 1, "rows": 10]) { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 CREATE TABLE IF NOT EXISTS test_effects (unit TEXT NOT NULL, run_id BIGINT NOT NULL,
                                                          attempt BIGINT NOT NULL, output TEXT NOT NULL)
                 """)
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO test_effects (unit, run_id, attempt, output) VALUES (\(id), \(runID), \(attempt), \(output))
                 """)
         }

@@ -7,8 +7,9 @@ import Testing
 
 /// Reads the store a binary wrote, through the library (never a mock).
 func storeRows(_ harness: Harness, _ sql: SQL) throws -> [Row] {
-    let database = Database(connection: try SQLiteConnection(path: harness.path(".ghillie/ghillie.sqlite")),
-                            displayName: "store")
+    let database = Database(
+        connection: try SQLiteConnection(path: harness.path(".ghillie/ghillie.sqlite")),
+        displayName: "store")
     return try database.query(sql)
 }
 
@@ -23,14 +24,18 @@ struct CommandTests {
         let result = try await Harness().run(Harness.product, ["--help"])
         #expect(result.status == 0)
         #expect(result.stderr == "")
-        let commands = result.stdout.split(separator: "\n").filter { $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See") }
-            .compactMap { $0.split(separator: " ").first.map(String.init) }
+        let commands = result.stdout.split(separator: "\n").filter {
+            $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See")
+        }
+        .compactMap { $0.split(separator: " ").first.map(String.init) }
         #expect(commands == ["--version", "-h,", "run", "validate", "plan", "status", "check", "runs"])
     }
 
     @Test func validateReportsEveryErrorWithLocationsAndExits2() async throws {
         let harness = try Harness()
-        try harness.write("bad.yaml", """
+        try harness.write(
+            "bad.yaml",
+            """
             version: 1
             name: bad
             estate:
@@ -44,13 +49,14 @@ struct CommandTests {
         let result = try await harness.run(Harness.product, ["validate", "bad.yaml"])
         #expect(result.status == 2)
         #expect(result.stdout == "bad.yaml: invalid (2 errors)\n")
-        #expect(result.stderr == """
-            bad.yaml:7:1: error: unknown key `windw` at the top level
-              hint: did you mean `window`?
-            bad.yaml:9:18: error: `parquet` is not a valid export format
-              hint: allowed: `json`, `jsonl`, `csv`
+        #expect(
+            result.stderr == """
+                bad.yaml:7:1: error: unknown key `windw` at the top level
+                  hint: did you mean `window`?
+                bad.yaml:9:18: error: `parquet` is not a valid export format
+                  hint: allowed: `json`, `jsonl`, `csv`
 
-            """)
+                """)
     }
 
     @Test func validateAcceptsAGoodManifest() async throws {
@@ -68,11 +74,12 @@ struct CommandTests {
         let result = try await harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 2)
         #expect(result.stdout == "")
-        #expect(result.stderr == """
-            m.yaml:1:1: error: the manifest is missing the required key `estate`
-            error: m.yaml has 1 error
+        #expect(
+            result.stderr == """
+                m.yaml:1:1: error: the manifest is missing the required key `estate`
+                error: m.yaml has 1 error
 
-            """)
+                """)
     }
 
     @Test func theProductBinaryChecksStageConfigurationBeforeAnythingRuns() async throws {
@@ -80,11 +87,12 @@ struct CommandTests {
         try harness.write("m.yaml", Harness.manifest)
         let result = try await harness.run(Harness.product, ["m.yaml"])
         #expect(result.status == 5)
-        #expect(result.stderr == """
-            error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
-              hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
+        #expect(
+            result.stderr == """
+                error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
+                  hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 
-            """)
+                """)
         #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie/ghillie.sqlite")))
     }
 
@@ -93,11 +101,12 @@ struct CommandTests {
         try harness.write("m.yaml", Harness.manifest)
         let result = try await harness.run(["m.yaml", "--rerun", "refine:acme/d"])
         #expect(result.status == 2)
-        #expect(result.stderr == """
-            error: unknown unit `refine:acme/d`
-              hint: did you mean `refine:acme/a`?
+        #expect(
+            result.stderr == """
+                error: unknown unit `refine:acme/d`
+                  hint: did you mean `refine:acme/a`?
 
-            """)
+                """)
     }
 
     @Test func planShowsEachUnitAndWhy() async throws {
@@ -124,7 +133,9 @@ struct RunTests {
         #expect(first.status == 3)
         #expect(first.stdout == "")
         #expect(first.stderr.contains("FAIL  refine:acme/b: injected failure for refine:acme/b [test_failure]"))
-        #expect(first.stderr.contains("1 unit failed; `ghillie-run status m.yaml` shows why, and rerunning `ghillie-run m.yaml` resumes"))
+        #expect(
+            first.stderr.contains(
+                "1 unit failed; `ghillie-run status m.yaml` shows why, and rerunning `ghillie-run m.yaml` resumes"))
 
         let status = try await harness.run(["status", "m.yaml", "--output", "json"])
         #expect(status.status == 0)
@@ -144,16 +155,24 @@ struct RunTests {
         #expect(doc.stages["report"] == ["succeeded": 2, "skipped": 2])
         #expect(doc.stages["export"] == ["skipped": 3])
         let skipped = doc.units.filter { $0.state == "skipped" }.map(\.unit).sorted()
-        #expect(skipped == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest", "export:metrics.csv",
-                            "report:acme/b", "report:estate"])
+        #expect(
+            skipped == [
+                "evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest", "export:metrics.csv",
+                "report:acme/b", "report:estate",
+            ])
 
         harness.clearStarts()
         let second = try await harness.run(["m.yaml"])
         #expect(second.status == 0)
         #expect(second.stderr.hasPrefix("continuing run 1 of `e2e` (it ended failed)\n"))
-        let resumed = harness.starts().map { $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "") }
-        #expect(resumed.sorted() == ["evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest",
-                                     "export:metrics.csv", "refine:acme/b", "report:acme/b", "report:estate"])
+        let resumed = harness.starts().map {
+            $0.replacingOccurrences(of: " run=1", with: "").replacingOccurrences(of: "start ", with: "")
+        }
+        #expect(
+            resumed.sorted() == [
+                "evidence:acme/b", "evidence:estate", "export:commits.csv", "export:manifest",
+                "export:metrics.csv", "refine:acme/b", "report:acme/b", "report:estate",
+            ])
         #expect(try writtenTwice(harness) == [])
         #expect(try storeRows(harness, "SELECT COUNT(*) AS n FROM test_effects").first?.int("n") == 17)
 
@@ -178,22 +197,35 @@ struct RunTests {
 
         // New data behind a forced ingest ripples to everything downstream of it.
         harness.clearStarts()
-        #expect(try await harness.run(["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
-                                environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
-        #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
-            "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "evidence:estate", "report:acme/a", "report:estate",
-            "export:commits.csv", "export:metrics.csv", "export:manifest"])
+        #expect(
+            try await harness.run(
+                ["m.yaml", "--new", "--rerun", "ingest:acme/a", "-q"],
+                environment: ["GHILLIE_TEST_SALT": "new data"]
+            ).status == 0)
+        #expect(
+            Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+                "ingest:acme/a", "refine:acme/a", "evidence:acme/a", "evidence:estate", "report:acme/a", "report:estate",
+                "export:commits.csv", "export:metrics.csv", "export:manifest",
+            ])
 
         harness.clearStarts()
-        #expect(try await harness.run(["m.yaml", "--new", "--from", "report", "-q"],
-                                environment: ["GHILLIE_TEST_SALT": "new data"]).status == 0)
-        #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
-            "report:acme/a", "report:acme/b", "report:acme/c", "report:estate"])
+        #expect(
+            try await harness.run(
+                ["m.yaml", "--new", "--from", "report", "-q"],
+                environment: ["GHILLIE_TEST_SALT": "new data"]
+            ).status == 0)
+        #expect(
+            Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+                "report:acme/a", "report:acme/b", "report:acme/c", "report:estate",
+            ])
 
         harness.clearStarts()
         // Only one unit, with new data: its dependents keep stale outputs, so the run is incomplete.
-        let only = try await harness.run(["m.yaml", "--new", "--only", "ingest:acme/c", "--rerun", "ingest:acme/c",
-                                    "--output", "json"], environment: ["GHILLIE_TEST_SALT": "newer data"])
+        let only = try await harness.run(
+            [
+                "m.yaml", "--new", "--only", "ingest:acme/c", "--rerun", "ingest:acme/c",
+                "--output", "json",
+            ], environment: ["GHILLIE_TEST_SALT": "newer data"])
         #expect(only.status == 0)
         #expect(harness.starts().map { String($0.split(separator: " ")[1]) } == ["ingest:acme/c"])
         #expect(only.stdout.contains("\"ending\" : \"incomplete\""))
@@ -210,14 +242,17 @@ struct RunTests {
         let second = try await harness.run(["m.yaml"])
         #expect(second.status == 4)
         #expect(second.stderr.hasPrefix("error: manifest `e2e` is locked by pid \(holder.processIdentifier) on "))
-        #expect(second.stderr.contains("(run 1)\n  hint: wait for that run to finish; a lock whose process died is taken over automatically\n"))
+        #expect(
+            second.stderr.contains(
+                "(run 1)\n  hint: wait for that run to finish; a lock whose process died is taken over automatically\n"))
     }
 
     @Test func sigkillAtAnyMomentLeavesAResumableStoreAndNothingIsDoneTwice() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let victim = harness.process(Harness.withTestStages, ["m.yaml", "-q", "--jobs", "2"],
-                                     environment: ["GHILLIE_TEST_DELAY_MS": "150"])
+        let victim = harness.process(
+            Harness.withTestStages, ["m.yaml", "-q", "--jobs", "2"],
+            environment: ["GHILLIE_TEST_DELAY_MS": "150"])
         victim.standardError = FileHandle.nullDevice
         try victim.run()
         #expect(await harness.waitUntil { harness.starts().count >= 6 })
@@ -247,8 +282,9 @@ struct RunTests {
     @Test func sigintStopsSchedulingRecordsInterruptedAndExits130() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
-        let process = harness.process(Harness.withTestStages, ["m.yaml", "--jobs", "1"],
-                                      environment: ["GHILLIE_TEST_DELAY_MS": "2000"])
+        let process = harness.process(
+            Harness.withTestStages, ["m.yaml", "--jobs", "1"],
+            environment: ["GHILLIE_TEST_DELAY_MS": "2000"])
         let err = Pipe()
         process.standardError = err
         try process.run()
@@ -267,7 +303,9 @@ struct RunTests {
 
         let status = try await harness.run(["status", "m.yaml"])
         #expect(status.stdout.hasPrefix("run 1 of `e2e`: interrupted\n"))
-        #expect(status.stdout.contains("ingest:acme/a  interrupted  1        stopped by a signal before the unit finished [interrupted]"))
+        #expect(
+            status.stdout.contains(
+                "ingest:acme/a  interrupted  1        stopped by a signal before the unit finished [interrupted]"))
         let resumed = try await harness.run(["m.yaml", "-q"])
         #expect(resumed.status == 0)
         #expect(try writtenTwice(harness) == [])
@@ -277,8 +315,11 @@ struct RunTests {
         let harness = try Harness()
         try harness.write("m.yaml", Harness.manifest)
         let secret = "ghp_SuperSecretToken123"
-        let result = try await harness.run(["m.yaml"], environment: [
-            "GHILLIE_GITHUB_TOKEN": secret, "GHILLIE_TEST_SECRET_ECHO": "ingest:acme/b"])
+        let result = try await harness.run(
+            ["m.yaml"],
+            environment: [
+                "GHILLIE_GITHUB_TOKEN": secret, "GHILLIE_TEST_SECRET_ECHO": "ingest:acme/b",
+            ])
         #expect(result.status == 3)
         #expect(!result.stderr.contains(secret) && !result.stdout.contains(secret))
         #expect(result.stderr.contains("FAIL  ingest:acme/b: server rejected token *** [auth]"))
@@ -314,17 +355,21 @@ func resumeWorksOnPostgres() async throws {
     let name = "pg-e2e-\(UInt32.random(in: 0...UInt32.max))"
     try harness.write("m.yaml", Harness.manifest.replacingOccurrences(of: "name: e2e", with: "name: \(name)"))
     let environment = ["GHILLIE_STORE": url]
-    let first = try await harness.run(["m.yaml", "-q"], environment: environment.merging(["GHILLIE_TEST_FAIL": "ingest:acme/c"]) { $1 })
+    let first = try await harness.run(
+        ["m.yaml", "-q"], environment: environment.merging(["GHILLIE_TEST_FAIL": "ingest:acme/c"]) { $1 })
     #expect(first.status == 3)
     #expect(!FileManager.default.fileExists(atPath: harness.path(".ghillie")))
     harness.clearStarts()
     let second = try await harness.run(["m.yaml", "-q"], environment: environment)
     #expect(second.status == 0)
-    #expect(Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
-        "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "evidence:estate", "report:acme/c", "report:estate",
-        "export:commits.csv", "export:metrics.csv", "export:manifest"])
+    #expect(
+        Set(harness.starts().map { String($0.split(separator: " ")[1]) }) == [
+            "ingest:acme/c", "refine:acme/c", "evidence:acme/c", "evidence:estate", "report:acme/c", "report:estate",
+            "export:commits.csv", "export:metrics.csv", "export:manifest",
+        ])
     let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
-    let rows = try database.query("""
+    let rows = try database.query(
+        """
         SELECT unit, COUNT(*) AS n FROM test_effects
         WHERE run_id IN (SELECT id FROM runs WHERE name = \(name)) GROUP BY unit
         """)

@@ -36,7 +36,8 @@ struct ExportTests {
     static let golden = SourceTree.url("Tests/EndToEndTests/Golden/export")
 
     static func manifest(_ url: URL, name: String = "export-e2e", estate: FakeEstate = estate, extra: String = "") -> String {
-        estate.manifest(name: name, endpoint: url, settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
+        estate.manifest(
+            name: name, endpoint: url, settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
             + "export:\n  formats: [json, jsonl, csv]\n  datasets: \(datasets)\n" + extra
     }
 
@@ -68,8 +69,10 @@ struct ExportTests {
 
             // Golden copies; `GHILLIE_RECORD_GOLDEN=1 make test` re-records them. The manifest pins
             // every other file through its SHA-256.
-            for name in ["export-manifest.json", "metrics.csv", "reviews.jsonl", "review_comments.csv", "issues.csv",
-                         "documentation_changes.json", "repositories.csv"] {
+            for name in [
+                "export-manifest.json", "metrics.csv", "reviews.jsonl", "review_comments.csv", "issues.csv",
+                "documentation_changes.json", "repositories.csv",
+            ] {
                 try Golden.check(try #require(files[name]), against: Self.golden.appendingPathComponent(name))
             }
 
@@ -110,13 +113,18 @@ struct ExportTests {
 
             let harness = try Harness()
             try harness.write("m.yaml", Self.manifest(url))
-            #expect(try await harness.run(Harness.product, ["m.yaml", "-q", "--only", "ingest", "--only", "refine", "--only", "evidence"], environment: environment).status == 0)
+            #expect(
+                try await harness.run(
+                    Harness.product, ["m.yaml", "-q", "--only", "ingest", "--only", "refine", "--only", "evidence"],
+                    environment: environment
+                ).status == 0)
             // Kill the export while a file is being written (a temporary file exists); try again
             // if a run slips through between two looks.
             var killedMidFile = false
             for _ in 0..<8 where !killedMidFile {
-                let victim = harness.process(Harness.product, ["m.yaml", "-q", "--rerun", "export", "--jobs", "1"],
-                                             environment: environment)
+                let victim = harness.process(
+                    Harness.product, ["m.yaml", "-q", "--rerun", "export", "--jobs", "1"],
+                    environment: environment)
                 victim.standardError = FileHandle.nullDevice
                 try victim.run()
                 let out = harness.folder.appendingPathComponent("out/export-e2e")
@@ -157,19 +165,26 @@ struct ExportTests {
             let harness = try Harness()
             let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
             try harness.write("m.yaml", Self.manifest(url))
-            #expect(try await harness.run(Harness.product, ["m.yaml", "-q", "--only", "ingest", "--only", "refine", "--only", "evidence"], environment: environment).status == 0)
-            let day = ISO8601DateFormatter.string(from: Self.estate.windowEnd, timeZone: TimeZone(identifier: "UTC") ?? .current,
-                                                  formatOptions: [.withFullDate])
+            #expect(
+                try await harness.run(
+                    Harness.product, ["m.yaml", "-q", "--only", "ingest", "--only", "refine", "--only", "evidence"],
+                    environment: environment
+                ).status == 0)
+            let day = ISO8601DateFormatter.string(
+                from: Self.estate.windowEnd, timeZone: TimeZone(identifier: "UTC") ?? .current,
+                formatOptions: [.withFullDate])
             let mine = "out/export-e2e/\(day)/commits.csv"
             try harness.write(mine, "my own notes\n")
 
             let refused = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
             #expect(refused.status == 3)
-            #expect(refused.stderr.contains("""
-                FAIL  export:commits.csv: `\(harness.folder.appendingPathComponent(mine).standardizedFileURL.path)` exists and \
-                was not written by an export of `export-e2e`; move it away, point `export.path` elsewhere, or set \
-                `export.overwrite: true` to replace it [export_overwrite_refused]
-                """), "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains(
+                    """
+                    FAIL  export:commits.csv: `\(harness.folder.appendingPathComponent(mine).standardizedFileURL.path)` exists and \
+                    was not written by an export of `export-e2e`; move it away, point `export.path` elsewhere, or set \
+                    `export.overwrite: true` to replace it [export_overwrite_refused]
+                    """), "\(refused.stderr)")
             #expect(try String(contentsOfFile: harness.path(mine), encoding: .utf8) == "my own notes\n")
 
             try harness.write("m.yaml", Self.manifest(url, extra: "  overwrite: true\n"))

@@ -45,7 +45,9 @@ func expectedLanding(_ estate: FakeEstate) -> [String: Expected] {
 /// Distinct nodes landed per repository and kind.
 func landed(_ harness: Harness) throws -> [String: Expected] {
     var result: [String: Expected] = [:]
-    for row in try storeRows(harness, "SELECT repository, kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes GROUP BY repository, kind") {
+    for row in try storeRows(
+        harness, "SELECT repository, kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes GROUP BY repository, kind")
+    {
         let repository = try row.string("repository")
         let count = Int(try row.int("n"))
         switch try row.string("kind") {
@@ -62,15 +64,19 @@ func landed(_ harness: Harness) throws -> [String: Expected] {
 /// Each distinct (operation, variables) of `charges` with GitHub's cost for it, computed from the
 /// operation's document by `scripts/graphql-cost.py`.
 func priceWithGitHubsFormula(_ charges: [FakeGitHub.Charge]) async throws
-    -> [(charge: FakeGitHub.Charge, formula: (requests: Int, cost: Int))] {
+    -> [(charge: FakeGitHub.Charge, formula: (requests: Int, cost: Int))]
+{
     var seen: Set<String> = []
     let distinct = charges.filter { seen.insert($0.operation + "\n" + $0.variables).inserted }
     let documents = Dictionary(GitHub.Operation.all.map { ($0.name, $0.document) }, uniquingKeysWith: { first, _ in first })
-    let input = "[" + distinct.map { charge in
-        let document = JSONValue.string(charge.document.isEmpty ? documents[charge.operation] ?? "" : charge.document).canonical
-        return "{\"document\":\(document),\"operationName\":\(JSONValue.string(charge.operation).canonical),"
-            + "\"variables\":\(charge.variables)}"
-    }.joined(separator: ",") + "]"
+    let input =
+        "["
+        + distinct.map { charge in
+            let document = JSONValue.string(charge.document.isEmpty ? documents[charge.operation] ?? "" : charge.document)
+                .canonical
+            return "{\"document\":\(document),\"operationName\":\(JSONValue.string(charge.operation).canonical),"
+                + "\"variables\":\(charge.variables)}"
+        }.joined(separator: ",") + "]"
     let schema = SourceTree.url("schemas/github/schema.graphql")
     let inputFile = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-cost-\(UUID().uuidString).json")
     try input.write(to: inputFile, atomically: true, encoding: .utf8)
@@ -82,9 +88,12 @@ func priceWithGitHubsFormula(_ charges: [FakeGitHub.Charge]) async throws
 }
 
 func ingestManifest(_ estate: FakeEstate, url: URL, pageSize: Int = 100, extra: [String] = []) -> String {
-    estate.manifest(name: "ingest-e2e", endpoint: url,
-                    settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]",
-                               "page_size: \(pageSize)"] + extra)
+    estate.manifest(
+        name: "ingest-e2e", endpoint: url,
+        settings: [
+            "collect: [commits, pull_requests, issues, documentation, review_comments]",
+            "page_size: \(pageSize)",
+        ] + extra)
 }
 
 @Suite("Ingest against a fake GitHub", .serialized)
@@ -101,11 +110,12 @@ struct IngestTests {
         try harness.write("m.yaml", ingestManifest(Self.estate, url: try #require(URL(string: "http://127.0.0.1:9/graphql"))))
         let result = try await harness.run(Harness.product, ["m.yaml", "-q"])
         #expect(result.status == 5)
-        #expect(result.stderr == """
-            error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
-              hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
+        #expect(
+            result.stderr == """
+                error: the GitHub token variable `GHILLIE_GITHUB_TOKEN` is not set
+                  hint: export GHILLIE_GITHUB_TOKEN=<a token with read access to the estate's repositories> (or name another variable in `github.token_env`)
 
-            """)
+                """)
     }
 
     @Test func theWholeEstateLandsCompleteAndTheTokenNowhere() async throws {
@@ -114,8 +124,9 @@ struct IngestTests {
         try await afterwards({ await fake.stop() }) {
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-            let result = try await harness.run(Harness.product, ["m.yaml", "--output", "json"],
-                                         environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let result = try await harness.run(
+                Harness.product, ["m.yaml", "--output", "json"],
+                environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(result.stdout.contains("\"ending\" : \"succeeded\""))
             #expect(try landed(harness) == expectedLanding())
@@ -140,11 +151,14 @@ struct IngestTests {
                 }
             }
             var stored: [String: Int] = [:]
-            for row in try storeRows(harness, """
+            for row in try storeRows(
+                harness,
+                """
                 SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
                 WHERE kind IN ('pull_request_file', 'pull_request_comment', 'pull_request_review', 'issue_comment')
                 GROUP BY kind
-                """) { stored[try row.string("kind")] = Int(try row.int("n")) }
+                """)
+            { stored[try row.string("kind")] = Int(try row.int("n")) }
             #expect(stored == overflow)
             #expect(overflow.count == 4, "the generated estate should overflow every nested connection: \(overflow)")
 
@@ -156,8 +170,10 @@ struct IngestTests {
             #expect(derivedDocs == expectedDocs)
 
             // Refine turned the raw nodes into entities that match the generator's ground truth.
-            var truth: [String: Int] = ["commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
-                                        "review_comments": 0, "pr_files": 0, "documentation_changes": expectedDocs.count]
+            var truth: [String: Int] = [
+                "commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
+                "review_comments": 0, "pr_files": 0, "documentation_changes": expectedDocs.count,
+            ]
             for repo in Self.estate.repositories {
                 let counts = Expected.of(repo, estate: Self.estate)
                 truth["commits", default: 0] += counts.commits
@@ -175,7 +191,8 @@ struct IngestTests {
             }
             var entities: [String: Int] = [:]
             for table in truth.keys {
-                entities[table] = Int(try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
+                entities[table] = Int(
+                    try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
             }
             #expect(entities == truth)
 
@@ -184,14 +201,17 @@ struct IngestTests {
                 let start = Self.estate.windowStart
                 let end = Self.estate.windowEnd
                 func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
-                let row = try #require(try storeRows(harness, "SELECT metrics FROM evidence WHERE repository = \(repo.slug)").first)
+                let row = try #require(
+                    try storeRows(harness, "SELECT metrics FROM evidence WHERE repository = \(repo.slug)").first)
                 let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
                 for bots in [false, true] {
                     let population = bots ? metrics.bots : metrics.humans
                     let pulls = repo.pullRequests.filter { ($0.author?.isBot ?? false) == bots }
                     let merged = pulls.filter { inWindow($0.mergedAt) }
                     #expect(population.pullRequestsMerged == merged.count, "\(repo.slug) bots=\(bots)")
-                    #expect(population.pullRequestsClosedUnmerged == pulls.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
+                    #expect(
+                        population.pullRequestsClosedUnmerged
+                            == pulls.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
                     let waits = merged.compactMap { pull in pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) } }
                     #expect(population.openToMergeSeconds.count == waits.count)
                     if !waits.isEmpty, let mean = population.openToMergeSeconds.mean {
@@ -200,25 +220,34 @@ struct IngestTests {
                     }
                     let issues = repo.issues.filter { ($0.author?.isBot ?? false) == bots }
                     #expect(population.issuesResolved == issues.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
-                    #expect(population.issuesOutstanding == issues.filter { issue in
-                        issue.createdAt < end && !(issue.state == .closed && (issue.closedAt.map { $0 < end } ?? false))
-                    }.count, "\(repo.slug) bots=\(bots)")
+                    #expect(
+                        population.issuesOutstanding
+                            == issues.filter { issue in
+                                issue.createdAt < end && !(issue.state == .closed && (issue.closedAt.map { $0 < end } ?? false))
+                            }.count, "\(repo.slug) bots=\(bots)")
                 }
             }
 
             // The estate's metrics cover every repository at once.
-            let estateRow = try #require(try storeRows(harness, "SELECT metrics, bundle FROM evidence WHERE repository = 'estate:estate'").first)
+            let estateRow = try #require(
+                try storeRows(harness, "SELECT metrics, bundle FROM evidence WHERE repository = 'estate:estate'").first)
             let estateMetrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try estateRow.string("metrics").utf8))
             let allPulls = Self.estate.repositories.flatMap(\.pullRequests).filter { $0.author?.isBot != true }
-            #expect(estateMetrics.humans.pullRequestsMerged == allPulls.filter {
-                $0.mergedAt.map { Self.estate.windowStart <= $0 && $0 < Self.estate.windowEnd } ?? false
-            }.count)
+            #expect(
+                estateMetrics.humans.pullRequestsMerged
+                    == allPulls.filter {
+                        $0.mergedAt.map { Self.estate.windowStart <= $0 && $0 < Self.estate.windowEnd } ?? false
+                    }.count)
             #expect(try estateRow.string("bundle").contains("\"repositories\":[{"))
 
             // The ledger has per-unit counters.
-            let busy = try storeRows(harness, """
-                SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
-                """).first?.string("counters") ?? ""
+            let busy =
+                try storeRows(
+                    harness,
+                    """
+                    SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
+                    """
+                ).first?.string("counters") ?? ""
             #expect(busy.contains("\"pages\":") && busy.contains("\"points\":") && busy.contains("\"requests\":"))
 
             // Review comments came from the REST list, paged (the busy repository has more than 100),
@@ -227,7 +256,9 @@ struct IngestTests {
             #expect(fake.stats.restRequests > Self.estate.repositories.count - 1)
             let unresolved = try storeRows(harness, "SELECT COUNT(*) AS n FROM review_comments WHERE pull_request_id IS NULL")
             #expect(try unresolved.first?.int("n") == 0)
-            let bodies = try storeRows(harness, """
+            let bodies = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM raw_nodes WHERE kind = 'pull_request_review_comment' AND payload LIKE '%Nit: consider%'
                 """)
             #expect(try bodies.first?.int("n") == 0)
@@ -251,7 +282,8 @@ struct IngestTests {
 
             // A second run of the same window finds everything up to date and asks GitHub nothing.
             let before = (fake.stats.requests, fake.stats.restRequests)
-            let again = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let again = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(again.status == 0)
             #expect(fake.stats.requests == before.0 && fake.stats.restRequests == before.1)
         }
@@ -301,15 +333,18 @@ struct IngestTests {
             let restBefore = fake.stats.restRequests
             // One unit at a time, so that no two units ask for a probe at the same moment (then the
             // second finds every other repository claimed and reads its own: one request more).
-            let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
-                                              environment: environment)
+            let again = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
+                environment: environment)
             #expect(again.status == 0, "\(again.stderr)")
             // One probe for the whole estate, then one combined request for the one repository that
             // changed: the open items were not read again, the quiet repositories not at all...
             let active = Self.estate.repositories.count
             #expect(fake.stats.requests - before == 2, "\(fake.stats.requests - before) requests")
             #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
-            let quiet = try storeRows(harness, """
+            let quiet = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2 AND counters LIKE '%"quiet_by_probe":1%'
                 """)
             #expect(try quiet.first?.int("n") == Int64(active - 1))
@@ -321,18 +356,27 @@ struct IngestTests {
             }
             // ...and review comments were asked for only where a pull request changed (repo-000).
             #expect(fake.stats.restRequests - restBefore == 1, "\(fake.stats.restRequests - restBefore) REST requests")
-            let reused = try storeRows(harness, """
+            let reused = try storeRows(
+                harness,
+                """
                 SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2
-                """).map { try $0.string("counters") }
+                """
+            ).map { try $0.string("counters") }
             #expect(reused.count == active && reused.allSatisfy { $0.contains("\"open_snapshot_reused\":2") }, "\(reused)")
             // ...and yet both changes landed.
-            let issueRow = try storeRows(harness, """
+            let issueRow = try storeRows(
+                harness,
+                """
                 SELECT state FROM issues WHERE repository = 'acme/repo-000' AND number = \(issue.number)
-                """).first
+                """
+            ).first
             #expect(try issueRow?.string("state") == "closed")
-            let pullRow = try storeRows(harness, """
+            let pullRow = try storeRows(
+                harness,
+                """
                 SELECT title FROM pull_requests WHERE repository = 'acme/repo-000' AND number = \(pull.number)
-                """).first
+                """
+            ).first
             #expect(try pullRow?.string("title") == "Renamed after the first run")
         }
     }
@@ -342,13 +386,16 @@ struct IngestTests {
         try await afterwards({ await fake.stop() }) {
 
             fake.update { estate in estate.repositories.removeAll { $0.slug == "acme/repo-004" } }
-            let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
-                                              environment: environment)
+            let again = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest", "--jobs", "1"],
+                environment: environment)
             #expect(again.status == 3, "\(again.stderr)")
             #expect(again.stderr.contains("FAIL  ingest:acme/repo-004: "))
             // The probe that named the gone repository answered for the others, which stayed quiet.
             #expect(fake.stats.byOperation["ProbeRepositories"] == 1)
-            let quiet = try storeRows(harness, """
+            let quiet = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND run_id = 2 AND counters LIKE '%"quiet_by_probe":1%'
                 """)
             #expect(try quiet.first?.int("n") == Int64(Self.estate.repositories.count - 1))
@@ -365,7 +412,8 @@ struct IngestTests {
         try await afterwards({ await fake.stop() }) {
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(estate, url: url))
-            let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let result = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(result.status == 0, "\(result.stderr)")
             let landedNow = try landed(harness)
             for repo in estate.repositories {
@@ -388,14 +436,18 @@ struct IngestTests {
             fake.inject(Fault(.status(502), operation: FakeGitHub.reviewCommentsOperation, times: 1))
             fake.inject(Fault(.secondaryLimit(retryAfter: 1), operation: FakeGitHub.reviewCommentsOperation, times: 1))
             fake.inject(Fault(.truncatedBody, operation: FakeGitHub.reviewCommentsOperation, skip: 2, times: 1))
-            fake.inject(Fault(.graphQLError("Something went wrong while executing your query."),
-                              repository: "acme/repo-004", times: 1000))
+            fake.inject(
+                Fault(
+                    .graphQLError("Something went wrong while executing your query."),
+                    repository: "acme/repo-004", times: 1000))
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
             let first = try await harness.run(Harness.product, ["m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(first.status == 3, "\(first.stderr)")
-            #expect(first.stderr.contains(
-                "FAIL  ingest:acme/repo-004: GitHub could not answer in time: Something went wrong while executing your query. [timeout]"))
+            #expect(
+                first.stderr.contains(
+                    "FAIL  ingest:acme/repo-004: GitHub could not answer in time: Something went wrong while executing your query. [timeout]"
+                ))
             var partial = expectedLanding()
             partial["acme/repo-004"] = nil
             var got = try landed(harness)
@@ -408,10 +460,13 @@ struct IngestTests {
             #expect((fired.last ?? 0) >= 1)
 
             fake.clearFaults()
-            let second = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let second = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try landed(harness) == expectedLanding())
-            let attempts = try storeRows(harness, """
+            let attempts = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM unit_attempts WHERE stage = 'ingest' AND state = 'succeeded' AND reused_from_run IS NULL
                 """)
             #expect(attempts.first.flatMap { try? $0.int("n") } == 6)
@@ -426,19 +481,25 @@ struct IngestTests {
         try await afterwards({ await fake.stop() }) {
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(Self.estate, url: url, extra: ["max_rate_limit_wait_minutes: 0"]))
-            let first = try await harness.run(Harness.product, ["m.yaml", "--jobs", "1"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let first = try await harness.run(
+                Harness.product, ["m.yaml", "--jobs", "1"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             // Units stop cleanly as interrupted (not failed): exit 130, a rerun resumes.
             #expect(first.status == 130)
             #expect(first.stderr.contains(" interrupted: GitHub's rate limit is exhausted until "))
-            #expect(first.stderr.contains("longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume [rate_limit_exhausted]"))
-            let stopped = try storeRows(harness, """
+            #expect(
+                first.stderr.contains(
+                    "longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume [rate_limit_exhausted]"))
+            let stopped = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM unit_attempts WHERE error_code = 'rate_limit_exhausted' AND state = 'interrupted'
                 """)
             #expect((stopped.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
 
             fake.refill()
-            let second = try await harness.run(Harness.product, ["m.yaml", "-q", "--jobs", "1"],
-                                               environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let second = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--jobs", "1"],
+                environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             // The refilled budget of 3 may run out again; keep refilling until the run completes. One
             // unit at a time: with several, each would spend the round's budget re-reading the page
             // it stopped in.
@@ -446,8 +507,9 @@ struct IngestTests {
             var rounds = 0
             while result.status == 130 && rounds < 80 {
                 fake.refill()
-                result = try await harness.run(Harness.product, ["m.yaml", "-q", "--jobs", "1"],
-                                               environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+                result = try await harness.run(
+                    Harness.product, ["m.yaml", "-q", "--jobs", "1"],
+                    environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
                 rounds += 1
             }
             #expect(result.status == 0, "\(result.stderr)")
@@ -464,35 +526,48 @@ struct IngestTests {
             fake.inject(Fault(.delay(.milliseconds(40)), times: 100_000))
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(Self.estate, url: url, pageSize: 10))
-            let victim = harness.process(Harness.product, ["m.yaml", "-q", "--jobs", "2"],
-                                         environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let victim = harness.process(
+                Harness.product, ["m.yaml", "-q", "--jobs", "2"],
+                environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             victim.standardError = FileHandle.nullDevice
             try victim.run()
             let midway = await harness.waitUntil(timeout: 60) {
-                let pages = try? storeRows(harness, """
+                let pages = try? storeRows(
+                    harness,
+                    """
                     SELECT pages FROM ingest_checkpoints
                     WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated' AND done = 0
-                    """).first?.int("pages")
+                    """
+                ).first?.int("pages")
                 return (pages ?? 0) >= 5
             }
             #expect(midway)
             kill(victim.processIdentifier, SIGKILL)
             victim.waitUntilExit()
-            let pagesBefore = try storeRows(harness, """
-                SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
-                """).first?.int("pages") ?? 0
+            let pagesBefore =
+                try storeRows(
+                    harness,
+                    """
+                    SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
+                    """
+                ).first?.int("pages") ?? 0
 
             fake.clearFaults()
-            let resumed = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let resumed = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(try landed(harness) == expectedLanding())
             // The resumed attempt fetched only the pages after the checkpoint.
             let busy = try #require(Self.estate.repository(owner: "acme", name: "repo-002"))
             let since = Self.estate.windowStart.addingTimeInterval(-300)
             let updatedPages = Int64((busy.pullRequests.filter { $0.updatedAt >= since }.count + 1 + 9) / 10)
-            let total = try storeRows(harness, """
-                SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
-                """).first?.int("pages") ?? 0
+            let total =
+                try storeRows(
+                    harness,
+                    """
+                    SELECT pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'pull_requests_updated'
+                    """
+                ).first?.int("pages") ?? 0
             #expect(pagesBefore >= 5 && total <= updatedPages + 1)
             let interrupted = try storeRows(harness, "SELECT COUNT(*) AS n FROM unit_attempts WHERE state = 'interrupted'")
             #expect((interrupted.first.flatMap { try? $0.int("n") } ?? 0) >= 1)
@@ -504,8 +579,10 @@ struct IngestTests {
         let url = try await fake.start()
         try await afterwards({ await fake.stop() }) {
             // The busy repository's REST pages answer slowly, so the kill lands between them.
-            fake.inject(Fault(.delay(.milliseconds(400)), operation: FakeGitHub.reviewCommentsOperation,
-                              repository: "acme/repo-002", times: 100_000))
+            fake.inject(
+                Fault(
+                    .delay(.milliseconds(400)), operation: FakeGitHub.reviewCommentsOperation,
+                    repository: "acme/repo-002", times: 100_000))
             let harness = try Harness()
             try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
             let victim = harness.process(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
@@ -525,7 +602,8 @@ struct IngestTests {
 
             fake.clearFaults()
             let restBefore = fake.stats.byOperation[FakeGitHub.reviewCommentsOperation] ?? 0
-            let resumed = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let resumed = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(try landed(harness) == expectedLanding())
             #expect(try writtenTwiceRaw(harness) == [])
@@ -535,11 +613,17 @@ struct IngestTests {
             let pages = Int64((busy.pullRequests.flatMap(\.reviewComments).filter { $0.updatedAt >= since }.count + 99) / 100)
             // (Counted by the resumed attempt itself: the killed process's last request may still
             // reach the fake after the kill.)
-            let counters = try storeRows(harness, """
-                SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002' AND state = 'succeeded'
-                """).first?.string("counters") ?? ""
-            let asked = Int64(counters.components(separatedBy: "\"rest_requests\":").dropFirst().first?
-                .prefix { $0.isNumber } ?? "") ?? -1
+            let counters =
+                try storeRows(
+                    harness,
+                    """
+                    SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002' AND state = 'succeeded'
+                    """
+                ).first?.string("counters") ?? ""
+            let asked =
+                Int64(
+                    counters.components(separatedBy: "\"rest_requests\":").dropFirst().first?
+                        .prefix { $0.isNumber } ?? "") ?? -1
             #expect(Int64((fake.stats.byOperation[FakeGitHub.reviewCommentsOperation] ?? 0) - restBefore) >= asked)
             #expect(pagesBefore >= 1 && pages >= 2)
             #expect(asked == pages - pagesBefore, "\(asked) REST requests after the kill at page \(pagesBefore) of \(pages)")
@@ -564,9 +648,10 @@ func documentationTruth(_ estate: FakeEstate) -> Set<String> {
 
 /// Every documentation change refine derived: `slug oid path kind`.
 func documentationLanded(_ harness: Harness) throws -> Set<String> {
-    Set(try storeRows(harness, "SELECT repository, commit_oid, path, change_type FROM documentation_changes").map { row in
-        "\(try row.string("repository")) \(try row.string("commit_oid")) \(try row.string("path")) \(try row.string("change_type"))"
-    })
+    Set(
+        try storeRows(harness, "SELECT repository, commit_oid, path, change_type FROM documentation_changes").map { row in
+            "\(try row.string("repository")) \(try row.string("commit_oid")) \(try row.string("path")) \(try row.string("change_type"))"
+        })
 }
 
 /// Raw rows stored twice (must be none: raw nodes are deduplicated by content).
@@ -585,17 +670,21 @@ func ingestLandsTheEstateOnPostgres() async throws {
     let endpoint = try await fake.start()
     try await afterwards({ await fake.stop() }) {
         let harness = try Harness()
-        try harness.write("m.yaml", ingestManifest(estate, url: endpoint).replacingOccurrences(
-            of: "name: ingest-e2e", with: "name: ingest-\(owner)"))
+        try harness.write(
+            "m.yaml",
+            ingestManifest(estate, url: endpoint).replacingOccurrences(
+                of: "name: ingest-e2e", with: "name: ingest-\(owner)"))
         let environment = ["GHILLIE_GITHUB_TOKEN": "pg-token", "GHILLIE_STORE": url]
         let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
         #expect(result.status == 0, "\(result.stderr)")
         let database = Database(connection: try PostgresConnection(url: url), displayName: "pg")
         var landed: [String: Int] = [:]
-        for row in try database.query("""
+        for row in try database.query(
+            """
             SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
             WHERE repository LIKE \(owner + "/%") AND kind IN ('commit', 'pull_request', 'issue') GROUP BY kind
-            """) { landed[try row.string("kind")] = Int(try row.int("n")) }
+            """)
+        { landed[try row.string("kind")] = Int(try row.int("n")) }
         var expected: [String: Int] = [:]
         for repo in estate.repositories {
             let counts = Expected.of(repo, estate: estate)
@@ -605,9 +694,11 @@ func ingestLandsTheEstateOnPostgres() async throws {
         }
         #expect(landed == expected)
         // A rerun of a new run for the same window re-reads open items only; nothing is stored twice.
-        let again = try await harness.run(Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
+        let again = try await harness.run(
+            Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
         #expect(again.status == 0)
-        let twice = try database.query("""
+        let twice = try database.query(
+            """
             SELECT content_hash FROM raw_nodes WHERE repository LIKE \(owner + "/%") GROUP BY content_hash HAVING COUNT(*) > 1
             """)
         #expect(twice.isEmpty)

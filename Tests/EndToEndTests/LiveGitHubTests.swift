@@ -19,7 +19,8 @@ struct LiveGitHubTests {
     }
 
     func started(_ configure: (inout Behaviour) -> Void = { _ in }, extra: [String] = [], pageSize: Int = 100)
-        async throws -> (FakeGitHub, Harness) {
+        async throws -> (FakeGitHub, Harness)
+    {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         fake.configure(configure)
         let url = try await fake.start()
@@ -42,7 +43,8 @@ struct LiveGitHubTests {
                     pulls.filter { inWindow($0.mergedAt) }.count,
                     pulls.filter { $0.mergedAt == nil && inWindow($0.closedAt) }.count,
                     issues.filter { $0.state == .closed && inWindow($0.closedAt) }.count,
-                    issues.filter { $0.createdAt < end && !($0.state == .closed && ($0.closedAt.map { $0 < end } ?? false)) }.count,
+                    issues.filter { $0.createdAt < end && !($0.state == .closed && ($0.closedAt.map { $0 < end } ?? false)) }
+                        .count,
                 ]
             }
         }
@@ -106,8 +108,9 @@ struct LiveGitHubTests {
     /// A secondary rate limit without `Retry-After` is a wait (at least the configured floor,
     /// doubling), shared by every unit of the token, not a failure: the run succeeds.
     @Test func secondaryLimitsWithoutRetryAfterAreWaitedOut() async throws {
-        let (fake, harness) = try await started({ $0.secondaryLimits = SecondaryLimits(requests: 15, window: 2, penalty: 1) },
-                                                extra: ["secondary_limit_wait_seconds: 1"])
+        let (fake, harness) = try await started(
+            { $0.secondaryLimits = SecondaryLimits(requests: 15, window: 2, penalty: 1) },
+            extra: ["secondary_limit_wait_seconds: 1"])
         try await afterwards({ await fake.stop() }) {
             let result = try await run(harness)
             #expect(result.status == 0, "\(result.stderr)")
@@ -126,12 +129,14 @@ struct LiveGitHubTests {
         try await afterwards({ await fake.stop() }) {
             let result = try await run(harness, [])
             #expect(result.status == 3)
-            #expect(result.stderr.contains("""
-                FAIL  ingest:acme/repo-004: GitHub refused: Resource protected by organization SAML enforcement. You must grant \
-                your Personal Access token access to this organization. — the organisation enforces SAML single sign-on and the \
-                token is not authorised for it: authorise the token for the organisation (GitHub → Settings → Developer settings \
-                → Personal access tokens → Configure SSO), or use a GitHub App installed on it [forbidden]
-                """), "\(result.stderr)")
+            #expect(
+                result.stderr.contains(
+                    """
+                    FAIL  ingest:acme/repo-004: GitHub refused: Resource protected by organization SAML enforcement. You must grant \
+                    your Personal Access token access to this organization. — the organisation enforces SAML single sign-on and the \
+                    token is not authorised for it: authorise the token for the organisation (GitHub → Settings → Developer settings \
+                    → Personal access tokens → Configure SSO), or use a GitHub App installed on it [forbidden]
+                    """), "\(result.stderr)")
             var expected = expectedLanding(Self.estate)
             expected["acme/repo-004"] = nil
             #expect(try landed(harness) == expected)
@@ -148,7 +153,8 @@ struct LiveGitHubTests {
     /// starts plus a minute per pull request, ingested in pages of 10 while `change` happens
     /// once: the fake, the harness after the run, and the run's result.
     func openPullRequests(updated offset: TimeInterval, while change: LiveChanges.Change) async throws
-        -> (FakeGitHub, Harness, Harness.Result, FakeRepository) {
+        -> (FakeGitHub, Harness, Harness.Result, FakeRepository)
+    {
         let generated = EstateGenerator(seed: 7, repositories: 1).generate()
         var repo = try #require(generated.repositories.first)
         repo.pullRequests = Array(repo.pullRequests.prefix(25)).enumerated().map { index, pull in
@@ -181,9 +187,12 @@ struct LiveGitHubTests {
             // Taken from the head of both lists it is in: updated, and open.
             #expect(try Self.counter(harness, "moved_items_from_head") == 2)
             #expect(try Self.counter(harness, "head_passes") == 0)
-            let comments = try storeRows(harness, """
+            let comments = try storeRows(
+                harness,
+                """
                 SELECT COUNT(*) AS n FROM comments WHERE parent_kind = 'pull_request' AND parent_id = \(oldest.databaseId)
-                """).first?.int("n")
+                """
+            ).first?.int("n")
             #expect(comments == Int64(oldest.comments.count + 1))
         }
     }
@@ -195,8 +204,9 @@ struct LiveGitHubTests {
     /// not open as it was when first listed.
     @Test func aPullRequestListedOpenAndMergedDuringTheReadIsNotLeftOpen() async throws {
         // None updated in the window: the updated list is done in the first request.
-        let (fake, harness, result, repo) = try await openPullRequests(updated: -30 * 86_400,
-                                                                       while: .mergePullRequest(newest: true))
+        let (fake, harness, result, repo) = try await openPullRequests(
+            updated: -30 * 86_400,
+            while: .mergePullRequest(newest: true))
         try await afterwards({ await fake.stop() }) {
             let newest = try #require(repo.pullRequests.max { $0.updatedAt < $1.updatedAt })
             #expect(result.status == 0, "\(result.stderr)")
@@ -232,14 +242,23 @@ struct LiveGitHubTests {
             fake.clearFaults()
             #expect(first.status == 3)
             #expect(first.stderr.contains("FAIL  ingest:acme/repo-002: issues_open listed "))
-            #expect(first.stderr.contains(" the unit fails rather than report a gap (a rerun reads the stream again) [incomplete]"))
-            let checkpoint = try #require(try storeRows(harness, """
-                SELECT done, pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
-                """).first)
+            #expect(
+                first.stderr.contains(" the unit fails rather than report a gap (a rerun reads the stream again) [incomplete]"))
+            let checkpoint = try #require(
+                try storeRows(
+                    harness,
+                    """
+                    SELECT done, pages FROM ingest_checkpoints WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
+                    """
+                ).first)
             #expect(try checkpoint.int("done") == 0 && checkpoint.int("pages") == 0)
-            #expect(try storeRows(harness, """
-                SELECT 1 FROM ingest_coverage WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
-                """).isEmpty)
+            #expect(
+                try storeRows(
+                    harness,
+                    """
+                    SELECT 1 FROM ingest_coverage WHERE repository = 'acme/repo-002' AND stream = 'issues_open'
+                    """
+                ).isEmpty)
             let second = try await run(harness)
             #expect(second.status == 0, "\(second.stderr)")
             #expect(try landed(harness) == expectedLanding(Self.estate))
@@ -254,7 +273,8 @@ struct LiveGitHubTests {
             let result = try await run(harness)
             #expect(result.status == 0, "\(result.stderr)")
             #expect(try landed(harness) == expectedLanding(Self.estate))
-            let check = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            let check = try await harness.run(
+                Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(check.status == 0, "\(check.stdout)")
             #expect(check.stdout.contains(" answers (for review comments); rate limiting is not enabled on this server\n"))
         }
@@ -270,18 +290,35 @@ struct LiveGitHubTests {
         let url = try await fake.start()
         try await afterwards({ await fake.stop() }) {
             let harness = try Harness()
-            let manifest = estate.manifest(name: "check", endpoint: url, settings: ["collect: [commits, issues]"], branches: false)
-                .replacingOccurrences(of: "    - slug: acme/repo-003\n", with: "    - slug: acme/repo-003\n      default_branch: nope\n")
+            let manifest =
+                estate.manifest(name: "check", endpoint: url, settings: ["collect: [commits, issues]"], branches: false)
+                .replacingOccurrences(
+                    of: "    - slug: acme/repo-003\n", with: "    - slug: acme/repo-003\n      default_branch: nope\n")
                 + ""
-            try harness.write("m.yaml", manifest.replacingOccurrences(
-                of: "  repositories:\n", with: "  repositories:\n    - slug: acme/missing\n"))
-            let result = try await harness.run(Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            try harness.write(
+                "m.yaml",
+                manifest.replacingOccurrences(
+                    of: "  repositories:\n", with: "  repositories:\n    - slug: acme/missing\n"))
+            let result = try await harness.run(
+                Harness.product, ["check", "m.yaml"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(result.status == 5)
             let lines = result.stdout.split(separator: "\n").map(String.init)
-            #expect(lines.contains("FAIL  estate: 7 repositories checked in 1 request (1 point): 2 ok, 1 empty, 1 archived, 1 not found, 1 forbidden, 1 branch not found"), "\(result.stdout)")
-            #expect(lines.contains("      FAIL  acme/missing: not found, or the token cannot see it: check the slug, and that the token has access (a fine-grained token lists the repositories it may read)"))
-            #expect(lines.contains("      FAIL  acme/repo-004: the token may not read it: Resource not accessible by personal access token — the token may not read this repository: grant it read access (a fine-grained token needs the repository selected, with Contents, Issues, Pull requests and Metadata read permissions)"))
-            #expect(lines.contains("      FAIL  acme/repo-003: branch `nope` not found; GitHub's default branch is `trunk`: remove `default_branch` to follow GitHub's, or name a branch that exists"))
+            #expect(
+                lines.contains(
+                    "FAIL  estate: 7 repositories checked in 1 request (1 point): 2 ok, 1 empty, 1 archived, 1 not found, 1 forbidden, 1 branch not found"
+                ), "\(result.stdout)")
+            #expect(
+                lines.contains(
+                    "      FAIL  acme/missing: not found, or the token cannot see it: check the slug, and that the token has access (a fine-grained token lists the repositories it may read)"
+                ))
+            #expect(
+                lines.contains(
+                    "      FAIL  acme/repo-004: the token may not read it: Resource not accessible by personal access token — the token may not read this repository: grant it read access (a fine-grained token needs the repository selected, with Contents, Issues, Pull requests and Metadata read permissions)"
+                ))
+            #expect(
+                lines.contains(
+                    "      FAIL  acme/repo-003: branch `nope` not found; GitHub's default branch is `trunk`: remove `default_branch` to follow GitHub's, or name a branch that exists"
+                ))
             #expect(lines.contains("      ok    acme/repo-002: archived (read-only); default branch `main`"))
             #expect(lines.contains("      ok    acme/repo-001: empty: no commits yet (nothing to read, not a failure)"))
         }

@@ -22,18 +22,21 @@ struct ReportScenario {
         let model = FakeModel(modes: modes)
         let modelURL = try await model.start()
         let harness = try Harness()
-        try harness.write("m.yaml", estate.manifest(name: "report-e2e", endpoint: githubURL,
-                                                    settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
-            + """
-            report:
-              scopes: [repository]
-              model:
-                backend: openai
-                endpoint: \(modelURL.absoluteString)
-                model: fake-model
-                max_attempts: 3
-                price: {prompt_per_million: 2.5, completion_per_million: 10}
-            """)
+        try harness.write(
+            "m.yaml",
+            estate.manifest(
+                name: "report-e2e", endpoint: githubURL,
+                settings: ["collect: [commits, pull_requests, issues, documentation, review_comments]"])
+                    + """
+                    report:
+                      scopes: [repository]
+                      model:
+                        backend: openai
+                        endpoint: \(modelURL.absoluteString)
+                        model: fake-model
+                        max_attempts: 3
+                        price: {prompt_per_million: 2.5, completion_per_million: 10}
+                    """)
         return ReportScenario(harness: harness, github: github, model: model)
     }
 
@@ -80,21 +83,27 @@ struct ReportTests {
             #expect(requests.count == 2)
             #expect(requests.allSatisfy { $0.authorization == "Bearer \(ReportScenario.key)" })
             #expect(requests.allSatisfy { $0.body["response_format"]?["type"]?.string == "json_schema" })
-            let stored = try storeRows(scenario.harness, "SELECT subject, status, attempts, verification FROM reports ORDER BY subject")
+            let stored = try storeRows(
+                scenario.harness, "SELECT subject, status, attempts, verification FROM reports ORDER BY subject")
             #expect(stored.count == 2)
-            #expect(try stored.allSatisfy { try $0.int("attempts") == 1 && $0.string("verification").contains("\"verified\":true") })
+            #expect(
+                try stored.allSatisfy { try $0.int("attempts") == 1 && $0.string("verification").contains("\"verified\":true") })
             let counters = try scenario.reportCounters()
             let tokens = scenario.model.tokens
-            #expect(counters["prompt_tokens"] == Int64(tokens.prompt) && counters["completion_tokens"] == Int64(tokens.completion))
+            #expect(
+                counters["prompt_tokens"] == Int64(tokens.prompt) && counters["completion_tokens"] == Int64(tokens.completion))
             let cost = (Double(tokens.prompt) * 2.5 + Double(tokens.completion) * 10) / 1_000_000
             #expect(abs(Double(counters["cost_microusd"] ?? 0) / 1_000_000 - cost) < 2e-6)
-            let markdown = try String(contentsOfFile: scenario.harness.path("out/report-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
+            let markdown = try String(
+                contentsOfFile: scenario.harness.path("out/report-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
             #expect(markdown.hasPrefix("# acme/repo-000 — Status report ("))
             // The fake model reads the brief: #15 of the generated repository is labelled `blocked`.
             #expect(markdown.contains("**Status:** Blocked") && markdown.contains("- Unblock #15"))
-            for text in [result.stdout, result.stderr, scenario.outputs(),
-                         try storeRows(scenario.harness, "SELECT counters || COALESCE(error_message, '') AS t FROM unit_attempts")
-                            .map { try $0.string("t") }.joined()] {
+            for text in [
+                result.stdout, result.stderr, scenario.outputs(),
+                try storeRows(scenario.harness, "SELECT counters || COALESCE(error_message, '') AS t FROM unit_attempts")
+                    .map { try $0.string("t") }.joined(),
+            ] {
                 #expect(!text.contains(ReportScenario.key))
             }
             // The prompt stays within its budget (about four characters per token).
@@ -120,11 +129,15 @@ struct ReportTests {
             let retry = requests[1].body["messages"]?.array ?? []
             #expect(retry.count == 4)
             #expect(retry.last?["content"]?.string?.hasPrefix("Your report was rejected:\n- ") == true)
-            let errors = try storeRows(scenario.harness, "SELECT error_code, error_message FROM unit_attempts WHERE stage = 'report'")
+            let errors = try storeRows(
+                scenario.harness, "SELECT error_code, error_message FROM unit_attempts WHERE stage = 'report'")
             #expect(errors.count == 2)
             let messages = try errors.map { try $0.string("error_message") }
-            #expect(try errors.allSatisfy { try $0.string("error_code") == "report_rejected"
-                && $0.string("error_message").hasPrefix("3 answers rejected; last: \(code): ") }, "\(messages)")
+            #expect(
+                try errors.allSatisfy {
+                    try $0.string("error_code") == "report_rejected"
+                        && $0.string("error_message").hasPrefix("3 answers rejected; last: \(code): ")
+                }, "\(messages)")
             // Rejected attempts are paid for: their tokens are in the ledger.
             let counters = try scenario.reportCounters()
             #expect(counters["attempts"] == 6 && counters["prompt_tokens"] == Int64(scenario.model.tokens.prompt))
@@ -145,7 +158,8 @@ struct ReportTests {
         ([FakeModel.Mode.jsonModeOnly], 3, "json_object"),
     ])
     func transientFailuresAndFencesAndJSONModeEndpointsStillGiveReports(
-        modes: [FakeModel.Mode], requests: Int, format: String) async throws {
+        modes: [FakeModel.Mode], requests: Int, format: String
+    ) async throws {
         let scenario = try await ReportScenario.start(modes)
         try await afterwards({ await scenario.stop() }) {
             let result = try await scenario.run(["--jobs", "1"])
@@ -161,14 +175,15 @@ struct ReportTests {
         try await afterwards({ await scenario.stop() }) {
             let result = try await scenario.run(key: nil)
             #expect(result.status == 5)
-            #expect(result.stderr == """
-                error: the model API key variable `GHILLIE_OPENAI_API_KEY` is not set
-                  hint: export GHILLIE_OPENAI_API_KEY=<an API key for \(scenario.model.requests.isEmpty ? "" : "")\
-                \(try String(contentsOfFile: scenario.harness.path("m.yaml"), encoding: .utf8)
+            #expect(
+                result.stderr == """
+                    error: the model API key variable `GHILLIE_OPENAI_API_KEY` is not set
+                      hint: export GHILLIE_OPENAI_API_KEY=<an API key for \(scenario.model.requests.isEmpty ? "" : "")\
+                    \(try String(contentsOfFile: scenario.harness.path("m.yaml"), encoding: .utf8)
                     .split(separator: "\n").first { $0.contains("endpoint: http://127.0.0.1") && $0.contains("/v1") }?
                     .split(separator: " ").last ?? "")> (or name another variable in `report.model.api_key_env`)
 
-                """)
+                    """)
             #expect(scenario.model.requests.isEmpty)
         }
     }
@@ -185,14 +200,21 @@ struct CheckTests {
             #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
             let lines = result.stdout.split(separator: "\n").map(String.init)
             #expect(lines.count == 6)
-            #expect(lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
-            #expect(lines[1].hasPrefix("ok    github REST: http://127.0.0.1:") && lines[1].hasSuffix(
-                " answers (for review comments); 5000 of 5000 requests left"), "\(lines[1])")
+            #expect(
+                lines[0].hasPrefix("ok    github: token from `GHILLIE_GITHUB_TOKEN` accepted for `ghillie-test` at 127.0.0.1; "))
+            #expect(
+                lines[1].hasPrefix("ok    github REST: http://127.0.0.1:")
+                    && lines[1].hasSuffix(
+                        " answers (for review comments); 5000 of 5000 requests left"),
+                "\(lines[1])")
             // Every repository, in one batched query; those that are not plainly ok are listed.
             #expect(lines[2] == "ok    estate: 2 repositories checked in 1 request (1 point): 1 ok, 1 empty")
             #expect(lines[3] == "      ok    acme/repo-001: empty: no commits yet (nothing to read, not a failure)")
-            #expect(lines[4].hasPrefix("ok    model: http://127.0.0.1:") && lines[4].hasSuffix(
-                "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"))
+            #expect(
+                lines[4].hasPrefix("ok    model: http://127.0.0.1:")
+                    && lines[4].hasSuffix(
+                        "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`")
+            )
             #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 8)")
             #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
         }
@@ -202,7 +224,8 @@ struct CheckTests {
         let scenario = try await ReportScenario.start([.good])
         try await afterwards({ await scenario.stop() }) {
             let result = try await scenario.harness.run(
-                Harness.product, ["check", "m.yaml", "--output", "json"], environment: ["GHILLIE_GITHUB_TOKEN": "ghp_notTheRightOne"])
+                Harness.product, ["check", "m.yaml", "--output", "json"],
+                environment: ["GHILLIE_GITHUB_TOKEN": "ghp_notTheRightOne"])
             #expect(result.status == 5)
             struct Output: Decodable {
                 struct Check: Decodable, Equatable { let check: String; let ok: Bool; let message: String }
@@ -210,13 +233,26 @@ struct CheckTests {
             }
             let output = try JSONDecoder().decode(Output.self, from: Data(result.stdout.utf8))
             #expect(output.checks.map(\.check) == ["github", "github REST", "estate", "model", "store"])
-            #expect(output.checks[0] == .init(check: "github", ok: false,
-                                              message: "GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
-            #expect(!output.checks[1].ok && output.checks[1].message.hasSuffix(
-                ": GitHub rejected the token (HTTP 401); check that it is valid and not expired"), "\(output.checks[1])")
-            #expect(output.checks[2] == .init(check: "estate", ok: false, message:
-                "could not check the repositories: GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
-            #expect(output.checks[3] == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
+            #expect(
+                output.checks[0]
+                    == .init(
+                        check: "github", ok: false,
+                        message: "GitHub rejected the token (HTTP 401); check that it is valid and not expired"))
+            #expect(
+                !output.checks[1].ok
+                    && output.checks[1].message.hasSuffix(
+                        ": GitHub rejected the token (HTTP 401); check that it is valid and not expired"),
+                "\(output.checks[1])")
+            #expect(
+                output.checks[2]
+                    == .init(
+                        check: "estate", ok: false,
+                        message:
+                            "could not check the repositories: GitHub rejected the token (HTTP 401); check that it is valid and not expired"
+                    ))
+            #expect(
+                output.checks[3]
+                    == .init(check: "model", ok: false, message: "the API key variable `GHILLIE_OPENAI_API_KEY` is not set"))
             #expect(output.checks[4].ok)
             #expect(!result.stdout.contains("ghp_notTheRightOne"))
         }
@@ -225,10 +261,12 @@ struct CheckTests {
 
 /// Renders an HTML file in headless Chromium; returns the DOM and the console messages.
 func renderInChromium(_ file: URL) async throws -> (dom: String, console: [String]) {
-    let result = try await ChildProcess.run("/usr/bin/chromium", [
-        "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000",
-        "--dump-dom", file.absoluteString,
-    ])
+    let result = try await ChildProcess.run(
+        "/usr/bin/chromium",
+        [
+            "--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--virtual-time-budget=2000",
+            "--dump-dom", file.absoluteString,
+        ])
     return (result.output, result.stderr.split(separator: "\n").map(String.init).filter { $0.contains("CONSOLE") })
 }
 
@@ -242,7 +280,9 @@ struct HeuristicReportTests {
         let url = try await github.start()
         try await afterwards({ await github.stop() }) {
             let harness = try Harness()
-            try harness.write("catalogue.yaml", """
+            try harness.write(
+                "catalogue.yaml",
+                """
                 version: 1
                 projects:
                   - key: core
@@ -262,12 +302,17 @@ struct HeuristicReportTests {
                         lifecycle: planned
                         blocked_by: [{component: api}]
                 """)
-            try harness.write("m.yaml", estate.manifest(name: "heuristic-e2e", endpoint: url,
-                                                        settings: ["collect: [commits, pull_requests, issues, documentation]"])
+            try harness.write(
+                "m.yaml",
+                estate.manifest(
+                    name: "heuristic-e2e", endpoint: url,
+                    settings: ["collect: [commits, pull_requests, issues, documentation]"]
+                )
                 .replacingOccurrences(of: "  key: estate\n", with: "  key: estate\n  catalogue: catalogue.yaml\n")
-                + "report:\n  scopes: [repository, project, estate]\n"
-                + "export:\n  formats: [csv]\n  datasets: [reports]\n")
-            let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token])
+                    + "report:\n  scopes: [repository, project, estate]\n"
+                    + "export:\n  formats: [csv]\n  datasets: [reports]\n")
+            let result = try await harness.run(
+                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token])
             #expect(result.status == 0, "\(result.stderr)")
             let reports = harness.folder.appendingPathComponent("out/heuristic-e2e/reports")
             let project = try String(contentsOf: reports.appendingPathComponent("projects/core/latest.md"), encoding: .utf8)
@@ -276,8 +321,9 @@ struct HeuristicReportTests {
 
             // Markdown goldens; `GHILLIE_RECORD_GOLDEN=1` re-records them.
             for path in ["acme/repo-000/latest.md", "projects/core/latest.md", "estate/latest.md"] {
-                try Golden.check(try Data(contentsOf: reports.appendingPathComponent(path)),
-                                 against: Self.golden.appendingPathComponent(path.replacingOccurrences(of: "/", with: "_")))
+                try Golden.check(
+                    try Data(contentsOf: reports.appendingPathComponent(path)),
+                    against: Self.golden.appendingPathComponent(path.replacingOccurrences(of: "/", with: "_")))
             }
             // The reports export: one row per repository, the project and the estate, in that order.
             let csv = try String(contentsOfFile: harness.path("out/heuristic-e2e/2026-11-27/reports.csv"), encoding: .utf8)
@@ -299,26 +345,30 @@ struct HeuristicReportTests {
         let url = try await github.start()
         try await afterwards({ await github.stop() }) {
             let harness = try Harness()
-            let manifest = estate.manifest(name: "templates-e2e", endpoint: url,
-                                           settings: ["collect: [commits, pull_requests, issues]"])
+            let manifest =
+                estate.manifest(
+                    name: "templates-e2e", endpoint: url,
+                    settings: ["collect: [commits, pull_requests, issues]"])
                 + "report:\n  scopes: [repository]\n  templates:\n    markdown: templates/short.mustache\n"
             try harness.write("m.yaml", manifest)
             try harness.write("templates/short.mustache", "{{% CONTENT_TYPE: TEXT }}\n{{title}}: {{status}} — {{summary}}\n")
             let environment = ["GHILLIE_GITHUB_TOKEN": ReportScenario.token]
             let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
             #expect(result.status == 0, "\(result.stderr)")
-            let markdown = try String(contentsOfFile: harness.path("out/templates-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
+            let markdown = try String(
+                contentsOfFile: harness.path("out/templates-e2e/reports/acme/repo-000/latest.md"), encoding: .utf8)
             #expect(markdown.hasPrefix("acme/repo-000: ") && markdown.hasSuffix(".\n") && !markdown.contains("##"), "\(markdown)")
 
             // Editing the template reruns the reports; a template that does not parse stops the run first.
             try harness.write("templates/short.mustache", "{{#status}} never closed\n")
             let broken = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
             #expect(broken.status == 5)
-            #expect(broken.stderr == """
-                error: the `markdown` report template does not parse: line 2, column 1: a section is opened and never closed (`{{/name}}`)
-                  hint: fix `report.templates.markdown`, or remove it to use the built-in template
+            #expect(
+                broken.stderr == """
+                    error: the `markdown` report template does not parse: line 2, column 1: a section is opened and never closed (`{{/name}}`)
+                      hint: fix `report.templates.markdown`, or remove it to use the built-in template
 
-                """)
+                    """)
 
             // A template file that is not there is a manifest error with its place.
             try harness.write("m.yaml", manifest.replacingOccurrences(of: "short.mustache", with: "missing.mustache"))

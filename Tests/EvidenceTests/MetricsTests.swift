@@ -15,40 +15,50 @@ let day = 86_400.0
 struct MetricsTests {
     static let pulls: [PullRequestFacts] = [
         // Opened long before the window, merged exactly at its start: counts (start is inside).
-        PullRequestFacts(number: 1, createdAt: at("2026-10-01T00:00:00Z"), mergedAt: windowStart,
-                         closedAt: windowStart, commitCount: 3, files: [
-                            .init(path: "Sources/A.swift", additions: 10, deletions: 5),
-                            .init(path: "Tests/ATests.swift", additions: 20, deletions: 0),
-                         ]),
+        PullRequestFacts(
+            number: 1, createdAt: at("2026-10-01T00:00:00Z"), mergedAt: windowStart,
+            closedAt: windowStart, commitCount: 3,
+            files: [
+                .init(path: "Sources/A.swift", additions: 10, deletions: 5),
+                .init(path: "Tests/ATests.swift", additions: 20, deletions: 0),
+            ]),
         // Merged exactly at the window's end: does not count (end is outside).
-        PullRequestFacts(number: 2, createdAt: at("2026-11-20T00:00:00Z"), mergedAt: windowEnd, closedAt: windowEnd,
-                         commitCount: 7),
+        PullRequestFacts(
+            number: 2, createdAt: at("2026-11-20T00:00:00Z"), mergedAt: windowEnd, closedAt: windowEnd,
+            commitCount: 7),
         // Closed without merge inside the window.
         PullRequestFacts(number: 3, createdAt: at("2026-11-14T00:00:00Z"), closedAt: at("2026-11-15T00:00:00Z")),
-        PullRequestFacts(number: 4, createdAt: at("2026-11-20T00:00:00Z"), mergedAt: at("2026-11-21T00:00:00Z"),
-                         closedAt: at("2026-11-21T00:00:00Z"), commitCount: 1, files: [
-                            .init(path: "docs/x.md", additions: 3, deletions: 1),
-                            .init(path: "Package.resolved", additions: 100, deletions: 0),
-                            .init(path: "vendor/lib.c", additions: 50, deletions: 0, isNoise: true),
-                         ]),
+        PullRequestFacts(
+            number: 4, createdAt: at("2026-11-20T00:00:00Z"), mergedAt: at("2026-11-21T00:00:00Z"),
+            closedAt: at("2026-11-21T00:00:00Z"), commitCount: 1,
+            files: [
+                .init(path: "docs/x.md", additions: 3, deletions: 1),
+                .init(path: "Package.resolved", additions: 100, deletions: 0),
+                .init(path: "vendor/lib.c", additions: 50, deletions: 0, isNoise: true),
+            ]),
         // A bot's pull request: measured apart.
-        PullRequestFacts(number: 5, createdAt: at("2026-11-14T00:00:00Z"), mergedAt: at("2026-11-14T12:00:00Z"),
-                         closedAt: at("2026-11-14T12:00:00Z"), isBot: true, commitCount: 1),
+        PullRequestFacts(
+            number: 5, createdAt: at("2026-11-14T00:00:00Z"), mergedAt: at("2026-11-14T12:00:00Z"),
+            closedAt: at("2026-11-14T12:00:00Z"), isBot: true, commitCount: 1),
         // Noise: counted as noise, not measured.
-        PullRequestFacts(number: 6, createdAt: at("2026-11-14T00:00:00Z"), mergedAt: at("2026-11-15T00:00:00Z"),
-                         closedAt: at("2026-11-15T00:00:00Z"), isNoise: true),
+        PullRequestFacts(
+            number: 6, createdAt: at("2026-11-14T00:00:00Z"), mergedAt: at("2026-11-15T00:00:00Z"),
+            closedAt: at("2026-11-15T00:00:00Z"), isNoise: true),
         // Created and merged after the window.
         PullRequestFacts(number: 7, createdAt: at("2026-11-28T00:00:00Z"), mergedAt: at("2026-11-29T00:00:00Z")),
     ]
 
     static let issues: [IssueFacts] = [
-        IssueFacts(number: 10, createdAt: at("2026-09-01T00:00:00Z"), closedAt: windowStart, state: "closed",
-                   stateReason: "completed"),
-        IssueFacts(number: 11, createdAt: at("2026-11-01T00:00:00Z"), closedAt: at("2026-11-26T12:00:00Z"),
-                   state: "closed", stateReason: "not_planned"),
+        IssueFacts(
+            number: 10, createdAt: at("2026-09-01T00:00:00Z"), closedAt: windowStart, state: "closed",
+            stateReason: "completed"),
+        IssueFacts(
+            number: 11, createdAt: at("2026-11-01T00:00:00Z"), closedAt: at("2026-11-26T12:00:00Z"),
+            state: "closed", stateReason: "not_planned"),
         // Closed exactly at the end: not resolved in the window, still outstanding at its end.
-        IssueFacts(number: 12, createdAt: at("2026-11-01T00:00:00Z"), closedAt: windowEnd, state: "closed",
-                   stateReason: "completed"),
+        IssueFacts(
+            number: 12, createdAt: at("2026-11-01T00:00:00Z"), closedAt: windowEnd, state: "closed",
+            stateReason: "completed"),
         // Open and untouched for months.
         IssueFacts(number: 13, createdAt: at("2026-06-01T00:00:00Z"), state: "open"),
         // Created after the end.
@@ -56,8 +66,9 @@ struct MetricsTests {
         // Reopened: open again, no close time.
         IssueFacts(number: 15, createdAt: at("2026-10-01T00:00:00Z"), state: "open", stateReason: "reopened"),
         // Closed before the window.
-        IssueFacts(number: 16, createdAt: at("2026-10-01T00:00:00Z"), closedAt: at("2026-11-05T00:00:00Z"),
-                   state: "closed", stateReason: "completed"),
+        IssueFacts(
+            number: 16, createdAt: at("2026-10-01T00:00:00Z"), closedAt: at("2026-11-05T00:00:00Z"),
+            state: "closed", stateReason: "completed"),
     ]
 
     static let activity: [ActivityFacts] = [
@@ -69,8 +80,9 @@ struct MetricsTests {
         .init(kind: .issueComment, login: "ada", isBot: false, at: at("2026-11-01T00:00:00Z")),
     ]
 
-    let metrics = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: pulls,
-                                            issues: issues, activity: activity)
+    let metrics = RepositoryMetrics.compute(
+        start: windowStart, end: windowEnd, pullRequests: pulls,
+        issues: issues, activity: activity)
 
     @Test func pullRequestCounts() {
         #expect(metrics.humans.pullRequestsMerged == 2)
@@ -107,12 +119,14 @@ struct MetricsTests {
 
     @Test func commentersInTheWindow() {
         #expect(metrics.commenters.map(\.login) == ["ada", "grace", "renovate[bot]"])
-        #expect(metrics.commenters.first { $0.login == "grace" } == {
-            var grace = Commenter(login: "grace", isBot: false)
-            grace.issueComments = 1
-            grace.pullRequestComments = 1
-            return grace
-        }())
+        #expect(
+            metrics.commenters.first { $0.login == "grace" }
+                == {
+                    var grace = Commenter(login: "grace", isBot: false)
+                    grace.issueComments = 1
+                    grace.pullRequestComments = 1
+                    return grace
+                }())
         #expect(metrics.commenters.first { $0.login == "ada" }?.reviews == 1)
         #expect(metrics.commenters.first { $0.login == "ada" }?.issueComments == 0)
         #expect(metrics.commenters.first { $0.login == "renovate[bot]" }?.isBot == true)
@@ -120,21 +134,25 @@ struct MetricsTests {
 
     @Test func theManifestCanReplaceACategorysGlobs() {
         let rules = PathCategory.rules(overriding: ["tests": ["Sources/*"]])
-        let overridden = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: Self.pulls,
-                                                   issues: [], activity: [], categories: rules)
+        let overridden = RepositoryMetrics.compute(
+            start: windowStart, end: windowEnd, pullRequests: Self.pulls,
+            issues: [], activity: [], categories: rules)
         // Sources/A.swift now counts as tests; Tests/ATests.swift matches no category any more: code.
         #expect(overridden.humans.changedLinesByCategory == ["code": 20, "tests": 15, "docs": 4, "build": 0, "generated": 100])
         #expect(PathCategory.of("docs/x.md", rules: rules) == .docs)
     }
 
     @Test func noiseIsCountedOnlyWhereTheWindowWouldCountIt() {
-        let old = PullRequestFacts(number: 8, createdAt: at("2026-09-01T00:00:00Z"), mergedAt: at("2026-09-02T00:00:00Z"),
-                                   closedAt: at("2026-09-02T00:00:00Z"), isNoise: true)
-        let staleIssue = IssueFacts(number: 20, createdAt: at("2026-01-01T00:00:00Z"), closedAt: at("2026-02-01T00:00:00Z"),
-                                    state: "closed", isNoise: true)
+        let old = PullRequestFacts(
+            number: 8, createdAt: at("2026-09-01T00:00:00Z"), mergedAt: at("2026-09-02T00:00:00Z"),
+            closedAt: at("2026-09-02T00:00:00Z"), isNoise: true)
+        let staleIssue = IssueFacts(
+            number: 20, createdAt: at("2026-01-01T00:00:00Z"), closedAt: at("2026-02-01T00:00:00Z"),
+            state: "closed", isNoise: true)
         let openIssue = IssueFacts(number: 21, createdAt: at("2026-01-01T00:00:00Z"), state: "open", isNoise: true)
-        let metrics = RepositoryMetrics.compute(start: windowStart, end: windowEnd, pullRequests: Self.pulls + [old],
-                                                issues: [staleIssue, openIssue], activity: [])
+        let metrics = RepositoryMetrics.compute(
+            start: windowStart, end: windowEnd, pullRequests: Self.pulls + [old],
+            issues: [staleIssue, openIssue], activity: [])
         #expect(metrics.noisePullRequests == 1)
         #expect(metrics.noiseIssues == 1)
         #expect(metrics.humans.issuesOutstanding == 0)
@@ -148,13 +166,14 @@ struct MetricsTests {
         #expect(empty.commenters.isEmpty)
     }
 
-    @Test(arguments: [
-        ([5.0], 5.0, 5.0, 5.0),
-        ([1.0, 2.0], 1.5, 1.5, 2.0),
-        ([3.0, 1.0, 2.0], 2.0, 2.0, 3.0),
-        ((1...10).map(Double.init), 5.5, 5.5, 9.0),
-        ((1...11).map(Double.init), 6.0, 6.0, 10.0),
-    ] as [([Double], Double, Double, Double)])
+    @Test(
+        arguments: [
+            ([5.0], 5.0, 5.0, 5.0),
+            ([1.0, 2.0], 1.5, 1.5, 2.0),
+            ([3.0, 1.0, 2.0], 2.0, 2.0, 3.0),
+            ((1...10).map(Double.init), 5.5, 5.5, 9.0),
+            ((1...11).map(Double.init), 6.0, 6.0, 10.0),
+        ] as [([Double], Double, Double, Double)])
     func summaryStatistics(_ values: [Double], _ mean: Double, _ median: Double, _ p90: Double) {
         let summary = Summary(values)
         #expect(summary.count == values.count)

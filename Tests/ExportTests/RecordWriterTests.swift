@@ -1,6 +1,7 @@
 import Foundation
 import Manifest
 import Testing
+
 @testable import Export
 
 /// Writes one record with a single text column and returns the file's bytes as text.
@@ -77,7 +78,8 @@ struct OutputFileTests {
         try Data("half".utf8).write(to: folder.appendingPathComponent(".commits.csv.999999.tmp"))
         try Data("old".utf8).write(to: target)
         let file = try OutputFile(target)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
                 == [file.temporary.lastPathComponent, "commits.csv"].sorted())
         file.append("new contents")
         let sha = try file.finish()
@@ -95,8 +97,10 @@ struct OutputFileTests {
     func windowBoundsInPathsHaveNoColons(offset: Double, expected: String) {
         let midnight = Date(timeIntervalSince1970: 1_795_737_600)
         #expect(PathTemplate.stamp(midnight.addingTimeInterval(offset)) == expected)
-        #expect(PathTemplate.expand("out/{name}/{estate}/{window_start}..{window_end}", name: "n", estate: "e",
-                                    start: midnight, end: midnight.addingTimeInterval(offset))
+        #expect(
+            PathTemplate.expand(
+                "out/{name}/{estate}/{window_start}..{window_end}", name: "n", estate: "e",
+                start: midnight, end: midnight.addingTimeInterval(offset))
                 == "out/n/e/2026-11-27..\(expected)")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import GitHub
 import GitHubFake
 import JSON
 import Testing
+
+@testable import GitHub
 
 /// A fake GitHub on loopback for one test, stopped afterwards.
 func withFake<T>(
@@ -21,8 +22,9 @@ func withFake<T>(
     }
 }
 
-let quick = RetryPolicy(attempts: 4, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50),
-                        maximumRateLimitWait: .seconds(5), timeout: .seconds(15))
+let quick = RetryPolicy(
+    attempts: 4, initialBackoff: .milliseconds(10), maximumBackoff: .milliseconds(50),
+    maximumRateLimitWait: .seconds(5), timeout: .seconds(15))
 
 let pullVariables: [String: JSONValue] = ["owner": "acme", "name": "repo-000", "first": 10, "after": nil]
 
@@ -40,9 +42,14 @@ struct ClientTests {
     }
 
     @Test(arguments: [
-        (#"<https://api.github.com/repositories/1/pulls/comments?page=2>; rel="next", <https://api.github.com/repositories/1/pulls/comments?page=9>; rel="last""#,
-         "https://api.github.com/repositories/1/pulls/comments?page=2"),
-        (#"<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next""#, "https://api.github.com/x?page=3"),
+        (
+            #"<https://api.github.com/repositories/1/pulls/comments?page=2>; rel="next", <https://api.github.com/repositories/1/pulls/comments?page=9>; rel="last""#,
+            "https://api.github.com/repositories/1/pulls/comments?page=2"
+        ),
+        (
+            #"<https://api.github.com/x?page=1>; rel="prev", <https://api.github.com/x?page=3>; rel="next""#,
+            "https://api.github.com/x?page=3"
+        ),
         (#"<https://api.github.com/x?page=1>; rel="first", <https://api.github.com/x?page=1>; rel="prev""#, nil),
         ("", nil),
     ])
@@ -60,8 +67,9 @@ struct ClientTests {
             var ids: [Int64] = []
             var next: URL?
             repeat {
-                let page = try await client.list("repos/acme/repo-002/pulls/comments",
-                                                 query: [URLQueryItem(name: "per_page", value: "100")], next: next, cost: &cost)
+                let page = try await client.list(
+                    "repos/acme/repo-002/pulls/comments",
+                    query: [URLQueryItem(name: "per_page", value: "100")], next: next, cost: &cost)
                 ids += page.items.compactMap { $0["id"]?.int }
                 next = page.next
             } while next != nil
@@ -76,9 +84,12 @@ struct ClientTests {
             }
             #expect(fake.stats.restRequests == cost.requests)
 
-            await #expect(throws: GitHubError(
-                .notFound, "GitHub answered HTTP 404 (Not Found): no such repository or REST path, or the token cannot see it",
-                status: 404)) {
+            await #expect(
+                throws: GitHubError(
+                    .notFound,
+                    "GitHub answered HTTP 404 (Not Found): no such repository or REST path, or the token cannot see it",
+                    status: 404)
+            ) {
                 var cost = CallCost()
                 _ = try await client.list("repos/acme/missing/pulls/comments", cost: &cost)
             }
@@ -101,8 +112,12 @@ struct ClientTests {
     @Test(arguments: [
         ("502", Fault.Action.status(502)),
         ("503 with Retry-After", Fault.Action.status(503, retryAfter: 1)),
-        ("GitHub's timeout answer", Fault.Action.graphQLError(
-            "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug.")),
+        (
+            "GitHub's timeout answer",
+            Fault.Action.graphQLError(
+                "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug."
+            )
+        ),
         ("malformed JSON", Fault.Action.malformedJSON),
         ("truncated body", Fault.Action.truncatedBody),
         ("timeout", Fault.Action.delay(.seconds(6))),
@@ -173,7 +188,10 @@ struct ClientTests {
             let error = await #expect(throws: GitHubError.self) {
                 try await client.execute(.pullRequests, variables: variables, cost: &cost)
             }
-            #expect(error?.message == "GitHub returned errors: Requesting 101 records on the `pullRequests` connection exceeds the `first` limit of 100 records.")
+            #expect(
+                error?.message
+                    == "GitHub returned errors: Requesting 101 records on the `pullRequests` connection exceeds the `first` limit of 100 records."
+            )
         }
     }
 

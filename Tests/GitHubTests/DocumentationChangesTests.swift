@@ -1,5 +1,5 @@
-import Refine
 import JSON
+import Refine
 import Testing
 
 /// Deriving changed files from a documentation node: the path's entry after and before, and
@@ -30,27 +30,46 @@ struct DocumentationChangesTests {
         "old1": ["oid": "old1", "entries": entries([("legacy.md", "l1", "blob")])],
     ]
 
-    @Test(arguments: [
-        ("file modified", node(after: blob("2"), before: blob("1")), "docs/roadmap.md", ["docs/roadmap.md modified"]),
-        ("file added", node(after: blob("2"), before: nil), "docs/roadmap.md", ["docs/roadmap.md added"]),
-        ("file removed", node(after: nil, before: blob("1")), "docs/roadmap.md", ["docs/roadmap.md removed"]),
-        ("file unchanged", node(after: blob("1"), before: blob("1")), "docs/roadmap.md", []),
-        ("folder", node(after: tree("t2", [("a.md", "1", "blob"), ("b.md", "3", "blob"), ("new.md", "9", "blob")]),
-                        before: tree("t1", [("a.md", "1", "blob"), ("b.md", "2", "blob"), ("old.md", "7", "blob")])), "d",
-         ["d/b.md modified", "d/new.md added", "d/old.md removed"]),
-        ("folder created", node(after: tree("t", [("a.md", "1", "blob")]), before: nil), "d", ["d/a.md added"]),
-        ("no parent (root commit)", ["oid": "abc", "file": blob("1"), "parents": ["nodes": []]], "f.md", ["f.md added"]),
-        ("a decision record one folder down", node(after: tree("d2", [("adr", "adr2", "tree"), ("README.md", "0", "blob")]),
-                                                   before: tree("d1", [("adr", "adr1", "tree"), ("README.md", "0", "blob")])),
-         "docs", ["docs/adr/0012-x.md added"]),
-        ("a file three folders down changed, a folder removed", node(
-            after: tree("d2", [("guides", "guides2", "tree")]), before: tree("d1", [("guides", "guides1", "tree")])),
-         "docs", ["docs/guides/old/legacy.md removed", "docs/guides/ops/runbook.md modified"]),
-        ("entries of older versions, named by path", node(
-            after: ["oid": "t2", "type": "tree", "object": ["entries": [["path": "d/a.md", "oid": "2", "type": "blob"]]]],
-            before: ["oid": "t1", "type": "tree", "object": ["entries": [["path": "d/a.md", "oid": "1", "type": "blob"]]]]),
-         "d", ["d/a.md modified"]),
-    ] as [(String, JSONValue, String, [String])])
+    @Test(
+        arguments: [
+            ("file modified", node(after: blob("2"), before: blob("1")), "docs/roadmap.md", ["docs/roadmap.md modified"]),
+            ("file added", node(after: blob("2"), before: nil), "docs/roadmap.md", ["docs/roadmap.md added"]),
+            ("file removed", node(after: nil, before: blob("1")), "docs/roadmap.md", ["docs/roadmap.md removed"]),
+            ("file unchanged", node(after: blob("1"), before: blob("1")), "docs/roadmap.md", []),
+            (
+                "folder",
+                node(
+                    after: tree("t2", [("a.md", "1", "blob"), ("b.md", "3", "blob"), ("new.md", "9", "blob")]),
+                    before: tree("t1", [("a.md", "1", "blob"), ("b.md", "2", "blob"), ("old.md", "7", "blob")])), "d",
+                ["d/b.md modified", "d/new.md added", "d/old.md removed"]
+            ),
+            ("folder created", node(after: tree("t", [("a.md", "1", "blob")]), before: nil), "d", ["d/a.md added"]),
+            ("no parent (root commit)", ["oid": "abc", "file": blob("1"), "parents": ["nodes": []]], "f.md", ["f.md added"]),
+            (
+                "a decision record one folder down",
+                node(
+                    after: tree("d2", [("adr", "adr2", "tree"), ("README.md", "0", "blob")]),
+                    before: tree("d1", [("adr", "adr1", "tree"), ("README.md", "0", "blob")])),
+                "docs", ["docs/adr/0012-x.md added"]
+            ),
+            (
+                "a file three folders down changed, a folder removed",
+                node(
+                    after: tree("d2", [("guides", "guides2", "tree")]), before: tree("d1", [("guides", "guides1", "tree")])),
+                "docs", ["docs/guides/old/legacy.md removed", "docs/guides/ops/runbook.md modified"]
+            ),
+            (
+                "entries of older versions, named by path",
+                node(
+                    after: [
+                        "oid": "t2", "type": "tree", "object": ["entries": [["path": "d/a.md", "oid": "2", "type": "blob"]]],
+                    ],
+                    before: [
+                        "oid": "t1", "type": "tree", "object": ["entries": [["path": "d/a.md", "oid": "1", "type": "blob"]]],
+                    ]),
+                "d", ["d/a.md modified"]
+            ),
+        ] as [(String, JSONValue, String, [String])])
     func changes(_ label: String, _ node: JSONValue, _ path: String, _ expected: [String]) {
         let result = DocumentationChanges.changes(in: node, path: path, trees: Self.trees)
         #expect(result.changes.map { "\($0.path) \($0.kind.rawValue)" } == expected, "\(label)")
@@ -61,7 +80,8 @@ struct DocumentationChangesTests {
     /// never silently dropped.
     @Test func aSubFolderWithoutItsTreesIsReportedAsTheFolder() {
         let result = DocumentationChanges.changes(
-            in: Self.node(after: Self.tree("d2", [("adr", "missing2", "tree")]), before: Self.tree("d1", [("adr", "missing1", "tree")])),
+            in: Self.node(
+                after: Self.tree("d2", [("adr", "missing2", "tree")]), before: Self.tree("d1", [("adr", "missing1", "tree")])),
             path: "docs", trees: Self.trees)
         #expect(result.changes.map { "\($0.path) \($0.kind.rawValue)" } == ["docs/adr modified"])
         #expect(result.unread == ["docs/adr"])

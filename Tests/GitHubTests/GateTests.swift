@@ -1,6 +1,7 @@
 import Foundation
-@testable import GitHub
 import Testing
+
+@testable import GitHub
 
 /// One credential's gate holds every request below GitHub's documented secondary limits
 /// ("Rate limits for the REST API", *About secondary rate limits*): concurrent requests and

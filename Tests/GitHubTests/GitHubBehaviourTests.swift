@@ -1,8 +1,9 @@
 import Foundation
-@testable import GitHub
 import GitHubFake
 import JSON
 import Testing
+
+@testable import GitHub
 
 /// The fake GitHub behaves as GitHub documents (or is seen to) — one test per behaviour the
 /// client relies on, each through the real client over loopback HTTP. Where the fake got
@@ -16,8 +17,10 @@ struct GitHubBehaviourTests {
 
     /// A query of one of the operations the fake models (it answers by operation name), with a
     /// selection of the test's own: the fake answers what the document selects.
-    func query(_ client: GitHubClient, _ name: String, _ text: String, repository: String = "repo-002",
-               _ variables: [String: JSONValue] = [:]) async throws -> JSONValue {
+    func query(
+        _ client: GitHubClient, _ name: String, _ text: String, repository: String = "repo-002",
+        _ variables: [String: JSONValue] = [:]
+    ) async throws -> JSONValue {
         var cost = CallCost()
         let all = variables.merging(["owner": "acme", "name": .string(repository)]) { own, _ in own }
         return try await client.execute(Operation(name: name, document: text), variables: all, cost: &cost)
@@ -30,7 +33,9 @@ struct GitHubBehaviourTests {
     @Test func aBotIsNamedWithoutBotInGraphQLAndWithItInREST() async throws {
         try await withFake(estate: Self.estate) { _, url in
             let client = client(url)
-            let data = try await query(client, "RepositoryPullRequests", """
+            let data = try await query(
+                client, "RepositoryPullRequests",
+                """
                 query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
                   pullRequests(first: 100) { nodes { author { __typename login } } } } }
                 """)
@@ -39,8 +44,9 @@ struct GitHubBehaviourTests {
             #expect(!bots.isEmpty)
             #expect(bots.allSatisfy { !($0["login"]?.string ?? "").hasSuffix("[bot]") })
             var cost = CallCost()
-            let page = try await client.list("repos/acme/repo-002/pulls/comments", query: [URLQueryItem(name: "per_page", value: "100")],
-                                             cost: &cost)
+            let page = try await client.list(
+                "repos/acme/repo-002/pulls/comments", query: [URLQueryItem(name: "per_page", value: "100")],
+                cost: &cost)
             let restBots = page.items.compactMap { $0["user"] }.filter { $0["type"]?.string == "Bot" }
             #expect(!restBots.isEmpty)
             #expect(restBots.allSatisfy { ($0["login"]?.string ?? "").hasSuffix("[bot]") })
@@ -50,11 +56,14 @@ struct GitHubBehaviourTests {
     /// GitHub answers exactly the fields a query selects: no `__typename` unless asked for.
     @Test func aFieldComesBackOnlyWhenTheQuerySelectsIt() async throws {
         try await withFake(estate: Self.estate) { _, url in
-            let data = try await query(client(url), "RepositoryPullRequests", """
+            let data = try await query(
+                client(url), "RepositoryPullRequests",
+                """
                 query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
                   pullRequests(first: 3) { nodes { author { login } } } } }
                 """, repository: "repo-000")
-            let node = try #require(data["repository"]?["pullRequests"]?["nodes"]?.array?.first(where: { $0["author"]?.isNull == false }))
+            let node = try #require(
+                data["repository"]?["pullRequests"]?["nodes"]?.array?.first(where: { $0["author"]?.isNull == false }))
             #expect(node["author"]?["__typename"] == nil)
             #expect(node["title"] == nil)
         }
@@ -65,7 +74,9 @@ struct GitHubBehaviourTests {
     /// schema says "is encoded as a string".
     @Test func idsPast2To31AreBigIntStringsThatDatabaseIdCannotHold() async throws {
         try await withFake(estate: Self.estate) { _, url in
-            let data = try await query(client(url), "RepositoryPullRequests", """
+            let data = try await query(
+                client(url), "RepositoryPullRequests",
+                """
                 query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
                   pullRequests(first: 100) { nodes { databaseId fullDatabaseId } } } }
                 """)
@@ -86,7 +97,9 @@ struct GitHubBehaviourTests {
         estate.repositories[2].pullRequests[commented].reviewComments[0].author = nil
         let deletedComment = estate.repositories[2].pullRequests[commented].reviewComments[0].databaseId
         try await withFake(estate: estate) { _, url in
-            let data = try await query(client(url), "PullRequestConnection", """
+            let data = try await query(
+                client(url), "PullRequestConnection",
+                """
                 query PullRequestConnection($owner: String!, $name: String!, $number: Int!) {
                   repository(owner: $owner, name: $name) { pullRequest(number: $number) { author { login } } } }
                 """, ["number": .int(Int64(pull.number))])
@@ -95,8 +108,9 @@ struct GitHubBehaviourTests {
             var next: URL?
             var users: [Int64: JSONValue] = [:]
             repeat {
-                let page = try await client(url).list("repos/acme/repo-002/pulls/comments",
-                                                      query: [URLQueryItem(name: "per_page", value: "100")], next: next, cost: &cost)
+                let page = try await client(url).list(
+                    "repos/acme/repo-002/pulls/comments",
+                    query: [URLQueryItem(name: "per_page", value: "100")], next: next, cost: &cost)
                 for item in page.items { if let id = item["id"]?.int { users[id] = item["user"] } }
                 next = page.next
             } while next != nil
@@ -121,7 +135,9 @@ struct GitHubBehaviourTests {
             let cursor = try #require(first["repository"]?["pullRequests"]?["pageInfo"]?["endCursor"]?.string)
             let seen = Set((first["repository"]?["pullRequests"]?["nodes"]?.array ?? []).compactMap { $0["number"]?.int })
             // An item further down the list is updated now.
-            let ordered = Self.estate.repositories[2].pullRequests.sorted { ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number) }
+            let ordered = Self.estate.repositories[2].pullRequests.sorted {
+                ($0.updatedAt, $0.number) > ($1.updatedAt, $1.number)
+            }
             let moved = ordered[30].number
             fake.update { estate in
                 if let index = estate.repositories[2].pullRequests.firstIndex(where: { $0.number == moved }) {
@@ -153,9 +169,10 @@ struct GitHubBehaviourTests {
             let first = try await query(client, "RepositoryCommits", text, ["tip": .string(tip), "after": .null])
             let cursor = first["repository"]?["tip"]?["history"]?["pageInfo"]?["endCursor"]
             fake.update { estate in
-                let late = FakeCommit(oid: "feedface", message: "late", authoredDate: Date(), committedDate: Date(), additions: 1,
-                                      deletions: 0, changedFiles: 1, author: EstateGenerator.bots[0], linked: false,
-                                      paths: ["x.txt"])
+                let late = FakeCommit(
+                    oid: "feedface", message: "late", authoredDate: Date(), committedDate: Date(), additions: 1,
+                    deletions: 0, changedFiles: 1, author: EstateGenerator.bots[0], linked: false,
+                    paths: ["x.txt"])
                 estate.repositories[2].land([late])
             }
             let second = try await query(client, "RepositoryCommits", text, ["tip": .string(tip), "after": cursor ?? .null])
@@ -171,7 +188,9 @@ struct GitHubBehaviourTests {
     @Test func aPullRequestListsAtMost3000Files() async throws {
         let pull = try #require(Self.estate.repositories[2].pullRequests.first { $0.files.count > 3000 })
         try await withFake(estate: Self.estate) { _, url in
-            let data = try await query(client(url), "PullRequestConnection", """
+            let data = try await query(
+                client(url), "PullRequestConnection",
+                """
                 query PullRequestConnection($owner: String!, $name: String!, $number: Int!) {
                   repository(owner: $owner, name: $name) { pullRequest(number: $number) {
                     changedFiles files(first: 1) { totalCount } } } }
@@ -273,8 +292,12 @@ struct GitHubBehaviourTests {
             // Asked alone, it fails with the cause and the fix.
             let error = await #expect(throws: GitHubError.self) {
                 var cost = CallCost()
-                _ = try await client(url).execute(.pullRequests, variables: ["owner": "acme", "name": "repo-003", "first": 5,
-                                                                             "after": nil], cost: &cost)
+                _ = try await client(url).execute(
+                    .pullRequests,
+                    variables: [
+                        "owner": "acme", "name": "repo-003", "first": 5,
+                        "after": nil,
+                    ], cost: &cost)
             }
             #expect(error?.code == .forbidden && error?.message.contains("SAML") == true)
         }

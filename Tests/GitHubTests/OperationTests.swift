@@ -57,11 +57,15 @@ struct FirstPagesTests {
     func aListIsAskedForOnlyWhenIncluded(_ list: FirstPages.List) {
         let sizes = FirstPages.Sizes(commits: 100, pulls: 12, openPulls: 12, updatedIssues: 14, openIssues: 18, documentation: 6)
         var request = FirstPages(owner: "acme", name: "repo", branch: nil, until: Self.until, sizes: sizes)
-        let flags = ["withUpdatedPulls", "withOpenPulls", "withUpdatedIssues", "withOpenIssues", "withCommits", "withDoc0", "withDoc1"]
+        let flags = [
+            "withUpdatedPulls", "withOpenPulls", "withUpdatedIssues", "withOpenIssues", "withCommits", "withDoc0", "withDoc1",
+        ]
         #expect(flags.allSatisfy { request.variables[$0] == false })
         request.include(list, since: Self.until.addingTimeInterval(-86_400))
-        let flag: [FirstPages.List: String] = [.updatedPulls: "withUpdatedPulls", .openPulls: "withOpenPulls",
-                                               .updatedIssues: "withUpdatedIssues", .openIssues: "withOpenIssues"]
+        let flag: [FirstPages.List: String] = [
+            .updatedPulls: "withUpdatedPulls", .openPulls: "withOpenPulls",
+            .updatedIssues: "withUpdatedIssues", .openIssues: "withOpenIssues",
+        ]
         #expect(flags.filter { request.variables[$0] == true } == [flag[list]])
         #expect(request.variables["ref"] == nil && request.operation.name == "RepositoryFirstPages")
         if list == .updatedIssues { #expect(request.variables["issuesSince"] == "2026-11-12T00:00:00Z") }

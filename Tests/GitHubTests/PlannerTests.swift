@@ -1,7 +1,8 @@
 import Foundation
-@testable import Ingest
 import Pipeline
 import Testing
+
+@testable import Ingest
 
 /// What each stream of a unit needs, decided from what the store holds (pure: no store here).
 struct PlannerTests {
@@ -41,7 +42,8 @@ struct PlannerTests {
     @Test func anOpenSnapshotWithAGapIsTakenAgain() {
         let earlier = Self.window.start.addingTimeInterval(-86_400)
         let coverage = [
-            RepositoryStream.pullRequestsUpdated.name: Coverage(from: earlier, to: Self.window.start.addingTimeInterval(7_200), tip: nil),
+            RepositoryStream.pullRequestsUpdated.name: Coverage(
+                from: earlier, to: Self.window.start.addingTimeInterval(7_200), tip: nil),
             RepositoryStream.pullRequestsOpen.name: Coverage(from: earlier, to: Self.window.start, tip: nil),
         ]
         let plan = Self.plan(coverage: coverage)
@@ -65,8 +67,11 @@ struct PlannerTests {
 
     /// Coverage that does not reach back to the window start backfills from the start.
     @Test func aWindowReachingFurtherBackThanCoverageBackfills() {
-        let coverage = [RepositoryStream.commits.name: Coverage(from: Self.window.start.addingTimeInterval(86_400),
-                                                       to: Self.window.end, tip: "t")]
+        let coverage = [
+            RepositoryStream.commits.name: Coverage(
+                from: Self.window.start.addingTimeInterval(86_400),
+                to: Self.window.end, tip: "t")
+        ]
         let plan = Self.plan(coverage: coverage)
         #expect(plan.pending.first { $0.stream.name == RepositoryStream.commits.name }?.checkpoint.since == Self.base)
     }

@@ -1,8 +1,9 @@
 import Foundation
-@testable import Ingest
 import JSON
 import Manifest
 import Testing
+
+@testable import Ingest
 
 /// A batched probe calls a repository quiet only when every stream it would read has nothing
 /// new: the branch's tip is the one its history was read from, no pull request or issue was
@@ -12,8 +13,10 @@ struct ProbeTests {
     static let since = Date(timeIntervalSince1970: 1_795_000_000)
 
     static var target: Prober.Target {
-        var target = Prober.Target(repository: Repository(owner: "acme", name: "a", defaultBranch: nil,
-                                                          documentationPaths: ["docs"], project: nil))
+        var target = Prober.Target(
+            repository: Repository(
+                owner: "acme", name: "a", defaultBranch: nil,
+                documentationPaths: ["docs"], project: nil))
         target.tip = .some("tip1")
         target.pullsSince = since
         target.issuesSince = since
@@ -22,8 +25,10 @@ struct ProbeTests {
         return target
     }
 
-    static func answer(tip: String? = "tip1", newestPull: String? = "2026-11-01T00:00:00Z", openPulls: Int64 = 3,
-                       issues: Int64 = 0, openIssues: Int64 = 7, empty: Bool = false) -> JSONValue {
+    static func answer(
+        tip: String? = "tip1", newestPull: String? = "2026-11-01T00:00:00Z", openPulls: Int64 = 3,
+        issues: Int64 = 0, openIssues: Int64 = 7, empty: Bool = false
+    ) -> JSONValue {
         [
             "isEmpty": .bool(empty), "branch": tip.map { ["target": ["oid": .string($0)]] } ?? .null,
             "pullRequests": ["nodes": .array(newestPull.map { [["updatedAt": .string($0)]] } ?? [])],
@@ -43,8 +48,13 @@ struct ProbeTests {
         ("a pull request closed without a visible update", answer(openPulls: 2), false),
         ("the branch is missing", answer(tip: nil), false),
         ("no answer", JSONValue.null, false),
-        ("an answer without the issues part", ["isEmpty": false, "branch": ["target": ["oid": "tip1"]],
-                                               "pullRequests": ["nodes": []], "openPulls": ["totalCount": 3]], false),
+        (
+            "an answer without the issues part",
+            [
+                "isEmpty": false, "branch": ["target": ["oid": "tip1"]],
+                "pullRequests": ["nodes": []], "openPulls": ["totalCount": 3],
+            ], false
+        ),
     ]
 
     @Test(arguments: cases)

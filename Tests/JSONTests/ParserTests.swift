@@ -111,9 +111,11 @@ struct ParserTests {
         case 3: return .double(Double(Int.random(in: -1_000_000...1_000_000, using: &generator)) / 64 + 1 / 128)
         case 4:
             let alphabet = Array("aé\"\\\n\t/😀z\u{1}\u{7F}")
-            return .string(String((0..<Int.random(in: 0...12, using: &generator)).map { _ in
-                alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
-            }))
+            return .string(
+                String(
+                    (0..<Int.random(in: 0...12, using: &generator)).map { _ in
+                        alphabet[Int.random(in: 0..<alphabet.count, using: &generator)]
+                    }))
         case 5:
             return .array((0..<Int.random(in: 0...4, using: &generator)).map { _ in random(depth: depth + 1, &generator) })
         default:

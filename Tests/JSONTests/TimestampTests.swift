@@ -27,8 +27,10 @@ struct TimestampTests {
         #expect(Timestamp.date(text)?.timeIntervalSince1970 == seconds)
     }
 
-    @Test(arguments: ["", "2026-11-27", "2026-13-01T00:00:00Z", "2026-11-27T10:56:35", "2026-11-27T10:56:35.Z",
-                      "2026-11-27T10:56:35+0200"])
+    @Test(arguments: [
+        "", "2026-11-27", "2026-13-01T00:00:00Z", "2026-11-27T10:56:35", "2026-11-27T10:56:35.Z",
+        "2026-11-27T10:56:35+0200",
+    ])
     func rejectsMalformedText(_ text: String) {
         #expect(Timestamp.date(text) == nil)
     }
@@ -37,10 +39,11 @@ struct TimestampTests {
 /// The ledger's flat JSON codec round-trips anything a key or value can hold, and reads JSON
 /// written by other tools (spacing, `\u` escapes, surrogate pairs).
 struct FlatJSONTests {
-    @Test(arguments: [
-        [:], ["a": "b"], ["upstream ingest:acme/a": "f00d", "quote\"back\\slash": "tab\tnew\nline\u{01}"],
-        ["ünï": "c😀de", "": ""],
-    ] as [[String: String]])
+    @Test(
+        arguments: [
+            [:], ["a": "b"], ["upstream ingest:acme/a": "f00d", "quote\"back\\slash": "tab\tnew\nline\u{01}"],
+            ["ünï": "c😀de", "": ""],
+        ] as [[String: String]])
     func stringsRoundTrip(_ object: [String: String]) {
         #expect(FlatJSON.decodeStrings(FlatJSON.encode(object)) == object)
     }

@@ -1,8 +1,9 @@
 import Foundation
 import JSON
-@testable import Manifest
 import TestSupport
 import Testing
+
+@testable import Manifest
 
 /// The fixture folder, and fixture names found in it.
 enum Fixtures {
@@ -38,18 +39,24 @@ struct FixtureTests {
     @Test("every bad manifest fails with exactly the recorded diagnostics", arguments: Fixtures.names(in: "bad"))
     func badManifest(_ name: String) throws {
         let path = Fixtures.root + "/bad/" + name
-        let expected = try String(contentsOfFile: path.replacingOccurrences(of: ".yaml", with: ".expected"),
-                                  encoding: .utf8).trimmingCharacters(in: .newlines)
+        let expected = try String(
+            contentsOfFile: path.replacingOccurrences(of: ".yaml", with: ".expected"),
+            encoding: .utf8
+        ).trimmingCharacters(in: .newlines)
         let error = #expect(throws: ManifestError.self) { try ManifestLoader().load(path: path) }
         #expect(Fixtures.text(of: error?.diagnostics ?? [], relativeTo: Fixtures.root) == expected)
     }
 
-    @Test("every good manifest and every shipped pipeline loads", arguments:
-        Fixtures.names(in: "good").map { "good/" + $0 }
-            + ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.repository.appendingPathComponent("pipelines").path)) ?? [])
+    @Test(
+        "every good manifest and every shipped pipeline loads",
+        arguments:
+            Fixtures.names(in: "good").map { "good/" + $0 }
+            + ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.repository.appendingPathComponent("pipelines").path))
+            ?? [])
             .filter { $0.hasSuffix(".yaml") }.sorted().map { "pipelines/" + $0 })
     func goodManifest(_ name: String) throws {
-        let path = name.hasPrefix("pipelines/")
+        let path =
+            name.hasPrefix("pipelines/")
             ? Fixtures.repository.appendingPathComponent(name).path : Fixtures.root + "/" + name
         let loaded = try ManifestLoader().load(path: path)
         #expect(loaded.warnings.isEmpty, "\(loaded.warnings)")
@@ -109,7 +116,9 @@ struct FixtureTests {
             if schemaBlind {
                 #expect(!swiftValid && schema.valid, "\(path): schema-blind fixtures are schema-valid but rejected")
             } else {
-                #expect(swiftValid == schema.valid, "\(path): Swift says \(swiftValid), schema says \(schema.valid): \(schema.errors)")
+                #expect(
+                    swiftValid == schema.valid, "\(path): Swift says \(swiftValid), schema says \(schema.valid): \(schema.errors)"
+                )
             }
         }
     }
@@ -140,6 +149,7 @@ struct FixtureTests {
         guard line.hasPrefix("| `"), let end = line.dropFirst(3).firstIndex(of: "`") else { return nil }
         return String(line[line.index(line.startIndex, offsetBy: 3)..<end])
     }
-    #expect(Set(documentedKeys).subtracting(keys).isEmpty, "documented but not in the schema: \(Set(documentedKeys).subtracting(keys))")
+    #expect(
+        Set(documentedKeys).subtracting(keys).isEmpty,
+        "documented but not in the schema: \(Set(documentedKeys).subtracting(keys))")
 }
-

@@ -1,14 +1,16 @@
 import Foundation
+import Testing
+
 @testable import Manifest
 @testable import Pipeline
 @testable import Store
-import Testing
 
 /// A synthetic graph: `spec` maps `stage:key` to its dependencies, in topological order.
 func graph(_ spec: KeyValuePairs<String, [String]>) -> UnitGraph {
-    UnitGraph(units: spec.map { id, dependencies in
-        Unit(id: parse(id), subject: .estate, dependencies: dependencies.map(parse), sliceHash: "slice-" + id)
-    })
+    UnitGraph(
+        units: spec.map { id, dependencies in
+            Unit(id: parse(id), subject: .estate, dependencies: dependencies.map(parse), sliceHash: "slice-" + id)
+        })
 }
 
 func parse(_ text: String) -> UnitID {
@@ -45,7 +47,8 @@ struct Simulation {
             maxRunning = max(maxRunning, running.count)
             guard !running.isEmpty else { break }
             let next = running.removeFirst()
-            let outcome: Scheduler.Outcome = failing.contains(next.description)
+            let outcome: Scheduler.Outcome =
+                failing.contains(next.description)
                 ? .failed : .succeeded(outputHash: outputs[next.description] ?? "out-" + next.description)
             pending = scheduler.finished(next, outcome)
         }
@@ -54,15 +57,18 @@ struct Simulation {
 
 /// A history entry for a unit that succeeded in an earlier run with the given fingerprint.
 func output(_ id: String, fingerprint: Fingerprint, hash: String? = nil, run: Int64 = 1) -> UnitOutputRecord {
-    UnitOutputRecord(unit: parse(id).ledgerKey, runID: run, attemptID: 1, fingerprint: fingerprint.value,
-                     fingerprintParts: fingerprint.parts, outputHash: hash ?? "out-" + id, finishedAt: Date())
+    UnitOutputRecord(
+        unit: parse(id).ledgerKey, runID: run, attemptID: 1, fingerprint: fingerprint.value,
+        fingerprintParts: fingerprint.parts, outputHash: hash ?? "out-" + id, finishedAt: Date())
 }
 
 func attempt(_ id: String, _ state: UnitState, fingerprint: Fingerprint, hash: String? = nil, error: String? = nil)
-    -> AttemptRecord {
-    AttemptRecord(id: 1, runID: 1, unit: parse(id).ledgerKey, attempt: 1, state: state, reason: "", fingerprint: fingerprint.value,
-                  fingerprintParts: fingerprint.parts, reusedFromRun: nil, startedAt: nil, finishedAt: nil, counters: [:],
-                  outputHash: state == .succeeded ? (hash ?? "out-" + id) : nil, errorCode: nil, errorMessage: error)
+    -> AttemptRecord
+{
+    AttemptRecord(
+        id: 1, runID: 1, unit: parse(id).ledgerKey, attempt: 1, state: state, reason: "", fingerprint: fingerprint.value,
+        fingerprintParts: fingerprint.parts, reusedFromRun: nil, startedAt: nil, finishedAt: nil, counters: [:],
+        outputHash: state == .succeeded ? (hash ?? "out-" + id) : nil, errorCode: nil, errorMessage: error)
 }
 
 /// The fingerprint a unit gets when its upstream produced the default simulated outputs.
@@ -106,10 +112,12 @@ struct SchedulerTests {
         let history: [UnitID: UnitHistory] = [
             parse("ingest:a"): UnitHistory(current: attempt("ingest:a", .succeeded, fingerprint: fingerprint("ingest:a"))),
             parse("ingest:b"): UnitHistory(current: attempt("ingest:b", .succeeded, fingerprint: fingerprint("ingest:b"))),
-            parse("refine:a"): UnitHistory(current: attempt(
-                "refine:a", .succeeded, fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]))),
-            parse("refine:b"): UnitHistory(current: attempt(
-                "refine:b", .failed, fingerprint: fingerprint("refine:b", upstream: ["ingest:b"]), error: "boom")),
+            parse("refine:a"): UnitHistory(
+                current: attempt(
+                    "refine:a", .succeeded, fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]))),
+            parse("refine:b"): UnitHistory(
+                current: attempt(
+                    "refine:b", .failed, fingerprint: fingerprint("refine:b", upstream: ["ingest:b"]), error: "boom")),
         ]
         var scheduler = Scheduler(graph: g, versions: versions, history: history, selection: Selection(), jobs: 4)
         let run = Simulation(&scheduler)
@@ -133,8 +141,9 @@ struct SchedulerTests {
         let g = graph(["ingest:a": [], "refine:a": ["ingest:a"]])
         let history: [UnitID: UnitHistory] = [
             parse("ingest:a"): UnitHistory(output: output("ingest:a", fingerprint: fingerprint("ingest:a"), run: 7)),
-            parse("refine:a"): UnitHistory(output: output(
-                "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]), run: 7)),
+            parse("refine:a"): UnitHistory(
+                output: output(
+                    "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]), run: 7)),
         ]
         var scheduler = Scheduler(graph: g, versions: versions, history: history, selection: Selection(), jobs: 1)
         let run = Simulation(&scheduler)
@@ -157,8 +166,9 @@ struct SchedulerTests {
     @Test func upstreamOutputChangeReachesDownstreamFingerprints() {
         let g = graph(["ingest:a": [], "refine:a": ["ingest:a"]])
         let history: [UnitID: UnitHistory] = [
-            parse("refine:a"): UnitHistory(output: output(
-                "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]))),
+            parse("refine:a"): UnitHistory(
+                output: output(
+                    "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"])))
         ]
         var scheduler = Scheduler(graph: g, versions: versions, history: history, selection: Selection(), jobs: 1)
         let run = Simulation(&scheduler, outputs: ["ingest:a": "new data"])
@@ -170,8 +180,9 @@ struct SchedulerTests {
         let g = graph(["ingest:a": [], "refine:a": ["ingest:a"]])
         let history: [UnitID: UnitHistory] = [
             parse("ingest:a"): UnitHistory(current: attempt("ingest:a", .succeeded, fingerprint: fingerprint("ingest:a"))),
-            parse("refine:a"): UnitHistory(current: attempt(
-                "refine:a", .succeeded, fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]))),
+            parse("refine:a"): UnitHistory(
+                current: attempt(
+                    "refine:a", .succeeded, fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]))),
         ]
         var scheduler = Scheduler(
             graph: g, versions: versions, history: history, selection: Selection(forced: [parse("ingest:a")]), jobs: 1)
@@ -183,7 +194,9 @@ struct SchedulerTests {
 
     @Test func onlyRunsTheSelectionAndKeepsOtherOutputs() {
         let g = graph(["ingest:a": [], "refine:a": ["ingest:a"], "evidence:a": ["refine:a"]])
-        let history = [parse("ingest:a"): UnitHistory(output: output("ingest:a", fingerprint: fingerprint("ingest:a", slice: "x")))]
+        let history = [
+            parse("ingest:a"): UnitHistory(output: output("ingest:a", fingerprint: fingerprint("ingest:a", slice: "x")))
+        ]
         var scheduler = Scheduler(
             graph: g, versions: versions, history: history, selection: Selection(only: [parse("refine:a")]), jobs: 1)
         let run = Simulation(&scheduler)
@@ -219,12 +232,15 @@ struct SchedulerTests {
 
 struct PlannerTests {
     @Test func planMatchesWhatTheSchedulerWouldDo() {
-        let g = graph(["ingest:a": [], "ingest:b": [], "refine:a": ["ingest:a"], "refine:b": ["ingest:b"],
-                       "export:x": ["refine:a", "refine:b"]])
+        let g = graph([
+            "ingest:a": [], "ingest:b": [], "refine:a": ["ingest:a"], "refine:b": ["ingest:b"],
+            "export:x": ["refine:a", "refine:b"],
+        ])
         let history: [UnitID: UnitHistory] = [
             parse("ingest:a"): UnitHistory(current: attempt("ingest:a", .succeeded, fingerprint: fingerprint("ingest:a"))),
-            parse("refine:a"): UnitHistory(output: output(
-                "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]), run: 3)),
+            parse("refine:a"): UnitHistory(
+                output: output(
+                    "refine:a", fingerprint: fingerprint("refine:a", upstream: ["ingest:a"]), run: 3)),
         ]
         let plan = Planner.plan(graph: g, versions: versions, history: history, selection: Selection())
         let verdicts = Dictionary(uniqueKeysWithValues: plan.map { ($0.unit.id.description, $0.verdict) })
@@ -246,8 +262,10 @@ struct PlannerTests {
 /// or wrongly reuse, every unit of every store.
 @Test(arguments: [
     (["a": "1", "b": "2"], "4a73850fde34aad40ff8649b93a66523a5fe744357a3931caea0f10609d0d930"),
-    (["upstream ingest:acme/x": "def", "manifest": "abc", "code": "ingest-3"],
-     "9aafc40875832e4e5659e5c4f183881cacf6d08e261b7f5ad7dd6a9ada8234e4"),
+    (
+        ["upstream ingest:acme/x": "def", "manifest": "abc", "code": "ingest-3"],
+        "9aafc40875832e4e5659e5c4f183881cacf6d08e261b7f5ad7dd6a9ada8234e4"
+    ),
 ])
 func partsHashIsPinned(parts: [String: String], expected: String) {
     #expect(Fingerprint.hash(parts) == expected)

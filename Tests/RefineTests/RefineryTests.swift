@@ -4,8 +4,10 @@ import Refine
 import Store
 import Testing
 
-func pull(_ id: Int64, updated: String, title: String = "Add a thing", state: String = "OPEN", author: String? = "ada",
-          labels: [String] = [], comments: [JSONValue] = [], commentTotal: Int64? = nil) -> JSONValue {
+func pull(
+    _ id: Int64, updated: String, title: String = "Add a thing", state: String = "OPEN", author: String? = "ada",
+    labels: [String] = [], comments: [JSONValue] = [], commentTotal: Int64? = nil
+) -> JSONValue {
     [
         "databaseId": .int(id), "number": .int(id - 1000), "title": .string(title), "state": .string(state),
         "isDraft": false, "createdAt": "2026-11-01T00:00:00Z", "updatedAt": .string(updated), "mergedAt": nil,
@@ -14,7 +16,9 @@ func pull(_ id: Int64, updated: String, title: String = "Add a thing", state: St
         "labels": ["totalCount": .int(Int64(labels.count)), "nodes": .array(labels.map { ["name": .string($0)] })],
         "commits": ["totalCount": 1], "reviews": ["totalCount": 0, "nodes": []],
         "comments": ["totalCount": .int(commentTotal ?? Int64(comments.count)), "nodes": .array(comments)],
-        "files": ["totalCount": 1, "nodes": [["path": "vendor/lib.c", "additions": 1, "deletions": 0, "changeType": "MODIFIED"]]],
+        "files": [
+            "totalCount": 1, "nodes": [["path": "vendor/lib.c", "additions": 1, "deletions": 0, "changeType": "MODIFIED"]],
+        ],
     ]
 }
 
@@ -38,8 +42,11 @@ struct RefineryTests {
         stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-05T00:00:00Z", title: "old title")),
         stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-09T00:00:00Z", title: "new title", state: "MERGED")),
         stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-07T00:00:00Z", title: "middle title")),
-        stableRaw("pull_request", "1002", pull(1002, updated: "2026-11-06T00:00:00Z", title: "chore: deps", labels: ["chore/deps"],
-                                             comments: [comment(1, "grace")], commentTotal: 3)),
+        stableRaw(
+            "pull_request", "1002",
+            pull(
+                1002, updated: "2026-11-06T00:00:00Z", title: "chore: deps", labels: ["chore/deps"],
+                comments: [comment(1, "grace")], commentTotal: 3)),
         stableRaw("pull_request_comment", "1002:1", comment(1, "grace")),
         stableRaw("pull_request_comment", "1002:2", comment(2, "renovate[bot]")),
         stableRaw("pull_request_comment", "1002:3", comment(3, "ada")),
@@ -79,8 +86,10 @@ struct RefineryTests {
         }
         for field in ["reviews", "comments", "files"] { summary[field] = nil }
         let full = try refine(Self.nodes)
-        for order in [Self.nodes + [stableRaw("pull_request", "1002", .object(summary))],
-                      [stableRaw("pull_request", "1002", .object(summary))] + Self.nodes.reversed()] {
+        for order in [
+            Self.nodes + [stableRaw("pull_request", "1002", .object(summary))],
+            [stableRaw("pull_request", "1002", .object(summary))] + Self.nodes.reversed(),
+        ] {
             let set = try refine(order)
             #expect(set.comments == full.comments)
             #expect(set.prFiles == full.prFiles)

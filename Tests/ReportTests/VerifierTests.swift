@@ -2,9 +2,10 @@ import Foundation
 import JSON
 import Manifest
 import Pipeline
-@testable import Report
 import TestSupport
 import Testing
+
+@testable import Report
 
 /// A repository brief from a small hand-written evidence bundle.
 func sampleBrief() -> Brief {
@@ -14,15 +15,19 @@ func sampleBrief() -> Brief {
         "metrics": [
             "humans": [
                 "pull_requests_merged": 12, "pull_requests_closed_unmerged": 3,
-                "open_to_merge_seconds": ["count": 12, "mean": .double(200_000), "median": .double(172_800), "p90": .double(604_800)],
+                "open_to_merge_seconds": [
+                    "count": 12, "mean": .double(200_000), "median": .double(172_800), "p90": .double(604_800),
+                ],
                 "issues_resolved": 8, "issues_resolved_by_reason": ["completed": 6, "not_planned": 2, "other": 0],
                 "issues_outstanding": 40,
                 "outstanding_issue_age_seconds": ["count": 40, "median": .double(2_592_000), "p90": .double(10_368_000)],
             ],
             "bots": ["pull_requests_merged": 2, "issues_resolved": 0],
         ],
-        "pull_requests": [["number": 101, "title": "Add rate limiter", "state": "merged", "labels": [], "noise": nil],
-                          ["number": 102, "title": "Refactor store", "state": "open", "labels": ["blocked"], "noise": nil]],
+        "pull_requests": [
+            ["number": 101, "title": "Add rate limiter", "state": "merged", "labels": [], "noise": nil],
+            ["number": 102, "title": "Refactor store", "state": "open", "labels": ["blocked"], "noise": nil],
+        ],
         "issues": [["number": 77, "title": "Crash on start", "state": "open", "labels": ["bug"], "noise": nil]],
         "commits": [], "documentation_changes": [], "work_types": [], "cut": [:],
     ]
@@ -54,18 +59,20 @@ struct VerifierTests {
     }
 
     @Test func atMostFiveItemsPerList() {
-        let problems = Verifier.check(content("acme/api is fine.", highlights: Array(repeating: "ok", count: 6)), brief: sampleBrief())
+        let problems = Verifier.check(
+            content("acme/api is fine.", highlights: Array(repeating: "ok", count: 6)), brief: sampleBrief())
         #expect(problems.map(\.code) == ["too_many_items"])
     }
 
-    @Test(arguments: [
-        (#"{"status":"at_risk","summary":"s","highlights":["h"],"risks":[],"next_steps":[]}"#, nil),
-        ("```json\n{\"status\":\"on-track\",\"summary\":\"s\"}\n```", nil),
-        (#"Sure! {"status":"on_track","summary":"s"}"#, "invalid_json"),
-        (#"{"status":"great","summary":"s"}"#, "unknown_status"),
-        (#"{"status":"on_track","summary":"s","risks":"none"}"#, "bad_list"),
-        ("", "invalid_json"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            (#"{"status":"at_risk","summary":"s","highlights":["h"],"risks":[],"next_steps":[]}"#, nil),
+            ("```json\n{\"status\":\"on-track\",\"summary\":\"s\"}\n```", nil),
+            (#"Sure! {"status":"on_track","summary":"s"}"#, "invalid_json"),
+            (#"{"status":"great","summary":"s"}"#, "unknown_status"),
+            (#"{"status":"on_track","summary":"s","risks":"none"}"#, "bad_list"),
+            ("", "invalid_json"),
+        ] as [(String, String?)])
     func answersAreOneJSONObjectFencesTolerated(answer: String, problem: String?) {
         switch ReportContent.parse(answer) {
         case .success: #expect(problem == nil)
@@ -79,7 +86,9 @@ struct HeuristicTests {
         let brief = sampleBrief()
         let report = Heuristic.write(brief)
         #expect(report.status == .blocked)
-        #expect(report.summary == "acme/api is blocked: 12 pull requests merged, 8 issues resolved and 40 outstanding at the window's end.")
+        #expect(
+            report.summary
+                == "acme/api is blocked: 12 pull requests merged, 8 issues resolved and 40 outstanding at the window's end.")
         #expect(report.risks.first == "#102 is labelled blocked")
         #expect(report.highlights.first == "Merged #101: Add rate limiter")
         #expect(Verifier.check(report, brief: brief).isEmpty)
@@ -94,11 +103,13 @@ struct HeuristicTests {
     ])
     func aRollUpTakesTheWorstKnownStatusOfItsParts(parts: [Status], expected: Status) {
         let children = parts.enumerated().map { index, status in
-            ChildReport(scope: .repository, subject: "acme/r\(index)", name: "acme/r\(index)", status: status,
-                        summary: "acme/r\(index) is fine.", risks: [], references: [])
+            ChildReport(
+                scope: .repository, subject: "acme/r\(index)", name: "acme/r\(index)", status: status,
+                summary: "acme/r\(index) is fine.", risks: [], references: [])
         }
-        let brief = Brief.estate(key: "e", windowStart: "2026-11-13T00:00:00.000Z", windowEnd: "2026-11-27T00:00:00.000Z",
-                                 children: children, metrics: .null, estateRepositories: Set(children.map(\.subject)))
+        let brief = Brief.estate(
+            key: "e", windowStart: "2026-11-13T00:00:00.000Z", windowEnd: "2026-11-27T00:00:00.000Z",
+            children: children, metrics: .null, estateRepositories: Set(children.map(\.subject)))
         let report = Heuristic.write(brief)
         #expect(report.status == expected)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
@@ -116,13 +127,17 @@ struct TemplateTests {
 
     @Test func theBriefTemplateRendersSectionsAsTheModelReadsThem() {
         let text = sampleBrief().text
-        #expect(text.hasPrefix("# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Metrics (people; bots apart)\n- Pull requests merged: 12\n"))
+        #expect(
+            text.hasPrefix(
+                "# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Metrics (people; bots apart)\n- Pull requests merged: 12\n"
+            ))
         #expect(!text.contains("{{") && !text.contains("CONTENT_TYPE"))
     }
 
     @Test func aTemplateThatDoesNotParseIsAConfigurationProblem() {
-        let config = ReportConfig(scopes: [.repository], model: ModelConfig(backend: .heuristic, endpoint: nil, model: nil, apiKeyEnv: nil),
-                                  output: "out", templates: ["markdown": "{{#open}} never closed"])
+        let config = ReportConfig(
+            scopes: [.repository], model: ModelConfig(backend: .heuristic, endpoint: nil, model: nil, apiKeyEnv: nil),
+            output: "out", templates: ["markdown": "{{#open}} never closed"])
         #expect(throws: ConfigurationProblem.self) { try Templates(config) }
     }
 }

@@ -2,9 +2,10 @@ import Foundation
 import JSON
 import PostgresDriver
 import SQLiteDriver
-@testable import Store
 import TestSupport
 import Testing
+
+@testable import Store
 
 /// The engines the contract suite runs against. PostgreSQL runs when `PG_TEST_CONNINFO` is set
 /// (`make test` starts a server and sets it); otherwise those cases are left out — except in CI,
@@ -38,14 +39,16 @@ enum TestEngine: String, CaseIterable, CustomTestStringConvertible, Sendable {
 }
 
 func newRun(_ name: String = "estate", start: Double = 1_700_000_000) -> NewRun {
-    NewRun(name: name, manifestPath: "m.yaml", manifestSHA256: "abc", windowSpec: "{\"days\":14}", gitCommit: nil,
-           windowStart: Date(timeIntervalSince1970: start), windowEnd: Date(timeIntervalSince1970: start + 1_209_600),
-           host: "host", pid: 42, invocation: "ghillie-run m.yaml")
+    NewRun(
+        name: name, manifestPath: "m.yaml", manifestSHA256: "abc", windowSpec: "{\"days\":14}", gitCommit: nil,
+        windowStart: Date(timeIntervalSince1970: start), windowEnd: Date(timeIntervalSince1970: start + 1_209_600),
+        host: "host", pid: 42, invocation: "ghillie-run m.yaml")
 }
 
 func newAttempt(_ run: Int64, _ unit: String, _ state: UnitState = .running) -> NewAttempt {
-    NewAttempt(runID: run, unit: UnitKey(stage: "ingest", unit: unit), state: state, reason: "never ran",
-               fingerprint: "fp-" + unit, fingerprintParts: ["manifest": "m", "code": "v1"])
+    NewAttempt(
+        runID: run, unit: UnitKey(stage: "ingest", unit: unit), state: state, reason: "never ran",
+        fingerprint: "fp-" + unit, fingerprintParts: ["manifest": "m", "code": "v1"])
 }
 
 @Suite("Ledger contract")
@@ -68,7 +71,8 @@ struct LedgerContractTests {
     func aNewerSchemaIsRefused(_ engine: TestEngine) throws {
         let database = try engine.openMigrated()
         try database.transaction { tx in
-            try tx.execute("""
+            try tx.execute(
+                """
                 INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', 'now')
                 """)
         }
@@ -134,8 +138,9 @@ struct LedgerContractTests {
         let ledger = Ledger(database: try engine.openMigrated())
         let run = try ledger.createRun(newRun())
         let first = try ledger.start(newAttempt(run.id, "acme/a"))
-        try ledger.end(attemptID: first.id, state: .failed, errorCode: "http_502", errorMessage: "bad gateway",
-                       counters: ["requests": 2])
+        try ledger.end(
+            attemptID: first.id, state: .failed, errorCode: "http_502", errorMessage: "bad gateway",
+            counters: ["requests": 2])
         let second = try ledger.start(newAttempt(run.id, "acme/a"))
         let other = try ledger.start(newAttempt(run.id, "acme/b"))
         #expect(second.attempt == 2 && other.attempt == 1)
@@ -191,8 +196,9 @@ struct LedgerContractTests {
 struct RunLockTests {
     func holder(pid: Int = Int(ProcessInfo.processInfo.processIdentifier), host: String? = nil) -> LockHolder {
         let current = LockHolder.current()
-        return LockHolder(host: host ?? current.host, pid: pid,
-                          processStart: ProcessLiveness.startTime(pid: pid) ?? "", token: UUID().uuidString)
+        return LockHolder(
+            host: host ?? current.host, pid: pid,
+            processStart: ProcessLiveness.startTime(pid: pid) ?? "", token: UUID().uuidString)
     }
 
     @Test(arguments: TestEngine.available)
@@ -215,7 +221,8 @@ struct RunLockTests {
         let second = RunLock(database: otherDatabase, name: name, holder: holder())
         let error = #expect(throws: StoreError.self) { try second.acquire() }
         #expect(error?.code == .locked)
-        #expect(error?.message.contains("pid \(ProcessInfo.processInfo.processIdentifier) on \(LockHolder.current().host)") == true)
+        #expect(
+            error?.message.contains("pid \(ProcessInfo.processInfo.processIdentifier) on \(LockHolder.current().host)") == true)
         #expect(error?.message.contains("(run 12)") == true)
         #expect(try first.heartbeat())
         try first.release()
@@ -298,8 +305,10 @@ func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: St
 }
 
 /// Names spliced into SQL text are checked to be names.
-@Test(arguments: [("runs", true), ("pull_requests", true), ("_x9", true), ("9x", false), ("", false),
-                  ("runs; DROP TABLE runs", false), ("a-b", false), ("naïve", false)])
+@Test(arguments: [
+    ("runs", true), ("pull_requests", true), ("_x9", true), ("9x", false), ("", false),
+    ("runs; DROP TABLE runs", false), ("a-b", false), ("naïve", false),
+])
 func onlyNamesAreIdentifiers(_ name: String, _ valid: Bool) {
     #expect(((try? SQL.Identifier(name)) != nil) == valid)
 }

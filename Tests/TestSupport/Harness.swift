@@ -44,8 +44,10 @@ public struct Harness: Sendable {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
         process.currentDirectoryURL = folder
-        var env = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1",
-                   "HOME": folder.path, "GHILLIE_TEST_LOG": path("units.log")]
+        var env = [
+            "PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin", "NO_COLOR": "1",
+            "HOME": folder.path, "GHILLIE_TEST_LOG": path("units.log"),
+        ]
         for (key, value) in environment { env[key] = value }
         process.environment = env
         return process
@@ -78,9 +80,10 @@ public struct Harness: Sendable {
             try? FileManager.default.removeItem(at: outURL)
             try? FileManager.default.removeItem(at: errURL)
         }
-        return Result(status: process.terminationStatus,
-                      stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
-                      stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
+        return Result(
+            status: process.terminationStatus,
+            stdout: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
+            stderr: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }
 
     /// Runs the test-stage binary without blocking a Swift concurrency thread.

@@ -43,8 +43,9 @@ public enum ChildProcess {
             reader.start()
             let data = out.fileHandleForReading.readDataToEndOfFile()
             process.waitUntilExit()
-            return Result(status: process.terminationStatus, stdout: data,
-                          stderr: String(decoding: errors.wait(), as: UTF8.self))
+            return Result(
+                status: process.terminationStatus, stdout: data,
+                stderr: String(decoding: errors.wait(), as: UTF8.self))
         }
     }
 
@@ -88,8 +89,9 @@ public enum Golden {
             return
         }
         let golden = try Data(contentsOf: file)
-        #expect(data == golden, "differs from \(file.path.replacingOccurrences(of: SourceTree.root.path + "/", with: ""))",
-                sourceLocation: sourceLocation)
+        #expect(
+            data == golden, "differs from \(file.path.replacingOccurrences(of: SourceTree.root.path + "/", with: ""))",
+            sourceLocation: sourceLocation)
     }
 }
 
@@ -107,8 +109,9 @@ public enum TestDatabase {
     /// The URL to connect to; in CI without one, a recorded failure names what is missing.
     public static func requirePostgres(sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
         guard let url = postgresURL else {
-            Issue.record("PG_TEST_CONNINFO is not set: run the tests with `make test` (scripts/test starts PostgreSQL)",
-                         sourceLocation: sourceLocation)
+            Issue.record(
+                "PG_TEST_CONNINFO is not set: run the tests with `make test` (scripts/test starts PostgreSQL)",
+                sourceLocation: sourceLocation)
             throw MissingPostgres()
         }
         return url
