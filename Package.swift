@@ -134,6 +134,8 @@ let package = Package(
                 "ModelFake",
                 "JSON", "GitHub", "Ingest", "Refine", "Evidence",
             ],
+            // Golden files are read from the source tree by path, not bundled.
+            exclude: ["Golden"],
             swiftSettings: strict
         ),
     ]

@@ -80,11 +80,7 @@ struct CheckCommand: AsyncParsableCommand {
             checks.append(CheckDoc(check: "model", ok: result.ok, message: result.message))
         }
         checks.append(store(loaded, environment: environment))
-        let secrets = [loaded.github.tokenEnv, loaded.report?.model.apiKeyEnv].compactMap { $0 }
-            .compactMap { environment[$0] }.filter { !$0.isEmpty }
-        func clean(_ text: String) -> String {
-            secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
-        }
+        let clean = Redaction(loaded, environment: environment)
         checks = checks.map { CheckDoc(check: $0.check, ok: $0.ok, message: clean($0.message)) }
         if global.output == .json {
             terminal.out(

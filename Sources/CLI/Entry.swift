@@ -1,12 +1,14 @@
 import ArgumentParser
 import Foundation
+import Manifest
 public import Pipeline
 
 #if canImport(Glibc)
     import Glibc
 #endif
 
-/// The one place that parses the command line, runs the command and renders errors.
+/// The one place that parses the command line, runs the command and hands any error to the
+/// ``ErrorPresenter``.
 public enum Entry {
     /// Runs `ghillie-run` with the stage runners this binary ships; returns the exit status.
     public static func main(stages: StageSet, arguments: [String] = Array(CommandLine.arguments.dropFirst())) async
@@ -14,18 +16,19 @@ public enum Entry {
     {
         signal(SIGPIPE, SIG_IGN)
         let terminal = Terminal(color: colorChoice(arguments))
+        let environment = ProcessInfo.processInfo.environment
+        // Before a manifest is read, the secrets known are those in the default variables.
+        let redaction = Redaction(
+            secrets: ["GHILLIE_GITHUB_TOKEN", "GHILLIE_OPENAI_API_KEY"].compactMap { environment[$0] }
+                + (environment["GHILLIE_STORE"].flatMap(StoreSpec.parse)?.password.map { [$0] } ?? []))
+        let presenter = ErrorPresenter(terminal: terminal, json: outputsJSON(arguments), redact: redaction)
         let command: any ParsableCommand
         do {
             command = try Root.parseAsRoot(arguments)
         } catch {
-            let code = Root.exitCode(for: error)
-            let message = Root.fullMessage(for: error)
-            if code == .success {
-                terminal.out(message)
-                return 0
-            }
-            terminal.err(terminal.paint("error:", .error) + " " + message)
-            return ExitStatus.invalid.rawValue
+            // A command line that does not parse is always the usage code (or a clean exit).
+            if Root.exitCode(for: error) == .success { return presenter.present(error) }
+            return presenter.present(ErrorPresenter.usage(error))
         }
         do {
             try await Injected.$stages.withValue(stages) {
@@ -37,21 +40,19 @@ public enum Entry {
                 }
             }
             return 0
-        } catch let exit as Exit {
-            return exit.status.rawValue
-        } catch let failure as Failure {
-            for diagnostic in failure.diagnostics { terminal.err(render(diagnostic, terminal: terminal)) }
-            terminal.err(terminal.paint("error:", .error) + " " + failure.message)
-            if let hint = failure.hint { terminal.err("  " + terminal.paint("hint:", .dim) + " " + hint) }
-            return failure.status.rawValue
         } catch {
-            if Root.exitCode(for: error) == .success {
-                terminal.out(Root.fullMessage(for: error))
-                return 0
-            }
-            terminal.err(terminal.paint("error:", .error) + " " + Root.fullMessage(for: error))
-            return ExitStatus.invalid.rawValue
+            return presenter.present(error)
         }
+    }
+
+    /// `--output json` read before full parsing, so an error that stops parsing is a JSON
+    /// document too.
+    static func outputsJSON(_ arguments: [String]) -> Bool {
+        for (index, argument) in arguments.enumerated() {
+            if argument == "--output=json" { return true }
+            if argument == "--output", index + 1 < arguments.count, arguments[index + 1] == "json" { return true }
+        }
+        return false
     }
 
     /// `--color` read before full parsing, so parse errors are coloured as asked.

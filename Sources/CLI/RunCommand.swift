@@ -171,12 +171,9 @@ struct RunCommand: AsyncParsableCommand {
         let display = ProgressDisplay(
             terminal: terminal, total: graph.units.filter { !missing.contains($0.id.stage) }.count,
             verbosity: global.verbosity)
-        let environment = ProcessInfo.processInfo.environment
-        let secrets = [manifest.github.tokenEnv, manifest.report?.model.apiKeyEnv].compactMap { $0 }
-            .compactMap { environment[$0] }
         let executor = Executor(
             graph: graph, stages: stages, ledger: ledger, manifest: manifest, run: run, jobs: jobs ?? Self.defaultJobs,
-            observer: display, secrets: secrets)
+            observer: display, redaction: Redaction(manifest, environment: ProcessInfo.processInfo.environment))
 
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)

@@ -176,12 +176,23 @@ public enum StoreSpec: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// The password of a PostgreSQL URL (`postgres://user:PASSWORD@host/db`), if it has one.
+    public var password: String? {
+        guard case .postgres(let url) = self, let range = Self.passwordRange(url) else { return nil }
+        return range.isEmpty ? nil : String(url[range])
+    }
+
     static func redact(_ url: String) -> String {
+        guard let range = passwordRange(url) else { return url }
+        return url.replacingCharacters(in: range, with: "***")
+    }
+
+    private static func passwordRange(_ url: String) -> Range<String.Index>? {
         guard let scheme = url.range(of: "://"),
             let at = url.range(of: "@", range: scheme.upperBound..<url.endIndex),
             let colon = url[scheme.upperBound..<at.lowerBound].firstIndex(of: ":")
-        else { return url }
-        return String(url[..<colon]) + ":***" + String(url[at.lowerBound...])
+        else { return nil }
+        return url.index(after: colon)..<at.lowerBound
     }
 }
 

@@ -78,12 +78,12 @@ public struct Executor: Sendable {
     public let run: RunRecord
     public let jobs: Int
     public let observer: any RunObserver
-    /// Secret values (tokens, keys) to scrub from every recorded message.
-    public let secrets: [String]
+    /// Scrubs secret values (tokens, keys, a store password) from every recorded message.
+    public let redact: Redaction
 
     public init(
         graph: UnitGraph, stages: StageSet, ledger: Ledger, manifest: Manifest, run: RunRecord, jobs: Int,
-        observer: any RunObserver, secrets: [String]
+        observer: any RunObserver, redaction: Redaction
     ) {
         self.graph = graph
         self.stages = stages
@@ -92,7 +92,7 @@ public struct Executor: Sendable {
         self.run = run
         self.jobs = jobs
         self.observer = observer
-        self.secrets = secrets.filter { $0.count >= 4 }
+        self.redact = redaction
     }
 
     enum Event: Sendable {
@@ -244,7 +244,7 @@ public struct Executor: Sendable {
             do {
                 try ledger.succeed(
                     attemptID: attemptID, name: manifest.name, outputHash: output.outputHash,
-                    counters: output.counters, warnings: output.warnings.map(redact), persist: output.persist)
+                    counters: output.counters, warnings: output.warnings.map { redact($0) }, persist: output.persist)
             } catch let error as StoreError where error.code == .unavailable {
                 throw error
             } catch {
@@ -286,9 +286,5 @@ public struct Executor: Sendable {
             observer.event(.failed(id, code: code, message: message))
             return .failed
         }
-    }
-
-    func redact(_ text: String) -> String {
-        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import PostgresDriver
 import SQLiteDriver
 import Store
@@ -389,4 +390,32 @@ func shippedPipelinesValidate(_ name: String) async throws {
     #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
     #expect(result.stdout.hasPrefix("\(path): ok ("))
     #expect(result.stderr == "")
+}
+
+/// Every error ends in one place: text on stderr and, with `--output json`, one JSON document
+/// on stdout with the same exit code — and a store password appears in neither.
+@Test(arguments: [["runs"], ["runs", "--output", "json"], ["runs", "--output=json"]])
+func anUnreachableStoreIsExit5AndItsPasswordIsNowhere(_ arguments: [String]) async throws {
+    let harness = try Harness()
+    let result = try await harness.run(
+        Harness.product, arguments, environment: ["GHILLIE_STORE": "postgres://user:s3cretpass@127.0.0.1:9/db"])
+    #expect(result.status == 5)
+    #expect(result.stderr.hasPrefix("error: cannot open the store postgres://user:***@127.0.0.1:9/db"))
+    #expect(!result.stdout.contains("s3cretpass") && !result.stderr.contains("s3cretpass"))
+    if arguments.contains(where: { $0.contains("json") }) {
+        let document = try JSONValue(parsing: result.stdout)
+        #expect(document["error"]?["exit_code"] == 5 && document["schema_version"] == 1)
+        #expect(document["error"]?["hint"]?.string?.contains("GHILLIE_STORE") == true)
+    } else {
+        #expect(result.stdout == "")
+    }
+}
+
+/// A command line that does not parse is the usage code, as a JSON document too when asked.
+@Test func aBadOptionIsExit2EvenAsJSON() async throws {
+    let harness = try Harness()
+    let result = try await harness.run(Harness.product, ["runs", "--limit", "0", "--output", "json"])
+    #expect(result.status == 2)
+    #expect(result.stderr.hasPrefix("error: --limit must be at least 1\n  hint: Usage: ghillie-run runs "))
+    #expect(try JSONValue(parsing: result.stdout)["error"]?["exit_code"] == 2)
 }

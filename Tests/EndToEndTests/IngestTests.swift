@@ -121,172 +121,176 @@ struct IngestTests {
     @Test func theWholeEstateLandsCompleteAndTheTokenNowhere() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let harness = try Harness()
-            try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
-            let result = try await harness.run(
-                Harness.product, ["m.yaml", "--output", "json"],
-                environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
-            #expect(result.status == 0, "\(result.stderr)")
-            #expect(result.stdout.contains("\"ending\" : \"succeeded\""))
-            #expect(try landed(harness) == expectedLanding())
-            // The estate holds what the checks need: an empty repository and one with > 250 pull requests.
-            #expect(expectedLanding().count == 5 && expectedLanding()["acme/repo-001"] == nil)
-            #expect((expectedLanding()["acme/repo-002"]?.pullRequests ?? 0) > 250)
+        try await afterwards({ await fake.stop() }) { try await landsWhole(fake, url) }
+    }
 
-            // Nested connections that overflowed their first page landed whole, one row per item.
-            // Nested lists are read for items updated since the window start; open items idle
-            // since before it are read as summaries (nothing nested in them can be in the window).
-            let since = Self.estate.windowStart.addingTimeInterval(-300)
-            var overflow: [String: Int] = [:]
-            for repo in Self.estate.repositories {
-                for pull in repo.pullRequests where pull.updatedAt >= since {
-                    // GitHub lists at most 3,000 files of a pull request.
-                    if pull.files.count > 50 { overflow["pull_request_file", default: 0] += min(pull.files.count, 3000) }
-                    if pull.comments.count > 20 { overflow["pull_request_comment", default: 0] += pull.comments.count }
-                    if pull.reviews.count > 20 { overflow["pull_request_review", default: 0] += pull.reviews.count }
-                }
-                for issue in repo.issues where issue.updatedAt >= since && issue.comments.count > 20 {
-                    overflow["issue_comment", default: 0] += issue.comments.count
-                }
+    /// The body of ``theWholeEstateLandsCompleteAndTheTokenNowhere()`` (a method of its own: as a
+    /// closure it crashed the 6.3 compiler's SendNonSendable pass).
+    func landsWhole(_ fake: FakeGitHub, _ url: URL) async throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+        let result = try await harness.run(
+            Harness.product, ["m.yaml", "--output", "json"],
+            environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("\"ending\" : \"succeeded\""))
+        #expect(try landed(harness) == expectedLanding())
+        // The estate holds what the checks need: an empty repository and one with > 250 pull requests.
+        #expect(expectedLanding().count == 5 && expectedLanding()["acme/repo-001"] == nil)
+        #expect((expectedLanding()["acme/repo-002"]?.pullRequests ?? 0) > 250)
+
+        // Nested connections that overflowed their first page landed whole, one row per item.
+        // Nested lists are read for items updated since the window start; open items idle
+        // since before it are read as summaries (nothing nested in them can be in the window).
+        let since = Self.estate.windowStart.addingTimeInterval(-300)
+        var overflow: [String: Int] = [:]
+        for repo in Self.estate.repositories {
+            for pull in repo.pullRequests where pull.updatedAt >= since {
+                // GitHub lists at most 3,000 files of a pull request.
+                if pull.files.count > 50 { overflow["pull_request_file", default: 0] += min(pull.files.count, 3000) }
+                if pull.comments.count > 20 { overflow["pull_request_comment", default: 0] += pull.comments.count }
+                if pull.reviews.count > 20 { overflow["pull_request_review", default: 0] += pull.reviews.count }
             }
-            var stored: [String: Int] = [:]
-            for row in try storeRows(
-                harness,
-                """
-                SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
-                WHERE kind IN ('pull_request_file', 'pull_request_comment', 'pull_request_review', 'issue_comment')
-                GROUP BY kind
-                """)
-            { stored[try row.string("kind")] = Int(try row.int("n")) }
-            #expect(stored == overflow)
-            #expect(overflow.count == 4, "the generated estate should overflow every nested connection: \(overflow)")
-
-            // Documentation changes: the actual files each commit added, changed or removed under each
-            // documentation path, at any depth (the generator's own record of what each commit wrote).
-            let expectedDocs = documentationTruth(Self.estate)
-            let derivedDocs = try documentationLanded(harness)
-            #expect(!expectedDocs.isEmpty)
-            #expect(derivedDocs == expectedDocs)
-
-            // Refine turned the raw nodes into entities that match the generator's ground truth.
-            var truth: [String: Int] = [
-                "commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
-                "review_comments": 0, "pr_files": 0, "documentation_changes": expectedDocs.count,
-            ]
-            for repo in Self.estate.repositories {
-                let counts = Expected.of(repo, estate: Self.estate)
-                truth["commits", default: 0] += counts.commits
-                truth["pull_requests", default: 0] += counts.pullRequests
-                truth["issues", default: 0] += counts.issues
-                truth["review_comments", default: 0] += counts.reviewComments
-                for pull in repo.pullRequests where pull.updatedAt >= since {
-                    truth["reviews", default: 0] += pull.reviews.count
-                    truth["comments", default: 0] += pull.comments.count
-                    truth["pr_files", default: 0] += min(pull.files.count, 3000)
-                }
-                for issue in repo.issues where issue.updatedAt >= since {
-                    truth["comments", default: 0] += issue.comments.count
-                }
+            for issue in repo.issues where issue.updatedAt >= since && issue.comments.count > 20 {
+                overflow["issue_comment", default: 0] += issue.comments.count
             }
-            var entities: [String: Int] = [:]
-            for table in truth.keys {
-                entities[table] = Int(
-                    try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
-            }
-            #expect(entities == truth)
-
-            // Evidence: each repository's metrics match values computed from the generator's truth.
-            for repo in Self.estate.repositories {
-                let start = Self.estate.windowStart
-                let end = Self.estate.windowEnd
-                func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
-                let row = try #require(
-                    try storeRows(harness, "SELECT metrics FROM evidence WHERE repository = \(repo.slug)").first)
-                let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
-                for bots in [false, true] {
-                    let population = bots ? metrics.bots : metrics.humans
-                    let pulls = repo.pullRequests.filter { ($0.author?.isBot ?? false) == bots }
-                    let merged = pulls.filter { inWindow($0.mergedAt) }
-                    #expect(population.pullRequestsMerged == merged.count, "\(repo.slug) bots=\(bots)")
-                    #expect(
-                        population.pullRequestsClosedUnmerged
-                            == pulls.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
-                    let waits = merged.compactMap { pull in pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) } }
-                    #expect(population.openToMergeSeconds.count == waits.count)
-                    if !waits.isEmpty, let mean = population.openToMergeSeconds.mean {
-                        // The fake serves whole seconds; allow for that rounding.
-                        #expect(abs(mean - waits.reduce(0, +) / Double(waits.count)) < 2)
-                    }
-                    let issues = repo.issues.filter { ($0.author?.isBot ?? false) == bots }
-                    #expect(population.issuesResolved == issues.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
-                    #expect(
-                        population.issuesOutstanding
-                            == issues.filter { issue in
-                                issue.createdAt < end && !(issue.state == .closed && (issue.closedAt.map { $0 < end } ?? false))
-                            }.count, "\(repo.slug) bots=\(bots)")
-                }
-            }
-
-            // The estate's metrics cover every repository at once.
-            let estateRow = try #require(
-                try storeRows(harness, "SELECT metrics, bundle FROM evidence WHERE repository = 'estate:estate'").first)
-            let estateMetrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try estateRow.string("metrics").utf8))
-            let allPulls = Self.estate.repositories.flatMap(\.pullRequests).filter { $0.author?.isBot != true }
-            #expect(
-                estateMetrics.humans.pullRequestsMerged
-                    == allPulls.filter {
-                        $0.mergedAt.map { Self.estate.windowStart <= $0 && $0 < Self.estate.windowEnd } ?? false
-                    }.count)
-            #expect(try estateRow.string("bundle").contains("\"repositories\":[{"))
-
-            // The ledger has per-unit counters.
-            let busy =
-                try storeRows(
-                    harness,
-                    """
-                    SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
-                    """
-                ).first?.string("counters") ?? ""
-            #expect(busy.contains("\"pages\":") && busy.contains("\"points\":") && busy.contains("\"requests\":"))
-
-            // Review comments came from the REST list, paged (the busy repository has more than 100),
-            // with their pull requests resolved, and without the bodies GitHub sent.
-            #expect((expectedLanding()["acme/repo-002"]?.reviewComments ?? 0) > 100)
-            #expect(fake.stats.restRequests > Self.estate.repositories.count - 1)
-            let unresolved = try storeRows(harness, "SELECT COUNT(*) AS n FROM review_comments WHERE pull_request_id IS NULL")
-            #expect(try unresolved.first?.int("n") == 0)
-            let bodies = try storeRows(
-                harness,
-                """
-                SELECT COUNT(*) AS n FROM raw_nodes WHERE kind = 'pull_request_review_comment' AND payload LIKE '%Nit: consider%'
-                """)
-            #expect(try bodies.first?.int("n") == 0)
-
-            // Every request the run sent costs what GitHub's published formula gives for its
-            // document and variables (so the fake's prices, and the points measured, are GitHub's),
-            // and every one costs 1 point.
-            let priced = try await priceWithGitHubsFormula(fake.charges)
-            #expect(!priced.isEmpty)
-            for (charge, formula) in priced {
-                #expect(charge.points == formula.cost, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
-                #expect(formula.cost == 1, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
-            }
-
-            // The token appears in no output, no ledger row, no stored byte.
-            #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
-            for file in [".ghillie/ghillie.sqlite", ".ghillie/ghillie.sqlite-wal"] {
-                let bytes = (try? Data(contentsOf: URL(fileURLWithPath: harness.path(file)))) ?? Data()
-                #expect(bytes.range(of: Data(Self.token.utf8)) == nil, "\(file) holds the token")
-            }
-
-            // A second run of the same window finds everything up to date and asks GitHub nothing.
-            let before = (fake.stats.requests, fake.stats.restRequests)
-            let again = try await harness.run(
-                Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
-            #expect(again.status == 0)
-            #expect(fake.stats.requests == before.0 && fake.stats.restRequests == before.1)
         }
+        var stored: [String: Int] = [:]
+        for row in try storeRows(
+            harness,
+            """
+            SELECT kind, COUNT(DISTINCT node_key) AS n FROM raw_nodes
+            WHERE kind IN ('pull_request_file', 'pull_request_comment', 'pull_request_review', 'issue_comment')
+            GROUP BY kind
+            """)
+        { stored[try row.string("kind")] = Int(try row.int("n")) }
+        #expect(stored == overflow)
+        #expect(overflow.count == 4, "the generated estate should overflow every nested connection: \(overflow)")
+
+        // Documentation changes: the actual files each commit added, changed or removed under each
+        // documentation path, at any depth (the generator's own record of what each commit wrote).
+        let expectedDocs = documentationTruth(Self.estate)
+        let derivedDocs = try documentationLanded(harness)
+        #expect(!expectedDocs.isEmpty)
+        #expect(derivedDocs == expectedDocs)
+
+        // Refine turned the raw nodes into entities that match the generator's ground truth.
+        var truth: [String: Int] = [
+            "commits": 0, "pull_requests": 0, "issues": 0, "reviews": 0, "comments": 0,
+            "review_comments": 0, "pr_files": 0, "documentation_changes": expectedDocs.count,
+        ]
+        for repo in Self.estate.repositories {
+            let counts = Expected.of(repo, estate: Self.estate)
+            truth["commits", default: 0] += counts.commits
+            truth["pull_requests", default: 0] += counts.pullRequests
+            truth["issues", default: 0] += counts.issues
+            truth["review_comments", default: 0] += counts.reviewComments
+            for pull in repo.pullRequests where pull.updatedAt >= since {
+                truth["reviews", default: 0] += pull.reviews.count
+                truth["comments", default: 0] += pull.comments.count
+                truth["pr_files", default: 0] += min(pull.files.count, 3000)
+            }
+            for issue in repo.issues where issue.updatedAt >= since {
+                truth["comments", default: 0] += issue.comments.count
+            }
+        }
+        var entities: [String: Int] = [:]
+        for table in truth.keys {
+            entities[table] = Int(
+                try storeRows(harness, SQL(unsafeSQL: "SELECT COUNT(*) AS n FROM \(table)")).first?.int("n") ?? -1)
+        }
+        #expect(entities == truth)
+
+        // Evidence: each repository's metrics match values computed from the generator's truth.
+        for repo in Self.estate.repositories {
+            let start = Self.estate.windowStart
+            let end = Self.estate.windowEnd
+            func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
+            let row = try #require(
+                try storeRows(harness, "SELECT metrics FROM evidence WHERE repository = \(repo.slug)").first)
+            let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
+            for bots in [false, true] {
+                let population = bots ? metrics.bots : metrics.humans
+                let pulls = repo.pullRequests.filter { ($0.author?.isBot ?? false) == bots }
+                let merged = pulls.filter { inWindow($0.mergedAt) }
+                #expect(population.pullRequestsMerged == merged.count, "\(repo.slug) bots=\(bots)")
+                #expect(
+                    population.pullRequestsClosedUnmerged
+                        == pulls.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
+                let waits = merged.compactMap { pull in pull.mergedAt.map { $0.timeIntervalSince(pull.createdAt) } }
+                #expect(population.openToMergeSeconds.count == waits.count)
+                if !waits.isEmpty, let mean = population.openToMergeSeconds.mean {
+                    // The fake serves whole seconds; allow for that rounding.
+                    #expect(abs(mean - waits.reduce(0, +) / Double(waits.count)) < 2)
+                }
+                let issues = repo.issues.filter { ($0.author?.isBot ?? false) == bots }
+                #expect(population.issuesResolved == issues.filter { $0.state == .closed && inWindow($0.closedAt) }.count)
+                #expect(
+                    population.issuesOutstanding
+                        == issues.filter { issue in
+                            issue.createdAt < end && !(issue.state == .closed && (issue.closedAt.map { $0 < end } ?? false))
+                        }.count, "\(repo.slug) bots=\(bots)")
+            }
+        }
+
+        // The estate's metrics cover every repository at once.
+        let estateRow = try #require(
+            try storeRows(harness, "SELECT metrics, bundle FROM evidence WHERE repository = 'estate:estate'").first)
+        let estateMetrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try estateRow.string("metrics").utf8))
+        let allPulls = Self.estate.repositories.flatMap(\.pullRequests).filter { $0.author?.isBot != true }
+        #expect(
+            estateMetrics.humans.pullRequestsMerged
+                == allPulls.filter {
+                    $0.mergedAt.map { Self.estate.windowStart <= $0 && $0 < Self.estate.windowEnd } ?? false
+                }.count)
+        #expect(try estateRow.string("bundle").contains("\"repositories\":[{"))
+
+        // The ledger has per-unit counters.
+        let busy =
+            try storeRows(
+                harness,
+                """
+                SELECT counters FROM unit_attempts WHERE stage = 'ingest' AND unit = 'acme/repo-002'
+                """
+            ).first?.string("counters") ?? ""
+        #expect(busy.contains("\"pages\":") && busy.contains("\"points\":") && busy.contains("\"requests\":"))
+
+        // Review comments came from the REST list, paged (the busy repository has more than 100),
+        // with their pull requests resolved, and without the bodies GitHub sent.
+        #expect((expectedLanding()["acme/repo-002"]?.reviewComments ?? 0) > 100)
+        #expect(fake.stats.restRequests > Self.estate.repositories.count - 1)
+        let unresolved = try storeRows(harness, "SELECT COUNT(*) AS n FROM review_comments WHERE pull_request_id IS NULL")
+        #expect(try unresolved.first?.int("n") == 0)
+        let bodies = try storeRows(
+            harness,
+            """
+            SELECT COUNT(*) AS n FROM raw_nodes WHERE kind = 'pull_request_review_comment' AND payload LIKE '%Nit: consider%'
+            """)
+        #expect(try bodies.first?.int("n") == 0)
+
+        // Every request the run sent costs what GitHub's published formula gives for its
+        // document and variables (so the fake's prices, and the points measured, are GitHub's),
+        // and every one costs 1 point.
+        let priced = try await priceWithGitHubsFormula(fake.charges)
+        #expect(!priced.isEmpty)
+        for (charge, formula) in priced {
+            #expect(charge.points == formula.cost, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
+            #expect(formula.cost == 1, "\(charge.operation) \(charge.variables): \(formula.requests) requests")
+        }
+
+        // The token appears in no output, no ledger row, no stored byte.
+        #expect(!result.stdout.contains(Self.token) && !result.stderr.contains(Self.token))
+        for file in [".ghillie/ghillie.sqlite", ".ghillie/ghillie.sqlite-wal"] {
+            let bytes = (try? Data(contentsOf: URL(fileURLWithPath: harness.path(file)))) ?? Data()
+            #expect(bytes.range(of: Data(Self.token.utf8)) == nil, "\(file) holds the token")
+        }
+
+        // A second run of the same window finds everything up to date and asks GitHub nothing.
+        let before = (fake.stats.requests, fake.stats.restRequests)
+        let again = try await harness.run(
+            Harness.product, ["m.yaml", "-q"], environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+        #expect(again.status == 0)
+        #expect(fake.stats.requests == before.0 && fake.stats.restRequests == before.1)
     }
 
     /// A fake serving the estate, and a harness whose store holds one complete ingest of it.

@@ -276,3 +276,16 @@ func partsHashIsPinned(parts: [String: String], expected: String) {
     let fingerprint = Fingerprint(sliceHash: "abc", version: "ingest-3", upstream: [(UnitID(.ingest, "acme/x"), "def")])
     #expect(fingerprint.value == "9aafc40875832e4e5659e5c4f183881cacf6d08e261b7f5ad7dd6a9ada8234e4")
 }
+
+/// The one redaction filter: a manifest's secrets as set and a store URL's password become
+/// `***`; values too short to be secrets are left alone.
+@Test func redactionHidesEverySecretTheManifestNames() throws {
+    let manifest = try fixtureManifest("good/minimal.yaml")
+    let redact = Redaction(
+        manifest,
+        environment: [
+            "GHILLIE_GITHUB_TOKEN": "ghp_abcdefghij", "GHILLIE_STORE": "postgres://ghillie:pa55word@db/ghillie",
+        ])
+    #expect(redact("token ghp_abcdefghij and pa55word") == "token *** and ***")
+    #expect(Redaction(secrets: ["abc"])("abc stays") == "abc stays")
+}

@@ -1,0 +1,35 @@
+import Foundation
+public import Manifest
+
+/// The one redaction filter: every value of a secret the manifest names (the GitHub token, the
+/// model's API key) and the password of a store URL become `***` in any text that leaves the
+/// process — messages recorded in the ledger, lines on the terminal, JSON documents.
+public struct Redaction: Sendable {
+    /// Values shorter than this are left alone: they would mangle ordinary words, and no real
+    /// token or key is that short.
+    static let shortest = 4
+
+    let secrets: [String]
+
+    public init(secrets: [String]) {
+        // Longest first, so a secret that contains another is replaced whole.
+        self.secrets = Array(Set(secrets.filter { $0.count >= Self.shortest })).sorted { $0.count > $1.count }
+    }
+
+    /// The secrets a manifest names, as set in `environment`, and a store URL's password.
+    public init(_ manifest: Manifest?, environment: [String: String]) {
+        var values: [String] = []
+        if let manifest {
+            values += [manifest.github.tokenEnv, manifest.report?.model.apiKeyEnv].compactMap { $0 }
+                .compactMap { environment[$0] }
+        }
+        for spec in [environment["GHILLIE_STORE"].flatMap(StoreSpec.parse), manifest?.store].compactMap({ $0 }) {
+            if let password = spec.password { values.append(password) }
+        }
+        self.init(secrets: values)
+    }
+
+    public func callAsFunction(_ text: String) -> String {
+        secrets.reduce(text) { $0.replacingOccurrences(of: $1, with: "***") }
+    }
+}
