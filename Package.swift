@@ -59,7 +59,7 @@ let package = Package(
         .target(
             name: "Report",
             dependencies: [
-                "Pipeline", "Store", "Manifest", "JSON", "Digest",
+                "Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict),
@@ -117,10 +117,11 @@ let package = Package(
             name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
-        .testTarget(name: "EvidenceTests", dependencies: ["Evidence"], swiftSettings: strict),
+        .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(
-            name: "ReportTests", dependencies: ["Report", "JSON", "Manifest", "Pipeline", "TestSupport"], swiftSettings: strict),
+            name: "ReportTests", dependencies: ["Report", "Evidence", "JSON", "Manifest", "Pipeline", "TestSupport"],
+            swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",

@@ -24,7 +24,8 @@ problems = []
 for kind, name, body in declaration.findall(package):
     declared = set()
     if "dependencies:" in body:
-        listed = body.split("dependencies:", 1)[1].split("resources:", 1)[0]
+        # The array after `dependencies:`, up to its closing bracket (exclude:, resources: follow).
+        listed = body.split("dependencies:", 1)[1].split("]", 1)[0]
         # A product is imported by its product name; a target by its name.
         declared |= set(re.findall(r'\.product\(name:\s*"([^"]+)"', listed))
         declared |= set(re.findall(r'(?<![:(]\s)(?<!name: )"([^"]+)"', re.sub(r'\.product\([^)]*\)', "", listed)))

@@ -14,7 +14,7 @@ import Store
 public struct EvidenceStage: StageRunner {
     public let stage = Stage.evidence
     /// Bump when the bundle or metrics for the same entities change.
-    public let version = "evidence-2"
+    public let version = "evidence-3"
 
     /// Items kept in full per list; the rest are counted in `cut`.
     public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
@@ -23,14 +23,15 @@ public struct EvidenceStage: StageRunner {
 
     /// One repository's facts (for metrics) and window items (for the bundle).
     struct Loaded {
-        typealias Item = (relevance: (Int, String, Int64), item: JSONValue)
+        /// An item and its place in the bundle: rank, then newest first, then the tie-break.
+        typealias Ranked<Item> = (relevance: (rank: Int, time: String, tie: String), item: Item)
         var pulls: [PullRequestFacts] = []
         var issues: [IssueFacts] = []
         var activity: [ActivityFacts] = []
-        var pullItems: [Item] = []
-        var issueItems: [Item] = []
-        var commitItems: [Item] = []
-        var docItems: [Item] = []
+        var pullItems: [Ranked<RepositoryBundle.PullRequest>] = []
+        var issueItems: [Ranked<RepositoryBundle.Issue>] = []
+        var commitItems: [Ranked<RepositoryBundle.Commit>] = []
+        var docItems: [Ranked<RepositoryBundle.DocumentationChange>] = []
     }
 
     /// Reads a repository's facts (for metrics) and, with `items`, the bundle's item lists; the
@@ -77,17 +78,13 @@ public struct EvidenceStage: StageRunner {
             let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
             loaded.pullItems.append(
                 (
-                    (relevance, updated, number),
-                    [
-                        "number": .int(number), "title": .string(title), "state": .string(state),
-                        "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
-                        "is_bot": .bool(facts.isBot), "is_draft": .bool(try row.int("is_draft") == 1),
-                        "noise": noise.map(JSONValue.string) ?? .null, "labels": .array(labels.map(JSONValue.string)),
-                        "created_at": .string(try row.optionalString("created_at") ?? ""),
-                        "merged_at": try row.optionalString("merged_at").map(JSONValue.string) ?? .null,
-                        "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
-                        "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
-                    ]
+                    (relevance, updated, Self.tie(number)),
+                    RepositoryBundle.PullRequest(
+                        number: Int(number), title: title, state: state, author: try row.optionalString("author_login"),
+                        isBot: facts.isBot, isDraft: try row.int("is_draft") == 1, labels: labels,
+                        createdAt: try row.optionalString("created_at") ?? "", mergedAt: try row.optionalString("merged_at"),
+                        closedAt: try row.optionalString("closed_at"), noise: noise,
+                        workType: WorkType.classify(labels: labels, title: title))
                 ))
         }
 
@@ -109,17 +106,12 @@ public struct EvidenceStage: StageRunner {
             let title = try row.string("title")
             loaded.issueItems.append(
                 (
-                    (resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Int64(facts.number)),
-                    [
-                        "number": .int(Int64(facts.number)), "title": .string(title), "state": .string(state),
-                        "state_reason": facts.stateReason.map(JSONValue.string) ?? .null,
-                        "author": try row.optionalString("author_login").map(JSONValue.string) ?? .null,
-                        "is_bot": .bool(facts.isBot),
-                        "noise": noise.map(JSONValue.string) ?? .null,
-                        "created_at": .string(try row.optionalString("created_at") ?? ""),
-                        "closed_at": try row.optionalString("closed_at").map(JSONValue.string) ?? .null,
-                        "work_type": .string(WorkType.classify(labels: labels, title: title).rawValue),
-                    ]
+                    (resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Self.tie(Int64(facts.number))),
+                    RepositoryBundle.Issue(
+                        number: facts.number, title: title, state: state, stateReason: facts.stateReason,
+                        author: try row.optionalString("author_login"), isBot: facts.isBot, labels: labels,
+                        createdAt: try row.optionalString("created_at") ?? "", closedAt: try row.optionalString("closed_at"),
+                        noise: noise, workType: WorkType.classify(labels: labels, title: title))
                 ))
         }
 
@@ -152,16 +144,16 @@ public struct EvidenceStage: StageRunner {
         {
             let headline = try row.string("headline")
             let committed = try row.string("committed_at")
-            var item: [String: JSONValue] = [:]
-            item["oid"] = .string(try row.string("oid"))
-            item["headline"] = .string(headline)
-            item["committed_at"] = .string(committed)
-            item["author"] =
-                try (row.optionalString("author_login") ?? row.optionalString("author_name")).map(JSONValue.string) ?? .null
-            item["is_bot"] = .bool(try row.int("is_bot") == 1)
-            item["noise"] = try row.optionalString("noise").map(JSONValue.string) ?? .null
-            item["work_type"] = .string(WorkType.classify(title: headline).rawValue)
-            loaded.commitItems.append(((0, committed, 0), .object(item)))
+            let oid = try row.string("oid")
+            loaded.commitItems.append(
+                (
+                    (0, committed, oid),
+                    RepositoryBundle.Commit(
+                        oid: oid, headline: headline, committedAt: committed,
+                        author: try row.optionalString("author_login") ?? row.optionalString("author_name"),
+                        isBot: try row.int("is_bot") == 1, noise: try row.optionalString("noise"),
+                        workType: WorkType.classify(title: headline))
+                ))
         }
         for row in try db.query(
             """
@@ -169,15 +161,11 @@ public struct EvidenceStage: StageRunner {
             WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
             """)
         {
-            loaded.docItems.append(
-                (
-                    (0, try row.string("committed_at"), 0),
-                    [
-                        "path": .string(try row.string("path")), "change": .string(try row.string("change_type")),
-                        "commit": .string(try row.string("commit_oid")), "committed_at": .string(try row.string("committed_at")),
-                        "is_roadmap": .bool(try row.int("is_roadmap") == 1), "is_adr": .bool(try row.int("is_adr") == 1),
-                    ]
-                ))
+            let change = RepositoryBundle.DocumentationChange(
+                path: try row.string("path"), change: try row.string("change_type"), commit: try row.string("commit_oid"),
+                committedAt: try row.string("committed_at"), isRoadmap: try row.int("is_roadmap") == 1,
+                isADR: try row.int("is_adr") == 1)
+            loaded.docItems.append(((0, change.committedAt, change.commit + " " + change.path), change))
         }
         return loaded
     }
@@ -204,64 +192,55 @@ public struct EvidenceStage: StageRunner {
         let metrics = RepositoryMetrics.compute(
             start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
             categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
-        let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
+        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
 
-        var cut: [String: JSONValue] = [:]
-        func kept(_ name: String, _ items: [Loaded.Item]) -> JSONValue {
+        /// The most relevant items within the budget, and how many were left out.
+        func kept<Item>(_ name: String, _ items: [Loaded.Ranked<Item>]) -> (items: [Item], cut: Int) {
             let sorted = items.sorted { lhs, rhs in
-                if lhs.relevance.0 != rhs.relevance.0 { return lhs.relevance.0 < rhs.relevance.0 }
-                if lhs.relevance.1 != rhs.relevance.1 { return lhs.relevance.1 > rhs.relevance.1 }
-                if lhs.relevance.2 != rhs.relevance.2 { return lhs.relevance.2 < rhs.relevance.2 }
-                return lhs.item.canonical < rhs.item.canonical
+                let (l, r) = (lhs.relevance, rhs.relevance)
+                if l.rank != r.rank { return l.rank < r.rank }
+                if l.time != r.time { return l.time > r.time }
+                return l.tie < r.tie
             }
             let limit = Self.budget[name] ?? 50
-            cut[name] = .int(Int64(max(0, sorted.count - limit)))
-            return .array(sorted.prefix(limit).map(\.item))
+            return (Array(sorted.prefix(limit).map(\.item)), max(0, sorted.count - limit))
         }
-        var groups: [WorkType: (commits: Int, pulls: Int, issues: Int, titles: [String])] = [:]
-        for (items, slot) in [(commitItems, 0), (pullItems, 1), (issueItems, 2)] {
-            for entry in items.sorted(by: { $0.relevance.1 > $1.relevance.1 }) {
-                guard entry.item["noise"]?.isNull != false,
-                    let type = entry.item["work_type"]?.string.flatMap(WorkType.init(rawValue:))
-                else { continue }
-                var group = groups[type] ?? (0, 0, 0, [])
-                switch slot {
-                case 0: group.commits += 1
-                case 1: group.pulls += 1
-                default: group.issues += 1
-                }
-                if group.titles.count < 5, let title = (entry.item["title"] ?? entry.item["headline"])?.string {
-                    group.titles.append(title)
-                }
-                groups[type] = group
+        // Work types of the non-noise items; sample titles newest first, commits before pull
+        // requests before issues, up to five per type.
+        typealias Group = (commits: Int, pulls: Int, issues: Int, titles: [String])
+        var groups: [WorkType: Group] = [:]
+        func add(_ entries: [(time: String, type: WorkType, title: String)], _ slot: WritableKeyPath<Group, Int>) {
+            for entry in entries.sorted(by: { $0.time > $1.time }) {
+                var group = groups[entry.type] ?? (0, 0, 0, [])
+                group[keyPath: slot] += 1
+                if group.titles.count < 5 { group.titles.append(entry.title) }
+                groups[entry.type] = group
             }
         }
-        let workTypes: [JSONValue] = WorkType.allCases.compactMap { type in
+        add(
+            commitItems.filter { $0.item.noise == nil }.map { ($0.relevance.time, $0.item.workType, $0.item.headline) }, \.commits
+        )
+        add(pullItems.filter { $0.item.noise == nil }.map { ($0.relevance.time, $0.item.workType, $0.item.title) }, \.pulls)
+        add(issueItems.filter { $0.item.noise == nil }.map { ($0.relevance.time, $0.item.workType, $0.item.title) }, \.issues)
+        let workTypes: [RepositoryBundle.WorkTypeGroup] = WorkType.allCases.compactMap { type in
             guard let group = groups[type] else { return nil }
-            return [
-                "work_type": .string(type.rawValue), "commits": .int(Int64(group.commits)),
-                "pull_requests": .int(Int64(group.pulls)), "issues": .int(Int64(group.issues)),
-                "sample_titles": .array(group.titles.map(JSONValue.string)),
-            ]
+            return RepositoryBundle.WorkTypeGroup(
+                workType: type, commits: group.commits, pullRequests: group.pulls, issues: group.issues,
+                sampleTitles: group.titles)
         }
-        let bundle: JSONValue = [
-            "schema_version": 1,
-            "repository": [
-                "slug": .string(slug), "default_branch": try branch(slug, db: db, configured: repository.defaultBranch),
-                "documentation_paths": .array(repository.documentationPaths.map(JSONValue.string)),
-                "project": repository.project.map(JSONValue.string) ?? .null,
-            ],
-            "window": ["start": .string(startText), "end": .string(endText)],
-            "metrics": metricsValue,
-            "commits": kept("commits", commitItems),
-            "pull_requests": kept("pull_requests", pullItems),
-            "issues": kept("issues", issueItems),
-            "documentation_changes": kept("documentation_changes", docItems),
-            "work_types": .array(workTypes),
-            "cut": .object(cut),
-            "previous_reports": [],
-        ]
-        let text = bundle.canonical
+        let (commitsKept, commitsCut) = kept("commits", commitItems)
+        let (pullsKept, pullsCut) = kept("pull_requests", pullItems)
+        let (issuesKept, issuesCut) = kept("issues", issueItems)
+        let (docsKept, docsCut) = kept("documentation_changes", docItems)
+        let bundle = RepositoryBundle(
+            repository: RepositoryBundle.Subject(
+                slug: slug, defaultBranch: try branch(slug, db: db, configured: repository.defaultBranch),
+                documentationPaths: repository.documentationPaths, project: repository.project),
+            window: RepositoryBundle.Window(start: startText, end: endText), metrics: metrics, commits: commitsKept,
+            pullRequests: pullsKept, issues: issuesKept, documentationChanges: docsKept, workTypes: workTypes,
+            cut: RepositoryBundle.Cut(
+                commits: commitsCut, pullRequests: pullsCut, issues: issuesCut, documentationChanges: docsCut))
+        let text = String(decoding: try encoder.encode(bundle), as: UTF8.self)
         let counters: [String: Int64] = [
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
             "issues_resolved": Int64(metrics.humans.issuesResolved + metrics.bots.issuesResolved),
@@ -280,7 +259,7 @@ public struct EvidenceStage: StageRunner {
         var pulls: [PullRequestFacts] = []
         var issues: [IssueFacts] = []
         var commenters: [String: Commenter] = [:]
-        var table: [JSONValue] = []
+        var table: [EstateBundle.Row] = []
         for repository in context.manifest.estate.repositories {
             let loaded = try load(repository.slug, db: db, start: start, end: end, items: false)
             // Keep only what a metric of the window counts, so memory follows the window's
@@ -297,15 +276,13 @@ public struct EvidenceStage: StageRunner {
             for commenter in metrics.commenters {
                 commenters[commenter.login] = commenters[commenter.login].map { $0.adding(commenter) } ?? commenter
             }
-            table.append([
-                "repository": .string(repository.slug),
-                "pull_requests_merged": .int(Int64(metrics.humans.pullRequestsMerged)),
-                "bot_pull_requests_merged": .int(Int64(metrics.bots.pullRequestsMerged)),
-                "pull_requests_closed_unmerged": .int(Int64(metrics.humans.pullRequestsClosedUnmerged)),
-                "median_open_to_merge_seconds": metrics.humans.openToMergeSeconds.median.map { .double($0) } ?? .null,
-                "issues_resolved": .int(Int64(metrics.humans.issuesResolved)),
-                "issues_outstanding": .int(Int64(metrics.humans.issuesOutstanding)),
-            ])
+            table.append(
+                EstateBundle.Row(
+                    repository: repository.slug, pullRequestsMerged: metrics.humans.pullRequestsMerged,
+                    botPullRequestsMerged: metrics.bots.pullRequestsMerged,
+                    pullRequestsClosedUnmerged: metrics.humans.pullRequestsClosedUnmerged,
+                    medianOpenToMergeSeconds: metrics.humans.openToMergeSeconds.median,
+                    issuesResolved: metrics.humans.issuesResolved, issuesOutstanding: metrics.humans.issuesOutstanding))
         }
         let counted = RepositoryMetrics.compute(
             start: start, end: end, pullRequests: pulls, issues: issues, activity: [],
@@ -314,31 +291,20 @@ public struct EvidenceStage: StageRunner {
             humans: counted.humans, bots: counted.bots, noisePullRequests: counted.noisePullRequests,
             noiseIssues: counted.noiseIssues, goneIssues: counted.goneIssues,
             commenters: commenters.values.sorted { $0.login < $1.login })
-        let (metricsJSON, metricsValue) = try encode(metrics, encoder: encoder)
+        let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
         let key = "estate:" + context.manifest.estate.key
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
-        let bundle: JSONValue = [
-            "schema_version": 1, "estate": .string(context.manifest.estate.key),
-            "window": ["start": .string(startText), "end": .string(endText)],
-            "metrics": metricsValue, "repositories": .array(table),
-        ]
-        let text = bundle.canonical
+        let bundle = EstateBundle(
+            estate: context.manifest.estate.key, window: EstateBundle.Window(start: startText, end: endText), metrics: metrics,
+            repositories: table)
+        let text = String(decoding: try encoder.encode(bundle), as: UTF8.self)
         let counters: [String: Int64] = [
             "repositories": Int64(table.count),
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
             "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
         ]
         return result(key: key, start: startText, end: endText, metrics: metricsJSON, bundle: text, counters: counters)
-    }
-
-    /// Metrics as stored (sorted-key JSON text) and as placed in a bundle.
-    func encode(_ metrics: RepositoryMetrics, encoder: JSONEncoder) throws -> (String, JSONValue) {
-        let text = String(decoding: try encoder.encode(metrics), as: UTF8.self)
-        guard let value = try? JSONValue(parsing: text) else {
-            throw UnitError(code: "internal", message: "metrics did not encode")
-        }
-        return (text, value)
     }
 
     /// The unit's result: the bundle's hash as output, and its row written (replacing the
@@ -360,15 +326,21 @@ public struct EvidenceStage: StageRunner {
 
     /// The branch the repository's commits were read from: the manifest's, else GitHub's
     /// default as ingest found it (null before the first ingest, or for an empty repository).
-    func branch(_ slug: String, db: Database, configured: String?) throws -> JSONValue {
-        if let configured { return .string(configured) }
+    func branch(_ slug: String, db: Database, configured: String?) throws -> String? {
+        if let configured { return configured }
         let row = try db.query("SELECT default_branch FROM repositories WHERE repository = \(slug)").first
-        return try row?.optionalString("default_branch").map(JSONValue.string) ?? .null
+        return try row?.optionalString("default_branch")
+    }
+
+    /// A number as a tie-break that sorts as the number does.
+    static func tie(_ number: Int64) -> String {
+        let digits = String(number)
+        return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
     }
 
     /// An entity row's `labels` column (a JSON array of names).
     static func labels(_ row: Row) throws -> [String] {
-        guard let text = try row.optionalString("labels"), let names = (try? JSONValue(parsing: text))?.array else { return [] }
+        guard let text = try row.optionalString("labels"), let names = try JSONValue(parsing: text).array else { return [] }
         return names.compactMap(\.string)
     }
 }

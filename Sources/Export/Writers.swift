@@ -55,7 +55,8 @@ extension ExportStage {
         case .metrics:
             return try records(EvidenceColumns.metrics) { writer in
                 try forEachEvidence(snapshot, context: context) { scope, repository, row in
-                    let metrics = try JSONDecoder().decode(RepositoryMetrics.self, from: Data(try row.string("metrics").utf8))
+                    let metrics = try EvidenceRecords.decode(
+                        RepositoryMetrics.self, try row.string("metrics"), key: repository ?? "the estate")
                     for (population, values, bots) in [("humans", metrics.humans, false), ("bots", metrics.bots, true)] {
                         lead(writer, scope: scope, repository: repository)
                         writer.text(population)

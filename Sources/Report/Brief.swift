@@ -1,3 +1,4 @@
+import Evidence
 import Foundation
 import JSON
 import Mustache
@@ -139,63 +140,53 @@ enum NumberClaims {
 extension Brief {
     /// The brief of one repository, from its evidence bundle (and its earlier reports).
     static func repository(
-        bundle: JSONValue, previous: [(window: String, status: String, summary: String, risks: [String])],
+        bundle: RepositoryBundle, previous: [(window: String, status: String, summary: String, risks: [String])],
         estateRepositories: Set<String>
     ) -> Brief {
-        let slug = bundle["repository"]?["slug"]?.string ?? ""
+        let slug = bundle.repository.slug
         var brief = Brief(
             scope: .repository, subject: slug, name: slug, title: "Repository status report: \(slug)",
-            windowStart: bundle["window"]?["start"]?.string ?? "", windowEnd: bundle["window"]?["end"]?.string ?? "")
+            windowStart: bundle.window.start, windowEnd: bundle.window.end)
         brief.repositories = [slug]
         brief.estateRepositories = estateRepositories
-        let humans = bundle["metrics"]?["humans"] ?? .null
-        let bots = bundle["metrics"]?["bots"] ?? .null
-        func int(_ value: JSONValue?) -> Int { Int(value?.int ?? 0) }
-        func double(_ value: JSONValue?) -> Double? {
-            if case .double(let number) = value { return number }
-            return value?.int.map(Double.init)
-        }
+        let humans = bundle.metrics.humans
+        let bots = bundle.metrics.bots
         var facts = Facts()
-        facts.merged = int(humans["pull_requests_merged"])
-        facts.closedUnmerged = int(humans["pull_requests_closed_unmerged"])
-        facts.resolved = int(humans["issues_resolved"])
-        facts.outstanding = int(humans["issues_outstanding"])
+        facts.merged = humans.pullRequestsMerged
+        facts.closedUnmerged = humans.pullRequestsClosedUnmerged
+        facts.resolved = humans.issuesResolved
+        facts.outstanding = humans.issuesOutstanding
         var metrics: [String] = []
         metrics.append("Pull requests merged: \(brief.count(facts.merged))")
         metrics.append("Pull requests closed without merging: \(brief.count(facts.closedUnmerged))")
-        let openToMerge = humans["open_to_merge_seconds"] ?? .null
-        if let median = double(openToMerge["median"]), let p90 = double(openToMerge["p90"]) {
+        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
             metrics.append("Open-to-merge time of merged pull requests: median \(brief.days(median)), p90 \(brief.days(p90))")
         }
-        let reasons = humans["issues_resolved_by_reason"] ?? .null
+        let reasons = humans.issuesResolvedByReason
         metrics.append(
-            "Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(int(reasons["completed"]))), "
-                + "not planned \(brief.count(int(reasons["not_planned"]))))")
-        let ages = humans["outstanding_issue_age_seconds"] ?? .null
+            "Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(reasons["completed"] ?? 0)), "
+                + "not planned \(brief.count(reasons["not_planned"] ?? 0)))")
         var outstanding = "Issues outstanding at the window's end: \(brief.count(facts.outstanding))"
-        if let median = double(ages["median"]), let p90 = double(ages["p90"]) {
+        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
             outstanding += "; age median \(brief.days(median)), p90 \(brief.days(p90))"
             facts.outstandingP90Days = Int(p90 / 86_400)
         }
         metrics.append(outstanding)
-        let botMerged = int(bots["pull_requests_merged"]), botResolved = int(bots["issues_resolved"])
+        let botMerged = bots.pullRequestsMerged, botResolved = bots.issuesResolved
         if botMerged + botResolved > 0 {
             metrics.append(
                 "Bots (not counted above): \(brief.count(botMerged)) pull requests merged, "
                     + "\(brief.count(botResolved)) issues resolved")
         }
-        let commits = bundle["commits"]?.array ?? []
-        let pulls = bundle["pull_requests"]?.array ?? []
-        let issues = bundle["issues"]?.array ?? []
-        let docs = bundle["documentation_changes"]?.array ?? []
-        let cut = bundle["cut"] ?? .null
-        let open = pulls.filter { $0["state"]?.string == "open" }
-        facts.openPullRequests = open.count + 0
-        metrics.append("Default-branch commits in the window: \(brief.count(commits.count + int(cut["commits"])))")
-        if int(cut["pull_requests"]) == 0 {
+        let (commits, pulls, issues, docs, cut) = (
+            bundle.commits, bundle.pullRequests, bundle.issues, bundle.documentationChanges, bundle.cut
+        )
+        let open = pulls.filter { $0.state == "open" }
+        facts.openPullRequests = open.count
+        metrics.append("Default-branch commits in the window: \(brief.count(commits.count + cut.commits))")
+        if cut.pullRequests == 0 {
             metrics.append(
-                "Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter { $0["is_draft"]?.bool == true }.count)))"
-            )
+                "Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter(\.isDraft).count)))")
         }
         brief.section("Metrics (people; bots apart)", metrics)
 
@@ -208,49 +199,43 @@ extension Brief {
         facts.previousRisks = previous.first?.risks ?? []
         brief.section(
             "Work types",
-            (bundle["work_types"]?.array ?? []).map { group in
-                let type = group["work_type"]?.string ?? ""
-                if type == "bug" { facts.bugItems = int(group["pull_requests"]) + int(group["issues"]) }
-                if type == "feature" { facts.featureItems = int(group["pull_requests"]) + int(group["issues"]) }
-                return "\(type): \(brief.count(int(group["pull_requests"]))) pull requests, "
-                    + "\(brief.count(int(group["issues"]))) issues, \(brief.count(int(group["commits"]))) commits"
+            bundle.workTypes.map { group in
+                if group.workType == .bug { facts.bugItems = group.pullRequests + group.issues }
+                if group.workType == .feature { facts.featureItems = group.pullRequests + group.issues }
+                return "\(group.workType.rawValue): \(brief.count(group.pullRequests)) pull requests, "
+                    + "\(brief.count(group.issues)) issues, \(brief.count(group.commits)) commits"
             })
-        func labels(_ item: JSONValue) -> [String] { (item["labels"]?.array ?? []).compactMap(\.string) }
-        func line(_ item: JSONValue) -> String {
-            let number = int(item["number"])
-            let title = String((item["title"]?.string ?? "").prefix(100))
-            var state = item["state"]?.string ?? ""
-            if labels(item).contains(where: { $0.lowercased() == "blocked" }) && state == "open" {
+        func line(number: Int, title: String, state: String, labels: [String], noise: String?) -> String {
+            var state = state
+            if labels.contains(where: { $0.lowercased() == "blocked" }) && state == "open" {
                 state += ", labelled blocked"
                 facts.blocked.append(number)
             }
-            if item["noise"]?.isNull == false { state += ", noise" }
-            return "\(brief.reference(number)) \(title) [\(state)]"
+            if noise != nil { state += ", noise" }
+            return "\(brief.reference(number)) \(String(title.prefix(100))) [\(state)]"
         }
-        let shownPulls = pulls.filter { $0["noise"]?.isNull != false }.prefix(15)
+        let shownPulls = pulls.filter { $0.noise == nil }.prefix(15)
         brief.section(
-            "Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + int(cut["pull_requests"])))",
-            shownPulls.map(line))
-        facts.mergedTitles = shownPulls.filter { $0["state"]?.string == "merged" }
-            .map { (int($0["number"]), String(($0["title"]?.string ?? "").prefix(100))) }
-        let shownIssues = issues.filter { $0["noise"]?.isNull != false }.prefix(15)
+            "Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + cut.pullRequests))",
+            shownPulls.map { line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise) })
+        facts.mergedTitles = shownPulls.filter { $0.state == "merged" }.map { ($0.number, String($0.title.prefix(100))) }
+        let shownIssues = issues.filter { $0.noise == nil }.prefix(15)
         brief.section(
-            "Issues (most relevant first, \(shownIssues.count) of \(issues.count + int(cut["issues"])))",
-            shownIssues.map(line))
+            "Issues (most relevant first, \(shownIssues.count) of \(issues.count + cut.issues))",
+            shownIssues.map { line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise) })
         brief.section(
-            "Commit headlines (\(min(10, commits.count)) of \(commits.count + int(cut["commits"])))",
-            commits.prefix(10).map { String(($0["headline"]?.string ?? "").prefix(100)) })
-        facts.roadmapChanged = docs.contains { $0["is_roadmap"]?.bool == true }
-        facts.adrs = docs.filter { $0["is_adr"]?.bool == true && $0["change"]?.string == "added" }.count
+            "Commit headlines (\(min(10, commits.count)) of \(commits.count + cut.commits))",
+            commits.prefix(10).map { String($0.headline.prefix(100)) })
+        facts.roadmapChanged = docs.contains(where: \.isRoadmap)
+        facts.adrs = docs.filter { $0.isADR && $0.change == "added" }.count
         brief.section(
             "Documentation changes",
             docs.prefix(10).map { doc in
-                let kind = doc["is_roadmap"]?.bool == true ? " (roadmap)" : doc["is_adr"]?.bool == true ? " (ADR)" : ""
-                return "\(doc["path"]?.string ?? "") \(doc["change"]?.string ?? "")\(kind)"
+                let kind = doc.isRoadmap ? " (roadmap)" : doc.isADR ? " (ADR)" : ""
+                return "\(doc.path) \(doc.change)\(kind)"
             })
         facts.activity =
-            commits.count + int(cut["commits"]) + facts.merged + facts.closedUnmerged + facts.resolved
-            + botMerged + botResolved
+            commits.count + cut.commits + facts.merged + facts.closedUnmerged + facts.resolved + botMerged + botResolved
         brief.facts = facts
         return brief
     }
@@ -300,7 +285,7 @@ extension Brief {
 
     /// The brief of the estate: project reports, repositories outside projects, estate metrics.
     static func estate(
-        key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: JSONValue,
+        key: String, windowStart: String, windowEnd: String, children: [ChildReport], metrics: RepositoryMetrics,
         estateRepositories: Set<String>
     ) -> Brief {
         var brief = Brief(
@@ -308,12 +293,11 @@ extension Brief {
             windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = estateRepositories
-        let humans = metrics["humans"] ?? .null
-        func int(_ key: String) -> Int { Int(humans[key]?.int ?? 0) }
-        brief.facts.merged = int("pull_requests_merged")
-        brief.facts.closedUnmerged = int("pull_requests_closed_unmerged")
-        brief.facts.resolved = int("issues_resolved")
-        brief.facts.outstanding = int("issues_outstanding")
+        let humans = metrics.humans
+        brief.facts.merged = humans.pullRequestsMerged
+        brief.facts.closedUnmerged = humans.pullRequestsClosedUnmerged
+        brief.facts.resolved = humans.issuesResolved
+        brief.facts.outstanding = humans.issuesOutstanding
         var lines = [
             "Repositories: \(brief.count(estateRepositories.count))",
             "Pull requests merged: \(brief.count(brief.facts.merged))",
@@ -321,7 +305,7 @@ extension Brief {
             "Issues resolved: \(brief.count(brief.facts.resolved))",
             "Issues outstanding at the window's end: \(brief.count(brief.facts.outstanding))",
         ]
-        if case .double(let median) = humans["open_to_merge_seconds"]?["median"] ?? .null {
+        if let median = humans.openToMergeSeconds.median {
             lines.append("Median open-to-merge time: \(brief.days(median))")
         }
         brief.section("Estate metrics (people; bots apart)", lines)

@@ -1,3 +1,4 @@
+import Evidence
 import Foundation
 import JSON
 import Pipeline
@@ -10,19 +11,11 @@ struct ReportInputs {
     let end: String
     let estateRepositories: Set<String>
 
-    func evidence(_ key: String) throws -> JSONValue? {
-        guard
-            let row = try database.query(
-                """
-                SELECT bundle FROM evidence WHERE repository = \(key) AND window_start = \(start) AND window_end = \(end)
-                """
-            ).first
-        else { return nil }
-        return try JSONValue(parsing: try row.string("bundle"))
-    }
+    /// The window's evidence, read through the contract the evidence stage writes.
+    var evidence: EvidenceRecords { EvidenceRecords(database: database, start: start, end: end) }
 
     func repositoryBrief(_ slug: String) throws -> Brief {
-        guard let bundle = try evidence(slug) else {
+        guard let bundle = try evidence.bundle(slug) else {
             throw UnitError(code: "missing_evidence", message: "no evidence for \(slug) in this window; rerun `--from evidence`")
         }
         let previous = try database.query(
@@ -72,31 +65,19 @@ struct ReportInputs {
             risks: content.risks, references: brief.references)
     }
 
-    func estateMetrics(_ key: String) throws -> JSONValue {
-        try evidence("estate:" + key)?["metrics"] ?? .null
+    func estateMetrics(_ key: String) throws -> RepositoryMetrics? {
+        try evidence.estate(key)?.metrics
     }
 
     /// One repository's line on the estate page.
     func row(_ slug: String) throws -> Render.Row {
         // The metrics column alone: decoding the whole bundle for four numbers would dominate.
-        let metrics = try database.query(
-            """
-            SELECT metrics FROM evidence WHERE repository = \(slug) AND window_start = \(start) AND window_end = \(end)
-            """
-        ).first.map { try JSONValue(parsing: try $0.string("metrics")) }
-        let humans = metrics?["humans"] ?? .null
-        func days(_ value: JSONValue?) -> Double? {
-            switch value {
-            case .double(let seconds): return seconds / 86_400
-            case .int(let seconds): return Double(seconds) / 86_400
-            default: return nil
-            }
-        }
+        let humans = try evidence.metrics(slug)?.humans
         let child = try self.child(slug)
         return Render.Row(
-            slug: slug, status: child.status, summary: child.summary, merged: Int(humans["pull_requests_merged"]?.int ?? 0),
-            medianOpenToMergeDays: days(humans["open_to_merge_seconds"]?["median"]),
-            outstanding: Int(humans["issues_outstanding"]?.int ?? 0),
-            outstandingP90Days: days(humans["outstanding_issue_age_seconds"]?["p90"]))
+            slug: slug, status: child.status, summary: child.summary, merged: humans?.pullRequestsMerged ?? 0,
+            medianOpenToMergeDays: humans?.openToMergeSeconds.median.map { $0 / 86_400 },
+            outstanding: humans?.issuesOutstanding ?? 0,
+            outstandingP90Days: humans?.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
     }
 }

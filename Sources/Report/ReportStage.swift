@@ -143,7 +143,10 @@ public struct ReportStage: StageRunner {
                 }
             }
             for slug in slugs.sorted() where !covered.contains(slug) { children.append(try sources.child(slug)) }
-            let metrics = try sources.estateMetrics(context.manifest.estate.key)
+            guard let metrics = try sources.estateMetrics(context.manifest.estate.key) else {
+                throw UnitError(
+                    code: "missing_evidence", message: "no estate evidence in this window; rerun `--from evidence`")
+            }
             brief = Brief.estate(
                 key: context.manifest.estate.key, windowStart: start, windowEnd: end, children: children,
                 metrics: metrics, estateRepositories: slugs)

@@ -5,32 +5,39 @@ import Pipeline
 import TestSupport
 import Testing
 
+@testable import Evidence
 @testable import Report
 
 /// A repository brief from a small hand-written evidence bundle.
 func sampleBrief() -> Brief {
-    let bundle: JSONValue = [
-        "repository": ["slug": "acme/api"],
-        "window": ["start": "2026-11-13T00:00:00.000Z", "end": "2026-11-27T00:00:00.000Z"],
-        "metrics": [
-            "humans": [
-                "pull_requests_merged": 12, "pull_requests_closed_unmerged": 3,
-                "open_to_merge_seconds": [
-                    "count": 12, "mean": .double(200_000), "median": .double(172_800), "p90": .double(604_800),
-                ],
-                "issues_resolved": 8, "issues_resolved_by_reason": ["completed": 6, "not_planned": 2, "other": 0],
-                "issues_outstanding": 40,
-                "outstanding_issue_age_seconds": ["count": 40, "median": .double(2_592_000), "p90": .double(10_368_000)],
-            ],
-            "bots": ["pull_requests_merged": 2, "issues_resolved": 0],
+    var humans = PopulationMetrics()
+    humans.pullRequestsMerged = 12
+    humans.pullRequestsClosedUnmerged = 3
+    humans.openToMergeSeconds = Summary([86_400, 172_800, 172_800, 604_800])
+    humans.issuesResolved = 8
+    humans.issuesResolvedByReason = ["completed": 6, "not_planned": 2, "other": 0]
+    humans.issuesOutstanding = 40
+    humans.outstandingIssueAgeSeconds = Summary([2_592_000, 2_592_000, 10_368_000])
+    var bots = PopulationMetrics()
+    bots.pullRequestsMerged = 2
+    func pull(_ number: Int, _ title: String, _ state: String, labels: [String] = []) -> RepositoryBundle.PullRequest {
+        RepositoryBundle.PullRequest(
+            number: number, title: title, state: state, author: "ada", isBot: false, isDraft: false, labels: labels,
+            createdAt: "2026-11-14T00:00:00.000Z", mergedAt: nil, closedAt: nil, noise: nil, workType: .unknown)
+    }
+    let bundle = RepositoryBundle(
+        repository: RepositoryBundle.Subject(slug: "acme/api", defaultBranch: "main", documentationPaths: [], project: nil),
+        window: RepositoryBundle.Window(start: "2026-11-13T00:00:00.000Z", end: "2026-11-27T00:00:00.000Z"),
+        metrics: RepositoryMetrics(
+            humans: humans, bots: bots, noisePullRequests: 0, noiseIssues: 0, goneIssues: 0, commenters: []),
+        commits: [],
+        pullRequests: [pull(101, "Add rate limiter", "merged"), pull(102, "Refactor store", "open", labels: ["blocked"])],
+        issues: [
+            RepositoryBundle.Issue(
+                number: 77, title: "Crash on start", state: "open", stateReason: nil, author: "ada", isBot: false,
+                labels: ["bug"], createdAt: "2026-10-01T00:00:00.000Z", closedAt: nil, noise: nil, workType: .bug)
         ],
-        "pull_requests": [
-            ["number": 101, "title": "Add rate limiter", "state": "merged", "labels": [], "noise": nil],
-            ["number": 102, "title": "Refactor store", "state": "open", "labels": ["blocked"], "noise": nil],
-        ],
-        "issues": [["number": 77, "title": "Crash on start", "state": "open", "labels": ["bug"], "noise": nil]],
-        "commits": [], "documentation_changes": [], "work_types": [], "cut": [:],
-    ]
+        documentationChanges: [], workTypes: [], cut: RepositoryBundle.Cut())
     return Brief.repository(bundle: bundle, previous: [], estateRepositories: ["acme/api", "acme/web"])
 }
 
@@ -109,7 +116,11 @@ struct HeuristicTests {
         }
         let brief = Brief.estate(
             key: "e", windowStart: "2026-11-13T00:00:00.000Z", windowEnd: "2026-11-27T00:00:00.000Z",
-            children: children, metrics: .null, estateRepositories: Set(children.map(\.subject)))
+            children: children,
+            metrics: RepositoryMetrics(
+                humans: PopulationMetrics(), bots: PopulationMetrics(), noisePullRequests: 0, noiseIssues: 0,
+                goneIssues: 0, commenters: []),
+            estateRepositories: Set(children.map(\.subject)))
         let report = Heuristic.write(brief)
         #expect(report.status == expected)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
