@@ -6,14 +6,20 @@ import Synchronization
 
 /// A fake OpenAI-compatible Chat Completions server on 127.0.0.1, for tests and the demo.
 ///
-/// It answers from the prompt it is sent: a "good" answer states the brief's own numbers, so it
-/// passes verification; other modes misbehave the way real endpoints and models do. Modes are
+/// It answers from the prompt it is sent: a "good" answer writes the brief's numbers by their
+/// fact keys, so it passes verification; other modes misbehave the way real endpoints and
+/// models do. Modes are
 /// consumed one per request, the last one repeating. Every request is recorded.
 public final class FakeModel: Sendable {
     public enum Mode: String, Sendable, CaseIterable {
         case good
         /// Numbers the evidence does not have.
         case wrongNumbers = "wrong-numbers"
+        /// The evidence's own numbers, typed, each on the wrong fact ("Pull requests merged: 13"
+        /// where 13 is the outstanding issues).
+        case misattributed
+        /// Fact keys in sentences about other facts ("Pull requests merged: {issues_resolved}").
+        case swappedKeys = "swapped-keys"
         /// A `#N` that is no pull request or issue of the evidence.
         case inventedReferences = "invented-refs"
         /// The JSON inside a Markdown code fence (accepted).
@@ -119,7 +125,9 @@ public final class FakeModel: Sendable {
         let good = Self.answer(to: prompt)
         let content: String
         switch mode {
-        case .wrongNumbers: content = good.replacingOccurrences(of: "merged ", with: "merged 9999 (not ")
+        case .wrongNumbers: content = good.replacingOccurrences(of: #""summary":""#, with: #""summary":"9999 changes shipped. "#)
+        case .misattributed, .swappedKeys:
+            content = Self.misattribute(prompt, keys: mode == .swappedKeys, good: good)
         case .inventedReferences:
             // Valid JSON either way: with other highlights after it, or alone.
             content =
@@ -148,25 +156,49 @@ public final class FakeModel: Sendable {
         return Self.reply(200, reply.canonical)
     }
 
-    /// A report that states only the brief's own numbers and references.
+    /// The brief's facts as `(key, value)`, from its `- {key} = value words` lines.
+    static func facts(in prompt: String) -> [(key: String, value: String)] {
+        prompt.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard line.hasPrefix("- {"), let close = line.firstIndex(of: "}") else { return nil }
+            let key = String(line[line.index(line.startIndex, offsetBy: 3)..<close])
+            let rest = line[close...].dropFirst(4)
+            return rest.split(separator: " ").first.map { (key, String($0)) }
+        }
+    }
+
+    /// The good answer with a summary that puts the evidence's numbers (or keys) on the wrong
+    /// facts: merged takes outstanding's, resolved takes merged's, outstanding takes resolved's.
+    static func misattribute(_ prompt: String, keys: Bool, good: String) -> String {
+        let facts = Dictionary(facts(in: prompt), uniquingKeysWith: { first, _ in first })
+        let swapped = [
+            ("Pull requests merged", "issues_outstanding"), ("Issues resolved", "pull_requests_merged"),
+            ("Issues outstanding", "issues_resolved"),
+        ]
+        let summary =
+            swapped.map { label, key in "\(label): \(keys ? "{\(key)}" : facts[key] ?? "0")" }
+            .joined(separator: "; ") + "."
+        guard var report = try? JSON.JSONValue(parsing: good), case .object(var object) = report else { return good }
+        object["summary"] = .string(summary)
+        report = .object(object)
+        return report.canonical
+    }
+
+    /// A report that writes numbers only as the brief's fact keys, and names only its references.
     static func answer(to prompt: String) -> String {
         let lines = prompt.split(separator: "\n").map(String.init)
         let subject = lines.first.map { $0.components(separatedBy: ": ").dropFirst().joined(separator: ": ") } ?? "the subject"
-        func value(after label: String) -> String? {
-            guard let line = lines.first(where: { $0.hasPrefix("- \(label): ") }) else { return nil }
-            return line.dropFirst(label.count + 4).split(separator: " ").first.map(String.init)
-        }
+        func has(_ key: String) -> Bool { lines.contains { $0.hasPrefix("- {\(key)} = ") } }
         var summary = "\(subject) had a quiet window."
-        if let merged = value(after: "Pull requests merged") {
-            summary = "\(subject) merged \(merged) pull requests in the window."
-        } else if let onTrack = value(after: "on_track") {
-            summary = "\(subject) has \(onTrack) parts on track."
+        if has("pull_requests_merged") && has("issues_outstanding") {
+            summary = "\(subject) landed {pull_requests_merged} in the window and ends it with {issues_outstanding}."
+        } else if has("parts_on_track") {
+            summary = "\(subject) has {parts_on_track}."
         }
         // Like a careful model: blocked items or parts make it blocked, parts at risk at risk.
         let status =
-            prompt.contains("labelled blocked") || lines.contains { $0.hasPrefix("- blocked: ") }
+            prompt.contains("labelled blocked") || has("parts_blocked")
             ? "blocked"
-            : lines.contains { $0.hasPrefix("- at_risk: ") } ? "at_risk" : "on_track"
+            : has("parts_at_risk") ? "at_risk" : "on_track"
         // Highlights and risks only from lines of the brief, so a good answer stays verifiable.
         let merged = lines.filter { $0.hasPrefix("- #") && $0.hasSuffix("[merged]") }.prefix(3).map { line in
             "Merged " + line.dropFirst(2).replacingOccurrences(of: " [merged]", with: "")

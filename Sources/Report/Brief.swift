@@ -5,8 +5,9 @@ import Mustache
 
 /// What a report is written from: the facts of one subject, rendered as the prompt's text.
 ///
-/// The model sees exactly ``text``; verification allows exactly the numbers, `#N` references
-/// and repositories that are in it, so "every number comes from the evidence" is checkable.
+/// The model sees exactly ``text``. Its numbers are ``sheet`` facts the answer writes by key
+/// (the renderer fills them in with their words); its `#N` references, item titles and
+/// repositories are what an answer may name or quote.
 struct Brief: Sendable {
     enum Scope: String, Sendable { case repository, project, estate }
 
@@ -19,11 +20,12 @@ struct Brief: Sendable {
     let windowStart: String
     let windowEnd: String
     private(set) var sections: [(heading: String, lines: [String])] = []
-    /// Values the text states in other units (seconds behind days) that an answer may convert.
-    private(set) var durations: [Double] = []
-    /// Counts an answer may turn into percentages of one another.
-    private(set) var counts: [Double] = []
+    /// The numbers an answer may state, by key.
+    var sheet = FactSheet()
     private(set) var references: Set<Int> = []
+    /// Text an answer may quote verbatim, digits and all: item titles, commit headlines,
+    /// documentation paths, names of parts and components, earlier reports' risks.
+    private(set) var quotable: Set<String> = []
     /// Repositories this report may name; other repositories of the estate it must not.
     var repositories: Set<String> = []
     var estateRepositories: Set<String> = []
@@ -46,15 +48,15 @@ struct Brief: Sendable {
         sections.append((heading, lines))
     }
 
-    mutating func count(_ value: Int) -> String {
-        counts.append(Double(value))
-        return String(value)
+    /// Text an answer may quote as is; returns it.
+    mutating func quote(_ text: String) -> String {
+        quotable.insert(text)
+        return text
     }
 
-    /// A duration in days with one decimal; the seconds behind it stay convertible.
-    mutating func days(_ seconds: Double) -> String {
-        durations.append(seconds)
-        return String(format: "%.1f days", seconds / 86_400)
+    /// The facts section: every number of the brief, as the key an answer writes it with.
+    mutating func factsSection() {
+        section("Facts (write a number only as its {key}; it is filled in with the words shown)", sheet.lines)
     }
 
     mutating func reference(_ number: Int) -> String {
@@ -71,13 +73,6 @@ struct Brief: Sendable {
             "sections": sections.map { section -> [String: Any] in ["heading": section.heading, "lines": section.lines] },
         ]
         return template?.render(context) ?? ""
-    }
-
-    /// Numbers the text states, and conversions of its durations (hours, days, weeks).
-    var allowedNumbers: [Double] {
-        var values = NumberClaims.find(in: text).map(\.value)
-        for seconds in durations { values += [seconds / 3_600, seconds / 86_400, seconds / 604_800] }
-        return values
     }
 }
 
@@ -156,45 +151,48 @@ extension Brief {
         facts.closedUnmerged = humans.pullRequestsClosedUnmerged
         facts.resolved = humans.issuesResolved
         facts.outstanding = humans.issuesOutstanding
-        var metrics: [String] = []
-        metrics.append("Pull requests merged: \(brief.count(facts.merged))")
-        metrics.append("Pull requests closed without merging: \(brief.count(facts.closedUnmerged))")
-        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
-            metrics.append("Open-to-merge time of merged pull requests: median \(brief.days(median)), p90 \(brief.days(p90))")
-        }
-        let reasons = humans.issuesResolvedByReason
-        metrics.append(
-            "Issues resolved: \(brief.count(facts.resolved)) (completed \(brief.count(reasons["completed"] ?? 0)), "
-                + "not planned \(brief.count(reasons["not_planned"] ?? 0)))")
-        var outstanding = "Issues outstanding at the window's end: \(brief.count(facts.outstanding))"
-        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
-            outstanding += "; age median \(brief.days(median)), p90 \(brief.days(p90))"
-            facts.outstandingP90Days = Int(p90 / 86_400)
-        }
-        metrics.append(outstanding)
-        let botMerged = bots.pullRequestsMerged, botResolved = bots.issuesResolved
-        if botMerged + botResolved > 0 {
-            metrics.append(
-                "Bots (not counted above): \(brief.count(botMerged)) pull requests merged, "
-                    + "\(brief.count(botResolved)) issues resolved")
-        }
         let (commits, pulls, issues, docs, cut) = (
             bundle.commits, bundle.pullRequests, bundle.issues, bundle.documentationChanges, bundle.cut
         )
         let open = pulls.filter { $0.state == "open" }
         facts.openPullRequests = open.count
-        metrics.append("Default-branch commits in the window: \(brief.count(commits.count + cut.commits))")
-        if cut.pullRequests == 0 {
-            metrics.append(
-                "Open pull requests: \(brief.count(open.count)) (drafts \(brief.count(open.filter(\.isDraft).count)))")
+        var sheet = FactSheet()
+        sheet.count("pull_requests_merged", facts.merged)
+        sheet.count("pull_requests_closed_unmerged", facts.closedUnmerged)
+        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
+            sheet.seconds("open_to_merge_median", median)
+            sheet.seconds("open_to_merge_p90", p90)
         }
-        brief.section("Metrics (people; bots apart)", metrics)
+        sheet.count("issues_resolved", facts.resolved)
+        sheet.count("issues_resolved_completed", humans.issuesResolvedByReason["completed"] ?? 0)
+        sheet.count("issues_resolved_not_planned", humans.issuesResolvedByReason["not_planned"] ?? 0)
+        sheet.count("issues_outstanding", facts.outstanding)
+        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
+            sheet.seconds("outstanding_age_median", median)
+            sheet.seconds("outstanding_age_p90", p90)
+            facts.outstandingP90Days = Int(p90 / 86_400)
+        }
+        let botMerged = bots.pullRequestsMerged, botResolved = bots.issuesResolved
+        if botMerged + botResolved > 0 {
+            sheet.count("bot_pull_requests_merged", botMerged)
+            sheet.count("bot_issues_resolved", botResolved)
+        }
+        sheet.count("commits", commits.count + cut.commits)
+        if cut.pullRequests == 0 {
+            sheet.count("open_pull_requests", open.count)
+            sheet.count("draft_pull_requests", open.filter(\.isDraft).count)
+        }
+        facts.adrs = docs.filter { $0.isADR && $0.change == "added" }.count
+        if facts.adrs > 0 { sheet.count("adrs_added", facts.adrs) }
+        brief.sheet = sheet
+        brief.factsSection()
 
         brief.section(
             "Previous reports",
             previous.prefix(2).map { report in
                 "\(report.window): \(report.status) — \(report.summary)"
-                    + (report.risks.isEmpty ? "" : " Risks then: " + report.risks.prefix(3).joined(separator: "; "))
+                    + (report.risks.isEmpty
+                        ? "" : " Risks then: " + report.risks.prefix(3).map { brief.quote($0) }.joined(separator: "; "))
             })
         facts.previousRisks = previous.first?.risks ?? []
         brief.section(
@@ -202,8 +200,8 @@ extension Brief {
             bundle.workTypes.map { group in
                 if group.workType == .bug { facts.bugItems = group.pullRequests + group.issues }
                 if group.workType == .feature { facts.featureItems = group.pullRequests + group.issues }
-                return "\(group.workType.rawValue): \(brief.count(group.pullRequests)) pull requests, "
-                    + "\(brief.count(group.issues)) issues, \(brief.count(group.commits)) commits"
+                return "\(group.workType.rawValue): \(group.pullRequests) pull requests, "
+                    + "\(group.issues) issues, \(group.commits) commits"
             })
         func line(number: Int, title: String, state: String, labels: [String], noise: String?) -> String {
             var state = state
@@ -212,7 +210,7 @@ extension Brief {
                 facts.blocked.append(number)
             }
             if noise != nil { state += ", noise" }
-            return "\(brief.reference(number)) \(String(title.prefix(100))) [\(state)]"
+            return "\(brief.reference(number)) \(brief.quote(String(title.prefix(100)))) [\(state)]"
         }
         let shownPulls = pulls.filter { $0.noise == nil }.prefix(15)
         brief.section(
@@ -225,14 +223,13 @@ extension Brief {
             shownIssues.map { line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise) })
         brief.section(
             "Commit headlines (\(min(10, commits.count)) of \(commits.count + cut.commits))",
-            commits.prefix(10).map { String($0.headline.prefix(100)) })
+            commits.prefix(10).map { brief.quote(String($0.headline.prefix(100))) })
         facts.roadmapChanged = docs.contains(where: \.isRoadmap)
-        facts.adrs = docs.filter { $0.isADR && $0.change == "added" }.count
         brief.section(
             "Documentation changes",
             docs.prefix(10).map { doc in
                 let kind = doc.isRoadmap ? " (roadmap)" : doc.isADR ? " (ADR)" : ""
-                return "\(doc.path) \(doc.change)\(kind)"
+                return "\(brief.quote(doc.path)) \(doc.change)\(kind)"
             })
         facts.activity =
             commits.count + cut.commits + facts.merged + facts.closedUnmerged + facts.resolved + botMerged + botResolved
@@ -253,9 +250,11 @@ struct ChildReport: Sendable {
 }
 
 extension Brief {
-    /// The brief of a project: its repositories' reports and the catalogue's component graph.
+    /// The brief of a project: its repositories' reports and metrics, and the catalogue's
+    /// component graph.
     static func project(
         key: String, name: String, windowStart: String, windowEnd: String, children: [ChildReport],
+        metrics: [(repository: String, metrics: RepositoryMetrics)],
         components: [(name: String, lifecycle: String, repository: String?, blockedBy: [String], dependsOn: [String])],
         estateRepositories: Set<String>
     ) -> Brief {
@@ -264,16 +263,36 @@ extension Brief {
             windowStart: windowStart, windowEnd: windowEnd)
         brief.estateRepositories = estateRepositories
         brief.repositories = Set(children.map(\.subject))
+        // Counts add up across repositories; medians and percentiles do not, so a project states
+        // them per repository only.
+        let humans = metrics.map(\.metrics.humans)
+        brief.sheet.count("repositories", metrics.count)
+        brief.sheet.count("pull_requests_merged", humans.reduce(0) { $0 + $1.pullRequestsMerged })
+        brief.sheet.count("pull_requests_closed_unmerged", humans.reduce(0) { $0 + $1.pullRequestsClosedUnmerged })
+        brief.sheet.count("issues_resolved", humans.reduce(0) { $0 + $1.issuesResolved })
+        brief.sheet.count("issues_outstanding", humans.reduce(0) { $0 + $1.issuesOutstanding })
+        for (repository, metrics) in metrics {
+            brief.sheet.count("pull_requests_merged", metrics.humans.pullRequestsMerged, of: repository)
+            brief.sheet.count("issues_resolved", metrics.humans.issuesResolved, of: repository)
+            brief.sheet.count("issues_outstanding", metrics.humans.issuesOutstanding, of: repository)
+            if let median = metrics.humans.openToMergeSeconds.median {
+                brief.sheet.seconds("open_to_merge_median", median, of: repository)
+            }
+        }
+        brief.countParts(children)
+        brief.factsSection()
         brief.rollUp(children, heading: "Repository reports")
         var lines: [String] = []
         for component in components {
-            var line = "\(component.name): \(component.lifecycle)"
+            var line = "\(brief.quote(component.name)): \(component.lifecycle)"
             line += component.repository.map { ", repository \($0)" } ?? ", no repository"
             if !component.blockedBy.isEmpty {
-                line += ", blocked by " + component.blockedBy.joined(separator: ", ")
+                line += ", blocked by " + component.blockedBy.map { brief.quote($0) }.joined(separator: ", ")
                 brief.facts.blockedComponents.append(component.name)
             }
-            if !component.dependsOn.isEmpty { line += ", depends on " + component.dependsOn.joined(separator: ", ") }
+            if !component.dependsOn.isEmpty {
+                line += ", depends on " + component.dependsOn.map { brief.quote($0) }.joined(separator: ", ")
+            }
             if component.repository == nil && component.lifecycle == "planned" {
                 brief.facts.plannedComponents.append(component.name)
             }
@@ -298,36 +317,47 @@ extension Brief {
         brief.facts.closedUnmerged = humans.pullRequestsClosedUnmerged
         brief.facts.resolved = humans.issuesResolved
         brief.facts.outstanding = humans.issuesOutstanding
-        var lines = [
-            "Repositories: \(brief.count(estateRepositories.count))",
-            "Pull requests merged: \(brief.count(brief.facts.merged))",
-            "Pull requests closed without merging: \(brief.count(brief.facts.closedUnmerged))",
-            "Issues resolved: \(brief.count(brief.facts.resolved))",
-            "Issues outstanding at the window's end: \(brief.count(brief.facts.outstanding))",
-        ]
-        if let median = humans.openToMergeSeconds.median {
-            lines.append("Median open-to-merge time: \(brief.days(median))")
+        brief.sheet.count("repositories", estateRepositories.count)
+        brief.sheet.count("pull_requests_merged", humans.pullRequestsMerged)
+        brief.sheet.count("pull_requests_closed_unmerged", humans.pullRequestsClosedUnmerged)
+        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
+            brief.sheet.seconds("open_to_merge_median", median)
+            brief.sheet.seconds("open_to_merge_p90", p90)
         }
-        brief.section("Estate metrics (people; bots apart)", lines)
+        brief.sheet.count("issues_resolved", humans.issuesResolved)
+        brief.sheet.count("issues_outstanding", humans.issuesOutstanding)
+        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
+            brief.sheet.seconds("outstanding_age_median", median)
+            brief.sheet.seconds("outstanding_age_p90", p90)
+        }
+        if metrics.bots.pullRequestsMerged + metrics.bots.issuesResolved > 0 {
+            brief.sheet.count("bot_pull_requests_merged", metrics.bots.pullRequestsMerged)
+            brief.sheet.count("bot_issues_resolved", metrics.bots.issuesResolved)
+        }
+        brief.countParts(children)
+        brief.factsSection()
         brief.rollUp(children, heading: "Project and repository reports")
         return brief
     }
 
-    /// Lists child reports and how many are in each status.
-    mutating func rollUp(_ children: [ChildReport], heading: String) {
+    /// How many parts are in each status, as facts.
+    mutating func countParts(_ children: [ChildReport]) {
         var byStatus: [Status: Int] = [:]
         for child in children { byStatus[child.status, default: 0] += 1 }
-        section(
-            "Statuses",
-            Status.allCases.compactMap { status in
-                byStatus[status].map { "\(status.rawValue): \(count($0))" }
-            })
+        for status in Status.allCases {
+            if let count = byStatus[status] { sheet.count("parts_" + status.rawValue, count) }
+        }
+    }
+
+    /// Lists child reports; their names, summaries and risks may be quoted whole (their
+    /// numbers were filled in from their own facts).
+    mutating func rollUp(_ children: [ChildReport], heading: String) {
         section(
             heading,
             children.map { child in
                 references.formUnion(child.references)
-                return "\(child.name) [\(child.scope.rawValue), \(child.status.rawValue)]: \(child.summary)"
-                    + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).joined(separator: "; "))
+                return "\(quote(child.name)) [\(child.scope.rawValue), \(child.status.rawValue)]: \(quote(child.summary))"
+                    + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).map { quote($0) }.joined(separator: "; "))
             })
         facts.children = children.map { ($0.name, $0.status) }
         facts.activity = children.count

@@ -51,6 +51,13 @@ public struct ReportContent: Sendable, Hashable {
     /// Every piece of text, for checks that look at all of it.
     var texts: [String] { [summary] + highlights + risks + nextSteps }
 
+    /// The content with every fact key filled in with its value and words (after verification).
+    func filled(by sheet: FactSheet) -> ReportContent {
+        ReportContent(
+            status: status, summary: sheet.fill(summary), highlights: highlights.map(sheet.fill),
+            risks: risks.map(sheet.fill), nextSteps: nextSteps.map(sheet.fill))
+    }
+
     /// Reads a model's answer: one JSON object, optionally inside a Markdown code fence.
     /// Prose around the JSON, a missing key or a wrong type is a problem, stated so that the
     /// model can correct it.

@@ -3,8 +3,8 @@
 /// Rules (docs/reports.md): no activity in the window → unknown; an open item labelled
 /// `blocked` (or, for a roll-up, a blocked part) → blocked; more bug than feature work, or
 /// outstanding issues whose p90 age passes 90 days with none resolved, or a part at risk →
-/// at risk; otherwise on track. Its text states only the brief's numbers, and it goes through
-/// the same verification as a model's answer.
+/// at risk; otherwise on track. Like a model, it writes numbers as the brief's fact keys, and
+/// its answer goes through the same verification and filling in.
 enum Heuristic {
     static func write(_ brief: Brief) -> ReportContent {
         brief.scope == .repository ? repository(brief) : rollUp(brief)
@@ -27,8 +27,8 @@ enum Heuristic {
         let summary =
             status == .unknown
             ? "\(brief.subject) had no recorded activity in the window."
-            : "\(brief.subject) is \(phrase(status)): \(plural(facts.merged, "pull request")) merged, "
-                + "\(plural(facts.resolved, "issue")) resolved and \(facts.outstanding) outstanding at the window's end."
+            : "\(brief.subject) is \(phrase(status)): {pull_requests_merged}, {issues_resolved} and "
+                + "{issues_outstanding} at the window's end."
         var highlights = facts.mergedTitles.prefix(3).map { "Merged #\($0.0): \($0.1)" }
         if facts.roadmapChanged { highlights.append("The roadmap was updated") }
         if facts.adrs > 0 { highlights.append("New architecture decision records") }
@@ -37,7 +37,7 @@ enum Heuristic {
             risks.append("More bug work than feature work in the window")
         }
         if let days = facts.outstandingP90Days, days > 90, facts.outstanding > 0 {
-            risks.append("Outstanding issues are ageing: the oldest tenth are over \(days) days old")
+            risks.append("Outstanding issues are ageing, with {outstanding_age_p90}")
         }
         risks += facts.previousRisks.prefix(2).map { "(Ongoing) \($0)" }
         var next: [String] = []
@@ -56,9 +56,9 @@ enum Heuristic {
         var status = known.map(\.status).max() ?? .unknown
         if status == .onTrack && !facts.blockedComponents.isEmpty { status = .atRisk }
         let name = brief.scope == .estate ? "The estate" : brief.name
-        var counts: [Status: Int] = [:]
-        for child in facts.children { counts[child.status, default: 0] += 1 }
-        let parts = Status.allCases.compactMap { status in counts[status].map { "\($0) \(phrase(status))" } }
+        let parts = Status.allCases.compactMap { status in
+            brief.sheet["parts_" + status.rawValue].map { _ in "{parts_\(status.rawValue)}" }
+        }
         let summary =
             facts.children.isEmpty
             ? "\(name) has no reports of its parts for this window."
@@ -83,6 +83,4 @@ enum Heuristic {
         case .unknown: return "of unknown status"
         }
     }
-
-    static func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count == 1 ? "" : "s")" }
 }

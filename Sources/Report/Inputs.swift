@@ -65,6 +65,14 @@ struct ReportInputs {
             risks: content.risks, references: brief.references)
     }
 
+    /// A repository's metrics of this window; evidence must have run for it.
+    func metrics(_ slug: String) throws -> RepositoryMetrics {
+        guard let metrics = try evidence.metrics(slug) else {
+            throw UnitError(code: "missing_evidence", message: "no evidence for \(slug) in this window; rerun `--from evidence`")
+        }
+        return metrics
+    }
+
     func estateMetrics(_ key: String) throws -> RepositoryMetrics? {
         try evidence.estate(key)?.metrics
     }

@@ -127,8 +127,8 @@ public struct ReportStage: StageRunner {
             }
             brief = Brief.project(
                 key: key, name: project?.name ?? key, windowStart: start, windowEnd: end,
-                children: try members.map(sources.child), components: components,
-                estateRepositories: slugs)
+                children: try members.map(sources.child), metrics: try members.map { ($0, try sources.metrics($0)) },
+                components: components, estateRepositories: slugs)
             folder = root.appendingPathComponent("projects/\(key)")
         case .estate:
             let catalogue = context.manifest.estate.catalogue
@@ -163,10 +163,12 @@ public struct ReportStage: StageRunner {
                 [
                     "scope": brief.scope.rawValue, "subject": brief.subject,
                 ] as [String: Any]), context: context)
-        let content = written.content
+        // What was verified is the answer with fact keys; what is stored and shown has them
+        // filled in, each number with the words of the fact it states.
+        let facts = brief.sheet.used(in: written.content.texts)
+        let content = written.content.filled(by: brief.sheet)
         let modelName = config.model.backend == .heuristic ? "heuristic" : (config.model.model ?? "model")
-        let text = content.texts.joined(separator: "\n")
-        let checked = (NumberClaims.find(in: text).count, Verifier.references(in: text).count)
+        let checked = (facts.count, Verifier.references(in: content.texts.joined(separator: "\n")).count)
         let markdown = Render.markdown(
             templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
             model: modelName, checked: checked)
@@ -175,6 +177,7 @@ public struct ReportStage: StageRunner {
             "verified": true, "attempts": .int(Int64(written.attempts)),
             "rejected": .array(written.rejected.map(\.json)),
             "numbers_checked": .int(Int64(checked.0)), "references_checked": .int(Int64(checked.1)),
+            "facts": .array(facts.map { ["key": .string($0.key), "value": .string($0.number), "text": .string($0.phrase)] }),
         ]
         let coverage: JSONValue = [
             "references": .array(brief.references.sorted().map { .int(Int64($0)) }),

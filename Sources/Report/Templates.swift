@@ -1,5 +1,5 @@
 import Foundation
-public import Manifest
+import Manifest
 import Mustache
 import Pipeline
 
@@ -21,7 +21,7 @@ struct Templates: Sendable {
     static let defaults: [String: String] = [
         "system": #"""
         {{% CONTENT_TYPE: TEXT }}
-        You are a technical status reporter for an engineering lead. From the evidence below, write a status report as one JSON object with keys: status (one of on_track, at_risk, blocked, unknown), summary (one or two full sentences naming the subject), highlights, risks, next_steps (lists of at most 5 short strings each). on_track: work is flowing; at_risk: delivery is threatened (ageing issues, more bugs than features, stalled reviews, unresolved earlier risks); blocked: work cannot proceed (items labelled blocked, blocked components); unknown: no activity to judge. Rules: state only numbers that appear in the evidence (you may round them); refer to pull requests and issues as #N only when the evidence lists them; do not name repositories the evidence does not list; keep earlier risks that are still open as ongoing; answer with the JSON object only, no other text.
+        You are a technical status reporter for an engineering lead. From the evidence below, write a status report as one JSON object with keys: status (one of on_track, at_risk, blocked, unknown), summary (one or two full sentences naming the subject), highlights, risks, next_steps (lists of at most 5 short strings each). on_track: work is flowing; at_risk: delivery is threatened (ageing issues, more bugs than features, stalled reviews, unresolved earlier risks); blocked: work cannot proceed (items labelled blocked, blocked components); unknown: no activity to judge. Rules: never type a number, in digits or in words: write each number as its {key} from the Facts section (for example {pull_requests_merged}), which is filled in with the value and the words that say what it counts ("20 merged pull requests"), so write the sentence around that phrase; you may quote item titles and earlier reports as they are; refer to pull requests and issues as #N only when the evidence lists them; do not name repositories the evidence does not list; keep earlier risks that are still open as ongoing; answer with the JSON object only, no other text.
 
         """#,
         "brief": #"""
@@ -73,7 +73,7 @@ struct Templates: Sendable {
 
         ---
 
-        *Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified against the evidence (numbers checked: {{numbers_checked}}, references checked: {{references_checked}})*
+        *Window {{start_day}} to {{end_day}} (end exclusive) · written by {{model}} · verified against the evidence (numbers filled in from the facts they state: {{numbers_checked}}; references checked: {{references_checked}})*
 
         """#,
     ]

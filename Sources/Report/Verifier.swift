@@ -3,14 +3,20 @@ import Foundation
 /// Checks an answer against the brief it was written from, before anything is stored.
 ///
 /// Rules (docs/reports.md): a known status; a non-empty, untruncated summary; at most five
-/// highlights, risks and next steps, none empty; every number stated in the text is in the
-/// brief (rounding to whole numbers, or to the decimals written, is tolerated; hours, days and
-/// weeks of a stated duration are the same number), and every percentage is one count of the
-/// brief over another; every `#N` is a pull request or issue of the brief; no repository of
-/// the estate outside the report's scope is named.
+/// highlights, risks and next steps, none empty; every number is written as a fact's `{key}`
+/// of the brief (filled in afterwards with the words that say what it counts), so a typed
+/// number — digits or spelled out — is rejected unless it is inside text quoted verbatim from
+/// the brief (an item's title, a part's summary); every `#N` is a pull request or issue of the
+/// brief; no repository of the estate outside the report's scope is named.
 enum Verifier {
     private static let reference = try? NSRegularExpression(pattern: #"(?<![\w/])#(\d+)"#)
     private static let slug = try? NSRegularExpression(pattern: #"[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+"#)
+    /// Numbers written as words: a way round "no typed numbers" the verifier closes too.
+    /// ("one" is left alone: "one of", "no one".)
+    private static let spelled = try? NSRegularExpression(
+        pattern: #"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"#
+            + #"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)s?\b"#,
+        options: [.caseInsensitive])
 
     static func check(_ content: ReportContent, brief: Brief) -> [Problem] {
         var problems: [Problem] = []
@@ -28,21 +34,33 @@ enum Verifier {
                 problems.append(Problem("empty_item", "`\(name)` has an empty item"))
             }
         }
-        let allowed = brief.allowedNumbers
-        let counts = brief.counts.filter { $0 > 0 }
+        // Longest first, so a title that contains another is taken out whole.
+        let quotable = brief.quotable.filter { !$0.isEmpty }.sorted { $0.count > $1.count }
         var reported: Set<String> = []
         for text in content.texts {
-            for claim in NumberClaims.find(in: text) {
-                let supported =
-                    claim.percent
-                    ? counts.contains { base in brief.counts.contains { part in matches(part / base * 100, claim) } }
-                    : allowed.contains { matches($0, claim) }
-                if !supported && reported.insert(claim.text + (claim.percent ? "%" : "")).inserted {
+            var bare = text
+            for (key, range) in FactSheet.placeholders(in: text).reversed() {
+                bare.replaceSubrange(range, with: " ")
+                if brief.sheet[key] == nil && reported.insert("{\(key)}").inserted {
                     problems.append(
                         Problem(
-                            "unsupported_number",
-                            "`\(claim.text)\(claim.percent ? "%" : "")` in \"\(excerpt(text))\" is not a number of the evidence; "
-                                + "state only the evidence's numbers (rounded if you like)"))
+                            "unknown_fact",
+                            "{\(key)} is not a fact of the evidence; use only the keys of the Facts section"))
+                }
+            }
+            for quote in quotable where bare.contains(quote) {
+                bare = bare.replacingOccurrences(of: quote, with: " ")
+            }
+            for claim in NumberClaims.find(in: bare) where reported.insert(claim.text + (claim.percent ? "%" : "")).inserted {
+                problems.append(Problem("typed_number", typed(claim.text + (claim.percent ? "%" : ""), in: text, brief: brief)))
+            }
+            if let spelled {
+                for match in spelled.matches(in: bare, range: NSRange(bare.startIndex..., in: bare)) {
+                    guard let range = Range(match.range, in: bare) else { continue }
+                    let word = String(bare[range])
+                    if reported.insert(word.lowercased()).inserted {
+                        problems.append(Problem("typed_number", typed(word, in: text, brief: brief)))
+                    }
                 }
             }
             for number in references(in: text) {
@@ -75,10 +93,11 @@ enum Verifier {
         }
     }
 
-    /// Whether `value` rounds to what the claim wrote.
-    static func matches(_ value: Double, _ claim: NumberClaims.Claim) -> Bool {
-        if claim.decimals == 0 { return abs(value - claim.value) < 1 }
-        return abs(value - claim.value) <= 0.5 * pow(10, -Double(claim.decimals)) + 1e-9
+    /// The problem of a number the answer typed, naming the fact keys with that value if any.
+    static func typed(_ number: String, in text: String, brief: Brief) -> String {
+        let same = brief.sheet.facts.filter { $0.number == number }.prefix(3).map { "{\($0.key)} (\($0.phrase))" }
+        return "`\(number)` in \"\(excerpt(text))\" is typed, not a fact: write every number as its {key} from "
+            + "the Facts section" + (same.isEmpty ? "" : "; this value is " + same.joined(separator: " or "))
     }
 
     private static func excerpt(_ text: String) -> String {

@@ -9,7 +9,7 @@ import ModelFake
 //   ghillie-devserver [--port N] [--seed N] [--repositories N] [--token T] [--window-end RFC3339]
 //                     [--manifest FILE]   also write a run manifest for the served estate to FILE
 //                     [--model-port N]    where the fake OpenAI-compatible model listens (default 8788; 0: off)
-//                     [--model-mode M]    good (default), wrong-numbers, invented-refs, fenced, invalid-json, …
+//                     [--model-mode M]    good (default), wrong-numbers, misattributed, swapped-keys, invented-refs, …
 //                     [--delay-ms N]      answer every GitHub request N ms late (to watch progress, or interrupt)
 //                     [--budget N]        GraphQL points per hour (default 5000, as GitHub's)
 var port: UInt16 = 8787

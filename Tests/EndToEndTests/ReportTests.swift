@@ -113,7 +113,9 @@ struct ReportTests {
     }
 
     @Test(arguments: [
-        (FakeModel.Mode.wrongNumbers, "unsupported_number"),
+        (FakeModel.Mode.wrongNumbers, "typed_number"),
+        // Issue #15, item 0: the evidence's own numbers on the wrong facts are typed numbers.
+        (FakeModel.Mode.misattributed, "typed_number"),
         (FakeModel.Mode.inventedReferences, "unknown_reference"),
         (FakeModel.Mode.invalidJSON, "invalid_json"),
         (FakeModel.Mode.empty, "invalid_json"),
@@ -148,6 +150,42 @@ struct ReportTests {
             #expect(resumed.status == 0, "\(resumed.stderr)")
             #expect(scenario.model.requests.count == 8)
             #expect(try storeRows(scenario.harness, "SELECT subject FROM reports").count == 2)
+        }
+    }
+
+    /// Issue #15, item 0: a model that writes the fact keys into sentences about other facts
+    /// gets a report whose every number still reads as what it counts, and the verification
+    /// record lists the facts it used.
+    @Test func numbersInTheDeliveredReportCarryTheWordsOfTheirOwnFacts() async throws {
+        let scenario = try await ReportScenario.start([.swappedKeys])
+        try await afterwards({ await scenario.stop() }) {
+            let result = try await scenario.run(["--jobs", "1"])
+            #expect(result.status == 0, "\(result.stderr)")
+            let rows = try storeRows(
+                scenario.harness,
+                """
+                SELECT r.subject AS subject, r.content AS content, r.verification AS verification, e.metrics AS metrics
+                FROM reports r JOIN evidence e ON e.repository = r.subject AND e.window_end = r.window_end
+                WHERE r.scope = 'repository'
+                """)
+            #expect(rows.count == 2)
+            func words(_ count: Int64, _ one: String, _ many: String) -> String { "\(count) \(count == 1 ? one : many)" }
+            for row in rows {
+                let humans = try #require(try JSONValue(parsing: try row.string("metrics"))["humans"])
+                let merged = try #require(humans["pull_requests_merged"]?.int)
+                let resolved = try #require(humans["issues_resolved"]?.int)
+                let outstanding = try #require(humans["issues_outstanding"]?.int)
+                let summary = try JSONValue(parsing: try row.string("content"))["summary"]?.string
+                #expect(
+                    summary
+                        == "Pull requests merged: \(words(outstanding, "outstanding issue", "outstanding issues")); "
+                        + "Issues resolved: \(words(merged, "merged pull request", "merged pull requests")); "
+                        + "Issues outstanding: \(words(resolved, "resolved issue", "resolved issues")).")
+                let facts = try JSONValue(parsing: try row.string("verification"))["facts"]?.array ?? []
+                #expect(
+                    facts.compactMap { $0["key"]?.string }.prefix(3)
+                        == ["issues_outstanding", "pull_requests_merged", "issues_resolved"])
+            }
         }
     }
 

@@ -31,7 +31,10 @@ func sampleBrief() -> Brief {
         metrics: RepositoryMetrics(
             humans: humans, bots: bots, noisePullRequests: 0, noiseIssues: 0, goneIssues: 0, commenters: []),
         commits: [],
-        pullRequests: [pull(101, "Add rate limiter", "merged"), pull(102, "Refactor store", "open", labels: ["blocked"])],
+        pullRequests: [
+            pull(101, "Add rate limiter", "merged"), pull(102, "Refactor store", "open", labels: ["blocked"]),
+            pull(103, "Fix 3 flaky tests", "open"),
+        ],
         issues: [
             RepositoryBundle.Issue(
                 number: 77, title: "Crash on start", state: "open", stateReason: nil, author: "ada", isBot: false,
@@ -46,13 +49,18 @@ func content(_ summary: String, highlights: [String] = [], risks: [String] = [])
 }
 
 struct VerifierTests {
+    /// Issue #15, item 0: a number is written as the key of the fact it states; a typed number
+    /// is rejected even when it occurs in the evidence, because nothing binds it to its fact.
     @Test(arguments: [
-        ("acme/api merged 12 pull requests and resolved 8 issues.", []),
-        ("Median open-to-merge time was 2 days (48 hours); p90 one week.", []),
-        ("Median open-to-merge time was 2.0 days, the oldest tenth of issues 120 days.", []),
-        ("80% of closed pull requests were merged (12 of 15): neither is stated.", ["unsupported_number", "unsupported_number"]),
-        ("75% of resolved issues were completed.", []),
-        ("acme/api merged 13 pull requests.", ["unsupported_number"]),
+        ("acme/api landed {pull_requests_merged} and {issues_resolved}.", []),
+        ("Open-to-merge time: {open_to_merge_median}, {open_to_merge_p90}.", []),
+        ("acme/api merged 12 pull requests.", ["typed_number"]),
+        ("Pull requests merged: 40; Issues resolved: 12.", ["typed_number", "typed_number"]),
+        ("acme/api merged twelve pull requests.", ["typed_number"]),
+        ("75% of resolved issues were completed.", ["typed_number"]),
+        ("{pull_requests_open} are waiting.", ["unknown_fact"]),
+        ("#103 Fix 3 flaky tests is still open.", []),
+        ("3 flaky tests remain.", ["typed_number"]),
         ("Work on #101 landed; #102 is blocked.", []),
         ("Work on #555 landed.", ["unknown_reference"]),
         ("acme/api now depends on acme/web.", ["other_repository"]),
@@ -60,9 +68,38 @@ struct VerifierTests {
         ("", ["empty_summary"]),
         ("The team merged a lot and then...", ["truncated_summary"]),
     ])
-    func numbersReferencesAndRepositoriesMustComeFromTheEvidence(summary: String, codes: [String]) {
+    func numbersAreFactKeysAndReferencesAndRepositoriesComeFromTheEvidence(summary: String, codes: [String]) {
         let problems = Verifier.check(content(summary), brief: sampleBrief())
         #expect(problems.map(\.code) == codes, "\(problems)")
+    }
+
+    @Test func aTypedNumberIsAnsweredWithTheKeysThatHoldIt() {
+        let problems = Verifier.check(content("Pull requests merged: 40."), brief: sampleBrief())
+        #expect(problems.count == 1)
+        #expect(problems.first?.message.hasSuffix("this value is {issues_outstanding} (40 outstanding issues)") == true)
+    }
+
+    /// A key in a sentence about another fact still fills in with its own words, so the report
+    /// never shows a number under the wrong name.
+    @Test func aFilledNumberCarriesTheWordsOfItsOwnFact() {
+        let brief = sampleBrief()
+        let answer = content("Pull requests merged: {issues_resolved}; outstanding: {issues_outstanding}.")
+        #expect(Verifier.check(answer, brief: brief).isEmpty)
+        #expect(
+            answer.filled(by: brief.sheet).summary
+                == "Pull requests merged: 8 resolved issues; outstanding: 40 outstanding issues.")
+    }
+
+    @Test func everyFactABriefOffersHasWordsAndTheBriefShowsIt() throws {
+        let brief = sampleBrief()
+        #expect(brief.sheet.facts.count >= 12)
+        for fact in brief.sheet.facts {
+            let base = fact.key.split(separator: ".").last.map(String.init) ?? fact.key
+            #expect(FactSheet.wordings[base] != nil, "\(fact.key)")
+            #expect(brief.text.contains("- {\(fact.key)} = \(fact.phrase)\n"))
+        }
+        #expect(brief.sheet["open_to_merge_median"]?.phrase == "a median open-to-merge time of 2.0 days")
+        #expect(brief.sheet["pull_requests_merged"]?.phrase == "12 merged pull requests")
     }
 
     @Test func atMostFiveItemsPerList() {
@@ -94,8 +131,9 @@ struct HeuristicTests {
         let report = Heuristic.write(brief)
         #expect(report.status == .blocked)
         #expect(
-            report.summary
-                == "acme/api is blocked: 12 pull requests merged, 8 issues resolved and 40 outstanding at the window's end.")
+            report.filled(by: brief.sheet).summary
+                == "acme/api is blocked: 12 merged pull requests, 8 resolved issues and 40 outstanding issues at the window's end."
+        )
         #expect(report.risks.first == "#102 is labelled blocked")
         #expect(report.highlights.first == "Merged #101: Add rate limiter")
         #expect(Verifier.check(report, brief: brief).isEmpty)
@@ -140,7 +178,8 @@ struct TemplateTests {
         let text = sampleBrief().text
         #expect(
             text.hasPrefix(
-                "# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Metrics (people; bots apart)\n- Pull requests merged: 12\n"
+                "# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Facts (write a number only as its {key}; it is filled in with the words shown)\n"
+                    + "- {pull_requests_merged} = 12 merged pull requests\n"
             ))
         #expect(!text.contains("{{") && !text.contains("CONTENT_TYPE"))
     }

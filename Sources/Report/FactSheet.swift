@@ -1,0 +1,137 @@
+import Foundation
+
+/// The numbers a report may state, each bound to the fact it counts.
+///
+/// A report never types a number: it writes a fact's key in braces (`{issues_outstanding}`)
+/// and the renderer fills in the value *with the words that say what it counts* ("13
+/// outstanding issues"). So a number cannot be put on the wrong fact — a sentence that
+/// misuses a key still shows the number with its own noun — and the verifier rejects every
+/// bare number instead of asking whether it happens to occur somewhere in the evidence.
+struct FactSheet: Sendable {
+    /// One fact: its key, value, and the phrase it renders as.
+    struct Fact: Sendable, Equatable {
+        enum Value: Sendable, Equatable {
+            case count(Int)
+            /// A duration, stated in days with one decimal.
+            case seconds(Double)
+        }
+
+        let key: String
+        let value: Value
+        let phrase: String
+
+        /// The value as the brief and the verification record state it.
+        var number: String {
+            switch value {
+            case .count(let count): return String(count)
+            case .seconds(let seconds): return Self.days(seconds)
+            }
+        }
+
+        static func days(_ seconds: Double) -> String { String(format: "%.1f", seconds / 86_400) }
+    }
+
+    /// How each kind of fact reads: a count's noun (one, many), or a duration's lead-in.
+    enum Wording: Sendable {
+        case count(one: String, many: String)
+        case duration(String)
+    }
+
+    /// Every fact key a brief can offer, and its words. Keys of a part (a project's repository,
+    /// an estate's repository or project) are `PART.KEY`, and read "… in PART".
+    static let wordings: [String: Wording] = [
+        "pull_requests_merged": .count(one: "merged pull request", many: "merged pull requests"),
+        "pull_requests_closed_unmerged": .count(
+            one: "pull request closed without merging", many: "pull requests closed without merging"),
+        "open_pull_requests": .count(one: "open pull request", many: "open pull requests"),
+        "draft_pull_requests": .count(one: "draft pull request", many: "draft pull requests"),
+        "open_to_merge_median": .duration("a median open-to-merge time of"),
+        "open_to_merge_p90": .duration("a 90th-percentile open-to-merge time of"),
+        "issues_resolved": .count(one: "resolved issue", many: "resolved issues"),
+        "issues_resolved_completed": .count(one: "issue resolved as completed", many: "issues resolved as completed"),
+        "issues_resolved_not_planned": .count(one: "issue closed as not planned", many: "issues closed as not planned"),
+        "issues_outstanding": .count(one: "outstanding issue", many: "outstanding issues"),
+        "outstanding_age_median": .duration("a median outstanding-issue age of"),
+        "outstanding_age_p90": .duration("a 90th-percentile outstanding-issue age of"),
+        "bot_pull_requests_merged": .count(one: "bot pull request merged", many: "bot pull requests merged"),
+        "bot_issues_resolved": .count(one: "bot issue resolved", many: "bot issues resolved"),
+        "commits": .count(one: "default-branch commit", many: "default-branch commits"),
+        "adrs_added": .count(one: "new architecture decision record", many: "new architecture decision records"),
+        "repositories": .count(one: "repository", many: "repositories"),
+        "parts_on_track": .count(one: "part on track", many: "parts on track"),
+        "parts_at_risk": .count(one: "part at risk", many: "parts at risk"),
+        "parts_blocked": .count(one: "part blocked", many: "parts blocked"),
+        "parts_unknown": .count(one: "part of unknown status", many: "parts of unknown status"),
+    ]
+
+    private(set) var facts: [Fact] = []
+    private var byKey: [String: Int] = [:]
+
+    /// Adds a count; returns its placeholder.
+    @discardableResult
+    mutating func count(_ key: String, _ value: Int, of part: String? = nil) -> String {
+        add(key, .count(value), of: part)
+    }
+
+    /// Adds a duration in seconds; returns its placeholder.
+    @discardableResult
+    mutating func seconds(_ key: String, _ value: Double, of part: String? = nil) -> String {
+        add(key, .seconds(value), of: part)
+    }
+
+    private mutating func add(_ base: String, _ value: Fact.Value, of part: String?) -> String {
+        let key = part.map { "\($0).\(base)" } ?? base
+        var phrase: String
+        switch (Self.wordings[base], value) {
+        case (.count(let one, let many)?, .count(let count)): phrase = "\(count) \(count == 1 ? one : many)"
+        case (.duration(let lead)?, .seconds(let seconds)): phrase = "\(lead) \(Fact.days(seconds)) days"
+        default:
+            // A key without wording (a test keeps every key a brief uses in `wordings`): the
+            // value still travels with its key.
+            phrase = "\(Fact(key: key, value: value, phrase: "").number) (\(base))"
+        }
+        if let part { phrase += " in \(part)" }
+        let fact = Fact(key: key, value: value, phrase: phrase)
+        if let index = byKey[key] {
+            facts[index] = fact
+        } else {
+            byKey[key] = facts.count
+            facts.append(fact)
+        }
+        return "{\(key)}"
+    }
+
+    subscript(key: String) -> Fact? { byKey[key].map { facts[$0] } }
+
+    /// The brief's lines: each placeholder with what it fills in.
+    var lines: [String] { facts.map { "{\($0.key)} = \($0.phrase)" } }
+
+    private static let placeholder = try? NSRegularExpression(pattern: #"\{([A-Za-z0-9_./\-]+)\}"#)
+
+    /// The keys a text writes, in order, with their ranges.
+    static func placeholders(in text: String) -> [(key: String, range: Range<String.Index>)] {
+        guard let placeholder else { return [] }
+        return placeholder.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
+            guard let whole = Range(match.range, in: text), let key = Range(match.range(at: 1), in: text) else { return nil }
+            return (String(text[key]), whole)
+        }
+    }
+
+    /// The text with every known placeholder replaced by its phrase (unknown ones are left for
+    /// the verifier to reject).
+    func fill(_ text: String) -> String {
+        var filled = text
+        for (key, range) in Self.placeholders(in: text).reversed() {
+            if let fact = self[key] { filled.replaceSubrange(range, with: fact.phrase) }
+        }
+        return filled
+    }
+
+    /// The facts a text uses, in order of first use.
+    func used(in texts: [String]) -> [Fact] {
+        var seen: Set<String> = []
+        return texts.flatMap { Self.placeholders(in: $0) }.compactMap { key, _ in
+            seen.insert(key).inserted ? self[key] : nil
+        }
+    }
+}
