@@ -42,6 +42,8 @@ enum Documents {
         let gitCommit: String?
         let windowStart: String
         let windowEnd: String
+        /// `--window-end DATE` when the run was of a moved window (`backfill` runs are).
+        let windowOverride: String?
         let startedAt: String
         let finishedAt: String?
         let host: String
@@ -57,6 +59,7 @@ enum Documents {
             gitCommit = run.gitCommit
             windowStart = Timestamp.string(run.windowStart)
             windowEnd = Timestamp.string(run.windowEnd)
+            windowOverride = RunChoice.override(inWindowSpec: run.windowSpec)
             startedAt = Timestamp.string(run.startedAt)
             finishedAt = run.finishedAt.map(Timestamp.string)
             host = run.host
@@ -73,6 +76,7 @@ enum Documents {
             case gitCommit = "git_commit"
             case windowStart = "window_start"
             case windowEnd = "window_end"
+            case windowOverride = "window_override"
             case startedAt = "started_at"
             case finishedAt = "finished_at"
             case host

@@ -71,7 +71,7 @@ struct PlanCommand: AsyncParsableCommand {
 
     func run() async throws {
         let terminal = global.terminal
-        let manifest = try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity)
+        let manifest = try selection.window(try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
         let spec = try StoreOpener.spec(manifest: manifest, environment: ProcessInfo.processInfo.environment)
         var ledger: Ledger?
         if StoreOpener.exists(spec) { ledger = Ledger(database: try StoreOpener.open(spec)) }
@@ -126,7 +126,9 @@ struct PlanCommand: AsyncParsableCommand {
                 ? "would continue run \(choiceDoc.runId ?? 0) (\(choiceDoc.reason))"
                 : "would start a new run (\(choiceDoc.reason))"
             terminal.out("plan for `\(manifest.name)`: \(header)")
-            terminal.out("window \(Timestamp.string(window.start)) → \(Timestamp.string(window.end))")
+            terminal.out(
+                "window \(Timestamp.string(window.start)) → \(Timestamp.string(window.end))"
+                    + (manifest.windowOverride == nil ? "" : " (moved by --window-end)"))
             terminal.out("")
             terminal.out(TextTable.render(["UNIT", "ACTION", "WHY"], docs.map { [$0.unit, $0.action, $0.reason] }))
             terminal.out("")

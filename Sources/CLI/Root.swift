@@ -16,7 +16,8 @@ struct Root: AsyncParsableCommand {
             """,
         version: Version.current,
         subcommands: [
-            RunCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self, RunsCommand.self,
+            RunCommand.self, BackfillCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self,
+            RunsCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

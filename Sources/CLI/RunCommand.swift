@@ -61,7 +61,8 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let terminal = global.terminal
         let environment = ProcessInfo.processInfo.environment
-        let manifest = try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity)
+        let manifest = try selection.window(
+            try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
         let stages = Injected.stages
 
         // Parse, then run: the whole graph and selection are checked before the store is touched.
@@ -303,6 +304,7 @@ struct RunCommand: AsyncParsableCommand {
         if let from = selection.from { parts += ["--from", from] }
         for only in selection.only { parts += ["--only", only] }
         for rerun in selection.rerun { parts += ["--rerun", rerun] }
+        if let windowEnd = selection.windowEnd { parts += ["--window-end", windowEnd] }
         return parts.joined(separator: " ")
     }
 

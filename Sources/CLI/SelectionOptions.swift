@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JSON
 import Manifest
 import Pipeline
 
@@ -16,6 +17,32 @@ struct SelectionOptions: ParsableArguments {
 
     @Option(name: .customLong("rerun"), help: "Force STAGE or STAGE:UNIT to run again (repeatable).")
     var rerun: [String] = []
+
+    @Option(
+        name: .customLong("window-end"),
+        help: ArgumentHelp(
+            "Run the window of the manifest's length that ends at DATE (RFC 3339, or YYYY-MM-DD for UTC midnight).",
+            valueName: "DATE"))
+    var windowEnd: String?
+
+    /// The manifest, moved to `--window-end` when given.
+    func window(_ manifest: Manifest, now: Date = Date()) throws -> Manifest {
+        guard let windowEnd else { return manifest }
+        guard let end = Self.date(windowEnd) else {
+            throw Failure(
+                .invalid, "--window-end `\(windowEnd)` is not a date",
+                hint: "give an RFC 3339 time (2026-11-13T00:00:00Z) or a day (2026-11-13, UTC midnight)")
+        }
+        guard end <= now else {
+            throw Failure(.invalid, "--window-end \(windowEnd) is in the future", hint: "a window can end now at the latest")
+        }
+        return manifest.ending(at: end, now: now)
+    }
+
+    /// An RFC 3339 time, or a day as its UTC midnight.
+    static func date(_ text: String) -> Date? {
+        Timestamp.date(text) ?? (text.count == 10 ? Timestamp.date(text + "T00:00:00Z") : nil)
+    }
 
     func resolve(in graph: UnitGraph) throws -> Selection {
         do {

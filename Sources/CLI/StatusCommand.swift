@@ -91,7 +91,9 @@ struct StatusCommand: AsyncParsableCommand {
             state = "running, but its process is gone (a rerun resumes it)"
         }
         terminal.out("run \(run.id) of `\(run.name)`: \(state)")
-        terminal.out("window   \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd))")
+        terminal.out(
+            "window   \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd))"
+                + (RunChoice.override(inWindowSpec: run.windowSpec).map { " (\($0))" } ?? ""))
         let finished =
             run.finishedAt.map { " · finished \(Timestamp.string($0)) (\(formatDuration($0.timeIntervalSince(run.startedAt))))" }
             ?? ""

@@ -14,7 +14,7 @@ import Store
 public struct EvidenceStage: StageRunner {
     public let stage = Stage.evidence
     /// Bump when the bundle or metrics for the same entities change.
-    public let version = "evidence-3"
+    public let version = "evidence-4"
 
     /// Items kept in full per list; the rest are counted in `cut`.
     public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
@@ -189,9 +189,14 @@ public struct EvidenceStage: StageRunner {
             loaded.docItems
         )
 
-        let metrics = RepositoryMetrics.compute(
-            start: start, end: end, pullRequests: pulls, issues: issues, activity: activity,
-            categories: PathCategory.rules(overriding: context.manifest.metrics.pathCategories))
+        let categories = PathCategory.rules(overriding: context.manifest.metrics.pathCategories)
+        var metrics = RepositoryMetrics.compute(
+            start: start, end: end, pullRequests: pulls, issues: issues, activity: activity, categories: categories)
+        let before = Self.previous(start: start, end: end)
+        if try Self.covers(slug, from: before.start, db: db, collect: context.manifest.github.collect) {
+            metrics.previous = Self.previous(
+                before, pullRequests: pulls, issues: issues, categories: categories)
+        }
         let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
 
         /// The most relevant items within the budget, and how many were left out.
@@ -260,16 +265,21 @@ public struct EvidenceStage: StageRunner {
         var issues: [IssueFacts] = []
         var commenters: [String: Commenter] = [:]
         var table: [EstateBundle.Row] = []
+        // The window before: the estate has it when every repository has it.
+        let before = Self.previous(start: start, end: end)
+        let collect = context.manifest.github.collect
+        var reachesBack = true
         for repository in context.manifest.estate.repositories {
             let loaded = try load(repository.slug, db: db, start: start, end: end, items: false)
             // Keep only what a metric of the window counts, so memory follows the window's
             // activity, not the estate's history: changed files only of pull requests merged in
             // the window (the only ones changed lines count), and comments as per-login counts
             // (the repository's own commenters, added up: the same as counting them all at once).
-            pulls += loaded.pulls.filter { $0.counts(start: start, end: end) }.map { pull in
-                pull.mergedAt.map { start <= $0 && $0 < end } == true ? pull : pull.withoutFiles
+            pulls += loaded.pulls.filter { $0.counts(start: before.start, end: end) }.map { pull in
+                pull.mergedAt.map { before.start <= $0 && $0 < end } == true ? pull : pull.withoutFiles
             }
-            issues += loaded.issues.filter { $0.counts(start: start, end: end) }
+            issues += loaded.issues.filter { $0.counts(start: before.start, end: end) }
+            reachesBack = try reachesBack && Self.covers(repository.slug, from: before.start, db: db, collect: collect)
             let metrics = RepositoryMetrics.compute(
                 start: start, end: end, pullRequests: loaded.pulls, issues: loaded.issues, activity: loaded.activity,
                 categories: categories)
@@ -290,7 +300,8 @@ public struct EvidenceStage: StageRunner {
         let metrics = RepositoryMetrics(
             humans: counted.humans, bots: counted.bots, noisePullRequests: counted.noisePullRequests,
             noiseIssues: counted.noiseIssues, goneIssues: counted.goneIssues,
-            commenters: commenters.values.sorted { $0.login < $1.login })
+            commenters: commenters.values.sorted { $0.login < $1.login },
+            previous: reachesBack ? Self.previous(before, pullRequests: pulls, issues: issues, categories: categories) : nil)
         let metricsJSON = String(decoding: try encoder.encode(metrics), as: UTF8.self)
         let key = "estate:" + context.manifest.estate.key
         let startText = Timestamp.string(start)
@@ -330,6 +341,41 @@ public struct EvidenceStage: StageRunner {
         if let configured { return configured }
         let row = try db.query("SELECT default_branch FROM repositories WHERE repository = \(slug)").first
         return try row?.optionalString("default_branch")
+    }
+
+    /// The window before [start, end): the same length, ending at `start`.
+    static func previous(start: Date, end: Date) -> (start: Date, end: Date) {
+        (start.addingTimeInterval(-end.timeIntervalSince(start)), start)
+    }
+
+    /// The previous window's metrics from the same facts.
+    static func previous(
+        _ window: (start: Date, end: Date), pullRequests: [PullRequestFacts], issues: [IssueFacts],
+        categories: [(category: PathCategory, patterns: [String])]
+    ) -> PreviousWindow {
+        let metrics = RepositoryMetrics.compute(
+            start: window.start, end: window.end, pullRequests: pullRequests, issues: issues, activity: [],
+            categories: categories)
+        return PreviousWindow(
+            start: Timestamp.string(window.start), end: Timestamp.string(window.end), humans: metrics.humans,
+            bots: metrics.bots)
+    }
+
+    /// Whether ingest's coverage of every list the metrics count (the pull requests and issues
+    /// updated since a time, as the manifest collects them) reaches back to `from`: only then
+    /// does the store hold every item a window starting there counts.
+    static func covers(_ slug: String, from: Date, db: Database, collect: [CollectKind]) throws -> Bool {
+        var streams: [String] = []
+        if collect.contains(.pull_requests) { streams.append("pull_requests_updated") }
+        if collect.contains(.issues) { streams.append("issues_updated") }
+        let fromText = Timestamp.string(from)
+        for stream in streams {
+            let row = try db.query(
+                "SELECT covered_from FROM ingest_coverage WHERE repository = \(slug) AND stream = \(stream)"
+            ).first
+            guard let covered = try row?.string("covered_from"), covered <= fromText else { return false }
+        }
+        return !streams.isEmpty
     }
 
     /// A number as a tie-break that sorts as the number does.

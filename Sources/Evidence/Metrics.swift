@@ -208,6 +208,25 @@ public struct Commenter: Sendable, Hashable, Codable {
     }
 }
 
+/// The metrics of the window before a report's window (same length, ending where it starts).
+///
+/// Computed from the same entities, and only when ingest's coverage of every list the metrics
+/// count reaches back to its start — otherwise an item closed then and untouched since might
+/// be missing, and a previous value would be a guess.
+public struct PreviousWindow: Sendable, Hashable, Codable {
+    public let start: String
+    public let end: String
+    public let humans: PopulationMetrics
+    public let bots: PopulationMetrics
+
+    public init(start: String, end: String, humans: PopulationMetrics, bots: PopulationMetrics) {
+        self.start = start
+        self.end = end
+        self.humans = humans
+        self.bots = bots
+    }
+}
+
 /// A repository's metrics for a window [start, end), UTC. See `docs/metrics.md`.
 public struct RepositoryMetrics: Sendable, Hashable, Codable {
     public let humans: PopulationMetrics
@@ -219,10 +238,13 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
     /// open: left out of `issues_outstanding`, counted here.
     public let goneIssues: Int
     public let commenters: [Commenter]
+    /// The window before, of the same length, when the store holds all of it; nil is "no
+    /// previous window" (never a guess).
+    public var previous: PreviousWindow?
 
     public init(
         humans: PopulationMetrics, bots: PopulationMetrics, noisePullRequests: Int, noiseIssues: Int,
-        goneIssues: Int, commenters: [Commenter]
+        goneIssues: Int, commenters: [Commenter], previous: PreviousWindow? = nil
     ) {
         self.humans = humans
         self.bots = bots
@@ -230,13 +252,25 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
         self.noiseIssues = noiseIssues
         self.goneIssues = goneIssues
         self.commenters = commenters
+        self.previous = previous
     }
 
     enum CodingKeys: String, CodingKey {
-        case humans, bots, commenters
+        case humans, bots, commenters, previous
         case noisePullRequests = "noise_pull_requests"
         case noiseIssues = "noise_issues"
         case goneIssues = "gone_issues"
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(humans, forKey: .humans)
+        try container.encode(bots, forKey: .bots)
+        try container.encode(noisePullRequests, forKey: .noisePullRequests)
+        try container.encode(noiseIssues, forKey: .noiseIssues)
+        try container.encode(goneIssues, forKey: .goneIssues)
+        try container.encode(commenters, forKey: .commenters)
+        try container.encode(previous, forKey: .previous)
     }
 
     /// Computes every metric. Noise entities are counted, not measured; bots are measured

@@ -149,8 +149,16 @@ enum EvidenceColumns {
         + summaries.suffix(2).flatMap(summaryColumns)
         + [
             Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("gone_issues", .int),
-            Column("commenters", .json),
+            Column("commenters", .json), Column("previous_window_start"), Column("previous_window_end"),
         ]
+        + compared.map { Column("previous_\($0.name)", $0.kind) } + compared.map { Column("change_\($0.name)", $0.kind) }
+
+    /// Metrics exported with the previous window's value and the change since.
+    static let compared: [(name: String, kind: ColumnKind)] = [
+        ("pull_requests_merged", .int), ("pull_requests_closed_unmerged", .int), ("issues_resolved", .int),
+        ("issues_outstanding", .int), ("open_to_merge_seconds_median", .double),
+        ("outstanding_issue_age_seconds_median", .double),
+    ]
 
     static let repositories: [Column] = [
         Column("repository"), Column("default_branch"), Column("github_default_branch"),

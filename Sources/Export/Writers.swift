@@ -224,6 +224,26 @@ extension ExportStage {
             ]
         }
         writer.json(JSONValue.array(commenters).canonical)
+        let previous = metrics.previous.map { bots ? $0.bots : $0.humans }
+        writer.text(metrics.previous?.start)
+        writer.text(metrics.previous?.end)
+        let now: [Double?] = [
+            Double(values.pullRequestsMerged), Double(values.pullRequestsClosedUnmerged), Double(values.issuesResolved),
+            Double(values.issuesOutstanding), values.openToMergeSeconds.median, values.outstandingIssueAgeSeconds.median,
+        ]
+        let before: [Double?] = [
+            previous.map { Double($0.pullRequestsMerged) }, previous.map { Double($0.pullRequestsClosedUnmerged) },
+            previous.map { Double($0.issuesResolved) }, previous.map { Double($0.issuesOutstanding) },
+            previous?.openToMergeSeconds.median, previous?.outstandingIssueAgeSeconds.median,
+        ]
+        func value(_ number: Double?, _ kind: ColumnKind) {
+            guard kind == .int else { return writer.double(number) }
+            if let number { writer.int(Int64(number)) } else { writer.null() }
+        }
+        for (index, column) in EvidenceColumns.compared.enumerated() { value(before[index], column.kind) }
+        for (index, column) in EvidenceColumns.compared.enumerated() {
+            value(now[index].flatMap { current in before[index].map { current - $0 } }, column.kind)
+        }
     }
 
     /// `bundle.json`: per repository its window's events (every entity dataset), its evidence

@@ -1,5 +1,5 @@
 import Digest
-public import Foundation
+import Foundation
 import JSON
 import Yams
 

@@ -10,13 +10,32 @@ public struct Manifest: Sendable {
     public let sha256: String
     public let name: String
     public let estate: Estate
-    public let window: WindowSpec
+    /// The window as written, or as `--window-end` moved it (``ending(at:now:)``).
+    public private(set) var window: WindowSpec
+    /// Where `--window-end` put the window's end, when it did: recorded with the run.
+    public private(set) var windowOverride: Date?
     public let github: GitHubConfig
     /// The store as written in the manifest; `GHILLIE_STORE` may override it when opening.
     public let store: StoreSpec
     public let export: ExportConfig?
     public let report: ReportConfig?
     public var metrics = MetricsConfig()
+
+    /// This manifest for one window ending at `end` (`--window-end`, `backfill`): the window's
+    /// length as written, everything else as the file says. A `start:`/`end:` window keeps its
+    /// length as resolved at `now`.
+    public func ending(at end: Date, now: Date) -> Manifest {
+        var copy = self
+        switch window {
+        case .days(let days, _): copy.window = .days(days, end: .instant(end))
+        case .range:
+            let resolved = window.resolve(now: now)
+            copy.window = .range(
+                start: end.addingTimeInterval(-resolved.end.timeIntervalSince(resolved.start)), end: .instant(end))
+        }
+        copy.windowOverride = end
+        return copy
+    }
 }
 
 /// Metric settings: path-category globs that replace the built-in ones, per category.

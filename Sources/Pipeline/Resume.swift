@@ -1,3 +1,4 @@
+import JSON
 public import Manifest
 public import Store
 
@@ -20,9 +21,19 @@ public enum RunChoice: Sendable, Equatable {
         return .continueRun(latest)
     }
 
-    /// The canonical text of a manifest's window spec, stored with each run.
+    /// The canonical text of a manifest's window spec, stored with each run. A `--window-end`
+    /// override is recorded as one (`{"override": …, "spec": …}`), so the ledger says which
+    /// runs were of a moved window, and only a run with the same override is continued.
     public static func windowSpec(of manifest: Manifest) -> String {
-        Slice.encode(manifest.window)
+        let spec = Slice.encode(manifest.window)
+        guard let end = manifest.windowOverride else { return spec }
+        return "{\"override\":\"--window-end \(Timestamp.seconds(end))\",\"spec\":\(spec)}"
+    }
+
+    /// The `--window-end` override a stored window spec records, if any.
+    public static func override(inWindowSpec spec: String) -> String? {
+        guard spec.hasPrefix("{\"override\":\""), let end = spec.dropFirst(13).firstIndex(of: "\"") else { return nil }
+        return String(spec[spec.index(spec.startIndex, offsetBy: 13)..<end])
     }
 }
 

@@ -244,12 +244,22 @@ enum Slice {
         return out + "}"
     }
 
+    /// A manifest part as sorted-key JSON; dates (none today) in the one timestamp codec's
+    /// whole-second form, the bytes `.iso8601` gave, so slice hashes did not move.
     static func encode(_ value: some Encodable) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
-        guard let data = try? encoder.encode(value) else { return "" }
-        return String(decoding: data, as: UTF8.self)
+        encoder.dateEncodingStrategy = .custom { date, encoder in
+            var container = encoder.singleValueContainer()
+            try container.encode(Timestamp.seconds(date))
+        }
+        do {
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        } catch {
+            // Never the same text twice: a part that cannot be hashed makes its units run
+            // rather than reuse an output they may not match.
+            return "unencodable \(error) \(UUID().uuidString)"
+        }
     }
 
     static func window(_ window: Window) -> String {

@@ -49,6 +49,7 @@ struct Brief: Sendable {
     }
 
     /// Text an answer may quote as is; returns it.
+    @discardableResult
     mutating func quote(_ text: String) -> String {
         quotable.insert(text)
         return text
@@ -56,7 +57,11 @@ struct Brief: Sendable {
 
     /// The facts section: every number of the brief, as the key an answer writes it with.
     mutating func factsSection() {
-        section("Facts (write a number only as its {key}; it is filled in with the words shown)", sheet.lines)
+        var lines = sheet.lines
+        if !sheet.facts.contains(where: { $0.key.hasSuffix(":previous") }) {
+            lines.append("No previous window: the store does not hold all of the window before this one")
+        }
+        section("Facts (write a number only as its {key}; it is filled in with the words shown)", lines)
     }
 
     mutating func reference(_ number: Int) -> String {
@@ -92,6 +97,8 @@ struct Facts: Sendable {
     var roadmapChanged = false
     var adrs = 0
     var previousRisks: [String] = []
+    /// The previous window's metrics of people, when the store has that window.
+    var previous: PopulationMetrics?
     var children: [(name: String, status: Status)] = []
     var blockedComponents: [String] = []
     var plannedComponents: [String] = []
@@ -135,8 +142,7 @@ enum NumberClaims {
 extension Brief {
     /// The brief of one repository, from its evidence bundle (and its earlier reports).
     static func repository(
-        bundle: RepositoryBundle, previous: [(window: String, status: String, summary: String, risks: [String])],
-        estateRepositories: Set<String>
+        bundle: RepositoryBundle, previous: [PreviousReport], estateRepositories: Set<String>
     ) -> Brief {
         let slug = bundle.repository.slug
         var brief = Brief(
@@ -157,21 +163,9 @@ extension Brief {
         let open = pulls.filter { $0.state == "open" }
         facts.openPullRequests = open.count
         var sheet = FactSheet()
-        sheet.count("pull_requests_merged", facts.merged)
-        sheet.count("pull_requests_closed_unmerged", facts.closedUnmerged)
-        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
-            sheet.seconds("open_to_merge_median", median)
-            sheet.seconds("open_to_merge_p90", p90)
-        }
-        sheet.count("issues_resolved", facts.resolved)
-        sheet.count("issues_resolved_completed", humans.issuesResolvedByReason["completed"] ?? 0)
-        sheet.count("issues_resolved_not_planned", humans.issuesResolvedByReason["not_planned"] ?? 0)
-        sheet.count("issues_outstanding", facts.outstanding)
-        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
-            sheet.seconds("outstanding_age_median", median)
-            sheet.seconds("outstanding_age_p90", p90)
-            facts.outstandingP90Days = Int(p90 / 86_400)
-        }
+        sheet.population(humans, before: bundle.metrics.previous?.humans)
+        if let p90 = humans.outstandingIssueAgeSeconds.p90 { facts.outstandingP90Days = Int(p90 / 86_400) }
+        facts.previous = bundle.metrics.previous?.humans
         let botMerged = bots.pullRequestsMerged, botResolved = bots.issuesResolved
         if botMerged + botResolved > 0 {
             sheet.count("bot_pull_requests_merged", botMerged)
@@ -187,14 +181,8 @@ extension Brief {
         brief.sheet = sheet
         brief.factsSection()
 
-        brief.section(
-            "Previous reports",
-            previous.prefix(2).map { report in
-                "\(report.window): \(report.status) — \(report.summary)"
-                    + (report.risks.isEmpty
-                        ? "" : " Risks then: " + report.risks.prefix(3).map { brief.quote($0) }.joined(separator: "; "))
-            })
-        facts.previousRisks = previous.first?.risks ?? []
+        brief.previousReports(previous)
+        facts.previousRisks = brief.facts.previousRisks
         brief.section(
             "Work types",
             bundle.workTypes.map { group in
@@ -238,6 +226,30 @@ extension Brief {
     }
 }
 
+/// A report of an earlier window of the same scope and subject.
+struct PreviousReport: Sendable {
+    let window: String
+    let status: String
+    let summary: String
+    let highlights: [String]
+    let risks: [String]
+    let nextSteps: [String]
+
+    static let ongoing = "(Ongoing) "
+    static let resolved = "Resolved since the previous report: "
+
+    /// An item without the marks a report put on it.
+    static func plain(_ item: String) -> String {
+        for mark in [ongoing, resolved] where item.hasPrefix(mark) { return String(item.dropFirst(mark.count)) }
+        return item
+    }
+
+    /// What a risk is about, whatever its numbers this time: numbers other than `#N` become `N`.
+    static func gist(_ risk: String) -> String {
+        plain(risk).replacingOccurrences(of: #"(?<![#\d.])\d+(\.\d+)?"#, with: "N", options: .regularExpression)
+    }
+}
+
 /// A report of a part (repository or project), as a roll-up reads it.
 struct ChildReport: Sendable {
     let scope: Brief.Scope
@@ -265,16 +277,34 @@ extension Brief {
         brief.repositories = Set(children.map(\.subject))
         // Counts add up across repositories; medians and percentiles do not, so a project states
         // them per repository only.
+        // The previous window's sums only when every repository has that window.
         let humans = metrics.map(\.metrics.humans)
+        let previous = metrics.allSatisfy { $0.metrics.previous != nil } ? metrics.compactMap(\.metrics.previous?.humans) : nil
+        func sum(_ count: KeyPath<PopulationMetrics, Int>) -> (FactSheet.Fact.Value, FactSheet.Fact.Value?) {
+            (
+                .count(humans.reduce(0) { $0 + $1[keyPath: count] }),
+                previous.map { .count($0.reduce(0) { $0 + $1[keyPath: count] }) }
+            )
+        }
         brief.sheet.count("repositories", metrics.count)
-        brief.sheet.count("pull_requests_merged", humans.reduce(0) { $0 + $1.pullRequestsMerged })
-        brief.sheet.count("pull_requests_closed_unmerged", humans.reduce(0) { $0 + $1.pullRequestsClosedUnmerged })
-        brief.sheet.count("issues_resolved", humans.reduce(0) { $0 + $1.issuesResolved })
-        brief.sheet.count("issues_outstanding", humans.reduce(0) { $0 + $1.issuesOutstanding })
+        for (key, path) in [
+            ("pull_requests_merged", \PopulationMetrics.pullRequestsMerged),
+            ("pull_requests_closed_unmerged", \.pullRequestsClosedUnmerged), ("issues_resolved", \.issuesResolved),
+            ("issues_outstanding", \.issuesOutstanding),
+        ] {
+            let (now, before) = sum(path)
+            brief.sheet.compare(key, now: now, before: before)
+        }
         for (repository, metrics) in metrics {
-            brief.sheet.count("pull_requests_merged", metrics.humans.pullRequestsMerged, of: repository)
-            brief.sheet.count("issues_resolved", metrics.humans.issuesResolved, of: repository)
-            brief.sheet.count("issues_outstanding", metrics.humans.issuesOutstanding, of: repository)
+            let before = metrics.previous?.humans
+            for (key, path) in [
+                ("pull_requests_merged", \PopulationMetrics.pullRequestsMerged), ("issues_resolved", \.issuesResolved),
+                ("issues_outstanding", \.issuesOutstanding),
+            ] {
+                brief.sheet.compare(
+                    key, now: .count(metrics.humans[keyPath: path]), before: before.map { .count($0[keyPath: path]) },
+                    of: repository)
+            }
             if let median = metrics.humans.openToMergeSeconds.median {
                 brief.sheet.seconds("open_to_merge_median", median, of: repository)
             }
@@ -318,18 +348,8 @@ extension Brief {
         brief.facts.resolved = humans.issuesResolved
         brief.facts.outstanding = humans.issuesOutstanding
         brief.sheet.count("repositories", estateRepositories.count)
-        brief.sheet.count("pull_requests_merged", humans.pullRequestsMerged)
-        brief.sheet.count("pull_requests_closed_unmerged", humans.pullRequestsClosedUnmerged)
-        if let median = humans.openToMergeSeconds.median, let p90 = humans.openToMergeSeconds.p90 {
-            brief.sheet.seconds("open_to_merge_median", median)
-            brief.sheet.seconds("open_to_merge_p90", p90)
-        }
-        brief.sheet.count("issues_resolved", humans.issuesResolved)
-        brief.sheet.count("issues_outstanding", humans.issuesOutstanding)
-        if let median = humans.outstandingIssueAgeSeconds.median, let p90 = humans.outstandingIssueAgeSeconds.p90 {
-            brief.sheet.seconds("outstanding_age_median", median)
-            brief.sheet.seconds("outstanding_age_p90", p90)
-        }
+        brief.sheet.population(humans, before: metrics.previous?.humans)
+        brief.facts.previous = metrics.previous?.humans
         if metrics.bots.pullRequestsMerged + metrics.bots.issuesResolved > 0 {
             brief.sheet.count("bot_pull_requests_merged", metrics.bots.pullRequestsMerged)
             brief.sheet.count("bot_issues_resolved", metrics.bots.issuesResolved)
@@ -338,6 +358,26 @@ extension Brief {
         brief.factsSection()
         brief.rollUp(children, heading: "Project and repository reports")
         return brief
+    }
+
+    /// The section of earlier reports of the same scope, newest first. Their text may be quoted
+    /// (its numbers were filled in from that window's facts) and their `#N` named; the heuristic
+    /// compares its risks with the latest one's.
+    mutating func previousReports(_ previous: [PreviousReport]) {
+        var lines: [String] = []
+        for report in previous.prefix(2) {
+            lines.append("\(report.window): \(report.status) — \(quote(report.summary))")
+            for (label, items) in [("highlight", report.highlights), ("risk", report.risks), ("next step", report.nextSteps)] {
+                for item in items {
+                    lines.append("  \(report.window) \(label): \(quote(item))")
+                    quote(PreviousReport.plain(item))
+                    references.formUnion(Verifier.references(in: item))
+                }
+            }
+        }
+        if previous.isEmpty { lines.append("None: this is the first report of its scope in the store") }
+        section("Previous reports (say what changed; mark risks still present as ongoing, say once that one is resolved)", lines)
+        facts.previousRisks = previous.first?.risks ?? []
     }
 
     /// How many parts are in each status, as facts.

@@ -1,3 +1,4 @@
+import Evidence
 import Foundation
 
 /// The numbers a report may state, each bound to the fact it counts.
@@ -14,6 +15,15 @@ struct FactSheet: Sendable {
             case count(Int)
             /// A duration, stated in days with one decimal.
             case seconds(Double)
+
+            /// -1, 0 or 1; a duration change under a twentieth of a day (what one decimal
+            /// of days shows as 0.0) counts as none.
+            var sign: Int {
+                switch self {
+                case .count(let count): return count.signum()
+                case .seconds(let seconds): return abs(seconds) < 4_320 ? 0 : (seconds > 0 ? 1 : -1)
+                }
+            }
         }
 
         let key: String
@@ -79,8 +89,32 @@ struct FactSheet: Sendable {
         add(key, .seconds(value), of: part)
     }
 
-    private mutating func add(_ base: String, _ value: Fact.Value, of part: String?) -> String {
-        let key = part.map { "\($0).\(base)" } ?? base
+    /// Adds a fact with its previous window's value: `KEY`, `KEY:previous` ("14 merged pull
+    /// requests in the previous window") and `KEY:change` ("up 6 from 14 merged pull requests
+    /// in the previous window"). The change names its fact, so it cannot be read as another's.
+    mutating func compare(_ key: String, now: Fact.Value, before: Fact.Value?, of part: String? = nil) {
+        add(key, now, of: part)
+        guard let before else { return }
+        let previous = Self.phrase(key, before, of: part) + " in the previous window"
+        add(key + ":previous", before, phrase: previous)
+        let difference: Fact.Value
+        let size: String
+        switch (now, before) {
+        case (.count(let a), .count(let b)):
+            difference = .count(a - b)
+            size = String(abs(a - b))
+        case (.seconds(let a), .seconds(let b)):
+            difference = .seconds(a - b)
+            size = Fact.days(abs(a - b)) + " days"
+        default: return
+        }
+        let direction = difference.sign
+        let words = direction == 0 ? "unchanged from \(previous)" : "\(direction > 0 ? "up" : "down") \(size) from \(previous)"
+        add(key + ":change", difference, phrase: words)
+    }
+
+    /// A fact's words: its value and what it counts.
+    static func phrase(_ base: String, _ value: Fact.Value, of part: String?) -> String {
         var phrase: String
         switch (Self.wordings[base], value) {
         case (.count(let one, let many)?, .count(let count)): phrase = "\(count) \(count == 1 ? one : many)"
@@ -88,9 +122,19 @@ struct FactSheet: Sendable {
         default:
             // A key without wording (a test keeps every key a brief uses in `wordings`): the
             // value still travels with its key.
-            phrase = "\(Fact(key: key, value: value, phrase: "").number) (\(base))"
+            phrase = "\(Fact(key: base, value: value, phrase: "").number) (\(base))"
         }
         if let part { phrase += " in \(part)" }
+        return phrase
+    }
+
+    @discardableResult
+    private mutating func add(_ base: String, _ value: Fact.Value, of part: String?) -> String {
+        add(part.map { "\($0).\(base)" } ?? base, value, phrase: Self.phrase(base, value, of: part))
+    }
+
+    @discardableResult
+    private mutating func add(_ key: String, _ value: Fact.Value, phrase: String) -> String {
         let fact = Fact(key: key, value: value, phrase: phrase)
         if let index = byKey[key] {
             facts[index] = fact
@@ -101,12 +145,37 @@ struct FactSheet: Sendable {
         return "{\(key)}"
     }
 
+    /// The facts of one population's metrics, each compared with the previous window when
+    /// there is one (a duration only when both windows have it).
+    mutating func population(_ now: PopulationMetrics, before: PopulationMetrics?, of part: String? = nil) {
+        for (key, path) in [
+            ("pull_requests_merged", \PopulationMetrics.pullRequestsMerged),
+            ("pull_requests_closed_unmerged", \.pullRequestsClosedUnmerged), ("issues_resolved", \.issuesResolved),
+        ] {
+            compare(key, now: .count(now[keyPath: path]), before: before.map { .count($0[keyPath: path]) }, of: part)
+        }
+        count("issues_resolved_completed", now.issuesResolvedByReason["completed"] ?? 0, of: part)
+        count("issues_resolved_not_planned", now.issuesResolvedByReason["not_planned"] ?? 0, of: part)
+        compare(
+            "issues_outstanding", now: .count(now.issuesOutstanding), before: before.map { .count($0.issuesOutstanding) },
+            of: part)
+        for (prefix, path) in [
+            ("open_to_merge", \PopulationMetrics.openToMergeSeconds), ("outstanding_age", \.outstandingIssueAgeSeconds),
+        ] {
+            let summary = now[keyPath: path]
+            guard let median = summary.median, let p90 = summary.p90 else { continue }
+            let earlier = before?[keyPath: path]
+            compare(prefix + "_median", now: .seconds(median), before: earlier?.median.map { .seconds($0) }, of: part)
+            compare(prefix + "_p90", now: .seconds(p90), before: earlier?.p90.map { .seconds($0) }, of: part)
+        }
+    }
+
     subscript(key: String) -> Fact? { byKey[key].map { facts[$0] } }
 
     /// The brief's lines: each placeholder with what it fills in.
     var lines: [String] { facts.map { "{\($0.key)} = \($0.phrase)" } }
 
-    private static let placeholder = try? NSRegularExpression(pattern: #"\{([A-Za-z0-9_./\-]+)\}"#)
+    private static let placeholder = try? NSRegularExpression(pattern: #"\{([A-Za-z0-9_./:\-]+)\}"#)
 
     /// The keys a text writes, in order, with their ranges.
     static func placeholders(in text: String) -> [(key: String, range: Range<String.Index>)] {

@@ -30,6 +30,8 @@ enum Heuristic {
             : "\(brief.subject) is \(phrase(status)): {pull_requests_merged}, {issues_resolved} and "
                 + "{issues_outstanding} at the window's end."
         var highlights = facts.mergedTitles.prefix(3).map { "Merged #\($0.0): \($0.1)" }
+        func change(_ key: String) -> Int? { brief.sheet[key + ":change"]?.value.sign }
+        if change("pull_requests_merged") == 1 { highlights.append("Merged pull requests are {pull_requests_merged:change}") }
         if facts.roadmapChanged { highlights.append("The roadmap was updated") }
         if facts.adrs > 0 { highlights.append("New architecture decision records") }
         var risks = facts.blocked.prefix(3).map { "#\($0) is labelled blocked" }
@@ -39,7 +41,10 @@ enum Heuristic {
         if let days = facts.outstandingP90Days, days > 90, facts.outstanding > 0 {
             risks.append("Outstanding issues are ageing, with {outstanding_age_p90}")
         }
-        risks += facts.previousRisks.prefix(2).map { "(Ongoing) \($0)" }
+        if change("issues_outstanding") == 1 { risks.append("Outstanding issues are {issues_outstanding:change}") }
+        if change("open_to_merge_median") == 1 {
+            risks.append("Pull requests take longer to merge: {open_to_merge_median:change}")
+        }
         var next: [String] = []
         if status == .unknown { next.append("Check whether \(brief.subject) is still maintained") }
         if !facts.blocked.isEmpty { next.append("Unblock " + facts.blocked.prefix(3).map { "#\($0)" }.joined(separator: ", ")) }
@@ -47,7 +52,20 @@ enum Heuristic {
         if facts.outstanding > 0 { next.append("Triage the outstanding issues, oldest first") }
         return ReportContent(
             status: status, summary: summary, highlights: Array(highlights.prefix(5)),
-            risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
+            risks: continuity(risks, brief: brief), nextSteps: Array(next.prefix(5)))
+    }
+
+    /// Risks the latest earlier report also had are marked ongoing; its risks that are gone are
+    /// said to be resolved, once (a risk reported resolved is not carried again).
+    static func continuity(_ risks: [String], brief: Brief) -> [String] {
+        let earlier = brief.facts.previousRisks.filter { !$0.hasPrefix(PreviousReport.resolved) }
+        let before = Set(earlier.map(PreviousReport.gist))
+        let now = risks.map { PreviousReport.gist(brief.sheet.fill($0)) }
+        var marked = zip(risks, now).map { risk, gist in before.contains(gist) ? PreviousReport.ongoing + risk : risk }
+        for risk in earlier where !now.contains(PreviousReport.gist(risk)) {
+            marked.append(PreviousReport.resolved + PreviousReport.plain(risk))
+        }
+        return Array(marked.prefix(ReportContent.maxItems))
     }
 
     static func rollUp(_ brief: Brief) -> ReportContent {
@@ -72,7 +90,7 @@ enum Heuristic {
         next += facts.plannedComponents.prefix(5 - next.count).map { "Plan a repository for \($0)" }
         return ReportContent(
             status: status, summary: summary, highlights: Array(highlights),
-            risks: Array(risks.prefix(5)), nextSteps: Array(next.prefix(5)))
+            risks: continuity(Array(risks.prefix(5)), brief: brief), nextSteps: Array(next.prefix(5)))
     }
 
     static func phrase(_ status: Status) -> String {

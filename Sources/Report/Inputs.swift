@@ -18,21 +18,26 @@ struct ReportInputs {
         guard let bundle = try evidence.bundle(slug) else {
             throw UnitError(code: "missing_evidence", message: "no evidence for \(slug) in this window; rerun `--from evidence`")
         }
-        let previous = try database.query(
+        let previous = try self.previous(scope: .repository, subject: slug)
+        return Brief.repository(bundle: bundle, previous: previous, estateRepositories: estateRepositories)
+    }
+
+    /// Up to two reports of the same scope and subject from earlier windows, newest first.
+    func previous(scope: Brief.Scope, subject: String) throws -> [PreviousReport] {
+        try database.query(
             """
             SELECT window_start, window_end, status, content FROM reports
-            WHERE scope = 'repository' AND subject = \(slug) AND window_end <= \(start)
+            WHERE scope = \(scope.rawValue) AND subject = \(subject) AND window_end <= \(start)
             ORDER BY window_end DESC LIMIT 2
             """
         ).map { row in
             let content = try JSONValue(parsing: try row.string("content"))
-            return (
+            func list(_ key: String) -> [String] { (content[key]?.array ?? []).compactMap(\.string) }
+            return PreviousReport(
                 window: "\(Render.day(try row.string("window_start"))) to \(Render.day(try row.string("window_end")))",
-                status: try row.string("status"), summary: content["summary"]?.string ?? "",
-                risks: (content["risks"]?.array ?? []).compactMap(\.string)
-            )
+                status: try row.string("status"), summary: content["summary"]?.string ?? "", highlights: list("highlights"),
+                risks: list("risks"), nextSteps: list("next_steps"))
         }
-        return Brief.repository(bundle: bundle, previous: previous, estateRepositories: estateRepositories)
     }
 
     /// A stored report of this window, as a roll-up reads it.

@@ -129,6 +129,7 @@ public struct ReportStage: StageRunner {
                 key: key, name: project?.name ?? key, windowStart: start, windowEnd: end,
                 children: try members.map(sources.child), metrics: try members.map { ($0, try sources.metrics($0)) },
                 components: components, estateRepositories: slugs)
+            brief.previousReports(try sources.previous(scope: .project, subject: key))
             folder = root.appendingPathComponent("projects/\(key)")
         case .estate:
             let catalogue = context.manifest.estate.catalogue
@@ -150,6 +151,7 @@ public struct ReportStage: StageRunner {
             brief = Brief.estate(
                 key: context.manifest.estate.key, windowStart: start, windowEnd: end, children: children,
                 metrics: metrics, estateRepositories: slugs)
+            brief.previousReports(try sources.previous(scope: .estate, subject: context.manifest.estate.key))
             rows = try slugs.sorted().map(sources.row)
             folder = root.appendingPathComponent("estate")
         default:

@@ -18,6 +18,15 @@ enum Verifier {
             + #"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)s?\b"#,
         options: [.caseInsensitive])
 
+    /// Words that state a direction of change; the text must fill the change in, and it must agree.
+    private static let direction = try? NSRegularExpression(
+        pattern:
+            #"\b(rose|grew|increased|higher|more than|went up|up from|fell|dropped|decreased|declined|lower|fewer|went down|down from)\b"#,
+        options: [.caseInsensitive])
+    private static let downWords: Set<String> = [
+        "fell", "dropped", "decreased", "declined", "lower", "fewer", "went down", "down from",
+    ]
+
     static func check(_ content: ReportContent, brief: Brief) -> [Problem] {
         var problems: [Problem] = []
         let summary = content.summary.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -54,6 +63,7 @@ enum Verifier {
             for claim in NumberClaims.find(in: bare) where reported.insert(claim.text + (claim.percent ? "%" : "")).inserted {
                 problems.append(Problem("typed_number", typed(claim.text + (claim.percent ? "%" : ""), in: text, brief: brief)))
             }
+            problems += directions(in: bare, text: text, brief: brief, reported: &reported)
             if let spelled {
                 for match in spelled.matches(in: bare, range: NSRange(bare.startIndex..., in: bare)) {
                     guard let range = Range(match.range, in: bare) else { continue }
@@ -91,6 +101,36 @@ enum Verifier {
         return reference.matches(in: text, range: NSRange(text.startIndex..., in: text)).compactMap { match in
             Range(match.range(at: 1), in: text).flatMap { Int(text[$0]) }
         }
+    }
+
+    /// Direction words the answer typed: each needs a `{KEY:change}` in the same text, going the
+    /// way the word says.
+    static func directions(in bare: String, text: String, brief: Brief, reported: inout Set<String>) -> [Problem] {
+        guard let direction else { return [] }
+        let changes = FactSheet.placeholders(in: text).compactMap { key, _ in
+            key.hasSuffix(":change") ? brief.sheet[key] : nil
+        }
+        var problems: [Problem] = []
+        for match in direction.matches(in: bare, range: NSRange(bare.startIndex..., in: bare)) {
+            guard let range = Range(match.range, in: bare) else { continue }
+            let word = bare[range].lowercased()
+            let sign = downWords.contains(word) ? -1 : 1
+            if changes.isEmpty {
+                if reported.insert("change " + word).inserted {
+                    problems.append(
+                        Problem(
+                            "typed_change",
+                            "\"\(word)\" in \"\(excerpt(text))\" states a change the text does not fill in: "
+                                + "write it as a {key:change} of the Facts section"))
+                }
+            } else if let wrong = changes.first(where: { $0.value.sign != sign }), reported.insert("wrong " + word).inserted {
+                problems.append(
+                    Problem(
+                        "wrong_direction",
+                        "\"\(word)\" in \"\(excerpt(text))\" goes against {\(wrong.key)}, which is \"\(wrong.phrase)\""))
+            }
+        }
+        return problems
     }
 
     /// The problem of a number the answer typed, naming the fact keys with that value if any.

@@ -181,6 +181,16 @@ public struct Ledger: Sendable {
         ).first.map(Self.decodeRun)
     }
 
+    /// The newest run of a manifest name over one window spec (a window `backfill` or
+    /// `--window-end` ran before).
+    public func latestRun(name: String, windowSpec: String) throws -> RunRecord? {
+        try database.query(
+            """
+            SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name) AND window_spec = \(windowSpec) ORDER BY id DESC LIMIT 1
+            """
+        ).first.map(Self.decodeRun)
+    }
+
     /// Runs, newest first, optionally of one manifest name.
     public func runs(name: String?, limit: Int) throws -> [RunRecord] {
         let rows: [Row]

@@ -15,8 +15,9 @@ func exportFiles(_ folder: URL) throws -> [String: Data] {
 /// The one export folder under `out/NAME/`.
 func exportFolder(_ harness: Harness, name: String) throws -> URL {
     let parent = harness.folder.appendingPathComponent("out/\(name)")
-    let windows = try FileManager.default.contentsOfDirectory(atPath: parent.path)
-    return parent.appendingPathComponent(try #require(windows.first))
+    // The newest window's folder (folders are named by window end).
+    let windows = try FileManager.default.contentsOfDirectory(atPath: parent.path).sorted()
+    return parent.appendingPathComponent(try #require(windows.last))
 }
 
 /// Runs `scripts/check-export.py` (Python's json and csv modules, jsonschema) over a folder.

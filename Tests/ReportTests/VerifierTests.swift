@@ -9,7 +9,7 @@ import Testing
 @testable import Report
 
 /// A repository brief from a small hand-written evidence bundle.
-func sampleBrief() -> Brief {
+func sampleBrief(previous: PreviousWindow? = nil, reports: [PreviousReport] = []) -> Brief {
     var humans = PopulationMetrics()
     humans.pullRequestsMerged = 12
     humans.pullRequestsClosedUnmerged = 3
@@ -29,7 +29,8 @@ func sampleBrief() -> Brief {
         repository: RepositoryBundle.Subject(slug: "acme/api", defaultBranch: "main", documentationPaths: [], project: nil),
         window: RepositoryBundle.Window(start: "2026-11-13T00:00:00.000Z", end: "2026-11-27T00:00:00.000Z"),
         metrics: RepositoryMetrics(
-            humans: humans, bots: bots, noisePullRequests: 0, noiseIssues: 0, goneIssues: 0, commenters: []),
+            humans: humans, bots: bots, noisePullRequests: 0, noiseIssues: 0, goneIssues: 0, commenters: [],
+            previous: previous),
         commits: [],
         pullRequests: [
             pull(101, "Add rate limiter", "merged"), pull(102, "Refactor store", "open", labels: ["blocked"]),
@@ -41,7 +42,7 @@ func sampleBrief() -> Brief {
                 labels: ["bug"], createdAt: "2026-10-01T00:00:00.000Z", closedAt: nil, noise: nil, workType: .bug)
         ],
         documentationChanges: [], workTypes: [], cut: RepositoryBundle.Cut())
-    return Brief.repository(bundle: bundle, previous: [], estateRepositories: ["acme/api", "acme/web"])
+    return Brief.repository(bundle: bundle, previous: reports, estateRepositories: ["acme/api", "acme/web"])
 }
 
 func content(_ summary: String, highlights: [String] = [], risks: [String] = []) -> ReportContent {
@@ -122,6 +123,106 @@ struct VerifierTests {
         case .success: #expect(problem == nil)
         case .failure(let problems): #expect(problems.items.first?.code == problem)
         }
+    }
+}
+
+/// Issue #15, item 2: previous values and changes are facts like any other, with words that
+/// name them; a direction the answer types must be filled in and agree.
+struct DeltaTests {
+    /// The window before the sample's: 8 merged (now 12), 40 outstanding (now 40), 3 resolved
+    /// (now 8), median open-to-merge 3 days (now 2).
+    static func previous() -> PreviousWindow {
+        var humans = PopulationMetrics()
+        humans.pullRequestsMerged = 8
+        humans.issuesResolved = 3
+        humans.issuesOutstanding = 40
+        humans.pullRequestsClosedUnmerged = 5
+        humans.openToMergeSeconds = Summary([259_200])
+        return PreviousWindow(
+            start: "2026-10-30T00:00:00.000Z", end: "2026-11-13T00:00:00.000Z", humans: humans, bots: PopulationMetrics())
+    }
+
+    @Test(arguments: [
+        ("pull_requests_merged:previous", "8 merged pull requests in the previous window"),
+        ("pull_requests_merged:change", "up 4 from 8 merged pull requests in the previous window"),
+        ("pull_requests_closed_unmerged:change", "down 2 from 5 pull requests closed without merging in the previous window"),
+        ("issues_outstanding:change", "unchanged from 40 outstanding issues in the previous window"),
+        ("open_to_merge_median:change", "down 1.0 days from a median open-to-merge time of 3.0 days in the previous window"),
+    ])
+    func changesAreHandComputedAndNameTheirFact(key: String, phrase: String) {
+        #expect(sampleBrief(previous: Self.previous()).sheet[key]?.phrase == phrase)
+    }
+
+    @Test(arguments: [
+        ("Merged pull requests rose: {pull_requests_merged:change}.", []),
+        ("Outstanding issues fell: {issues_outstanding:change}.", ["wrong_direction"]),
+        ("Open-to-merge time increased: {open_to_merge_median:change}.", ["wrong_direction"]),
+        ("Merged pull requests rose this window.", ["typed_change"]),
+        ("Last time: {pull_requests_merged:previous}.", []),
+        ("Last time there were 8 merged pull requests.", ["typed_number"]),
+    ])
+    func directionsMustBeFilledInAndAgree(summary: String, codes: [String]) {
+        let problems = Verifier.check(content(summary), brief: sampleBrief(previous: Self.previous()))
+        #expect(problems.map(\.code) == codes, "\(problems)")
+    }
+
+    @Test func withoutAPreviousWindowTheBriefSaysSoAndOffersNoPreviousFacts() {
+        let brief = sampleBrief()
+        #expect(brief.text.contains("- No previous window: the store does not hold all of the window before this one\n"))
+        #expect(!brief.sheet.facts.contains { $0.key.contains(":") })
+        let problems = Verifier.check(content("Last time: {pull_requests_merged:previous}."), brief: brief)
+        #expect(problems.map(\.code) == ["unknown_fact"])
+    }
+
+    @Test func theHeuristicStatesChangesThatMatter() {
+        let brief = sampleBrief(previous: Self.previous())
+        let report = Heuristic.write(brief)
+        #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
+        #expect(
+            report.filled(by: brief.sheet).highlights.contains(
+                "Merged pull requests are up 4 from 8 merged pull requests in the previous window"))
+    }
+}
+
+/// Issue #15, item 3: the previous report's risks carry over as ongoing or are said to be
+/// resolved, once.
+struct ContinuityTests {
+    static func report(risks: [String]) -> PreviousReport {
+        PreviousReport(
+            window: "2026-10-30 to 2026-11-13", status: "blocked", summary: "acme/api was blocked.", highlights: [],
+            risks: risks, nextSteps: [])
+    }
+
+    @Test func aRiskStillPresentIsOngoingAndOneThatWentIsResolvedOnce() {
+        let brief = sampleBrief(
+            reports: [
+                Self.report(risks: [
+                    "#102 is labelled blocked", "#77 is labelled blocked",
+                    "Outstanding issues are ageing, with a 90th-percentile outstanding-issue age of 100.0 days",
+                ])
+            ])
+        let report = Heuristic.write(brief)
+        #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
+        #expect(
+            report.filled(by: brief.sheet).risks == [
+                "(Ongoing) #102 is labelled blocked",
+                "(Ongoing) Outstanding issues are ageing, with a 90th-percentile outstanding-issue age of 120.0 days",
+                "Resolved since the previous report: #77 is labelled blocked",
+            ])
+    }
+
+    @Test func aRiskReportedResolvedIsNotCarriedAgain() {
+        let brief = sampleBrief(reports: [Self.report(risks: ["Resolved since the previous report: #77 is labelled blocked"])])
+        let report = Heuristic.write(brief)
+        #expect(!report.risks.contains { $0.contains("#77") })
+        #expect(report.risks.first == "#102 is labelled blocked")
+    }
+
+    @Test func theBriefShowsThePreviousReportsAndSaysWhenThereIsNone() {
+        #expect(sampleBrief().text.contains("- None: this is the first report of its scope in the store\n"))
+        let text = sampleBrief(reports: [Self.report(risks: ["#77 is labelled blocked"])]).text
+        #expect(text.contains("- 2026-10-30 to 2026-11-13: blocked — acme/api was blocked.\n"))
+        #expect(text.contains("-   2026-10-30 to 2026-11-13 risk: #77 is labelled blocked\n"))
     }
 }
 

@@ -1,0 +1,179 @@
+import Foundation
+import GitHubFake
+import JSON
+import Store
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Issue #15, items 1 and 2: past windows (`--window-end`, `backfill`) and the previous
+/// window's values in the evidence.
+@Suite("Windows: backfill, --window-end, previous values", .serialized)
+struct PastWindowTests {
+    static let token = "ghp_windowSecretToken0123456789"
+    static let estate = EstateGenerator(seed: 7, repositories: 2).generate()
+    static let environment = ["GHILLIE_GITHUB_TOKEN": token]
+    static let day: TimeInterval = 86_400
+
+    static func manifest(_ url: URL, export: Bool = false) -> String {
+        estate.manifest(name: "windows", endpoint: url, settings: ["collect: [commits, pull_requests, issues]"])
+            + (export ? "export:\n  formats: [csv, jsonl]\n  datasets: [metrics]\n" : "")
+    }
+
+    /// The four window ends of `backfill --windows 4`, oldest first.
+    static let ends = (0..<4).map { estate.windowEnd.addingTimeInterval(-Double(3 - $0) * 14 * day) }
+
+    /// Every evidence row's metrics, by repository key and window end.
+    static func metrics(_ harness: Harness) throws -> [String: JSONValue] {
+        var metrics: [String: JSONValue] = [:]
+        for row in try storeRows(harness, "SELECT repository, window_end, metrics FROM evidence") {
+            metrics[try row.string("repository") + " " + row.string("window_end")] = try JSONValue(
+                parsing: try row.string("metrics"))
+        }
+        return metrics
+    }
+
+    /// A window's metrics without the previous window's (a fresh store has none).
+    static func current(_ value: JSONValue?) -> JSONValue? {
+        guard case .object(var object)? = value else { return value }
+        object["previous"] = nil
+        return .object(object)
+    }
+
+    @Test func backfillRunsEveryWindowAsItsOwnRunEqualToASingleRunOfThatWindow() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            try harness.write("m.yaml", Self.manifest(url, export: true))
+            let result = try await harness.run(
+                Harness.product, ["backfill", "m.yaml", "--windows", "4", "--output", "json", "-q"],
+                environment: Self.environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(result.stderr == "")
+            let document = try JSONValue(parsing: result.stdout)
+            let windows = document["windows"]?.array ?? []
+            #expect(windows.compactMap { $0["window_end"]?.string } == Self.ends.map(Timestamp.string))
+            #expect(windows.compactMap { $0["action"]?.string } == ["ran", "ran", "ran", "ran"])
+            #expect(windows.compactMap { $0["run_id"]?.int } == [1, 2, 3, 4])
+            let runs = try storeRows(harness, "SELECT window_spec, state FROM runs ORDER BY id")
+            #expect(try runs.map { try $0.string("state") } == Array(repeating: "succeeded", count: 4))
+            #expect(
+                try runs.map { try $0.string("window_spec") }.allSatisfy { $0.hasPrefix(#"{"override":"--window-end "#) })
+            let backfilled = try Self.metrics(harness)
+            #expect(backfilled.count == 4 * 3)
+
+            // Each window equals a run of that window alone, in a store of its own.
+            for (index, end) in Self.ends.enumerated() {
+                let single = try Harness()
+                try single.write("m.yaml", Self.manifest(url))
+                let alone = try await single.run(
+                    Harness.product, ["m.yaml", "--window-end", Timestamp.seconds(end), "-q"],
+                    environment: Self.environment)
+                #expect(alone.status == 0, "\(alone.stderr)")
+                let separate = try Self.metrics(single)
+                #expect(separate.count == 3)
+                for (key, value) in separate {
+                    #expect(Self.current(backfilled[key]) == Self.current(value), "window \(index + 1): \(key)")
+                    // Alone, the store does not reach back: no previous window, never a guess.
+                    #expect(value["previous"] == .null, "\(key)")
+                }
+            }
+
+            // The previous window's values are that window's own metrics.
+            for key in ["acme/repo-000", "acme/repo-001", "estate:estate"] {
+                #expect(backfilled["\(key) \(Timestamp.string(Self.ends[0]))"]?["previous"] == .null)
+                for index in 1..<4 {
+                    let now = backfilled["\(key) \(Timestamp.string(Self.ends[index]))"]
+                    let before = backfilled["\(key) \(Timestamp.string(Self.ends[index - 1]))"]
+                    #expect(now?["previous"]?["humans"] == before?["humans"], "\(key) window \(index + 1)")
+                    #expect(now?["previous"]?["bots"] == before?["bots"])
+                    #expect(now?["previous"]?["end"]?.string == Timestamp.string(Self.ends[index - 1]))
+                }
+            }
+
+            // The metrics export carries the previous value and the change, and matches its schema.
+            let folder = try exportFolder(harness, name: "windows")
+            #expect(folder.lastPathComponent.hasPrefix(String(Timestamp.seconds(Self.ends[3]).prefix(10))))
+            let check = try await checkExport(folder)
+            #expect(check.status == 0, "\(check.output)")
+            let lines = try String(contentsOf: folder.appendingPathComponent("metrics.jsonl"), encoding: .utf8)
+                .split(separator: "\n")
+            let record = try #require(
+                try lines.map { try JSONValue(parsing: String($0)) }.first {
+                    $0["repository"]?.string == "acme/repo-000" && $0["population"]?.string == "humans"
+                })
+            let before = try #require(backfilled["acme/repo-000 \(Timestamp.string(Self.ends[2]))"]?["humans"])
+            let merged = try #require(record["pull_requests_merged"]?.int)
+            let earlier = try #require(before["pull_requests_merged"]?.int)
+            #expect(record["previous_pull_requests_merged"]?.int == earlier)
+            #expect(record["change_pull_requests_merged"]?.int == merged - earlier)
+            #expect(record["previous_window_end"]?.string == Timestamp.string(Self.ends[2]))
+
+            // Again: every window is done, nothing runs.
+            let again = try await harness.run(
+                Harness.product, ["backfill", "m.yaml", "--windows", "4", "-q"], environment: Self.environment)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(again.stdout.split(separator: "\n").dropFirst().allSatisfy { $0.hasSuffix("succeeded  done before") })
+            #expect(try storeRows(harness, "SELECT id FROM runs").count == 4)
+        }
+    }
+
+    @Test func aKilledBackfillResumesInTheWindowItWasIn() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            fake.inject(Fault(.delay(.milliseconds(40)), times: 100_000))
+            let harness = try Harness()
+            try harness.write("m.yaml", Self.manifest(url))
+            let victim = harness.process(
+                Harness.product, ["backfill", "m.yaml", "--windows", "3", "-q"], environment: Self.environment)
+            victim.standardError = FileHandle.nullDevice
+            victim.standardOutput = FileHandle.nullDevice
+            try victim.run()
+            let inSecond = await harness.waitUntil(timeout: 60) {
+                ((try? storeRows(harness, "SELECT id FROM runs WHERE id = 2 AND state = 'running'"))?.count ?? 0) == 1
+            }
+            #expect(inSecond)
+            kill(victim.processIdentifier, SIGKILL)
+            victim.waitUntilExit()
+            fake.clearFaults()
+
+            let resumed = try await harness.run(
+                Harness.product, ["backfill", "m.yaml", "--windows", "3", "--output", "json"], environment: Self.environment)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            let windows = try JSONValue(parsing: resumed.stdout)["windows"]?.array ?? []
+            #expect(windows.compactMap { $0["action"]?.string } == ["done before", "ran", "ran"])
+            // The second window's run is continued, not started again.
+            #expect(windows.compactMap { $0["run_id"]?.int } == [1, 2, 3])
+            #expect(resumed.stderr.contains("continuing run 2 of `windows`"))
+            #expect(try storeRows(harness, "SELECT state FROM runs").allSatisfy { try $0.string("state") == "succeeded" })
+        }
+    }
+
+    @Test(arguments: [
+        (["--window-end", "yesterday"], "error: --window-end `yesterday` is not a date\n"),
+        (["--window-end", "2999-01-01"], "error: --window-end 2999-01-01 is in the future\n"),
+    ])
+    func aBadWindowEndIsAUsageError(arguments: [String], message: String) async throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Self.manifest(try #require(URL(string: "http://127.0.0.1:9/graphql"))))
+        let result = try await harness.run(Harness.product, ["plan", "m.yaml"] + arguments, environment: Self.environment)
+        #expect(result.status == 2)
+        #expect(result.stderr.hasPrefix(message), "\(result.stderr)")
+    }
+
+    @Test func planShowsAMovedWindow() async throws {
+        let harness = try Harness()
+        try harness.write("m.yaml", Self.manifest(try #require(URL(string: "http://127.0.0.1:9/graphql"))))
+        let result = try await harness.run(
+            Harness.product, ["plan", "m.yaml", "--window-end", "2026-10-01"], environment: Self.environment)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(
+            result.stdout.split(separator: "\n").dropFirst().first
+                == "window 2026-09-17T00:00:00.000Z → 2026-10-01T00:00:00.000Z (moved by --window-end)")
+    }
+}
