@@ -373,6 +373,40 @@ do {
     rows.append(("evidence, entities per second (whole process)", String(format: "%.0f", Double(entityCount) / evidenceWall)))
     rows.append(("evidence, peak memory (RSS of the evidence process)", String(format: "%.1f MiB", evidencePeak)))
 
+    // Backfill of 4 windows against one run over a window 4 times as long, each on a fresh
+    // store and a fresh fake: GitHub points and wall time (ingest, refine and evidence).
+    let spanFake = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
+    let spanURL = try await spanFake.start()
+    let spanFolder = folder.appendingPathComponent("span")
+    try FileManager.default.createDirectory(at: spanFolder, withIntermediateDirectories: true)
+    try estate.manifest(name: "span-bench", endpoint: spanURL).replacingOccurrences(of: "days: 14", with: "days: 56")
+        .write(to: spanFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    let (spanWall, spanStatus) = try runBinary(options.product, in: spanFolder, ["m.yaml", "-q"], environment: environment)
+    guard spanStatus == 0 else { fail("56-day run failed with exit code \(spanStatus)") }
+    await spanFake.stop()
+    let backfillFake = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
+    let backfillURL = try await backfillFake.start()
+    let backfillFolder = folder.appendingPathComponent("backfill")
+    try FileManager.default.createDirectory(at: backfillFolder, withIntermediateDirectories: true)
+    try estate.manifest(name: "backfill-bench", endpoint: backfillURL).write(
+        to: backfillFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+    let (backfillWall, backfillStatus) = try runBinary(
+        options.product, in: backfillFolder, ["backfill", "m.yaml", "--windows", "4", "-q"], environment: environment)
+    guard backfillStatus == 0 else { fail("backfill failed with exit code \(backfillStatus)") }
+    rows.append(
+        (
+            "backfill --windows 4 (14 days each) against one 56-day run: GraphQL points",
+            String(
+                format: "%d against %d (%.2f ×)", backfillFake.stats.pointsCharged, spanFake.stats.pointsCharged,
+                Double(backfillFake.stats.pointsCharged) / Double(max(1, spanFake.stats.pointsCharged)))
+        ))
+    rows.append(
+        (
+            "backfill --windows 4 against one 56-day run: wall time (ingest, refine, evidence)",
+            "\(milliseconds(backfillWall)) against \(milliseconds(spanWall))"
+        ))
+    await backfillFake.stop()
+
     // Reports: the heuristic's rate, then an OpenAI-compatible model (the fake one) for prompt
     // sizes and an estimated cost at a stated price.
     try (estate.manifest(name: "ingest-bench", endpoint: url) + "report:\n  scopes: [repository, estate]\n")

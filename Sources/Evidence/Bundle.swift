@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 import Pipeline
 public import Store
 
@@ -304,6 +305,32 @@ public struct EvidenceRecords {
     /// A repository's metrics alone (the `metrics` column: a fraction of the bundle's bytes).
     public func metrics(_ slug: String) throws -> RepositoryMetrics? {
         try column("metrics", key: slug).map { try Self.decode(RepositoryMetrics.self, $0, key: slug) }
+    }
+
+    /// A repository's (or `estate:KEY`'s) metrics of up to `limit` windows of this window's
+    /// length ending at or before this window's end, oldest first: the trend of what it counted.
+    public func history(_ key: String, limit: Int) throws -> [(window: RepositoryBundle.Window, metrics: RepositoryMetrics)] {
+        guard let start = Timestamp.date(window.start), let end = Timestamp.date(window.end) else { return [] }
+        let length = end.timeIntervalSince(start)
+        let rows = try database.query(
+            """
+            SELECT window_start, window_end, metrics FROM evidence WHERE repository = \(key) AND window_end <= \(window.end)
+            ORDER BY window_end DESC
+            """)
+        var history: [(window: RepositoryBundle.Window, metrics: RepositoryMetrics)] = []
+        for row in rows {
+            let (rowStart, rowEnd) = (try row.string("window_start"), try row.string("window_end"))
+            guard let from = Timestamp.date(rowStart), let to = Timestamp.date(rowEnd),
+                abs(to.timeIntervalSince(from) - length) < 1
+            else { continue }
+            history.append(
+                (
+                    RepositoryBundle.Window(start: rowStart, end: rowEnd),
+                    try Self.decode(RepositoryMetrics.self, try row.string("metrics"), key: key)
+                ))
+            if history.count == limit { break }
+        }
+        return history.reversed()
     }
 
     func column(_ name: StaticString, key: String) throws -> String? {

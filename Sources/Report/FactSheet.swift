@@ -175,6 +175,40 @@ struct FactSheet: Sendable {
     /// The brief's lines: each placeholder with what it fills in.
     var lines: [String] { facts.map { "{\($0.key)} = \($0.phrase)" } }
 
+    /// One line of a report's comparison table: a metric this window and the previous one.
+    struct Comparison: Equatable {
+        let metric: String
+        let now: String
+        let previous: String
+        /// `↑ 7`, `↓ 1.0 days` or `=`.
+        let change: String
+    }
+
+    /// The subject's own metrics that have a previous window, as a report's table shows them.
+    var comparisons: [Comparison] {
+        facts.compactMap { previous -> Comparison? in
+            guard previous.key.hasSuffix(":previous"), !previous.key.contains(".") else { return nil }
+            let base = String(previous.key.dropLast(":previous".count))
+            guard let now = self[base], let change = self[base + ":change"] else { return nil }
+            let metric: String
+            let unit: String
+            switch Self.wordings[base] {
+            case .count(_, let many)?:
+                metric = many.prefix(1).uppercased() + many.dropFirst()
+                unit = ""
+            case .duration(let lead)?:
+                let words = lead.replacingOccurrences(of: "a ", with: "", options: .anchored)
+                    .replacingOccurrences(of: " of", with: "", options: [.anchored, .backwards])
+                metric = words.prefix(1).uppercased() + words.dropFirst()
+                unit = " days"
+            case nil: return nil
+            }
+            let size = change.number.hasPrefix("-") ? String(change.number.dropFirst()) : change.number
+            let arrow = change.value.sign == 0 ? "=" : "\(change.value.sign > 0 ? "↑" : "↓") \(size)\(unit)"
+            return Comparison(metric: metric, now: now.number + unit, previous: previous.number + unit, change: arrow)
+        }
+    }
+
     private static let placeholder = try? NSRegularExpression(pattern: #"\{([A-Za-z0-9_./:\-]+)\}"#)
 
     /// The keys a text writes, in order, with their ranges.

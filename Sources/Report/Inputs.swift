@@ -11,6 +11,9 @@ struct ReportInputs {
     let end: String
     let estateRepositories: Set<String>
 
+    /// How many windows the estate page's trends show at most.
+    static let trendWindows = 8
+
     /// The window's evidence, read through the contract the evidence stage writes.
     var evidence: EvidenceRecords { EvidenceRecords(database: database, start: start, end: end) }
 
@@ -87,10 +90,18 @@ struct ReportInputs {
         // The metrics column alone: decoding the whole bundle for four numbers would dominate.
         let humans = try evidence.metrics(slug)?.humans
         let child = try self.child(slug)
-        return Render.Row(
+        var row = Render.Row(
             slug: slug, status: child.status, summary: child.summary, merged: humans?.pullRequestsMerged ?? 0,
             medianOpenToMergeDays: humans?.openToMergeSeconds.median.map { $0 / 86_400 },
             outstanding: humans?.issuesOutstanding ?? 0,
             outstandingP90Days: humans?.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
+        row.trend = try evidence.history(slug, limit: Self.trendWindows).map { window, metrics in
+            Render.Point(
+                windowEnd: window.end, merged: metrics.humans.pullRequestsMerged,
+                medianOpenToMergeDays: metrics.humans.openToMergeSeconds.median.map { $0 / 86_400 },
+                outstanding: metrics.humans.issuesOutstanding,
+                outstandingP90Days: metrics.humans.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
+        }
+        return row
     }
 }

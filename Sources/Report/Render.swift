@@ -8,7 +8,8 @@ enum Render {
 
     static func markdown(
         _ template: MustacheTemplate, title: String, content: ReportContent, windowStart: String,
-        windowEnd: String, model: String, checked: (numbers: Int, references: Int)
+        windowEnd: String, model: String, checked: (numbers: Int, references: Int),
+        comparisons: [FactSheet.Comparison] = []
     ) -> String {
         let context: [String: Any] = [
             "title": title, "start_day": day(windowStart), "end_day": day(windowEnd), "status": content.status.rawValue,
@@ -17,6 +18,8 @@ enum Render {
             "risks": content.risks, "has_risks": !content.risks.isEmpty,
             "next_steps": content.nextSteps, "has_next_steps": !content.nextSteps.isEmpty,
             "model": model, "numbers_checked": checked.numbers, "references_checked": checked.references,
+            "has_changes": !comparisons.isEmpty,
+            "changes": comparisons.map { ["metric": $0.metric, "now": $0.now, "previous": $0.previous, "change": $0.change] },
         ]
         return template.render(context)
     }
@@ -30,6 +33,102 @@ enum Render {
         let medianOpenToMergeDays: Double?
         let outstanding: Int
         let outstandingP90Days: Double?
+        /// This repository's windows of the same length, oldest first, ending with this one.
+        var trend: [Point] = []
+    }
+
+    /// One window of a trend.
+    struct Point: Equatable, Sendable {
+        let windowEnd: String
+        let merged: Int
+        let medianOpenToMergeDays: Double?
+        let outstanding: Int
+        let outstandingP90Days: Double?
+    }
+
+    /// The metrics a trend shows: a name, the words of its unit, and how to read a point.
+    static let trendMetrics: [(key: String, title: String, unit: String, value: @Sendable (Point) -> Double?)] = [
+        ("merged", "Pull requests merged", "", { Double($0.merged) }),
+        ("open-to-merge", "Median open-to-merge time", "d", { $0.medianOpenToMergeDays }),
+        ("outstanding", "Outstanding issues", "", { Double($0.outstanding) }),
+        ("oldest-outstanding", "Age of the oldest tenth of outstanding issues (p90)", "d", { $0.outstandingP90Days }),
+    ]
+
+    static func number(_ value: Double) -> String {
+        value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(format: "%.1f", value)
+    }
+
+    /// A sparkline as inline SVG: one point per window, the current (last) one marked and its
+    /// value written beside it; the label states every value for readers and tests.
+    static func sparkline(_ label: String, metric: (key: String, title: String, unit: String), _ values: [(String, Double?)])
+        -> String
+    {
+        let known = values.compactMap { $0.1 }
+        let described = values.map { "\(day($0.0)): \($0.1.map(number) ?? "none")" }.joined(separator: ", ")
+        let aria = "\(label), \(metric.title.lowercased()) by window: \(described) (current last)"
+        let width = 100, height = 28, pad = 3
+        var svg = "<svg class=\"spark\" data-metric=\"\(metric.key)\" data-points=\"\(values.count)\" "
+        svg += "xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width + 48)\" height=\"\(height)\" role=\"img\" "
+        svg += "aria-label=\"\(escape(aria))\"><title>\(escape(aria))</title>"
+        guard let last = values.last?.1, !known.isEmpty else {
+            return svg + "<text x=\"0\" y=\"18\">no data</text></svg>"
+        }
+        let top = max(known.max() ?? 0, 1)
+        let step = values.count > 1 ? Double(width - 2 * pad) / Double(values.count - 1) : 0
+        func y(_ value: Double) -> Int { height - pad - Int((value / top * Double(height - 2 * pad)).rounded()) }
+        let points = values.enumerated().compactMap { index, value in
+            value.1.map { "\(pad + Int((Double(index) * step).rounded())),\(y($0))" }
+        }
+        svg += "<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.5\" points=\"\(points.joined(separator: " "))\"/>"
+        let x = pad + Int((Double(values.count - 1) * step).rounded())
+        svg += "<circle class=\"current\" cx=\"\(x)\" cy=\"\(y(last))\" r=\"3\" fill=\"#c62828\"/>"
+        svg += "<text x=\"\(width + 4)\" y=\"18\">\(number(last))\(metric.unit.isEmpty ? "" : " " + metric.unit)</text></svg>"
+        return svg
+    }
+
+    /// The trends section: per project (its repositories' counts added up, over the windows every
+    /// one of them has) and per repository, one sparkline per metric.
+    static func trends(_ rows: [Row], projects: [(name: String, members: [String])]) -> String {
+        let windows = rows.map(\.trend.count).max() ?? 0
+        guard windows > 1 else { return "" }
+        var html = "<h2>Trends over the last \(windows) windows</h2>\n"
+        html += "<table class=\"trends\"><thead><tr><th>repository or project</th>"
+        html += trendMetrics.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
+        func line(_ label: String, _ points: [Point], project: Bool) -> String {
+            var row =
+                "<tr class=\"\(project ? "project" : "repository")\"><td>\(project ? "<strong>\(escape(label))</strong>" : escape(label))</td>"
+            for metric in trendMetrics {
+                let values = points.map { ($0.windowEnd, metric.value($0)) }
+                // A project adds up counts; its medians and percentiles would be guesses.
+                let shown =
+                    project && metric.unit == "d"
+                    ? "" : sparkline(label, metric: (metric.key, metric.title, metric.unit), values)
+                row += "<td>\(shown)</td>"
+            }
+            return row + "</tr>\n"
+        }
+        let bySlug = Dictionary(rows.map { ($0.slug, $0) }, uniquingKeysWith: { first, _ in first })
+        var placed: Set<String> = []
+        for project in projects {
+            let members = project.members.compactMap { bySlug[$0] }
+            guard !members.isEmpty else { continue }
+            let ends = members.map { Set($0.trend.map(\.windowEnd)) }.reduce(Set(members[0].trend.map(\.windowEnd))) {
+                $0.intersection($1)
+            }
+            let summed = ends.sorted().map { end in
+                let points = members.compactMap { $0.trend.first { $0.windowEnd == end } }
+                return Point(
+                    windowEnd: end, merged: points.reduce(0) { $0 + $1.merged }, medianOpenToMergeDays: nil,
+                    outstanding: points.reduce(0) { $0 + $1.outstanding }, outstandingP90Days: nil)
+            }
+            html += line(project.name, summed, project: true)
+            for member in members {
+                html += line(member.slug, member.trend, project: false)
+                placed.insert(member.slug)
+            }
+        }
+        for row in rows where !placed.contains(row.slug) { html += line(row.slug, row.trend, project: false) }
+        return html + "</tbody></table>\n"
     }
 
     static func escape(_ text: String) -> String {
@@ -72,7 +171,7 @@ enum Render {
     /// The estate page: one static HTML file, no external assets, charts as inline SVG.
     static func estatePage(
         estate: String, content: ReportContent, windowStart: String, windowEnd: String,
-        rows: [Row]
+        rows: [Row], projects: [(name: String, members: [String])] = []
     ) -> String {
         let byMerged = rows.sorted { ($0.merged, $1.slug) > ($1.merged, $0.slug) }
         var html = """
@@ -111,6 +210,7 @@ enum Render {
             "Outstanding issues: age of the oldest tenth (p90) per repository", unit: ("day", "days"),
             rows.compactMap { row in row.outstandingP90Days.map { (row.slug, $0, "#ad1457") } }
                 .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
+        html += trends(rows, projects: projects)
         for (heading, items) in [("Highlights", content.highlights), ("Risks", content.risks), ("Next steps", content.nextSteps)]
         where !items.isEmpty {
             html += "<h2>\(heading)</h2><ul>" + items.map { "<li>\(escape($0))</li>" }.joined() + "</ul>\n"

@@ -173,7 +173,7 @@ public struct ReportStage: StageRunner {
         let checked = (facts.count, Verifier.references(in: content.texts.joined(separator: "\n")).count)
         let markdown = Render.markdown(
             templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
-            model: modelName, checked: checked)
+            model: modelName, checked: checked, comparisons: brief.sheet.comparisons)
         let day = Render.day(end)
         let verification: JSONValue = [
             "verified": true, "attempts": .int(Int64(written.attempts)),
@@ -203,8 +203,15 @@ public struct ReportStage: StageRunner {
             }
             try Data(sidecar.pretty.utf8).write(to: folder.appendingPathComponent("\(day).json"), options: .atomic)
             if brief.scope == .estate {
+                let projects = (context.manifest.estate.catalogue?.projects ?? []).map { project in
+                    (
+                        name: "\(project.name) (\(project.key))",
+                        members: context.manifest.estate.repositories.filter { $0.project == project.key }.map(\.slug)
+                    )
+                }
                 let page = Render.estatePage(
-                    estate: brief.subject, content: content, windowStart: start, windowEnd: end, rows: rows)
+                    estate: brief.subject, content: content, windowStart: start, windowEnd: end, rows: rows,
+                    projects: projects)
                 for name in ["\(day).html", "latest.html"] {
                     try Data(page.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
                 }

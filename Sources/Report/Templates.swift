@@ -46,6 +46,16 @@ struct Templates: Sendable {
         ## Summary
 
         {{summary}}
+        {{#has_changes}}
+
+        ## Compared with the previous window
+
+        | metric | this window | previous window | change |
+        |---|---|---|---|
+        {{#changes}}
+        | {{metric}} | {{now}} | {{previous}} | {{change}} |
+        {{/changes}}
+        {{/has_changes}}
         {{#has_highlights}}
 
         ## Highlights

@@ -122,6 +122,81 @@ struct PastWindowTests {
         }
     }
 
+    /// Issue #15, item 4: the estate page of a backfilled estate shows each repository's and
+    /// project's trend over the windows, rendered by a real browser; reports compare with the
+    /// previous window in a table.
+    @Test func theEstatePageShowsTrendsOverTheBackfilledWindows() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            try harness.write(
+                "catalogue.yaml",
+                """
+                version: 1
+                projects:
+                  - key: core
+                    name: Core
+                    components:
+                      - {key: api, name: API, type: service, repository: {owner: acme, name: repo-000}}
+                      - {key: store, name: Store, type: library, repository: {owner: acme, name: repo-001}}
+                """)
+            try harness.write(
+                "m.yaml",
+                Self.manifest(url).replacingOccurrences(
+                    of: "  key: estate\n", with: "  key: estate\n  catalogue: catalogue.yaml\n")
+                    + "report:\n  scopes: [repository, project, estate]\n")
+            let result = try await harness.run(
+                Harness.product, ["backfill", "m.yaml", "--windows", "4", "-q"], environment: Self.environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            let reports = harness.folder.appendingPathComponent("out/windows/reports")
+            let page = try await renderInChromium(reports.appendingPathComponent("estate/latest.html"))
+            #expect(page.console == [], "\(page.console)")
+            #expect(page.dom.contains("<h2>Trends over the last 4 windows</h2>"))
+            // Two repositories, each with four metrics; their project with its two counts.
+            let sparks = page.dom.components(separatedBy: "<svg class=\"spark\"").dropFirst()
+            #expect(sparks.count == 2 * 4 + 2)
+            #expect(sparks.allSatisfy { $0.contains("data-points=\"4\"") })
+            #expect(
+                page.dom.components(separatedBy: "class=\"current\"").count - 1 == sparks.filter { !$0.contains("no data") }.count
+            )
+            // The merged-pull-requests line of acme/repo-000 states each window's own metric.
+            let history = try Self.metrics(harness)
+            let values = Self.ends.map { end in
+                history["acme/repo-000 \(Timestamp.string(end))"]?["humans"]?["pull_requests_merged"]?.int.map(String.init) ?? "?"
+            }
+            let days = Self.ends.map { String(Timestamp.seconds($0).prefix(10)) }
+            let described = zip(days, values).map { "\($0): \($1)" }.joined(separator: ", ")
+            #expect(
+                page.dom.contains("acme/repo-000, pull requests merged by window: \(described) (current last)"), "\(described)")
+            #expect(page.dom.contains("<strong>Core (core)</strong>"))
+
+            // A screenshot of the page, kept for people to look at.
+            let artefacts = SourceTree.url(".build/test-artefacts")
+            try FileManager.default.createDirectory(at: artefacts, withIntermediateDirectories: true)
+            let shot = artefacts.appendingPathComponent("estate-trends.png")
+            try? FileManager.default.removeItem(at: shot)
+            let screenshot = try await ChildProcess.run(
+                "/usr/bin/chromium",
+                [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2400",
+                    "--screenshot=\(shot.path)", reports.appendingPathComponent("estate/latest.html").absoluteString,
+                ])
+            #expect(screenshot.status == 0, "\(screenshot.stderr)")
+            let png = try Data(contentsOf: shot)
+            #expect(png.count > 10_000 && png.prefix(4) == Data([0x89, 0x50, 0x4E, 0x47]))
+
+            // The repository report compares with the previous window.
+            let markdown = try String(contentsOf: reports.appendingPathComponent("acme/repo-000/latest.md"), encoding: .utf8)
+            #expect(
+                markdown.contains("## Compared with the previous window\n\n| metric | this window | previous window | change |\n")
+            )
+            let merged = try #require(Int(values[3])), before = try #require(Int(values[2]))
+            let change = merged == before ? "=" : "\(merged > before ? "↑" : "↓") \(abs(merged - before))"
+            #expect(markdown.contains("| Merged pull requests | \(merged) | \(before) | \(change) |\n"), "\(markdown)")
+        }
+    }
+
     @Test func aKilledBackfillResumesInTheWindowItWasIn() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
