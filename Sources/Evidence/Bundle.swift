@@ -20,6 +20,12 @@ public struct RepositoryBundle: Sendable, Hashable, Codable {
     public let workTypes: [WorkTypeGroup]
     /// Items left out of each list by the size budget (the metrics count them all).
     public let cut: Cut
+    /// The oldest issues outstanding at the window's end (people's, not noise), oldest first, at
+    /// most five — from every issue, not only those the budget kept.
+    public var oldestOutstandingIssues: [Aged] = []
+    /// The longest-open pull requests at the window's end (people's, not drafts or noise),
+    /// oldest first, at most five.
+    public var longestOpenPullRequests: [Aged] = []
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -29,6 +35,22 @@ public struct RepositoryBundle: Sendable, Hashable, Codable {
         case documentationChanges = "documentation_changes"
         case workTypes = "work_types"
         case cut
+        case oldestOutstandingIssues = "oldest_outstanding_issues"
+        case longestOpenPullRequests = "longest_open_pull_requests"
+    }
+
+    /// An item and how long it has been open at the window's end.
+    public struct Aged: Sendable, Hashable, Codable {
+        public let number: Int
+        public let title: String
+        public let createdAt: String
+        public let ageSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case number, title
+            case createdAt = "created_at"
+            case ageSeconds = "age_seconds"
+        }
     }
 
     /// A window as the evidence states it: RFC 3339 with milliseconds, UTC.

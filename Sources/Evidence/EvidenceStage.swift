@@ -14,7 +14,7 @@ import Store
 public struct EvidenceStage: StageRunner {
     public let stage = Stage.evidence
     /// Bump when the bundle or metrics for the same entities change.
-    public let version = "evidence-4"
+    public let version = "evidence-5"
 
     /// Items kept in full per list; the rest are counted in `cut`.
     public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
@@ -32,6 +32,9 @@ public struct EvidenceStage: StageRunner {
         var issueItems: [Ranked<RepositoryBundle.Issue>] = []
         var commitItems: [Ranked<RepositoryBundle.Commit>] = []
         var docItems: [Ranked<RepositoryBundle.DocumentationChange>] = []
+        /// People's open items at the window's end, for the oldest-first lists.
+        var openIssues: [RepositoryBundle.Aged] = []
+        var openPullRequests: [RepositoryBundle.Aged] = []
     }
 
     /// Reads a repository's facts (for metrics) and, with `items`, the bundle's item lists; the
@@ -69,6 +72,16 @@ public struct EvidenceStage: StageRunner {
             guard items else { continue }
             let updated = try row.optionalString("updated_at") ?? ""
             let state = try row.string("state")
+            // Open at the window's end: created before it, not merged or closed before it.
+            let draft = try row.int("is_draft") == 1
+            if !facts.isBot && noise == nil && created < end && !draft
+                && !(merged.map { $0 < end } ?? false) && !(closed.map { $0 < end } ?? false)
+            {
+                loaded.openPullRequests.append(
+                    RepositoryBundle.Aged(
+                        number: Int(number), title: try row.string("title"), createdAt: Timestamp.string(created),
+                        ageSeconds: end.timeIntervalSince(created)))
+            }
             let inWindow = { (d: Date?) in d.map { start <= $0 && $0 < end } ?? false }
             guard inWindow(try date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
                 continue
@@ -81,7 +94,7 @@ public struct EvidenceStage: StageRunner {
                     (relevance, updated, Self.tie(number)),
                     RepositoryBundle.PullRequest(
                         number: Int(number), title: title, state: state, author: try row.optionalString("author_login"),
-                        isBot: facts.isBot, isDraft: try row.int("is_draft") == 1, labels: labels,
+                        isBot: facts.isBot, isDraft: draft, labels: labels,
                         createdAt: try row.optionalString("created_at") ?? "", mergedAt: try row.optionalString("merged_at"),
                         closedAt: try row.optionalString("closed_at"), noise: noise,
                         workType: WorkType.classify(labels: labels, title: title))
@@ -101,6 +114,12 @@ public struct EvidenceStage: StageRunner {
             loaded.issues.append(facts)
             guard items else { continue }
             let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
+            if facts.outstanding(at: end) && !facts.isBot && !facts.isNoise {
+                loaded.openIssues.append(
+                    RepositoryBundle.Aged(
+                        number: facts.number, title: try row.string("title"), createdAt: Timestamp.string(created),
+                        ageSeconds: end.timeIntervalSince(created)))
+            }
             guard resolved || facts.outstanding(at: end) else { continue }
             let labels = try Self.labels(row)
             let title = try row.string("title")
@@ -237,7 +256,11 @@ public struct EvidenceStage: StageRunner {
         let (pullsKept, pullsCut) = kept("pull_requests", pullItems)
         let (issuesKept, issuesCut) = kept("issues", issueItems)
         let (docsKept, docsCut) = kept("documentation_changes", docItems)
-        let bundle = RepositoryBundle(
+        /// The five oldest, oldest first (then by number).
+        func oldest(_ items: [RepositoryBundle.Aged]) -> [RepositoryBundle.Aged] {
+            Array(items.sorted { ($0.ageSeconds, -$0.number) > ($1.ageSeconds, -$1.number) }.prefix(5))
+        }
+        var bundle = RepositoryBundle(
             repository: RepositoryBundle.Subject(
                 slug: slug, defaultBranch: try branch(slug, db: db, configured: repository.defaultBranch),
                 documentationPaths: repository.documentationPaths, project: repository.project),
@@ -245,6 +268,8 @@ public struct EvidenceStage: StageRunner {
             pullRequests: pullsKept, issues: issuesKept, documentationChanges: docsKept, workTypes: workTypes,
             cut: RepositoryBundle.Cut(
                 commits: commitsCut, pullRequests: pullsCut, issues: issuesCut, documentationChanges: docsCut))
+        bundle.oldestOutstandingIssues = oldest(loaded.openIssues)
+        bundle.longestOpenPullRequests = oldest(loaded.openPullRequests)
         let text = String(decoding: try encoder.encode(bundle), as: UTF8.self)
         let counters: [String: Int64] = [
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),

@@ -93,13 +93,20 @@ struct Facts: Sendable {
     var bugItems = 0
     var featureItems = 0
     var blocked: [Int] = []
-    var mergedTitles: [(Int, String)] = []
+    /// People's pull requests merged in the window (as kept in the bundle), by kind of work.
+    var mergedByType: [(type: WorkType, items: [(number: Int, title: String)])] = []
+    /// People's oldest outstanding issues and longest-open pull requests: number, age in days.
+    var oldestIssues: [(number: Int, days: Double)] = []
+    var longestOpenPullRequests: [(number: Int, days: Double)] = []
+    /// The latest earlier report's status, if any.
+    var previousStatus: Status?
     var roadmapChanged = false
     var adrs = 0
     var previousRisks: [String] = []
     /// The previous window's metrics of people, when the store has that window.
     var previous: PopulationMetrics?
-    var children: [(name: String, status: Status)] = []
+    /// The parts of a roll-up: name, status, their first risk and first next step.
+    var children: [(name: String, status: Status, risk: String?, next: String?)] = []
     var blockedComponents: [String] = []
     var plannedComponents: [String] = []
 }
@@ -178,11 +185,31 @@ extension Brief {
         }
         facts.adrs = docs.filter { $0.isADR && $0.change == "added" }.count
         if facts.adrs > 0 { sheet.count("adrs_added", facts.adrs) }
+        // The items to act on, each with its age as a fact.
+        for item in bundle.oldestOutstandingIssues.prefix(3) {
+            sheet.seconds("open_age", item.ageSeconds, of: "#\(item.number)")
+            facts.oldestIssues.append((item.number, item.ageSeconds / 86_400))
+        }
+        for item in bundle.longestOpenPullRequests.prefix(3) {
+            sheet.seconds("open_age", item.ageSeconds, of: "#\(item.number)")
+            facts.longestOpenPullRequests.append((item.number, item.ageSeconds / 86_400))
+        }
         brief.sheet = sheet
         brief.factsSection()
+        for (heading, items) in [
+            ("Oldest outstanding issues (people's)", bundle.oldestOutstandingIssues),
+            ("Longest-open pull requests (people's, not drafts)", bundle.longestOpenPullRequests),
+        ] {
+            brief.section(
+                heading,
+                items.prefix(3).map {
+                    "\(brief.reference($0.number)) \(brief.quote(String($0.title.prefix(100)))) — {#\($0.number).open_age}"
+                })
+        }
 
         brief.previousReports(previous)
         facts.previousRisks = brief.facts.previousRisks
+        facts.previousStatus = previous.first.flatMap { Status(rawValue: $0.status) }
         brief.section(
             "Work types",
             bundle.workTypes.map { group in
@@ -191,8 +218,9 @@ extension Brief {
                 return "\(group.workType.rawValue): \(group.pullRequests) pull requests, "
                     + "\(group.issues) issues, \(group.commits) commits"
             })
-        func line(number: Int, title: String, state: String, labels: [String], noise: String?) -> String {
+        func line(number: Int, title: String, state: String, labels: [String], noise: String?, bot: Bool) -> String {
             var state = state
+            if bot { state += ", by a bot" }
             if labels.contains(where: { $0.lowercased() == "blocked" }) && state == "open" {
                 state += ", labelled blocked"
                 facts.blocked.append(number)
@@ -203,12 +231,22 @@ extension Brief {
         let shownPulls = pulls.filter { $0.noise == nil }.prefix(15)
         brief.section(
             "Pull requests (most relevant first, \(shownPulls.count) of \(pulls.count + cut.pullRequests))",
-            shownPulls.map { line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise) })
-        facts.mergedTitles = shownPulls.filter { $0.state == "merged" }.map { ($0.number, String($0.title.prefix(100))) }
+            shownPulls.map {
+                line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise, bot: $0.isBot)
+            })
+        let merged = shownPulls.filter { $0.state == "merged" && !$0.isBot }
+        for type in WorkType.allCases {
+            let items: [(number: Int, title: String)] = merged.filter { $0.workType == type }.map {
+                (number: $0.number, title: String($0.title.prefix(100)))
+            }
+            if !items.isEmpty { facts.mergedByType.append((type: type, items: items)) }
+        }
         let shownIssues = issues.filter { $0.noise == nil }.prefix(15)
         brief.section(
             "Issues (most relevant first, \(shownIssues.count) of \(issues.count + cut.issues))",
-            shownIssues.map { line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise) })
+            shownIssues.map {
+                line(number: $0.number, title: $0.title, state: $0.state, labels: $0.labels, noise: $0.noise, bot: $0.isBot)
+            })
         brief.section(
             "Commit headlines (\(min(10, commits.count)) of \(commits.count + cut.commits))",
             commits.prefix(10).map { brief.quote(String($0.headline.prefix(100))) })
@@ -259,6 +297,7 @@ struct ChildReport: Sendable {
     let summary: String
     let risks: [String]
     let references: Set<Int>
+    var nextSteps: [String] = []
 }
 
 extension Brief {
@@ -398,8 +437,9 @@ extension Brief {
                 references.formUnion(child.references)
                 return "\(quote(child.name)) [\(child.scope.rawValue), \(child.status.rawValue)]: \(quote(child.summary))"
                     + (child.risks.isEmpty ? "" : " Risks: " + child.risks.prefix(2).map { quote($0) }.joined(separator: "; "))
+                    + (child.nextSteps.first.map { " Next: " + quote($0) } ?? "")
             })
-        facts.children = children.map { ($0.name, $0.status) }
+        facts.children = children.map { ($0.name, $0.status, $0.risks.first, $0.nextSteps.first) }
         facts.activity = children.count
     }
 }

@@ -68,6 +68,7 @@ struct FactSheet: Sendable {
         "commits": .count(one: "default-branch commit", many: "default-branch commits"),
         "adrs_added": .count(one: "new architecture decision record", many: "new architecture decision records"),
         "repositories": .count(one: "repository", many: "repositories"),
+        "open_age": .duration("open for"),
         "parts_on_track": .count(one: "part on track", many: "parts on track"),
         "parts_at_risk": .count(one: "part at risk", many: "parts at risk"),
         "parts_blocked": .count(one: "part blocked", many: "parts blocked"),
@@ -124,7 +125,8 @@ struct FactSheet: Sendable {
             // value still travels with its key.
             phrase = "\(Fact(key: base, value: value, phrase: "").number) (\(base))"
         }
-        if let part { phrase += " in \(part)" }
+        // An item (`#12`) leads its phrase; a repository or project ends it.
+        if let part { phrase = part.hasPrefix("#") ? "\(part) \(phrase)" : phrase + " in \(part)" }
         return phrase
     }
 
@@ -209,7 +211,7 @@ struct FactSheet: Sendable {
         }
     }
 
-    private static let placeholder = try? NSRegularExpression(pattern: #"\{([A-Za-z0-9_./:\-]+)\}"#)
+    private static let placeholder = try? NSRegularExpression(pattern: #"\{(#?[A-Za-z0-9_./:\-]+)\}"#)
 
     /// The keys a text writes, in order, with their ranges.
     static func placeholders(in text: String) -> [(key: String, range: Range<String.Index>)] {

@@ -59,7 +59,8 @@ struct ReportInputs {
             scope: Brief.Scope(rawValue: scope) ?? .repository, subject: subject, name: name,
             status: Status(rawValue: try row.string("status")) ?? .unknown, summary: content["summary"]?.string ?? "",
             risks: (content["risks"]?.array ?? []).compactMap(\.string),
-            references: Set((coverage["references"]?.array ?? []).compactMap { $0.int.map(Int.init) }))
+            references: Set((coverage["references"]?.array ?? []).compactMap { $0.int.map(Int.init) }),
+            nextSteps: (content["next_steps"]?.array ?? []).compactMap(\.string))
     }
 
     /// A repository's report of this window, or (without repository reports) the heuristic
@@ -67,10 +68,10 @@ struct ReportInputs {
     func child(_ slug: String) throws -> ChildReport {
         if let stored = try stored(scope: "repository", subject: slug, name: slug) { return stored }
         let brief = try repositoryBrief(slug)
-        let content = Heuristic.write(brief)
+        let content = Heuristic.write(brief).filled(by: brief.sheet)
         return ChildReport(
             scope: .repository, subject: slug, name: slug, status: content.status, summary: content.summary,
-            risks: content.risks, references: brief.references)
+            risks: content.risks, references: brief.references, nextSteps: content.nextSteps)
     }
 
     /// A repository's metrics of this window; evidence must have run for it.

@@ -79,7 +79,7 @@ struct BundleTests {
         #expect(
             keys == [
                 "schema_version", "repository", "window", "metrics", "commits", "pull_requests", "issues",
-                "documentation_changes", "work_types", "cut",
+                "documentation_changes", "work_types", "cut", "oldest_outstanding_issues", "longest_open_pull_requests",
             ])
     }
 

@@ -8,8 +8,12 @@ import Testing
 @testable import Evidence
 @testable import Report
 
-/// A repository brief from a small hand-written evidence bundle.
-func sampleBrief(previous: PreviousWindow? = nil, reports: [PreviousReport] = []) -> Brief {
+/// A repository brief from a small hand-written evidence bundle; `change` adjusts people's
+/// metrics and the pull requests before the bundle is made.
+func sampleBrief(
+    previous: PreviousWindow? = nil, reports: [PreviousReport] = [],
+    change: (inout PopulationMetrics, inout [RepositoryBundle.PullRequest]) -> Void = { _, _ in }
+) -> Brief {
     var humans = PopulationMetrics()
     humans.pullRequestsMerged = 12
     humans.pullRequestsClosedUnmerged = 3
@@ -20,29 +24,36 @@ func sampleBrief(previous: PreviousWindow? = nil, reports: [PreviousReport] = []
     humans.outstandingIssueAgeSeconds = Summary([2_592_000, 2_592_000, 10_368_000])
     var bots = PopulationMetrics()
     bots.pullRequestsMerged = 2
-    func pull(_ number: Int, _ title: String, _ state: String, labels: [String] = []) -> RepositoryBundle.PullRequest {
-        RepositoryBundle.PullRequest(
-            number: number, title: title, state: state, author: "ada", isBot: false, isDraft: false, labels: labels,
-            createdAt: "2026-11-14T00:00:00.000Z", mergedAt: nil, closedAt: nil, noise: nil, workType: .unknown)
-    }
-    let bundle = RepositoryBundle(
+    var pulls = [
+        samplePull(101, "Add rate limiter", "merged"), samplePull(102, "Refactor store", "open", labels: ["blocked"]),
+        samplePull(103, "Fix 3 flaky tests", "open"),
+    ]
+    change(&humans, &pulls)
+    var bundle = RepositoryBundle(
         repository: RepositoryBundle.Subject(slug: "acme/api", defaultBranch: "main", documentationPaths: [], project: nil),
         window: RepositoryBundle.Window(start: "2026-11-13T00:00:00.000Z", end: "2026-11-27T00:00:00.000Z"),
         metrics: RepositoryMetrics(
             humans: humans, bots: bots, noisePullRequests: 0, noiseIssues: 0, goneIssues: 0, commenters: [],
             previous: previous),
-        commits: [],
-        pullRequests: [
-            pull(101, "Add rate limiter", "merged"), pull(102, "Refactor store", "open", labels: ["blocked"]),
-            pull(103, "Fix 3 flaky tests", "open"),
-        ],
+        commits: [], pullRequests: pulls,
         issues: [
             RepositoryBundle.Issue(
                 number: 77, title: "Crash on start", state: "open", stateReason: nil, author: "ada", isBot: false,
-                labels: ["bug"], createdAt: "2026-10-01T00:00:00.000Z", closedAt: nil, noise: nil, workType: .bug)
+                labels: ["bug"], createdAt: "2026-07-30T00:00:00.000Z", closedAt: nil, noise: nil, workType: .bug)
         ],
         documentationChanges: [], workTypes: [], cut: RepositoryBundle.Cut())
+    bundle.oldestOutstandingIssues = [
+        RepositoryBundle.Aged(number: 77, title: "Crash on start", createdAt: "2026-07-30T00:00:00.000Z", ageSeconds: 10_368_000)
+    ]
     return Brief.repository(bundle: bundle, previous: reports, estateRepositories: ["acme/api", "acme/web"])
+}
+
+func samplePull(
+    _ number: Int, _ title: String, _ state: String, labels: [String] = [], bot: Bool = false, type: WorkType = .unknown
+) -> RepositoryBundle.PullRequest {
+    RepositoryBundle.PullRequest(
+        number: number, title: title, state: state, author: bot ? "dependabot" : "ada", isBot: bot, isDraft: false,
+        labels: labels, createdAt: "2026-11-14T00:00:00.000Z", mergedAt: nil, closedAt: nil, noise: nil, workType: type)
 }
 
 func content(_ summary: String, highlights: [String] = [], risks: [String] = []) -> ReportContent {
@@ -197,8 +208,8 @@ struct ContinuityTests {
         let brief = sampleBrief(
             reports: [
                 Self.report(risks: [
-                    "#102 is labelled blocked", "#77 is labelled blocked",
-                    "Outstanding issues are ageing, with a 90th-percentile outstanding-issue age of 100.0 days",
+                    "#102 is labelled blocked", "#101 is labelled blocked",
+                    "Oldest outstanding issues: #77 open for 100.0 days",
                 ])
             ])
         let report = Heuristic.write(brief)
@@ -206,15 +217,15 @@ struct ContinuityTests {
         #expect(
             report.filled(by: brief.sheet).risks == [
                 "(Ongoing) #102 is labelled blocked",
-                "(Ongoing) Outstanding issues are ageing, with a 90th-percentile outstanding-issue age of 120.0 days",
-                "Resolved since the previous report: #77 is labelled blocked",
+                "(Ongoing) Oldest outstanding issues: #77 open for 120.0 days",
+                "Resolved since the previous report: #101 is labelled blocked",
             ])
     }
 
     @Test func aRiskReportedResolvedIsNotCarriedAgain() {
-        let brief = sampleBrief(reports: [Self.report(risks: ["Resolved since the previous report: #77 is labelled blocked"])])
+        let brief = sampleBrief(reports: [Self.report(risks: ["Resolved since the previous report: #101 is labelled blocked"])])
         let report = Heuristic.write(brief)
-        #expect(!report.risks.contains { $0.contains("#77") })
+        #expect(!report.risks.contains { $0.contains("#101") })
         #expect(report.risks.first == "#102 is labelled blocked")
     }
 
@@ -227,6 +238,60 @@ struct ContinuityTests {
 }
 
 struct HeuristicTests {
+    enum Case: String, CaseIterable {
+        case steady, noneResolvedWhileAgeing, backlogGrowsAndAges, mergeTimeDoubled, featureWorkWithABotBump
+    }
+
+    /// Issue #15, item 5: each status rule of docs/reports.md, and the risk that says why.
+    @Test(
+        arguments: [
+            (Case.steady, Status.onTrack, nil),
+            (
+                Case.noneResolvedWhileAgeing, Status.atRisk,
+                "No issue was resolved while the backlog ages, with a 90th-percentile outstanding-issue age of 120.0 days"
+            ),
+            (
+                Case.backlogGrowsAndAges, Status.atRisk,
+                "The backlog grows and ages: up 10 from 30 outstanding issues in the previous window, "
+                    + "with a 90th-percentile outstanding-issue age of 120.0 days"
+            ),
+            (
+                Case.mergeTimeDoubled, Status.atRisk,
+                "Pull requests take at least twice as long to merge: up 1.0 days from a median open-to-merge time of "
+                    + "1.0 days in the previous window"
+            ),
+            (Case.featureWorkWithABotBump, Status.onTrack, nil),
+        ] as [(Case, Status, String?)])
+    func statusFollowsTheDocumentedRules(example: Case, status: Status, risk: String?) {
+        var previous: PreviousWindow?
+        if example == .backlogGrowsAndAges || example == .mergeTimeDoubled {
+            var before = PopulationMetrics()
+            before.pullRequestsMerged = 12
+            before.issuesResolved = 8
+            before.issuesOutstanding = example == .backlogGrowsAndAges ? 30 : 40
+            before.openToMergeSeconds = Summary([example == .mergeTimeDoubled ? 86_400 : 172_800])
+            previous = PreviousWindow(
+                start: "2026-10-30T00:00:00.000Z", end: "2026-11-13T00:00:00.000Z", humans: before,
+                bots: PopulationMetrics())
+        }
+        let brief = sampleBrief(previous: previous) { humans, pulls in
+            pulls = [samplePull(101, "Add rate limiter", "merged", type: .feature)]
+            if example == .noneResolvedWhileAgeing { humans.issuesResolved = 0 }
+            if example == .featureWorkWithABotBump {
+                pulls.insert(samplePull(104, "Bump yams from 6.1 to 6.2", "merged", bot: true, type: .chore), at: 0)
+            }
+        }
+        let report = Heuristic.write(brief)
+        #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
+        #expect(report.status == status)
+        let filled = report.filled(by: brief.sheet)
+        if let risk { #expect(filled.risks.contains(risk), "\(filled.risks)") }
+        // A bot's work is never a highlight; it is one sentence of the summary.
+        #expect(filled.highlights.first == "Features: #101 Add rate limiter")
+        #expect(!filled.highlights.joined().contains("#104"))
+        #expect(filled.summary.hasSuffix(" Bots: 2 bot pull requests merged."))
+    }
+
     @Test func itSaysBlockedForAnOpenItemLabelledBlockedAndPassesVerification() {
         let brief = sampleBrief()
         let report = Heuristic.write(brief)
@@ -234,9 +299,10 @@ struct HeuristicTests {
         #expect(
             report.filled(by: brief.sheet).summary
                 == "acme/api is blocked: 12 merged pull requests, 8 resolved issues and 40 outstanding issues at the window's end."
-        )
+                + " Bots: 2 bot pull requests merged.")
         #expect(report.risks.first == "#102 is labelled blocked")
-        #expect(report.highlights.first == "Merged #101: Add rate limiter")
+        #expect(report.highlights.first == "Other work: #101 Add rate limiter")
+        #expect(report.nextSteps == ["Unblock #102", "Triage the oldest outstanding issues: #77"])
         #expect(Verifier.check(report, brief: brief).isEmpty)
     }
 
