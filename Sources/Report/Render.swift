@@ -68,7 +68,7 @@ enum Render {
         let aria = "\(label), \(metric.title.lowercased()) by window: \(described) (current last)"
         let width = 100, height = 28, pad = 3
         var svg = "<svg class=\"spark\" data-metric=\"\(metric.key)\" data-points=\"\(values.count)\" "
-        svg += "xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width + 48)\" height=\"\(height)\" role=\"img\" "
+        svg += "xmlns=\"http://www.w3.org/2000/svg\" width=\"\(width + 60)\" height=\"\(height)\" role=\"img\" "
         svg += "aria-label=\"\(escape(aria))\"><title>\(escape(aria))</title>"
         guard let last = values.last?.1, !known.isEmpty else {
             return svg + "<text x=\"0\" y=\"18\">no data</text></svg>"

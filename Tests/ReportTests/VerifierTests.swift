@@ -69,6 +69,12 @@ struct VerifierTests {
         ("acme/api merged 12 pull requests.", ["typed_number"]),
         ("Pull requests merged: 40; Issues resolved: 12.", ["typed_number", "typed_number"]),
         ("acme/api merged twelve pull requests.", ["typed_number"]),
+        // The phrasings a model uses: each typed number is rejected, whatever its words.
+        ("acme/api merged 12 PRs.", ["typed_number"]),
+        ("12 merged, 8 resolved.", ["typed_number", "typed_number"]),
+        ("PRs merged: 12", ["typed_number"]),
+        ("Twelve pull requests were merged.", ["typed_number"]),
+        ("A dozen pull requests were merged.", ["typed_number"]),
         ("75% of resolved issues were completed.", ["typed_number"]),
         ("{pull_requests_open} are waiting.", ["unknown_fact"]),
         ("#103 Fix 3 flaky tests is still open.", []),
