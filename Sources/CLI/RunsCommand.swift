@@ -57,7 +57,9 @@ struct RunsCommand: AsyncParsableCommand {
                 ["RUN", "NAME", "STATE", "WINDOW END", "STARTED", "DURATION"],
                 runs.map { run in
                     [
-                        String(run.id), run.name, run.state.rawValue, Timestamp.string(run.windowEnd),
+                        String(run.id), run.name, run.state.rawValue,
+                        Timestamp.string(run.windowEnd)
+                            + (RunChoice.override(inWindowSpec: run.windowSpec) == nil ? "" : " (--window-end)"),
                         Timestamp.string(run.startedAt),
                         run.finishedAt.map { formatDuration($0.timeIntervalSince(run.startedAt)) } ?? "-",
                     ]
