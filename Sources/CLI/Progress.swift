@@ -42,7 +42,7 @@ final class ProgressDisplay: RunObserver {
             var line: String?
             var force = false
             switch event {
-            case .started(let id, let reason):
+            case .started(let id, let reason, _):
                 state.running[id] = ""
                 if verbosity > 0 { line = "  start \(id) (\(reason))" }
             case .progress(let id, let message):

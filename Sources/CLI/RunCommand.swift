@@ -124,6 +124,7 @@ struct RunCommand: AsyncParsableCommand {
         let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
         let run: RunRecord
         var continued = false
+        var opening: (event: String, text: String)
         switch choice {
         case .continueRun(let previous):
             let interrupted = try storeCall {
@@ -134,12 +135,12 @@ struct RunCommand: AsyncParsableCommand {
             try storeCall { try ledger.reopenRun(id: previous.id, host: holder.host, pid: holder.pid) }
             run = try storeCall { try ledger.run(id: previous.id) } ?? previous
             continued = true
-            if global.verbosity >= 0 {
-                terminal.err(
-                    "continuing run \(run.id) of `\(manifest.name)` (it ended \(previous.state.rawValue)"
-                        + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
-                        + ")")
-            }
+            opening = (
+                "run_continued",
+                "continuing run \(run.id) of `\(manifest.name)` (it ended \(previous.state.rawValue)"
+                    + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
+                    + ")"
+            )
         case .newRun(let reason):
             let window = manifest.window.resolve(now: Date())
             run = try storeCall {
@@ -150,7 +151,17 @@ struct RunCommand: AsyncParsableCommand {
                         windowStart: window.start, windowEnd: window.end, host: holder.host, pid: holder.pid,
                         invocation: invocation()))
             }
-            if global.verbosity >= 0 { terminal.err("starting run \(run.id) of `\(manifest.name)` (\(reason))") }
+            opening = ("run_started", "starting run \(run.id) of `\(manifest.name)` (\(reason))")
+        }
+        let redaction = Redaction(manifest, environment: ProcessInfo.processInfo.environment)
+        // `--log-format json`: every event one JSON object on stderr, instead of the display.
+        let eventLog =
+            global.progressFormat == .json
+            ? EventLog(terminal: terminal, run: run, redact: redaction, verbosity: global.verbosity) : nil
+        if let eventLog {
+            eventLog.note(opening.event, message: opening.text)
+        } else if global.verbosity >= 0 {
+            terminal.err(opening.text)
         }
         try storeCall { try lock.attach(runID: run.id) }
 
@@ -169,12 +180,19 @@ struct RunCommand: AsyncParsableCommand {
         let history = try storeCall {
             try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
         }
-        let display = ProgressDisplay(
-            terminal: terminal, total: graph.units.filter { !missing.contains($0.id.stage) }.count,
-            verbosity: global.verbosity)
+        let display: ProgressDisplay?
+        let observer: any RunObserver
+        if let eventLog {
+            (display, observer) = (nil, eventLog)
+        } else {
+            let shown = ProgressDisplay(
+                terminal: terminal, total: graph.units.filter { !missing.contains($0.id.stage) }.count,
+                verbosity: global.verbosity)
+            (display, observer) = (shown, shown)
+        }
         let executor = Executor(
             graph: graph, stages: stages, ledger: ledger, manifest: manifest, run: run, jobs: jobs ?? Self.defaultJobs,
-            observer: display, redaction: Redaction(manifest, environment: ProcessInfo.processInfo.environment))
+            observer: observer, redaction: redaction)
 
         let stop = StopSignal()
         let trap = SignalTrap(stop: stop)
@@ -200,12 +218,12 @@ struct RunCommand: AsyncParsableCommand {
                 return outcome
             }
         } catch let error as StoreError {
-            display.finish()
+            display?.finish()
             trap.disarm()
             throw Failure.store(error)
         }
         trap.disarm()
-        display.finish()
+        display?.finish()
 
         let state: RunState
         let status: ExitStatus
@@ -221,15 +239,16 @@ struct RunCommand: AsyncParsableCommand {
             result.ending == .succeeded
             ? []
             : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
+        eventLog?.finished(finished, exitCode: status.rawValue, duration: result.duration)
         report(
             result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
-            loadedManifest: manifest)
+            loadedManifest: manifest, textSummary: eventLog == nil)
         if status != .success { throw Exit(status: status) }
     }
 
     private func report(
         _ result: ExecutionResult, run: RunRecord, continued: Bool, status: ExitStatus, failures: [AttemptRecord],
-        terminal: Terminal, loadedManifest: Manifest
+        terminal: Terminal, loadedManifest: Manifest, textSummary: Bool
     ) {
         var stages: [String: [String: Int]] = [:]
         for (stage, counts) in result.counts {
@@ -257,7 +276,7 @@ struct RunCommand: AsyncParsableCommand {
                         failures: failures.map(Documents.AttemptDoc.init))))
             return
         }
-        guard global.verbosity >= 0 || status != .success else { return }
+        guard textSummary, global.verbosity >= 0 || status != .success else { return }
         let role: Role = status == .success ? .success : (status == .interrupted ? .warning : .error)
         terminal.err("")
         terminal.err(

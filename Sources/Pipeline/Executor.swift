@@ -4,7 +4,8 @@ public import Store
 
 /// Something that happened during a run, for progress display and summaries.
 public enum RunEvent: Sendable {
-    case started(UnitID, RunReason)
+    /// A unit began its attempt number `attempt` (1 for its first in this run).
+    case started(UnitID, RunReason, attempt: Int)
     case progress(UnitID, String)
     /// The API budget left after a unit's latest request, and when it resets.
     case budget(remaining: Int, resetAt: Date)
@@ -171,7 +172,7 @@ public struct Executor: Sendable {
                     NewAttempt(
                         runID: run.id, unit: id.ledgerKey, state: .running, reason: reason.description,
                         fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts))
-                observer.event(.started(id, reason))
+                observer.event(.started(id, reason, attempt: Int(attempt.attempt)))
                 let upstream = Dictionary(scheduler.upstreamOutputs(of: id), uniquingKeysWith: { first, _ in first })
                 let context = UnitContext(
                     unit: unit, runID: run.id, attempt: attempt.attempt, window: window, manifest: manifest,
