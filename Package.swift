@@ -42,7 +42,7 @@ let package = Package(
         // Units, DAG, pure scheduler, resume planner, async executor.
         .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest", "JSON"], swiftSettings: strict),
         // GitHub GraphQL client: operations, retries, rate limits. No database access.
-        .target(name: "GitHub", dependencies: ["JSON"], swiftSettings: strict),
+        .target(name: "GitHub", dependencies: ["JSON", "Digest"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
         .target(
             name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
@@ -125,7 +125,7 @@ let package = Package(
         .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
-            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport"],
+            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport", "Digest"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -133,7 +133,7 @@ let package = Package(
             dependencies: [
                 "ghillie-run", "ghillie-run-teststages", "TestSupport", "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake",
                 "ModelFake",
-                "JSON", "GitHub", "Ingest", "Refine", "Evidence",
+                "JSON", "GitHub", "Ingest", "Refine", "Evidence", "Digest",
             ],
             // Golden files are read from the source tree by path, not bundled.
             exclude: ["Golden"],

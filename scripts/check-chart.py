@@ -45,6 +45,9 @@ value_sets = {
                     "oneOffJob": {"enabled": True, "args": ["--window-end", "2026-11-13", "--from", "report"]}},
     "inline manifest with a catalogue": {"manifest": {"inline": manifest, "files": {"catalogue.yaml": catalogue},
                                                       "key": "manifest.yaml"}},
+    "a GitHub App (manifest with github.app)": {"manifest": {"inline": manifest.replace(
+        "report:", "github:\n  app:\n    app_id: 424242\n    private_key_env: GHILLIE_GITHUB_APP_KEY\nreport:"),
+        "key": "manifest.yaml"}, "secrets": {"githubApp": {"key": "app-key", "env": "GHILLIE_GITHUB_APP_KEY", "optional": False}}},
     "persistent output, no check step": {"output": {"existingClaim": "ghillie-out"},
                                          "check": {"beforeRun": False, "helmTest": False},
                                          "run": {"logFormat": "text", "args": ["--jobs", "4"]}},
@@ -111,9 +114,14 @@ for name, overrides in value_sets.items():
             context = container.get("securityContext", {})
             if not context.get("readOnlyRootFilesystem") or context.get("allowPrivilegeEscalation") is not False:
                 problems.append(f"{name}: container {container['name']} needs a read-only root and no privilege escalation")
-            commands.append((name, container["name"], container.get("args", [])))
+            commands.append((name, container["name"], container.get("args", []), values["manifest"]["inline"] or manifest))
+            if name.startswith("a GitHub App"):
+                keyed = [e for e in container.get("env", []) if e["name"] == "GHILLIE_GITHUB_APP_KEY"]
+                if not keyed or keyed[0]["valueFrom"]["secretKeyRef"] != {"name": "ghillie-run", "key": "app-key", "optional": False}:
+                    problems.append(f"{name}: container {container['name']} does not get the App's key from the Secret")
     expected = {"defaults": ["CronJob", "Pod"], "one-off job": ["Job", "Pod"],
                 "inline manifest with a catalogue": ["ConfigMap", "CronJob", "Pod"],
+                "a GitHub App (manifest with github.app)": ["ConfigMap", "CronJob", "Pod"],
                 "persistent output, no check step": ["CronJob"]}[name]
     if kinds != expected:
         problems.append(f"{name}: rendered {kinds}, expected {expected}")
@@ -135,10 +143,10 @@ for name, overrides in refused.items():
 # so nothing reaches the network; the binary must not answer with its usage error.
 with tempfile.TemporaryDirectory() as work:
     path = os.path.join(work, "manifest.yaml")
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(manifest)
     environment = {"PATH": "/usr/bin:/bin", "HOME": work, "NO_COLOR": "1"}
-    for name, container, args in commands:
+    for name, container, args, text in commands:
+        with open(path, "w", encoding="utf-8") as file:
+            file.write(text)
         argv = [path if arg.startswith("/config/") else arg for arg in args]
         result = subprocess.run([binary] + argv, cwd=work, env=environment, capture_output=True, text=True, timeout=60)
         if result.returncode == 2 or "Usage:" in result.stderr:

@@ -114,16 +114,31 @@ struct CheckCommand: AsyncParsableCommand {
     /// The client both GitHub checks use, with the manifest's endpoints and a short policy; or
     /// why there is none.
     func githubClient(_ manifest: Manifest, environment: [String: String]) -> Result<GitHubClient, CheckProblem> {
-        let variable = manifest.github.tokenEnv
-        guard let token = environment[variable], !token.isEmpty else {
-            return .failure(CheckProblem(message: "the token variable `\(variable)` is not set"))
-        }
         guard let endpoint = URL(string: manifest.github.endpoint) else {
             return .failure(CheckProblem(message: "`\(manifest.github.endpoint)` is not a URL"))
         }
+        let restEndpoint = manifest.github.restEndpoint.flatMap(URL.init(string:))
+        let credential: Credential
+        if let app = manifest.github.app {
+            switch app.privateKey(environment: environment) {
+            case .success(let key):
+                credential = .app(
+                    AppInstallation(
+                        appID: String(app.appID), privateKey: key, installationID: app.installationID,
+                        repository: manifest.estate.repositories.first?.slug ?? "",
+                        restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint)))
+            case .failure(let problem): return .failure(CheckProblem(message: problem.message))
+            }
+        } else {
+            let variable = manifest.github.tokenEnv
+            guard let token = environment[variable], !token.isEmpty else {
+                return .failure(CheckProblem(message: "the token variable `\(variable)` is not set"))
+            }
+            credential = .token(token)
+        }
         return .success(
             GitHubClient(
-                endpoint: endpoint, restEndpoint: manifest.github.restEndpoint.flatMap(URL.init(string:)), token: token,
+                endpoint: endpoint, restEndpoint: restEndpoint, credential: credential,
                 policy: RetryPolicy(
                     attempts: 2, maximumRateLimitWait: .zero,
                     secondaryLimitWait: .seconds(manifest.github.secondaryLimitWaitSeconds),
@@ -143,9 +158,16 @@ struct CheckCommand: AsyncParsableCommand {
         let variable = manifest.github.tokenEnv
         var cost = CallCost()
         do {
-            let data = try await client.execute(Operation.viewer, variables: [:], cost: &cost)
-            let login = data["viewer"]?["login"]?.string ?? "?"
-            var message = "token from `\(variable)` accepted for `\(login)` at \(client.endpoint.host ?? "")"
+            let app = manifest.github.app
+            let data = try await client.execute(app == nil ? Operation.viewer : Operation.budget, variables: [:], cost: &cost)
+            var message: String
+            if let app {
+                message =
+                    "GitHub App \(app.appID): installation token minted and accepted at \(client.endpoint.host ?? "")"
+            } else {
+                let login = data["viewer"]?["login"]?.string ?? "?"
+                message = "token from `\(variable)` accepted for `\(login)` at \(client.endpoint.host ?? "")"
+            }
             if let remaining = data["rateLimit"]?["remaining"]?.int, let limit = data["rateLimit"]?["limit"]?.int {
                 message += "; \(remaining) of \(limit) points left"
                 if let reset = data["rateLimit"]?["resetAt"]?.string { message += " until \(reset)" }

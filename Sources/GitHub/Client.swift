@@ -118,7 +118,7 @@ public final class GitHubClient: Sendable {
     public let endpoint: URL
     /// The REST API's root (`https://api.github.com`, `https://HOST/api/v3`).
     public let restEndpoint: URL
-    private let token: String
+    private let credential: Credential
     public let policy: RetryPolicy
     private let session: URLSession
     private let budget = BudgetBox()
@@ -127,10 +127,14 @@ public final class GitHubClient: Sendable {
     private let scopes = Mutex<String?>(nil)
 
     /// `restEndpoint` defaults to the one GitHub pairs with `endpoint` (``restRoot(for:)``).
-    public init(endpoint: URL, restEndpoint: URL? = nil, token: String, policy: RetryPolicy = RetryPolicy()) {
+    public convenience init(endpoint: URL, restEndpoint: URL? = nil, token: String, policy: RetryPolicy = RetryPolicy()) {
+        self.init(endpoint: endpoint, restEndpoint: restEndpoint, credential: .token(token), policy: policy)
+    }
+
+    public init(endpoint: URL, restEndpoint: URL? = nil, credential: Credential, policy: RetryPolicy = RetryPolicy()) {
         self.endpoint = endpoint
         self.restEndpoint = restEndpoint ?? Self.restRoot(for: endpoint)
-        self.token = token
+        self.credential = credential
         self.policy = policy
         gate = Gate(limits: policy.limits)
         let configuration = URLSessionConfiguration.ephemeral
@@ -322,7 +326,6 @@ public final class GitHubClient: Sendable {
         var request = URLRequest(url: endpoint)
         request.httpMethod = "POST"
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = Double(policy.timeout.components.seconds)
         let body: JSONValue = [
             "query": .string(operation.document), "operationName": .string(operation.name),
@@ -330,7 +333,7 @@ public final class GitHubClient: Sendable {
         ]
         request.httpBody = Data(body.canonical.utf8)
 
-        let (data, http) = try await exchange(request, budget: budget)
+        let (data, http) = try await authorized(request, budget: budget)
         let decoded = try? JSONValue(parsing: data)
         try Self.check(http, body: decoded, rest: false)
         guard let decoded else {
@@ -388,9 +391,8 @@ public final class GitHubClient: Sendable {
         var request = URLRequest(url: url)
         request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
         request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")
-        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.timeoutInterval = Double(policy.timeout.components.seconds)
-        let (data, http) = try await exchange(request, budget: restBudget)
+        let (data, http) = try await authorized(request, budget: restBudget)
         let decoded = try? JSONValue(parsing: data)
         try Self.check(http, body: decoded, rest: true)
         guard let decoded else {
@@ -400,6 +402,17 @@ public final class GitHubClient: Sendable {
     }
 
     /// Sends a request: transport failures become retryable errors; the budget headers are read.
+    /// Sends `request` with the credential's token; an App's installation token GitHub rejects
+    /// (revoked, expired early) is minted afresh and the request sent once more.
+    private func authorized(_ request: URLRequest, budget: BudgetBox) async throws -> (Data, HTTPURLResponse) {
+        var request = request
+        request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
+        let (data, http) = try await exchange(request, budget: budget)
+        guard http.statusCode == 401, credential.rejected() else { return (data, http) }
+        request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
+        return try await exchange(request, budget: budget)
+    }
+
     private func exchange(_ request: URLRequest, budget: BudgetBox) async throws -> (Data, HTTPURLResponse) {
         let host = request.url?.host ?? "GitHub"
         let data: Data

@@ -27,7 +27,7 @@ public struct Operation: Sendable, Hashable {
     /// Every fixed operation, for validation.
     public static let all: [Operation] = [
         firstPages(.named), firstPages(.repositoryDefault), commits, pullRequests, openPullRequests, issues, openIssues,
-        documentationHistory, pullRequestConnection, issueComments, resolveIssues, resolvePullRequests, viewer,
+        documentationHistory, pullRequestConnection, issueComments, resolveIssues, resolvePullRequests, viewer, budget,
     ]
 
     /// Operations whose text depends on a batch, in the shapes the schema test validates.
@@ -484,6 +484,16 @@ public struct Operation: Sendable, Hashable {
     }
 
     /// Who the token belongs to and the budget left: the cheapest authenticated call.
+    /// The budget alone: what `check` asks with a GitHub App's installation token, which has
+    /// no `viewer` (an installation is no user).
+    public static let budget = Operation(
+        name: "Budget",
+        document: """
+            query Budget {
+              rateLimit { cost limit remaining resetAt }
+            }
+            """)
+
     public static let viewer = Operation(
         name: "Viewer",
         document: """

@@ -17,6 +17,8 @@ public struct Behaviour: Sendable {
     public var rateLimiting = true
     /// Answer every GraphQL request with a 307 to this URL (a proxy moved the endpoint).
     public var redirect: URL?
+    /// A GitHub App installed on the estate: clients may authenticate as it (``GitHubApp``).
+    public var app: GitHubApp?
 
     public init() {}
 }
@@ -85,5 +87,25 @@ public struct SecondaryLimits: Sendable {
         self.window = window
         self.penalty = penalty
         self.retryAfter = retryAfter
+    }
+}
+
+/// A GitHub App as GitHub authenticates it: a JSON Web Token signed RS256 with the App's key
+/// (`iss` the App id; `iat` not in the future; `exp` after now and at most ten minutes after
+/// `iat`) may ask `POST /app/installations/{id}/access_tokens` for an installation token and
+/// `GET /repos/{owner}/{repo}/installation` for the installation; the installation token is
+/// then a bearer token like any other until it expires (an hour on GitHub; `tokenLifetime`
+/// here, so tests see tokens expire), after which GitHub answers 401 "Bad credentials".
+public struct GitHubApp: Sendable {
+    public let appID: String
+    public let publicKey: String
+    public let installationID: Int64
+    public var tokenLifetime: TimeInterval
+
+    public init(appID: String, publicKey: String, installationID: Int64, tokenLifetime: TimeInterval = 3600) {
+        self.appID = appID
+        self.publicKey = publicKey
+        self.installationID = installationID
+        self.tokenLifetime = tokenLifetime
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension FakeGitHub {
     /// One change to a repository between the pages of a read (``LiveChanges``), in turn:

@@ -35,6 +35,12 @@ public final class FakeGitHub: Sendable {
         public var withoutToken = 0
         /// Most requests in flight at once.
         public var peakInFlight = 0
+        /// Installation tokens issued to a GitHub App, and requests refused because the token
+        /// they carried had expired.
+        public var installationTokens = 0
+        public var expiredTokens = 0
+        /// App JSON Web Tokens refused (bad signature, wrong issuer, expired, too long-lived).
+        public var refusedWebTokens = 0
     }
 
     /// One charged GraphQL request: what was asked and what it cost.
@@ -49,6 +55,8 @@ public final class FakeGitHub: Sendable {
 
     struct State {
         var estate: FakeEstate
+        /// Installation tokens issued, and when each expires.
+        var installationTokens: [String: Date] = [:]
         var behaviour = Behaviour()
         var remaining: Int
         var resetAt: Date
@@ -129,6 +137,7 @@ public final class FakeGitHub: Sendable {
                 ("POST /graphql", { [self] request in await self.tracked { await self.handle(request) } }),
                 ("GET /repos/*", { [self] request in await self.tracked { await self.handleREST(request) } }),
                 ("GET /rate_limit", { [self] request in await self.rateLimitStatus(request) }),
+                ("POST /app/installations/*", { [self] request in await self.tracked { self.mintInstallationToken(request) } }),
             ])
         guard let url = URL(string: "http://127.0.0.1:\(bound)/graphql") else { throw URLError(.badURL) }
         return url
@@ -160,7 +169,7 @@ public final class FakeGitHub: Sendable {
             state.withLock { $0.stats.withoutToken += 1 }
             return json(401, #"{"message":"Requires authentication","documentation_url":"https://docs.github.com/graphql"}"#)
         }
-        guard authorization == "Bearer \(token)" else {
+        guard accepts(authorization) else {
             return json(401, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"}"#)
         }
         guard let body = try? await request.bodyData,
@@ -168,6 +177,14 @@ public final class FakeGitHub: Sendable {
             let operation = decoded["operationName"]?.string
         else {
             return json(400, #"{"message":"Problems parsing JSON"}"#)
+        }
+        // An installation token is no user: GitHub answers `viewer` with "Resource not accessible
+        // by integration".
+        if operation == "Viewer" && authorization != "Bearer \(token)" {
+            return json(
+                200,
+                #"{"data":{"viewer":null},"errors":[{"type":"FORBIDDEN","path":["viewer"],"message":"Resource not accessible by integration"}]}"#
+            )
         }
         let variables = decoded["variables"] ?? [:]
         let text = decoded["query"]?.string ?? ""

@@ -13,12 +13,15 @@ extension FakeGitHub {
     /// a REST budget in the `x-ratelimit-*` headers (resource `core`). A repository the token
     /// may not read answers 403 (with `X-GitHub-SSO` when SAML single sign-on is the reason).
     func handleREST(_ request: HTTPRequest) async -> HTTPResponse {
-        guard request.headers[.authorization] == "Bearer \(token)" else {
+        let parts = request.path.split(separator: "/").map(String.init)
+        if parts.count == 4, parts[0] == "repos", parts[3] == "installation" {
+            return installation(request, repository: parts[1] + "/" + parts[2])
+        }
+        guard accepts(request.headers[.authorization]) else {
             return response(
                 401, headers: restHeaders(),
                 body: Data(#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#.utf8))
         }
-        let parts = request.path.split(separator: "/").map(String.init)
         guard parts.count == 5, parts[0] == "repos", parts[3] == "pulls", parts[4] == "comments" else {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
         }

@@ -24,6 +24,8 @@ struct Resolver {
         switch operation {
         case "Viewer":
             return Answer(data: ["viewer": ["login": "ghillie-test"]])
+        case "Budget":
+            return Answer()
         case "ProbeRepositories", "EstateCheck":
             return aliasedRepositories(operation)
         case "ResolveIssues", "ResolvePullRequests":

@@ -34,6 +34,15 @@ public struct IngestStage: StageRunner {
     }
 
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {
+        if let app = manifest.github.app {
+            if case .failure(let problem) = app.privateKey(environment: environment) {
+                throw ConfigurationProblem(problem.message, hint: problem.hint)
+            }
+            guard URL(string: manifest.github.endpoint) != nil else {
+                throw ConfigurationProblem("`github.endpoint` is not a URL")
+            }
+            return
+        }
         let variable = manifest.github.tokenEnv
         guard let token = environment[variable], !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw ConfigurationProblem(
@@ -72,12 +81,7 @@ public struct IngestStage: StageRunner {
             throw UnitError(code: "internal", message: "ingest unit \(context.unit.id) is not a repository")
         }
         let github = context.manifest.github
-        guard let token = environment[github.tokenEnv], !token.isEmpty, let endpoint = URL(string: github.endpoint) else {
-            throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
-        }
-        let client = clients.client(
-            endpoint: endpoint, restEndpoint: github.restEndpoint.flatMap(URL.init(string:)),
-            token: token, policy: Self.policy(github))
+        let client = try clients.client(for: context.manifest, environment: environment)
         var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
             try await session.ingest(
@@ -103,6 +107,40 @@ public struct IngestStage: StageRunner {
 /// what GitHub said about the budget, and one gate on what the token sends.
 final class ClientCache: Sendable {
     private let clients = Mutex<[String: GitHubClient]>([:])
+
+    /// The client a manifest's `github:` section asks for: its token, or its App's installation
+    /// (one per run, so every unit shares the installation token it mints).
+    func client(for manifest: Manifest, environment: [String: String]) throws -> GitHubClient {
+        let github = manifest.github
+        guard let endpoint = URL(string: github.endpoint) else {
+            throw UnitError(code: "configuration", message: "`github.endpoint` is not a URL")
+        }
+        let restEndpoint = github.restEndpoint.flatMap(URL.init(string:))
+        guard let app = github.app else {
+            guard let token = environment[github.tokenEnv], !token.isEmpty else {
+                throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
+            }
+            return client(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: IngestStage.policy(github))
+        }
+        let key: String
+        switch app.privateKey(environment: environment) {
+        case .success(let text): key = text
+        case .failure(let problem): throw UnitError(code: "configuration", message: problem.message)
+        }
+        let cacheKey = endpoint.absoluteString + "\napp:\(app.appID)\n" + SHA256.hex(key)
+        return clients.withLock { clients in
+            if let client = clients[cacheKey] { return client }
+            let installation = AppInstallation(
+                appID: String(app.appID), privateKey: key, installationID: app.installationID,
+                repository: manifest.estate.repositories.first?.slug ?? "",
+                restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint))
+            let client = GitHubClient(
+                endpoint: endpoint, restEndpoint: restEndpoint, credential: .app(installation),
+                policy: IngestStage.policy(github))
+            clients[cacheKey] = client
+            return client
+        }
+    }
 
     func client(endpoint: URL, restEndpoint: URL?, token: String, policy: RetryPolicy) -> GitHubClient {
         let key = endpoint.absoluteString + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + SHA256.hex(token)

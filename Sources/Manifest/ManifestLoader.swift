@@ -345,7 +345,7 @@ struct ManifestParser {
         let allowed = [
             "endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
             "max_rate_limit_wait_minutes", "secondary_limit_wait_seconds", "max_requests_in_flight",
-            "max_requests_per_minute",
+            "max_requests_per_minute", "app",
         ]
         guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
@@ -377,6 +377,9 @@ struct ManifestParser {
         }
         var config = GitHubConfig(endpoint: endpoint, tokenEnv: tokenEnv, collect: collect)
         config.restEndpoint = restEndpoint
+        if let appNode = fields["app"] {
+            if let app = parseApp(appNode) { config.app = app } else { ok = false }
+        }
         ok =
             reader.ints(
                 fields, path: "github",
@@ -388,6 +391,36 @@ struct ManifestParser {
                     ("max_requests_per_minute", 1...2000, \.maxRequestsPerMinute),
                 ], into: &config) && ok
         return ok ? config : nil
+    }
+
+    /// `github.app`: an App id, its private key from a variable or a file (exactly one), and
+    /// optionally the installation.
+    mutating func parseApp(_ node: Node) -> AppConfig? {
+        let allowed = ["app_id", "installation_id", "private_key_env", "private_key_file"]
+        guard let fields = reader.mapping(node, path: "github.app", allowed: allowed) else { return nil }
+        guard let idNode = reader.require(fields, "app_id") else { return nil }
+        let appID = reader.int(idNode, path: "github.app.app_id", range: 1...999_999_999_999)
+        let installation = fields["installation_id"].map {
+            reader.int($0, path: "github.app.installation_id", range: 1...999_999_999_999)
+        }
+        let keyEnv = fields["private_key_env"].map { parseEnvName($0, path: "github.app.private_key_env") }
+        var keyFile: String??
+        if let fileNode = fields["private_key_file"] {
+            keyFile = reader.nonEmptyString(fileNode, path: "github.app.private_key_file").map { path in
+                let folder = (reader.file as NSString).deletingLastPathComponent
+                return Self.normalize(path.hasPrefix("/") || folder.isEmpty ? path : folder + "/" + path)
+            }
+        }
+        if (keyEnv == nil) == (keyFile == nil) {
+            reader.error(
+                node, "`github.app` needs exactly one of `private_key_env` and `private_key_file`",
+                hint: "name the variable holding the App's private key, or the .pem file")
+            return nil
+        }
+        guard let appID, installation ?? 1 != nil, keyEnv ?? "" != nil, keyFile ?? "" != nil else { return nil }
+        return AppConfig(
+            appID: Int64(appID), installationID: installation.flatMap { $0 }.map(Int64.init), privateKeyEnv: keyEnv ?? nil,
+            privateKeyFile: keyFile ?? nil)
     }
 
     /// An http(s) URL. A secret (token or key) travels to it, so plain `http://` is allowed only

@@ -157,6 +157,8 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     /// GraphQL requests per minute for this token (GitHub allows 2,000 points a minute, a query
     /// being 1); REST requests are held to half of it (GitHub allows 900).
     public var maxRequestsPerMinute = 1_000
+    /// Authenticate as a GitHub App's installation instead of with a token.
+    public var app: AppConfig?
 
     public init(endpoint: String, tokenEnv: String, collect: [CollectKind]) {
         self.endpoint = endpoint
@@ -166,6 +168,57 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
 
     public static let defaultEndpoint = "https://api.github.com/graphql"
     public static let defaultTokenEnv = "GHILLIE_GITHUB_TOKEN"
+}
+
+/// A secret the manifest names that is missing or unreadable: what, and what to do.
+public struct SecretProblem: Error, Sendable {
+    public let message: String
+    public let hint: String
+
+    public init(_ message: String, hint: String) {
+        self.message = message
+        self.hint = hint
+    }
+}
+
+/// A GitHub App to authenticate as (`github.app`): its id, where its private key is, and
+/// optionally its installation (else found on the estate's owner).
+public struct AppConfig: Sendable, Hashable, Codable {
+    public let appID: Int64
+    public let installationID: Int64?
+    /// The environment variable holding the private key's PEM text; never the key.
+    public let privateKeyEnv: String?
+    /// A file holding the private key's PEM text (resolved against the manifest's folder).
+    public let privateKeyFile: String?
+
+    public init(appID: Int64, installationID: Int64?, privateKeyEnv: String?, privateKeyFile: String?) {
+        self.appID = appID
+        self.installationID = installationID
+        self.privateKeyEnv = privateKeyEnv
+        self.privateKeyFile = privateKeyFile
+    }
+
+    /// The private key's PEM text from the environment or the file, or a problem to show.
+    public func privateKey(environment: [String: String]) -> Result<String, SecretProblem> {
+        if let variable = privateKeyEnv {
+            guard let key = environment[variable], !key.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                return .failure(
+                    SecretProblem(
+                        "the GitHub App's private key variable `\(variable)` is not set",
+                        hint: "export \(variable)=\"$(cat app.private-key.pem)\" (the key GitHub generated for the App)"))
+            }
+            return .success(key)
+        }
+        guard let path = privateKeyFile, let data = FileManager.default.contents(atPath: path),
+            let key = String(data: data, encoding: .utf8)
+        else {
+            return .failure(
+                SecretProblem(
+                    "the GitHub App's private key file `\(privateKeyFile ?? "")` cannot be read",
+                    hint: "point `github.app.private_key_file` at the .pem file GitHub generated for the App"))
+        }
+        return .success(key)
+    }
 }
 
 /// Where the ledger and data live.

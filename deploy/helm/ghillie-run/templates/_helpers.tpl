@@ -31,6 +31,12 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     secretKeyRef:
       name: {{ .Values.secrets.existingSecret }}
       key: {{ .Values.secrets.store.key }}
+- name: {{ .Values.secrets.githubApp.env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ .Values.secrets.existingSecret }}
+      key: {{ .Values.secrets.githubApp.key }}
+      optional: {{ .Values.secrets.githubApp.optional }}
 - name: {{ .Values.secrets.model.env }}
   valueFrom:
     secretKeyRef:

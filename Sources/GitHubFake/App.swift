@@ -1,0 +1,95 @@
+import Digest
+import FlyingFox
+import Foundation
+import JSON
+import Synchronization
+
+extension FakeGitHub {
+    /// Whether an `Authorization` header carries the fake's token or an installation token that
+    /// has not expired; an expired one is counted.
+    func accepts(_ authorization: String?) -> Bool {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
+        let presented = String(authorization.dropFirst("Bearer ".count))
+        if presented == token { return true }
+        return state.withLock { state in
+            guard let expires = state.installationTokens[presented] else { return false }
+            if expires > Date() { return true }
+            state.stats.expiredTokens += 1
+            return false
+        }
+    }
+
+    /// The App a JSON Web Token authenticates, as GitHub checks it; nil (and counted) when it
+    /// does not.
+    func app(authenticatedBy authorization: String?) -> GitHubApp? {
+        guard let app = state.withLock({ $0.behaviour.app }), let authorization, authorization.hasPrefix("Bearer ") else {
+            return nil
+        }
+        let parts = authorization.dropFirst("Bearer ".count).split(separator: ".", omittingEmptySubsequences: false)
+        func decode(_ part: Substring) -> Data? {
+            var text = part.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+            while text.count % 4 != 0 { text += "=" }
+            return Data(base64Encoded: text)
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        guard parts.count == 3, let header = decode(parts[0]).flatMap({ try? JSONValue(parsing: $0) }),
+            let claims = decode(parts[1]).flatMap({ try? JSONValue(parsing: $0) }), let signature = decode(parts[2]),
+            header["alg"]?.string == "RS256",
+            RS256.verify(signature, of: Data("\(parts[0]).\(parts[1])".utf8), publicKeyPEM: app.publicKey),
+            claims["iss"]?.string == app.appID || claims["iss"]?.int.map(String.init) == app.appID,
+            let issued = claims["iat"]?.int, let expires = claims["exp"]?.int,
+            issued <= now + 60, expires > now, expires - issued <= 600
+        else {
+            state.withLock { $0.stats.refusedWebTokens += 1 }
+            return nil
+        }
+        return app
+    }
+
+    /// `POST /app/installations/{id}/access_tokens`: an installation token for the App.
+    func mintInstallationToken(_ request: HTTPRequest) -> HTTPResponse {
+        guard let app = app(authenticatedBy: request.headers[.authorization]) else {
+            return response(
+                401, headers: restHeaders(),
+                body: Data(
+                    #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#
+                        .utf8))
+        }
+        let parts = request.path.split(separator: "/").map(String.init)
+        guard parts.count == 4, parts[3] == "access_tokens", Int64(parts[2]) == app.installationID else {
+            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
+        }
+        let expires = Date().addingTimeInterval(app.tokenLifetime)
+        let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        state.withLock { state in
+            state.installationTokens[token] = expires
+            state.stats.installationTokens += 1
+        }
+        let body: JSONValue = [
+            "token": .string(token), "expires_at": .string(Timestamp.seconds(expires)),
+            "permissions": ["contents": "read", "issues": "read", "pull_requests": "read", "metadata": "read"],
+            "repository_selection": "all",
+        ]
+        return response(201, headers: restHeaders(), body: Data(body.canonical.utf8))
+    }
+
+    /// `GET /repos/{owner}/{repo}/installation`: the App's installation that covers it.
+    func installation(_ request: HTTPRequest, repository: String) -> HTTPResponse {
+        guard let app = app(authenticatedBy: request.headers[.authorization]) else {
+            return response(
+                401, headers: restHeaders(),
+                body: Data(
+                    #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#
+                        .utf8))
+        }
+        let parts = repository.split(separator: "/").map(String.init)
+        guard parts.count == 2, estate.repository(owner: parts[0], name: parts[1]) != nil else {
+            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
+        }
+        let body: JSONValue = [
+            "id": .int(app.installationID), "app_id": .int(Int64(app.appID) ?? 0),
+            "account": ["login": .string(parts[0])], "target_type": "Organization",
+        ]
+        return response(200, headers: restHeaders(), body: Data(body.canonical.utf8))
+    }
+}
