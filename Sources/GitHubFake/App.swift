@@ -46,15 +46,17 @@ extension FakeGitHub {
         return app
     }
 
+    /// GitHub's answer to a JSON Web Token it does not accept.
+    func refusedWebToken() -> HTTPResponse {
+        response(
+            401, headers: restHeaders(),
+            body: Data(
+                #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#.utf8))
+    }
+
     /// `POST /app/installations/{id}/access_tokens`: an installation token for the App.
     func mintInstallationToken(_ request: HTTPRequest) -> HTTPResponse {
-        guard let app = app(authenticatedBy: request.headers[.authorization]) else {
-            return response(
-                401, headers: restHeaders(),
-                body: Data(
-                    #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#
-                        .utf8))
-        }
+        guard let app = app(authenticatedBy: request.headers[.authorization]) else { return refusedWebToken() }
         let parts = request.path.split(separator: "/").map(String.init)
         guard parts.count == 4, parts[3] == "access_tokens", Int64(parts[2]) == app.installationID else {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
@@ -75,13 +77,7 @@ extension FakeGitHub {
 
     /// `GET /repos/{owner}/{repo}/installation`: the App's installation that covers it.
     func installation(_ request: HTTPRequest, repository: String) -> HTTPResponse {
-        guard let app = app(authenticatedBy: request.headers[.authorization]) else {
-            return response(
-                401, headers: restHeaders(),
-                body: Data(
-                    #"{"message":"A JSON web token could not be decoded","documentation_url":"https://docs.github.com/rest"}"#
-                        .utf8))
-        }
+        guard let app = app(authenticatedBy: request.headers[.authorization]) else { return refusedWebToken() }
         let parts = repository.split(separator: "/").map(String.init)
         guard parts.count == 2, estate.repository(owner: parts[0], name: parts[1]) != nil else {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
