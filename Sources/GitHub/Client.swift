@@ -408,7 +408,7 @@ public final class GitHubClient: Sendable {
         var request = request
         request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
         let (data, http) = try await exchange(request, budget: budget)
-        guard http.statusCode == 401, credential.rejected() else { return (data, http) }
+        guard http.statusCode == 401, await credential.rejected() else { return (data, http) }
         request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
         return try await exchange(request, budget: budget)
     }

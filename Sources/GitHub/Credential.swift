@@ -21,9 +21,9 @@ public enum Credential: Sendable {
     }
 
     /// GitHub rejected the token: an installation token is minted afresh for the retry.
-    func rejected() -> Bool {
+    func rejected() async -> Bool {
         guard case .app(let app) = self else { return false }
-        app.invalidate()
+        await app.invalidate()
         return true
     }
 }
@@ -44,7 +44,7 @@ public final class AppInstallation: Sendable {
     /// A repository of the estate, to find the installation by when no id is given.
     let repository: String
     private let installation: Mutex<Int64?>
-    private let current = Mutex<(token: String, minted: Date, expires: Date)?>(nil)
+    private let tokens = Minted()
     private let minting = Mutex<Int>(0)
     private let session: URLSession
 
@@ -64,21 +64,18 @@ public final class AppInstallation: Sendable {
     /// How many installation tokens this process minted.
     public var tokensMinted: Int { minting.withLock { $0 } }
 
-    /// A token that is not about to expire.
+    /// A token that is not about to expire. Units asking at once while a token is minted wait
+    /// for that one instead of minting their own.
     public func token() async throws -> String {
-        let now = Date()
-        if let held = current.withLock({ $0 }) {
-            let margin = min(300, held.expires.timeIntervalSince(held.minted) / 4)
-            if now < held.expires.addingTimeInterval(-margin) { return held.token }
+        try await tokens.token {
+            let minted = try await self.mint()
+            self.minting.withLock { $0 += 1 }
+            return minted
         }
-        let minted = try await mint()
-        current.withLock { $0 = minted }
-        minting.withLock { $0 += 1 }
-        return minted.token
     }
 
-    func invalidate() {
-        current.withLock { $0 = nil }
+    func invalidate() async {
+        await tokens.invalidate()
     }
 
     /// The App's JSON Web Token (RS256), valid for nine minutes from a minute ago.
@@ -154,5 +151,32 @@ public final class AppInstallation: Sendable {
         default:
             throw GitHubError(.http, "GitHub answered HTTP \(status) to the App's \(method) \(path)", status: status)
         }
+    }
+}
+
+/// The installation token in hand, and the one being minted: one mint at a time.
+private actor Minted {
+    typealias Token = (token: String, minted: Date, expires: Date)
+    private var current: Token?
+    private var pending: Task<Token, any Error>?
+
+    func token(mint: @escaping @Sendable () async throws -> Token) async throws -> String {
+        if let held = current {
+            let margin = min(300, held.expires.timeIntervalSince(held.minted) / 4)
+            if Date() < held.expires.addingTimeInterval(-margin) { return held.token }
+        }
+        if let pending { return try await pending.value.token }
+        // Awaited below and by every caller that arrives meanwhile: a single flight, not a
+        // task left to run on its own.
+        let task = Task { try await mint() }
+        pending = task
+        defer { pending = nil }
+        let minted = try await task.value
+        current = minted
+        return minted.token
+    }
+
+    func invalidate() {
+        current = nil
     }
 }
