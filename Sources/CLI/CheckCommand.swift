@@ -64,14 +64,18 @@ struct CheckCommand: AsyncParsableCommand {
         let loaded = try loadManifest(manifest, terminal: terminal, verbosity: global.verbosity)
         let environment = ProcessInfo.processInfo.environment
         var checks: [CheckDoc] = []
-        let client = githubClient(loaded, environment: environment)
+        let client = githubClient(
+            loaded, environment: environment, owner: loaded.estate.repositories.first?.owner ?? "")
         checks.append(await github(loaded, client: client))
         if loaded.github.collect.contains(.review_comments) {
             checks.append(await githubREST(client))
         }
         var repositories: [RepositoryDoc] = []
-        if case .success(let ready) = client {
-            let (check, found) = await estate(loaded, client: ready)
+        if case .success = client {
+            // An App's installation reads its own owner's repositories: one client per owner.
+            let (check, found) = await estate(loaded) { owner in
+                loaded.github.app == nil ? client : githubClient(loaded, environment: environment, owner: owner)
+            }
             checks.append(check)
             repositories = found
         }
@@ -113,7 +117,9 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// The client both GitHub checks use, with the manifest's endpoints and a short policy; or
     /// why there is none.
-    func githubClient(_ manifest: Manifest, environment: [String: String]) -> Result<GitHubClient, CheckProblem> {
+    func githubClient(_ manifest: Manifest, environment: [String: String], owner: String) -> Result<
+        GitHubClient, CheckProblem
+    > {
         guard let endpoint = URL(string: manifest.github.endpoint) else {
             return .failure(CheckProblem(message: "`\(manifest.github.endpoint)` is not a URL"))
         }
@@ -125,7 +131,8 @@ struct CheckCommand: AsyncParsableCommand {
                 credential = .app(
                     AppInstallation(
                         appID: String(app.appID), privateKey: key, installationID: app.installationID,
-                        repository: manifest.estate.repositories.first?.slug ?? "",
+                        repository: manifest.estate.repositories.first { $0.owner.lowercased() == owner.lowercased() }?
+                            .slug ?? "",
                         restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint)))
             case .failure(let problem): return .failure(CheckProblem(message: problem.message))
             }
@@ -223,34 +230,59 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// Every repository of the estate, in batched queries: found, readable, empty, archived, its
     /// default branch, and the manifest's branch when it names one.
-    func estate(_ manifest: Manifest, client: GitHubClient) async -> (CheckDoc, [RepositoryDoc]) {
-        let repositories = manifest.estate.repositories
+    func estate(_ manifest: Manifest, clientFor: (String) -> Result<GitHubClient, CheckProblem>) async -> (
+        CheckDoc, [RepositoryDoc]
+    ) {
         var found: [RepositoryDoc] = []
         var cost = CallCost()
-        var start = 0
-        while start < repositories.count {
-            let batch = Array(repositories[start..<min(repositories.count, start + Self.repositoriesPerRequest)])
-            var variables: [String: JSONValue] = [:]
-            for (index, repository) in batch.enumerated() {
-                variables["o\(index)"] = .string(repository.owner)
-                variables["n\(index)"] = .string(repository.name)
-                if let branch = repository.defaultBranch { variables["b\(index)"] = .string("refs/heads/" + branch) }
-            }
-            let operation = Operation.estateCheck(batch.map { $0.defaultBranch == nil ? .repositoryDefault : .named })
-            do {
-                let answer = try await client.executeBatch(operation, variables: variables, cost: &cost)
-                for (index, repository) in batch.enumerated() {
-                    found.append(
-                        Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)")))
+        // Batches mix owners with a token; with an App, each owner's go with its installation.
+        var groups: [[Repository]] = []
+        if manifest.github.app == nil {
+            groups = [manifest.estate.repositories]
+        } else {
+            var byOwner: [String: Int] = [:]
+            for repository in manifest.estate.repositories {
+                let owner = repository.owner.lowercased()
+                if let index = byOwner[owner] {
+                    groups[index].append(repository)
+                } else {
+                    byOwner[owner] = groups.count
+                    groups.append([repository])
                 }
-            } catch let error as GitHubError {
-                return (
-                    CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error.message)"), found
-                )
-            } catch {
-                return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error)"), found)
             }
-            start += batch.count
+        }
+        for repositories in groups {
+            let client: GitHubClient
+            switch clientFor(repositories.first?.owner ?? "") {
+            case .success(let ready): client = ready
+            case .failure(let problem): return (CheckDoc(check: "estate", ok: false, message: problem.message), found)
+            }
+            var start = 0
+            while start < repositories.count {
+                let batch = Array(repositories[start..<min(repositories.count, start + Self.repositoriesPerRequest)])
+                var variables: [String: JSONValue] = [:]
+                for (index, repository) in batch.enumerated() {
+                    variables["o\(index)"] = .string(repository.owner)
+                    variables["n\(index)"] = .string(repository.name)
+                    if let branch = repository.defaultBranch { variables["b\(index)"] = .string("refs/heads/" + branch) }
+                }
+                let operation = Operation.estateCheck(batch.map { $0.defaultBranch == nil ? .repositoryDefault : .named })
+                do {
+                    let answer = try await client.executeBatch(operation, variables: variables, cost: &cost)
+                    for (index, repository) in batch.enumerated() {
+                        found.append(
+                            Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)"))
+                        )
+                    }
+                } catch let error as GitHubError {
+                    return (
+                        CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error.message)"), found
+                    )
+                } catch {
+                    return (CheckDoc(check: "estate", ok: false, message: "could not check the repositories: \(error)"), found)
+                }
+                start += batch.count
+            }
         }
         let failing = found.filter { !$0.ok }
         var tally: [String: Int] = [:]

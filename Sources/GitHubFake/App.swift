@@ -5,17 +5,23 @@ import JSON
 import Synchronization
 
 extension FakeGitHub {
-    /// Whether an `Authorization` header carries the fake's token or an installation token that
-    /// has not expired; an expired one is counted.
-    func accepts(_ authorization: String?) -> Bool {
-        guard let authorization, authorization.hasPrefix("Bearer ") else { return false }
+    /// What a request's token may read: everything (the fake's token, an installation on every
+    /// owner) or one owner's repositories (an installation token).
+    struct Access {
+        let owner: String?
+    }
+
+    /// The access an `Authorization` header carries: the fake's token, or an installation token
+    /// that has not expired (an expired one is counted); nil for anything else.
+    func access(_ authorization: String?) -> Access? {
+        guard let authorization, authorization.hasPrefix("Bearer ") else { return nil }
         let presented = String(authorization.dropFirst("Bearer ".count))
-        if presented == token { return true }
+        if presented == token { return Access(owner: nil) }
         return state.withLock { state in
-            guard let expires = state.installationTokens[presented] else { return false }
-            if expires > Date() { return true }
+            guard let issued = state.installationTokens[presented] else { return nil }
+            if issued.expires > Date() { return Access(owner: issued.owner) }
             state.stats.expiredTokens += 1
-            return false
+            return nil
         }
     }
 
@@ -58,13 +64,15 @@ extension FakeGitHub {
     func mintInstallationToken(_ request: HTTPRequest) -> HTTPResponse {
         guard let app = app(authenticatedBy: request.headers[.authorization]) else { return refusedWebToken() }
         let parts = request.path.split(separator: "/").map(String.init)
-        guard parts.count == 4, parts[3] == "access_tokens", Int64(parts[2]) == app.installationID else {
+        guard parts.count == 4, parts[3] == "access_tokens", let id = Int64(parts[2]),
+            let installed = app.installations.first(where: { $0.value == id })
+        else {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
         }
         let expires = Date().addingTimeInterval(app.tokenLifetime)
         let token = "ghs_" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         state.withLock { state in
-            state.installationTokens[token] = expires
+            state.installationTokens[token] = (expires, installed.key == "*" ? nil : installed.key)
             state.stats.installationTokens += 1
         }
         let body: JSONValue = [
@@ -79,11 +87,13 @@ extension FakeGitHub {
     func installation(_ request: HTTPRequest, repository: String) -> HTTPResponse {
         guard let app = app(authenticatedBy: request.headers[.authorization]) else { return refusedWebToken() }
         let parts = repository.split(separator: "/").map(String.init)
-        guard parts.count == 2, estate.repository(owner: parts[0], name: parts[1]) != nil else {
+        guard parts.count == 2, estate.repository(owner: parts[0], name: parts[1]) != nil,
+            let id = app.installation(on: parts[0])
+        else {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
         }
         let body: JSONValue = [
-            "id": .int(app.installationID), "app_id": .int(Int64(app.appID) ?? 0),
+            "id": .int(id), "app_id": .int(Int64(app.appID) ?? 0),
             "account": ["login": .string(parts[0])], "target_type": "Organization",
         ]
         return response(200, headers: restHeaders(), body: Data(body.canonical.utf8))

@@ -93,19 +93,30 @@ public struct SecondaryLimits: Sendable {
 /// A GitHub App as GitHub authenticates it: a JSON Web Token signed RS256 with the App's key
 /// (`iss` the App id; `iat` not in the future; `exp` after now and at most ten minutes after
 /// `iat`) may ask `POST /app/installations/{id}/access_tokens` for an installation token and
-/// `GET /repos/{owner}/{repo}/installation` for the installation; the installation token is
-/// then a bearer token like any other until it expires (an hour on GitHub; `tokenLifetime`
-/// here, so tests see tokens expire), after which GitHub answers 401 "Bad credentials".
+/// `GET /repos/{owner}/{repo}/installation` for the installation on that owner (404 where the
+/// App is not installed); the installation token is then a bearer token for the repositories
+/// of its installation only — others do not exist for it — until it expires (an hour on
+/// GitHub; `tokenLifetime` here, so tests see tokens expire), after which GitHub answers 401
+/// "Bad credentials".
 public struct GitHubApp: Sendable {
     public let appID: String
     public let publicKey: String
-    public let installationID: Int64
+    /// Each installation's id by the owner it is installed on (lower-cased); an installation's
+    /// token sees that owner's repositories only. `*`: one installation that sees every owner.
+    public let installations: [String: Int64]
     public var tokenLifetime: TimeInterval
 
     public init(appID: String, publicKey: String, installationID: Int64, tokenLifetime: TimeInterval = 3600) {
+        self.init(appID: appID, publicKey: publicKey, installations: ["*": installationID], tokenLifetime: tokenLifetime)
+    }
+
+    public init(appID: String, publicKey: String, installations: [String: Int64], tokenLifetime: TimeInterval = 3600) {
         self.appID = appID
         self.publicKey = publicKey
-        self.installationID = installationID
+        self.installations = Dictionary(uniqueKeysWithValues: installations.map { ($0.key.lowercased(), $0.value) })
         self.tokenLifetime = tokenLifetime
     }
+
+    /// The installation on `owner`, if the App is installed there.
+    func installation(on owner: String) -> Int64? { installations[owner.lowercased()] ?? installations["*"] }
 }

@@ -56,7 +56,7 @@ public final class FakeGitHub: Sendable {
     struct State {
         var estate: FakeEstate
         /// Installation tokens issued, and when each expires.
-        var installationTokens: [String: Date] = [:]
+        var installationTokens: [String: (expires: Date, owner: String?)] = [:]
         var behaviour = Behaviour()
         var remaining: Int
         var resetAt: Date
@@ -169,7 +169,7 @@ public final class FakeGitHub: Sendable {
             state.withLock { $0.stats.withoutToken += 1 }
             return json(401, #"{"message":"Requires authentication","documentation_url":"https://docs.github.com/graphql"}"#)
         }
-        guard accepts(authorization) else {
+        guard let access = access(authorization) else {
             return json(401, #"{"message":"Bad credentials","documentation_url":"https://docs.github.com/graphql"}"#)
         }
         guard let body = try? await request.bodyData,
@@ -195,14 +195,16 @@ public final class FakeGitHub: Sendable {
             if let faulty = await faultResponse(
                 action, headers: rateHeaders(),
                 fullBody: {
-                    answer(operation: operation, variables: variables, text: text).body
+                    answer(operation: operation, variables: variables, text: text, owner: access.owner).body
                 })
             {
                 return faulty
             }
         }
         if let limited = secondaryLimit() { return limited }
-        let answered = await offPool { self.answer(operation: operation, variables: variables, text: text) }
+        let answered = await offPool {
+            self.answer(operation: operation, variables: variables, text: text, owner: access.owner)
+        }
         return response(answered.status, headers: rateHeaders(), body: Data(answered.body.utf8))
     }
 
@@ -216,7 +218,8 @@ public final class FakeGitHub: Sendable {
     }
 
     /// Answers one operation from the estate, charging the budget: the HTTP status and body.
-    func answer(operation: String, variables: JSONValue, text: String) -> (status: Int, body: String) {
+    /// `owner`: an installation token's, whose App sees only that owner's repositories.
+    func answer(operation: String, variables: JSONValue, text: String, owner: String? = nil) -> (status: Int, body: String) {
         let document: QueryDocument
         if let parsed = documents.withLock({ $0[text] }) {
             document = parsed
@@ -310,7 +313,11 @@ public final class FakeGitHub: Sendable {
                     "resetAt": .string(Nodes.time(state.resetAt)),
                 ]
                 : .null
-            return .success((state.estate, state.behaviour.forbidden, rateLimit))
+            guard let owner else { return .success((state.estate, state.behaviour.forbidden, rateLimit)) }
+            // Repositories where the App is not installed do not exist for its token.
+            var visible = state.estate
+            visible.repositories.removeAll { $0.owner.lowercased() != owner }
+            return .success((visible, state.behaviour.forbidden, rateLimit))
         }
         let (estate, forbidden, rateLimit): (FakeEstate, [String: Bool], JSONValue)
         switch admitted {

@@ -17,7 +17,7 @@ extension FakeGitHub {
         if parts.count == 4, parts[0] == "repos", parts[3] == "installation" {
             return installation(request, repository: parts[1] + "/" + parts[2])
         }
-        guard accepts(request.headers[.authorization]) else {
+        guard let access = access(request.headers[.authorization]) else {
             return response(
                 401, headers: restHeaders(),
                 body: Data(#"{"message":"Bad credentials","documentation_url":"https://docs.github.com/rest"}"#.utf8))
@@ -26,6 +26,9 @@ extension FakeGitHub {
             return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
         }
         let (owner, name) = (parts[1], parts[2])
+        if let visible = access.owner, visible != owner.lowercased() {
+            return response(404, headers: restHeaders(), body: Data(#"{"message":"Not Found"}"#.utf8))
+        }
         if let action = nextFault(operation: Self.reviewCommentsOperation, repository: owner + "/" + name, rest: true),
             let faulty = await faultResponse(action, headers: restHeaders(), fullBody: { "[]" })
         {

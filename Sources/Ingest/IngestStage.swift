@@ -81,12 +81,17 @@ public struct IngestStage: StageRunner {
             throw UnitError(code: "internal", message: "ingest unit \(context.unit.id) is not a repository")
         }
         let github = context.manifest.github
-        let client = try clients.client(for: context.manifest, environment: environment)
+        let client = try clients.client(for: context.manifest, owner: repository.owner, environment: environment)
+        // An App's installation token reads its own owner's repositories only, so batched
+        // probes stay within the owner.
+        let estate = context.manifest.estate.repositories.filter {
+            github.app == nil || $0.owner.lowercased() == repository.owner.lowercased()
+        }
         var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
             try await session.ingest(
                 RepositoryStream.streams(for: github.collect, documentationPaths: repository.documentationPaths),
-                prober: prober, estate: context.manifest.estate.repositories)
+                prober: prober, estate: estate)
         } catch let error as GitHubError {
             // A spent budget whose reset is too far away stops the unit cleanly: it resumes at
             // its page on a rerun after the reset.
@@ -109,8 +114,9 @@ final class ClientCache: Sendable {
     private let clients = Mutex<[String: GitHubClient]>([:])
 
     /// The client a manifest's `github:` section asks for: its token, or its App's installation
-    /// (one per run, so every unit shares the installation token it mints).
-    func client(for manifest: Manifest, environment: [String: String]) throws -> GitHubClient {
+    /// on `owner` (one per owner and run, so every unit of that owner shares the installation
+    /// token it mints).
+    func client(for manifest: Manifest, owner: String, environment: [String: String]) throws -> GitHubClient {
         let github = manifest.github
         guard let endpoint = URL(string: github.endpoint) else {
             throw UnitError(code: "configuration", message: "`github.endpoint` is not a URL")
@@ -127,12 +133,12 @@ final class ClientCache: Sendable {
         case .success(let text): key = text
         case .failure(let problem): throw UnitError(code: "configuration", message: problem.message)
         }
-        let cacheKey = endpoint.absoluteString + "\napp:\(app.appID)\n" + SHA256.hex(key)
+        let cacheKey = endpoint.absoluteString + "\napp:\(app.appID):\(owner.lowercased())\n" + SHA256.hex(key)
         return clients.withLock { clients in
             if let client = clients[cacheKey] { return client }
             let installation = AppInstallation(
                 appID: String(app.appID), privateKey: key, installationID: app.installationID,
-                repository: manifest.estate.repositories.first?.slug ?? "",
+                repository: manifest.estate.repositories.first { $0.owner.lowercased() == owner.lowercased() }?.slug ?? "",
                 restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint))
             let client = GitHubClient(
                 endpoint: endpoint, restEndpoint: restEndpoint, credential: .app(installation),

@@ -86,6 +86,15 @@ struct ManifestParser {
 
         let metrics = fields["metrics"].map { parseMetrics($0) } ?? MetricsConfig()
         guard let name, let estate, let window, let github, let store, let metrics else { return nil }
+        // One installation id cannot cover repositories of several owners: each owner has its own.
+        if github.app?.installationID != nil, Set(estate.repositories.map { $0.owner.lowercased() }).count > 1,
+            let appNode = fields["github"].flatMap({ reader.mappingValue($0, key: "app") })
+        {
+            reader.error(
+                appNode, "`github.app.installation_id` names one installation, but the estate's repositories have several owners",
+                hint: "leave `installation_id` out: the App's installation on each owner is found by itself")
+            return nil
+        }
         if fields["export"] != nil && export == nil { return nil }
         if fields["report"] != nil && report == nil { return nil }
         var manifest = Manifest(

@@ -28,6 +28,12 @@ struct NodeReader {
     }
 
     /// A mapping's entries by key, with unknown keys reported. `path` names the mapping in messages.
+    /// The value of `key` in a mapping node, if it is a mapping and has the key (no diagnostics).
+    func mappingValue(_ node: Node, key: String) -> Node? {
+        guard case .mapping(let mapping) = node else { return nil }
+        return mapping.first { $0.key.scalar?.string == key }?.value
+    }
+
     mutating func mapping(_ node: Node, path: String, allowed: [String]) -> Fields? {
         guard case .mapping(let mapping) = node else {
             error(node, "\(path) must be a mapping, found \(describe(node))")

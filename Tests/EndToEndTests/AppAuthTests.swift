@@ -78,6 +78,48 @@ struct AppAuthTests {
         }
     }
 
+    /// An estate over two owners: each owner's repositories are read with the App's
+    /// installation on that owner (an installation's token sees nothing else), and an owner
+    /// without the App fails alone, with the fix.
+    @Test func eachOwnerIsReadWithItsOwnInstallation() async throws {
+        let keys = try #require(RS256.generateKeyPair())
+        var estate = EstateGenerator(seed: 17, repositories: 3).generate()
+        estate.repositories[1].owner = "globex"
+        let fake = FakeGitHub(estate: estate, token: "not-used-by-this-test")
+        fake.configure {
+            $0.app = GitHubApp(appID: Self.appID, publicKey: keys.publicKey, installations: ["acme": 77, "globex": 88])
+        }
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            let manifest =
+                estate.manifest(name: "owners", endpoint: url, settings: ["collect: [commits, pull_requests, issues]"])
+                + "  app:\n    app_id: \(Self.appID)\n    private_key_env: GHILLIE_GITHUB_APP_KEY\n"
+            try harness.write("m.yaml", manifest)
+            let environment = ["GHILLIE_GITHUB_APP_KEY": keys.privateKey]
+            let result = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.installationTokens == 2, "one installation token per owner")
+            let check = try await harness.run(Harness.product, ["check", "m.yaml"], environment: environment)
+            #expect(check.status == 0, "\(check.stdout)")
+            #expect(check.stdout.contains("3 repositories checked in 2 requests"), "\(check.stdout)")
+
+            // Without the App on globex, its repository fails alone and says what to do.
+            fake.configure {
+                $0.app = GitHubApp(appID: Self.appID, publicKey: keys.publicKey, installations: ["acme": 77])
+            }
+            let partial = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--new", "--rerun", "ingest"], environment: environment)
+            #expect(partial.status == 3)
+            #expect(
+                partial.stderr.contains(
+                    "the GitHub App \(Self.appID) is not installed where this manifest reads (repos/globex/"),
+                "\(partial.stderr)")
+            let failed = try storeRows(harness, "SELECT unit FROM unit_attempts WHERE run_id = 2 AND state = 'failed'")
+            #expect(try failed.map { try $0.string("unit") } == ["globex/" + estate.repositories[1].name])
+        }
+    }
+
     @Test func aMissingAppKeyStopsBeforeAnythingRuns() async throws {
         let harness = try Harness()
         try harness.write("m.yaml", Self.manifest(try #require(URL(string: "http://127.0.0.1:9/graphql"))))
