@@ -88,7 +88,6 @@ struct Facts: Sendable {
     var resolved = 0
     var outstanding = 0
     var outstandingP90Days: Int?
-    var openPullRequests = 0
     var activity = 0
     var bugItems = 0
     var featureItems = 0
@@ -103,8 +102,6 @@ struct Facts: Sendable {
     var roadmapChanged = false
     var adrs = 0
     var previousRisks: [String] = []
-    /// The previous window's metrics of people, when the store has that window.
-    var previous: PopulationMetrics?
     /// The parts of a roll-up: name, status, their first risk and first next step.
     var children: [(name: String, status: Status, risk: String?, next: String?)] = []
     var blockedComponents: [String] = []
@@ -168,11 +165,9 @@ extension Brief {
             bundle.commits, bundle.pullRequests, bundle.issues, bundle.documentationChanges, bundle.cut
         )
         let open = pulls.filter { $0.state == "open" }
-        facts.openPullRequests = open.count
         var sheet = FactSheet()
         sheet.population(humans, before: bundle.metrics.previous?.humans)
         if let p90 = humans.outstandingIssueAgeSeconds.p90 { facts.outstandingP90Days = Int(p90 / 86_400) }
-        facts.previous = bundle.metrics.previous?.humans
         let botMerged = bots.pullRequestsMerged, botResolved = bots.issuesResolved
         if botMerged + botResolved > 0 {
             sheet.count("bot_pull_requests_merged", botMerged)
@@ -388,7 +383,6 @@ extension Brief {
         brief.facts.outstanding = humans.issuesOutstanding
         brief.sheet.count("repositories", estateRepositories.count)
         brief.sheet.population(humans, before: metrics.previous?.humans)
-        brief.facts.previous = metrics.previous?.humans
         if metrics.bots.pullRequestsMerged + metrics.bots.issuesResolved > 0 {
             brief.sheet.count("bot_pull_requests_merged", metrics.bots.pullRequestsMerged)
             brief.sheet.count("bot_issues_resolved", metrics.bots.issuesResolved)
