@@ -616,7 +616,7 @@ struct ManifestParser {
                 node, path: "report.model",
                 allowed: [
                     "backend", "endpoint", "model", "api_key_env", "temperature", "max_tokens", "timeout_seconds",
-                    "max_attempts", "price",
+                    "max_attempts", "max_in_flight", "price",
                 ])
         else { return nil }
         guard let backendNode = reader.require(fields, "backend"),
@@ -669,7 +669,7 @@ struct ManifestParser {
                 fields, path: "report.model",
                 limits: [
                     ("max_tokens", 16...100_000, \.maxTokens), ("timeout_seconds", 1...600, \.timeoutSeconds),
-                    ("max_attempts", 1...10, \.maxAttempts),
+                    ("max_attempts", 1...10, \.maxAttempts), ("max_in_flight", 1...64, \.maxInFlight),
                 ], into: &config) && ok
         if let priceNode = fields["price"] {
             if let prices = reader.mapping(

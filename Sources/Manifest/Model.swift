@@ -325,6 +325,9 @@ public struct ModelConfig: Sendable, Hashable, Codable {
     public var timeoutSeconds = 120
     /// Answers tried per report (a rejected answer is retried with its problems stated).
     public var maxAttempts = 3
+    /// Requests to the endpoint in flight at once, whatever `--jobs` says: report units wait
+    /// their turn rather than meet the endpoint's rate limit together.
+    public var maxInFlight = 4
     /// US dollars per million prompt and completion tokens, for the cost estimate.
     public var price = ModelPrice(prompt: 0, completion: 0)
 

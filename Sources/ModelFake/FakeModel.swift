@@ -49,6 +49,8 @@ public final class FakeModel: Sendable {
         var requests: [Request] = []
         var promptTokens = 0
         var completionTokens = 0
+        var inFlight = 0
+        var peakInFlight = 0
     }
 
     private let state: Mutex<State>
@@ -61,6 +63,8 @@ public final class FakeModel: Sendable {
     }
 
     public var requests: [Request] { state.withLock { $0.requests } }
+    /// Most chat requests it was answering at once.
+    public var peakInFlight: Int { state.withLock { $0.peakInFlight } }
     /// Tokens the fake reported in `usage`, over every answer it gave.
     public var tokens: (prompt: Int, completion: Int) { state.withLock { ($0.promptTokens, $0.completionTokens) } }
 
@@ -71,7 +75,18 @@ public final class FakeModel: Sendable {
         let bound = try await server.start(
             port: port,
             routes: [
-                ("POST /v1/chat/completions", { [self] request in await self.complete(request) }),
+                (
+                    "POST /v1/chat/completions",
+                    { [self] request in
+                        state.withLock { state in
+                            state.inFlight += 1
+                            state.peakInFlight = max(state.peakInFlight, state.inFlight)
+                        }
+                        let answer = await self.complete(request)
+                        state.withLock { $0.inFlight -= 1 }
+                        return answer
+                    }
+                ),
                 (
                     "GET /v1/models",
                     { [self] _ in

@@ -43,8 +43,13 @@ final class ModelClient: Sendable {
     let session: URLSession
     let attempts = 5
     private let jsonMode = Mutex(false)
+    /// Requests in flight to the endpoint, capped for every report unit of the run together.
+    let slots: Slots
 
-    init(endpoint: String, model: String, key: String, temperature: Double, maxTokens: Int, timeout: Int) throws(ModelError) {
+    init(
+        endpoint: String, model: String, key: String, temperature: Double, maxTokens: Int, timeout: Int, maxInFlight: Int = 4
+    ) throws(ModelError) {
+        slots = Slots(maxInFlight)
         guard var components = URLComponents(string: endpoint) else {
             throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL")
         }
@@ -100,11 +105,20 @@ final class ModelClient: Sendable {
             request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
             request.setValue(key, forHTTPHeaderField: "api-key")
             request.httpBody = body(messages, jsonMode: json)
+            // A slot first: the wait for one is not the endpoint's latency.
+            await slots.enter()
             let started = ContinuousClock.now
+            let exchanged: Result<(Data, URLResponse), any Error>
+            do {
+                exchanged = .success(try await session.data(for: request))
+            } catch {
+                exchanged = .failure(error)
+            }
+            await slots.leave()
             let data: Data
             let response: HTTPURLResponse
             do {
-                let (body, reply) = try await session.data(for: request)
+                let (body, reply) = try exchanged.get()
                 guard let http = reply as? HTTPURLResponse else {
                     throw ModelError(code: "transport", message: "no HTTP response")
                 }
@@ -192,5 +206,33 @@ final class ModelClient: Sendable {
         let line = text.replacingOccurrences(of: "\n", with: " ")
         let short = line.count > 160 ? String(line.prefix(157)) + "..." : line
         return short.replacingOccurrences(of: key, with: "***")
+    }
+}
+
+/// At most `limit` holders at once; the others wait their turn, first come first served.
+actor Slots {
+    let limit: Int
+    private var held = 0
+    private var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(_ limit: Int) {
+        self.limit = max(1, limit)
+    }
+
+    func enter() async {
+        guard held >= limit else {
+            held += 1
+            return
+        }
+        // The slot is handed over by `leave`, so `held` already counts this holder.
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func leave() {
+        if waiting.isEmpty {
+            held -= 1
+        } else {
+            waiting.removeFirst().resume()
+        }
     }
 }

@@ -19,7 +19,7 @@ public struct ReportStage: StageRunner {
     /// The code's version and the built-in templates' hash: a changed template changes what
     /// every report writes, so it reruns them.
     public let version =
-        "report-1+"
+        "report-2+"
         + String(
             SHA256.hex(
                 Templates.names.map { Templates.defaults[$0] ?? "" }
@@ -42,7 +42,7 @@ public struct ReportStage: StageRunner {
             let client = try ModelClient(
                 endpoint: config.endpoint ?? ModelConfig.defaultEndpoint, model: config.model ?? "",
                 key: key, temperature: config.temperature, maxTokens: config.maxTokens,
-                timeout: config.timeoutSeconds)
+                timeout: config.timeoutSeconds, maxInFlight: config.maxInFlight)
             clients.withLock { $0[id] = client }
             return client
         }

@@ -16,7 +16,7 @@ struct ReportScenario {
     let github: FakeGitHub
     let model: FakeModel
 
-    static func start(_ modes: [FakeModel.Mode]) async throws -> ReportScenario {
+    static func start(_ modes: [FakeModel.Mode], modelSettings: String = "") async throws -> ReportScenario {
         let github = FakeGitHub(estate: estate, token: token)
         let githubURL = try await github.start()
         let model = FakeModel(modes: modes)
@@ -36,7 +36,8 @@ struct ReportScenario {
                         model: fake-model
                         max_attempts: 3
                         price: {prompt_per_million: 2.5, completion_per_million: 10}
-                    """)
+
+                    """ + modelSettings)
         return ReportScenario(harness: harness, github: github, model: model)
     }
 
@@ -205,6 +206,23 @@ struct ReportTests {
             #expect(scenario.model.requests.count == requests)
             #expect(scenario.model.requests.last?.body["response_format"]?["type"]?.string == format)
             #expect(try storeRows(scenario.harness, "SELECT subject FROM reports").count == 2)
+        }
+    }
+
+    /// Issue #14: the model endpoint's requests in flight are capped for the whole run,
+    /// whatever `--jobs` allows.
+    @Test func modelRequestsInFlightStayUnderTheCap() async throws {
+        let scenario = try await ReportScenario.start([.slow], modelSettings: "    max_in_flight: 1\n")
+        try await afterwards({ await scenario.stop() }) {
+            let result = try await scenario.run(["--jobs", "8"])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(scenario.model.requests.count == 2)
+            #expect(scenario.model.peakInFlight == 1)
+            // Each report's latency is its own answer's (1.5 s), not the wait for a slot.
+            let latencies = try storeRows(
+                scenario.harness, "SELECT latency_ms FROM reports WHERE scope = 'repository'"
+            ).map { try $0.int("latency_ms") }
+            #expect(latencies.count == 2 && latencies.allSatisfy { $0 >= 1_400 && $0 < 2_900 }, "\(latencies)")
         }
     }
 
