@@ -33,10 +33,7 @@ final class EventLog: RunObserver {
         case .started, .succeeded, .reused, .settled, .skipped: guard verbosity >= 0 else { return }
         case .failed, .warning, .interrupted, .stopping: break
         }
-        var fields: [String: JSONValue] = [
-            "time": .string(Timestamp.now()), "run_id": .int(run.id), "manifest": .string(run.name),
-            "worker": .string(worker),
-        ]
+        var fields = base()
         func unit(_ id: UnitID, _ name: String) {
             fields["event"] = .string(name)
             fields["unit"] = .string(id.description)
@@ -82,23 +79,32 @@ final class EventLog: RunObserver {
         terminal.err(JSONValue.object(fields).canonical)
     }
 
+    /// What every line carries: when, which run, which worker.
+    private func base(_ run: RunRecord? = nil) -> [String: JSONValue] {
+        let run = run ?? self.run
+        return [
+            "time": .string(Timestamp.now()), "run_id": .int(run.id), "manifest": .string(run.name),
+            "worker": .string(worker),
+        ]
+    }
+
     /// A line about the run itself (started, continued), with the text a person would read.
     func note(_ event: String, message: String) {
-        let fields: [String: JSONValue] = [
-            "time": .string(Timestamp.now()), "run_id": .int(run.id), "manifest": .string(run.name),
-            "worker": .string(worker), "event": .string(event), "message": .string(redact(message)),
-            "window_start": .string(Timestamp.string(run.windowStart)), "window_end": .string(Timestamp.string(run.windowEnd)),
-        ]
+        var fields = base()
+        fields["event"] = .string(event)
+        fields["message"] = .string(redact(message))
+        fields["window_start"] = .string(Timestamp.string(run.windowStart))
+        fields["window_end"] = .string(Timestamp.string(run.windowEnd))
         terminal.err(JSONValue.object(fields).canonical)
     }
 
     /// The run's last line: how it ended.
     func finished(_ run: RunRecord, exitCode: Int32, duration: TimeInterval) {
-        let fields: [String: JSONValue] = [
-            "time": .string(Timestamp.now()), "run_id": .int(run.id), "manifest": .string(run.name),
-            "worker": .string(worker), "event": "run_finished", "state": .string(run.state.rawValue),
-            "exit_code": .int(Int64(exitCode)), "duration_seconds": .double((duration * 1000).rounded() / 1000),
-        ]
+        var fields = base(run)
+        fields["event"] = "run_finished"
+        fields["state"] = .string(run.state.rawValue)
+        fields["exit_code"] = .int(Int64(exitCode))
+        fields["duration_seconds"] = .double((duration * 1000).rounded() / 1000)
         terminal.err(JSONValue.object(fields).canonical)
     }
 }

@@ -45,7 +45,6 @@ public final class AppInstallation: Sendable {
     let repository: String
     private let installation: Mutex<Int64?>
     private let tokens = Minted()
-    private let minting = Mutex<Int>(0)
     private let session: URLSession
 
     public init(appID: String, privateKey: String, installationID: Int64?, repository: String, restEndpoint: URL) {
@@ -61,17 +60,10 @@ public final class AppInstallation: Sendable {
         session = URLSession(configuration: configuration)
     }
 
-    /// How many installation tokens this process minted.
-    public var tokensMinted: Int { minting.withLock { $0 } }
-
     /// A token that is not about to expire. Units asking at once while a token is minted wait
     /// for that one instead of minting their own.
     public func token() async throws -> String {
-        try await tokens.token {
-            let minted = try await self.mint()
-            self.minting.withLock { $0 += 1 }
-            return minted
-        }
+        try await tokens.token { try await self.mint() }
     }
 
     func invalidate() async {

@@ -86,23 +86,24 @@ struct ReportInputs {
         try evidence.estate(key)?.metrics
     }
 
-    /// One repository's line on the estate page.
+    /// One repository's line on the estate page: this window's numbers and its trend, from one
+    /// read of the `metrics` column (decoding whole bundles for four numbers would dominate).
     func row(_ slug: String) throws -> Render.Row {
-        // The metrics column alone: decoding the whole bundle for four numbers would dominate.
-        let humans = try evidence.metrics(slug)?.humans
-        let child = try self.child(slug)
-        var row = Render.Row(
-            slug: slug, status: child.status, summary: child.summary, merged: humans?.pullRequestsMerged ?? 0,
-            medianOpenToMergeDays: humans?.openToMergeSeconds.median.map { $0 / 86_400 },
-            outstanding: humans?.issuesOutstanding ?? 0,
-            outstandingP90Days: humans?.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
-        row.trend = try evidence.history(slug, limit: Self.trendWindows).map { window, metrics in
+        let trend = try evidence.history(slug, limit: Self.trendWindows).map { window, metrics in
             Render.Point(
                 windowEnd: window.end, merged: metrics.humans.pullRequestsMerged,
                 medianOpenToMergeDays: metrics.humans.openToMergeSeconds.median.map { $0 / 86_400 },
                 outstanding: metrics.humans.issuesOutstanding,
                 outstandingP90Days: metrics.humans.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
         }
+        // The history ends with this window when evidence has run for it.
+        let current = trend.last.flatMap { $0.windowEnd == end ? $0 : nil }
+        let child = try self.child(slug)
+        var row = Render.Row(
+            slug: slug, status: child.status, summary: child.summary, merged: current?.merged ?? 0,
+            medianOpenToMergeDays: current?.medianOpenToMergeDays, outstanding: current?.outstanding ?? 0,
+            outstandingP90Days: current?.outstandingP90Days)
+        row.trend = trend
         return row
     }
 }
