@@ -2,7 +2,7 @@
 """Checks the Helm chart in deploy/helm/ghillie-run offline.
 
 For several value sets (the defaults, a one-off Job, an inline manifest with a catalogue, a
-persistent volume without the check step): the values pass the chart's values.schema.json,
+GitHub App, a pool of workers, a persistent volume without the check step): the values pass the chart's values.schema.json,
 the chart renders with Helm's own library (PyPI `helm-python-sdk`, no helm binary, no
 cluster), every rendered object validates against Kubernetes' schemas (PyPI
 `kubernetes-validate`, strict), every container runs as non-root on a read-only root
@@ -48,12 +48,16 @@ value_sets = {
     "a GitHub App (manifest with github.app)": {"manifest": {"inline": manifest.replace(
         "report:", "github:\n  app:\n    app_id: 424242\n    private_key_env: GHILLIE_GITHUB_APP_KEY\nreport:"),
         "key": "manifest.yaml"}, "secrets": {"githubApp": {"key": "app-key", "env": "GHILLIE_GITHUB_APP_KEY", "optional": False}}},
+    "a pool of 4 workers, scheduled and one-off": {
+        "run": {"workers": 4, "args": ["--jobs", "4", "--lease", "90"]}, "output": {"existingClaim": "ghillie-shared"},
+        "oneOffJob": {"enabled": True, "args": ["--window-end", "2026-11-13"]}},
     "persistent output, no check step": {"output": {"existingClaim": "ghillie-out"},
                                          "check": {"beforeRun": False, "helmTest": False},
                                          "run": {"logFormat": "text", "args": ["--jobs", "4"]}},
 }
 refused = {
-    "an unknown key": {"workers": 4},
+    "an unknown key": {"replicas": 4},
+    "no workers": {"run": {"workers": 0}},
     "a log format that does not exist": {"run": {"logFormat": "xml"}},
     "no manifest at all": {"manifest": {"existingConfigMap": "", "inline": "", "key": "manifest.yaml"}},
     "an environment variable name that is not one": {"secrets": {"github": {"key": "t", "env": "github token"}}},
@@ -108,6 +112,16 @@ for name, overrides in value_sets.items():
             pod = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"]
         if pod is None:
             continue
+        job = obj["spec"] if obj["kind"] == "Job" else obj["spec"].get("jobTemplate", {}).get("spec")
+        if job is not None:
+            workers = values["run"]["workers"]
+            args = pod["containers"][0].get("args", [])
+            if workers > 1 and (job.get("parallelism") != workers or "completions" in job
+                                or args[:1] != ["worker"] or "--submit-if-absent" not in args):
+                problems.append(f"{name}: a {obj['kind']} of {workers} workers needs parallelism {workers}, no completions "
+                                f"and `worker MANIFEST --submit-if-absent` (got {job.get('parallelism')}, {args})")
+            if workers == 1 and ("parallelism" in job or args[:1] == ["worker"]):
+                problems.append(f"{name}: one worker runs `ghillie-run MANIFEST` in one pod")
         if not pod.get("securityContext", {}).get("runAsNonRoot"):
             problems.append(f"{name}: {obj['kind']} pods must run as non-root")
         for container in pod.get("initContainers", []) + pod["containers"]:
@@ -122,6 +136,7 @@ for name, overrides in value_sets.items():
     expected = {"defaults": ["CronJob", "Pod"], "one-off job": ["Job", "Pod"],
                 "inline manifest with a catalogue": ["ConfigMap", "CronJob", "Pod"],
                 "a GitHub App (manifest with github.app)": ["ConfigMap", "CronJob", "Pod"],
+                "a pool of 4 workers, scheduled and one-off": ["CronJob", "Job", "Pod"],
                 "persistent output, no check step": ["CronJob"]}[name]
     if kinds != expected:
         problems.append(f"{name}: rendered {kinds}, expected {expected}")

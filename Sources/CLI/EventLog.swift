@@ -31,7 +31,7 @@ final class EventLog: RunObserver {
         switch event {
         case .progress, .budget: guard verbosity > 0 else { return }
         case .started, .succeeded, .reused, .settled, .skipped: guard verbosity >= 0 else { return }
-        case .failed, .warning, .interrupted, .stopping: break
+        case .failed, .warning, .interrupted, .stopping, .tookOver, .leaseLost: break
         }
         var fields = base()
         func unit(_ id: UnitID, _ name: String) {
@@ -73,6 +73,13 @@ final class EventLog: RunObserver {
         case .skipped(let id, let upstream):
             unit(id, "unit_skipped")
             fields["upstream"] = .string(upstream.description)
+        case .tookOver(let id, let worker, let attempt):
+            unit(id, "unit_taken_over")
+            fields["attempt"] = .int(Int64(attempt))
+            fields["from_worker"] = .string(worker)
+        case .leaseLost(let id, let attempt):
+            unit(id, "unit_lease_lost")
+            fields["attempt"] = .int(Int64(attempt))
         case .stopping:
             fields["event"] = "stopping"
         }

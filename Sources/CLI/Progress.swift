@@ -75,6 +75,17 @@ final class ProgressDisplay: RunObserver {
                 state.done += 1
                 state.skipped += 1
                 if verbosity > 0 { line = terminal.paint("skip", .warning) + "  \(id) (upstream \(upstream) failed)" }
+            case .tookOver(let id, let worker, let attempt):
+                line =
+                    terminal.paint("TAKE", .warning)
+                    + "  \(id) attempt \(attempt): taken over from worker \(worker), whose lease expired"
+                force = true
+            case .leaseLost(let id, let attempt):
+                state.running[id] = nil
+                line =
+                    terminal.paint("LOST", .warning)
+                    + "  \(id) attempt \(attempt): its lease was taken over while it ran; its end was not written"
+                force = true
             case .budget(let remaining, let reset):
                 state.budget = (remaining, reset)
             case .stopping:

@@ -17,7 +17,7 @@ struct Root: AsyncParsableCommand {
         version: Version.current,
         subcommands: [
             RunCommand.self, BackfillCommand.self, ValidateCommand.self, PlanCommand.self, StatusCommand.self, CheckCommand.self,
-            RunsCommand.self,
+            RunsCommand.self, SubmitCommand.self, WorkerCommand.self,
         ],
         defaultSubcommand: RunCommand.self
     )

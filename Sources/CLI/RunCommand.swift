@@ -63,12 +63,38 @@ struct RunCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         let manifest = try selection.window(
             try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
+        try Self.preflight(manifest, selection: selection, global: global)
+
+        let spec = try StoreOpener.spec(manifest: manifest, environment: environment)
+        let database = try StoreOpener.open(spec)
+        let ledger = Ledger(database: database)
+        let holder = LockHolder.current()
+        let lock = RunLock(database: database, name: manifest.name, holder: holder)
+        let acquisition = try storeCall { try lock.acquire() }
+        if let previous = acquisition.tookOverFrom, global.verbosity >= 0 {
+            terminal.err(
+                terminal.paint("note:", .warning) + " took over the lock of `\(manifest.name)` from pid "
+                    + "\(previous.pid) on \(previous.host), which is no longer running")
+        }
+        do {
+            try await runLocked(manifest: manifest, ledger: ledger, lock: lock, holder: holder, terminal: terminal)
+        } catch {
+            try? lock.release()
+            throw error
+        }
+        try? lock.release()
+    }
+
+    /// Parse, then run: the whole graph and selection are checked, and each stage's
+    /// configuration (tokens, endpoints), before the store is touched.
+    static func preflight(_ manifest: Manifest, selection: SelectionOptions?, global: GlobalOptions) throws {
+        let terminal = global.terminal
+        let environment = ProcessInfo.processInfo.environment
         let stages = Injected.stages
 
-        // Parse, then run: the whole graph and selection are checked before the store is touched.
         let provisional = manifest.window.resolve(now: Date())
         let probe = GraphBuilder.build(manifest, window: Window(start: provisional.start, end: provisional.end))
-        let requested = try selection.resolve(in: probe)
+        let requested = try selection?.resolve(in: probe) ?? Selection()
         let missing = stages.missing(for: probe)
         let available = probe.stages.filter { !missing.contains($0) }
         guard !available.isEmpty else {
@@ -96,24 +122,6 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
 
-        let spec = try StoreOpener.spec(manifest: manifest, environment: environment)
-        let database = try StoreOpener.open(spec)
-        let ledger = Ledger(database: database)
-        let holder = LockHolder.current()
-        let lock = RunLock(database: database, name: manifest.name, holder: holder)
-        let acquisition = try storeCall { try lock.acquire() }
-        if let previous = acquisition.tookOverFrom, global.verbosity >= 0 {
-            terminal.err(
-                terminal.paint("note:", .warning) + " took over the lock of `\(manifest.name)` from pid "
-                    + "\(previous.pid) on \(previous.host), which is no longer running")
-        }
-        do {
-            try await runLocked(manifest: manifest, ledger: ledger, lock: lock, holder: holder, terminal: terminal)
-        } catch {
-            try? lock.release()
-            throw error
-        }
-        try? lock.release()
     }
 
     private func runLocked(manifest: Manifest, ledger: Ledger, lock: RunLock, holder: LockHolder, terminal: Terminal)
@@ -153,167 +161,32 @@ struct RunCommand: AsyncParsableCommand {
             }
             opening = ("run_started", "starting run \(run.id) of `\(manifest.name)` (\(reason))")
         }
-        let redaction = Redaction(manifest, environment: ProcessInfo.processInfo.environment)
-        // `--log-format json`: every event one JSON object on stderr, instead of the display.
-        let eventLog =
-            global.progressFormat == .json
-            ? EventLog(terminal: terminal, run: run, redact: redaction, verbosity: global.verbosity) : nil
-        if let eventLog {
-            eventLog.note(opening.event, message: opening.text)
-        } else if global.verbosity >= 0 {
-            terminal.err(opening.text)
+        // A run that a pool of workers is working (`submit`) is theirs: join it, do not reset it.
+        if continued, let round = try storeCall({ try WorkQueue.currentRound(database: ledger.database, runID: run.id) }),
+            round.mode == .pool
+        {
+            let live = try storeCall {
+                try WorkQueue.liveWorkers(
+                    database: ledger.database, runID: run.id, round: round.round, within: Working.defaultLease)
+            }
+            if live > 0 {
+                throw Failure(
+                    .locked,
+                    "run \(run.id) of `\(manifest.name)` is being worked by \(live) worker\(live == 1 ? "" : "s")",
+                    hint: "`ghillie-run worker \(self.manifest)` joins it; `ghillie-run status \(self.manifest)` watches it")
+            }
+        }
+        let round = try storeCall {
+            try WorkQueue.startRound(
+                database: ledger.database, runID: run.id, mode: .process, host: holder.host, pid: holder.pid)
         }
         try storeCall { try lock.attach(runID: run.id) }
-
-        let graph = GraphBuilder.build(manifest, window: Window(start: run.windowStart, end: run.windowEnd))
-        var selected = try selection.resolve(in: graph)
-        selected.outputsGone = stages.outputsGone(
-            in: graph, manifest: manifest,
-            window: Window(start: run.windowStart, end: run.windowEnd))
-        let missing = Set(stages.missing(for: graph))
-        if !missing.isEmpty {
-            // Stages this build lacks are left out, as if the user had named only the others.
-            let runnable = Set(graph.units.map(\.id).filter { !missing.contains($0.stage) })
-            selected.only = (selected.only ?? runnable).intersection(runnable)
-        }
-        let chosen = selected
-        let history = try storeCall {
-            try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
-        }
-        let display: ProgressDisplay?
-        let observer: any RunObserver
-        if let eventLog {
-            (display, observer) = (nil, eventLog)
-        } else {
-            let shown = ProgressDisplay(
-                terminal: terminal, total: graph.units.filter { !missing.contains($0.id.stage) }.count,
-                verbosity: global.verbosity)
-            (display, observer) = (shown, shown)
-        }
-        let executor = Executor(
-            graph: graph, stages: stages, ledger: ledger, manifest: manifest, run: run, jobs: jobs ?? Self.defaultJobs,
-            observer: observer, redaction: redaction)
-
-        let stop = StopSignal()
-        let trap = SignalTrap(stop: stop)
-        let result: ExecutionResult
-        do {
-            result = try await withThrowingTaskGroup(of: ExecutionResult?.self) { group in
-                group.addTask {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: .seconds(30))
-                        _ = try? lock.heartbeat()
-                    }
-                    return nil
-                }
-                group.addTask { try await executor.execute(history: history, selection: chosen, stop: stop) }
-                var outcome: ExecutionResult?
-                while let next = try await group.next() {
-                    if let next {
-                        outcome = next
-                        group.cancelAll()
-                    }
-                }
-                guard let outcome else { throw CancellationError() }
-                return outcome
-            }
-        } catch let error as StoreError {
-            display?.finish()
-            trap.disarm()
-            throw Failure.store(error)
-        }
-        trap.disarm()
-        display?.finish()
-
-        let state: RunState
-        let status: ExitStatus
-        switch result.ending {
-        case .succeeded: (state, status) = (.succeeded, .success)
-        case .failed: (state, status) = (.failed, .unitsFailed)
-        case .incomplete: (state, status) = (.incomplete, .success)
-        case .interrupted: (state, status) = (.interrupted, .interrupted)
-        }
-        try storeCall { try ledger.finishRun(id: run.id, state: state) }
-        let finished = try storeCall { try ledger.run(id: run.id) } ?? run
-        let failures =
-            result.ending == .succeeded
-            ? []
-            : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
-        eventLog?.finished(finished, exitCode: status.rawValue, duration: result.duration)
-        report(
-            result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
-            loadedManifest: manifest, textSummary: eventLog == nil)
-        if status != .success { throw Exit(status: status) }
-    }
-
-    private func report(
-        _ result: ExecutionResult, run: RunRecord, continued: Bool, status: ExitStatus, failures: [AttemptRecord],
-        terminal: Terminal, loadedManifest: Manifest, textSummary: Bool
-    ) {
-        var stages: [String: [String: Int]] = [:]
-        for (stage, counts) in result.counts {
-            stages[stage.rawValue] = Dictionary(uniqueKeysWithValues: counts.map { ($0.key.rawValue, $0.value) })
-        }
-        let window = Window(start: run.windowStart, end: run.windowEnd)
-        let cwd = FileManager.default.currentDirectoryPath + "/"
-        func relative(_ url: URL?) -> String? {
-            url.map { $0.path.hasPrefix(cwd) ? String($0.path.dropFirst(cwd.count)) : $0.path }
-        }
-        let stageSet = Injected.stages
-        let outputs = stageSet.outputs(loadedManifest, window: window)
-        if global.output == .json {
-            terminal.out(
-                Documents.encode(
-                    Output(
-                        schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), continued: continued,
-                        ending: run.state.rawValue, exitCode: status.rawValue, durationSeconds: result.duration,
-                        stages: stages,
-                        counters: Dictionary(uniqueKeysWithValues: result.counters.map { ($0.key.rawValue, $0.value) }),
-                        stageSeconds: Dictionary(uniqueKeysWithValues: result.stageDurations.map { ($0.key.rawValue, $0.value) }),
-                        outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in
-                            first
-                        },
-                        failures: failures.map(Documents.AttemptDoc.init))))
-            return
-        }
-        guard textSummary, global.verbosity >= 0 || status != .success else { return }
-        let role: Role = status == .success ? .success : (status == .interrupted ? .warning : .error)
-        terminal.err("")
-        terminal.err(
-            "run \(run.id) of `\(run.name)` " + terminal.paint(run.state.rawValue, role)
-                + " in \(formatDuration(result.duration))"
-                + " (window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)))")
-        let columns: [UnitState] = [.succeeded, .failed, .skipped, .interrupted]
-        let rows = Stage.allCases.compactMap { stage -> [String]? in
-            guard let counts = result.counts[stage] else { return nil }
-            return [stage.rawValue] + columns.map { String(counts[$0] ?? 0) }
-                + [result.stageDurations[stage].map(formatDuration) ?? "-"]
-        }
-        if !rows.isEmpty { terminal.err(TextTable.render(["STAGE"] + columns.map(\.rawValue) + ["time"], rows)) }
-        for line in stageSet.summaries(result.counters, manifest: loadedManifest) { terminal.err(line) }
-        // Where files went, for the stages that wrote some in this invocation.
-        for (stage, output) in outputs where (result.counts[stage]?[.succeeded] ?? 0) > 0 {
-            guard !output.afterWholeRun || run.state == .succeeded, let path = relative(output.location) else { continue }
-            terminal.err("\(output.label): \(path)")
-        }
-        if global.verbosity > 0 {
-            for stage in Stage.allCases {
-                guard let counters = result.counters[stage], !counters.isEmpty else { continue }
-                terminal.err(
-                    "\(stage.rawValue) "
-                        + counters.keys.sorted().map { "\($0)=\(counters[$0] ?? 0)" }
-                        .joined(separator: " "))
-            }
-        }
-        switch status {
-        case .unitsFailed:
-            terminal.err(
-                "\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "
-                    + "`ghillie-run status \(manifest)` shows why, and rerunning `ghillie-run \(manifest)` resumes")
-        case .interrupted:
-            terminal.err("interrupted; rerun `ghillie-run \(manifest)` to resume")
-        default: break
-        }
+        let working = Working(
+            manifestArgument: self.manifest, global: global, jobs: jobs ?? Self.defaultJobs, lease: Working.defaultLease,
+            kind: .process)
+        try await working.work(
+            manifest: manifest, ledger: ledger, run: run, round: round, continued: continued, opening: opening,
+            selection: selection, worker: holder.token, lock: lock, listener: nil)
     }
 
     private func invocation() -> String {

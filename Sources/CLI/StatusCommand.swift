@@ -25,6 +25,9 @@ struct StatusCommand: AsyncParsableCommand {
         let stages: [String: [String: Int]]
         let counters: [String: [String: Int64]]
         let lock: Documents.LockDoc?
+        /// Who works the run: its latest round and that round's workers (null for runs from
+        /// before rounds were recorded).
+        let pool: PoolDoc?
         let units: [Documents.AttemptDoc]
 
         enum CodingKeys: String, CodingKey {
@@ -33,7 +36,60 @@ struct StatusCommand: AsyncParsableCommand {
             case stages
             case counters
             case lock
+            case pool
             case units
+        }
+    }
+
+    struct PoolDoc: Encodable {
+        let round: Int
+        let mode: String
+        let workers: [WorkerDoc]
+        let leasesTakenOver: Int
+        let lateCompletionsRejected: Int
+
+        enum CodingKeys: String, CodingKey {
+            case round, mode, workers
+            case leasesTakenOver = "leases_taken_over"
+            case lateCompletionsRejected = "late_completions_rejected"
+        }
+    }
+
+    struct WorkerDoc: Encodable {
+        let id: String
+        let round: Int
+        let host: String
+        let pid: Int
+        let state: String
+        let startedAt: String
+        let heartbeatAgeSeconds: Double
+        let unitsHeld: Int
+        let unitsDone: Int
+        let takeovers: Int
+        let lateCompletions: Int
+
+        enum CodingKeys: String, CodingKey {
+            case id, round, host, pid, state
+            case startedAt = "started_at"
+            case heartbeatAgeSeconds = "heartbeat_age_seconds"
+            case unitsHeld = "units_held"
+            case unitsDone = "units_done"
+            case takeovers
+            case lateCompletions = "late_completions"
+        }
+
+        init(_ worker: WorkerRecord) {
+            id = worker.id
+            round = worker.round
+            host = worker.host
+            pid = worker.pid
+            state = worker.state
+            startedAt = Timestamp.string(worker.startedAt)
+            heartbeatAgeSeconds = Double(worker.heartbeatAgeMillis) / 1000
+            unitsHeld = worker.unitsHeld
+            unitsDone = worker.unitsDone
+            takeovers = worker.takeovers
+            lateCompletions = worker.lateCompletions
         }
     }
 
@@ -78,16 +134,31 @@ struct StatusCommand: AsyncParsableCommand {
                     || ProcessLiveness.isAlive(pid: conflict.pid, processStart: ""))
         }
 
+        let pool: PoolDoc? = try storeCall {
+            guard let round = try WorkQueue.currentRound(database: ledger.database, runID: run.id) else { return nil }
+            let workers = try WorkQueue.workers(database: ledger.database, runID: run.id).map(WorkerDoc.init)
+            return PoolDoc(
+                round: round.round, mode: round.mode.rawValue, workers: workers,
+                leasesTakenOver: workers.reduce(0) { $0 + $1.takeovers },
+                lateCompletionsRejected: workers.reduce(0) { $0 + $1.lateCompletions })
+        }
+        let liveWorkers = pool?.workers.filter { $0.state == "working" && $0.heartbeatAgeSeconds < 60 }.count ?? 0
+
         if global.output == .json {
             terminal.out(
                 Documents.encode(
                     Output(
                         schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
-                        counters: counters, lock: lockDoc, units: latest.map(Documents.AttemptDoc.init))))
+                        counters: counters, lock: lockDoc, pool: pool, units: latest.map(Documents.AttemptDoc.init))))
             return
         }
         var state = run.state.rawValue
-        if run.state == .running, lockDoc?.alive != true || lockDoc?.runId != run.id {
+        if run.state == .running, pool?.mode == RoundMode.pool.rawValue {
+            state =
+                liveWorkers > 0
+                ? "running (\(plural(liveWorkers, "worker", "workers")) working it)"
+                : "running, but no worker is alive (`ghillie-run worker` resumes it)"
+        } else if run.state == .running, lockDoc?.alive != true || lockDoc?.runId != run.id {
             state = "running, but its process is gone (a rerun resumes it)"
         }
         terminal.out("run \(run.id) of `\(run.name)`: \(state)")
@@ -103,6 +174,23 @@ struct StatusCommand: AsyncParsableCommand {
                 + (run.gitCommit.map { " · git \($0.prefix(12))" } ?? ""))
         if let lockDoc, lockDoc.alive {
             terminal.out("lock     held by pid \(lockDoc.pid) on \(lockDoc.host) since \(lockDoc.since)")
+        }
+        if let pool, pool.mode == RoundMode.pool.rawValue || pool.workers.count > 1 {
+            terminal.out(
+                "pool     round \(pool.round) · \(plural(pool.workers.count, "worker", "workers")) · "
+                    + "\(plural(pool.leasesTakenOver, "lease", "leases")) taken over · "
+                    + "\(plural(pool.lateCompletionsRejected, "late completion", "late completions")) rejected")
+            terminal.out("")
+            terminal.out(
+                TextTable.render(
+                    ["WORKER", "ROUND", "STATE", "HEARTBEAT", "HELD", "DONE", "TOOK OVER", "LATE"],
+                    pool.workers.map { worker in
+                        [
+                            worker.id, String(worker.round), worker.state,
+                            String(format: "%.1fs ago", worker.heartbeatAgeSeconds), String(worker.unitsHeld),
+                            String(worker.unitsDone), String(worker.takeovers), String(worker.lateCompletions),
+                        ]
+                    }))
         }
         terminal.out("")
         let columns = UnitState.allCases.map(\.rawValue)

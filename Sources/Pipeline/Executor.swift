@@ -18,6 +18,10 @@ public enum RunEvent: Sendable {
     case reused(UnitID, fromRun: Int64)
     case settled(UnitID)
     case skipped(UnitID, upstream: UnitID)
+    /// This worker took the unit over from `worker`, whose lease had expired.
+    case tookOver(UnitID, from: String, attempt: Int)
+    /// This worker's end of the unit came after its lease was taken over: it was not written.
+    case leaseLost(UnitID, attempt: Int)
     case stopping
 }
 
@@ -63,14 +67,28 @@ public struct ExecutionResult: Sendable {
     public let duration: TimeInterval
     /// Per stage, the time from its first unit's start to its last unit's end in this run.
     public let stageDurations: [Stage: TimeInterval]
+    /// This worker stopped on a signal (its units went back to the queue); other workers may
+    /// still be working the run.
+    public let stopped: Bool
 }
 
-/// The thin async driver: carries out the scheduler's actions with bounded concurrency.
+/// The thin async driver: one worker of a run, carrying out the scheduler's decisions through
+/// the run's queue.
 ///
-/// One task group holds the running units and a waiter for the stop signal. Ledger writes
-/// happen here, on the driver, never inside unit tasks (except through `persist`, which the
-/// ledger runs in its success transaction). A store failure stops the run: a run that cannot
-/// record what it did must not carry on.
+/// Every worker (the one in `ghillie-run M`, or each `ghillie-run worker M`) runs the same pure
+/// scheduler over the same graph and ledger history, so they make the same decisions; the
+/// queue in the store makes each one happen once. A unit the scheduler makes ready is queued
+/// (once, whoever queues it first); units that end without running (reused, skipped) are
+/// recorded once; the worker claims up to `jobs` queued units at a time, runs them, and ends
+/// each in the transaction that makes its output durable — fenced, so a worker that lost its
+/// lease writes nothing. What other workers ended reaches the scheduler when the worker syncs
+/// with the queue: when it has nothing to claim, and when the store announces a change.
+///
+/// One task group holds the running units, a waiter for the stop signal, the heartbeat that
+/// renews this worker's leases, and (when idle) a waiter for the queue to change. Ledger
+/// writes happen here, on the driver, never inside unit tasks (except through `persist`, which
+/// the ledger runs in its success transaction). A store failure stops the worker: one that
+/// cannot record what it did must not carry on.
 public struct Executor: Sendable {
     public let graph: UnitGraph
     public let stages: StageSet
@@ -81,10 +99,16 @@ public struct Executor: Sendable {
     public let observer: any RunObserver
     /// Scrubs secret values (tokens, keys, a store password) from every recorded message.
     public let redact: Redaction
+    public let queue: WorkQueue
+    /// Wakes an idle worker when another one changes the queue; without one it polls.
+    public let listener: (any QueueListener)?
+    /// How long an idle worker waits before looking at the queue again.
+    public let pollInterval: Duration
 
     public init(
         graph: UnitGraph, stages: StageSet, ledger: Ledger, manifest: Manifest, run: RunRecord, jobs: Int,
-        observer: any RunObserver, redaction: Redaction
+        observer: any RunObserver, redaction: Redaction, queue: WorkQueue, listener: (any QueueListener)? = nil,
+        pollInterval: Duration = .seconds(1)
     ) {
         self.graph = graph
         self.stages = stages
@@ -94,25 +118,37 @@ public struct Executor: Sendable {
         self.jobs = jobs
         self.observer = observer
         self.redact = redaction
+        self.queue = queue
+        self.listener = listener
+        self.pollInterval = pollInterval
     }
 
     enum Event: Sendable {
-        case finished(UnitID, attemptID: Int64, started: Date, Result<UnitResult, any Error>)
+        case finished(UnitID, Claim, started: Date, Result<UnitResult, any Error>)
         case stop
+        /// The queue may have changed (a notification, or the poll interval passed).
+        case wake
+        case heartbeatFailed(any Error)
+        /// A helper task ended because the group was cancelled.
+        case done
     }
 
-    /// Runs the graph. Throws only for store failures.
+    /// Works the run until it is finished (nothing queued, nothing running anywhere) or stopped.
+    /// Throws only for store failures.
     public func execute(history: [UnitID: UnitHistory], selection: Selection, stop: StopSignal) async throws
         -> ExecutionResult
     {
         let began = Date()
         var spans: [Stage: (Date, Date)] = [:]
+        // The scheduler decides; how many units run here at once is this worker's claims.
         var scheduler = Scheduler(
-            graph: graph, versions: stages.versions, history: history, selection: selection, jobs: jobs)
+            graph: graph, versions: stages.versions, history: history, selection: selection, jobs: Int.max)
         var counts: [Stage: [UnitState: Int]] = [:]
         var totals: [Stage: [String: Int64]] = [:]
         var stopRequested = false
         let window = Window(start: run.windowStart, end: run.windowEnd)
+        let queue = self.queue
+        let heartbeatEvery = max(queue.lease / 3, .milliseconds(100))
 
         func count(_ id: UnitID, _ state: UnitState) {
             counts[id.stage, default: [:]][state, default: 0] += 1
@@ -123,10 +159,25 @@ public struct Executor: Sendable {
                 await stop.wait()
                 return .stop
             }
-            var running = 0
+            group.addTask {
+                while true {
+                    do { try await Task.sleep(for: heartbeatEvery) } catch { return .done }
+                    do { try queue.heartbeat() } catch { return .heartbeatFailed(error) }
+                }
+            }
+            var local: [UnitID: Claim] = [:]
+            var waking = false
+
+            func entry(_ id: UnitID, _ fingerprint: Fingerprint?, reason: String) -> QueueEntry {
+                QueueEntry(
+                    unit: id.ledgerKey, priority: priority(id), reason: reason,
+                    fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:])
+            }
 
             func apply(_ actions: [Scheduler.Action]) throws {
-                var batch: [NewAttempt] = []
+                var finals: [(entry: QueueEntry, attempt: NewAttempt)] = []
+                var announced: [UnitKey: (UnitID, UnitState, RunEvent)] = [:]
+                var ready: [QueueEntry] = []
                 for action in actions {
                     switch action {
                     case .settle(let id):
@@ -136,64 +187,128 @@ public struct Executor: Sendable {
                         count(id, .pending)
                         observer.event(.settled(id))
                     case .reuse(let id, let fingerprint, let hash, let fromRun):
-                        batch.append(
-                            NewAttempt(
-                                runID: run.id, unit: id.ledgerKey, state: .succeeded, reason: "up to date",
-                                fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts,
-                                reusedFromRun: fromRun, outputHash: hash))
-                        count(id, .succeeded)
-                        observer.event(.reused(id, fromRun: fromRun))
+                        finals.append(
+                            (
+                                entry(id, fingerprint, reason: "up to date"),
+                                NewAttempt(
+                                    runID: run.id, unit: id.ledgerKey, state: .succeeded, reason: "up to date",
+                                    fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts,
+                                    reusedFromRun: fromRun, outputHash: hash)
+                            ))
+                        announced[id.ledgerKey] = (id, .succeeded, .reused(id, fromRun: fromRun))
                     case .skip(let id, let fingerprint, let upstream, let reason):
                         let why =
                             reason == .upstreamFailed
                             ? "upstream \(upstream) failed"
                             : "upstream \(upstream) has no output (not selected by --only)"
-                        batch.append(
-                            NewAttempt(
-                                runID: run.id, unit: id.ledgerKey, state: .skipped, reason: why,
-                                fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:],
-                                errorCode: "upstream_failed", errorMessage: why))
-                        count(id, .skipped)
-                        observer.event(.skipped(id, upstream: upstream))
+                        finals.append(
+                            (
+                                entry(id, fingerprint, reason: why),
+                                NewAttempt(
+                                    runID: run.id, unit: id.ledgerKey, state: .skipped, reason: why,
+                                    fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:],
+                                    errorCode: "upstream_failed", errorMessage: why)
+                            ))
+                        announced[id.ledgerKey] = (id, .skipped, .skipped(id, upstream: upstream))
                     case .run(let id, let fingerprint, let reason):
-                        try ledger.record(batch)
-                        batch.removeAll()
-                        try start(id, fingerprint: fingerprint, reason: reason, scheduler: scheduler)
+                        ready.append(entry(id, fingerprint, reason: reason.description))
                     }
                 }
-                try ledger.record(batch)
+                // Recorded once across workers: another worker may have recorded some already.
+                for key in try queue.recordFinal(finals) {
+                    guard let (id, state, event) = announced[key] else { continue }
+                    count(id, state)
+                    observer.event(event)
+                }
+                try queue.enqueue(ready)
             }
 
-            func start(_ id: UnitID, fingerprint: Fingerprint, reason: RunReason, scheduler: Scheduler) throws {
-                guard let unit = graph.unit(id), let runner = stages.runners[id.stage] else {
-                    preconditionFailure("no runner for \(id); the CLI checks this before running")
+            /// Feeds the scheduler what other workers ended, until nothing new follows.
+            func sync() throws {
+                while true {
+                    var fed = false
+                    let outcomes = try queue.outcomes()
+                    let ended = outcomes.keys.compactMap { UnitID(ledgerKey: $0) }
+                        .filter { local[$0] == nil && scheduler.isAwaiting($0) }
+                        .sorted { (graph.index[$0] ?? 0) < (graph.index[$1] ?? 0) }
+                    for id in ended where scheduler.isAwaiting(id) {
+                        let outcome: Scheduler.Outcome
+                        switch outcomes[id.ledgerKey] {
+                        case .succeeded(let hash): outcome = .succeeded(outputHash: hash)
+                        case .interrupted: outcome = .interrupted
+                        case .failed, .skipped, .none: outcome = .failed
+                        }
+                        try apply(scheduler.finished(id, outcome))
+                        fed = true
+                    }
+                    if !fed { return }
                 }
-                let attempt = try ledger.start(
-                    NewAttempt(
-                        runID: run.id, unit: id.ledgerKey, state: .running, reason: reason.description,
-                        fingerprint: fingerprint.value, fingerprintParts: fingerprint.parts))
-                observer.event(.started(id, reason, attempt: Int(attempt.attempt)))
+            }
+
+            func fill() throws {
+                guard !stopRequested, local.count < jobs else { return }
+                var claims = try queue.claim(limit: jobs - local.count)
+                if claims.isEmpty && scheduler.running > local.count {
+                    // Others may have ended units this worker's scheduler waits on.
+                    try sync()
+                    claims = try queue.claim(limit: jobs - local.count)
+                }
+                for claim in claims { try start(claim) }
+            }
+
+            func start(_ claim: Claim) throws {
+                guard let id = UnitID(ledgerKey: claim.fence.unit), let unit = graph.unit(id),
+                    let runner = stages.runners[id.stage]
+                else {
+                    // Queued by a worker whose graph differs (another version of the manifest).
+                    try ledger.end(
+                        attemptID: claim.attempt.id, state: .failed, errorCode: "unknown_unit",
+                        errorMessage:
+                            "`\(claim.fence.unit)` is not a unit of this worker's graph; are all workers on the same manifest and version?",
+                        counters: [:], fence: claim.fence)
+                    return
+                }
+                if !scheduler.isAwaiting(id) || !scheduler.knowsUpstream(of: id) { try sync() }
+                if let from = claim.takenFrom {
+                    observer.event(.tookOver(id, from: from, attempt: claim.attempt.attempt))
+                }
+                let reason = scheduler.reason(of: id) ?? (claim.takenFrom == nil ? .neverRan : .interrupted)
+                observer.event(.started(id, reason, attempt: claim.attempt.attempt))
                 let upstream = Dictionary(scheduler.upstreamOutputs(of: id), uniquingKeysWith: { first, _ in first })
                 let context = UnitContext(
-                    unit: unit, runID: run.id, attempt: attempt.attempt, window: window, manifest: manifest,
+                    unit: unit, runID: run.id, attempt: claim.attempt.attempt, window: window, manifest: manifest,
                     database: ledger.database, upstream: upstream,
                     progress: { [observer] message in observer.event(.progress(id, message)) },
                     budget: { [observer] remaining, reset in observer.event(.budget(remaining: remaining, resetAt: reset)) })
                 let started = Date()
-                running += 1
+                local[id] = claim
                 group.addTask {
                     do {
                         try Task.checkCancellation()
                         let result = try await runner.run(context)
-                        return .finished(id, attemptID: attempt.id, started: started, .success(result))
+                        return .finished(id, claim, started: started, .success(result))
                     } catch {
-                        return .finished(id, attemptID: attempt.id, started: started, .failure(error))
+                        return .finished(id, claim, started: started, .failure(error))
                     }
                 }
             }
 
             try apply(scheduler.start())
-            while running > 0 || !scheduler.isIdle {
+            try sync()
+            try fill()
+            while !local.isEmpty || (!stopRequested && !scheduler.isIdle) {
+                if local.isEmpty && !waking {
+                    // Nothing to do here: wait for another worker to change the queue.
+                    waking = true
+                    group.addTask { [listener, pollInterval] in
+                        if let listener {
+                            await listener.wait(timeout: pollInterval)
+                        } else {
+                            do { try await Task.sleep(for: pollInterval) } catch { return .done }
+                        }
+                        return .wake
+                    }
+                }
                 guard let event = try await group.next() else { break }
                 switch event {
                 case .stop:
@@ -202,20 +317,31 @@ public struct Executor: Sendable {
                     scheduler.stop()
                     observer.event(.stopping)
                     group.cancelAll()
-                case .finished(let id, let attemptID, let started, let result):
-                    running -= 1
+                case .finished(let id, let claim, let started, let result):
+                    local[id] = nil
                     let span = spans[id.stage] ?? (started, Date())
                     spans[id.stage] = (min(span.0, started), max(span.1, Date()))
-                    let outcome = try record(
-                        id, attemptID: attemptID, started: started, result: result, stopping: stopRequested,
-                        totals: &totals)
+                    guard
+                        let outcome = try record(
+                            id, claim: claim, started: started, result: result, stopping: stopRequested,
+                            totals: &totals)
+                    else { continue }
                     switch outcome {
                     case .succeeded: count(id, .succeeded)
                     case .failed: count(id, .failed)
                     case .interrupted: count(id, .interrupted)
                     }
-                    try apply(scheduler.finished(id, outcome))
+                    // Given back to the queue on a stop: another worker ends it, not this one.
+                    if !stopRequested && scheduler.isAwaiting(id) { try apply(scheduler.finished(id, outcome)) }
+                case .wake:
+                    waking = false
+                    if !stopRequested { try sync() }
+                case .heartbeatFailed(let error):
+                    throw error
+                case .done:
+                    break
                 }
+                try fill()
             }
             group.cancelAll()
         }
@@ -232,27 +358,47 @@ public struct Executor: Sendable {
         }
         return ExecutionResult(
             ending: ending, counts: counts, counters: totals, duration: Date().timeIntervalSince(began),
-            stageDurations: spans.mapValues { $0.1.timeIntervalSince($0.0) })
+            stageDurations: spans.mapValues { $0.1.timeIntervalSince($0.0) }, stopped: stopRequested)
     }
 
-    /// Writes a finished unit's outcome to the ledger and tells the observer.
+    /// A unit's place in the queue: later stages first, then graph order (as the scheduler
+    /// prefers), so work started on a repository finishes before new work begins.
+    func priority(_ id: UnitID) -> Int {
+        id.stage.rank * 1_000_000 - (graph.index[id] ?? 0)
+    }
+
+    /// Writes a finished unit's outcome to the ledger and tells the observer; nil when this
+    /// worker had lost the unit (its late end is recorded, not written).
     private func record(
-        _ id: UnitID, attemptID: Int64, started: Date, result: Result<UnitResult, any Error>, stopping: Bool,
+        _ id: UnitID, claim: Claim, started: Date, result: Result<UnitResult, any Error>, stopping: Bool,
         totals: inout [Stage: [String: Int64]]
-    ) throws -> Scheduler.Outcome {
+    ) throws -> Scheduler.Outcome? {
+        let attemptID = claim.attempt.id
+        func late(_ outcome: String) throws -> Scheduler.Outcome? {
+            try queue.recordLateCompletion(attemptID: attemptID, outcome: outcome)
+            observer.event(.leaseLost(id, attempt: claim.attempt.attempt))
+            return nil
+        }
         switch result {
         case .success(let output):
             do {
                 try ledger.succeed(
                     attemptID: attemptID, name: manifest.name, outputHash: output.outputHash,
-                    counters: output.counters, warnings: output.warnings.map { redact($0) }, persist: output.persist)
+                    counters: output.counters, warnings: output.warnings.map { redact($0) }, fence: claim.fence,
+                    persist: output.persist)
             } catch let error as StoreError where error.code == .unavailable {
                 throw error
+            } catch let error as StoreError where error.code == .fenced {
+                return try late("succeeded")
             } catch {
                 let message = redact("could not save the unit's output: \(error)")
-                try ledger.end(
-                    attemptID: attemptID, state: .failed, errorCode: "persist_failed",
-                    errorMessage: message, counters: output.counters)
+                do {
+                    try ledger.end(
+                        attemptID: attemptID, state: .failed, errorCode: "persist_failed",
+                        errorMessage: message, counters: output.counters, fence: claim.fence)
+                } catch let error as StoreError where error.code == .fenced {
+                    return try late("failed")
+                }
                 observer.event(.failed(id, code: "persist_failed", message: message))
                 return .failed
             }
@@ -263,29 +409,37 @@ public struct Executor: Sendable {
         case .failure(let error):
             let unitError = error as? UnitError
             let counters = unitError?.counters ?? [:]
-            for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
-            if stopping && (error is CancellationError || Task.isCancelled || unitError?.code == "interrupted") {
+            do {
+                if stopping && (error is CancellationError || Task.isCancelled || unitError?.code == "interrupted") {
+                    // Stopped by a signal: the unit goes back to the queue for any worker.
+                    try ledger.end(
+                        attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
+                        errorMessage: "stopped by a signal before the unit finished", counters: counters,
+                        fence: claim.fence, requeue: true)
+                    for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
+                    observer.event(.interrupted(id, reason: nil))
+                    return .interrupted
+                }
+                if let unitError, unitError.interrupted {
+                    let message = redact(unitError.message)
+                    try ledger.end(
+                        attemptID: attemptID, state: .interrupted, errorCode: unitError.code, errorMessage: message,
+                        counters: counters, fence: claim.fence)
+                    for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
+                    observer.event(.interrupted(id, reason: "\(message) [\(unitError.code)]"))
+                    return .interrupted
+                }
+                let code = unitError?.code ?? "internal"
+                let message = redact(unitError?.message ?? String(describing: error))
                 try ledger.end(
-                    attemptID: attemptID, state: .interrupted, errorCode: "interrupted",
-                    errorMessage: "stopped by a signal before the unit finished", counters: counters)
-                observer.event(.interrupted(id, reason: nil))
-                return .interrupted
+                    attemptID: attemptID, state: .failed, errorCode: code, errorMessage: message,
+                    counters: counters, fence: claim.fence)
+                for (key, value) in counters { totals[id.stage, default: [:]][key, default: 0] += value }
+                observer.event(.failed(id, code: code, message: message))
+                return .failed
+            } catch let error as StoreError where error.code == .fenced {
+                return try late(unitError?.interrupted == true ? "interrupted" : "failed")
             }
-            if let unitError, unitError.interrupted {
-                let message = redact(unitError.message)
-                try ledger.end(
-                    attemptID: attemptID, state: .interrupted, errorCode: unitError.code, errorMessage: message,
-                    counters: counters)
-                observer.event(.interrupted(id, reason: "\(message) [\(unitError.code)]"))
-                return .interrupted
-            }
-            let code = unitError?.code ?? "internal"
-            let message = redact(unitError?.message ?? String(describing: error))
-            try ledger.end(
-                attemptID: attemptID, state: .failed, errorCode: code, errorMessage: message,
-                counters: counters)
-            observer.event(.failed(id, code: code, message: message))
-            return .failed
         }
     }
 }

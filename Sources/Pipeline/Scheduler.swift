@@ -115,6 +115,15 @@ public struct Scheduler: Sendable {
     /// Units `--only` left without an up-to-date output.
     public var hasMissing: Bool { status.contains(.missing) || status.contains(.stale) }
 
+    /// Whether the unit was made ready and its end is not known yet (it runs, here or elsewhere).
+    public func isAwaiting(_ id: UnitID) -> Bool { graph.index[id].map { status[$0] == .running } ?? false }
+
+    /// Whether every dependency of the unit has a known output.
+    public func knowsUpstream(of id: UnitID) -> Bool {
+        guard let position = graph.index[id] else { return false }
+        return graph.dependencyIndices[position].allSatisfy { outputs[$0] != nil }
+    }
+
     public func fingerprint(of id: UnitID) -> Fingerprint? { graph.index[id].flatMap { fingerprints[$0] } }
     public func reason(of id: UnitID) -> RunReason? { graph.index[id].flatMap { reasons[$0] } }
 

@@ -1,6 +1,11 @@
 import CLibPQ
 import Foundation
 public import Store
+import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A connection to PostgreSQL over the system libpq.
 ///
@@ -230,5 +235,51 @@ private func withCStrings<R>(_ strings: [String?], _ body: ([UnsafePointer<CChar
     defer { for pointer in owned { free(pointer) } }
     return owned.withUnsafeMutableBufferPointer { buffer in
         body(buffer.map { $0.map { UnsafePointer($0) } })
+    }
+}
+
+extension PostgresConnection {
+    /// Blocks until a notification arrives on a channel this connection listens on, or
+    /// `timeoutMillis` passes; consumes every notification that arrived. Returns whether one did.
+    func awaitNotification(timeoutMillis: Int32) -> Bool {
+        var got = drainNotifications()
+        if got { return true }
+        var descriptor = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard descriptor.fd >= 0, poll(&descriptor, 1, timeoutMillis) > 0 else { return false }
+        guard PQconsumeInput(handle) == 1 else { return false }
+        got = drainNotifications()
+        return got
+    }
+
+    private func drainNotifications() -> Bool {
+        var got = false
+        while let notification = PQnotifies(handle) {
+            PQfreemem(notification)
+            got = true
+        }
+        return got
+    }
+}
+
+/// Wakes an idle worker when its run's queue changes: a connection of its own that `LISTEN`s
+/// on the run's channel (the queue's transactions `pg_notify` it).
+public final class PostgresListener: QueueListener {
+    private let connection: Mutex<PostgresConnection>
+
+    public init(url: String, channel: String) throws(StoreError) {
+        let connection = try PostgresConnection(url: url)
+        let name = try SQL.Identifier(channel)
+        _ = try connection.query("LISTEN \(name)")
+        self.connection = Mutex(connection)
+    }
+
+    public func wait(timeout: Duration) async {
+        let millis = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async { [self] in
+                _ = self.connection.withLock { $0.awaitNotification(timeoutMillis: millis) }
+                continuation.resume()
+            }
+        }
     }
 }

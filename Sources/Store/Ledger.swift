@@ -218,6 +218,21 @@ public struct Ledger: Sendable {
         }
     }
 
+    /// Ends a run worked in rounds, unless a newer round began or another worker ended it
+    /// first; returns whether this call ended it.
+    @discardableResult
+    public func finishRun(id: Int64, state: RunState, round: Int) throws -> Bool {
+        try database.transaction { tx in
+            !(try tx.query(
+                """
+                UPDATE runs SET state = \(state.rawValue), finished_at = \(Timestamp.now())
+                WHERE id = \(id) AND state = 'running'
+                  AND (SELECT MAX(round) FROM run_rounds WHERE run_id = \(id)) = \(round)
+                RETURNING id
+                """)).isEmpty
+        }
+    }
+
     /// Marks a run as running again when an invocation continues it.
     public func reopenRun(id: Int64, host: String, pid: Int) throws {
         try database.transaction { tx in
@@ -313,11 +328,16 @@ public struct Ledger: Sendable {
     }
 
     /// Marks an attempt succeeded in the same transaction that runs `persist`, the unit's own writes.
+    ///
+    /// With a `fence` (a claimed unit of the run's queue) the queue row is ended first, and only
+    /// while this worker still holds that attempt: otherwise nothing is written and the call
+    /// throws `fenced`.
     public func succeed(
         attemptID: Int64, name: String, outputHash: String, counters: [String: Int64], warnings: [String] = [],
-        persist: (borrowing Transaction) throws -> Void = { _ in }
+        fence: Fence? = nil, persist: (borrowing Transaction) throws -> Void = { _ in }
     ) throws {
         try database.transaction { tx in
+            if let fence { try WorkQueue.settle(fence, state: "succeeded", outputHash: outputHash, in: tx) }
             try persist(tx)
             let now = Timestamp.now()
             let rows = try tx.query(
@@ -347,17 +367,26 @@ public struct Ledger: Sendable {
     }
 
     /// Ends a running attempt as `failed` or `interrupted`, with its error and counters.
+    ///
+    /// With a `fence` the queue row ends too (fenced as in ``succeed(attemptID:name:outputHash:counters:warnings:fence:persist:)``);
+    /// `requeue` puts an interrupted unit back in the queue for any worker, instead of ending
+    /// it for the round.
     public func end(
-        attemptID: Int64, state: UnitState, errorCode: String, errorMessage: String, counters: [String: Int64]
+        attemptID: Int64, state: UnitState, errorCode: String, errorMessage: String, counters: [String: Int64],
+        fence: Fence? = nil, requeue: Bool = false
     ) throws {
         precondition(state == .failed || state == .interrupted, "end(attemptID:) records failures only")
         try database.transaction { tx in
+            if let fence {
+                let queueState = requeue ? "queued" : state.rawValue
+                try WorkQueue.settle(fence, state: queueState, outputHash: nil, in: tx)
+            }
             try tx.execute(
                 """
                 UPDATE unit_attempts
                 SET state = \(state.rawValue), finished_at = \(Timestamp.now()), error_code = \(errorCode),
                     error_message = \(errorMessage), counters = \(Self.encodeCounters(counters))
-                WHERE id = \(attemptID)
+                WHERE id = \(attemptID) AND state = 'running'
                 """)
         }
     }

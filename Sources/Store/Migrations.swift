@@ -24,7 +24,7 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity]
+    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool]
 
     static let ledger = Migration(
         version: 1,
@@ -563,6 +563,102 @@ public enum Migrations {
             );
             ALTER TABLE unit_attempts ADD COLUMN warnings TEXT NOT NULL DEFAULT '[]';
             DELETE FROM ingest_coverage;
+            """
+    )
+    static let pool = Migration(
+        version: 9,
+        name: "worker pool: rounds of a run, its unit queue with leases, its workers",
+        sqlite: """
+            CREATE TABLE run_rounds (
+                run_id INTEGER NOT NULL REFERENCES runs (id),
+                round INTEGER NOT NULL,
+                mode TEXT NOT NULL CHECK (mode IN ('process', 'pool')),
+                started_at TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                PRIMARY KEY (run_id, round)
+            );
+            CREATE TABLE run_units (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                run_id INTEGER NOT NULL REFERENCES runs (id),
+                stage TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                state TEXT NOT NULL
+                    CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'skipped', 'interrupted')),
+                priority INTEGER NOT NULL,
+                reason TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                fingerprint_parts TEXT NOT NULL,
+                attempt INTEGER NOT NULL DEFAULT 0,
+                attempt_id INTEGER,
+                owner TEXT,
+                previous_owner TEXT,
+                lease_until INTEGER,
+                takeovers INTEGER NOT NULL DEFAULT 0,
+                output_hash TEXT,
+                UNIQUE (run_id, stage, unit)
+            );
+            CREATE INDEX run_units_ready ON run_units (run_id, state, priority);
+            CREATE TABLE run_workers (
+                id TEXT PRIMARY KEY,
+                run_id INTEGER NOT NULL REFERENCES runs (id),
+                round INTEGER NOT NULL,
+                host TEXT NOT NULL,
+                pid INTEGER NOT NULL,
+                started_at TEXT NOT NULL,
+                heartbeat_ms INTEGER NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('working', 'finished', 'stopped')),
+                units_done INTEGER NOT NULL DEFAULT 0,
+                takeovers INTEGER NOT NULL DEFAULT 0,
+                late_completions INTEGER NOT NULL DEFAULT 0
+            );
+            CREATE INDEX run_workers_by_run ON run_workers (run_id);
+            """,
+        postgres: """
+            CREATE TABLE run_rounds (
+                run_id BIGINT NOT NULL REFERENCES runs (id),
+                round BIGINT NOT NULL,
+                mode TEXT NOT NULL CHECK (mode IN ('process', 'pool')),
+                started_at TEXT NOT NULL,
+                host TEXT NOT NULL,
+                pid BIGINT NOT NULL,
+                PRIMARY KEY (run_id, round)
+            );
+            CREATE TABLE run_units (
+                id BIGSERIAL PRIMARY KEY,
+                run_id BIGINT NOT NULL REFERENCES runs (id),
+                stage TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                state TEXT NOT NULL
+                    CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'skipped', 'interrupted')),
+                priority BIGINT NOT NULL,
+                reason TEXT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                fingerprint_parts TEXT NOT NULL,
+                attempt BIGINT NOT NULL DEFAULT 0,
+                attempt_id BIGINT,
+                owner TEXT,
+                previous_owner TEXT,
+                lease_until BIGINT,
+                takeovers BIGINT NOT NULL DEFAULT 0,
+                output_hash TEXT,
+                UNIQUE (run_id, stage, unit)
+            );
+            CREATE INDEX run_units_ready ON run_units (run_id, state, priority);
+            CREATE TABLE run_workers (
+                id TEXT PRIMARY KEY,
+                run_id BIGINT NOT NULL REFERENCES runs (id),
+                round BIGINT NOT NULL,
+                host TEXT NOT NULL,
+                pid BIGINT NOT NULL,
+                started_at TEXT NOT NULL,
+                heartbeat_ms BIGINT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('working', 'finished', 'stopped')),
+                units_done BIGINT NOT NULL DEFAULT 0,
+                takeovers BIGINT NOT NULL DEFAULT 0,
+                late_completions BIGINT NOT NULL DEFAULT 0
+            );
+            CREATE INDEX run_workers_by_run ON run_workers (run_id);
             """
     )
 }

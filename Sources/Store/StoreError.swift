@@ -18,6 +18,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case decoding
         /// Another live process holds the run lock for this manifest name (exit code 4).
         case locked
+        /// A worker's write was refused: its lease on the unit expired and another worker took the
+        /// unit over (the fencing token no longer matches).
+        case fenced
     }
 
     public let code: Code

@@ -29,7 +29,10 @@ struct CommandTests {
             $0.hasPrefix("  ") && !$0.hasPrefix("   ") && !$0.hasPrefix("  See")
         }
         .compactMap { $0.split(separator: " ").first.map(String.init) }
-        #expect(commands == ["--version", "-h,", "run", "backfill", "validate", "plan", "status", "check", "runs"])
+        #expect(
+            commands == [
+                "--version", "-h,", "run", "backfill", "validate", "plan", "status", "check", "runs", "submit", "worker",
+            ])
     }
 
     @Test func validateReportsEveryErrorWithLocationsAndExits2() async throws {

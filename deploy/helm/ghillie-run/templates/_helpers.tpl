@@ -94,7 +94,8 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
     {{- toYaml .root.Values.securityContext | nindent 4 }}
 {{- end -}}
 
-{{/* The pod of a run: `check` first (unless turned off), then `ghillie-run MANIFEST ARGS`. */}}
+{{/* The pod of a run: `check` first (unless turned off), then `ghillie-run MANIFEST ARGS`, or with
+     several workers `ghillie-run worker MANIFEST --submit-if-absent ARGS`. */}}
 {{- define "ghillie-run.runPod" -}}
 {{- $manifest := printf "/config/%s" .root.Values.manifest.key -}}
 metadata:
@@ -117,7 +118,11 @@ spec:
     {{- include "ghillie-run.container" (dict "root" .root "name" "check" "args" (list "check" $manifest)) | nindent 4 }}
   {{- end }}
   containers:
+    {{- if gt (int .root.Values.run.workers) 1 }}
+    {{- include "ghillie-run.container" (dict "root" .root "name" "run" "args" (concat (list "worker" $manifest "--submit-if-absent") .args)) | nindent 4 }}
+    {{- else }}
     {{- include "ghillie-run.container" (dict "root" .root "name" "run" "args" (concat (list $manifest) .args)) | nindent 4 }}
+    {{- end }}
   volumes:
     {{- include "ghillie-run.volumes" .root | nindent 4 }}
   {{- with .root.Values.nodeSelector }}
@@ -132,4 +137,12 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end -}}
+
+{{/* A Job's pods: one, or a pool of workers. Without `completions` the Job is done when one pod
+     succeeds and the rest have ended: a worker exits 0 only once the run is finished. */}}
+{{- define "ghillie-run.parallelism" -}}
+{{- if gt (int .Values.run.workers) 1 }}
+parallelism: {{ .Values.run.workers }}
+{{- end }}
 {{- end -}}

@@ -1,0 +1,203 @@
+import Foundation
+import PostgresDriver
+import SQLiteDriver
+import Store
+import TestSupport
+import Testing
+
+extension TestEngine {
+    /// `count` connections to one fresh, migrated store: what that many worker processes have.
+    func openShared(_ count: Int) throws -> [Database] {
+        switch self {
+        case .sqlite:
+            let path = NSTemporaryDirectory() + "ghillie-queue-\(UUID().uuidString).sqlite"
+            let databases = try (0..<count).map { _ in
+                Database(connection: try SQLiteConnection(path: path), displayName: path)
+            }
+            try Migrator().migrate(databases[0])
+            return databases
+        case .postgres:
+            let url = try TestDatabase.requirePostgres()
+            let schema = "q_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+            let databases = try (0..<count).map { index in
+                let connection = try PostgresConnection(url: url)
+                try connection.executeScript(
+                    (index == 0 ? "CREATE SCHEMA \(schema); " : "") + "SET search_path TO \(schema)")
+                return Database(connection: connection, displayName: "postgres")
+            }
+            try Migrator().migrate(databases[0])
+            return databases
+        }
+    }
+}
+
+private func entry(_ unit: String, priority: Int = 0) -> QueueEntry {
+    QueueEntry(
+        unit: UnitKey(stage: "ingest", unit: unit), priority: priority, reason: "never ran", fingerprint: "fp-" + unit,
+        fingerprintParts: ["code": "v1"])
+}
+
+/// The run's unit queue: what makes several workers safe on one run.
+@Suite("Work queue")
+struct WorkQueueTests {
+    func queues(_ databases: [Database], run: Int64, lease: Duration = .seconds(60)) throws -> [WorkQueue] {
+        let round = try WorkQueue.startRound(database: databases[0], runID: run, mode: .pool, host: "h", pid: 1)
+        return try databases.enumerated().map { index, database in
+            let queue = WorkQueue(
+                database: database, runID: run, round: round, worker: "w\(index)", host: "h", pid: index, lease: lease)
+            try queue.join()
+            return queue
+        }
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aUnitIsQueuedOnceAndClaimedByPriority(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let run = try Ledger(database: databases[0]).createRun(newRun())
+        let queues = try queues(databases, run: run.id)
+        try queues[0].enqueue([entry("a", priority: 1), entry("b", priority: 5)])
+        // Another worker's scheduler makes the same unit ready: it is not queued twice.
+        try queues[1].enqueue([entry("b", priority: 5), entry("c", priority: 3)])
+        #expect(try databases[0].query("SELECT COUNT(*) AS n FROM run_units").first?.int("n") == 3)
+        let claimed = try queues[1].claim(limit: 2)
+        #expect(claimed.map(\.fence.unit.unit) == ["b", "c"])
+        #expect(claimed.allSatisfy { $0.attempt.attempt == 1 && $0.attempt.state == .running && $0.takenFrom == nil })
+        #expect(try queues[0].claim(limit: 5).map(\.fence.unit.unit) == ["a"])
+        #expect(try queues[0].claim(limit: 5).isEmpty)
+    }
+
+    /// PostgreSQL: `FOR UPDATE SKIP LOCKED` hands each unit to exactly one of several claimers
+    /// claiming at the same moment, none waiting on another.
+    @Test(.enabled(if: TestDatabase.postgresEnabled))
+    func concurrentClaimersNeverGetTheSameUnit() async throws {
+        let databases = try TestEngine.postgres.openShared(4)
+        let run = try Ledger(database: databases[0]).createRun(newRun())
+        let queues = try queues(databases, run: run.id)
+        try queues[0].enqueue((0..<200).map { entry(String(format: "u%03d", $0)) })
+        let claimed = try await withThrowingTaskGroup(of: [String].self) { group in
+            for queue in queues {
+                group.addTask {
+                    try await Harness.offPool {
+                        var mine: [String] = []
+                        while true {
+                            let batch = try queue.claim(limit: 3)
+                            if batch.isEmpty { return mine }
+                            mine += batch.map(\.fence.unit.unit)
+                        }
+                    }
+                }
+            }
+            var all: [[String]] = []
+            for try await mine in group { all.append(mine) }
+            return all
+        }
+        let units = claimed.flatMap { $0 }
+        #expect(units.count == 200 && Set(units).count == 200)
+        #expect(claimed.filter { !$0.isEmpty }.count >= 2)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func anExpiredLeaseIsTakenOverAndTheLateCompletionIsFenced(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let ledger = Ledger(database: databases[0])
+        let run = try ledger.createRun(newRun())
+        let queues = try queues(databases, run: run.id, lease: .milliseconds(300))
+        try queues[0].enqueue([entry("a")])
+        let first = try #require(try queues[0].claim(limit: 1).first)
+        // Not before the lease expires.
+        #expect(try queues[1].claim(limit: 1).isEmpty)
+        Thread.sleep(forTimeInterval: 0.4)
+        let second = try #require(try queues[1].claim(limit: 1).first)
+        #expect(second.attempt.attempt == 2 && second.takenFrom == "w0")
+        let old = try #require(try ledger.attempts(runID: run.id).first { $0.id == first.attempt.id })
+        #expect(old.state == .interrupted && old.errorCode == "lease_expired")
+
+        // The first worker's late completion writes nothing, its output included.
+        try databases[0].transaction { tx in try tx.execute("CREATE TABLE effects (unit TEXT NOT NULL)") }
+        let late = #expect(throws: StoreError.self) {
+            try Ledger(database: databases[0]).succeed(
+                attemptID: first.attempt.id, name: "estate", outputHash: "h1", counters: [:], fence: first.fence
+            ) { tx in try tx.execute("INSERT INTO effects (unit) VALUES ('late')") }
+        }
+        #expect(late?.code == .fenced)
+        #expect(throws: StoreError.self) {
+            try Ledger(database: databases[0]).end(
+                attemptID: first.attempt.id, state: .failed, errorCode: "x", errorMessage: "late failure", counters: [:],
+                fence: first.fence)
+        }
+        try queues[0].recordLateCompletion(attemptID: first.attempt.id, outcome: "succeeded")
+        try Ledger(database: databases[1]).succeed(
+            attemptID: second.attempt.id, name: "estate", outputHash: "h2", counters: [:], fence: second.fence
+        ) { tx in try tx.execute("INSERT INTO effects (unit) VALUES ('a')") }
+        #expect(try databases[0].query("SELECT unit FROM effects").map { try $0.string("unit") } == ["a"])
+        #expect(try ledger.unitOutputs(name: "estate")[second.fence.unit]?.outputHash == "h2")
+        #expect(try queues[0].outcomes() == [second.fence.unit: .succeeded(outputHash: "h2")])
+        let workers = try WorkQueue.workers(database: databases[0], runID: run.id)
+        #expect(workers.map(\.takeovers) == [0, 1] && workers.map(\.lateCompletions) == [1, 0])
+        #expect(workers.map(\.unitsDone) == [0, 1])
+        let recorded = try #require(try ledger.attempts(runID: run.id).first { $0.id == first.attempt.id })
+        #expect(recorded.errorMessage?.contains("late completion (succeeded)") == true && recorded.state == .interrupted)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aHeartbeatKeepsTheLease(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let run = try Ledger(database: databases[0]).createRun(newRun())
+        let queues = try queues(databases, run: run.id, lease: .milliseconds(400))
+        try queues[0].enqueue([entry("a"), entry("b")])
+        #expect(try queues[0].claim(limit: 2).count == 2)
+        for _ in 0..<4 {
+            Thread.sleep(forTimeInterval: 0.15)
+            #expect(try queues[0].heartbeat() == 2)
+        }
+        #expect(try queues[1].claim(limit: 2).isEmpty)
+        let held = try WorkQueue.workers(database: databases[0], runID: run.id).map(\.unitsHeld)
+        #expect(held == [2, 0])
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aStoppedWorkersUnitGoesBackToTheQueue(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let ledger = Ledger(database: databases[0])
+        let run = try ledger.createRun(newRun())
+        let queues = try queues(databases, run: run.id)
+        try queues[0].enqueue([entry("a")])
+        let first = try #require(try queues[0].claim(limit: 1).first)
+        try ledger.end(
+            attemptID: first.attempt.id, state: .interrupted, errorCode: "interrupted", errorMessage: "SIGTERM",
+            counters: [:], fence: first.fence, requeue: true)
+        let second = try #require(try queues[1].claim(limit: 1).first)
+        #expect(second.attempt.attempt == 2 && second.takenFrom == nil)
+        #expect(try queues[0].outcomes().isEmpty)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func unitsThatEndWithoutRunningAreRecordedOnce(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let ledger = Ledger(database: databases[0])
+        let run = try ledger.createRun(newRun())
+        let queues = try queues(databases, run: run.id)
+        var reused = newAttempt(run.id, "a", .succeeded)
+        reused.reusedFromRun = 1
+        reused.outputHash = "h"
+        #expect(try queues[0].recordFinal([(entry("a"), reused)]) == [reused.unit])
+        // Another worker decides the same: nothing more is recorded.
+        #expect(try queues[1].recordFinal([(entry("a"), reused)]).isEmpty)
+        #expect(try ledger.attempts(runID: run.id).count == 1)
+        #expect(try queues[1].outcomes() == [reused.unit: .succeeded(outputHash: "h")])
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aRunEndsOnceAndOnlyInItsNewestRound(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(1)
+        let ledger = Ledger(database: databases[0])
+        let run = try ledger.createRun(newRun())
+        let first = try WorkQueue.startRound(database: databases[0], runID: run.id, mode: .pool, host: "h", pid: 1)
+        let second = try WorkQueue.startRound(database: databases[0], runID: run.id, mode: .pool, host: "h", pid: 1)
+        #expect(second == first + 1)
+        #expect(try ledger.finishRun(id: run.id, state: .failed, round: first) == false)
+        #expect(try ledger.finishRun(id: run.id, state: .succeeded, round: second) == true)
+        #expect(try ledger.finishRun(id: run.id, state: .failed, round: second) == false)
+        #expect(try ledger.run(id: run.id)?.state == .succeeded)
+    }
+}
