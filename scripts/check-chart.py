@@ -48,9 +48,10 @@ value_sets = {
     "a GitHub App (manifest with github.app)": {"manifest": {"inline": manifest.replace(
         "report:", "github:\n  app:\n    app_id: 424242\n    private_key_env: GHILLIE_GITHUB_APP_KEY\nreport:"),
         "key": "manifest.yaml"}, "secrets": {"githubApp": {"key": "app-key", "env": "GHILLIE_GITHUB_APP_KEY", "optional": False}}},
-    "a pool of 4 workers, scheduled and one-off": {
+    "a pool of 4 workers, scheduled and one-off, an owner's own token": {
         "run": {"workers": 4, "args": ["--jobs", "4", "--lease", "90"]}, "output": {"existingClaim": "ghillie-shared"},
-        "oneOffJob": {"enabled": True, "args": ["--window-end", "2026-11-13"]}},
+        "oneOffJob": {"enabled": True, "args": ["--window-end", "2026-11-13"]},
+        "secrets": {"extra": [{"env": "GLOBEX_GITHUB_TOKEN", "key": "globex-token"}]}},
     "persistent output, no check step": {"output": {"existingClaim": "ghillie-out"},
                                          "check": {"beforeRun": False, "helmTest": False},
                                          "run": {"logFormat": "text", "args": ["--jobs", "4"]}},
@@ -58,6 +59,7 @@ value_sets = {
 refused = {
     "an unknown key": {"replicas": 4},
     "no workers": {"run": {"workers": 0}},
+    "an extra variable without its key": {"secrets": {"extra": [{"env": "GLOBEX_GITHUB_TOKEN"}]}},
     "a log format that does not exist": {"run": {"logFormat": "xml"}},
     "no manifest at all": {"manifest": {"existingConfigMap": "", "inline": "", "key": "manifest.yaml"}},
     "an environment variable name that is not one": {"secrets": {"github": {"key": "t", "env": "github token"}}},
@@ -129,6 +131,10 @@ for name, overrides in value_sets.items():
             if not context.get("readOnlyRootFilesystem") or context.get("allowPrivilegeEscalation") is not False:
                 problems.append(f"{name}: container {container['name']} needs a read-only root and no privilege escalation")
             commands.append((name, container["name"], container.get("args", []), values["manifest"]["inline"] or manifest))
+            if name.startswith("a pool"):
+                keyed = [e for e in container.get("env", []) if e["name"] == "GLOBEX_GITHUB_TOKEN"]
+                if not keyed or keyed[0]["valueFrom"]["secretKeyRef"] != {"name": "ghillie-run", "key": "globex-token", "optional": False}:
+                    problems.append(f"{name}: container {container['name']} does not get the owner's token from the Secret")
             if name.startswith("a GitHub App"):
                 keyed = [e for e in container.get("env", []) if e["name"] == "GHILLIE_GITHUB_APP_KEY"]
                 if not keyed or keyed[0]["valueFrom"]["secretKeyRef"] != {"name": "ghillie-run", "key": "app-key", "optional": False}:
@@ -136,7 +142,7 @@ for name, overrides in value_sets.items():
     expected = {"defaults": ["CronJob", "Pod"], "one-off job": ["Job", "Pod"],
                 "inline manifest with a catalogue": ["ConfigMap", "CronJob", "Pod"],
                 "a GitHub App (manifest with github.app)": ["ConfigMap", "CronJob", "Pod"],
-                "a pool of 4 workers, scheduled and one-off": ["CronJob", "Job", "Pod"],
+                "a pool of 4 workers, scheduled and one-off, an owner's own token": ["CronJob", "Job", "Pod"],
                 "persistent output, no check step": ["CronJob"]}[name]
     if kinds != expected:
         problems.append(f"{name}: rendered {kinds}, expected {expected}")

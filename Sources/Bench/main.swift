@@ -61,6 +61,62 @@ func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
     return Date().timeIntervalSince(began) / Double(count * 2)
 }
 
+/// One claim and one fenced completion per unit through a run's queue, as a worker does them
+/// (each its own transaction), per unit.
+func queueTransitions(_ database: Database, count: Int) throws -> Double {
+    try Migrator().migrate(database)
+    let ledger = Ledger(database: database)
+    let run = try ledger.createRun(
+        NewRun(
+            name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
+            gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
+    let round = try WorkQueue.startRound(database: database, runID: run.id, mode: .pool, host: "bench", pid: 1)
+    let queue = WorkQueue(
+        database: database, runID: run.id, round: round, worker: "bench", host: "bench", pid: 1, lease: .seconds(60))
+    try queue.join()
+    try queue.enqueue(
+        (0..<count).map { index in
+            QueueEntry(
+                unit: UnitKey(stage: "ingest", unit: "acme/repo-\(index)"), priority: 0, reason: "never ran",
+                fingerprint: "fp\(index)", fingerprintParts: ["manifest": "m", "code": "v1"])
+        })
+    let began = Date()
+    while let claim = try queue.claim(limit: 1).first {
+        try ledger.succeed(
+            attemptID: claim.attempt.id, name: run.name, outputHash: "h", counters: ["pages": 3], fence: claim.fence)
+    }
+    return Date().timeIntervalSince(began) / Double(count)
+}
+
+/// Runs `workers` copies of a command at once; the wall time until the last one ends.
+func runTogether(_ binary: String, in folder: URL, _ arguments: [String], workers: Int, environment: [String: String])
+    throws -> Double
+{
+    let began = Date()
+    let processes = try (0..<workers).map { index in
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.currentDirectoryURL = folder
+        process.environment = environment
+        process.standardOutput = FileHandle.nullDevice
+        let log = folder.appendingPathComponent("worker-\(index).txt")
+        try Data().write(to: log)
+        process.standardError = try FileHandle(forWritingTo: log)
+        try process.run()
+        return process
+    }
+    for (index, process) in processes.enumerated() {
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            fail(
+                "worker \(index) exited \(process.terminationStatus): "
+                    + ((try? String(contentsOf: folder.appendingPathComponent("worker-\(index).txt"), encoding: .utf8)) ?? ""))
+        }
+    }
+    return Date().timeIntervalSince(began)
+}
+
 func manifest(repositories: Int) -> String {
     var text = """
         version: 1
@@ -156,8 +212,22 @@ if let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] {
             "ledger transition, PostgreSQL (loopback, fsync=off)",
             milliseconds(try ledgerTransitions(postgres, count: options.transitions))
         ))
+    let queueConnection = try PostgresConnection(url: url)
+    try queueConnection.executeScript("SET search_path TO \(schema)")
+    rows.append(
+        (
+            "queue claim + fenced completion per unit, PostgreSQL (loopback; against 2 ledger transitions)",
+            milliseconds(
+                try queueTransitions(
+                    Database(connection: queueConnection, displayName: "postgres"), count: options.transitions / 2))
+        ))
     try connection.executeScript("DROP SCHEMA \(schema) CASCADE")
 }
+rows.append(
+    (
+        "queue claim + fenced completion per unit, SQLite (against 2 ledger transitions)",
+        milliseconds(try queueTransitions(sqlite, count: options.transitions / 2))
+    ))
 
 let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("ghillie-bench-\(UUID().uuidString)")
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -186,6 +256,35 @@ for _ in 0..<options.reruns {
     plans.append(try runBinary(options.binary, in: folder, ["plan", "bench.yaml"]).0)
 }
 rows.append(("`plan` of the finished manifest (median of \(options.reruns))", milliseconds(median(plans))))
+if let url = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] {
+    // The same manifest on PostgreSQL: one process, then the pool path (`submit --new` and one
+    // `worker`), each a no-op rerun of the finished manifest.
+    let name = "bench-\(UInt32.random(in: 0...UInt32.max))"
+    try manifest(repositories: options.repositories).replacingOccurrences(of: "name: bench", with: "name: \(name)")
+        .write(to: folder.appendingPathComponent("pg.yaml"), atomically: true, encoding: .utf8)
+    let environment = ["PATH": "/usr/bin:/bin", "GHILLIE_STORE": url, "NO_COLOR": "1"]
+    guard try runBinary(options.binary, in: folder, ["pg.yaml", "-q"], environment: environment).1 == 0 else {
+        fail("first run on PostgreSQL failed")
+    }
+    var process: [Double] = []
+    var pool: [Double] = []
+    for _ in 0..<options.reruns {
+        let (time, status) = try runBinary(options.binary, in: folder, ["pg.yaml", "-q"], environment: environment)
+        guard status == 0 else { fail("no-op rerun on PostgreSQL failed with exit code \(status)") }
+        process.append(time)
+        let (submit, submitted) = try runBinary(
+            options.binary, in: folder, ["submit", "pg.yaml", "-q", "--new"], environment: environment)
+        guard submitted == 0 else { fail("submit failed with exit code \(submitted)") }
+        let (work, worked) = try runBinary(options.binary, in: folder, ["worker", "pg.yaml", "-q"], environment: environment)
+        guard worked == 0 else { fail("worker failed with exit code \(worked)") }
+        pool.append(submit + work)
+    }
+    rows.append(
+        (
+            "no-op rerun on PostgreSQL (median of \(options.reruns), whole process): `ghillie-run M`; `submit --new` + one `worker`",
+            "\(milliseconds(median(process))); \(milliseconds(median(pool)))"
+        ))
+}
 
 // MARK: Ingest against the fake GitHub
 
@@ -521,6 +620,79 @@ do {
             milliseconds(floorWall) + String(format: " (export reaches %.0f %% of its speed)", floorWall / exportWall * 100)
         ))
     rows.append(("export, peak memory (RSS of the export process)", String(format: "%.1f MiB", exportPeak)))
+
+    // The worker pool on PostgreSQL: the whole pipeline of the estate with every GitHub answer
+    // 150 ms late, one worker against four (each --jobs 4), each on a fresh fake.
+    if let store = ProcessInfo.processInfo.environment["PG_TEST_CONNINFO"] {
+        var results: [(seconds: Double, points: Int, requests: Int)] = []
+        var ingestSpans: [(Double, (Double, String, String))] = []
+        for workers in [1, 4] {
+            let poolFake = FakeGitHub(estate: estate, token: token, budget: 1_000_000)
+            let poolURL = try await poolFake.start()
+            poolFake.inject(Fault(.delay(.milliseconds(150)), times: 1_000_000))
+            let poolFolder = folder.appendingPathComponent("pool-\(workers)")
+            try FileManager.default.createDirectory(at: poolFolder, withIntermediateDirectories: true)
+            try estate.manifest(name: "pool-bench-\(UInt32.random(in: 0...UInt32.max))", endpoint: poolURL).write(
+                to: poolFolder.appendingPathComponent("m.yaml"), atomically: true, encoding: .utf8)
+            // A store of its own (a schema): ingest is incremental across runs of a repository.
+            let schema = "bench_pool_\(UInt32.random(in: 0...UInt32.max))"
+            try PostgresConnection(url: store).executeScript("CREATE SCHEMA \(schema)")
+            let poolEnvironment = environment.merging(
+                ["GHILLIE_STORE": store + "?options=-csearch_path%3D\(schema)"]) { $1 }
+            let (submitted, status) = try runBinary(
+                options.product, in: poolFolder, ["submit", "m.yaml", "-q"], environment: poolEnvironment)
+            guard status == 0 else { fail("submit failed with exit code \(status)") }
+            let wall = try runTogether(
+                options.product, in: poolFolder, ["worker", "m.yaml", "-q", "--jobs", "4"], workers: workers,
+                environment: poolEnvironment)
+            results.append((submitted + wall, poolFake.stats.pointsCharged, poolFake.stats.requests))
+            await poolFake.stop()
+            // From the ledger: the ingest stage's span, and its longest unit (the critical path:
+            // one repository's pages are read one after another).
+            let ledger = try PostgresConnection(url: store)
+            try ledger.executeScript("SET search_path TO \(schema)")
+            let spans = try Database(connection: ledger, displayName: "pool").query(
+                """
+                SELECT stage, unit, started_at, finished_at, counters FROM unit_attempts
+                WHERE stage = 'ingest' AND started_at IS NOT NULL
+                """)
+            var first = Date.distantFuture, last = Date.distantPast, longest = (0.0, "", "")
+            for row in spans {
+                guard let start = Timestamp.date(try row.string("started_at")),
+                    let end = Timestamp.date(try row.string("finished_at"))
+                else { continue }
+                first = min(first, start)
+                last = max(last, end)
+                if end.timeIntervalSince(start) > longest.0 {
+                    let requests = (try? JSONValue(parsing: try row.string("counters")))?["requests"]?.int ?? 0
+                    longest = (end.timeIntervalSince(start), try row.string("unit"), "\(requests) requests")
+                }
+            }
+            ingestSpans.append((last.timeIntervalSince(first), longest))
+        }
+        rows.append(
+            (
+                "pool on PostgreSQL, \(options.ingestRepositories) repositories, GitHub answers 150 ms late: "
+                    + "1 worker against 4 (--jobs 4 each), wall time of the whole pipeline",
+                String(
+                    format: "%@ against %@ (%.2f × faster)", milliseconds(results[0].seconds), milliseconds(results[1].seconds),
+                    results[0].seconds / results[1].seconds)
+            ))
+        rows.append(
+            (
+                "pool on PostgreSQL, the ingest stage alone (first start to last end): 1 worker against 4; "
+                    + "the longest ingest unit with 4",
+                String(
+                    format: "%@ against %@ (%.2f ×); %@ %.1f s (%@)", milliseconds(ingestSpans[0].0),
+                    milliseconds(ingestSpans[1].0), ingestSpans[0].0 / ingestSpans[1].0, ingestSpans[1].1.1,
+                    ingestSpans[1].1.0, ingestSpans[1].1.2)
+            ))
+        rows.append(
+            (
+                "pool on PostgreSQL, GraphQL points and requests: 1 worker; 4 workers",
+                "\(results[0].points) points, \(results[0].requests) requests; \(results[1].points) points, \(results[1].requests) requests"
+            ))
+    }
 
     // Kill at about half the units, resume, and count the extra requests over a clean run.
     let resumeFolder = folder.appendingPathComponent("resume")

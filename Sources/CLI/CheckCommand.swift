@@ -72,9 +72,10 @@ struct CheckCommand: AsyncParsableCommand {
         }
         var repositories: [RepositoryDoc] = []
         if case .success = client {
-            // An App's installation reads its own owner's repositories: one client per owner.
+            // An App's installation, or an owner's own token, reads that owner's repositories:
+            // then one client per owner.
             let (check, found) = await estate(loaded) { owner in
-                loaded.github.app == nil ? client : githubClient(loaded, environment: environment, owner: owner)
+                Self.perOwner(loaded) ? githubClient(loaded, environment: environment, owner: owner) : client
             }
             checks.append(check)
             repositories = found
@@ -137,7 +138,7 @@ struct CheckCommand: AsyncParsableCommand {
             case .failure(let problem): return .failure(CheckProblem(message: problem.message))
             }
         } else {
-            let variable = manifest.github.tokenEnv
+            let variable = manifest.github.tokenEnv(forOwner: owner)
             guard let token = environment[variable], !token.isEmpty else {
                 return .failure(CheckProblem(message: "the token variable `\(variable)` is not set"))
             }
@@ -152,6 +153,11 @@ struct CheckCommand: AsyncParsableCommand {
                     timeout: .seconds(min(manifest.github.timeoutSeconds, 30)))))
     }
 
+    /// Whether owners are read with credentials of their own (an App's installations, owners' tokens).
+    static func perOwner(_ manifest: Manifest) -> Bool {
+        manifest.github.app != nil || !manifest.github.ownerTokens.isEmpty
+    }
+
     struct CheckProblem: Error {
         let message: String
     }
@@ -162,7 +168,7 @@ struct CheckCommand: AsyncParsableCommand {
         case .success(let ready): client = ready
         case .failure(let problem): return CheckDoc(check: "github", ok: false, message: problem.message)
         }
-        let variable = manifest.github.tokenEnv
+        let variable = manifest.github.tokenEnv(forOwner: manifest.estate.repositories.first?.owner ?? "")
         var cost = CallCost()
         do {
             let app = manifest.github.app
@@ -235,9 +241,10 @@ struct CheckCommand: AsyncParsableCommand {
     ) {
         var found: [RepositoryDoc] = []
         var cost = CallCost()
-        // Batches mix owners with a token; with an App, each owner's go with its installation.
+        // Batches mix owners with one token; with an App or owners' own tokens, each owner's go
+        // with its credential.
         var groups: [[Repository]] = []
-        if manifest.github.app == nil {
+        if !Self.perOwner(manifest) {
             groups = [manifest.estate.repositories]
         } else {
             var byOwner: [String: Int] = [:]

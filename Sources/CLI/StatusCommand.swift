@@ -28,6 +28,8 @@ struct StatusCommand: AsyncParsableCommand {
         /// Who works the run: its latest round and that round's workers (null for runs from
         /// before rounds were recorded).
         let pool: PoolDoc?
+        /// Every GitHub credential's budget as the workers of this store share it.
+        let credentials: [CredentialDoc]
         let units: [Documents.AttemptDoc]
 
         enum CodingKeys: String, CodingKey {
@@ -37,6 +39,7 @@ struct StatusCommand: AsyncParsableCommand {
             case counters
             case lock
             case pool
+            case credentials
             case units
         }
     }
@@ -52,6 +55,35 @@ struct StatusCommand: AsyncParsableCommand {
             case round, mode, workers
             case leasesTakenOver = "leases_taken_over"
             case lateCompletionsRejected = "late_completions_rejected"
+        }
+    }
+
+    struct CredentialDoc: Encodable {
+        let credential: String
+        let label: String
+        let floor: Int
+        let remaining: Int?
+        let resetAt: String?
+        let inFlight: Int
+        let requests: Int
+        let waits: Int
+
+        enum CodingKeys: String, CodingKey {
+            case credential, label, floor, remaining
+            case resetAt = "reset_at"
+            case inFlight = "in_flight"
+            case requests, waits
+        }
+
+        init(_ budget: CredentialBudget) {
+            credential = budget.credential
+            label = budget.label
+            floor = budget.floor
+            remaining = budget.remaining
+            resetAt = budget.resetAt.map(Timestamp.seconds)
+            inFlight = budget.inFlight
+            requests = budget.requests
+            waits = budget.waits
         }
     }
 
@@ -142,6 +174,7 @@ struct StatusCommand: AsyncParsableCommand {
                 leasesTakenOver: workers.reduce(0) { $0 + $1.takeovers },
                 lateCompletionsRejected: workers.reduce(0) { $0 + $1.lateCompletions })
         }
+        let credentials = try storeCall { try CredentialBudgets(database: ledger.database).all() }.map(CredentialDoc.init)
         let liveWorkers = pool?.workers.filter { $0.state == "working" && $0.heartbeatAgeSeconds < 60 }.count ?? 0
 
         if global.output == .json {
@@ -149,7 +182,8 @@ struct StatusCommand: AsyncParsableCommand {
                 Documents.encode(
                     Output(
                         schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
-                        counters: counters, lock: lockDoc, pool: pool, units: latest.map(Documents.AttemptDoc.init))))
+                        counters: counters, lock: lockDoc, pool: pool, credentials: credentials,
+                        units: latest.map(Documents.AttemptDoc.init))))
             return
         }
         var state = run.state.rawValue
@@ -189,6 +223,18 @@ struct StatusCommand: AsyncParsableCommand {
                             worker.id, String(worker.round), worker.state,
                             String(format: "%.1fs ago", worker.heartbeatAgeSeconds), String(worker.unitsHeld),
                             String(worker.unitsDone), String(worker.takeovers), String(worker.lateCompletions),
+                        ]
+                    }))
+        }
+        if !credentials.isEmpty {
+            terminal.out("")
+            terminal.out(
+                TextTable.render(
+                    ["CREDENTIAL", "REMAINING", "FLOOR", "RESETS", "IN FLIGHT", "REQUESTS", "WAITS"],
+                    credentials.map { budget in
+                        [
+                            budget.label, budget.remaining.map(String.init) ?? "-", String(budget.floor), budget.resetAt ?? "-",
+                            String(budget.inFlight), String(budget.requests), String(budget.waits),
                         ]
                     }))
         }

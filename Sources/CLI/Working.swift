@@ -71,7 +71,7 @@ struct Working {
         let queue = WorkQueue(
             database: ledger.database, runID: run.id, round: round, worker: worker,
             host: ProcessInfo.processInfo.hostName, pid: Int(ProcessInfo.processInfo.processIdentifier), lease: lease,
-            heartbeats: heartbeats)
+            heartbeats: heartbeats, budgetWait: .seconds(manifest.github.maxRateLimitWaitMinutes * 60))
         try storeCall { try queue.join() }
         let executor = Executor(
             graph: graph, stages: stages, ledger: ledger, manifest: manifest, run: run, jobs: jobs,
@@ -209,6 +209,11 @@ struct Working {
             }
         }
         switch status {
+        case .unitsFailed where kind == .worker:
+            terminal.err(
+                "\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "
+                    + "`ghillie-run status \(manifestArgument)` shows why; `ghillie-run worker \(manifestArgument) --submit-if-absent` "
+                    + "(or `ghillie-run \(manifestArgument)`) resumes")
         case .unitsFailed:
             terminal.err(
                 "\(failures.count) unit\(failures.count == 1 ? "" : "s") failed; "

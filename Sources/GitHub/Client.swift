@@ -24,6 +24,9 @@ public struct RetryPolicy: Sendable, Hashable {
     public var timeout: Duration
     /// What one credential may send at once and per minute.
     public var limits: TrafficLimits
+    /// GraphQL points the credential keeps in reserve: no request goes that GitHub's last
+    /// report says would take the budget below it; the request waits for the reset instead.
+    public var budgetFloor = 0
 
     public init(
         attempts: Int = 5, initialBackoff: Duration = .milliseconds(500), maximumBackoff: Duration = .seconds(60),
@@ -121,21 +124,30 @@ public final class GitHubClient: Sendable {
     private let credential: Credential
     public let policy: RetryPolicy
     private let session: URLSession
-    private let budget = BudgetBox()
+    private let budget: BudgetBox
     private let restBudget = BudgetBox()
     private let gate: Gate
     private let scopes = Mutex<String?>(nil)
+    /// The credential's budget shared with other processes (the ledger), if any.
+    private let shared: (any SharedBudget)?
+    /// What each operation cost last time, for the points a request reserves before it goes.
+    private let lastCosts = Mutex<[String: Int]>([:])
 
     /// `restEndpoint` defaults to the one GitHub pairs with `endpoint` (``restRoot(for:)``).
     public convenience init(endpoint: URL, restEndpoint: URL? = nil, token: String, policy: RetryPolicy = RetryPolicy()) {
         self.init(endpoint: endpoint, restEndpoint: restEndpoint, credential: .token(token), policy: policy)
     }
 
-    public init(endpoint: URL, restEndpoint: URL? = nil, credential: Credential, policy: RetryPolicy = RetryPolicy()) {
+    public init(
+        endpoint: URL, restEndpoint: URL? = nil, credential: Credential, policy: RetryPolicy = RetryPolicy(),
+        shared: (any SharedBudget)? = nil
+    ) {
         self.endpoint = endpoint
         self.restEndpoint = restEndpoint ?? Self.restRoot(for: endpoint)
         self.credential = credential
         self.policy = policy
+        self.shared = shared
+        budget = BudgetBox(floor: policy.budgetFloor)
         gate = Gate(limits: policy.limits)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.timeoutIntervalForRequest = Double(policy.timeout.components.seconds)
@@ -172,7 +184,9 @@ public final class GitHubClient: Sendable {
         _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, shrinkable: Bool = false,
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> JSONValue {
-        try await retrying(.graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, events: events) { cost in
+        try await retrying(
+            .graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, reserve: estimate(operation), events: events
+        ) { cost in
             try await send(operation, variables: variables, cost: &cost, partial: false).data
         }
     }
@@ -184,7 +198,9 @@ public final class GitHubClient: Sendable {
         _ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, shrinkable: Bool = false,
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> PartialResult {
-        try await retrying(.graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, events: events) { cost in
+        try await retrying(
+            .graphQL, budget: budget, cost: &cost, shrinkable: shrinkable, reserve: estimate(operation), events: events
+        ) { cost in
             try await send(operation, variables: variables, cost: &cost, partial: true)
         }
     }
@@ -239,10 +255,40 @@ public final class GitHubClient: Sendable {
         }
     }
 
-    /// The retry loop both APIs share: the credential's gate, budget waits, secondary-limit
-    /// pauses, bounded attempts, backoff or `Retry-After`.
+    /// The points a request of `operation` reserves from a shared budget: what it cost last
+    /// time, 1 (a query's least) before it has run.
+    private func estimate(_ operation: Operation) -> (operation: String, points: Int) {
+        (operation.name, lastCosts.withLock { $0[operation.name] } ?? 1)
+    }
+
+    /// Waits until the shared budget grants `points` while keeping its floor, or throws when the
+    /// reset is further away than the policy allows.
+    private func reserve(
+        _ shared: any SharedBudget, points: Int, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void
+    ) async throws {
+        let allowance = Double(policy.maximumRateLimitWait.components.seconds)
+        while let reset = try shared.reserve(points: points) {
+            let seconds = reset.timeIntervalSinceNow
+            if seconds > allowance {
+                throw GitHubError(
+                    .rateLimitExhausted,
+                    """
+                    the credential's budget is at its floor of \(policy.budgetFloor) points until \(Timestamp.seconds(reset)), \
+                    longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume
+                    """)
+            }
+            events(.waitingForReset(until: reset))
+            let wait = max(0, seconds) + 1
+            try await Task.sleep(for: .seconds(wait))
+            cost.waited += wait
+        }
+    }
+
+    /// The retry loop both APIs share: the credential's gate, budget waits (the shared budget's
+    /// too, for GraphQL), secondary-limit pauses, bounded attempts, backoff or `Retry-After`.
     private func retrying<T>(
         _ api: Gate.API, budget: BudgetBox, cost: inout CallCost, shrinkable: Bool,
+        reserve estimate: (operation: String, points: Int)? = nil,
         events: @Sendable (ClientEvent) -> Void, _ attemptOnce: (inout CallCost) async throws -> T
     ) async throws -> T {
         var attempt = 0
@@ -265,12 +311,25 @@ public final class GitHubClient: Sendable {
                 try await Task.sleep(for: .seconds(max(0, seconds) + 1))
                 cost.waited += max(0, seconds) + 1
             }
+            let shared = estimate == nil ? nil : self.shared
+            if let shared, let estimate { try await reserve(shared, points: estimate.points, cost: &cost, events: events) }
             try await enterGate(api, cost: &cost, events: events)
             attempt += 1
             cost.requests += 1
             do {
-                defer { gate.leave() }
-                return try await attemptOnce(&cost)
+                let pointsBefore = cost.points
+                defer {
+                    gate.leave()
+                    if let shared, let estimate {
+                        let reported = budget.value
+                        try? shared.settle(points: estimate.points, remaining: reported?.remaining, resetAt: reported?.resetAt)
+                    }
+                }
+                let result = try await attemptOnce(&cost)
+                if let estimate, cost.points > pointsBefore {
+                    lastCosts.withLock { $0[estimate.operation] = cost.points - pointsBefore }
+                }
+                return result
             } catch let error as GitHubError where error.code == .timeout && shrinkable {
                 throw error
             } catch let error as SecondaryLimit {
@@ -531,6 +590,12 @@ final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
 /// The latest budget, shared by concurrent units using one client.
 final class BudgetBox: Sendable {
     private let state = Mutex<Budget?>(nil)
+    /// Points kept in reserve: at or below it the budget counts as spent.
+    let floor: Int
+
+    init(floor: Int = 0) {
+        self.floor = floor
+    }
 
     var value: Budget? { state.withLock { $0 } }
 
@@ -546,8 +611,18 @@ final class BudgetBox: Sendable {
     /// When the budget is spent and not yet reset, the time to wait until.
     func waitBeforeNextRequest() -> Date? {
         state.withLock { budget in
-            guard let budget, budget.remaining <= 0, budget.resetAt > Date() else { return nil }
+            guard let budget, budget.remaining <= floor, budget.resetAt > Date() else { return nil }
             return budget.resetAt
         }
     }
+}
+
+/// A credential's GraphQL budget shared with other processes using it (the workers of a pool,
+/// through the ledger), so that together they keep it above a floor.
+public protocol SharedBudget: Sendable {
+    /// Reserves `points` for a request about to be sent: nil when granted, else when the budget
+    /// resets (wait until then and ask again).
+    func reserve(points: Int) throws -> Date?
+    /// Gives a reservation back once its request ended, with the budget GitHub last reported.
+    func settle(points: Int, remaining: Int?, resetAt: Date?) throws
 }

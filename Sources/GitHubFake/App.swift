@@ -8,7 +8,12 @@ extension FakeGitHub {
     /// What a request's token may read: everything (the fake's token, an installation on every
     /// owner) or one owner's repositories (an installation token).
     struct Access {
+        /// The only owner the token sees (an installation's, a fine-grained token's).
         let owner: String?
+        /// A fine-grained token of another account, which spends that account's budget.
+        var account: String?
+        /// An App's installation token: no user, so no `viewer`.
+        var installation = false
     }
 
     /// The access an `Authorization` header carries: the fake's token, or an installation token
@@ -18,8 +23,11 @@ extension FakeGitHub {
         let presented = String(authorization.dropFirst("Bearer ".count))
         if presented == token { return Access(owner: nil) }
         return state.withLock { state in
+            if let scoped = state.behaviour.ownerTokens[presented] {
+                return Access(owner: scoped.owner.lowercased(), account: presented)
+            }
             guard let issued = state.installationTokens[presented] else { return nil }
-            if issued.expires > Date() { return Access(owner: issued.owner) }
+            if issued.expires > Date() { return Access(owner: issued.owner, installation: true) }
             state.stats.expiredTokens += 1
             return nil
         }

@@ -12,6 +12,11 @@ public struct Behaviour: Sendable {
     public var secondaryLimits: SecondaryLimits?
     /// Repositories the token may not read (`slug` lower-cased → the reason is SAML SSO).
     public var forbidden: [String: Bool] = [:]
+    /// Fine-grained personal access tokens of other accounts (token → its owner and budget).
+    /// GitHub: a fine-grained token "can only access resources owned by a single user or
+    /// organization", and the primary rate limit is per account ("Rate limits for the REST API":
+    /// requests by a user count towards that user's limit), so each spends a budget of its own.
+    public var ownerTokens: [String: OwnerToken] = [:]
     /// GitHub Enterprise Server can run with rate limiting disabled: no budget headers, a null
     /// `rateLimit`, and `GET /rate_limit` answers 404 "Rate limiting is not enabled.".
     public var rateLimiting = true
@@ -119,4 +124,17 @@ public struct GitHubApp: Sendable {
 
     /// The installation on `owner`, if the App is installed there.
     func installation(on owner: String) -> Int64? { installations[owner.lowercased()] ?? installations["*"] }
+}
+
+/// A fine-grained token of another account, scoped to one owner, with its own budget window.
+public struct OwnerToken: Sendable {
+    public var owner: String
+    public var budget: Int
+    public var resetIn: TimeInterval
+
+    public init(owner: String, budget: Int = 5000, resetIn: TimeInterval = 3600) {
+        self.owner = owner
+        self.budget = budget
+        self.resetIn = resetIn
+    }
 }

@@ -41,6 +41,11 @@ public final class FakeGitHub: Sendable {
         public var expiredTokens = 0
         /// App JSON Web Tokens refused (bad signature, wrong issuer, expired, too long-lived).
         public var refusedWebTokens = 0
+        /// Per token (the fake's own, and each of another account, ``OwnerToken``): the lowest
+        /// budget it was left with after a charged request, and requests refused for a spent
+        /// budget.
+        public var lowestRemaining: [String: Int] = [:]
+        public var exhaustedRefusals: [String: Int] = [:]
     }
 
     /// One charged GraphQL request: what was asked and what it cost.
@@ -70,6 +75,8 @@ public final class FakeGitHub: Sendable {
         var recent: [Date] = []
         var blockedUntil: Date?
         var inFlight = 0
+        /// Budgets of other accounts' fine-grained tokens: remaining and reset, by token.
+        var accounts: [String: (remaining: Int, resetAt: Date?)] = [:]
     }
 
     public let token: String
@@ -180,7 +187,7 @@ public final class FakeGitHub: Sendable {
         }
         // An installation token is no user: GitHub answers `viewer` with "Resource not accessible
         // by integration".
-        if operation == "Viewer" && authorization != "Bearer \(token)" {
+        if operation == "Viewer" && access.installation {
             return json(
                 200,
                 #"{"data":{"viewer":null},"errors":[{"type":"FORBIDDEN","path":["viewer"],"message":"Resource not accessible by integration"}]}"#
@@ -193,9 +200,12 @@ public final class FakeGitHub: Sendable {
         // Faults first, in the order they were injected.
         if let action = nextFault(operation: operation, repository: repository) {
             if let faulty = await faultResponse(
-                action, headers: rateHeaders(),
+                action, headers: rateHeaders(account: access.account),
                 fullBody: {
-                    answer(operation: operation, variables: variables, text: text, owner: access.owner).body
+                    answer(
+                        operation: operation, variables: variables, text: text, owner: access.owner,
+                        account: access.account
+                    ).body
                 })
             {
                 return faulty
@@ -203,9 +213,10 @@ public final class FakeGitHub: Sendable {
         }
         if let limited = secondaryLimit() { return limited }
         let answered = await offPool {
-            self.answer(operation: operation, variables: variables, text: text, owner: access.owner)
+            self.answer(
+                operation: operation, variables: variables, text: text, owner: access.owner, account: access.account)
         }
-        return response(answered.status, headers: rateHeaders(), body: Data(answered.body.utf8))
+        return response(answered.status, headers: rateHeaders(account: access.account), body: Data(answered.body.utf8))
     }
 
     /// Runs CPU-bound work (building, projecting and encoding an answer) on a Dispatch thread:
@@ -219,7 +230,9 @@ public final class FakeGitHub: Sendable {
 
     /// Answers one operation from the estate, charging the budget: the HTTP status and body.
     /// `owner`: an installation token's, whose App sees only that owner's repositories.
-    func answer(operation: String, variables: JSONValue, text: String, owner: String? = nil) -> (status: Int, body: String) {
+    func answer(operation: String, variables: JSONValue, text: String, owner: String? = nil, account: String? = nil) -> (
+        status: Int, body: String
+    ) {
         let document: QueryDocument
         if let parsed = documents.withLock({ $0[text] }) {
             document = parsed
@@ -292,9 +305,28 @@ public final class FakeGitHub: Sendable {
                 state.remaining = limit
                 state.resetAt = Date().addingTimeInterval(resetInterval)
             }
-            if state.behaviour.rateLimiting {
-                guard state.remaining >= cost else { return .failure(Refusal(status: 403, body: Self.exhausted.canonical)) }
+            var budget = (limit: limit, remaining: state.remaining, resetAt: state.resetAt)
+            if let account, let scoped = state.behaviour.ownerTokens[account] {
+                // Another account's budget: its window starts with its first charged request.
+                var spent = state.accounts[account] ?? (scoped.budget, nil)
+                if let reset = spent.resetAt, Date() >= reset { spent = (scoped.budget, nil) }
+                let resetAt = spent.resetAt ?? Date().addingTimeInterval(scoped.resetIn)
+                guard spent.remaining >= cost else {
+                    state.stats.exhaustedRefusals[account, default: 0] += 1
+                    return .failure(Refusal(status: 403, body: Self.exhausted.canonical))
+                }
+                spent = (spent.remaining - cost, resetAt)
+                state.accounts[account] = spent
+                state.stats.lowestRemaining[account] = min(state.stats.lowestRemaining[account] ?? .max, spent.remaining)
+                budget = (scoped.budget, spent.remaining, resetAt)
+            } else if state.behaviour.rateLimiting {
+                guard state.remaining >= cost else {
+                    state.stats.exhaustedRefusals[token, default: 0] += 1
+                    return .failure(Refusal(status: 403, body: Self.exhausted.canonical))
+                }
                 state.remaining -= cost
+                budget.remaining = state.remaining
+                state.stats.lowestRemaining[token] = min(state.stats.lowestRemaining[token] ?? .max, state.remaining)
             }
             state.stats.pointsCharged += cost
             state.charges.append(Charge(operation: operation, document: text, variables: variables.canonical, points: cost))
@@ -309,8 +341,8 @@ public final class FakeGitHub: Sendable {
             let rateLimit: JSONValue =
                 state.behaviour.rateLimiting
                 ? [
-                    "cost": .int(Int64(cost)), "limit": .int(Int64(limit)), "remaining": .int(Int64(state.remaining)),
-                    "resetAt": .string(Nodes.time(state.resetAt)),
+                    "cost": .int(Int64(cost)), "limit": .int(Int64(budget.limit)), "remaining": .int(Int64(budget.remaining)),
+                    "resetAt": .string(Nodes.time(budget.resetAt)),
                 ]
                 : .null
             guard let owner else { return .success((state.estate, state.behaviour.forbidden, rateLimit)) }
@@ -388,8 +420,18 @@ public final class FakeGitHub: Sendable {
 
     // MARK: Responses
 
-    func rateHeaders() -> HTTPHeaders {
-        let (remaining, reset, enabled) = state.withLock { ($0.remaining, $0.resetAt, $0.behaviour.rateLimiting) }
+    /// The `x-ratelimit-*` headers of the main budget, or of another account's token.
+    func rateHeaders(account: String? = nil) -> HTTPHeaders {
+        let (limit, remaining, reset, enabled) = state.withLock { state in
+            if let account, let scoped = state.behaviour.ownerTokens[account] {
+                let spent = state.accounts[account]
+                return (
+                    scoped.budget, spent?.remaining ?? scoped.budget,
+                    spent?.resetAt ?? Date().addingTimeInterval(scoped.resetIn), true
+                )
+            }
+            return (self.limit, state.remaining, state.resetAt, state.behaviour.rateLimiting)
+        }
         var headers = HTTPHeaders()
         guard enabled else { return headers }
         headers[HTTPHeader("x-ratelimit-limit")] = String(limit)

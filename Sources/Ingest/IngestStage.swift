@@ -43,12 +43,20 @@ public struct IngestStage: StageRunner {
             }
             return
         }
-        let variable = manifest.github.tokenEnv
-        guard let token = environment[variable], !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
-            throw ConfigurationProblem(
-                "the GitHub token variable `\(variable)` is not set",
-                hint: "export \(variable)=<a token with read access to the estate's repositories> "
-                    + "(or name another variable in `github.token_env`)")
+        // Every token the estate's owners are read with: the default one and each owner's own.
+        let owners = Set(manifest.estate.repositories.map { $0.owner.lowercased() })
+        let variables = Set(owners.map { manifest.github.tokenEnv(forOwner: $0) })
+        for variable in variables.sorted() {
+            guard let token = environment[variable], !token.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                let owned = owners.filter { manifest.github.ownerTokens[$0] == variable }.sorted()
+                throw ConfigurationProblem(
+                    "the GitHub token variable `\(variable)` is not set"
+                        + (owned.isEmpty ? "" : " (it reads " + owned.map { "`\($0)`" }.joined(separator: ", ") + ")"),
+                    hint: "export \(variable)=<a token with read access to "
+                        + (owned.isEmpty
+                            ? "the estate's repositories> (or name another variable in `github.token_env`)"
+                            : "those repositories> (or change `github.owner_tokens`)"))
+            }
         }
         guard URL(string: manifest.github.endpoint) != nil else {
             throw ConfigurationProblem("`github.endpoint` is not a URL")
@@ -76,16 +84,25 @@ public struct IngestStage: StageRunner {
                 restPerMinute: max(1, github.maxRequestsPerMinute * 9 / 20)))
     }
 
+    /// The credential an ingest unit reads with: workers claim it only while that credential's
+    /// shared budget is above its floor.
+    public func credential(for unit: Pipeline.Unit, manifest: Manifest) -> String? {
+        guard case .repository(let repository) = unit.subject else { return nil }
+        return CredentialName.of(manifest, owner: repository.owner, environment: environment)?.key
+    }
+
     public func run(_ context: UnitContext) async throws -> UnitResult {
         guard case .repository(let repository) = context.unit.subject else {
             throw UnitError(code: "internal", message: "ingest unit \(context.unit.id) is not a repository")
         }
         let github = context.manifest.github
-        let client = try clients.client(for: context.manifest, owner: repository.owner, environment: environment)
-        // An App's installation token reads its own owner's repositories only, so batched
-        // probes stay within the owner.
+        let client = try clients.client(
+            for: context.manifest, owner: repository.owner, environment: environment, database: context.database)
+        // An App's installation token, or an owner's own token, reads that owner's repositories
+        // only: batched probes stay within the repositories read with the same credential.
+        let credential = CredentialName.of(context.manifest, owner: repository.owner, environment: environment)
         let estate = context.manifest.estate.repositories.filter {
-            github.app == nil || $0.owner.lowercased() == repository.owner.lowercased()
+            CredentialName.of(context.manifest, owner: $0.owner, environment: environment) == credential
         }
         var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
@@ -108,52 +125,97 @@ public struct IngestStage: StageRunner {
     }
 }
 
-/// One GitHub client per endpoint and token, shared by the units of a run so that they share
-/// what GitHub said about the budget, and one gate on what the token sends.
+/// Which GitHub credential reads an owner's repositories: its key in the ledger's
+/// `credential_budgets` (a name and a fingerprint, never the secret) and how people know it.
+struct CredentialName: Sendable, Hashable {
+    let key: String
+    let label: String
+
+    /// The credential `manifest` reads `owner` with: the App's installation there, that owner's
+    /// token, or the default token. Nil when its secret is not set (preflight says so).
+    static func of(_ manifest: Manifest, owner: String, environment: [String: String]) -> CredentialName? {
+        let github = manifest.github
+        // The server (with its port: two GitHub Enterprise servers may share a host) and the
+        // secret's fingerprint tell credentials apart.
+        let url = URL(string: github.endpoint)
+        let host = url.flatMap { url in url.host.map { host in url.port.map { "\(host):\($0)" } ?? host } } ?? github.endpoint
+        if let app = github.app {
+            return CredentialName(
+                key: "app:\(app.appID):\(owner.lowercased())@\(host)", label: "app \(app.appID) on \(owner.lowercased())")
+        }
+        let variable = github.tokenEnv(forOwner: owner)
+        guard let token = environment[variable], !token.isEmpty else { return nil }
+        let fingerprint = SHA256.hex("ghillie-run credential\n\(host)\n\(token)").prefix(16)
+        return CredentialName(key: "token:\(variable):\(fingerprint)@\(host)", label: "token \(variable) on \(host)")
+    }
+}
+
+/// A credential's budget in the ledger, shared by every worker of the store.
+struct LedgerBudget: SharedBudget {
+    let budgets: CredentialBudgets
+    let credential: String
+
+    func reserve(points: Int) throws -> Date? { try budgets.reserve(credential, points: points) }
+
+    func settle(points: Int, remaining: Int?, resetAt: Date?) throws {
+        try budgets.settle(credential, points: points, remaining: remaining, resetAt: resetAt)
+    }
+}
+
+/// One GitHub client per credential, shared by the units of a run so that they share what
+/// GitHub said about the budget and one gate on what the credential sends; its budget is
+/// shared with other processes through the ledger.
 final class ClientCache: Sendable {
     private let clients = Mutex<[String: GitHubClient]>([:])
 
-    /// The client a manifest's `github:` section asks for: its token, or its App's installation
-    /// on `owner` (one per owner and run, so every unit of that owner shares the installation
-    /// token it mints).
-    func client(for manifest: Manifest, owner: String, environment: [String: String]) throws -> GitHubClient {
+    /// The client a manifest's `github:` section asks for on `owner`: the App's installation
+    /// there (one per owner and run, so every unit of that owner shares the installation token
+    /// it mints), that owner's token, or the default token.
+    func client(for manifest: Manifest, owner: String, environment: [String: String], database: Database) throws
+        -> GitHubClient
+    {
         let github = manifest.github
         guard let endpoint = URL(string: github.endpoint) else {
             throw UnitError(code: "configuration", message: "`github.endpoint` is not a URL")
         }
         let restEndpoint = github.restEndpoint.flatMap(URL.init(string:))
-        guard let app = github.app else {
-            guard let token = environment[github.tokenEnv], !token.isEmpty else {
-                throw UnitError(code: "configuration", message: "the GitHub token variable `\(github.tokenEnv)` is not set")
+        let credential: Credential
+        if let app = github.app {
+            let key: String
+            switch app.privateKey(environment: environment) {
+            case .success(let text): key = text
+            case .failure(let problem): throw UnitError(code: "configuration", message: problem.message)
             }
-            return client(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: IngestStage.policy(github))
+            credential = .app(
+                AppInstallation(
+                    appID: String(app.appID), privateKey: key, installationID: app.installationID,
+                    repository: manifest.estate.repositories.first { $0.owner.lowercased() == owner.lowercased() }?.slug
+                        ?? "",
+                    restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint)))
+        } else {
+            let variable = github.tokenEnv(forOwner: owner)
+            guard let token = environment[variable], !token.isEmpty else {
+                throw UnitError(code: "configuration", message: "the GitHub token variable `\(variable)` is not set")
+            }
+            credential = .token(token)
         }
-        let key: String
-        switch app.privateKey(environment: environment) {
-        case .success(let text): key = text
-        case .failure(let problem): throw UnitError(code: "configuration", message: problem.message)
+        guard let name = CredentialName.of(manifest, owner: owner, environment: environment) else {
+            throw UnitError(code: "configuration", message: "no GitHub credential for `\(owner)`")
         }
-        let cacheKey = endpoint.absoluteString + "\napp:\(app.appID):\(owner.lowercased())\n" + SHA256.hex(key)
+        let cacheKey = name.key + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + github.endpoint
+        if let client = clients.withLock({ $0[cacheKey] }) { return client }
+        let budgets = CredentialBudgets(database: database)
+        do {
+            try budgets.register(name.key, label: name.label, floor: github.budgetFloor)
+        } catch {
+            throw UnitError(code: "store", message: "cannot record the credential's budget: \(error)")
+        }
         return clients.withLock { clients in
             if let client = clients[cacheKey] { return client }
-            let installation = AppInstallation(
-                appID: String(app.appID), privateKey: key, installationID: app.installationID,
-                repository: manifest.estate.repositories.first { $0.owner.lowercased() == owner.lowercased() }?.slug ?? "",
-                restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint))
             let client = GitHubClient(
-                endpoint: endpoint, restEndpoint: restEndpoint, credential: .app(installation),
-                policy: IngestStage.policy(github))
+                endpoint: endpoint, restEndpoint: restEndpoint, credential: credential, policy: IngestStage.policy(github),
+                shared: LedgerBudget(budgets: budgets, credential: name.key))
             clients[cacheKey] = client
-            return client
-        }
-    }
-
-    func client(endpoint: URL, restEndpoint: URL?, token: String, policy: RetryPolicy) -> GitHubClient {
-        let key = endpoint.absoluteString + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + SHA256.hex(token)
-        return clients.withLock { clients in
-            if let client = clients[key] { return client }
-            let client = GitHubClient(endpoint: endpoint, restEndpoint: restEndpoint, token: token, policy: policy)
-            clients[key] = client
             return client
         }
     }

@@ -95,6 +95,18 @@ struct ManifestParser {
                 hint: "leave `installation_id` out: the App's installation on each owner is found by itself")
             return nil
         }
+        // A token for an owner with no repository in the estate is a typo or a leftover.
+        if let tokensNode = fields["github"].flatMap({ reader.mappingValue($0, key: "owner_tokens") }),
+            case .mapping(let mapping) = tokensNode
+        {
+            let owners = Set(estate.repositories.map { $0.owner.lowercased() })
+            for (key, _) in mapping {
+                guard let owner = key.scalar?.string, !owners.contains(owner.lowercased()) else { continue }
+                reader.warning(
+                    key, "no repository of the estate belongs to `\(owner)`",
+                    hint: "owners in the estate: " + owners.sorted().joined(separator: ", "))
+            }
+        }
         if fields["export"] != nil && export == nil { return nil }
         if fields["report"] != nil && report == nil { return nil }
         var manifest = Manifest(
@@ -354,7 +366,7 @@ struct ManifestParser {
         let allowed = [
             "endpoint", "rest_endpoint", "token_env", "collect", "page_size", "timeout_seconds", "max_attempts",
             "max_rate_limit_wait_minutes", "secondary_limit_wait_seconds", "max_requests_in_flight",
-            "max_requests_per_minute", "app",
+            "max_requests_per_minute", "app", "owner_tokens", "budget_floor",
         ]
         guard let fields = reader.mapping(node, path: "github", allowed: allowed) else { return nil }
         var ok = true
@@ -389,6 +401,15 @@ struct ManifestParser {
         if let appNode = fields["app"] {
             if let app = parseApp(appNode) { config.app = app } else { ok = false }
         }
+        if let tokensNode = fields["owner_tokens"] {
+            if let tokens = parseOwnerTokens(tokensNode) { config.ownerTokens = tokens } else { ok = false }
+            if fields["app"] != nil {
+                reader.error(
+                    tokensNode, "`github.owner_tokens` and `github.app` cannot both be set",
+                    hint: "a GitHub App reads each owner with its installation there; keep one of the two")
+                ok = false
+            }
+        }
         ok =
             reader.ints(
                 fields, path: "github",
@@ -398,8 +419,44 @@ struct ManifestParser {
                     ("secondary_limit_wait_seconds", 1...3600, \.secondaryLimitWaitSeconds),
                     ("max_requests_in_flight", 1...100, \.maxRequestsInFlight),
                     ("max_requests_per_minute", 1...2000, \.maxRequestsPerMinute),
+                    ("budget_floor", 0...1_000_000, \.budgetFloor),
                 ], into: &config) && ok
         return ok ? config : nil
+    }
+
+    /// `github.owner_tokens`: owner → the variable holding that owner's token.
+    mutating func parseOwnerTokens(_ node: Node) -> [String: String]? {
+        guard case .mapping(let mapping) = node else {
+            reader.error(
+                node, "`github.owner_tokens` must be a mapping of owner to variable name, found \(reader.describe(node))",
+                hint: "e.g. `owner_tokens: {globex: GLOBEX_GITHUB_TOKEN}`")
+            return nil
+        }
+        var tokens: [String: String] = [:]
+        var ok = true
+        for (key, value) in mapping {
+            guard let owner = key.scalar?.string, Self.isLogin(owner) else {
+                reader.error(
+                    key, "`github.owner_tokens` has a key that is not a GitHub owner",
+                    hint: "owners are logins of users or organisations: letters, digits and `-`")
+                ok = false
+                continue
+            }
+            if let env = parseEnvName(value, path: "github.owner_tokens.\(owner)") {
+                tokens[owner.lowercased()] = env
+            } else {
+                ok = false
+            }
+        }
+        return ok ? tokens : nil
+    }
+
+    /// A GitHub login: 1 to 39 letters, digits and `-`.
+    static func isLogin(_ text: String) -> Bool {
+        !text.isEmpty && text.count <= 39
+            && text.unicodeScalars.allSatisfy {
+                ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
+            }
     }
 
     /// `github.app`: an App id, its private key from a variable or a file (exactly one), and

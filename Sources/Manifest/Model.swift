@@ -159,6 +159,20 @@ public struct GitHubConfig: Sendable, Hashable, Codable {
     public var maxRequestsPerMinute = 1_000
     /// Authenticate as a GitHub App's installation instead of with a token.
     public var app: AppConfig?
+    /// Tokens of their own for some owners (lower-cased owner → the variable holding it): a
+    /// fine-grained token reads one owner's repositories. Other owners use `tokenEnv`.
+    public var ownerTokens: [String: String] = [:]
+    /// GraphQL points each credential keeps in reserve: no request is sent that would take its
+    /// budget below this, whichever worker sends it (the budget is shared through the ledger).
+    public var budgetFloor = 0
+
+    /// The variable holding the token that reads `owner`'s repositories.
+    public func tokenEnv(forOwner owner: String) -> String {
+        ownerTokens[owner.lowercased()] ?? tokenEnv
+    }
+
+    /// Every token variable the manifest names: the default one and each owner's.
+    public var tokenEnvs: [String] { [tokenEnv] + ownerTokens.values.sorted() }
 
     public init(endpoint: String, tokenEnv: String, collect: [CollectKind]) {
         self.endpoint = endpoint

@@ -32,6 +32,8 @@ public final class FakeModel: Sendable {
         case serverError = "server-error"
         /// A good answer after 1.5 s.
         case slow
+        /// A good answer after 6 s: long enough for every worker to be asking at once.
+        case patient
         /// An empty message content.
         case empty
         /// HTTP 400 for `response_format: json_schema` (the endpoint only knows JSON mode).
@@ -134,6 +136,8 @@ public final class FakeModel: Sendable {
             )
         case .slow:
             try? await Task.sleep(for: .milliseconds(1500))
+        case .patient:
+            try? await Task.sleep(for: .seconds(6))
         default:
             break
         }

@@ -171,7 +171,8 @@ public struct Executor: Sendable {
             func entry(_ id: UnitID, _ fingerprint: Fingerprint?, reason: String) -> QueueEntry {
                 QueueEntry(
                     unit: id.ledgerKey, priority: priority(id), reason: reason,
-                    fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:])
+                    fingerprint: fingerprint?.value ?? "", fingerprintParts: fingerprint?.parts ?? [:],
+                    credential: graph.unit(id).flatMap { stages.runners[id.stage]?.credential(for: $0, manifest: manifest) })
             }
 
             func apply(_ actions: [Scheduler.Action]) throws {

@@ -1,7 +1,7 @@
 import Foundation
 public import Manifest
 
-/// The one redaction filter: every value of a secret the manifest names (the GitHub token, a
+/// The one redaction filter: every value of a secret the manifest names (the GitHub tokens, a
 /// GitHub App's private key, the model's API key) and the password of a store URL become `***` in any text that leaves the
 /// process — messages recorded in the ledger, lines on the terminal, JSON documents.
 public struct Redaction: Sendable {
@@ -20,7 +20,7 @@ public struct Redaction: Sendable {
     public init(_ manifest: Manifest?, environment: [String: String]) {
         var values: [String] = []
         if let manifest {
-            values += [manifest.github.tokenEnv, manifest.report?.model.apiKeyEnv, manifest.github.app?.privateKeyEnv]
+            values += (manifest.github.tokenEnvs + [manifest.report?.model.apiKeyEnv, manifest.github.app?.privateKeyEnv])
                 .compactMap { $0 }.compactMap { environment[$0] }
             // A PEM key is also redacted line by line, in case a message quotes part of it.
             if let key = manifest.github.app.flatMap({ try? $0.privateKey(environment: environment).get() }) {

@@ -26,6 +26,10 @@ public protocol StageRunner: Sendable {
     /// cost) for the run's summary and `status` (which may not have the manifest); nil when the
     /// counters say it all.
     func summary(_ counters: [String: Int64], manifest: Manifest?) -> String?
+    /// The key of the rate-limited credential a unit spends (a GitHub token or installation),
+    /// if any: workers claim the unit only while that credential's shared budget is above its
+    /// floor.
+    func credential(for unit: Unit, manifest: Manifest) -> String?
 }
 
 extension StageRunner {
@@ -33,6 +37,7 @@ extension StageRunner {
     public func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID> { [] }
     public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] { [] }
     public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? { nil }
+    public func credential(for unit: Unit, manifest: Manifest) -> String? { nil }
 }
 
 /// A place a stage writes files (a folder of exports, a report page).

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Store
 import Synchronization
 
 #if canImport(FoundationNetworking)
@@ -45,11 +46,20 @@ final class ModelClient: Sendable {
     private let jsonMode = Mutex(false)
     /// Requests in flight to the endpoint, capped for every report unit of the run together.
     let slots: Slots
+    /// The same cap across every worker of the store (the ledger's `endpoint_slots`), if any.
+    let shared: EndpointSlots?
+    let maxInFlight: Int
+    /// How long a shared slot outlives a worker that died holding it.
+    let slotLease: Duration
 
     init(
-        endpoint: String, model: String, key: String, temperature: Double, maxTokens: Int, timeout: Int, maxInFlight: Int = 4
+        endpoint: String, model: String, key: String, temperature: Double, maxTokens: Int, timeout: Int, maxInFlight: Int = 4,
+        shared: EndpointSlots? = nil
     ) throws(ModelError) {
         slots = Slots(maxInFlight)
+        self.shared = shared
+        self.maxInFlight = max(1, maxInFlight)
+        slotLease = .seconds(timeout + 30)
         guard var components = URLComponents(string: endpoint) else {
             throw ModelError(code: "bad_endpoint", message: "`\(endpoint)` is not a URL")
         }
@@ -105,8 +115,15 @@ final class ModelClient: Sendable {
             request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
             request.setValue(key, forHTTPHeaderField: "api-key")
             request.httpBody = body(messages, jsonMode: json)
-            // A slot first: the wait for one is not the endpoint's latency.
+            // A slot first (this process's, then the store's): the wait is not the endpoint's latency.
             await slots.enter()
+            let holder: String
+            do {
+                holder = try await sharedSlot()
+            } catch {
+                await slots.leave()
+                throw error
+            }
             let started = ContinuousClock.now
             let exchanged: Result<(Data, URLResponse), any Error>
             do {
@@ -114,6 +131,7 @@ final class ModelClient: Sendable {
             } catch {
                 exchanged = .failure(error)
             }
+            if let shared { try? shared.release(url.absoluteString, holder: holder) }
             await slots.leave()
             let data: Data
             let response: HTTPURLResponse
@@ -199,6 +217,23 @@ final class ModelClient: Sendable {
         let seconds = min(60, retryAfter ?? backoff)
         do { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) } catch {
             throw ModelError(code: "cancelled", message: "stopped while waiting to retry")
+        }
+    }
+
+    /// Waits for one of the store's slots on this endpoint (every worker's requests together
+    /// stay under `max_in_flight`); its holder id, empty without a store to share.
+    private func sharedSlot() async throws(ModelError) -> String {
+        guard let shared else { return "" }
+        let holder = UUID().uuidString
+        while true {
+            do {
+                if try shared.acquire(url.absoluteString, limit: maxInFlight, holder: holder, lease: slotLease) { return holder }
+                try await Task.sleep(for: .milliseconds(100))
+            } catch is CancellationError {
+                throw ModelError(code: "interrupted", message: "stopped while waiting for a slot on the endpoint")
+            } catch {
+                throw ModelError(code: "store", message: "cannot take a slot on the endpoint: \(error)")
+            }
         }
     }
 

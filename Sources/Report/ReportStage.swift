@@ -36,13 +36,13 @@ public struct ReportStage: StageRunner {
     final class Clients: Sendable {
         private let clients = Mutex<[String: ModelClient]>([:])
 
-        func client(_ config: ModelConfig, key: String) throws(ModelError) -> ModelClient {
+        func client(_ config: ModelConfig, key: String, database: Database) throws(ModelError) -> ModelClient {
             let id = "\(config.endpoint ?? "")|\(config.model ?? "")"
             if let client = clients.withLock({ $0[id] }) { return client }
             let client = try ModelClient(
                 endpoint: config.endpoint ?? ModelConfig.defaultEndpoint, model: config.model ?? "",
                 key: key, temperature: config.temperature, maxTokens: config.maxTokens,
-                timeout: config.timeoutSeconds, maxInFlight: config.maxInFlight)
+                timeout: config.timeoutSeconds, maxInFlight: config.maxInFlight, shared: EndpointSlots(database: database))
             clients.withLock { $0[id] = client }
             return client
         }
@@ -279,7 +279,7 @@ public struct ReportStage: StageRunner {
         let key = environment[config.apiKeyEnv ?? ModelConfig.defaultAPIKeyEnv] ?? ""
         let client: ModelClient
         do {
-            client = try clients.client(config, key: key)
+            client = try clients.client(config, key: key, database: context.database)
         } catch {
             throw UnitError(code: error.code, message: error.message)
         }

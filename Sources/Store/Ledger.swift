@@ -438,6 +438,40 @@ public struct Ledger: Sendable {
             """)
     }
 
+    /// Inserts many attempts that are already final in one statement per few hundred (each
+    /// unit once: its attempt number is read before the statement's own rows).
+    static func insertFinals(_ attempts: [NewAttempt], in tx: borrowing Transaction) throws {
+        guard !attempts.isEmpty else { return }
+        let now = Timestamp.now()
+        for start in stride(from: 0, to: attempts.count, by: WorkQueue.chunkSize) {
+            var bindings: [SQLValue] = []
+            func bind(_ value: some SQLBindable) -> String {
+                bindings.append(value.sqlValue)
+                return "$\(bindings.count)"
+            }
+            let rows = attempts[start..<min(start + WorkQueue.chunkSize, attempts.count)].map { new in
+                let (run, stage, unit) = (bind(new.runID), bind(new.unit.stage), bind(new.unit.unit))
+                return "("
+                    + [
+                        run, stage, unit,
+                        "(SELECT COALESCE(MAX(attempt), 0) + 1 FROM unit_attempts WHERE run_id = \(run) AND stage = \(stage) AND unit = \(unit))",
+                        bind(new.state.rawValue), bind(new.reason), bind(new.fingerprint),
+                        bind(encodeParts(new.fingerprintParts)),
+                        bind(new.reusedFromRun), "NULL", bind(now), bind(new.outputHash), bind(new.errorCode),
+                        bind(new.errorMessage),
+                    ].joined(separator: ", ") + ")"
+            }
+            try tx.execute(
+                SQL(
+                    unsafeSQL: """
+                        INSERT INTO unit_attempts (run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts,
+                                                   reused_from_run, started_at, finished_at, output_hash, error_code,
+                                                   error_message)
+                        VALUES \(rows.joined(separator: ", "))
+                        """, bindings: bindings))
+        }
+    }
+
     static func decodeRun(_ row: Row) throws -> RunRecord {
         guard let state = RunState(rawValue: try row.string("state")) else {
             throw StoreError(.decoding, "unknown run state `\(try row.optionalString("state") ?? "")`")

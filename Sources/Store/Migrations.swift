@@ -567,7 +567,7 @@ public enum Migrations {
     )
     static let pool = Migration(
         version: 9,
-        name: "worker pool: rounds of a run, its unit queue with leases, its workers",
+        name: "worker pool: rounds of a run, its unit queue with leases, its workers, credential budgets, model endpoint slots",
         sqlite: """
             CREATE TABLE run_rounds (
                 run_id INTEGER NOT NULL REFERENCES runs (id),
@@ -596,6 +596,7 @@ public enum Migrations {
                 lease_until INTEGER,
                 takeovers INTEGER NOT NULL DEFAULT 0,
                 output_hash TEXT,
+                credential TEXT,
                 UNIQUE (run_id, stage, unit)
             );
             CREATE INDEX run_units_ready ON run_units (run_id, state, priority);
@@ -613,6 +614,23 @@ public enum Migrations {
                 late_completions INTEGER NOT NULL DEFAULT 0
             );
             CREATE INDEX run_workers_by_run ON run_workers (run_id);
+            CREATE TABLE credential_budgets (
+                credential TEXT PRIMARY KEY,
+                label TEXT NOT NULL,
+                floor INTEGER NOT NULL DEFAULT 0,
+                remaining INTEGER,
+                reset_ms INTEGER,
+                in_flight INTEGER NOT NULL DEFAULT 0,
+                requests INTEGER NOT NULL DEFAULT 0,
+                waits INTEGER NOT NULL DEFAULT 0,
+                updated_ms INTEGER
+            );
+            CREATE TABLE endpoint_slots (
+                endpoint TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                expires_ms INTEGER NOT NULL,
+                PRIMARY KEY (endpoint, holder)
+            );
             """,
         postgres: """
             CREATE TABLE run_rounds (
@@ -642,6 +660,7 @@ public enum Migrations {
                 lease_until BIGINT,
                 takeovers BIGINT NOT NULL DEFAULT 0,
                 output_hash TEXT,
+                credential TEXT,
                 UNIQUE (run_id, stage, unit)
             );
             CREATE INDEX run_units_ready ON run_units (run_id, state, priority);
@@ -659,6 +678,23 @@ public enum Migrations {
                 late_completions BIGINT NOT NULL DEFAULT 0
             );
             CREATE INDEX run_workers_by_run ON run_workers (run_id);
+            CREATE TABLE credential_budgets (
+                credential TEXT PRIMARY KEY,
+                label TEXT NOT NULL,
+                floor BIGINT NOT NULL DEFAULT 0,
+                remaining BIGINT,
+                reset_ms BIGINT,
+                in_flight BIGINT NOT NULL DEFAULT 0,
+                requests BIGINT NOT NULL DEFAULT 0,
+                waits BIGINT NOT NULL DEFAULT 0,
+                updated_ms BIGINT
+            );
+            CREATE TABLE endpoint_slots (
+                endpoint TEXT NOT NULL,
+                holder TEXT NOT NULL,
+                expires_ms BIGINT NOT NULL,
+                PRIMARY KEY (endpoint, holder)
+            );
             """
     )
 }

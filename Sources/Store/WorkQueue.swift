@@ -26,13 +26,20 @@ public struct QueueEntry: Sendable, Equatable {
     public let reason: String
     public let fingerprint: String
     public let fingerprintParts: [String: String]
+    /// The GitHub credential the unit reads with, if any: it is claimed only while that
+    /// credential's shared budget is above its floor (``CredentialBudgets``).
+    public let credential: String?
 
-    public init(unit: UnitKey, priority: Int, reason: String, fingerprint: String, fingerprintParts: [String: String]) {
+    public init(
+        unit: UnitKey, priority: Int, reason: String, fingerprint: String, fingerprintParts: [String: String],
+        credential: String? = nil
+    ) {
         self.unit = unit
         self.priority = priority
         self.reason = reason
         self.fingerprint = fingerprint
         self.fingerprintParts = fingerprintParts
+        self.credential = credential
     }
 }
 
@@ -106,13 +113,18 @@ public struct WorkQueue: Sendable {
     /// Where heartbeats go: a connection of their own, so that a unit's long transaction on
     /// the main one never delays a heartbeat past the lease.
     public let heartbeats: Database
+    /// How long a unit may wait for its credential's budget to reset: a unit whose credential
+    /// is at its floor until a reset nearer than this is not claimed yet; one further away is,
+    /// and stops itself as interrupted (`github.max_rate_limit_wait_minutes`).
+    public let budgetWait: Duration
 
     public init(
         database: Database, runID: Int64, round: Int, worker: String, host: String, pid: Int, lease: Duration,
-        heartbeats: Database? = nil
+        heartbeats: Database? = nil, budgetWait: Duration = .seconds(3600)
     ) {
         self.database = database
         self.heartbeats = heartbeats ?? database
+        self.budgetWait = budgetWait
         self.runID = runID
         self.round = round
         self.worker = worker
@@ -232,14 +244,8 @@ public struct WorkQueue: Sendable {
         guard !entries.isEmpty else { return }
         try database.transaction { tx in
             // One order for every worker: two inserting the same units never wait on each other in a cycle.
-            for entry in entries.sorted(by: { $0.unit < $1.unit }) {
-                try tx.execute(
-                    """
-                    INSERT INTO run_units (run_id, stage, unit, state, priority, reason, fingerprint, fingerprint_parts)
-                    VALUES (\(runID), \(entry.unit.stage), \(entry.unit.unit), 'queued', \(entry.priority),
-                            \(entry.reason), \(entry.fingerprint), \(Ledger.encodeParts(entry.fingerprintParts)))
-                    ON CONFLICT (run_id, stage, unit) DO NOTHING
-                    """)
+            for chunk in Self.chunks(entries.sorted { $0.unit < $1.unit }) {
+                _ = try tx.query(insertRows(chunk.map { ($0, "queued", nil) }, returning: false))
             }
             try Self.notify(runID: runID, in: tx)
         }
@@ -251,27 +257,57 @@ public struct WorkQueue: Sendable {
         guard !attempts.isEmpty else { return [] }
         return try database.transaction { tx in
             var recorded: Set<UnitKey> = []
-            for (entry, attempt) in attempts.sorted(by: { $0.entry.unit < $1.entry.unit }) {
-                let state = attempt.state == .skipped ? "skipped" : "succeeded"
-                let inserted = try tx.query(
-                    """
-                    INSERT INTO run_units (run_id, stage, unit, state, priority, reason, fingerprint, fingerprint_parts,
-                                           output_hash)
-                    VALUES (\(runID), \(entry.unit.stage), \(entry.unit.unit), \(state), \(entry.priority),
-                            \(entry.reason), \(entry.fingerprint), \(Ledger.encodeParts(entry.fingerprintParts)),
-                            \(attempt.outputHash))
-                    ON CONFLICT (run_id, stage, unit) DO NOTHING
-                    RETURNING id
-                    """)
-                guard !inserted.isEmpty else { continue }
-                try Ledger.insertFinal(attempt, in: tx)
-                recorded.insert(entry.unit)
+            for chunk in Self.chunks(attempts.sorted { $0.entry.unit < $1.entry.unit }) {
+                let rows = chunk.map { entry, attempt in
+                    (entry, attempt.state == .skipped ? "skipped" : "succeeded", attempt.outputHash)
+                }
+                var inserted: Set<UnitKey> = []
+                for row in try tx.query(insertRows(rows, returning: true)) {
+                    inserted.insert(UnitKey(stage: try row.string("stage"), unit: try row.string("unit")))
+                }
+                let mine = chunk.filter { inserted.contains($0.entry.unit) }.map(\.attempt)
+                try Ledger.insertFinals(mine, in: tx)
+                recorded.formUnion(inserted)
             }
             return recorded
         }
     }
 
-    /// Claims up to `limit` units: queued ones by priority, and running ones whose lease expired.
+    /// Rows per multi-row statement: a few hundred keep every statement well under both
+    /// engines' limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
+    static let chunkSize = 200
+
+    static func chunks<T>(_ items: [T]) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: chunkSize).map { items[$0..<min($0 + chunkSize, items.count)] }
+    }
+
+    /// One `INSERT … ON CONFLICT DO NOTHING` of many queue rows, with every value bound.
+    func insertRows(_ rows: [(QueueEntry, String, String?)], returning: Bool) -> SQL {
+        var bindings: [SQLValue] = []
+        func bind(_ value: some SQLBindable) -> String {
+            bindings.append(value.sqlValue)
+            return "$\(bindings.count)"
+        }
+        let values = rows.map { entry, state, outputHash in
+            "("
+                + [
+                    bind(runID), bind(entry.unit.stage), bind(entry.unit.unit), bind(state), bind(entry.priority),
+                    bind(entry.reason),
+                    bind(entry.fingerprint), bind(Ledger.encodeParts(entry.fingerprintParts)), bind(outputHash),
+                    bind(entry.credential),
+                ].joined(separator: ", ") + ")"
+        }
+        return SQL(
+            unsafeSQL: """
+                INSERT INTO run_units (run_id, stage, unit, state, priority, reason, fingerprint, fingerprint_parts, output_hash,
+                                       credential)
+                VALUES \(values.joined(separator: ", "))
+                ON CONFLICT (run_id, stage, unit) DO NOTHING\(returning ? " RETURNING stage, unit" : "")
+                """, bindings: bindings)
+    }
+
+    /// Claims up to `limit` units: queued ones by priority, and running ones whose lease expired
+    /// — but none whose GitHub credential is at its floor until a reset within `budgetWait`.
     ///
     /// One short transaction: the queue rows are locked with `SKIP LOCKED` (PostgreSQL) so
     /// concurrent claimers never wait on each other or get the same unit; each claimed unit gets
@@ -292,6 +328,11 @@ public struct WorkQueue: Sendable {
                              WHERE run_id = \(runID)
                                AND (state = 'queued'
                                     OR (state = 'running' AND lease_until < \(sql: clock) AND owner <> \(worker)))
+                               AND (credential IS NULL
+                                    OR credential NOT IN (SELECT credential FROM credential_budgets
+                                                          WHERE remaining IS NOT NULL AND reset_ms > \(sql: clock)
+                                                            AND reset_ms <= \(sql: clock) + \(budgetWait.components.seconds * 1000)
+                                                            AND remaining - in_flight <= floor))
                              ORDER BY priority DESC, id LIMIT \(limit) \(sql: lock))
                 RETURNING id, stage, unit, reason, fingerprint, fingerprint_parts, attempt_id, previous_owner
                 """)

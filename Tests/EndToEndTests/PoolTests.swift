@@ -1,6 +1,7 @@
 import Foundation
 import GitHubFake
 import JSON
+import ModelFake
 import PostgresDriver
 import Store
 import TestSupport
@@ -23,7 +24,7 @@ private func count(_ sql: SQL) throws -> Int64 {
 /// `ghillie-run submit` and any number of `ghillie-run worker` processes sharing one run through
 /// PostgreSQL: every unit once, the same bytes as one process, a dead or paused worker's units
 /// taken over, and its late completion rejected.
-@Suite("Worker pool on PostgreSQL", .enabled(if: TestDatabase.postgresEnabled))
+@Suite("Worker pool on PostgreSQL", .enabled(if: TestDatabase.postgresEnabled), .serialized)
 struct PoolTests {
     static let token = "pool-token"
 
@@ -320,6 +321,91 @@ struct PoolTests {
                       hint: `ghillie-run worker m.yaml` joins it; `ghillie-run status m.yaml` watches it
 
                     """), "\(alone.stderr)")
+        }
+    }
+
+    /// Two owners, each read with a token of its own whose account has a small budget that
+    /// resets every few seconds: two workers share each budget through the ledger, never take
+    /// either below the floor, and finish once the budgets have reset often enough.
+    @Test func twoTokensKeepTheirFloorsAndTheRunFinishesAsTheirBudgetsReset() async throws {
+        var estate = Self.estate(repositories: 6)
+        let alpha = estate.repositories[0].owner
+        let beta = alpha + "-b"
+        for index in 3..<6 { estate.repositories[index].owner = beta }
+        let fake = FakeGitHub(estate: estate, token: Self.token, budget: 16, resetIn: 2)
+        fake.configure { $0.ownerTokens["beta-token"] = OwnerToken(owner: beta, budget: 16, resetIn: 2) }
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let name = "pool-\(alpha)"
+            let harness = try Harness()
+            try harness.write(
+                "m.yaml",
+                estate.manifest(
+                    name: name, endpoint: url,
+                    settings: [
+                        "collect: [commits, pull_requests, issues]", "owner_tokens: {\(beta): BETA_TOKEN}", "budget_floor: 10",
+                    ]))
+            let environment = [
+                "GHILLIE_GITHUB_TOKEN": Self.token, "BETA_TOKEN": "beta-token",
+                "GHILLIE_STORE": try TestDatabase.requirePostgres(),
+            ]
+            let arguments = ["worker", "m.yaml", "-q", "--submit-if-absent", "--jobs", "2"]
+            async let first = harness.run(Harness.product, arguments, environment: environment)
+            async let second = harness.run(Harness.product, arguments, environment: environment)
+            for result in try await [first, second] {
+                #expect(result.status == 0, "\(result.stderr)")
+                #expect(!result.stderr.contains("beta-token") && !result.stderr.contains(Self.token))
+            }
+            let stats = fake.stats
+            // Both tokens were used, and neither went below its floor or was refused.
+            #expect(stats.lowestRemaining.keys.sorted() == ["beta-token", Self.token].sorted())
+            #expect(stats.lowestRemaining.values.allSatisfy { $0 >= 10 }, "\(stats.lowestRemaining)")
+            #expect(stats.exhaustedRefusals.isEmpty, "\(stats.exhaustedRefusals)")
+            // More points than two windows allow without a reset: requests waited for resets.
+            #expect(stats.pointsCharged > 2 * (16 - 10), "\(stats.pointsCharged) points")
+            let status = try await harness.run(
+                Harness.product, ["status", "m.yaml", "--output", "json"], environment: environment)
+            let document = try JSONValue(parsing: status.stdout)
+            let labels = (document["credentials"]?.array ?? []).compactMap { $0["label"]?.string }
+            let server = "127.0.0.1:\(url.port ?? 0)"
+            #expect(
+                labels.contains("token BETA_TOKEN on \(server)") && labels.contains("token GHILLIE_GITHUB_TOKEN on \(server)"))
+            let used = (document["credentials"]?.array ?? []).filter {
+                ($0["label"]?.string ?? "").hasSuffix(" on \(server)") && ($0["floor"]?.int ?? 0) == 10
+                    && ($0["requests"]?.int ?? 0) > 0
+            }
+            #expect(used.count == 2)
+            #expect(!status.stdout.contains("beta-token") && !status.stdout.contains(Self.token))
+        }
+    }
+
+    /// `report.model.max_in_flight` holds for every worker together: two workers run a report
+    /// unit each at the same time, and the model still sees one request at a time.
+    @Test func theModelsInFlightCapHoldsForEveryWorkerTogether() async throws {
+        // Each answer takes 6 s: the other worker's report unit starts while the first waits.
+        let scenario = try await ReportScenario.start([.patient], modelSettings: "    max_in_flight: 1\n")
+        try await afterwards({ await scenario.stop() }) {
+            // A store of its own: the scenario's estate and manifest name are shared with other tests.
+            let url = try TestDatabase.requirePostgres()
+            let schema = "slots_\(UInt32.random(in: 0...UInt32.max))"
+            try PostgresConnection(url: url).executeScript("CREATE SCHEMA \(schema)")
+            let store = url + "?options=-csearch_path%3D\(schema)"
+            let environment = [
+                "GHILLIE_GITHUB_TOKEN": ReportScenario.token, "GHILLIE_OPENAI_API_KEY": ReportScenario.key,
+                "GHILLIE_STORE": store,
+            ]
+            let arguments = ["worker", "m.yaml", "-q", "--submit-if-absent", "--jobs", "1"]
+            async let first = scenario.harness.run(Harness.product, arguments, environment: environment)
+            async let second = scenario.harness.run(Harness.product, arguments, environment: environment)
+            for result in try await [first, second] { #expect(result.status == 0, "\(result.stderr)") }
+            #expect(scenario.model.requests.count == 2)
+            #expect(scenario.model.peakInFlight == 1)
+            // The two report units did run at the same time, in different workers.
+            let database = Database(connection: try PostgresConnection(url: store), displayName: "pg")
+            let spans = try database.query(
+                "SELECT started_at, finished_at FROM unit_attempts WHERE stage = 'report' AND started_at IS NOT NULL ORDER BY started_at"
+            ).map { (try $0.string("started_at"), try $0.string("finished_at")) }
+            #expect(spans.count == 2 && spans[1].0 < spans[0].1, "\(spans)")
         }
     }
 }

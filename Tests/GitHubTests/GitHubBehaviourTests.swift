@@ -53,6 +53,40 @@ struct GitHubBehaviourTests {
         }
     }
 
+    /// A fine-grained personal access token "can only access resources owned by a single user
+    /// or organization" (GitHub Docs, *Managing your personal access tokens*), and the primary
+    /// rate limit is per account (*Rate limits for the REST API*: a user's requests count
+    /// towards that user's limit): another account's token sees one owner and spends a budget
+    /// of its own.
+    @Test func aFineGrainedTokenSeesOneOwnerAndSpendsItsAccountsBudget() async throws {
+        var estate = Self.estate
+        estate.repositories[4].owner = "globex"
+        try await withFake(estate: estate) { fake, url in
+            fake.configure { $0.ownerTokens["g1obex-token"] = OwnerToken(owner: "globex", budget: 40) }
+            let scoped = GitHubClient(endpoint: url, token: "g1obex-token", policy: quick)
+            let text = """
+                query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
+                  pullRequests(first: 1) { totalCount } } rateLimit { cost limit remaining resetAt } }
+                """
+            var cost = CallCost()
+            let own = try await scoped.execute(
+                Operation(name: "RepositoryPullRequests", document: text), variables: ["owner": "globex", "name": "repo-004"],
+                cost: &cost)
+            #expect(own["repository"]?["pullRequests"]?["totalCount"]?.int != nil)
+            #expect(own["rateLimit"]?["limit"] == 40 && own["rateLimit"]?["remaining"] == 39)
+            await #expect(throws: GitHubError.self) {
+                var cost = CallCost()
+                _ = try await scoped.execute(
+                    Operation(name: "RepositoryPullRequests", document: text), variables: ["owner": "acme", "name": "repo-000"],
+                    cost: &cost)
+            }
+            // The fake's own token still has its own, untouched budget and sees every owner.
+            let main = try await query(client(url), "RepositoryPullRequests", text, repository: "repo-000")
+            #expect(main["rateLimit"]?["limit"] == 5000 && main["rateLimit"]?["remaining"] == 4999)
+            #expect(fake.stats.lowestRemaining["g1obex-token"] == 38)
+        }
+    }
+
     /// GitHub answers exactly the fields a query selects: no `__typename` unless asked for.
     @Test func aFieldComesBackOnlyWhenTheQuerySelectsIt() async throws {
         try await withFake(estate: Self.estate) { _, url in

@@ -82,11 +82,41 @@ struct FixtureTests {
         #expect(manifest.window == .range(start: start, end: .instant(end)))
     }
 
+    @Test func ownersWithTokensOfTheirOwnAreReadWithThem() throws {
+        let loaded = try ManifestLoader().load(path: Fixtures.root + "/good/owner-tokens.yaml")
+        let github = loaded.manifest.github
+        #expect(github.tokenEnv(forOwner: "Globex") == "GLOBEX_GITHUB_TOKEN")
+        #expect(github.tokenEnv(forOwner: "acme") == "GHILLIE_GITHUB_TOKEN")
+        #expect(github.tokenEnvs == ["GHILLIE_GITHUB_TOKEN", "GLOBEX_GITHUB_TOKEN"])
+        #expect(github.budgetFloor == 500)
+    }
+
+    @Test func aTokenForAnOwnerOutsideTheEstateIsAWarning() throws {
+        let path = NSTemporaryDirectory() + "owner-tokens-\(UUID().uuidString).yaml"
+        try """
+        version: 1
+        name: owner-tokens
+        estate:
+          key: acme
+          repositories:
+            - slug: acme/api
+        github:
+          owner_tokens: {initech: INITECH_GITHUB_TOKEN}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let loaded = try ManifestLoader().load(path: path)
+        #expect(
+            loaded.warnings.map(\.description) == [
+                "\(path):8:18: warning: no repository of the estate belongs to `initech`\n  hint: owners in the estate: acme"
+            ])
+    }
+
     @Test func minimalManifestGetsTheDocumentedDefaults() throws {
         let manifest = try ManifestLoader().load(path: Fixtures.root + "/good/minimal.yaml").manifest
         #expect(manifest.window == .days(14, end: .now))
         #expect(manifest.github.endpoint == "https://api.github.com/graphql")
         #expect(manifest.github.tokenEnv == "GHILLIE_GITHUB_TOKEN")
+        #expect(manifest.github.ownerTokens.isEmpty && manifest.github.budgetFloor == 0)
         #expect(manifest.github.collect == CollectKind.allCases)
         #expect(manifest.store == .sqlite(path: ".ghillie/ghillie.sqlite"))
         #expect(manifest.export == nil)

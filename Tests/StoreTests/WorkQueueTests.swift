@@ -201,3 +201,70 @@ struct WorkQueueTests {
         #expect(try ledger.run(id: run.id)?.state == .succeeded)
     }
 }
+
+/// GitHub credentials' budgets in the ledger: what keeps every worker together above a floor.
+@Suite("Credential budgets")
+struct CredentialBudgetTests {
+    @Test(arguments: TestEngine.available)
+    func reservationsKeepTheFloorAndReportsOnlyGoDownWithinAWindow(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let budgets = CredentialBudgets(database: databases[0])
+        let other = CredentialBudgets(database: databases[1])
+        try budgets.register("token:A", label: "token A", floor: 10)
+        // Unknown until GitHub says: the first request goes.
+        #expect(try budgets.reserve("token:A", points: 1) == nil)
+        let reset = Date().addingTimeInterval(600)
+        try budgets.settle("token:A", points: 1, remaining: 12, resetAt: reset)
+        #expect(try other.reserve("token:A", points: 1) == nil) // 12 − 0 − 1 = 11 ≥ 10
+        // 12 − 1 in flight − 2 = 9 < 10: wait for the reset, whichever worker asks.
+        let refused = try #require(try budgets.reserve("token:A", points: 2))
+        #expect(abs(refused.timeIntervalSince(reset)) < 0.01)
+        // A report from the same window never raises the number (answers arrive out of order)…
+        try other.settle("token:A", points: 1, remaining: 11, resetAt: reset)
+        try budgets.settle("token:A", points: 0, remaining: 20, resetAt: reset)
+        var seen = try #require(try budgets.all().first)
+        #expect(seen.remaining == 11 && seen.inFlight == 0 && seen.requests == 2 && seen.waits == 1)
+        #expect(seen.label == "token A" && seen.floor == 10)
+        // …a later window replaces it.
+        try budgets.settle("token:A", points: 0, remaining: 50, resetAt: reset.addingTimeInterval(3600))
+        seen = try #require(try budgets.all().first)
+        #expect(seen.remaining == 50)
+        // A credential nobody registered is not held back.
+        #expect(try budgets.reserve("token:unknown", points: 5) == nil)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aBudgetWhoseResetPassedIsUnknownAgain(_ engine: TestEngine) throws {
+        let budgets = CredentialBudgets(database: try engine.openShared(1)[0])
+        try budgets.register("token:A", label: "token A", floor: 10)
+        try budgets.settle("token:A", points: 0, remaining: 10, resetAt: Date().addingTimeInterval(0.3))
+        #expect(try budgets.reserve("token:A", points: 1) != nil)
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(try budgets.reserve("token:A", points: 1) == nil)
+        #expect(try budgets.all().first?.remaining == nil)
+    }
+
+    @Test(arguments: TestEngine.available)
+    func aUnitIsNotClaimedWhileItsCredentialIsAtItsFloor(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(1)
+        let run = try Ledger(database: databases[0]).createRun(newRun())
+        let round = try WorkQueue.startRound(database: databases[0], runID: run.id, mode: .pool, host: "h", pid: 1)
+        let queue = WorkQueue(
+            database: databases[0], runID: run.id, round: round, worker: "w", host: "h", pid: 1, lease: .seconds(60))
+        try queue.join()
+        let budgets = CredentialBudgets(database: databases[0])
+        try budgets.register("token:A", label: "token A", floor: 10)
+        try budgets.settle("token:A", points: 0, remaining: 10, resetAt: Date().addingTimeInterval(0.5))
+        func entry(_ unit: String, _ credential: String?, priority: Int) -> QueueEntry {
+            QueueEntry(
+                unit: UnitKey(stage: "ingest", unit: unit), priority: priority, reason: "never ran", fingerprint: unit,
+                fingerprintParts: [:], credential: credential)
+        }
+        try queue.enqueue([
+            entry("a/x", "token:A", priority: 9), entry("b/y", "token:B", priority: 1), entry("c", nil, priority: 0),
+        ])
+        #expect(try queue.claim(limit: 5).map(\.fence.unit.unit) == ["b/y", "c"])
+        Thread.sleep(forTimeInterval: 0.6)
+        #expect(try queue.claim(limit: 5).map(\.fence.unit.unit) == ["a/x"])
+    }
+}

@@ -43,6 +43,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
       name: {{ .Values.secrets.existingSecret }}
       key: {{ .Values.secrets.model.key }}
       optional: {{ .Values.secrets.model.optional }}
+{{- range .Values.secrets.extra }}
+- name: {{ .env }}
+  valueFrom:
+    secretKeyRef:
+      name: {{ $.Values.secrets.existingSecret }}
+      key: {{ .key }}
+      optional: {{ .optional | default false }}
+{{- end }}
 - name: GHILLIE_LOG_FORMAT
   value: {{ .Values.run.logFormat | quote }}
 - name: NO_COLOR
