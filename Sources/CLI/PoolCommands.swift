@@ -166,6 +166,17 @@ struct WorkerCommand: AsyncParsableCommand {
         }
         // Heartbeats on a connection of their own: a long unit transaction must not cost a lease.
         let heartbeats = try StoreOpener.open(.postgres(url: url))
+        // A worker paused inside a transaction must not hold the others up: the server ends such
+        // a session after the lease (at least 30 s, so a unit computing between the statements
+        // of its output is not cut short), and the worker, once it runs again, reconnects.
+        let idle = Duration.seconds(max(lease, 30))
+        for store in [database, heartbeats] {
+            try storeCall {
+                try store.withConnection { connection in
+                    try (connection as? PostgresConnection)?.reconnecting(idleInTransaction: idle)
+                }
+            }
+        }
         let worker = "\(holder.host):\(holder.pid):\(holder.token.prefix(8).lowercased())"
         let working = Working(
             manifestArgument: self.manifest, global: global, jobs: jobs ?? RunCommand.defaultJobs,

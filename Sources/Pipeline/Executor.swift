@@ -167,6 +167,8 @@ public struct Executor: Sendable {
             }
             var local: [UnitID: Claim] = [:]
             var waking = false
+            /// Units made ready and not yet queued: the next claim queues them in its transaction.
+            var ready: [QueueEntry] = []
 
             func entry(_ id: UnitID, _ fingerprint: Fingerprint?, reason: String) -> QueueEntry {
                 QueueEntry(
@@ -178,7 +180,6 @@ public struct Executor: Sendable {
             func apply(_ actions: [Scheduler.Action]) throws {
                 var finals: [(entry: QueueEntry, attempt: NewAttempt)] = []
                 var announced: [UnitKey: (UnitID, UnitState, RunEvent)] = [:]
-                var ready: [QueueEntry] = []
                 for action in actions {
                     switch action {
                     case .settle(let id):
@@ -221,7 +222,6 @@ public struct Executor: Sendable {
                     count(id, state)
                     observer.event(event)
                 }
-                try queue.enqueue(ready)
             }
 
             /// Feeds the scheduler what other workers ended, until nothing new follows.
@@ -246,15 +246,22 @@ public struct Executor: Sendable {
                 }
             }
 
+            /// Queues what was made ready and claims what this worker has room for.
             func fill() throws {
-                guard !stopRequested, local.count < jobs else { return }
-                var claims = try queue.claim(limit: jobs - local.count)
-                if claims.isEmpty && scheduler.running > local.count {
-                    // Others may have ended units this worker's scheduler waits on.
-                    try sync()
-                    claims = try queue.claim(limit: jobs - local.count)
-                }
-                for claim in claims { try start(claim) }
+                // Until nothing made ready is left unqueued: starting a unit may sync, and so
+                // make more ready, which other workers must be able to claim now.
+                repeat {
+                    let free = stopRequested ? 0 : max(0, jobs - local.count)
+                    var claims = try queue.claim(limit: free, enqueueing: ready)
+                    ready.removeAll()
+                    if claims.isEmpty && free > 0 && scheduler.running > local.count {
+                        // Others may have ended units this worker's scheduler waits on.
+                        try sync()
+                        claims = try queue.claim(limit: free, enqueueing: ready)
+                        ready.removeAll()
+                    }
+                    for claim in claims { try start(claim) }
+                } while !ready.isEmpty
             }
 
             func start(_ claim: Claim) throws {

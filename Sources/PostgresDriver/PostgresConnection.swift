@@ -31,6 +31,25 @@ public final class PostgresConnection: Connection {
         _ = try? query("SET client_min_messages = warning")
     }
 
+    /// Statements that set up the session, run again after a reconnection.
+    private var session: [String] = []
+    /// Whether a lost connection is made again (see ``reconnecting(idleInTransaction:)``).
+    private var reconnects = false
+
+    /// Makes this connection one a worker of a pool can lose and get back: a session idle
+    /// inside a transaction for longer than `idleInTransaction` is ended by the server (a worker
+    /// paused mid-transaction — a stopped container, a long pause — would otherwise hold its
+    /// row locks, and every other worker with them, until its TCP connection died), and a
+    /// connection found lost is made again at once, its session set up again. A statement that
+    /// failed that way reports ``StoreError/Code/connectionReset`` — its transaction did not
+    /// commit — unless it was the `COMMIT` itself, which may have: that stays `unavailable`.
+    /// Not for a connection holding a session advisory lock: a new session would not hold it.
+    public func reconnecting(idleInTransaction: Duration) throws(StoreError) {
+        let setup = "SET idle_in_transaction_session_timeout = \(max(1, idleInTransaction.components.seconds) * 1000)"
+        _ = try query(SQL(unsafeSQL: setup))
+        session.append(setup)
+        reconnects = true
+    }
     deinit { PQfinish(handle) }
 
     /// The URL with any password replaced by `***`; safe to print.
@@ -216,13 +235,26 @@ public final class PostgresConnection: Connection {
             if let field = PQresultErrorField(result, Int32(UInt8(ascii: "C"))) { state = String(cString: field) }
         }
         message = message.trimmingCharacters(in: .whitespacesAndNewlines)
-        let code: StoreError.Code
+        var code: StoreError.Code
         if state.hasPrefix("23") {
             code = .constraint
-        } else if state.hasPrefix("08") || PQstatus(handle) != CONNECTION_OK {
+        } else if state.hasPrefix("08") || state == "25P03" || PQstatus(handle) != CONNECTION_OK {
             code = .unavailable
         } else {
             code = .statement
+        }
+        if code == .unavailable && reconnects && PQstatus(handle) != CONNECTION_OK {
+            PQreset(handle)
+            if PQstatus(handle) == CONNECTION_OK {
+                PQsetNoticeProcessor(handle, { _, _ in }, nil)
+                for statement in ["SET client_min_messages = warning"] + session {
+                    PQclear(PQexec(handle, statement))
+                }
+                if sql.trimmingCharacters(in: .whitespaces).uppercased() != "COMMIT" {
+                    code = .connectionReset
+                    message += " (the connection was made again; the transaction did not commit)"
+                }
+            }
         }
         let prefix = state.isEmpty ? "PostgreSQL error" : "PostgreSQL error \(state)"
         return StoreError(code, "\(prefix): \(message)", sql: sql)

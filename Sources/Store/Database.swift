@@ -97,7 +97,18 @@ public final class Database: Sendable {
     }
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
+    ///
+    /// A transaction whose connection was lost and made again before it could commit
+    /// (``StoreError/Code/connectionReset``, only on connections that reconnect) runs once more.
     public func transaction<T: Sendable>(_ body: (borrowing Transaction) throws -> T) throws -> T {
+        do {
+            return try once(body)
+        } catch let error as StoreError where error.code == .connectionReset {
+            return try once(body)
+        }
+    }
+
+    private func once<T: Sendable>(_ body: (borrowing Transaction) throws -> T) throws -> T {
         try connection.withLock { connection in
             _ = try connection.query("BEGIN")
             let tx = Transaction(connection: connection)
@@ -115,7 +126,13 @@ public final class Database: Sendable {
     /// Runs one read-only statement outside an explicit transaction.
     public func query(_ sql: SQL) throws(StoreError) -> [Row] {
         do {
-            return try connection.withLock { connection in try connection.query(sql) }
+            return try connection.withLock { connection in
+                do {
+                    return try connection.query(sql)
+                } catch let error as StoreError where error.code == .connectionReset {
+                    return try connection.query(sql)
+                }
+            }
         } catch let error as StoreError {
             throw error
         } catch {

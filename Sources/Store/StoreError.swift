@@ -21,6 +21,9 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         /// A worker's write was refused: its lease on the unit expired and another worker took the
         /// unit over (the fencing token no longer matches).
         case fenced
+        /// The connection was lost and made again before the statement's transaction could
+        /// commit: nothing of it was written, and running it again is safe.
+        case connectionReset
     }
 
     public let code: Code

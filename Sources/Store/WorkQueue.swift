@@ -241,14 +241,7 @@ public struct WorkQueue: Sendable {
     /// Queues units made ready; a unit already in the queue (queued by another worker, or
     /// already ended in this round) is left as it is.
     public func enqueue(_ entries: [QueueEntry]) throws {
-        guard !entries.isEmpty else { return }
-        try database.transaction { tx in
-            // One order for every worker: two inserting the same units never wait on each other in a cycle.
-            for chunk in Self.chunks(entries.sorted { $0.unit < $1.unit }) {
-                _ = try tx.query(insertRows(chunk.map { ($0, "queued", nil) }, returning: false))
-            }
-            try Self.notify(runID: runID, in: tx)
-        }
+        _ = try claim(limit: 0, enqueueing: entries)
     }
 
     /// Records units that end without running (reused, skipped) exactly once across workers:
@@ -313,9 +306,19 @@ public struct WorkQueue: Sendable {
     /// concurrent claimers never wait on each other or get the same unit; each claimed unit gets
     /// a new attempt (its number the fencing token), and a taken-over unit's old attempt is
     /// ended as `interrupted` with the reason.
-    public func claim(limit: Int) throws -> [Claim] {
-        guard limit > 0 else { return [] }
+    ///
+    /// `enqueueing`: units made ready since the last call, queued first in the same transaction
+    /// (one transaction fewer per unit than queueing them on their own).
+    public func claim(limit: Int, enqueueing entries: [QueueEntry] = []) throws -> [Claim] {
+        guard limit > 0 || !entries.isEmpty else { return [] }
         return try database.transaction { tx in
+            if !entries.isEmpty {
+                for chunk in Self.chunks(entries.sorted { $0.unit < $1.unit }) {
+                    _ = try tx.query(insertRows(chunk.map { ($0, "queued", nil) }, returning: false))
+                }
+                try Self.notify(runID: runID, in: tx)
+            }
+            guard limit > 0 else { return [] }
             let clock = Self.clock(tx.engine)
             let lock: StaticString = tx.engine == .postgres ? "FOR UPDATE SKIP LOCKED" : ""
             let rows = try tx.query(

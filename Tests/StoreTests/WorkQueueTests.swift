@@ -268,3 +268,32 @@ struct CredentialBudgetTests {
         #expect(try queue.claim(limit: 5).map(\.fence.unit.unit) == ["a/x"])
     }
 }
+
+/// A worker paused inside a transaction must not hold every other worker up: its session is
+/// ended by the server after the idle limit, and the worker, running again, reconnects and
+/// runs the transaction anew (it never committed).
+@Test(.enabled(if: TestDatabase.postgresEnabled))
+func aWorkerPausedInATransactionIsCutOffAndReconnects() throws {
+    let url = try TestDatabase.requirePostgres()
+    let connection = try PostgresConnection(url: url)
+    try connection.reconnecting(idleInTransaction: .seconds(1))
+    let paused = Database(connection: connection, displayName: "pg")
+    let other = Database(connection: try PostgresConnection(url: url), displayName: "pg")
+    let table = "paused_\(UInt32.random(in: 0...UInt32.max))"
+    try other.transaction { tx in try tx.execute(SQL(unsafeSQL: "CREATE TABLE \(table) (id BIGINT PRIMARY KEY, v TEXT)")) }
+    try other.transaction { tx in try tx.execute(SQL(unsafeSQL: "INSERT INTO \(table) VALUES (1, 'before')")) }
+    var attempts = 0
+    let written = try paused.transaction { tx in
+        attempts += 1
+        try tx.execute(SQL(unsafeSQL: "UPDATE \(table) SET v = 'paused' WHERE id = 1"))
+        if attempts == 1 {
+            // Paused holding the row: another session is not held up past the idle limit.
+            Thread.sleep(forTimeInterval: 1.5)
+        }
+        return try tx.query(SQL(unsafeSQL: "SELECT v FROM \(table) WHERE id = 1")).first?.string("v")
+    }
+    #expect(written == "paused" && attempts == 2)
+    try other.transaction { tx in try tx.execute(SQL(unsafeSQL: "UPDATE \(table) SET v = 'other' WHERE id = 1")) }
+    #expect(try other.query(SQL(unsafeSQL: "SELECT v FROM \(table) WHERE id = 1")).first?.string("v") == "other")
+    try other.transaction { tx in try tx.execute(SQL(unsafeSQL: "DROP TABLE \(table)")) }
+}
