@@ -42,14 +42,20 @@ func median(_ values: [Double]) -> Double {
 
 func milliseconds(_ seconds: Double) -> String { String(format: "%.3f ms", seconds * 1000) }
 
-/// One start + one success per unit, each its own transaction, as the executor does.
-func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
+/// A migrated store's ledger with a new run of a manifest of its own.
+func benchRun(_ database: Database) throws -> (Ledger, RunRecord) {
     try Migrator().migrate(database)
     let ledger = Ledger(database: database)
     let run = try ledger.createRun(
         NewRun(
             name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
             gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
+    return (ledger, run)
+}
+
+/// One start + one success per unit, each its own transaction, as the executor does.
+func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
+    let (ledger, run) = try benchRun(database)
     let began = Date()
     for index in 0..<count {
         let attempt = try ledger.start(
@@ -64,12 +70,7 @@ func ledgerTransitions(_ database: Database, count: Int) throws -> Double {
 /// One claim and one fenced completion per unit through a run's queue, as a worker does them
 /// (each its own transaction), per unit.
 func queueTransitions(_ database: Database, count: Int) throws -> Double {
-    try Migrator().migrate(database)
-    let ledger = Ledger(database: database)
-    let run = try ledger.createRun(
-        NewRun(
-            name: "bench-\(UUID().uuidString)", manifestPath: "bench.yaml", manifestSHA256: "x", windowSpec: "{}",
-            gitCommit: nil, windowStart: Date(), windowEnd: Date(), host: "bench", pid: 1, invocation: "bench"))
+    let (ledger, run) = try benchRun(database)
     let round = try WorkQueue.startRound(database: database, runID: run.id, mode: .pool, host: "bench", pid: 1)
     let queue = WorkQueue(
         database: database, runID: run.id, round: round, worker: "bench", host: "bench", pid: 1, lease: .seconds(60))

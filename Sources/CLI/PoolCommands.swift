@@ -22,13 +22,7 @@ struct SubmitCommand: AsyncParsableCommand {
     @Flag(help: "Start a new run even if the latest one can be continued.")
     var new = false
 
-    @Option(
-        name: .customLong("window-end"),
-        help: ArgumentHelp(
-            "Run the window of the manifest's length that ends at DATE (RFC 3339, or YYYY-MM-DD for UTC midnight).",
-            valueName: "DATE"))
-    var windowEnd: String?
-
+    @OptionGroup var windowEnd: WindowEndOption
     @OptionGroup var global: GlobalOptions
 
     struct Output: Encodable {
@@ -46,16 +40,14 @@ struct SubmitCommand: AsyncParsableCommand {
 
     func run() async throws {
         let terminal = global.terminal
-        var options = SelectionOptions()
-        options.windowEnd = windowEnd
-        let manifest = try options.window(try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
+        let manifest = try windowEnd.window(try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
         try RunCommand.preflight(manifest, selection: nil, global: global)
         let (database, _) = try Pool.open(manifest, command: "submit")
         let ledger = Ledger(database: database)
         let submission = try Pool.submit(
             manifest: manifest, ledger: ledger, forceNew: new, ifAbsent: false,
             invocation: (["ghillie-run", "submit", self.manifest] + (new ? ["--new"] : [])
-                + (windowEnd.map { ["--window-end", $0] } ?? [])).joined(separator: " "))
+                + (windowEnd.windowEnd.map { ["--window-end", $0] } ?? [])).joined(separator: " "))
         guard case .ready(let run, let round, let created, let reason) = submission else {
             preconditionFailure("submit without --submit-if-absent always has a run")
         }
@@ -100,12 +92,8 @@ struct WorkerCommand: AsyncParsableCommand {
     @Option(help: "Seconds a claim lasts without a heartbeat (renewed every third of it).")
     var lease: Int = 60
 
-    @Option(
-        name: .customLong("window-end"),
-        help: ArgumentHelp(
-            "Work (or with --submit-if-absent, submit) the run of the window that ends at DATE, as `submit --window-end` made it.",
-            valueName: "DATE"))
-    var windowEnd: String?
+    /// The run of that window (as `submit --window-end` made it), or with `--submit-if-absent` submitted.
+    @OptionGroup var windowEnd: WindowEndOption
 
     @OptionGroup var global: GlobalOptions
 
@@ -116,15 +104,13 @@ struct WorkerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let terminal = global.terminal
-        var options = SelectionOptions()
-        options.windowEnd = windowEnd
-        let manifest = try options.window(try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
+        let manifest = try windowEnd.window(try loadManifest(self.manifest, terminal: terminal, verbosity: global.verbosity))
         try RunCommand.preflight(manifest, selection: nil, global: global)
         let (database, url) = try Pool.open(manifest, command: "worker")
         let ledger = Ledger(database: database)
         let holder = LockHolder.current()
         let joined: (run: RunRecord, round: Int, opening: String)
-        let window = windowEnd == nil ? nil : RunChoice.windowSpec(of: manifest)
+        let window = windowEnd.windowEnd == nil ? nil : RunChoice.windowSpec(of: manifest)
         if let (run, round) = try Pool.workable(ledger: ledger, name: manifest.name, windowSpec: window) {
             joined = (run, round.round, "joined run \(run.id) of `\(manifest.name)` (round \(round.round))")
         } else if submitIfAbsent {

@@ -127,7 +127,6 @@ struct RunCommand: AsyncParsableCommand {
     private func runLocked(manifest: Manifest, ledger: Ledger, lock: RunLock, holder: LockHolder, terminal: Terminal)
         async throws
     {
-        let stages = Injected.stages
         let latest = try storeCall { try ledger.latestRun(name: manifest.name) }
         let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
         let run: RunRecord

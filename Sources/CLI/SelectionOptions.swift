@@ -18,6 +18,41 @@ struct SelectionOptions: ParsableArguments {
     @Option(name: .customLong("rerun"), help: "Force STAGE or STAGE:UNIT to run again (repeatable).")
     var rerun: [String] = []
 
+    @OptionGroup var windowEndOption: WindowEndOption
+
+    var windowEnd: String? { windowEndOption.windowEnd }
+
+    /// The manifest, moved to `--window-end` when given.
+    func window(_ manifest: Manifest, now: Date = Date()) throws -> Manifest {
+        try windowEndOption.window(manifest, now: now)
+    }
+
+    func resolve(in graph: UnitGraph) throws -> Selection {
+        do {
+            var selection = Selection()
+            if let from {
+                guard !from.contains(":") else {
+                    throw Failure(
+                        .invalid, "--from takes a stage, not a unit: `\(from)`",
+                        hint: "use `--rerun \(from)` to rerun one unit")
+                }
+                selection.forced.formUnion(graph.downstream(of: try SelectionParser.units(from, in: graph)))
+            }
+            for text in rerun { selection.forced.formUnion(try SelectionParser.units(text, in: graph)) }
+            if !only.isEmpty {
+                var chosen: Set<UnitID> = []
+                for text in only { chosen.formUnion(try SelectionParser.units(text, in: graph)) }
+                selection.only = chosen
+            }
+            return selection
+        } catch let problem as SelectionParser.Problem {
+            throw Failure(.invalid, problem.message, hint: problem.hint)
+        }
+    }
+}
+
+/// `--window-end DATE`: a past window of the manifest's length (run, plan, submit, worker).
+struct WindowEndOption: ParsableArguments {
     @Option(
         name: .customLong("window-end"),
         help: ArgumentHelp(
@@ -42,28 +77,5 @@ struct SelectionOptions: ParsableArguments {
     /// An RFC 3339 time, or a day as its UTC midnight.
     static func date(_ text: String) -> Date? {
         Timestamp.date(text) ?? (text.count == 10 ? Timestamp.date(text + "T00:00:00Z") : nil)
-    }
-
-    func resolve(in graph: UnitGraph) throws -> Selection {
-        do {
-            var selection = Selection()
-            if let from {
-                guard !from.contains(":") else {
-                    throw Failure(
-                        .invalid, "--from takes a stage, not a unit: `\(from)`",
-                        hint: "use `--rerun \(from)` to rerun one unit")
-                }
-                selection.forced.formUnion(graph.downstream(of: try SelectionParser.units(from, in: graph)))
-            }
-            for text in rerun { selection.forced.formUnion(try SelectionParser.units(text, in: graph)) }
-            if !only.isEmpty {
-                var chosen: Set<UnitID> = []
-                for text in only { chosen.formUnion(try SelectionParser.units(text, in: graph)) }
-                selection.only = chosen
-            }
-            return selection
-        } catch let problem as SelectionParser.Problem {
-            throw Failure(.invalid, problem.message, hint: problem.hint)
-        }
     }
 }

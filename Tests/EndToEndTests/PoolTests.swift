@@ -45,6 +45,39 @@ struct PoolTests {
         return files
     }
 
+    /// What a pool test works with: a fake GitHub serving a new estate, the manifest of it in
+    /// a harness of its own, the environment with the PostgreSQL store, and (when asked) the
+    /// exports one process makes of it on SQLite.
+    struct Scenario {
+        let estate: FakeEstate
+        let fake: FakeGitHub
+        let url: URL
+        let name: String
+        let harness: Harness
+        let environment: [String: String]
+        let expected: [String: Data]
+    }
+
+    static func withScenario(
+        repositories: Int, reference: Bool = false, _ body: (Scenario) async throws -> Void
+    ) async throws {
+        let estate = Self.estate(repositories: repositories)
+        let fake = FakeGitHub(estate: estate, token: token)
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let name = "pool-\(estate.repositories[0].owner)"
+            let text = ExportTests.manifest(url, name: name, estate: estate)
+            let expected = reference ? try await Self.reference(text, name: name) : [:]
+            let harness = try Harness()
+            try harness.write("m.yaml", text)
+            try await body(
+                Scenario(
+                    estate: estate, fake: fake, url: url, name: name, harness: harness,
+                    environment: ["GHILLIE_GITHUB_TOKEN": token, "GHILLIE_STORE": try TestDatabase.requirePostgres()],
+                    expected: expected))
+        }
+    }
+
     static func exports(_ harness: Harness, name: String) throws -> [String: Data] {
         var files = try exportFiles(try exportFolder(harness, name: name))
         files["export-manifest.json"] = nil
@@ -52,18 +85,11 @@ struct PoolTests {
     }
 
     @Test func fourWorkersRunEveryUnitOnceAndExportWhatOneProcessExports() async throws {
-        let estate = Self.estate(repositories: 8)
-        let fake = FakeGitHub(estate: estate, token: Self.token)
-        let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let name = "pool-\(estate.repositories[0].owner)"
-            let text = ExportTests.manifest(url, name: name, estate: estate)
-            let expected = try await Self.reference(text, name: name)
+        try await Self.withScenario(repositories: 8, reference: true) { scenario in
+            let (fake, harness, name, environment) = (scenario.fake, scenario.harness, scenario.name, scenario.environment)
+            let expected = scenario.expected
             // Every answer takes a while, so the four workers overlap.
             fake.inject(Fault(.delay(.milliseconds(40)), times: 100_000))
-            let harness = try Harness()
-            try harness.write("m.yaml", text)
-            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token, "GHILLIE_STORE": try TestDatabase.requirePostgres()]
             let submitted = try await harness.run(Harness.product, ["submit", "m.yaml", "-q"], environment: environment)
             #expect(submitted.status == 0 && submitted.stderr.isEmpty, "\(submitted.stderr)")
             let runID = try #require(Int64(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
@@ -113,17 +139,10 @@ struct PoolTests {
     }
 
     @Test func aKilledWorkersUnitsAreTakenOverAndTheRunFinishesTheSame() async throws {
-        let estate = Self.estate(repositories: 4)
-        let fake = FakeGitHub(estate: estate, token: Self.token)
-        let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let name = "pool-\(estate.repositories[0].owner)"
-            let text = ExportTests.manifest(url, name: name, estate: estate)
-            let expected = try await Self.reference(text, name: name)
+        try await Self.withScenario(repositories: 4, reference: true) { scenario in
+            let (fake, harness, name, environment) = (scenario.fake, scenario.harness, scenario.name, scenario.environment)
+            let expected = scenario.expected
             fake.inject(Fault(.delay(.milliseconds(150)), times: 100_000))
-            let harness = try Harness()
-            try harness.write("m.yaml", text)
-            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token, "GHILLIE_STORE": try TestDatabase.requirePostgres()]
             let arguments = ["worker", "m.yaml", "-q", "--submit-if-absent", "--lease", "2", "--jobs", "2"]
             let victim = harness.process(Harness.product, arguments, environment: environment)
             victim.standardError = FileHandle.nullDevice
@@ -170,19 +189,12 @@ struct PoolTests {
     }
 
     @Test func aPausedWorkersLateCompletionIsRejectedAndRecorded() async throws {
-        let estate = Self.estate(repositories: 3)
-        let slow = estate.repositories[0].slug
-        let fake = FakeGitHub(estate: estate, token: Self.token)
-        let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let name = "pool-\(estate.repositories[0].owner)"
-            let text = ExportTests.manifest(url, name: name, estate: estate)
-            let expected = try await Self.reference(text, name: name)
+        try await Self.withScenario(repositories: 3, reference: true) { scenario in
+            let (fake, harness, name, environment) = (scenario.fake, scenario.harness, scenario.name, scenario.environment)
+            let expected = scenario.expected
+            let slow = scenario.estate.repositories[0].slug
             // One repository answers slowly, so its ingest is still running when the worker is paused.
             fake.inject(Fault(.delay(.milliseconds(700)), repository: slow, times: 100_000))
-            let harness = try Harness()
-            try harness.write("m.yaml", text)
-            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token, "GHILLIE_STORE": try TestDatabase.requirePostgres()]
             let submitted = try await harness.run(Harness.product, ["submit", "m.yaml", "-q"], environment: environment)
             let runID = try #require(Int64(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
             let victim = harness.process(
@@ -245,16 +257,9 @@ struct PoolTests {
     }
 
     @Test func sigtermGivesTheWorkersUnitsBackAndExits130() async throws {
-        let estate = Self.estate(repositories: 3)
-        let fake = FakeGitHub(estate: estate, token: Self.token)
-        let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let name = "pool-\(estate.repositories[0].owner)"
-            let text = ExportTests.manifest(url, name: name, estate: estate)
+        try await Self.withScenario(repositories: 3, reference: false) { scenario in
+            let (fake, harness, environment) = (scenario.fake, scenario.harness, scenario.environment)
             fake.inject(Fault(.delay(.milliseconds(300)), times: 100_000))
-            let harness = try Harness()
-            try harness.write("m.yaml", text)
-            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token, "GHILLIE_STORE": try TestDatabase.requirePostgres()]
             let submitted = try await harness.run(Harness.product, ["submit", "m.yaml", "-q"], environment: environment)
             let runID = try #require(Int64(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
             let worker = harness.process(Harness.product, ["worker", "m.yaml", "-q"], environment: environment)
@@ -292,15 +297,9 @@ struct PoolTests {
     }
 
     @Test func oneProcessDoesNotTakeARunAPoolIsWorking() async throws {
-        let estate = Self.estate(repositories: 2)
-        let fake = FakeGitHub(estate: estate, token: Self.token)
-        let url = try await fake.start()
-        try await afterwards({ await fake.stop() }) {
-            let name = "pool-\(estate.repositories[0].owner)"
+        try await Self.withScenario(repositories: 2, reference: false) { scenario in
+            let (fake, harness, name, environment) = (scenario.fake, scenario.harness, scenario.name, scenario.environment)
             fake.inject(Fault(.delay(.milliseconds(500)), times: 100_000))
-            let harness = try Harness()
-            try harness.write("m.yaml", ExportTests.manifest(url, name: name, estate: estate))
-            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token, "GHILLIE_STORE": try TestDatabase.requirePostgres()]
             let submitted = try await harness.run(Harness.product, ["submit", "m.yaml", "-q"], environment: environment)
             let runID = try #require(Int64(submitted.stdout.trimmingCharacters(in: .whitespacesAndNewlines)))
             let worker = harness.process(Harness.product, ["worker", "m.yaml", "-q"], environment: environment)
