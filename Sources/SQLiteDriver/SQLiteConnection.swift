@@ -155,17 +155,45 @@ public final class SQLiteConnection: Connection {
     private func prepare(_ text: String) throws(StoreError) -> OpaquePointer {
         if let cached = statements[text] { return cached }
         var statement: OpaquePointer?
-        let status = sqlite3_prepare_v3(handle, text, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
+        let status = sqlite3_prepare_v3(
+            handle, Self.numbered(text), -1, UInt32(SQLITE_PREPARE_PERSISTENT), &statement, nil)
         guard status == SQLITE_OK, let statement else { throw error(status, sql: text) }
         statements[text] = statement
         return statement
     }
 
+    /// The statement with each `$n` placeholder written `?n`: SQLite takes `$n` for a named
+    /// parameter, found by a name search per use — quadratic in a statement of many rows — while
+    /// `?n` is parameter number n. Quoted text and quoted names are left as they are.
+    static func numbered(_ text: String) -> String {
+        guard text.contains("$") else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        var quote: Character?
+        var previous: Character?
+        for character in text {
+            if let open = quote {
+                if character == open { quote = nil }
+                out.append(character)
+            } else if character == "'" || character == "\"" {
+                quote = character
+                out.append(character)
+            } else if character == "$", !(previous.map { $0.isLetter || $0.isNumber || $0 == "_" } ?? false) {
+                out.append("?")
+            } else {
+                out.append(character)
+            }
+            previous = character
+        }
+        return out
+    }
+
     private func bind(_ values: [SQLValue], to statement: OpaquePointer, sql: String) throws(StoreError) {
+        let count = sqlite3_bind_parameter_count(statement)
         for (offset, value) in values.enumerated() {
-            // `$n` is a named parameter in SQLite, indexed by first appearance; look it up by name.
-            let index = sqlite3_bind_parameter_index(statement, "$\(offset + 1)")
-            guard index > 0 else { continue }
+            // `$n` became `?n` (``numbered(_:)``): parameter n is at index n.
+            let index = Int32(offset + 1)
+            guard index <= count else { continue }
             let status: Int32
             switch value {
             case .null: status = sqlite3_bind_null(statement, index)
