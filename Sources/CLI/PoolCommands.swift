@@ -151,7 +151,13 @@ struct WorkerCommand: AsyncParsableCommand {
             throw Failure.store(error)
         }
         // Heartbeats on a connection of their own: a long unit transaction must not cost a lease.
-        let heartbeats = try StoreOpener.open(.postgres(url: url))
+        // (The store is migrated already: a plain connection.)
+        let heartbeats: Database
+        do {
+            heartbeats = Database(connection: try PostgresConnection(url: url), displayName: database.displayName)
+        } catch {
+            throw Failure.store(error)
+        }
         // A worker paused inside a transaction must not hold the others up: the server ends such
         // a session after the lease (at least 30 s, so a unit computing between the statements
         // of its output is not cut short), and the worker, once it runs again, reconnects.

@@ -244,10 +244,23 @@ enum GitInfo {
     static func commit(of path: String) -> String? {
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
+        // No `.git` in the folder or above it: no work tree, and no git process to start.
+        guard insideWorkTree(url.deletingLastPathComponent()) else { return nil }
         guard let head = git(["-C", folder, "rev-parse", "HEAD"]), !head.isEmpty else { return nil }
         guard git(["-C", folder, "ls-files", "--error-unmatch", url.lastPathComponent]) != nil else { return nil }
         let dirty = git(["-C", folder, "status", "--porcelain", "--", url.lastPathComponent]) ?? ""
         return dirty.isEmpty ? head : head + "+dirty"
+    }
+
+    /// Whether `folder` or a folder above it holds `.git` (a directory, or a worktree's file).
+    static func insideWorkTree(_ folder: URL) -> Bool {
+        var current = folder.standardizedFileURL
+        while true {
+            if FileManager.default.fileExists(atPath: current.appendingPathComponent(".git").path) { return true }
+            let parent = current.deletingLastPathComponent()
+            if parent.path == current.path { return false }
+            current = parent
+        }
     }
 
     private static func git(_ arguments: [String]) -> String? {

@@ -323,7 +323,7 @@ public struct Ledger: Sendable {
     public func record(_ attempts: [NewAttempt]) throws {
         guard !attempts.isEmpty else { return }
         try database.transaction { tx in
-            for new in attempts { try Self.insertFinal(new, in: tx) }
+            try Self.insertFinals(attempts, in: tx)
         }
     }
 
@@ -422,54 +422,38 @@ public struct Ledger: Sendable {
         return try decodeAttempt(row)
     }
 
-    /// Inserts an attempt that is already final (reused or skipped); nothing is read back.
-    static func insertFinal(_ new: NewAttempt, in tx: borrowing Transaction) throws {
-        try tx.execute(
-            """
-            INSERT INTO unit_attempts (run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts,
-                                       reused_from_run, started_at, finished_at, output_hash, error_code,
-                                       error_message)
-            VALUES (\(new.runID), \(new.unit.stage), \(new.unit.unit),
-                    (SELECT COALESCE(MAX(attempt), 0) + 1 FROM unit_attempts
-                     WHERE run_id = \(new.runID) AND stage = \(new.unit.stage) AND unit = \(new.unit.unit)),
-                    \(new.state.rawValue), \(new.reason), \(new.fingerprint), \(encodeParts(new.fingerprintParts)),
-                    \(new.reusedFromRun), NULL, \(Timestamp.now()), \(new.outputHash), \(new.errorCode),
-                    \(new.errorMessage))
-            """)
-    }
-
-    /// Inserts many attempts that are already final in one statement per few hundred (each
-    /// unit once: its attempt number is read before the statement's own rows).
+    /// Inserts attempts that are already final (reused, skipped), each unit once, in one bulk
+    /// insert (`COPY` on PostgreSQL): their numbers follow the run's latest attempt of each
+    /// unit, read in one query. Nothing is read back.
     static func insertFinals(_ attempts: [NewAttempt], in tx: borrowing Transaction) throws {
         guard !attempts.isEmpty else { return }
-        let now = Timestamp.now()
-        for start in stride(from: 0, to: attempts.count, by: WorkQueue.chunkSize) {
-            var bindings: [SQLValue] = []
-            func bind(_ value: some SQLBindable) -> String {
-                bindings.append(value.sqlValue)
-                return "$\(bindings.count)"
+        var latest: [String: [UnitKey: Int64]] = [:]
+        for runID in Set(attempts.map(\.runID)) {
+            var byUnit: [UnitKey: Int64] = [:]
+            for row in try tx.query(
+                """
+                SELECT stage, unit, MAX(attempt) AS attempt FROM unit_attempts WHERE run_id = \(runID) GROUP BY stage, unit
+                """)
+            {
+                byUnit[UnitKey(stage: try row.string("stage"), unit: try row.string("unit"))] = try row.int("attempt")
             }
-            let rows = attempts[start..<min(start + WorkQueue.chunkSize, attempts.count)].map { new in
-                let (run, stage, unit) = (bind(new.runID), bind(new.unit.stage), bind(new.unit.unit))
-                return "("
-                    + [
-                        run, stage, unit,
-                        "(SELECT COALESCE(MAX(attempt), 0) + 1 FROM unit_attempts WHERE run_id = \(run) AND stage = \(stage) AND unit = \(unit))",
-                        bind(new.state.rawValue), bind(new.reason), bind(new.fingerprint),
-                        bind(encodeParts(new.fingerprintParts)),
-                        bind(new.reusedFromRun), "NULL", bind(now), bind(new.outputHash), bind(new.errorCode),
-                        bind(new.errorMessage),
-                    ].joined(separator: ", ") + ")"
-            }
-            try tx.execute(
-                SQL(
-                    unsafeSQL: """
-                        INSERT INTO unit_attempts (run_id, stage, unit, attempt, state, reason, fingerprint, fingerprint_parts,
-                                                   reused_from_run, started_at, finished_at, output_hash, error_code,
-                                                   error_message)
-                        VALUES \(rows.joined(separator: ", "))
-                        """, bindings: bindings))
+            latest[String(runID)] = byUnit
         }
+        let now = Timestamp.now()
+        let rows: [[SQLValue]] = attempts.map { new in
+            [
+                .integer(new.runID), .text(new.unit.stage), .text(new.unit.unit),
+                .integer((latest[String(new.runID)]?[new.unit] ?? 0) + 1), .text(new.state.rawValue), .text(new.reason),
+                .text(new.fingerprint), .text(encodeParts(new.fingerprintParts)), new.reusedFromRun.sqlValue, .null,
+                .text(now), new.outputHash.sqlValue, new.errorCode.sqlValue, new.errorMessage.sqlValue,
+            ]
+        }
+        try tx.insertMany(
+            table: "unit_attempts",
+            columns: [
+                "run_id", "stage", "unit", "attempt", "state", "reason", "fingerprint", "fingerprint_parts", "reused_from_run",
+                "started_at", "finished_at", "output_hash", "error_code", "error_message",
+            ], rows: rows)
     }
 
     static func decodeRun(_ row: Row) throws -> RunRecord {
