@@ -100,10 +100,8 @@ public struct IngestStage: StageRunner {
             for: context.manifest, owner: repository.owner, environment: environment, database: context.database)
         // An App's installation token, or an owner's own token, reads that owner's repositories
         // only: batched probes stay within the repositories read with the same credential.
-        let credential = CredentialName.of(context.manifest, owner: repository.owner, environment: environment)
-        let estate = context.manifest.estate.repositories.filter {
-            CredentialName.of(context.manifest, owner: $0.owner, environment: environment) == credential
-        }
+        let scope = CredentialName.scope(github, owner: repository.owner)
+        let estate = context.manifest.estate.repositories.filter { CredentialName.scope(github, owner: $0.owner) == scope }
         var session = IngestSession(context: context, repository: repository, client: client, pageSize: github.pageSize)
         do {
             try await session.ingest(
@@ -130,6 +128,12 @@ public struct IngestStage: StageRunner {
 struct CredentialName: Sendable, Hashable {
     let key: String
     let label: String
+
+    /// What tells owners read with different credentials apart, without reading a secret: the
+    /// App's installation is per owner, a token is per variable.
+    static func scope(_ github: GitHubConfig, owner: String) -> String {
+        github.app == nil ? "token:" + github.tokenEnv(forOwner: owner) : "app:" + owner.lowercased()
+    }
 
     /// The credential `manifest` reads `owner` with: the App's installation there, that owner's
     /// token, or the default token. Nil when its secret is not set (preflight says so).
@@ -179,6 +183,13 @@ final class ClientCache: Sendable {
             throw UnitError(code: "configuration", message: "`github.endpoint` is not a URL")
         }
         let restEndpoint = github.restEndpoint.flatMap(URL.init(string:))
+        guard let name = CredentialName.of(manifest, owner: owner, environment: environment) else {
+            throw UnitError(
+                code: "configuration", message: "the GitHub token variable `\(github.tokenEnv(forOwner: owner))` is not set")
+        }
+        let cacheKey = name.key + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + github.endpoint
+        if let client = clients.withLock({ $0[cacheKey] }) { return client }
+        // A new client: its credential is built (an App's key read) once, here.
         let credential: Credential
         if let app = github.app {
             let key: String
@@ -193,17 +204,8 @@ final class ClientCache: Sendable {
                         ?? "",
                     restEndpoint: restEndpoint ?? GitHubClient.restRoot(for: endpoint)))
         } else {
-            let variable = github.tokenEnv(forOwner: owner)
-            guard let token = environment[variable], !token.isEmpty else {
-                throw UnitError(code: "configuration", message: "the GitHub token variable `\(variable)` is not set")
-            }
-            credential = .token(token)
+            credential = .token(environment[github.tokenEnv(forOwner: owner)] ?? "")
         }
-        guard let name = CredentialName.of(manifest, owner: owner, environment: environment) else {
-            throw UnitError(code: "configuration", message: "no GitHub credential for `\(owner)`")
-        }
-        let cacheKey = name.key + "\n" + (restEndpoint?.absoluteString ?? "") + "\n" + github.endpoint
-        if let client = clients.withLock({ $0[cacheKey] }) { return client }
         let budgets = CredentialBudgets(database: database)
         do {
             try budgets.register(name.key, label: name.label, floor: github.budgetFloor)
