@@ -10,7 +10,7 @@
 # Missing Debian packages are installed with apt-get; nothing is downloaded from elsewhere.
 
 SWIFT ?= swift
-APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev pkgconf postgresql sqlite3 git
+APT_PACKAGES := libsqlite3-dev libpq-dev libssl-dev libcurl4-openssl-dev pkgconf postgresql sqlite3 git
 # `make test` also renders the estate HTML page in headless Chromium.
 TEST_PACKAGES := chromium
 

@@ -27,6 +27,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         .systemLibrary(name: "CDigest", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
 
         // SHA-256 over the system libcrypto; used for fingerprints, content hashes, export digests.
         .target(name: "Digest", dependencies: ["CDigest"], swiftSettings: strict),
@@ -41,8 +42,10 @@ let package = Package(
         .target(name: "PostgresDriver", dependencies: ["Store", "CLibPQ"], swiftSettings: strict),
         // Units, DAG, pure scheduler, resume planner, async executor.
         .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest", "JSON"], swiftSettings: strict),
+        // HTTP over libcurl: one event loop thread for the process's every request.
+        .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strict),
         // GitHub GraphQL client: operations, retries, rate limits. No database access.
-        .target(name: "GitHub", dependencies: ["JSON", "Digest"], swiftSettings: strict),
+        .target(name: "GitHub", dependencies: ["HTTP", "JSON", "Digest"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
         .target(
             name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
@@ -59,7 +62,7 @@ let package = Package(
         .target(
             name: "Report",
             dependencies: [
-                "Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence",
+                "Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence", "HTTP",
                 .product(name: "Mustache", package: "swift-mustache"),
             ],
             swiftSettings: strict),
@@ -101,7 +104,10 @@ let package = Package(
         // `make bench`: ledger transition cost and no-op rerun, printed as a table.
         .executableTarget(
             name: "Bench",
-            dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake", "JSON"],
+            dependencies: [
+                "Store", "SQLiteDriver", "PostgresDriver", "GitHubFake", "ModelFake", "JSON", "HTTP", "LoopbackServer",
+                .product(name: "FlyingFox", package: "FlyingFox"),
+            ],
             swiftSettings: strict
         ),
 
@@ -123,6 +129,10 @@ let package = Package(
             name: "ReportTests", dependencies: ["Report", "Evidence", "JSON", "Manifest", "Pipeline", "TestSupport"],
             swiftSettings: strict),
         .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
+        .testTarget(
+            name: "HTTPTests",
+            dependencies: ["HTTP", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],
+            swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
             dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport", "Digest"],

@@ -16,6 +16,8 @@ struct Options {
     var repositories = 200
     var transitions = 2000
     var reruns = 7
+    /// Only the HTTP rows (seconds, not minutes).
+    var httpOnly = false
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -27,6 +29,7 @@ struct Options {
             case "--repositories": repositories = Int(iterator.next() ?? "") ?? repositories
             case "--transitions": transitions = Int(iterator.next() ?? "") ?? transitions
             case "--reruns": reruns = Int(iterator.next() ?? "") ?? reruns
+            case "--http-only": httpOnly = true
             default:
                 FileHandle.standardError.write(Data("unknown option \(argument)\n".utf8))
                 exit(2)
@@ -195,6 +198,11 @@ func fail(_ message: String) -> Never {
     exit(1)
 }
 var rows: [(String, String)] = []
+rows += try await httpRows()
+if options.httpOnly {
+    for (name, value) in rows { print("| \(name) | \(value) |") }
+    exit(0)
+}
 
 let sqlitePath = NSTemporaryDirectory() + "ghillie-bench-\(UUID().uuidString).sqlite"
 let sqlite = Database(connection: try SQLiteConnection(path: sqlitePath), displayName: "sqlite")

@@ -1,10 +1,7 @@
 public import Foundation
+import HTTP
 public import JSON
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// How the client retries and waits. Values come from the manifest's `github:` section.
 public struct RetryPolicy: Sendable, Hashable {
@@ -104,7 +101,7 @@ public struct PartialResult: Sendable {
     }
 }
 
-/// A GitHub client over URLSession: GraphQL, and the one REST list ingest reads (inline review
+/// A GitHub client over the process's HTTP transport (``HTTP/Transport``): GraphQL, and the one REST list ingest reads (inline review
 /// comments, which GraphQL only offers nested two levels deep). Retries, backoff, rate
 /// limits, no secrets out.
 ///
@@ -123,7 +120,7 @@ public final class GitHubClient: Sendable {
     public let restEndpoint: URL
     private let credential: Credential
     public let policy: RetryPolicy
-    private let session: URLSession
+    private let transport = Transport.shared
     private let budget: BudgetBox
     private let restBudget = BudgetBox()
     private let gate: Gate
@@ -149,13 +146,6 @@ public final class GitHubClient: Sendable {
         self.shared = shared
         budget = BudgetBox(floor: policy.budgetFloor)
         gate = Gate(limits: policy.limits)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = Double(policy.timeout.components.seconds)
-        // GraphQL answers are never reused: keep no cache (an in-memory one grows with the estate).
-        configuration.urlCache = nil
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.httpAdditionalHeaders = ["User-Agent": "ghillie-run/0.1"]
-        session = URLSession(configuration: configuration, delegate: RedirectGuard(), delegateQueue: nil)
     }
 
     /// The budget from the latest response, if any.
@@ -382,15 +372,12 @@ public final class GitHubClient: Sendable {
     private func send(_ operation: Operation, variables: [String: JSONValue], cost: inout CallCost, partial: Bool)
         async throws -> PartialResult
     {
-        var request = URLRequest(url: endpoint)
-        request.httpMethod = "POST"
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.timeoutInterval = Double(policy.timeout.components.seconds)
         let body: JSONValue = [
             "query": .string(operation.document), "operationName": .string(operation.name),
             "variables": .object(variables),
         ]
-        request.httpBody = Data(body.canonical.utf8)
+        var request = Request("POST", endpoint, body: Data(body.canonical.utf8), timeout: policy.timeout)
+        request.setHeader("Content-Type", "application/json")
 
         let (data, http) = try await authorized(request, budget: budget)
         let decoded = try? JSONValue(parsing: data)
@@ -447,62 +434,55 @@ public final class GitHubClient: Sendable {
 
     /// GETs a REST document: its JSON, and the `Link` header's `next`.
     private func get(_ url: URL) async throws -> (body: JSONValue, next: URL?) {
-        var request = URLRequest(url: url)
-        request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
-        request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")
-        request.timeoutInterval = Double(policy.timeout.components.seconds)
+        var request = Request("GET", url, timeout: policy.timeout)
+        request.setHeader("Accept", "application/vnd.github+json")
+        request.setHeader("X-GitHub-Api-Version", "2022-11-28")
         let (data, http) = try await authorized(request, budget: restBudget)
         let decoded = try? JSONValue(parsing: data)
         try Self.check(http, body: decoded, rest: true)
         guard let decoded else {
             throw GitHubError(.malformed, "GitHub's REST response is not valid JSON (\(data.count) bytes)", retryable: true)
         }
-        return (decoded, http.value(forHTTPHeaderField: "Link").flatMap(Self.nextLink))
+        return (decoded, http.header("Link").flatMap(Self.nextLink))
     }
 
     /// Sends a request: transport failures become retryable errors; the budget headers are read.
     /// Sends `request` with the credential's token; an App's installation token GitHub rejects
     /// (revoked, expired early) is minted afresh and the request sent once more.
-    private func authorized(_ request: URLRequest, budget: BudgetBox) async throws -> (Data, HTTPURLResponse) {
+    private func authorized(_ request: Request, budget: BudgetBox) async throws -> (Data, Response) {
         var request = request
-        request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
+        request.setHeader("Authorization", "Bearer \(try await credential.token())")
         let (data, http) = try await exchange(request, budget: budget)
-        guard http.statusCode == 401, await credential.rejected() else { return (data, http) }
-        request.setValue("Bearer \(try await credential.token())", forHTTPHeaderField: "Authorization")
+        guard http.status == 401, await credential.rejected() else { return (data, http) }
+        request.setHeader("Authorization", "Bearer \(try await credential.token())")
         return try await exchange(request, budget: budget)
     }
 
-    private func exchange(_ request: URLRequest, budget: BudgetBox) async throws -> (Data, HTTPURLResponse) {
-        let host = request.url?.host ?? "GitHub"
-        let data: Data
-        let response: URLResponse
+    /// Sends a request: transport failures become retryable errors (a timeout one the caller
+    /// may shrink for); the budget and scope headers are read. Redirects are followed, and the
+    /// token goes only to the endpoint's own origin (``HTTP/Transport/redirected(_:to:status:)``).
+    private func exchange(_ request: Request, budget: BudgetBox) async throws -> (Data, Response) {
+        let response: Response
         do {
-            (data, response) = try await session.data(for: request)
-        } catch is CancellationError {
-            throw CancellationError()
-        } catch {
-            let nsError = error as NSError
-            if nsError.code == NSURLErrorCancelled, Task.isCancelled { throw CancellationError() }
-            if nsError.code == NSURLErrorTimedOut {
-                throw GitHubError(.timeout, "request to \(host) timed out", retryable: true)
+            response = try await transport.send(request)
+        } catch let error as TransportError {
+            switch error.code {
+            case .timedOut: throw GitHubError(.timeout, error.message, retryable: true)
+            case .unreachable, .failed: throw GitHubError(.transport, error.message, retryable: true)
             }
-            throw GitHubError(.transport, "cannot reach \(host): \(nsError.localizedDescription)", retryable: true)
         }
-        guard let http = response as? HTTPURLResponse else {
-            throw GitHubError(.malformed, "GitHub's response was not HTTP", retryable: true)
-        }
-        budget.update(from: http)
-        if let listed = http.value(forHTTPHeaderField: "X-OAuth-Scopes") { scopes.withLock { $0 = listed } }
-        return (data, http)
+        budget.update(from: response)
+        if let listed = response.header("X-OAuth-Scopes") { scopes.withLock { $0 = listed } }
+        return (response.body, response)
     }
 
     /// Turns an HTTP status other than 2xx into the error it means (GitHub's documented
     /// answers: "Rate limits for the REST API", *Exceeding the rate limit*).
-    static func check(_ http: HTTPURLResponse, body: JSONValue?, rest: Bool) throws {
-        let status = http.statusCode
-        let retryAfter = http.value(forHTTPHeaderField: "Retry-After").flatMap(Double.init)
-        let remaining = http.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init)
-        let reset = http.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
+    static func check(_ http: Response, body: JSONValue?, rest: Bool) throws {
+        let status = http.status
+        let retryAfter = http.header("Retry-After").flatMap(Double.init)
+        let remaining = http.header("x-ratelimit-remaining").flatMap(Int.init)
+        let reset = http.header("x-ratelimit-reset").flatMap(Double.init)
             .map { Date(timeIntervalSince1970: $0) }
         let message = body?["message"]?.string ?? ""
         switch status {
@@ -520,7 +500,7 @@ public final class GitHubClient: Sendable {
                 // The primary budget: the headers were recorded, and the loop waits for the reset.
                 throw GitHubError(.http, "GitHub rate limit hit (HTTP \(status))", status: status, retryable: true)
             }
-            let saml = http.value(forHTTPHeaderField: "X-GitHub-SSO") != nil || message.contains("SAML")
+            let saml = http.header("X-GitHub-SSO") != nil || message.contains("SAML")
             let problem = GraphQLProblem(type: "FORBIDDEN", path: [], message: message, samlFailure: saml)
             throw GitHubError(.forbidden, "GitHub refused the request (HTTP \(status)) — \(problem.fix)", status: status)
         case 404 where rest:
@@ -569,24 +549,6 @@ struct SecondaryLimit: Error {
     }
 }
 
-/// Keeps the token on the host it was meant for: a redirect to another host (or from https to
-/// http) is followed without the `Authorization` header.
-final class RedirectGuard: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        var next = request
-        let original = task.originalRequest?.url
-        if next.url?.host?.lowercased() != original?.host?.lowercased() || next.url?.port != original?.port
-            || (original?.scheme == "https" && next.url?.scheme != "https")
-        {
-            next.setValue(nil, forHTTPHeaderField: "Authorization")
-        }
-        completionHandler(next)
-    }
-}
-
 /// The latest budget, shared by concurrent units using one client.
 final class BudgetBox: Sendable {
     private let state = Mutex<Budget?>(nil)
@@ -601,9 +563,9 @@ final class BudgetBox: Sendable {
 
     func set(_ budget: Budget) { state.withLock { $0 = budget } }
 
-    func update(from response: HTTPURLResponse) {
-        guard let remaining = response.value(forHTTPHeaderField: "x-ratelimit-remaining").flatMap(Int.init),
-            let reset = response.value(forHTTPHeaderField: "x-ratelimit-reset").flatMap(Double.init)
+    func update(from response: Response) {
+        guard let remaining = response.header("x-ratelimit-remaining").flatMap(Int.init),
+            let reset = response.header("x-ratelimit-reset").flatMap(Double.init)
         else { return }
         set(Budget(remaining: remaining, resetAt: Date(timeIntervalSince1970: reset)))
     }

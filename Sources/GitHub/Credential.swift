@@ -1,11 +1,8 @@
 import Digest
 public import Foundation
+import HTTP
 import JSON
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// What a client authenticates with: a token, or a GitHub App's installation.
 public enum Credential: Sendable {
@@ -45,7 +42,6 @@ public final class AppInstallation: Sendable {
     let repository: String
     private let installation: Mutex<Int64?>
     private let tokens = Minted()
-    private let session: URLSession
 
     public init(appID: String, privateKey: String, installationID: Int64?, repository: String, restEndpoint: URL) {
         self.appID = appID
@@ -53,11 +49,6 @@ public final class AppInstallation: Sendable {
         self.repository = repository
         self.restEndpoint = restEndpoint
         installation = Mutex(installationID)
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = 30
-        configuration.urlCache = nil
-        configuration.httpAdditionalHeaders = ["User-Agent": "ghillie-run/0.1"]
-        session = URLSession(configuration: configuration)
     }
 
     /// A token that is not about to expire. Units asking at once while a token is minted wait
@@ -111,19 +102,18 @@ public final class AppInstallation: Sendable {
     }
 
     private func request(_ method: String, _ path: String, jwt: String) async throws -> JSONValue {
-        var request = URLRequest(url: restEndpoint.appendingPathComponent(path))
-        request.httpMethod = method
-        request.setValue("application/vnd.github+json", forHTTPHeaderField: "Accept")
-        request.setValue("2022-11-28", forHTTPHeaderField: "X-GitHub-Api-Version")
-        request.setValue("Bearer \(jwt)", forHTTPHeaderField: "Authorization")
-        let data: Data
-        let response: URLResponse
+        var request = Request(method, restEndpoint.appendingPathComponent(path), timeout: .seconds(30))
+        request.setHeader("Accept", "application/vnd.github+json")
+        request.setHeader("X-GitHub-Api-Version", "2022-11-28")
+        request.setHeader("Authorization", "Bearer \(jwt)")
+        let response: Response
         do {
-            (data, response) = try await session.data(for: request)
-        } catch {
-            throw GitHubError(.transport, "cannot reach GitHub to authenticate the App: \(error.localizedDescription)")
+            response = try await Transport.shared.send(request)
+        } catch let error as TransportError {
+            throw GitHubError(.transport, "cannot reach GitHub to authenticate the App: \(error.message)")
         }
-        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let data = response.body
+        let status = response.status
         switch status {
         case 200..<300:
             guard let body = try? JSONValue(parsing: data) else {

@@ -7,7 +7,7 @@ import Synchronization
 ///
 /// One place for what every fake needs: listening on loopback only, waiting (patiently, on
 /// a loaded machine) until it listens, and stopping. Handlers send `Connection: close`
-/// themselves; keep-alive costs a 44 ms Nagle stall per request with URLSession.
+/// themselves: keep-alive cost a 44 ms Nagle stall per request (measured with URLSession).
 public final class LoopbackServer: Sendable {
     public typealias Handler = @Sendable (HTTPRequest) async -> HTTPResponse
 

@@ -1,11 +1,8 @@
 import Foundation
+import HTTP
 import JSON
 import Store
 import Synchronization
-
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// One message of a chat.
 struct ChatMessage: Sendable, Hashable {
@@ -41,7 +38,7 @@ final class ModelClient: Sendable {
     let key: String
     let temperature: Double
     let maxTokens: Int
-    let session: URLSession
+    let timeout: Duration
     let attempts = 5
     private let jsonMode = Mutex(false)
     /// Requests in flight to the endpoint, capped for every report unit of the run together.
@@ -73,10 +70,7 @@ final class ModelClient: Sendable {
         self.key = key
         self.temperature = temperature
         self.maxTokens = maxTokens
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = TimeInterval(timeout)
-        configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        self.timeout = .seconds(timeout)
     }
 
     static let schema: JSONValue = [
@@ -109,12 +103,10 @@ final class ModelClient: Sendable {
         while true {
             attempt += 1
             let json = jsonMode.withLock { $0 }
-            var request = URLRequest(url: url)
-            request.httpMethod = "POST"
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-            request.setValue(key, forHTTPHeaderField: "api-key")
-            request.httpBody = body(messages, jsonMode: json)
+            var request = Request("POST", url, body: body(messages, jsonMode: json), timeout: timeout)
+            request.setHeader("Content-Type", "application/json")
+            request.setHeader("Authorization", "Bearer \(key)")
+            request.setHeader("api-key", key)
             // A slot first (this process's, then the store's): the wait is not the endpoint's latency.
             await slots.enter()
             let holder: String
@@ -125,38 +117,31 @@ final class ModelClient: Sendable {
                 throw error
             }
             let started = ContinuousClock.now
-            let exchanged: Result<(Data, URLResponse), any Error>
+            let exchanged: Result<Response, any Error>
             do {
-                exchanged = .success(try await session.data(for: request))
+                exchanged = .success(try await Transport.shared.send(request))
             } catch {
                 exchanged = .failure(error)
             }
             if let shared { try? shared.release(url.absoluteString, holder: holder) }
             await slots.leave()
-            let data: Data
-            let response: HTTPURLResponse
+            let response: Response
             do {
-                let (body, reply) = try exchanged.get()
-                guard let http = reply as? HTTPURLResponse else {
-                    throw ModelError(code: "transport", message: "no HTTP response")
-                }
-                data = body
-                response = http
-            } catch let error as ModelError {
-                throw error
+                response = try exchanged.get()
+            } catch is CancellationError {
+                throw ModelError(code: "interrupted", message: "stopped while waiting for the endpoint's answer")
             } catch {
                 guard attempt < attempts else {
-                    throw ModelError(
-                        code: "unreachable",
-                        message: "\(url.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+                    throw ModelError(code: "unreachable", message: "\(url.host ?? "the endpoint") did not answer: \(error)")
                 }
                 try await pause(attempt: attempt, retryAfter: nil)
                 continue
             }
+            let data = response.body
             let elapsed = ContinuousClock.now - started
             let latency = Int(elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
             let text = String(decoding: data, as: UTF8.self)
-            switch response.statusCode {
+            switch response.status {
             case 200..<300:
                 guard let value = try? JSONValue(parsing: data),
                     let content = value["choices"]?.array?.first?["message"]?["content"]?.string
@@ -174,15 +159,15 @@ final class ModelClient: Sendable {
             case 429, 500..<600:
                 guard attempt < attempts else {
                     throw ModelError(
-                        code: response.statusCode == 429 ? "rate_limited" : "server_error",
-                        message: "HTTP \(response.statusCode) after \(attempts) attempts: \(preview(text))")
+                        code: response.status == 429 ? "rate_limited" : "server_error",
+                        message: "HTTP \(response.status) after \(attempts) attempts: \(preview(text))")
                 }
-                let retryAfter = (response.value(forHTTPHeaderField: "Retry-After")).flatMap(Double.init)
+                let retryAfter = response.header("Retry-After").flatMap(Double.init)
                 try await pause(attempt: attempt, retryAfter: retryAfter)
             case 401, 403:
-                throw ModelError(code: "unauthorized", message: "HTTP \(response.statusCode): the API key was refused")
+                throw ModelError(code: "unauthorized", message: "HTTP \(response.status): the API key was refused")
             default:
-                throw ModelError(code: "http_\(response.statusCode)", message: "HTTP \(response.statusCode): \(preview(text))")
+                throw ModelError(code: "http_\(response.status)", message: "HTTP \(response.status): \(preview(text))")
             }
         }
     }
@@ -193,12 +178,13 @@ final class ModelClient: Sendable {
         let path = components.path.replacingOccurrences(of: "chat/completions", with: "models")
         components.path = path
         guard let modelsURL = components.url else { return [] }
-        var request = URLRequest(url: modelsURL)
-        request.setValue("Bearer \(key)", forHTTPHeaderField: "Authorization")
-        request.setValue(key, forHTTPHeaderField: "api-key")
+        var request = Request("GET", modelsURL, timeout: timeout)
+        request.setHeader("Authorization", "Bearer \(key)")
+        request.setHeader("api-key", key)
         do {
-            let (data, reply) = try await session.data(for: request)
-            let status = (reply as? HTTPURLResponse)?.statusCode ?? 0
+            let reply = try await Transport.shared.send(request)
+            let data = reply.body
+            let status = reply.status
             guard status == 200 else {
                 throw ModelError(code: "http_\(status)", message: "GET \(modelsURL.path) answered HTTP \(status)")
             }
@@ -208,7 +194,7 @@ final class ModelClient: Sendable {
             throw error
         } catch {
             throw ModelError(
-                code: "unreachable", message: "\(modelsURL.host ?? "the endpoint") did not answer: \(error.localizedDescription)")
+                code: "unreachable", message: "\(modelsURL.host ?? "the endpoint") did not answer: \(error)")
         }
     }
 

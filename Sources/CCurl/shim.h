@@ -1,0 +1,39 @@
+// libcurl, with typed wrappers for its variadic setters (Swift cannot call C variadics).
+#include <curl/curl.h>
+
+typedef size_t (*ghillie_curl_data_callback)(char *, size_t, size_t, void *);
+
+static inline CURLcode ghillie_curl_set_long(CURL *handle, CURLoption option, long value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode ghillie_curl_set_pointer(CURL *handle, CURLoption option, const void *value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode ghillie_curl_set_size(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode ghillie_curl_set_callback(CURL *handle, CURLoption option, ghillie_curl_data_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+static inline CURLcode ghillie_curl_response_code(CURL *handle, long *code) {
+    return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
+}
+
+static inline CURLcode ghillie_curl_private(CURL *handle, void **pointer) {
+    return curl_easy_getinfo(handle, CURLINFO_PRIVATE, pointer);
+}
+
+/// The easy handle and result of a `CURLMSG_DONE` message (the result sits in a union).
+static inline CURL *ghillie_curl_done(CURLMsg *message, CURLcode *result) {
+    if (message->msg != CURLMSG_DONE) return 0;
+    *result = message->data.result;
+    return message->easy_handle;
+}
+
+static inline CURLcode ghillie_curl_global_init(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
