@@ -144,30 +144,25 @@ struct WorkerCommand: AsyncParsableCommand {
                 .unavailable, "no run of `\(manifest.name)` is waiting for workers",
                 hint: "`ghillie-run submit \(self.manifest)` creates one, or add --submit-if-absent")
         }
-        let listener: PostgresListener
-        do {
-            listener = try PostgresListener(url: url, channel: WorkQueue.channel(runID: joined.run.id))
-        } catch {
-            throw Failure.store(error)
-        }
-        // Heartbeats on a connection of their own: a long unit transaction must not cost a lease.
-        // (The store is migrated already: a plain connection.)
-        let heartbeats: Database
-        do {
-            heartbeats = Database(connection: try PostgresConnection(url: url), displayName: database.displayName)
-        } catch {
-            throw Failure.store(error)
-        }
+        // Waking on the queue's notifications and heartbeats each need a connection of their
+        // own; both are opened when first needed (a worker with nothing to claim needs neither).
+        let listener = PostgresListener(url: url, channel: WorkQueue.channel(runID: joined.run.id))
         // A worker paused inside a transaction must not hold the others up: the server ends such
         // a session after the lease (at least 30 s, so a unit computing between the statements
         // of its output is not cut short), and the worker, once it runs again, reconnects.
         let idle = Duration.seconds(max(lease, 30))
-        for store in [database, heartbeats] {
-            try storeCall {
-                try store.withConnection { connection in
-                    try (connection as? PostgresConnection)?.reconnecting(idleInTransaction: idle)
-                }
+        try storeCall {
+            try database.withConnection { connection in
+                try (connection as? PostgresConnection)?.reconnecting(idleInTransaction: idle)
             }
+        }
+        // Heartbeats on a connection of their own: a long unit transaction must not cost a lease.
+        // (The store is migrated already: a plain connection.)
+        let displayName = database.displayName
+        let heartbeats: @Sendable () throws -> Database = {
+            let connection = try PostgresConnection(url: url)
+            try connection.reconnecting(idleInTransaction: idle)
+            return Database(connection: connection, displayName: displayName)
         }
         let worker = "\(holder.host):\(holder.pid):\(holder.token.prefix(8).lowercased())"
         let working = Working(

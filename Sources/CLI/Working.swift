@@ -29,7 +29,7 @@ struct Working {
     func work(
         manifest: Manifest, ledger: Ledger, run: RunRecord, round: Int, continued: Bool,
         opening: (event: String, text: String), selection: SelectionOptions?, worker: String, lock: RunLock?,
-        listener: (any QueueListener)?, heartbeats: Database? = nil
+        listener: (any QueueListener)?, heartbeats: (@Sendable () throws -> Database)? = nil
     ) async throws {
         let terminal = global.terminal
         let stages = Injected.stages

@@ -148,21 +148,25 @@ public final class PostgresConnection: Connection {
         let status = PQresultStatus(start)
         PQclear(start)
         guard status == PGRES_COPY_IN else { throw failure(sql: copy) }
-        var buffer = ""
+        // COPY's text format, built as bytes: escaping a string scalar by scalar cost more than
+        // the server's whole insert (200 ledger rows: 7–18 ms against ~3 ms).
+        var buffer: [UInt8] = []
         buffer.reserveCapacity(1 << 19)
         func flush() throws(StoreError) {
             guard !buffer.isEmpty else { return }
-            let sent = buffer.withCString { PQputCopyData(handle, $0, Int32(strlen($0))) }
+            let sent = buffer.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { PQputCopyData(handle, $0.baseAddress, Int32($0.count)) }
+            }
             buffer.removeAll(keepingCapacity: true)
             guard sent == 1 else { throw failure(sql: copy) }
         }
         for row in rows {
             for (index, value) in row.enumerated() {
-                if index > 0 { buffer += "\t" }
-                buffer += Self.copyText(value)
+                if index > 0 { buffer.append(UInt8(ascii: "\t")) }
+                Self.appendCopyText(value, to: &buffer)
             }
-            buffer += "\n"
-            if buffer.utf8.count >= 1 << 19 { try flush() }
+            buffer.append(UInt8(ascii: "\n"))
+            if buffer.count >= 1 << 19 { try flush() }
         }
         try flush()
         guard PQputCopyEnd(handle, nil) == 1 else { throw failure(sql: copy) }
@@ -172,24 +176,25 @@ public final class PostgresConnection: Connection {
         }
     }
 
-    static func copyText(_ value: SQLValue) -> String {
+    /// One value in COPY's text format: `\N` for NULL; a backslash, tab, newline or carriage
+    /// return in text escaped with a backslash (every other byte, UTF-8 included, as it is).
+    static func appendCopyText(_ value: SQLValue, to out: inout [UInt8]) {
         switch value {
-        case .null: return "\\N"
-        case .integer(let int): return String(int)
-        case .real(let double): return String(double)
-        case .text(let text):
-            var out = ""
-            out.reserveCapacity(text.utf8.count)
-            for char in text.unicodeScalars {
-                switch char {
-                case "\\": out += "\\\\"
-                case "\t": out += "\\t"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                default: out.unicodeScalars.append(char)
+        case .null: out += [UInt8(ascii: "\\"), UInt8(ascii: "N")]
+        case .integer(let int): out += String(int).utf8
+        case .real(let double): out += String(double).utf8
+        case .text(var text):
+            text.withUTF8 { bytes in
+                for byte in bytes {
+                    switch byte {
+                    case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                    case UInt8(ascii: "\t"): out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                    case UInt8(ascii: "\n"): out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                    case UInt8(ascii: "\r"): out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                    default: out.append(byte)
+                    }
                 }
             }
-            return out
         }
     }
 
@@ -295,23 +300,43 @@ extension PostgresConnection {
 
 /// Wakes an idle worker when its run's queue changes: a connection of its own that `LISTEN`s
 /// on the run's channel (the queue's transactions `pg_notify` it).
+///
+/// The connection is opened by the first wait, which then returns at once: a change made
+/// before the `LISTEN` was in place is not announced to it, so the worker looks at the queue
+/// once more before it waits. A worker that never waits (nothing to claim) never connects; one
+/// whose connection fails polls (the wait sleeps its timeout) and tries again next time.
 public final class PostgresListener: QueueListener {
-    private let connection: Mutex<PostgresConnection>
+    private let url: String
+    private let channel: String
+    private let connection = Mutex<PostgresConnection?>(nil)
 
-    public init(url: String, channel: String) throws(StoreError) {
-        let connection = try PostgresConnection(url: url)
-        let name = try SQL.Identifier(channel)
-        _ = try connection.query("LISTEN \(name)")
-        self.connection = Mutex(connection)
+    public init(url: String, channel: String) {
+        self.url = url
+        self.channel = channel
     }
 
     public func wait(timeout: Duration) async {
         let millis = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async { [self] in
-                _ = self.connection.withLock { $0.awaitNotification(timeoutMillis: millis) }
+                connection.withLock { connection in
+                    if let connection {
+                        _ = connection.awaitNotification(timeoutMillis: millis)
+                    } else if let opened = try? listening() {
+                        connection = opened
+                    } else {
+                        usleep(UInt32(clamping: Int(millis) * 1000))
+                    }
+                }
                 continuation.resume()
             }
         }
+    }
+
+    private func listening() throws(StoreError) -> PostgresConnection {
+        let opened = try PostgresConnection(url: url)
+        let name = try SQL.Identifier(channel)
+        _ = try opened.query("LISTEN \(name)")
+        return opened
     }
 }

@@ -1,5 +1,5 @@
 import Digest
-public import Foundation
+import Foundation
 
 /// Requests in flight to one model endpoint, capped across every worker of a store.
 ///

@@ -715,6 +715,18 @@ public struct Migrator: Sendable {
     public func migrate(_ database: Database) throws -> [Int] {
         let engine = database.engine
         return try database.withConnection { connection -> [Int] in
+            // Every process opens the store: one read says an up-to-date store is up to date,
+            // without a transaction and a lock per migration. Anything else (a new store, a
+            // migration missing or different, a newer one) takes the locked path below.
+            if let rows = try? connection.query("SELECT version, checksum FROM schema_migrations") {
+                var stored: [Int: String] = [:]
+                for row in rows { stored[Int(try row.int("version"))] = try row.string("checksum") }
+                if stored.count == migrations.count,
+                    migrations.allSatisfy({ stored[$0.version] == $0.checksum(for: engine) })
+                {
+                    return []
+                }
+            }
             // Two processes starting on a new PostgreSQL store at once would race on
             // CREATE TABLE IF NOT EXISTS; the advisory lock makes the second wait.
             _ = try connection.query("BEGIN")

@@ -1,5 +1,6 @@
 public import Foundation
 import JSON
+import Synchronization
 
 /// How a round of a run is worked: by one process holding the manifest's lock, or by a pool of
 /// `ghillie-run worker` processes that joined it.
@@ -111,8 +112,9 @@ public struct WorkQueue: Sendable {
     /// How long a claim lasts without a heartbeat.
     public let lease: Duration
     /// Where heartbeats go: a connection of their own, so that a unit's long transaction on
-    /// the main one never delays a heartbeat past the lease.
-    public let heartbeats: Database
+    /// the main one never delays a heartbeat past the lease. Opened at the first heartbeat: a
+    /// worker that finds nothing to claim (a no-op rerun) never pays for it.
+    private let heartbeats: HeartbeatStore
     /// How long a unit may wait for its credential's budget to reset: a unit whose credential
     /// is at its floor until a reset nearer than this is not claimed yet; one further away is,
     /// and stops itself as interrupted (`github.max_rate_limit_wait_minutes`).
@@ -120,10 +122,10 @@ public struct WorkQueue: Sendable {
 
     public init(
         database: Database, runID: Int64, round: Int, worker: String, host: String, pid: Int, lease: Duration,
-        heartbeats: Database? = nil, budgetWait: Duration = .seconds(3600)
+        heartbeats: (@Sendable () throws -> Database)? = nil, budgetWait: Duration = .seconds(3600)
     ) {
         self.database = database
-        self.heartbeats = heartbeats ?? database
+        self.heartbeats = HeartbeatStore(open: heartbeats ?? { database })
         self.budgetWait = budgetWait
         self.runID = runID
         self.round = round
@@ -274,9 +276,13 @@ public struct WorkQueue: Sendable {
         stride(from: 0, to: items.count, by: chunkSize).map { items[$0..<min($0 + chunkSize, items.count)] }
     }
 
-    /// One `INSERT … ON CONFLICT DO NOTHING` of many queue rows, with every value bound.
+    /// One `INSERT … ON CONFLICT DO NOTHING` of many queue rows, with every value bound. A final
+    /// unit (succeeded or skipped) is never claimed: its fingerprint's parts live in its attempt
+    /// alone, and its queue row keeps the fingerprint.
     func insertRows(_ rows: [(QueueEntry, String, String?)], returning: Bool) -> SQL {
+        let noParts = Ledger.encodeParts([:])
         var bindings: [SQLValue] = []
+        bindings.reserveCapacity(rows.count * 10)
         func bind(_ value: some SQLBindable) -> String {
             bindings.append(value.sqlValue)
             return "$\(bindings.count)"
@@ -286,7 +292,8 @@ public struct WorkQueue: Sendable {
                 + [
                     bind(runID), bind(entry.unit.stage), bind(entry.unit.unit), bind(state), bind(entry.priority),
                     bind(entry.reason),
-                    bind(entry.fingerprint), bind(Ledger.encodeParts(entry.fingerprintParts)), bind(outputHash),
+                    bind(entry.fingerprint),
+                    bind(state == "queued" ? Ledger.encodeParts(entry.fingerprintParts) : noParts), bind(outputHash),
                     bind(entry.credential),
                 ].joined(separator: ", ") + ")"
         }
@@ -384,7 +391,7 @@ public struct WorkQueue: Sendable {
     public func heartbeat() throws -> Int {
         // Queue rows before the worker row, the order every queue transaction locks them in, so
         // that a heartbeat (on its own connection) never deadlocks with the worker's own writes.
-        try heartbeats.transaction { tx in
+        try heartbeats.database().transaction { tx in
             let clock = Self.clock(tx.engine)
             let renewed = try tx.query(
                 """
@@ -471,6 +478,25 @@ public struct WorkQueue: Sendable {
 }
 
 /// Wakes an idle worker when its run's queue changes (PostgreSQL `LISTEN`), or after a timeout.
+/// A worker's heartbeat connection, opened when first needed and kept.
+final class HeartbeatStore: Sendable {
+    private let open: @Sendable () throws -> Database
+    private let opened = Mutex<Database?>(nil)
+
+    init(open: @escaping @Sendable () throws -> Database) {
+        self.open = open
+    }
+
+    func database() throws -> Database {
+        try opened.withLock { opened in
+            if let opened { return opened }
+            let database = try open()
+            opened = database
+            return database
+        }
+    }
+}
+
 public protocol QueueListener: Sendable {
     /// Returns when a change was announced, or when `timeout` passed.
     func wait(timeout: Duration) async
