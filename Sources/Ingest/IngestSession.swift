@@ -12,7 +12,7 @@ import Store
 /// facts and the first page of every stream not started); page each stream to its end; then
 /// confirm the open items (``reconcileOpenItems(_:)``). Every page is stored with its
 /// checkpoint in one transaction (``IngestStore``).
-struct IngestSession {
+struct IngestSession: Sendable {
     let context: UnitContext
     let repository: Repository
     let client: GitHubClient
@@ -53,6 +53,15 @@ struct IngestSession {
 
     mutating func warn(_ message: String) {
         if !warnings.contains(message) { warnings.append(message) }
+    }
+
+    /// A copy that reads part of the unit alongside this session: its counters and warnings
+    /// start empty, so that ``absorb(_:)`` adds back exactly what it did.
+    func forked() -> IngestSession {
+        var copy = self
+        copy.counters = [:]
+        copy.warnings = []
+        return copy
     }
 
     /// Adds what requests cost to the unit's counters: requests, points, retries and secondary
@@ -431,18 +440,20 @@ struct IngestSession {
         var rows: [RawRow] = []
         var items: [ItemState] = []
         var seen: [String] = []
+        /// Items whose nested lists may not have fit (``readNested(_:stream:)``).
+        var nested: [(node: JSONValue, key: String)] = []
     }
 
     /// Takes one node of a page: checked, keyed, stored as a raw row, and for ordered streams
-    /// listed with its state, its overflowing nested lists read.
-    mutating func take(_ node: JSONValue, stream: RepositoryStream, cursor: String?, into landed: inout Landed) async throws {
+    /// listed with its state and its nested lists kept for reading (``readNested(_:stream:)``).
+    mutating func take(_ node: JSONValue, stream: RepositoryStream, cursor: String?, into landed: inout Landed) throws {
         try checkLabels(node, stream: stream)
         let key = try nodeKey(node, stream: stream)
         landed.rows.append(RawRow(kind: stream.kind.rawValue, key: key, payload: node, operation: stream.name, cursor: cursor))
         if stream.isOrdered {
             landed.seen.append(key)
             if let item = itemState(node, kind: stream.kind, key: key) { landed.items.append(item) }
-            try await nestedOverflow(of: node, key: key, stream: stream)
+            landed.nested.append((node, key))
         }
     }
 
@@ -500,7 +511,7 @@ struct IngestSession {
                     break
                 }
             }
-            try await take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
+            try take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
         }
         if stream.kind == .documentation, let path = stream.path {
             landed.rows += try await subtrees(of: page.nodes, path: path)
@@ -509,10 +520,13 @@ struct IngestSession {
         var ended = !page.hasNextPage || reachedEnd
         if ended && stream.isOrdered && checkpoint.moved, let node = Self.onlyMovedItem(page, pass: checkpoint) {
             // The one item that moved during the pass is whole in this page's head: no more looks.
-            try await take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
+            try take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
             checkpoint.moved = false
             add("moved_items_from_head", 1)
         }
+        // Lists nested in the page's items that did not fit, read before the page is stored: a
+        // page is done only with everything it holds.
+        try await readNested(landed.nested, stream: stream)
         checkpoint.nodes += Int64(landed.rows.filter { $0.kind == stream.kind.rawValue }.count)
         checkpoint.total = page.totalCount
         checkpoint.cursor = page.endCursor ?? checkpoint.cursor

@@ -10,6 +10,68 @@ extension IngestSession {
     /// files*: "Responses include a maximum of 3000 files"; GraphQL's `files` the same).
     static let fileListCap: Int64 = 3_000
 
+    /// Nested lists of one page's items read at once, at most: a busy repository's page can hold
+    /// several items with long lists, and one item's list is one chain of cursors, so reading
+    /// them side by side shortens the unit to its longest list. Every request still passes the
+    /// credential's gate (`github.max_requests_in_flight`).
+    static let nestedListsAtOnce = 4
+
+    /// Reads the nested lists of `items` that did not fit their page (``nestedOverflow(of:key:stream:)``),
+    /// up to ``nestedListsAtOnce`` at a time, each on a copy of the session (``forked()``) whose
+    /// counters and page sizes are added back as it ends. A failure cancels the others and fails the unit,
+    /// whose rerun continues each list at its checkpoint.
+    mutating func readNested(_ items: [(node: JSONValue, key: String)], stream: RepositoryStream) async throws {
+        let overflowing = items.filter { !Self.nestedFields(of: $0.node, stream: stream).isEmpty }
+        guard overflowing.count > 1 else {
+            for item in overflowing { try await nestedOverflow(of: item.node, key: item.key, stream: stream) }
+            return
+        }
+        let base = forked()
+        try await withThrowingTaskGroup(of: IngestSession.self) { group in
+            var next = 0
+            func launch() {
+                let item = overflowing[next]
+                next += 1
+                group.addTask {
+                    var session = base
+                    try await session.nestedOverflow(of: item.node, key: item.key, stream: stream)
+                    return session
+                }
+            }
+            while next < min(Self.nestedListsAtOnce, overflowing.count) { launch() }
+            while let ended = try await group.next() {
+                absorb(ended)
+                if next < overflowing.count { launch() }
+            }
+        }
+    }
+
+    /// Adds what a copy of the session did (``readNested(_:stream:)``) to this one.
+    mutating func absorb(_ copy: IngestSession) {
+        for (key, value) in copy.counters { add(key, value) }
+        for warning in copy.warnings { warn(warning) }
+        sizes.absorb(copy.sizes)
+    }
+
+    /// The nested lists of `node` that hold more than its page carried: (field, raw kind).
+    static func nestedFields(of node: JSONValue, stream: RepositoryStream) -> [(field: String, kind: String)] {
+        let nested: [(field: String, kind: String)]
+        switch stream.kind {
+        case .pullRequest:
+            nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
+        case .issue:
+            nested = [("comments", "issue_comment")]
+        case .commit, .documentation, .reviewComment:
+            return []
+        }
+        return nested.filter { field, _ in
+            guard let connection = node[field], let total = connection["totalCount"]?.int,
+                let read = connection["nodes"]?.array?.count
+            else { return false }
+            return total > read
+        }
+    }
+
     /// Nested connections that did not fit their first page (a pull request's reviews,
     /// comments or files; an issue's comments), read whole and stored one node per row.
     ///
@@ -19,19 +81,8 @@ extension IngestSession {
     /// was in. Its pages shrink after a timeout like any other.
     mutating func nestedOverflow(of node: JSONValue, key: String, stream: RepositoryStream) async throws {
         guard let number = node["number"]?.int else { return }
-        let nested: [(field: String, kind: String)]
-        switch stream.kind {
-        case .pullRequest:
-            nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
-        case .issue:
-            nested = [("comments", "issue_comment")]
-        case .commit, .documentation, .reviewComment:
-            return
-        }
-        for (field, kind) in nested {
-            guard let connection = node[field], let total = connection["totalCount"]?.int,
-                let read = connection["nodes"]?.array?.count, total > read
-            else { continue }
+        for (field, kind) in Self.nestedFields(of: node, stream: stream) {
+            guard let total = node[field]?["totalCount"]?.int else { continue }
             let progress = RepositoryStream(name: "nested:\(kind):\(key)", kind: stream.kind, stopsAtSince: false)
             var checkpoint = try store.checkpoint(progress) ?? Checkpoint(since: context.window.start)
             if checkpoint.done {

@@ -54,6 +54,12 @@ struct PageSizes {
     /// The cap a timeout left for a key other than a stream (nested lists, tree batches).
     func cap(_ key: String, default value: Int) -> Int { min(value, shrunk[key] ?? .max) }
 
+    /// Takes the smaller of each size a timeout left in `other` (a copy that read part of the
+    /// unit alongside this one).
+    mutating func absorb(_ other: PageSizes) {
+        for (key, size) in other.shrunk { shrunk[key] = min(shrunk[key] ?? .max, size) }
+    }
+
     mutating func shrink(key: String, from size: Int) -> Int? {
         guard size > 1 else { return nil }
         shrunk[key] = size / 2

@@ -310,6 +310,38 @@ struct IngestTests {
         }
     }
 
+    /// One unit at a time (`--jobs 1`), every answer 30 ms late: a page whose items hold several
+    /// overflowing lists reads them side by side (the fake sees more than one request in flight,
+    /// which only one unit can cause), and everything still lands, each list whole.
+    @Test func aPagesOverflowingListsAreReadSideBySideAndLandWhole() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        fake.inject(Fault(.delay(.milliseconds(30)), times: 1_000_000))
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            try harness.write("m.yaml", ingestManifest(Self.estate, url: url))
+            let result = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--only", "ingest", "--jobs", "1"],
+                environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
+            #expect(result.status == 0, "\(result.stderr)")
+            #expect(fake.stats.peakInFlight > 1)
+            #expect(try landed(harness) == expectedLanding())
+            // Every list that overflowed was read to its end: its checkpoint is done and holds as
+            // many items as GitHub counted (or GitHub's 3,000-file cap).
+            let lists = try storeRows(
+                harness,
+                """
+                SELECT stream, done, nodes, total_count AS total FROM ingest_checkpoints WHERE stream LIKE 'nested:%'
+                """)
+            #expect(lists.count > 1)
+            for list in lists {
+                let (name, done) = (try list.string("stream"), try list.int("done"))
+                let (nodes, total) = (try list.int("nodes"), try list.int("total"))
+                #expect(done == 1 && nodes >= min(total, 3_000), "\(name): \(nodes) of \(total), done \(done)")
+            }
+        }
+    }
+
     @Test func aLaterRunReusesTheOpenItemSnapshotYetSeesEveryChangeToAnOpenItem() async throws {
         let (fake, harness, environment) = try await ingestedOnce()
         try await afterwards({ await fake.stop() }) {
