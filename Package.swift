@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport"],
+            name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport", "Ingest"],
             swiftSettings: strict),
         .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "Pipeline"], swiftSettings: strict),

@@ -151,26 +151,43 @@ struct IngestStore: Sendable {
         let stream = write.stream
         return try database.transaction { tx in
             let inserted = try Self.insert(write.rows, slug: slug, runID: runID, fetchedAt: fetchedAt, in: tx)
+            // Newest word wins: an older snapshot (or one landing late) never overwrites it. One
+            // statement may not touch a row twice, so a page's own repeats are settled first,
+            // as one statement each would have (the later of equal times wins).
+            var newest: [String: ItemState] = [:]
+            var order: [String] = []
             for item in write.items {
-                // Newest word wins: an older snapshot (or one landing late) never overwrites it.
-                try tx.execute(
-                    """
-                    INSERT INTO item_states (repository, kind, item_key, node_id, number, state, updated_at)
-                    VALUES (\(slug), \(item.kind), \(item.key), \(item.nodeId), \(item.number), \(item.state),
-                            \(Timestamp.string(item.updatedAt)))
-                    ON CONFLICT (repository, kind, item_key) DO UPDATE SET
-                        node_id = excluded.node_id, number = excluded.number, state = excluded.state,
-                        updated_at = excluded.updated_at
-                    WHERE excluded.updated_at >= item_states.updated_at
-                    """)
+                let key = item.kind + "\n" + item.key
+                guard let held = newest[key] else {
+                    newest[key] = item
+                    order.append(key)
+                    continue
+                }
+                if item.updatedAt >= held.updatedAt { newest[key] = item }
             }
-            for key in write.seen {
+            for chunk in SQL.chunks(order.compactMap { newest[$0] }) {
                 try tx.execute(
-                    """
-                    INSERT INTO ingest_seen (run_id, repository, stream, item_key)
-                    VALUES (\(runID), \(slug), \(stream.name), \(key))
-                    ON CONFLICT (run_id, repository, stream, item_key) DO NOTHING
-                    """)
+                    SQL.values(
+                        "INSERT INTO item_states (repository, kind, item_key, node_id, number, state, updated_at)",
+                        chunk.map { item in
+                            [
+                                .text(slug), .text(item.kind), .text(item.key), .text(item.nodeId), .integer(item.number),
+                                .text(item.state), .text(Timestamp.string(item.updatedAt)),
+                            ]
+                        },
+                        """
+                        ON CONFLICT (repository, kind, item_key) DO UPDATE SET
+                            node_id = excluded.node_id, number = excluded.number, state = excluded.state,
+                            updated_at = excluded.updated_at
+                        WHERE excluded.updated_at >= item_states.updated_at
+                        """))
+            }
+            for chunk in SQL.chunks(write.seen) {
+                try tx.execute(
+                    SQL.values(
+                        "INSERT INTO ingest_seen (run_id, repository, stream, item_key)",
+                        chunk.map { [.integer(runID), .text(slug), .text(stream.name), .text($0)] },
+                        "ON CONFLICT (run_id, repository, stream, item_key) DO NOTHING"))
             }
             try Self.write(checkpoint, stream: stream, runID: runID, slug: slug, in: tx)
             if let coverage = write.coverage {
@@ -220,20 +237,23 @@ struct IngestStore: Sendable {
         throws -> Int
     {
         var inserted = 0
-        for row in rows {
-            let payload = row.payload.canonical
-            // The repository is part of the hash: a fork and its upstream (or two mirrors) hold
-            // byte-identical commits, and each repository must keep its own row.
-            let hash = SHA256.hex(slug + "\n" + row.kind + "\n" + payload)
+        for chunk in SQL.chunks(rows) {
+            let values: [[SQLValue]] = chunk.map { row in
+                let payload = row.payload.canonical
+                // The repository is part of the hash: a fork and its upstream (or two mirrors)
+                // hold byte-identical commits, and each repository must keep its own row.
+                let hash = SHA256.hex(slug + "\n" + row.kind + "\n" + payload)
+                return [
+                    .text(slug), .text(row.kind), .text(row.key), .text(hash), .text(payload), .text(fetchedAt),
+                    .integer(runID), .text(row.operation), row.cursor.sqlValue,
+                ]
+            }
             inserted += try tx.query(
-                """
-                INSERT INTO raw_nodes (repository, kind, node_key, content_hash, payload, fetched_at, run_id,
-                                       operation, page_cursor)
-                VALUES (\(slug), \(row.kind), \(row.key), \(hash), \(payload), \(fetchedAt), \(runID),
-                        \(row.operation), \(row.cursor))
-                ON CONFLICT (content_hash) DO NOTHING
-                RETURNING id
-                """
+                SQL.values(
+                    """
+                    INSERT INTO raw_nodes (repository, kind, node_key, content_hash, payload, fetched_at, run_id,
+                                           operation, page_cursor)
+                    """, values, "ON CONFLICT (content_hash) DO NOTHING RETURNING id")
             ).count
         }
         return inserted

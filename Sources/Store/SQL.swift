@@ -46,6 +46,34 @@ public struct SQL: Sendable, Hashable, ExpressibleByStringInterpolation {
         self.bindings = bindings
     }
 
+    /// A multi-row statement: `head`, then `VALUES ($1, $2), ($3, $4)…` with every value of
+    /// `rows` bound, then `tail` (`ON CONFLICT …`, `RETURNING …`). One round trip for many rows;
+    /// keep `rows` to a few hundred (``maximumRows``) to stay under both engines' limits on
+    /// bound parameters. `head` and `tail` are written in the source, never data.
+    public static func values(_ head: StaticString, _ rows: [[SQLValue]], _ tail: StaticString = "") -> SQL {
+        var text = head.description + " VALUES "
+        var bindings: [SQLValue] = []
+        bindings.reserveCapacity(rows.count * (rows.first?.count ?? 0))
+        for (index, row) in rows.enumerated() {
+            text += index == 0 ? "(" : ", ("
+            for (column, value) in row.enumerated() {
+                bindings.append(value)
+                text += column == 0 ? "$\(bindings.count)" : ", $\(bindings.count)"
+            }
+            text += ")"
+        }
+        return SQL(unsafeSQL: text + " " + tail.description, bindings: bindings)
+    }
+
+    /// Rows per ``values(_:_:_:)`` statement: a few hundred keep any table's statement well
+    /// under SQLite's 32,766 and PostgreSQL's 65,535 bound parameters.
+    public static let maximumRows = 200
+
+    /// `items` in slices of at most ``maximumRows``.
+    public static func chunks<T>(_ items: [T]) -> [ArraySlice<T>] {
+        stride(from: 0, to: items.count, by: maximumRows).map { items[$0..<min($0 + maximumRows, items.count)] }
+    }
+
     public struct Interpolation: StringInterpolationProtocol {
         var text = ""
         var bindings: [SQLValue] = []

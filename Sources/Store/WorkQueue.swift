@@ -252,7 +252,7 @@ public struct WorkQueue: Sendable {
         guard !attempts.isEmpty else { return [] }
         return try database.transaction { tx in
             var recorded: Set<UnitKey> = []
-            for chunk in Self.chunks(attempts.sorted { $0.entry.unit < $1.entry.unit }) {
+            for chunk in SQL.chunks(attempts.sorted { $0.entry.unit < $1.entry.unit }) {
                 let rows = chunk.map { entry, attempt in
                     (entry, attempt.state == .skipped ? "skipped" : "succeeded", attempt.outputHash)
                 }
@@ -268,42 +268,26 @@ public struct WorkQueue: Sendable {
         }
     }
 
-    /// Rows per multi-row statement: a few hundred keep every statement well under both
-    /// engines' limits on bound parameters (SQLite 32,766; PostgreSQL 65,535).
-    static let chunkSize = 200
-
-    static func chunks<T>(_ items: [T]) -> [ArraySlice<T>] {
-        stride(from: 0, to: items.count, by: chunkSize).map { items[$0..<min($0 + chunkSize, items.count)] }
-    }
-
     /// One `INSERT … ON CONFLICT DO NOTHING` of many queue rows, with every value bound. A final
     /// unit (succeeded or skipped) is never claimed: its fingerprint's parts live in its attempt
     /// alone, and its queue row keeps the fingerprint.
     func insertRows(_ rows: [(QueueEntry, String, String?)], returning: Bool) -> SQL {
         let noParts = Ledger.encodeParts([:])
-        var bindings: [SQLValue] = []
-        bindings.reserveCapacity(rows.count * 10)
-        func bind(_ value: some SQLBindable) -> String {
-            bindings.append(value.sqlValue)
-            return "$\(bindings.count)"
+        let values: [[SQLValue]] = rows.map { entry, state, outputHash in
+            [
+                runID.sqlValue, .text(entry.unit.stage), .text(entry.unit.unit), .text(state), entry.priority.sqlValue,
+                .text(entry.reason), .text(entry.fingerprint),
+                .text(state == "queued" ? Ledger.encodeParts(entry.fingerprintParts) : noParts), outputHash.sqlValue,
+                entry.credential.sqlValue,
+            ]
         }
-        let values = rows.map { entry, state, outputHash in
-            "("
-                + [
-                    bind(runID), bind(entry.unit.stage), bind(entry.unit.unit), bind(state), bind(entry.priority),
-                    bind(entry.reason),
-                    bind(entry.fingerprint),
-                    bind(state == "queued" ? Ledger.encodeParts(entry.fingerprintParts) : noParts), bind(outputHash),
-                    bind(entry.credential),
-                ].joined(separator: ", ") + ")"
-        }
-        return SQL(
-            unsafeSQL: """
-                INSERT INTO run_units (run_id, stage, unit, state, priority, reason, fingerprint, fingerprint_parts, output_hash,
-                                       credential)
-                VALUES \(values.joined(separator: ", "))
-                ON CONFLICT (run_id, stage, unit) DO NOTHING\(returning ? " RETURNING stage, unit" : "")
-                """, bindings: bindings)
+        let head: StaticString = """
+            INSERT INTO run_units (run_id, stage, unit, state, priority, reason, fingerprint, fingerprint_parts, output_hash,
+                                   credential)
+            """
+        return returning
+            ? SQL.values(head, values, "ON CONFLICT (run_id, stage, unit) DO NOTHING RETURNING stage, unit")
+            : SQL.values(head, values, "ON CONFLICT (run_id, stage, unit) DO NOTHING")
     }
 
     /// Claims up to `limit` units: queued ones by priority, and running ones whose lease expired
@@ -320,7 +304,7 @@ public struct WorkQueue: Sendable {
         guard limit > 0 || !entries.isEmpty else { return [] }
         return try database.transaction { tx in
             if !entries.isEmpty {
-                for chunk in Self.chunks(entries.sorted { $0.unit < $1.unit }) {
+                for chunk in SQL.chunks(entries.sorted { $0.unit < $1.unit }) {
                     _ = try tx.query(insertRows(chunk.map { ($0, "queued", nil) }, returning: false))
                 }
                 try Self.notify(runID: runID, in: tx)
@@ -477,7 +461,6 @@ public struct WorkQueue: Sendable {
     }
 }
 
-/// Wakes an idle worker when its run's queue changes (PostgreSQL `LISTEN`), or after a timeout.
 /// A worker's heartbeat connection, opened when first needed and kept.
 final class HeartbeatStore: Sendable {
     private let open: @Sendable () throws -> Database
@@ -497,6 +480,7 @@ final class HeartbeatStore: Sendable {
     }
 }
 
+/// Wakes an idle worker when its run's queue changes (PostgreSQL `LISTEN`), or after a timeout.
 public protocol QueueListener: Sendable {
     /// Returns when a change was announced, or when `timeout` passed.
     func wait(timeout: Duration) async
