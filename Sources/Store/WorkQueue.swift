@@ -252,6 +252,7 @@ public struct WorkQueue: Sendable {
         guard !attempts.isEmpty else { return [] }
         return try database.transaction { tx in
             var recorded: Set<UnitKey> = []
+            var mine: [NewAttempt] = []
             for chunk in SQL.chunks(attempts.sorted { $0.entry.unit < $1.entry.unit }) {
                 let rows = chunk.map { entry, attempt in
                     (entry, attempt.state == .skipped ? "skipped" : "succeeded", attempt.outputHash)
@@ -260,10 +261,11 @@ public struct WorkQueue: Sendable {
                 for row in try tx.query(insertRows(rows, returning: true)) {
                     inserted.insert(UnitKey(stage: try row.string("stage"), unit: try row.string("unit")))
                 }
-                let mine = chunk.filter { inserted.contains($0.entry.unit) }.map(\.attempt)
-                try Ledger.insertFinals(mine, in: tx)
+                mine += chunk.filter { inserted.contains($0.entry.unit) }.map(\.attempt)
                 recorded.formUnion(inserted)
             }
+            // The attempts of the units this worker recorded: one numbering query, one bulk insert.
+            try Ledger.insertFinals(mine, in: tx)
             return recorded
         }
     }
