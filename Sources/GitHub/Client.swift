@@ -82,6 +82,9 @@ public enum ClientEvent: Sendable {
     case waitingForReset(until: Date)
     /// A secondary rate limit paused every request of the credential.
     case pausedBySecondaryLimit(until: Date)
+    /// The credential's requests of the last minute, every process's together, reached
+    /// `github.max_requests_per_minute` (``SharedBudget/pace()``).
+    case throttled(until: Date)
 }
 
 /// One page of a REST list: its items and the next page's URL (the `Link` header's `next`).
@@ -274,6 +277,19 @@ public final class GitHubClient: Sendable {
         }
     }
 
+    /// Waits until the credential's requests of the last minute, every process's together, leave
+    /// room for one more (``SharedBudget/pace()``).
+    private func pace(_ shared: any SharedBudget, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void)
+        async throws
+    {
+        while let next = try shared.pace() {
+            events(.throttled(until: next))
+            let wait = max(0.05, next.timeIntervalSinceNow)
+            try await Task.sleep(for: .seconds(wait))
+            cost.waited += wait
+        }
+    }
+
     /// The retry loop both APIs share: the credential's gate, budget waits (the shared budget's
     /// too, for GraphQL), secondary-limit pauses, bounded attempts, backoff or `Retry-After`.
     private func retrying<T>(
@@ -302,7 +318,10 @@ public final class GitHubClient: Sendable {
                 cost.waited += max(0, seconds) + 1
             }
             let shared = estimate == nil ? nil : self.shared
-            if let shared, let estimate { try await reserve(shared, points: estimate.points, cost: &cost, events: events) }
+            if let shared, let estimate {
+                try await reserve(shared, points: estimate.points, cost: &cost, events: events)
+                try await pace(shared, cost: &cost, events: events)
+            }
             try await enterGate(api, cost: &cost, events: events)
             attempt += 1
             cost.requests += 1
@@ -587,4 +606,7 @@ public protocol SharedBudget: Sendable {
     func reserve(points: Int) throws -> Date?
     /// Gives a reservation back once its request ended, with the budget GitHub last reported.
     func settle(points: Int, remaining: Int?, resetAt: Date?) throws
+    /// Takes one of the credential's GraphQL requests of the last minute, counted across every
+    /// process using it: nil when granted, else when one frees up (wait until then and ask again).
+    func pace() throws -> Date?
 }

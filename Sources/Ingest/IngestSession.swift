@@ -85,6 +85,8 @@ struct IngestSession: Sendable {
                 progress("\(label): \(limit) spent, waiting until \(until)")
             case .pausedBySecondaryLimit(let until):
                 progress("\(label): GitHub's secondary rate limit; every request of this token waits until \(until)")
+            case .throttled(let until):
+                progress("\(label): github.max_requests_per_minute reached by every worker together; waiting until \(until)")
             }
         }
     }

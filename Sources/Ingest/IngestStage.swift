@@ -158,12 +158,16 @@ struct CredentialName: Sendable, Hashable {
 struct LedgerBudget: SharedBudget {
     let budgets: CredentialBudgets
     let credential: String
+    /// `github.max_requests_per_minute`, for every worker together.
+    let perMinute: Int
 
     func reserve(points: Int) throws -> Date? { try budgets.reserve(credential, points: points) }
 
     func settle(points: Int, remaining: Int?, resetAt: Date?) throws {
         try budgets.settle(credential, points: points, remaining: remaining, resetAt: resetAt)
     }
+
+    func pace() throws -> Date? { try budgets.pace(credential, perMinute: perMinute) }
 }
 
 /// One GitHub client per credential, shared by the units of a run so that they share what
@@ -216,7 +220,7 @@ final class ClientCache: Sendable {
             if let client = clients[cacheKey] { return client }
             let client = GitHubClient(
                 endpoint: endpoint, restEndpoint: restEndpoint, credential: credential, policy: IngestStage.policy(github),
-                shared: LedgerBudget(budgets: budgets, credential: name.key))
+                shared: LedgerBudget(budgets: budgets, credential: name.key, perMinute: github.maxRequestsPerMinute))
             clients[cacheKey] = client
             return client
         }

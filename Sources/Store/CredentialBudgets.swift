@@ -102,6 +102,19 @@ public struct CredentialBudgets: Sendable {
         }
     }
 
+    /// Takes one of the credential's GraphQL requests of the last `window` (a minute), counted
+    /// across every process of the store: nil when fewer than `perMinute` went in that window,
+    /// else when the oldest of them leaves it (ask again then). GitHub's secondary limit counts
+    /// a credential's points a minute whoever sends them, so workers share
+    /// `github.max_requests_per_minute` instead of each spending it.
+    ///
+    /// Each request holds an `endpoint_slots` row (`github-minute:` and the credential) that
+    /// nobody gives back: it expires after `window`, which makes a sliding window.
+    public func pace(_ credential: String, perMinute: Int, window: Duration = .seconds(60)) throws -> Date? {
+        try EndpointSlots(database: database).take(
+            "github-minute:" + credential, limit: perMinute, holder: UUID().uuidString, lease: window)
+    }
+
     /// Every credential the store knows, by label.
     public func all() throws -> [CredentialBudget] {
         try database.query(

@@ -325,6 +325,11 @@ struct IngestTests {
                 environment: ["GHILLIE_GITHUB_TOKEN": Self.token])
             #expect(result.status == 0, "\(result.stderr)")
             #expect(fake.stats.peakInFlight > 1)
+            // Every GraphQL request of the run took one of the credential's requests of the
+            // minute, which workers share (`github.max_requests_per_minute`).
+            let paced = try storeRows(
+                harness, "SELECT COUNT(*) AS n FROM endpoint_slots WHERE endpoint LIKE 'github-minute:%'")
+            #expect(try paced.first?.int("n") == Int64(fake.stats.requests))
             #expect(try landed(harness) == expectedLanding())
             // Every list that overflowed was read to its end: its checkpoint is done and holds as
             // many items as GitHub counted (or GitHub's 3,000-file cap).

@@ -267,6 +267,33 @@ struct CredentialBudgetTests {
         Thread.sleep(forTimeInterval: 0.6)
         #expect(try queue.claim(limit: 5).map(\.fence.unit.unit) == ["a/x"])
     }
+
+    /// `github.max_requests_per_minute` holds for every worker together: two workers' requests
+    /// of one credential share one sliding window (here 5 a second instead of a minute), each
+    /// request past it is told when the oldest leaves the window, and another credential is
+    /// counted apart.
+    @Test(arguments: TestEngine.available)
+    func workersShareACredentialsRequestsPerMinute(_ engine: TestEngine) throws {
+        let databases = try engine.openShared(2)
+        let workers = databases.map { CredentialBudgets(database: $0) }
+        let window = Duration.seconds(1)
+        var granted = 0
+        var refusal: Date?
+        let began = Date()
+        for index in 0..<8 {
+            if let next = try workers[index % 2].pace("token:A", perMinute: 5, window: window) {
+                refusal = next
+            } else {
+                granted += 1
+            }
+        }
+        #expect(granted == 5)
+        let next = try #require(refusal)
+        #expect(next > began && next <= Date().addingTimeInterval(1.01))
+        #expect(try workers[0].pace("token:B", perMinute: 5, window: window) == nil)
+        Thread.sleep(forTimeInterval: max(0, next.timeIntervalSinceNow) + 0.05)
+        #expect(try workers[1].pace("token:A", perMinute: 5, window: window) == nil)
+    }
 }
 
 /// A worker paused inside a transaction must not hold every other worker up: its session is
