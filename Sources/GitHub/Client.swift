@@ -83,7 +83,7 @@ public enum ClientEvent: Sendable {
     /// A secondary rate limit paused every request of the credential.
     case pausedBySecondaryLimit(until: Date)
     /// The credential's requests of the last minute, every process's together, reached
-    /// `github.max_requests_per_minute` (``SharedBudget/pace()``).
+    /// `github.max_requests_per_minute` (``BudgetHold/throttled(until:)``).
     case throttled(until: Date)
 }
 
@@ -254,37 +254,31 @@ public final class GitHubClient: Sendable {
         (operation.name, lastCosts.withLock { $0[operation.name] } ?? 1)
     }
 
-    /// Waits until the shared budget grants `points` while keeping its floor, or throws when the
-    /// reset is further away than the policy allows.
+    /// Waits until the shared budget grants `points` while keeping its floor, and a request of the
+    /// minute (``BudgetHold``), or throws when the reset is further away than the policy allows.
     private func reserve(
         _ shared: any SharedBudget, points: Int, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void
     ) async throws {
         let allowance = Double(policy.maximumRateLimitWait.components.seconds)
-        while let reset = try shared.reserve(points: points) {
-            let seconds = reset.timeIntervalSinceNow
-            if seconds > allowance {
-                throw GitHubError(
-                    .rateLimitExhausted,
-                    """
-                    the credential's budget is at its floor of \(policy.budgetFloor) points until \(Timestamp.seconds(reset)), \
-                    longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume
-                    """)
+        while let hold = try shared.reserve(points: points) {
+            let wait: Double
+            switch hold {
+            case .spent(let reset):
+                let seconds = reset.timeIntervalSinceNow
+                if seconds > allowance {
+                    throw GitHubError(
+                        .rateLimitExhausted,
+                        """
+                        the credential's budget is at its floor of \(policy.budgetFloor) points until \(Timestamp.seconds(reset)), \
+                        longer than github.max_rate_limit_wait_minutes allows; rerun after that to resume
+                        """)
+                }
+                events(.waitingForReset(until: reset))
+                wait = max(0, seconds) + 1
+            case .throttled(let next):
+                events(.throttled(until: next))
+                wait = max(0.05, next.timeIntervalSinceNow)
             }
-            events(.waitingForReset(until: reset))
-            let wait = max(0, seconds) + 1
-            try await Task.sleep(for: .seconds(wait))
-            cost.waited += wait
-        }
-    }
-
-    /// Waits until the credential's requests of the last minute, every process's together, leave
-    /// room for one more (``SharedBudget/pace()``).
-    private func pace(_ shared: any SharedBudget, cost: inout CallCost, events: @Sendable (ClientEvent) -> Void)
-        async throws
-    {
-        while let next = try shared.pace() {
-            events(.throttled(until: next))
-            let wait = max(0.05, next.timeIntervalSinceNow)
             try await Task.sleep(for: .seconds(wait))
             cost.waited += wait
         }
@@ -318,10 +312,7 @@ public final class GitHubClient: Sendable {
                 cost.waited += max(0, seconds) + 1
             }
             let shared = estimate == nil ? nil : self.shared
-            if let shared, let estimate {
-                try await reserve(shared, points: estimate.points, cost: &cost, events: events)
-                try await pace(shared, cost: &cost, events: events)
-            }
+            if let shared, let estimate { try await reserve(shared, points: estimate.points, cost: &cost, events: events) }
             try await enterGate(api, cost: &cost, events: events)
             attempt += 1
             cost.requests += 1
@@ -601,12 +592,19 @@ final class BudgetBox: Sendable {
 /// A credential's GraphQL budget shared with other processes using it (the workers of a pool,
 /// through the ledger), so that together they keep it above a floor.
 public protocol SharedBudget: Sendable {
-    /// Reserves `points` for a request about to be sent: nil when granted, else when the budget
-    /// resets (wait until then and ask again).
-    func reserve(points: Int) throws -> Date?
+    /// Reserves `points`, and one of the credential's requests of the last minute counted
+    /// across every process using it, for a request about to be sent: nil when granted, else
+    /// why not and until when (wait until then and ask again).
+    func reserve(points: Int) throws -> BudgetHold?
     /// Gives a reservation back once its request ended, with the budget GitHub last reported.
     func settle(points: Int, remaining: Int?, resetAt: Date?) throws
-    /// Takes one of the credential's GraphQL requests of the last minute, counted across every
-    /// process using it: nil when granted, else when one frees up (wait until then and ask again).
-    func pace() throws -> Date?
+}
+
+/// Why a shared budget holds a request back, and until when.
+public enum BudgetHold: Sendable, Equatable {
+    /// The credential's points are at its floor until GitHub's reset.
+    case spent(until: Date)
+    /// The credential's requests of the last minute, every process's together, reached
+    /// `github.max_requests_per_minute`.
+    case throttled(until: Date)
 }

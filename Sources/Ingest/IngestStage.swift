@@ -161,13 +161,17 @@ struct LedgerBudget: SharedBudget {
     /// `github.max_requests_per_minute`, for every worker together.
     let perMinute: Int
 
-    func reserve(points: Int) throws -> Date? { try budgets.reserve(credential, points: points) }
+    func reserve(points: Int) throws -> BudgetHold? {
+        switch try budgets.reserve(credential, points: points, perMinute: perMinute) {
+        case nil: return nil
+        case .spent(let until)?: return .spent(until: until)
+        case .throttled(let until)?: return .throttled(until: until)
+        }
+    }
 
     func settle(points: Int, remaining: Int?, resetAt: Date?) throws {
         try budgets.settle(credential, points: points, remaining: remaining, resetAt: resetAt)
     }
-
-    func pace() throws -> Date? { try budgets.pace(credential, perMinute: perMinute) }
 }
 
 /// One GitHub client per credential, shared by the units of a run so that they share what

@@ -18,6 +18,14 @@ public struct CredentialBudget: Sendable, Equatable {
     public let waits: Int
 }
 
+/// Why a request of a credential waits, and until when.
+public enum CredentialHold: Sendable, Equatable {
+    /// The budget is at its floor until GitHub's reset.
+    case spent(until: Date)
+    /// Every process's requests of the last minute reached `github.max_requests_per_minute`.
+    case throttled(until: Date)
+}
+
 /// The ledger's `credential_budgets`: each credential's budget, shared by every worker so that
 /// together they keep it above its floor.
 ///
@@ -49,29 +57,83 @@ public struct CredentialBudgets: Sendable {
     /// Reserves `points` for a request about to be sent: nil when granted, else when the
     /// budget resets (wait until then and ask again).
     public func reserve(_ credential: String, points: Int) throws -> Date? {
-        try database.transaction { tx in
-            let clock = WorkQueue.clock(tx.engine)
-            let granted = try tx.query(
-                """
-                UPDATE credential_budgets
-                SET in_flight = (CASE WHEN reset_ms <= \(sql: clock) THEN \(points) ELSE in_flight + \(points) END),
-                    requests = requests + 1,
-                    remaining = (CASE WHEN reset_ms <= \(sql: clock) THEN NULL ELSE remaining END),
-                    reset_ms = (CASE WHEN reset_ms <= \(sql: clock) THEN NULL ELSE reset_ms END)
-                WHERE credential = \(credential)
-                  AND (remaining IS NULL OR reset_ms IS NULL OR reset_ms <= \(sql: clock)
-                       OR remaining - in_flight - \(points) >= floor)
-                RETURNING credential
-                """)
-            guard granted.isEmpty else { return nil }
-            let waiting = try tx.query(
-                """
-                UPDATE credential_budgets SET waits = waits + 1 WHERE credential = \(credential) RETURNING reset_ms
-                """)
-            // A credential nobody registered has no budget to keep: the request goes.
-            guard let reset = try waiting.first?.optionalInt("reset_ms") else { return nil }
-            return Date(timeIntervalSince1970: Double(reset) / 1000)
+        if case .spent(let until)? = try reserve(credential, points: points, perMinute: nil) { return until }
+        return nil
+    }
+
+    /// Reserves `points` for a GraphQL request about to be sent and, with `perMinute`, one of
+    /// the credential's requests of the last `window` (a minute): nil when both are granted,
+    /// else why not and until when (wait until then and ask again).
+    ///
+    /// GitHub's secondary limit counts a credential's points a minute whoever sends them, so
+    /// every process using the credential shares `github.max_requests_per_minute`: each
+    /// request holds an `endpoint_slots` row (`github-minute:` and the credential) that nobody
+    /// gives back and that stops counting after `window` — a sliding window. One transaction:
+    /// the budget's row, locked by the reservation until it commits, lets one request of the
+    /// credential count the window at a time; a full window rolls the reservation back. Rows
+    /// that left the window are cleared by one request in a hundred.
+    public func reserve(_ credential: String, points: Int, perMinute: Int?, window: Duration = .seconds(60)) throws
+        -> CredentialHold?
+    {
+        do {
+            return try database.transaction { tx in
+                let clock = WorkQueue.clock(tx.engine)
+                let granted = try tx.query(
+                    """
+                    UPDATE credential_budgets
+                    SET in_flight = (CASE WHEN reset_ms <= \(sql: clock) THEN \(points) ELSE in_flight + \(points) END),
+                        requests = requests + 1,
+                        remaining = (CASE WHEN reset_ms <= \(sql: clock) THEN NULL ELSE remaining END),
+                        reset_ms = (CASE WHEN reset_ms <= \(sql: clock) THEN NULL ELSE reset_ms END)
+                    WHERE credential = \(credential)
+                      AND (remaining IS NULL OR reset_ms IS NULL OR reset_ms <= \(sql: clock)
+                           OR remaining - in_flight - \(points) >= floor)
+                    RETURNING requests
+                    """)
+                guard !granted.isEmpty else {
+                    let waiting = try tx.query(
+                        """
+                        UPDATE credential_budgets SET waits = waits + 1 WHERE credential = \(credential) RETURNING reset_ms
+                        """)
+                    // A credential nobody registered has no budget to keep: the request goes.
+                    guard let reset = try waiting.first?.optionalInt("reset_ms") else { return nil }
+                    return .spent(until: Date(timeIntervalSince1970: Double(reset) / 1000))
+                }
+                guard let perMinute else { return nil }
+                let endpoint = "github-minute:" + credential
+                let millis = window.components.seconds * 1000 + window.components.attoseconds / 1_000_000_000_000_000
+                let taken = try tx.query(
+                    """
+                    INSERT INTO endpoint_slots (endpoint, holder, expires_ms)
+                    SELECT \(endpoint), \(UUID().uuidString), \(sql: clock) + \(millis)
+                    WHERE (SELECT COUNT(*) FROM endpoint_slots WHERE endpoint = \(endpoint) AND expires_ms > \(sql: clock))
+                          < \(perMinute)
+                    RETURNING holder
+                    """)
+                guard !taken.isEmpty else {
+                    let first = try tx.query(
+                        """
+                        SELECT MIN(expires_ms) AS first FROM endpoint_slots
+                        WHERE endpoint = \(endpoint) AND expires_ms > \(sql: clock)
+                        """
+                    ).first?.optionalInt("first")
+                    throw WindowFull(until: Date(timeIntervalSince1970: Double(first ?? 0) / 1000))
+                }
+                // Rows that left the window count for nothing; one request in a hundred clears them.
+                let requests = try granted.first?.int("requests") ?? 0
+                if requests % 100 == 0 {
+                    try tx.execute("DELETE FROM endpoint_slots WHERE endpoint = \(endpoint) AND expires_ms <= \(sql: clock)")
+                }
+                return nil
+            }
+        } catch let full as WindowFull {
+            return .throttled(until: full.until)
         }
+    }
+
+    /// A full window: thrown to roll the transaction's reservation back.
+    private struct WindowFull: Error {
+        let until: Date
     }
 
     /// Gives back a reservation once its request ended, with the budget GitHub reported.
@@ -100,19 +162,6 @@ public struct CredentialBudgets: Sendable {
                 WHERE credential = \(credential)
                 """)
         }
-    }
-
-    /// Takes one of the credential's GraphQL requests of the last `window` (a minute), counted
-    /// across every process of the store: nil when fewer than `perMinute` went in that window,
-    /// else when the oldest of them leaves it (ask again then). GitHub's secondary limit counts
-    /// a credential's points a minute whoever sends them, so workers share
-    /// `github.max_requests_per_minute` instead of each spending it.
-    ///
-    /// Each request holds an `endpoint_slots` row (`github-minute:` and the credential) that
-    /// nobody gives back: it expires after `window`, which makes a sliding window.
-    public func pace(_ credential: String, perMinute: Int, window: Duration = .seconds(60)) throws -> Date? {
-        try EndpointSlots(database: database).take(
-            "github-minute:" + credential, limit: perMinute, holder: UUID().uuidString, lease: window)
     }
 
     /// Every credential the store knows, by label.

@@ -1,5 +1,5 @@
 import Digest
-public import Foundation
+import Foundation
 
 /// Requests in flight to one model endpoint, capped across every worker of a store.
 ///
@@ -17,30 +17,20 @@ public struct EndpointSlots: Sendable {
 
     /// Takes a slot for `holder` if fewer than `limit` are held; returns whether it did.
     public func acquire(_ endpoint: String, limit: Int, holder: String, lease: Duration) throws -> Bool {
-        try take(endpoint, limit: limit, holder: holder, lease: lease) == nil
-    }
-
-    /// Takes a slot for `holder` if fewer than `limit` are held: nil when it did, else when the
-    /// first held slot expires (a slot nobody gives back makes a sliding window: at most
-    /// `limit` takes per `lease`).
-    public func take(_ endpoint: String, limit: Int, holder: String, lease: Duration) throws -> Date? {
-        let millis = lease.components.seconds * 1000 + lease.components.attoseconds / 1_000_000_000_000_000
-        return try database.transaction { tx in
+        try database.transaction { tx in
             let clock = WorkQueue.clock(tx.engine)
             if tx.engine == .postgres { try tx.execute("SELECT pg_advisory_xact_lock(\(Self.key(endpoint)))") }
             try tx.execute("DELETE FROM endpoint_slots WHERE endpoint = \(endpoint) AND expires_ms <= \(sql: clock)")
-            let held = try tx.query(
-                "SELECT COUNT(*) AS n, MIN(expires_ms) AS first FROM endpoint_slots WHERE endpoint = \(endpoint)"
-            ).first
-            if (try held?.int("n")) ?? 0 >= limit {
-                return Date(timeIntervalSince1970: Double(try held?.optionalInt("first") ?? 0) / 1000)
-            }
+            let held =
+                try tx.query("SELECT COUNT(*) AS n FROM endpoint_slots WHERE endpoint = \(endpoint)")
+                .first?.int("n") ?? 0
+            guard held < limit else { return false }
             try tx.execute(
                 """
                 INSERT INTO endpoint_slots (endpoint, holder, expires_ms)
-                VALUES (\(endpoint), \(holder), \(sql: clock) + \(millis))
+                VALUES (\(endpoint), \(holder), \(sql: clock) + \(lease.components.seconds * 1000))
                 """)
-            return nil
+            return true
         }
     }
 

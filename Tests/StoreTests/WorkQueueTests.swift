@@ -270,29 +270,33 @@ struct CredentialBudgetTests {
 
     /// `github.max_requests_per_minute` holds for every worker together: two workers' requests
     /// of one credential share one sliding window (here 5 a second instead of a minute), each
-    /// request past it is told when the oldest leaves the window, and another credential is
-    /// counted apart.
+    /// request past it is told when the oldest leaves the window and reserves no points, and
+    /// another credential is counted apart.
     @Test(arguments: TestEngine.available)
     func workersShareACredentialsRequestsPerMinute(_ engine: TestEngine) throws {
         let databases = try engine.openShared(2)
         let workers = databases.map { CredentialBudgets(database: $0) }
+        for credential in ["token:A", "token:B"] { try workers[0].register(credential, label: credential, floor: 0) }
         let window = Duration.seconds(1)
         var granted = 0
-        var refusal: Date?
+        var throttled: [Date] = []
         let began = Date()
         for index in 0..<8 {
-            if let next = try workers[index % 2].pace("token:A", perMinute: 5, window: window) {
-                refusal = next
-            } else {
-                granted += 1
+            switch try workers[index % 2].reserve("token:A", points: 1, perMinute: 5, window: window) {
+            case nil: granted += 1
+            case .throttled(let until)?: throttled.append(until)
+            case .spent?: Issue.record("the budget is unknown: nothing is spent")
             }
         }
-        #expect(granted == 5)
-        let next = try #require(refusal)
+        #expect(granted == 5 && throttled.count == 3)
+        let next = try #require(throttled.first)
         #expect(next > began && next <= Date().addingTimeInterval(1.01))
-        #expect(try workers[0].pace("token:B", perMinute: 5, window: window) == nil)
+        // Only the granted requests hold points; the refused ones rolled theirs back.
+        let seen = try #require(try workers[1].all().first { $0.credential == "token:A" })
+        #expect(seen.inFlight == 5 && seen.requests == 5)
+        #expect(try workers[0].reserve("token:B", points: 1, perMinute: 5, window: window) == nil)
         Thread.sleep(forTimeInterval: max(0, next.timeIntervalSinceNow) + 0.05)
-        #expect(try workers[1].pace("token:A", perMinute: 5, window: window) == nil)
+        #expect(try workers[1].reserve("token:A", points: 1, perMinute: 5, window: window) == nil)
     }
 }
 
