@@ -104,9 +104,9 @@ public struct PartialResult: Sendable {
     }
 }
 
-/// A GitHub client over the process's HTTP transport (``HTTP/Transport``): GraphQL, and the one REST list ingest reads (inline review
-/// comments, which GraphQL only offers nested two levels deep). Retries, backoff, rate
-/// limits, no secrets out.
+/// A GitHub client over the process's HTTP transport (``HTTP/Transport``): GraphQL, and the
+/// one REST list ingest reads (inline review comments, which GraphQL only offers nested two
+/// levels deep). Retries, backoff, rate limits, no secrets out.
 ///
 /// Retries 5xx, transport errors and malformed bodies with exponential backoff and jitter.
 /// Timeouts (502/504, a timed-out request, GitHub's "Something went wrong while executing
@@ -456,7 +456,6 @@ public final class GitHubClient: Sendable {
         return (decoded, http.header("Link").flatMap(Self.nextLink))
     }
 
-    /// Sends a request: transport failures become retryable errors; the budget headers are read.
     /// Sends `request` with the credential's token; an App's installation token GitHub rejects
     /// (revoked, expired early) is minted afresh and the request sent once more.
     private func authorized(_ request: Request, budget: BudgetBox) async throws -> (Data, Response) {

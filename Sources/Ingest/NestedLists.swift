@@ -16,10 +16,11 @@ extension IngestSession {
     /// credential's gate (`github.max_requests_in_flight`).
     static let nestedListsAtOnce = 4
 
-    /// Reads the nested lists of `items` that did not fit their page (``nestedOverflow(of:key:stream:)``),
-    /// up to ``nestedListsAtOnce`` at a time, each on a copy of the session (``forked()``) whose
-    /// counters and page sizes are added back as it ends. A failure cancels the others and fails the unit,
-    /// whose rerun continues each list at its checkpoint.
+    /// Reads the nested lists of `items` that did not fit their page
+    /// (``nestedOverflow(of:key:stream:)``), up to ``nestedListsAtOnce`` at a time, each on a copy
+    /// of the session (``forked()``) whose counters and page sizes are added back as it ends. A
+    /// failure cancels the others and fails the unit, whose rerun continues each list at its
+    /// checkpoint.
     mutating func readNested(_ items: [(node: JSONValue, key: String)], stream: RepositoryStream) async throws {
         let overflowing = items.filter { !Self.nestedFields(of: $0.node, stream: stream).isEmpty }
         guard overflowing.count > 1 else {
