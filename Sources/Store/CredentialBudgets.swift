@@ -54,16 +54,10 @@ public struct CredentialBudgets: Sendable {
         }
     }
 
-    /// Reserves `points` for a request about to be sent: nil when granted, else when the
-    /// budget resets (wait until then and ask again).
-    public func reserve(_ credential: String, points: Int) throws -> Date? {
-        if case .spent(let until)? = try reserve(credential, points: points, perMinute: nil) { return until }
-        return nil
-    }
-
     /// Reserves `points` for a GraphQL request about to be sent and, with `perMinute`, one of
     /// the credential's requests of the last `window` (a minute): nil when both are granted,
-    /// else why not and until when (wait until then and ask again).
+    /// else why not and until when (wait until then and ask again): until the budget resets
+    /// when keeping its floor needs it, or until the window has room.
     ///
     /// GitHub's secondary limit counts a credential's points a minute whoever sends them, so
     /// every process using the credential shares `github.max_requests_per_minute`: each
@@ -72,7 +66,7 @@ public struct CredentialBudgets: Sendable {
     /// the budget's row, locked by the reservation until it commits, lets one request of the
     /// credential count the window at a time; a full window rolls the reservation back. Rows
     /// that left the window are cleared by one request in a hundred.
-    public func reserve(_ credential: String, points: Int, perMinute: Int?, window: Duration = .seconds(60)) throws
+    public func reserve(_ credential: String, points: Int, perMinute: Int? = nil, window: Duration = .seconds(60)) throws
         -> CredentialHold?
     {
         do {
