@@ -427,7 +427,7 @@ public struct Ledger: Sendable {
     /// unit, read in one query. Nothing is read back.
     static func insertFinals(_ attempts: [NewAttempt], in tx: borrowing Transaction) throws {
         guard !attempts.isEmpty else { return }
-        var latest: [String: [UnitKey: Int64]] = [:]
+        var latest: [Int64: [UnitKey: Int64]] = [:]
         for runID in Set(attempts.map(\.runID)) {
             var byUnit: [UnitKey: Int64] = [:]
             for row in try tx.query(
@@ -437,13 +437,13 @@ public struct Ledger: Sendable {
             {
                 byUnit[UnitKey(stage: try row.string("stage"), unit: try row.string("unit"))] = try row.int("attempt")
             }
-            latest[String(runID)] = byUnit
+            latest[runID] = byUnit
         }
         let now = Timestamp.now()
         let rows: [[SQLValue]] = attempts.map { new in
             [
                 .integer(new.runID), .text(new.unit.stage), .text(new.unit.unit),
-                .integer((latest[String(new.runID)]?[new.unit] ?? 0) + 1), .text(new.state.rawValue), .text(new.reason),
+                .integer((latest[new.runID]?[new.unit] ?? 0) + 1), .text(new.state.rawValue), .text(new.reason),
                 .text(new.fingerprint), .text(encodeParts(new.fingerprintParts)), new.reusedFromRun.sqlValue, .null,
                 .text(now), new.outputHash.sqlValue, new.errorCode.sqlValue, new.errorMessage.sqlValue,
             ]

@@ -32,6 +32,14 @@ func answer(_ status: Int, _ body: String = "", headers: [String: String] = [:])
     return HTTPResponse(statusCode: HTTPStatusCode(status, phrase: "Status \(status)"), headers: fields, body: Data(body.utf8))
 }
 
+/// A handler that answers 200 `after` late, its body the request's path.
+func late(_ after: Duration) -> LoopbackServer.Handler {
+    { request in
+        try? await Task.sleep(for: after)
+        return answer(200, request.path)
+    }
+}
+
 /// A loopback server with `routes` for the length of `body`; its base URL is `http://127.0.0.1:PORT`.
 func withServer(
     _ routes: [(String, LoopbackServer.Handler)], _ body: (URL) async throws -> Void
@@ -162,15 +170,7 @@ struct TransportTests {
     }
 
     @Test func aRequestPastItsTimeoutFailsAsTimedOut() async throws {
-        try await withServer([
-            (
-                "GET /slow",
-                { _ in
-                    try? await Task.sleep(for: .seconds(3))
-                    return answer(200)
-                }
-            )
-        ]) { base in
+        try await withServer([("GET /slow", late(.seconds(3)))]) { base in
             let began = ContinuousClock.now
             let error = await #expect(throws: TransportError.self) {
                 _ = try await Transport.shared.send(
@@ -196,15 +196,7 @@ struct TransportTests {
     /// A stop (SIGTERM) cancels the unit's task: its request ends at once, not when the
     /// server answers.
     @Test func cancellingTheTaskEndsTheExchangeAtOnce() async throws {
-        try await withServer([
-            (
-                "GET /never",
-                { _ in
-                    try? await Task.sleep(for: .seconds(10))
-                    return answer(200)
-                }
-            )
-        ]) { base in
+        try await withServer([("GET /never", late(.seconds(10)))]) { base in
             let began = ContinuousClock.now
             let task = Task { try await Transport.shared.send(Request("GET", base.appendingPathComponent("never"))) }
             try await Task.sleep(for: .milliseconds(200))
@@ -216,15 +208,7 @@ struct TransportTests {
 
     /// Many requests in flight at once all come back, each with its own answer.
     @Test func concurrentRequestsEachGetTheirOwnAnswer() async throws {
-        try await withServer([
-            (
-                "GET /n/:number",
-                { request in
-                    try? await Task.sleep(for: .milliseconds(50))
-                    return answer(200, request.path)
-                }
-            )
-        ]) { base in
+        try await withServer([("GET /n/:number", late(.milliseconds(50)))]) { base in
             let answers = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 for number in 0..<40 {
                     group.addTask {
