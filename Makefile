@@ -25,7 +25,7 @@ deps:
 		echo "installing:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@python3 -c "import jsonschema, yaml, graphql, kubernetes_validate, helm_python" 2>/dev/null || python3 -m pip install -q jsonschema pyyaml graphql-core kubernetes-validate helm-python-sdk
+	@python3 -c "import jsonschema, yaml, graphql, kubernetes_validate, helm_python, cmarkgfm" 2>/dev/null || python3 -m pip install -q jsonschema pyyaml graphql-core kubernetes-validate helm-python-sdk cmarkgfm
 
 build: deps
 	$(SWIFT) build --product ghillie-run

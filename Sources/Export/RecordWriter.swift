@@ -41,22 +41,27 @@ final class RecordWriter {
     let columns: [Column]
     let schemaVersion: Int
     let out: OutputFile
+    /// CSV text cells a spreadsheet would run as a formula get a leading `'` (`export.csv_formula_guard`).
+    let formulaGuard: Bool
     /// `"name":` per column, with the separator before it.
     private let keys: [[UInt8]]
     private var column = 0
     private(set) var records = 0
 
-    convenience init(format: ExportFormat, columns: [Column], schemaVersion: Int, out: OutputFile) {
+    convenience init(
+        format: ExportFormat, columns: [Column], schemaVersion: Int, out: OutputFile, formulaGuard: Bool = false
+    ) {
         self.init(
             layout: format == .csv ? .csv : format == .jsonl ? .jsonl : .jsonArray,
-            columns: columns, schemaVersion: schemaVersion, out: out)
+            columns: columns, schemaVersion: schemaVersion, out: out, formulaGuard: formulaGuard)
     }
 
-    init(layout: Layout, columns: [Column], schemaVersion: Int, out: OutputFile) {
+    init(layout: Layout, columns: [Column], schemaVersion: Int, out: OutputFile, formulaGuard: Bool = false) {
         self.layout = layout
         self.columns = columns
         self.schemaVersion = schemaVersion
         self.out = out
+        self.formulaGuard = formulaGuard && layout == .csv
         keys = columns.map { Array(",\"\($0.name)\":".utf8) }
     }
 
@@ -143,7 +148,26 @@ final class RecordWriter {
 
     func text(_ bytes: UnsafeRawBufferPointer) {
         key()
-        if layout == .csv { csvField(bytes) } else { jsonString(bytes) }
+        if layout == .csv {
+            if formulaGuard, let first = bytes.first, Self.formulaStarts.contains(first) {
+                return guardedField(bytes)
+            }
+            csvField(bytes)
+        } else {
+            jsonString(bytes)
+        }
+    }
+
+    /// What a spreadsheet reads as the start of a formula (OWASP's list): `=`, `+`, `-`, `@`, tab, CR.
+    static let formulaStarts: Set<UInt8> = [
+        UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D,
+    ]
+
+    /// A text cell with a `'` before it, so a spreadsheet shows it as text; always quoted.
+    private func guardedField(_ bytes: UnsafeRawBufferPointer) {
+        var prefixed = [UInt8(ascii: "'")]
+        prefixed.append(contentsOf: bytes)
+        prefixed.withUnsafeBytes { csvField($0, alwaysQuoted: true) }
     }
 
     func text(_ value: String?) {
@@ -162,10 +186,12 @@ final class RecordWriter {
         value.withUTF8 { json(UnsafeRawBufferPointer($0)) }
     }
 
-    private func csvField(_ bytes: UnsafeRawBufferPointer) {
-        let needsQuotes = bytes.contains { byte in
-            byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D
-        }
+    private func csvField(_ bytes: UnsafeRawBufferPointer, alwaysQuoted: Bool = false) {
+        let needsQuotes =
+            alwaysQuoted
+            || bytes.contains { byte in
+                byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D
+            }
         guard needsQuotes else { return out.append(bytes) }
         out.append(UInt8(ascii: "\""))
         var start = 0

@@ -16,7 +16,9 @@ extension ExportStage {
         let repositories = context.manifest.estate.repositories.map(\.slug)
         /// A whole dataset file: the header or bracket, the records `body` writes, the end.
         func records(_ columns: [Column], _ body: (RecordWriter) throws -> Void) throws -> Int {
-            let writer = RecordWriter(format: format, columns: columns, schemaVersion: EntityTable.schemaVersion, out: file)
+            let writer = RecordWriter(
+                format: format, columns: columns, schemaVersion: EntityTable.schemaVersion, out: file,
+                formulaGuard: context.manifest.export?.csvFormulaGuard ?? false)
             writer.begin()
             try body(writer)
             writer.end()

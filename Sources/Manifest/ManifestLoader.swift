@@ -548,7 +548,10 @@ struct ManifestParser {
     }
 
     mutating func parseExport(_ node: Node) -> ExportConfig? {
-        guard let fields = reader.mapping(node, path: "export", allowed: ["path", "formats", "datasets", "overwrite"]) else {
+        guard
+            let fields = reader.mapping(
+                node, path: "export", allowed: ["path", "formats", "datasets", "overwrite", "csv_formula_guard"])
+        else {
             return nil
         }
         var ok = true
@@ -582,7 +585,14 @@ struct ManifestParser {
         if let overwriteNode = fields["overwrite"] {
             if let value = reader.bool(overwriteNode, path: "export.overwrite") { overwrite = value } else { ok = false }
         }
-        return ok ? ExportConfig(path: path, formats: formats, datasets: datasets, overwrite: overwrite) : nil
+        var formulaGuard = false
+        if let guardNode = fields["csv_formula_guard"] {
+            if let value = reader.bool(guardNode, path: "export.csv_formula_guard") { formulaGuard = value } else { ok = false }
+        }
+        return ok
+            ? ExportConfig(
+                path: path, formats: formats, datasets: datasets, overwrite: overwrite, csvFormulaGuard: formulaGuard)
+            : nil
     }
 
     mutating func parseReport(_ node: Node, estate: Estate?) -> ReportConfig? {

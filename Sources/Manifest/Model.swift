@@ -309,14 +309,21 @@ public struct ExportConfig: Sendable, Hashable, Codable {
     public let datasets: [Dataset]
     /// Whether an export may replace files that no export of this manifest wrote.
     public let overwrite: Bool
+    /// Whether CSV text cells that a spreadsheet would read as a formula (`=`, `+`, `-`, `@`,
+    /// tab, carriage return first) start with a `'` (opt-in: the file no longer holds the data
+    /// exactly as GitHub does).
+    public let csvFormulaGuard: Bool
 
     public static let defaultPath = "out/{name}/{window_end}"
 
-    public init(path: String, formats: [ExportFormat], datasets: [Dataset], overwrite: Bool = false) {
+    public init(
+        path: String, formats: [ExportFormat], datasets: [Dataset], overwrite: Bool = false, csvFormulaGuard: Bool = false
+    ) {
         self.path = path
         self.formats = formats
         self.datasets = datasets
         self.overwrite = overwrite
+        self.csvFormulaGuard = csvFormulaGuard
     }
 }
 

@@ -38,6 +38,10 @@ public final class FakeModel: Sendable {
         case empty
         /// HTTP 400 for `response_format: json_schema` (the endpoint only knows JSON mode).
         case jsonModeOnly = "json-mode-only"
+        /// A good answer with another status than the one the brief's rules decide (on track
+        /// where they say otherwise, at risk where they say on track), as a model steered by a
+        /// title would answer.
+        case contrarian
     }
 
     /// One request as received.
@@ -156,6 +160,10 @@ public final class FakeModel: Sendable {
         case .fenced: content = "```json\n" + good + "\n```"
         case .invalidJSON: content = "Here is the report you asked for:\n" + good
         case .empty: content = ""
+        case .contrarian:
+            let status = Self.ruledStatus(in: prompt) == "on_track" ? "at_risk" : "on_track"
+            content = good.replacingOccurrences(
+                of: #""status":"\#(Self.ruledStatus(in: prompt))""#, with: #""status":"\#(status)""#)
         default: content = good
         }
         let promptTokens = messages.reduce(0) { $0 + ($1["content"]?.string?.utf8.count ?? 0) } / 4 + 1
@@ -202,6 +210,15 @@ public final class FakeModel: Sendable {
         return report.canonical
     }
 
+    /// The status the brief's "Status" section states (`- at_risk: why`), or `unknown`.
+    static func ruledStatus(in prompt: String) -> String {
+        let lines = prompt.split(separator: "\n")
+        guard let heading = lines.firstIndex(where: { $0.hasPrefix("## Status") }), heading + 1 < lines.count,
+            let status = lines[heading + 1].dropFirst(2).split(separator: ":").first
+        else { return "unknown" }
+        return String(status)
+    }
+
     /// A report that writes numbers only as the brief's fact keys, and names only its references.
     static func answer(to prompt: String) -> String {
         let lines = prompt.split(separator: "\n").map(String.init)
@@ -213,12 +230,10 @@ public final class FakeModel: Sendable {
         } else if has("parts_on_track") {
             summary = "\(subject) has {parts_on_track}."
         }
-        // Like a careful model: blocked items or parts make it blocked, parts at risk at risk.
-        let status =
-            prompt.contains("labelled blocked") || has("parts_blocked")
-            ? "blocked"
-            : has("parts_at_risk") ? "at_risk" : "on_track"
-        // Highlights and risks only from lines of the brief, so a good answer stays verifiable.
+        // Like a careful model: the status the brief's rules decide.
+        let status = ruledStatus(in: prompt)
+        // Highlights and risks only from lines of the brief, so a good answer stays verifiable;
+        // titles quoted with their marks, as the brief asks.
         let merged = lines.filter { $0.hasPrefix("- #") && $0.hasSuffix("[merged]") }.prefix(3).map { line in
             "Merged " + line.dropFirst(2).replacingOccurrences(of: " [merged]", with: "")
         }

@@ -189,12 +189,13 @@ public enum GraphBuilder {
                 for format in dataset == .bundle ? [.json] : export.formats {
                     let id = UnitID(.export, dataset == .bundle ? "bundle" : "\(dataset.rawValue).\(format.rawValue)")
                     files.append(id)
+                    var slice = exportSlice.merging(["dataset": dataset.rawValue, "format": format.rawValue]) { $1 }
+                    // Only where it changes a file (and not at all when off, so older fingerprints hold).
+                    if format == .csv && export.csvFormulaGuard { slice["csv_formula_guard"] = "on" }
                     units.append(
                         Unit(
                             id: id, subject: .export(dataset, format), dependencies: dependencies,
-                            sliceHash: Slice.hash(
-                                exportSlice.merging(
-                                    ["dataset": dataset.rawValue, "format": format.rawValue]) { $1 })))
+                            sliceHash: Slice.hash(slice)))
                 }
             }
             units.append(

@@ -51,11 +51,12 @@ public struct ReportContent: Sendable, Hashable {
     /// Every piece of text, for checks that look at all of it.
     var texts: [String] { [summary] + highlights + risks + nextSteps }
 
-    /// The content with every fact key filled in with its value and words (after verification).
-    func filled(by sheet: FactSheet) -> ReportContent {
+    /// The content with every fact key of its own words filled in with its value and words
+    /// (after verification); quoted text stays as it is, braces and all.
+    func filled(by brief: Brief) -> ReportContent {
         ReportContent(
-            status: status, summary: sheet.fill(summary), highlights: highlights.map(sheet.fill),
-            risks: risks.map(sheet.fill), nextSteps: nextSteps.map(sheet.fill))
+            status: status, summary: brief.fill(summary), highlights: highlights.map(brief.fill),
+            risks: risks.map(brief.fill), nextSteps: nextSteps.map(brief.fill))
     }
 
     /// Reads a model's answer: one JSON object, optionally inside a Markdown code fence.

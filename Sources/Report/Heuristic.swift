@@ -2,22 +2,17 @@ import Evidence
 
 /// The offline backend: a deterministic report from the brief's facts, no model involved.
 ///
-/// Rules (docs/reports.md, "The heuristic backend"): no activity in the window → unknown; an
-/// open item labelled `blocked` → blocked; at risk when more bug than feature work, when no
-/// issue was resolved while the oldest tenth of the outstanding ones are over 90 days old, when
-/// the outstanding issues grew while that old, when the median open-to-merge time at least
-/// doubled (and by a day or more), or when a risk of an at-risk or blocked previous report is
-/// still present; otherwise on track. Highlights are people's merged work by kind, naming the
-/// pull requests; bot work is one sentence of the summary, never a highlight; risks and next
-/// steps name the items. Like a model, it writes numbers as the brief's fact keys, and its
-/// answer goes through the same verification and filling in.
+/// Its status is the one ``StatusRules`` decide (as for a model's answer). Highlights are
+/// people's merged work by kind, naming the pull requests and quoting their titles inside
+/// “…” (data, never read as keys); bot work is one sentence of the summary, never a
+/// highlight; risks and next steps name the items (docs/reports.md, "The heuristic backend").
+/// Like a model, it writes numbers as the brief's fact keys, and its answer goes through the
+/// same verification and filling in.
 enum Heuristic {
     static func write(_ brief: Brief) -> ReportContent {
         brief.scope == .repository ? repository(brief) : rollUp(brief)
     }
 
-    /// Older than this, the oldest tenth of the outstanding issues make a backlog that ages.
-    static let ageingDays = 90
     /// Open longer than this (two fortnights), a pull request is named as waiting.
     static let waitingDays = 30.0
 
@@ -25,44 +20,10 @@ enum Heuristic {
         let facts = brief.facts
         let sheet = brief.sheet
         func change(_ key: String) -> Int? { sheet[key + ":change"]?.value.sign }
-        func seconds(_ key: String) -> Double? {
-            if case .seconds(let value)? = sheet[key]?.value { return value }
-            return nil
-        }
-        let ageing = (facts.outstandingP90Days ?? 0) > ageingDays && facts.outstanding > 0
-
-        // Why the work is at risk, each a risk the report states.
-        var concerns: [String] = []
-        if facts.bugItems > facts.featureItems && facts.bugItems > 0 {
-            concerns.append("More bug work than feature work in the window")
-        }
-        if ageing && facts.resolved == 0 {
-            concerns.append("No issue was resolved while the backlog ages, with {outstanding_age_p90}")
-        } else if ageing && change("issues_outstanding") == 1 {
-            concerns.append("The backlog grows and ages: {issues_outstanding:change}, with {outstanding_age_p90}")
-        }
-        if let now = seconds("open_to_merge_median"), let before = seconds("open_to_merge_median:previous"),
-            now >= 2 * before, now - before >= 86_400
-        {
-            concerns.append("Pull requests take at least twice as long to merge: {open_to_merge_median:change}")
-        }
-        let ongoingConcern =
-            [Status.atRisk, .blocked].contains(facts.previousStatus ?? .unknown)
-            && facts.previousRisks.contains { risk in
-                !risk.hasPrefix(PreviousReport.resolved) && !PreviousReport.plain(risk).hasSuffix("is labelled blocked")
-                    && concerns.contains { PreviousReport.gist(sheet.fill($0)) == PreviousReport.gist(risk) }
-            }
-
-        let status: Status
-        if facts.activity == 0 {
-            status = .unknown
-        } else if !facts.blocked.isEmpty {
-            status = .blocked
-        } else if !concerns.isEmpty || ongoingConcern {
-            status = .atRisk
-        } else {
-            status = .onTrack
-        }
+        let ageing = StatusRules.isAgeing(facts)
+        let verdict = StatusRules.repository(brief)
+        let concerns = verdict.concerns
+        let status = verdict.status
 
         var summary =
             status == .unknown
@@ -81,7 +42,10 @@ enum Heuristic {
         var highlights: [String] = []
         for (type, label) in kinds {
             guard let group = facts.mergedByType.first(where: { $0.type == type }) else { continue }
-            highlights.append("\(label): " + group.items.prefix(3).map { "#\($0.number) \($0.title)" }.joined(separator: "; "))
+            highlights.append(
+                "\(label): "
+                    + group.items.prefix(3).map { "#\($0.number) \(Untrusted.quoted($0.title))" }
+                    .joined(separator: "; "))
         }
         if change("pull_requests_merged") == 1 { highlights.append("Merged pull requests are {pull_requests_merged:change}") }
         if facts.adrs > 0 { highlights.append("Architecture decisions recorded: {adrs_added}") }
@@ -122,7 +86,7 @@ enum Heuristic {
     static func continuity(_ risks: [String], brief: Brief) -> [String] {
         let earlier = brief.facts.previousRisks.filter { !$0.hasPrefix(PreviousReport.resolved) }
         let before = Set(earlier.map(PreviousReport.gist))
-        let now = risks.map { PreviousReport.gist(brief.sheet.fill($0)) }
+        let now = risks.map { PreviousReport.gist(brief.fill($0)) }
         var marked = zip(risks, now).map { risk, gist in before.contains(gist) ? PreviousReport.ongoing + risk : risk }
         for risk in earlier where !now.contains(PreviousReport.gist(risk)) {
             marked.append(PreviousReport.resolved + PreviousReport.plain(risk))
@@ -132,9 +96,7 @@ enum Heuristic {
 
     static func rollUp(_ brief: Brief) -> ReportContent {
         let facts = brief.facts
-        let known = facts.children.filter { $0.status != .unknown }
-        var status = known.map(\.status).max() ?? .unknown
-        if status == .onTrack && !facts.blockedComponents.isEmpty { status = .atRisk }
+        let status = StatusRules.rollUp(brief).status
         let name = brief.scope == .estate ? "The estate" : brief.name
         let parts = Status.allCases.compactMap { status in
             brief.sheet["parts_" + status.rawValue].map { _ in "{parts_\(status.rawValue)}" }

@@ -68,7 +68,7 @@ struct ReportInputs {
     func child(_ slug: String) throws -> ChildReport {
         if let stored = try stored(scope: "repository", subject: slug, name: slug) { return stored }
         let brief = try repositoryBrief(slug)
-        let content = Heuristic.write(brief).filled(by: brief.sheet)
+        let content = Heuristic.write(brief).filled(by: brief)
         return ChildReport(
             scope: .repository, subject: slug, name: slug, status: content.status, summary: content.summary,
             risks: content.risks, references: brief.references, nextSteps: content.nextSteps)

@@ -6,22 +6,76 @@ import Mustache
 enum Render {
     static func day(_ timestamp: String) -> String { String(timestamp.prefix(10)) }
 
+    /// A report as Markdown: every text the template receives is ``markdownText(_:)``, so what a
+    /// title or a model wrote renders as the text it is.
     static func markdown(
         _ template: MustacheTemplate, title: String, content: ReportContent, windowStart: String,
         windowEnd: String, model: String, checked: (numbers: Int, references: Int),
         comparisons: [FactSheet.Comparison] = []
     ) -> String {
+        let text = markdownText
         let context: [String: Any] = [
-            "title": title, "start_day": day(windowStart), "end_day": day(windowEnd), "status": content.status.rawValue,
-            "status_title": content.status.title, "summary": content.summary,
-            "highlights": content.highlights, "has_highlights": !content.highlights.isEmpty,
-            "risks": content.risks, "has_risks": !content.risks.isEmpty,
-            "next_steps": content.nextSteps, "has_next_steps": !content.nextSteps.isEmpty,
-            "model": model, "numbers_checked": checked.numbers, "references_checked": checked.references,
+            "title": text(title), "start_day": day(windowStart), "end_day": day(windowEnd), "status": content.status.rawValue,
+            "status_title": content.status.title, "summary": text(content.summary),
+            "highlights": content.highlights.map(text), "has_highlights": !content.highlights.isEmpty,
+            "risks": content.risks.map(text), "has_risks": !content.risks.isEmpty,
+            "next_steps": content.nextSteps.map(text), "has_next_steps": !content.nextSteps.isEmpty,
+            "model": text(model), "numbers_checked": checked.numbers, "references_checked": checked.references,
             "has_changes": !comparisons.isEmpty,
-            "changes": comparisons.map { ["metric": $0.metric, "now": $0.now, "previous": $0.previous, "change": $0.change] },
+            "changes": comparisons.map {
+                ["metric": text($0.metric), "now": text($0.now), "previous": text($0.previous), "change": text($0.change)]
+            },
         ]
         return template.render(context)
+    }
+
+    /// Characters that start Markdown (CommonMark and GitHub's extensions: emphasis, code,
+    /// links and images, raw HTML, entities, tables, strikethrough, math): each is shown
+    /// literally with a backslash before it.
+    private static let markdownPunctuation: Set<Character> = ["\\", "`", "*", "_", "[", "]", "<", ">", "|", "~", "&", "$"]
+    private static let blockStart = try? NSRegularExpression(
+        pattern: #"^(#{1,6}(?=\s|$)|=|\+(?=\s|$)|-(?=\s|$|-)|\d{1,9}(?=[.)](\s|$)))"#)
+    private static let email = try? NSRegularExpression(pattern: #"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+"#)
+    private static let autolink = try? NSRegularExpression(
+        pattern: #"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)"#)
+
+    /// Text as Markdown shows it literally, on one line: white space runs become one space; what
+    /// could start markup is escaped; a leading `# `, `-`, `+`, `=` or `1.` cannot open a block;
+    /// a URL or `www.` cannot become a link (its `:` or `.` is escaped) and an e-mail address,
+    /// which GitHub links whatever is escaped, is a code span.
+    static func markdownText(_ text: String) -> String {
+        let line = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
+        let nsLine = line as NSString
+        let emails = email?.matches(in: line, range: NSRange(location: 0, length: nsLine.length)).map(\.range) ?? []
+        var out = ""
+        var at = 0
+        func escaped(_ piece: String) -> String {
+            var result = ""
+            for character in piece {
+                if markdownPunctuation.contains(character) { result.append("\\") }
+                result.append(character)
+            }
+            guard let autolink else { return result }
+            return autolink.stringByReplacingMatches(
+                in: result, range: NSRange(result.startIndex..., in: result), withTemplate: "\\\\$1$2")
+        }
+        for range in emails {
+            out += escaped(nsLine.substring(with: NSRange(location: at, length: range.location - at)))
+            out += "`" + nsLine.substring(with: range) + "`"
+            at = range.location + range.length
+        }
+        out += escaped(nsLine.substring(from: at))
+        if let blockStart, let match = blockStart.firstMatch(in: out, range: NSRange(out.startIndex..., in: out)),
+            let range = Range(match.range, in: out)
+        {
+            // `1.` keeps its digits and escapes the `.` or `)` after them.
+            if out[range].first?.isNumber == true {
+                out.insert("\\", at: range.upperBound)
+            } else {
+                out.insert("\\", at: range.lowerBound)
+            }
+        }
+        return out
     }
 
     /// One repository's row on the estate page.

@@ -19,7 +19,7 @@ public struct ReportStage: StageRunner {
     /// The code's version and the built-in templates' hash: a changed template changes what
     /// every report writes, so it reruns them.
     public let version =
-        "report-2+"
+        "report-3+"
         + String(
             SHA256.hex(
                 Templates.names.map { Templates.defaults[$0] ?? "" }
@@ -167,10 +167,10 @@ public struct ReportStage: StageRunner {
                 ] as [String: Any]), context: context)
         // What was verified is the answer with fact keys; what is stored and shown has them
         // filled in, each number with the words of the fact it states.
-        let facts = brief.sheet.used(in: written.content.texts)
-        let content = written.content.filled(by: brief.sheet)
+        let facts = brief.used(in: written.content.texts)
+        let content = written.content.filled(by: brief)
         let modelName = config.model.backend == .heuristic ? "heuristic" : (config.model.model ?? "model")
-        let checked = (facts.count, Verifier.references(in: content.texts.joined(separator: "\n")).count)
+        let checked = (facts.count, brief.named(in: written.content.texts).count)
         let markdown = Render.markdown(
             templates.markdown, title: brief.name, content: content, windowStart: start, windowEnd: end,
             model: modelName, checked: checked, comparisons: brief.sheet.comparisons)

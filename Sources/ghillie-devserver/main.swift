@@ -12,6 +12,8 @@ import ModelFake
 //                     [--model-mode M]    good (default), wrong-numbers, misattributed, swapped-keys, invented-refs, …
 //                     [--delay-ms N]      answer every GitHub request N ms late (to watch progress, or interrupt)
 //                     [--budget N]        GraphQL points per hour (default 5000, as GitHub's)
+//                     [--hostile]         titles, commit messages, labels and review bodies carry hostile text
+//                                         (markup, links, braces, bidi overrides, prompt injection; docs/reports.md)
 var port: UInt16 = 8787
 var seed: UInt64 = 42
 var repositories = 8
@@ -21,9 +23,14 @@ var modelPort: UInt16 = 8788
 var modelMode = FakeModel.Mode.good
 var delay = 0
 var budget = 5000
+var hostile = false
 var windowEnd = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
+    if argument == "--hostile" {
+        hostile = true
+        continue
+    }
     let value = arguments.next() ?? ""
     switch argument {
     case "--port": port = UInt16(value) ?? port
@@ -50,7 +57,8 @@ while let argument = arguments.next() {
         exit(2)
     }
 }
-let estate = EstateGenerator(seed: seed, repositories: repositories, windowEnd: windowEnd).generate()
+let generated = EstateGenerator(seed: seed, repositories: repositories, windowEnd: windowEnd).generate()
+let estate = hostile ? generated.withHostileText() : generated
 let fake = FakeGitHub(estate: estate, token: token, budget: budget)
 if delay > 0 { fake.inject(Fault(.delay(.milliseconds(delay)), times: Int.max / 2)) }
 let url = try await fake.start(port: port)
@@ -66,7 +74,7 @@ if let manifestPath {
 FileHandle.standardError.write(
     Data(
         """
-        ghillie-devserver: \(repositories) repositories (seed \(seed)) at \(url)
+        ghillie-devserver: \(repositories) repositories (seed \(seed)\(hostile ? ", hostile text" : "")) at \(url)
         token: \(token) (a throwaway value for this fake server)
         \(modelURL.map { "fake model (\(modelMode.rawValue)) at \($0), model `fake-model`, any key" } ?? "no fake model")
 

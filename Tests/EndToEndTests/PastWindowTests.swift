@@ -130,17 +130,7 @@ struct PastWindowTests {
         let url = try await fake.start()
         try await afterwards({ await fake.stop() }) {
             let harness = try Harness()
-            try harness.write(
-                "catalogue.yaml",
-                """
-                version: 1
-                projects:
-                  - key: core
-                    name: Core
-                    components:
-                      - {key: api, name: API, type: service, repository: {owner: acme, name: repo-000}}
-                      - {key: store, name: Store, type: library, repository: {owner: acme, name: repo-001}}
-                """)
+            try harness.writeCoreCatalogue([("api", "API", "service", "repo-000"), ("store", "Store", "library", "repo-001")])
             try harness.write(
                 "m.yaml",
                 Self.manifest(url).replacingOccurrences(

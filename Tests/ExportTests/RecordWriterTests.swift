@@ -5,10 +5,13 @@ import Testing
 @testable import Export
 
 /// Writes one record with a single text column and returns the file's bytes as text.
-func written(_ value: String?, kind: ColumnKind = .text, format: ExportFormat) throws -> String {
+func written(_ value: String?, kind: ColumnKind = .text, format: ExportFormat, formulaGuard: Bool = false) throws
+    -> String
+{
     let folder = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("export-\(UUID().uuidString)")
     let file = try OutputFile(folder.appendingPathComponent("x.\(format.rawValue)"))
-    let writer = RecordWriter(format: format, columns: [Column("v", kind)], schemaVersion: 1, out: file)
+    let writer = RecordWriter(
+        format: format, columns: [Column("v", kind)], schemaVersion: 1, out: file, formulaGuard: formulaGuard)
     writer.begin()
     writer.beginRecord()
     if kind == .json, let value { writer.json(value) } else { writer.text(value) }
@@ -31,6 +34,21 @@ struct RecordWriterTests {
     ])
     func csvQuotesPerRFC4180(value: String, expected: String) throws {
         #expect(try written(value, format: .csv) == expected)
+    }
+
+    /// Issue #21: with `export.csv_formula_guard`, a text cell a spreadsheet would run as a
+    /// formula starts with `'`; without it, and in JSON, the data is as GitHub holds it.
+    @Test(
+        arguments: [
+            ("=HYPERLINK(\"http://evil.example\",\"x\")", "'=HYPERLINK(\"\"http://evil.example\"\",\"\"x\"\")"),
+            ("+1", "'+1"), ("-2+3", "'-2+3"), ("@SUM(A1)", "'@SUM(A1)"), ("\tindented", "'\tindented"), ("\rcr", "'\rcr"),
+            ("a=b", nil), ("plain", nil),
+        ] as [(String, String?)])
+    func theFormulaGuardMarksCellsASpreadsheetWouldRun(value: String, guarded: String?) throws {
+        let expected = guarded.map { "schema_version,v\r\n1,\"\($0)\"\r\n" }
+        #expect(try written(value, format: .csv, formulaGuard: true) == expected ?? written(value, format: .csv))
+        #expect(try written(value, format: .jsonl, formulaGuard: true) == written(value, format: .jsonl))
+        #expect(try !written(value, format: .csv).contains("'"))
     }
 
     @Test(arguments: [

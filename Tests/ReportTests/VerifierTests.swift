@@ -56,8 +56,11 @@ func samplePull(
         labels: labels, createdAt: "2026-11-14T00:00:00.000Z", mergedAt: nil, closedAt: nil, noise: nil, workType: type)
 }
 
-func content(_ summary: String, highlights: [String] = [], risks: [String] = []) -> ReportContent {
-    ReportContent(status: .onTrack, summary: summary, highlights: highlights, risks: risks, nextSteps: [])
+/// An answer with the status the sample brief's rules decide (#102 is open and labelled blocked).
+func content(_ summary: String, highlights: [String] = [], risks: [String] = [], status: Status = .blocked)
+    -> ReportContent
+{
+    ReportContent(status: status, summary: summary, highlights: highlights, risks: risks, nextSteps: [])
 }
 
 struct VerifierTests {
@@ -77,7 +80,8 @@ struct VerifierTests {
         ("A dozen pull requests were merged.", ["typed_number"]),
         ("75% of resolved issues were completed.", ["typed_number"]),
         ("{pull_requests_open} are waiting.", ["unknown_fact"]),
-        ("#103 Fix 3 flaky tests is still open.", []),
+        ("#103 “Fix 3 flaky tests” is still open.", []),
+        ("#103 Fix 3 flaky tests is still open.", ["typed_number"]),
         ("3 flaky tests remain.", ["typed_number"]),
         ("Work on #101 landed; #102 is blocked.", []),
         ("Work on #555 landed.", ["unknown_reference"]),
@@ -104,7 +108,7 @@ struct VerifierTests {
         let answer = content("Pull requests merged: {issues_resolved}; outstanding: {issues_outstanding}.")
         #expect(Verifier.check(answer, brief: brief).isEmpty)
         #expect(
-            answer.filled(by: brief.sheet).summary
+            answer.filled(by: brief).summary
                 == "Pull requests merged: 8 resolved issues; outstanding: 40 outstanding issues.")
     }
 
@@ -196,7 +200,7 @@ struct DeltaTests {
         let report = Heuristic.write(brief)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
         #expect(
-            report.filled(by: brief.sheet).highlights.contains(
+            report.filled(by: brief).highlights.contains(
                 "Merged pull requests are up 4 from 8 merged pull requests in the previous window"))
     }
 }
@@ -221,7 +225,7 @@ struct ContinuityTests {
         let report = Heuristic.write(brief)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
         #expect(
-            report.filled(by: brief.sheet).risks == [
+            report.filled(by: brief).risks == [
                 "(Ongoing) #102 is labelled blocked",
                 "(Ongoing) Oldest outstanding issues: #77 open for 120.0 days",
                 "Resolved since the previous report: #101 is labelled blocked",
@@ -290,10 +294,10 @@ struct HeuristicTests {
         let report = Heuristic.write(brief)
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
         #expect(report.status == status)
-        let filled = report.filled(by: brief.sheet)
+        let filled = report.filled(by: brief)
         if let risk { #expect(filled.risks.contains(risk), "\(filled.risks)") }
         // A bot's work is never a highlight; it is one sentence of the summary.
-        #expect(filled.highlights.first == "Features: #101 Add rate limiter")
+        #expect(filled.highlights.first == "Features: #101 “Add rate limiter”")
         #expect(!filled.highlights.joined().contains("#104"))
         #expect(filled.summary.hasSuffix(" Bots: 2 bot pull requests merged."))
     }
@@ -303,11 +307,11 @@ struct HeuristicTests {
         let report = Heuristic.write(brief)
         #expect(report.status == .blocked)
         #expect(
-            report.filled(by: brief.sheet).summary
+            report.filled(by: brief).summary
                 == "acme/api is blocked: 12 merged pull requests, 8 resolved issues and 40 outstanding issues at the window's end."
                 + " Bots: 2 bot pull requests merged.")
         #expect(report.risks.first == "#102 is labelled blocked")
-        #expect(report.highlights.first == "Other work: #101 Add rate limiter")
+        #expect(report.highlights.first == "Other work: #101 “Add rate limiter”")
         #expect(report.nextSteps == ["Unblock #102", "Triage the oldest outstanding issues: #77"])
         #expect(Verifier.check(report, brief: brief).isEmpty)
     }

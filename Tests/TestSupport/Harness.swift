@@ -31,6 +31,17 @@ public struct Harness: Sendable {
     public static var product: String { binaries.appendingPathComponent("ghillie-run").path }
     public static var withTestStages: String { binaries.appendingPathComponent("ghillie-run-teststages").path }
 
+    /// Writes `catalogue.yaml`: one project, `core` ("Core"), whose components are repositories
+    /// of `acme`, each `(key, name, type, repository name)`.
+    public func writeCoreCatalogue(_ components: [(key: String, name: String, type: String, repository: String)]) throws {
+        let lines = components.map {
+            "      - {key: \($0.key), name: \($0.name), type: \($0.type), repository: {owner: acme, name: \($0.repository)}}"
+        }
+        try write(
+            "catalogue.yaml",
+            "version: 1\nprojects:\n  - key: core\n    name: Core\n    components:\n" + lines.joined(separator: "\n") + "\n")
+    }
+
     public func write(_ name: String, _ text: String) throws {
         let url = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
