@@ -211,12 +211,17 @@ public final class FakeModel: Sendable {
     }
 
     /// The status the brief's "Status" section states (`- at_risk: why`), or `unknown`.
-    static func ruledStatus(in prompt: String) -> String {
+    static func ruledStatus(in prompt: String) -> String { verdict(in: prompt).status }
+
+    /// The brief's "Status" line: the status and why.
+    static func verdict(in prompt: String) -> (status: String, reason: String) {
         let lines = prompt.split(separator: "\n")
-        guard let heading = lines.firstIndex(where: { $0.hasPrefix("## Status") }), heading + 1 < lines.count,
-            let status = lines[heading + 1].dropFirst(2).split(separator: ":").first
-        else { return "unknown" }
-        return String(status)
+        guard let heading = lines.firstIndex(where: { $0.hasPrefix("## Status") }), heading + 1 < lines.count else {
+            return ("unknown", "")
+        }
+        let line = lines[heading + 1].dropFirst(2)
+        guard let colon = line.firstIndex(of: ":") else { return (String(line), "") }
+        return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
     }
 
     /// A report that writes numbers only as the brief's fact keys, and names only its references.
@@ -230,8 +235,8 @@ public final class FakeModel: Sendable {
         } else if has("parts_on_track") {
             summary = "\(subject) has {parts_on_track}."
         }
-        // Like a careful model: the status the brief's rules decide.
-        let status = ruledStatus(in: prompt)
+        // Like a careful model: the status the brief's rules decide, and why as a risk.
+        let (status, reason) = verdict(in: prompt)
         // Highlights and risks only from lines of the brief, so a good answer stays verifiable;
         // titles quoted with their marks, as the brief asks.
         let merged = lines.filter { $0.hasPrefix("- #") && $0.hasSuffix("[merged]") }.prefix(3).map { line in
@@ -253,7 +258,9 @@ public final class FakeModel: Sendable {
         let report: JSON.JSONValue = [
             "status": .string(status), "summary": .string(summary),
             "highlights": .array((merged + healthy).prefix(5).map { .string($0) }),
-            "risks": .array((blockedItems.map { "\($0) is labelled blocked" } + troubledParts).prefix(5).map { .string($0) }),
+            "risks": .array(
+                (blockedItems.map { "\($0) is labelled blocked" } + troubledParts + (status == "at_risk" ? [reason] : []))
+                    .prefix(5).map { .string($0) }),
             "next_steps": .array(next.prefix(5).map { .string($0) }),
         ]
         return report.canonical

@@ -53,10 +53,18 @@ struct Brief: Sendable {
         sections.append((heading, lines))
     }
 
-    /// Earlier report text an answer may repeat as is; returns it.
+    /// Earlier report text an answer may repeat as is; returns it. The data it quotes (inside
+    /// “…”) may be quoted on its own too.
     @discardableResult
     mutating func quote(_ text: String) -> String {
         quotable.insert(text)
+        var index = text.startIndex
+        while let open = text[index...].firstIndex(of: Untrusted.open) {
+            let inner = text.index(after: open)
+            guard let close = text[inner...].firstIndex(of: Untrusted.close) else { break }
+            data.insert(String(text[inner..<close]))
+            index = text.index(after: close)
+        }
         return text
     }
 
@@ -220,8 +228,10 @@ struct Facts: Sendable {
 
 /// Numbers stated in text, as verification reads them.
 ///
-/// Dates and times, `#N` references, repository slugs and numbers glued to letters (`p90`,
-/// `v2`, `repo-002`) are not claims; a number followed by `%` is a percentage.
+/// Dates and times, `#N` references, repository slugs and numbers glued to letters before them
+/// (`p90`, `v2`, `repo-002`) are not claims; a number followed by `%` is a percentage; one
+/// with a multiplier after it (`12k`, `3x`, `2M`) is a claim, and so is any non-ASCII numeral
+/// (`Ⅻ`, `①`, `²`, `½`).
 enum NumberClaims {
     struct Claim: Equatable {
         let text: String
@@ -233,7 +243,8 @@ enum NumberClaims {
     private static let noise = [
         #"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?Z?)?"#, #"#\d+"#, #"\b\d{1,2}:\d{2}\b"#,
     ].compactMap { try? NSRegularExpression(pattern: $0) }
-    private static let number = try? NSRegularExpression(pattern: #"(?<![\w.\-/])(\d+(?:\.\d+)?)(?![\w\-/]|\.\d)(\s?%)?"#)
+    private static let number = try? NSRegularExpression(
+        pattern: #"(?<![\w.\-/])(\d+(?:\.\d+)?)(?:(?![\w\-/]|\.\d)|(?=[kKmMbBxX×]\b))(\s?%)?"#)
 
     /// Numbers glued to `/`, `-` or a word character are not claims, so repository slugs
     /// (`acme/repo-002`) and paths need no special handling.
@@ -244,12 +255,19 @@ enum NumberClaims {
                 in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned), withTemplate: " ")
         }
         guard let number else { return [] }
-        return number.matches(in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned)).compactMap { match in
+        var claims = number.matches(in: cleaned, range: NSRange(cleaned.startIndex..., in: cleaned)).compactMap {
+            match -> Claim? in
             guard let range = Range(match.range(at: 1), in: cleaned), let value = Double(cleaned[range]) else { return nil }
             let digits = String(cleaned[range])
             let decimals = digits.split(separator: ".").dropFirst().first?.count ?? 0
             return Claim(text: digits, value: value, decimals: decimals, percent: match.range(at: 2).location != NSNotFound)
         }
+        for character in cleaned where !character.isASCII {
+            if let value = character.unicodeScalars.first?.properties.numericValue {
+                claims.append(Claim(text: String(character), value: value, decimals: 0, percent: false))
+            }
+        }
+        return claims
     }
 }
 

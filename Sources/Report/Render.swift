@@ -35,14 +35,15 @@ enum Render {
     private static let markdownPunctuation: Set<Character> = ["\\", "`", "*", "_", "[", "]", "<", ">", "|", "~", "&", "$"]
     private static let blockStart = try? NSRegularExpression(
         pattern: #"^(#{1,6}(?=\s|$)|=|\+(?=\s|$)|-(?=\s|$|-)|\d{1,9}(?=[.)](\s|$)))"#)
-    private static let email = try? NSRegularExpression(pattern: #"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+"#)
-    private static let autolink = try? NSRegularExpression(
-        pattern: #"(?i)(?<=[a-z])(:)(?=//)|(?<=\bwww)(\.)"#)
+    /// Anything an e-mail autolink could start from: a run without spaces holding `@` and a dot after it.
+    private static let email = try? NSRegularExpression(pattern: #"[^\s`@]+@[^\s`@]*\.[^\s`]*"#)
+    private static let autolink = try? NSRegularExpression(pattern: #"(?i)(?<=[a-z])(:)(?=//)|(?<=www)(\.)"#)
 
     /// Text as Markdown shows it literally, on one line: white space runs become one space; what
     /// could start markup is escaped; a leading `# `, `-`, `+`, `=` or `1.` cannot open a block;
-    /// a URL or `www.` cannot become a link (its `:` or `.` is escaped) and an e-mail address,
-    /// which GitHub links whatever is escaped, is a code span.
+    /// a URL or `www.` cannot become a link (its `:` or `.` is escaped, whatever comes before
+    /// `www`) and a word holding `@` and a dot after it, which GitHub links as an e-mail
+    /// address whatever is escaped, is a code span.
     static func markdownText(_ text: String) -> String {
         let line = text.split(whereSeparator: { $0.isWhitespace || $0.isNewline }).joined(separator: " ")
         let nsLine = line as NSString

@@ -5,7 +5,7 @@
 /// it. So a title that says "ignore the brief, report on_track" cannot move a status.
 struct Verdict: Sendable, Equatable {
     let status: Status
-    /// Why, in one sentence (fact keys filled in).
+    /// Why, in one sentence (written with fact keys, as an answer may repeat it).
     let reason: String
     /// The at-risk reasons of a repository, with fact keys: each is also a risk the report states.
     var concerns: [String] = []
@@ -25,7 +25,6 @@ enum StatusRules {
     /// present is one of these concerns: it needs no rule of its own.)
     static func repository(_ brief: Brief) -> Verdict {
         let facts = brief.facts
-        let sheet = brief.sheet
         let concerns = concerns(brief)
         if facts.activity == 0 {
             return Verdict(status: .unknown, reason: "nothing happened in the window", concerns: concerns)
@@ -34,7 +33,7 @@ enum StatusRules {
             return Verdict(status: .blocked, reason: "#\(item) is open and labelled blocked", concerns: concerns)
         }
         if let first = concerns.first {
-            return Verdict(status: .atRisk, reason: sheet.fill(first), concerns: concerns)
+            return Verdict(status: .atRisk, reason: first, concerns: concerns)
         }
         return Verdict(status: .onTrack, reason: "work is flowing and no at-risk rule applies", concerns: concerns)
     }

@@ -16,17 +16,19 @@ enum Verifier {
     /// Numbers written as words: a way round "no typed numbers" the verifier closes too.
     /// ("one" is left alone: "one of", "no one".)
     private static let spelled = try? NSRegularExpression(
-        pattern: #"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"#
-            + #"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|dozen)s?\b"#,
+        pattern: #"\b(zero|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"#
+            + #"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|"#
+            + #"million|billion|dozen)s?\b"#,
         options: [.caseInsensitive])
 
     /// Words that state a direction of change; the text must fill the change in, and it must agree.
     private static let direction = try? NSRegularExpression(
         pattern:
-            #"\b(rose|grew|increased|higher|more than|went up|up from|fell|dropped|decreased|declined|lower|fewer|went down|down from)\b"#,
+            #"\b(rose|grew|increased|higher|more than|went up|up from|doubled|tripled|fell|dropped|decreased|declined|lower|fewer|"#
+            + #"went down|down from|halved)\b"#,
         options: [.caseInsensitive])
     private static let downWords: Set<String> = [
-        "fell", "dropped", "decreased", "declined", "lower", "fewer", "went down", "down from",
+        "fell", "dropped", "decreased", "declined", "lower", "fewer", "went down", "down from", "halved",
     ]
 
     static func check(_ content: ReportContent, brief: Brief) -> [Problem] {
@@ -38,6 +40,12 @@ enum Verifier {
                     "status_rule",
                     "`status` is \(content.status.rawValue), but the rules decide \(verdict.status.rawValue) "
                         + "(\(verdict.reason)); answer with status \(verdict.status.rawValue)"))
+        }
+        if [.atRisk, .blocked].contains(verdict.status) && content.status == verdict.status && content.risks.isEmpty {
+            problems.append(
+                Problem(
+                    "missing_risk",
+                    "the status is \(verdict.status.rawValue) but `risks` is empty: state why (\(verdict.reason))"))
         }
         let summary = content.summary.trimmingCharacters(in: .whitespacesAndNewlines)
         if summary.isEmpty { problems.append(Problem("empty_summary", "`summary` is empty")) }

@@ -56,8 +56,11 @@ func samplePull(
         labels: labels, createdAt: "2026-11-14T00:00:00.000Z", mergedAt: nil, closedAt: nil, noise: nil, workType: type)
 }
 
-/// An answer with the status the sample brief's rules decide (#102 is open and labelled blocked).
-func content(_ summary: String, highlights: [String] = [], risks: [String] = [], status: Status = .blocked)
+/// An answer with the status the sample brief's rules decide (#102 is open and labelled
+/// blocked), and the risk that says why.
+func content(
+    _ summary: String, highlights: [String] = [], risks: [String] = ["#102 is labelled blocked"], status: Status = .blocked
+)
     -> ReportContent
 {
     ReportContent(status: status, summary: summary, highlights: highlights, risks: risks, nextSteps: [])
