@@ -44,14 +44,20 @@ let package = Package(
         .target(name: "Pipeline", dependencies: ["Manifest", "Store", "Digest", "JSON"], swiftSettings: strict),
         // HTTP over libcurl: one event loop thread for the process's every request.
         .target(name: "HTTP", dependencies: ["CCurl"], swiftSettings: strict),
-        // GitHub GraphQL client: operations, retries, rate limits. No database access.
-        .target(name: "GitHub", dependencies: ["HTTP", "JSON", "Digest"], swiftSettings: strict),
+        // The nodes GitHub answers with, typed as its schema says (missing, null and mistyped
+        // fields refused), and the raw kinds ingest stores them as and refine reads them back as.
+        .target(name: "GitHubNodes", dependencies: ["JSON"], swiftSettings: strict),
+        // GitHub GraphQL client: operations, retries, rate limits, answers checked before they
+        // are returned. No database access.
+        .target(name: "GitHub", dependencies: ["HTTP", "JSON", "Digest", "GitHubNodes"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
         .target(
             name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
             swiftSettings: strict),
         // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
-        .target(name: "Refine", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
+        .target(
+            name: "Refine", dependencies: ["GitHubNodes", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+            swiftSettings: strict),
         // Evidence and metrics: pure computations over entities for a window.
         .target(name: "Evidence", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
         // The export stage: datasets × formats streamed from the store, atomic files, export manifest.
@@ -122,7 +128,7 @@ let package = Package(
         .testTarget(
             name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport", "Ingest"],
             swiftSettings: strict),
-        .testTarget(name: "RefineTests", dependencies: ["Refine", "JSON", "Store"], swiftSettings: strict),
+        .testTarget(name: "RefineTests", dependencies: ["Refine", "GitHubNodes", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(
@@ -135,7 +141,10 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(
             name: "GitHubTests",
-            dependencies: ["GitHub", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport", "Digest"],
+            dependencies: [
+                "GitHub", "GitHubNodes", "GitHubFake", "JSON", "Ingest", "Refine", "Pipeline", "Manifest", "TestSupport",
+                "Digest",
+            ],
             swiftSettings: strict
         ),
         .testTarget(

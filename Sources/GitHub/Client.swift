@@ -408,6 +408,7 @@ public final class GitHubClient: Sendable {
             }
             let perAlias = problems.allSatisfy { ($0.type == "NOT_FOUND" || $0.type == "FORBIDDEN") && !$0.path.isEmpty }
             if partial, perAlias, let data = decoded["data"], !data.isNull {
+                try Self.check(data, of: operation, variables: variables)
                 return PartialResult(data: data, problems: problems)
             }
             if let forbidden = problems.first(where: { $0.type == "FORBIDDEN" }) {
@@ -425,7 +426,19 @@ public final class GitHubClient: Sendable {
         guard let result = decoded["data"], !result.isNull else {
             throw GitHubError(.malformed, "GitHub's response has no data", retryable: true)
         }
+        try Self.check(result, of: operation, variables: variables)
         return PartialResult(data: result, problems: [])
+    }
+
+    /// Refuses an answer that is not what `operation` asked for (a field missing, null against
+    /// the schema, of another type): retried like a broken response, never returned.
+    static func check(_ data: JSONValue, of operation: Operation, variables: [String: JSONValue]) throws {
+        do {
+            try operation.check(data, variables: variables)
+        } catch {
+            throw GitHubError(
+                .malformed, "GitHub's answer to \(operation.name) is malformed: \(error); asked again", retryable: true)
+        }
     }
 
     static func problem(_ error: JSONValue) -> GraphQLProblem {

@@ -8,6 +8,21 @@
 public struct Operation: Sendable, Hashable {
     public let name: String
     public let document: String
+    /// How its answer is typed and checked (``check(_:variables:)``); nil for a document of
+    /// the tests' own, returned unchecked.
+    public let answer: Answer?
+
+    /// The typed answer of each of the client's documents (`Answers.swift`).
+    public enum Answer: Sendable, Hashable {
+        case firstPages, commits, documentationHistory, pullRequests, openPullRequests, issues, openIssues
+        case pullRequestConnection, issueComments, trees, resolve, probe, estateCheck, viewer, budget
+    }
+
+    public init(name: String, answer: Answer? = nil, document: String) {
+        self.name = name
+        self.document = document
+        self.answer = answer
+    }
 
     /// How ingest names a repository's branch: by the manifest's `default_branch`, or as
     /// GitHub's own default branch (`defaultBranchRef`) when the manifest names none.
@@ -47,9 +62,9 @@ public struct Operation: Sendable, Hashable {
     static func documentationNode(path variable: String) -> String {
         """
         oid messageHeadline committedDate
-        file(path: \(variable)) { oid type object { ... on Tree { entries { name oid type } } } }
+        file(path: \(variable)) { oid type object { __typename ... on Tree { entries { name oid type } } } }
         parents(first: 1) {
-          nodes { file(path: \(variable)) { oid type object { ... on Tree { entries { name oid type } } } } }
+          nodes { file(path: \(variable)) { oid type object { __typename ... on Tree { entries { name oid type } } } } }
         }
         """
     }
@@ -173,7 +188,7 @@ public struct Operation: Sendable, Hashable {
             """
         }.joined(separator: "\n")
         return Operation(
-            name: "RepositoryFirstPages",
+            name: "RepositoryFirstPages", answer: .firstPages,
             document: """
                 query RepositoryFirstPages($owner: String!, $name: String!, \(refDeclaration)$since: GitTimestamp!,
                                            $until: GitTimestamp, $issuesSince: DateTime, $commitsFirst: Int!, $first: Int!,
@@ -224,7 +239,7 @@ public struct Operation: Sendable, Hashable {
     /// tip then, so that pages stay consistent while the branch moves), with the path's
     /// entries before and after each.
     public static let documentationHistory = Operation(
-        name: "DocumentationHistory",
+        name: "DocumentationHistory", answer: .documentationHistory,
         document: """
             query DocumentationHistory($owner: String!, $name: String!, $tip: GitObjectID!, $path: String!,
                                        $since: GitTimestamp!, $until: GitTimestamp, $first: Int!, $after: String) {
@@ -244,7 +259,7 @@ public struct Operation: Sendable, Hashable {
 
     /// Commits in [since, until] reachable from the commit a stream started at, newest first.
     public static let commits = Operation(
-        name: "RepositoryCommits",
+        name: "RepositoryCommits", answer: .commits,
         document: """
             query RepositoryCommits($owner: String!, $name: String!, $tip: GitObjectID!, $since: GitTimestamp!,
                                     $until: GitTimestamp, $first: Int!, $after: String) {
@@ -264,7 +279,7 @@ public struct Operation: Sendable, Hashable {
     /// Pull requests, most recently updated first (the updated-since stream stops at `since`),
     /// with the head of the list (``sentinel(_:filter:fragment:)``).
     public static let pullRequests = Operation(
-        name: "RepositoryPullRequests",
+        name: "RepositoryPullRequests", answer: .pullRequests,
         document: """
             query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
               rateLimit { cost remaining resetAt }
@@ -284,7 +299,7 @@ public struct Operation: Sendable, Hashable {
     /// reads it whole; the rest has nothing nested in the window, and leaving the nested
     /// connections out takes 74 pull requests per 1-point page instead of 29.
     public static let openPullRequests = Operation(
-        name: "RepositoryOpenPullRequests",
+        name: "RepositoryOpenPullRequests", answer: .openPullRequests,
         document: """
             query RepositoryOpenPullRequests($owner: String!, $name: String!, $first: Int!, $after: String) {
               rateLimit { cost remaining resetAt }
@@ -299,7 +314,7 @@ public struct Operation: Sendable, Hashable {
 
     /// Every open issue, most recently updated first, without comments (see ``openPullRequests``).
     public static let openIssues = Operation(
-        name: "RepositoryOpenIssues",
+        name: "RepositoryOpenIssues", answer: .openIssues,
         document: """
             query RepositoryOpenIssues($owner: String!, $name: String!, $first: Int!, $after: String) {
               rateLimit { cost remaining resetAt }
@@ -314,7 +329,7 @@ public struct Operation: Sendable, Hashable {
 
     /// Issues updated since a time (GitHub's `filterBy.since`).
     public static let issues = Operation(
-        name: "RepositoryIssues",
+        name: "RepositoryIssues", answer: .issues,
         document: """
             query RepositoryIssues($owner: String!, $name: String!, $since: DateTime, $first: Int!, $after: String) {
               rateLimit { cost remaining resetAt }
@@ -331,7 +346,7 @@ public struct Operation: Sendable, Hashable {
     /// Every review, comment or changed file of one pull request, for a nested connection that
     /// overflowed its first page. Exactly one of the three flags is true.
     public static let pullRequestConnection = Operation(
-        name: "PullRequestConnection",
+        name: "PullRequestConnection", answer: .pullRequestConnection,
         document: """
             query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String,
                                         $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
@@ -354,7 +369,7 @@ public struct Operation: Sendable, Hashable {
 
     /// Every comment of one issue, when its first page overflowed.
     public static let issueComments = Operation(
-        name: "IssueComments",
+        name: "IssueComments", answer: .issueComments,
         document: """
             query IssueComments($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String) {
               rateLimit { cost remaining resetAt }
@@ -373,10 +388,11 @@ public struct Operation: Sendable, Hashable {
     /// page at once. `entries` is a plain list, not a connection: a request costs 1 point.
     public static func trees(count: Int) -> Operation {
         let declarations = (0..<count).map { "$t\($0): GitObjectID!" }.joined(separator: ", ")
-        let aliases = (0..<count).map { "t\($0): object(oid: $t\($0)) { ... on Tree { oid entries { name oid type } } }" }
-            .joined(separator: "\n    ")
+        let aliases = (0..<count).map { index in
+            "t\(index): object(oid: $t\(index)) { __typename ... on Tree { oid entries { name oid type } } }"
+        }.joined(separator: "\n    ")
         return Operation(
-            name: "DocumentationTrees",
+            name: "DocumentationTrees", answer: .trees,
             document: """
                 query DocumentationTrees($owner: String!, $name: String!, \(declarations)) {
                   rateLimit { cost remaining resetAt }
@@ -391,7 +407,7 @@ public struct Operation: Sendable, Hashable {
     /// in the repository (then read again), transferred to another (a transferred issue keeps its
     /// node id), converted to a discussion, or gone (`null`, with a `NOT_FOUND` error).
     public static let resolveIssues = Operation(
-        name: "ResolveIssues",
+        name: "ResolveIssues", answer: .resolve,
         document: """
             query ResolveIssues($ids: [ID!]!) {
               rateLimit { cost remaining resetAt }
@@ -405,7 +421,7 @@ public struct Operation: Sendable, Hashable {
 
     /// Pull requests by node id, as ``resolveIssues`` (a deleted one is `null`).
     public static let resolvePullRequests = Operation(
-        name: "ResolvePullRequests",
+        name: "ResolvePullRequests", answer: .resolve,
         document: """
             query ResolvePullRequests($ids: [ID!]!) {
               rateLimit { cost remaining resetAt }
@@ -446,7 +462,7 @@ public struct Operation: Sendable, Hashable {
                 """)
         }
         return Operation(
-            name: "ProbeRepositories",
+            name: "ProbeRepositories", answer: .probe,
             document: """
                 query ProbeRepositories(\(declarations.joined(separator: ", "))) {
                   rateLimit { cost remaining resetAt }
@@ -474,7 +490,7 @@ public struct Operation: Sendable, Hashable {
             )
         }
         return Operation(
-            name: "EstateCheck",
+            name: "EstateCheck", answer: .estateCheck,
             document: """
                 query EstateCheck(\(declarations.joined(separator: ", "))) {
                   rateLimit { cost remaining resetAt }
@@ -487,7 +503,7 @@ public struct Operation: Sendable, Hashable {
     /// The budget alone: what `check` asks with a GitHub App's installation token, which has
     /// no `viewer` (an installation is no user).
     public static let budget = Operation(
-        name: "Budget",
+        name: "Budget", answer: .budget,
         document: """
             query Budget {
               rateLimit { cost limit remaining resetAt }
@@ -495,7 +511,7 @@ public struct Operation: Sendable, Hashable {
             """)
 
     public static let viewer = Operation(
-        name: "Viewer",
+        name: "Viewer", answer: .viewer,
         document: """
             query Viewer {
               rateLimit { cost limit remaining resetAt }

@@ -1,4 +1,4 @@
-public import JSON
+public import GitHubNodes
 
 /// Who did something, as GitHub says: a login and whether it is a bot.
 ///
@@ -24,43 +24,45 @@ public struct Actor: Sendable, Hashable {
     static let suffix = "[bot]"
 
     /// A GraphQL `Actor` (`__typename` and `login`); null is a deleted account.
-    public init(graphQL actor: JSONValue?) {
-        guard let actor, !actor.isNull, let login = actor["login"]?.string else {
+    public init(_ actor: ActorNode?) {
+        guard let actor else {
             self = .ghost
             return
         }
-        if let typename = actor["__typename"]?.string {
-            self = typename == "Bot" ? Actor(login: Self.canonical(bot: login), isBot: true) : Actor(login: login, isBot: false)
+        if let typename = actor.typename {
+            self =
+                typename == "Bot"
+                ? Actor(login: Self.canonical(bot: actor.login), isBot: true) : Actor(login: actor.login, isBot: false)
         } else {
             // Stored before actors carried their type: only the suffix can tell.
-            self = Actor(login: login, isBot: login.lowercased().hasSuffix(Self.suffix))
+            self = Actor(login: actor.login, isBot: actor.login.lowercased().hasSuffix(Self.suffix))
         }
     }
 
     /// A REST `user` (`login` and `type`); null is a deleted account.
-    public init(rest user: JSONValue?) {
-        guard let user, !user.isNull, let login = user["login"]?.string else {
+    public init(rest user: ReviewCommentNode.RESTUser?) {
+        guard let user else {
             self = .ghost
             return
         }
-        let bot = user["type"]?.string == "Bot" || login.lowercased().hasSuffix(Self.suffix)
-        self = Actor(login: bot ? Self.canonical(bot: login) : login, isBot: bot)
+        let bot = user.type == "Bot" || user.login.lowercased().hasSuffix(Self.suffix)
+        self = Actor(login: bot ? Self.canonical(bot: user.login) : user.login, isBot: bot)
     }
 
     /// A commit's author: its linked GitHub user when there is one (GraphQL `GitActor.user`, a
     /// `User`); otherwise — a bot is never linked, nor is an email no account claims — the
     /// author's name and email say whether it is a bot (`NAME[bot]`, or
     /// `ID+NAME[bot]@users.noreply.github.com`), and only a bot gets a login.
-    public init?(commitAuthor author: JSONValue?) {
-        if let user = author?["user"], !user.isNull, let login = user["login"]?.string {
+    public init?(commitAuthor author: CommitAuthor?) {
+        if let user = author?.user {
             self =
-                user["__typename"]?.string == "Bot"
-                ? Actor(login: Self.canonical(bot: login), isBot: true)
-                : Actor(login: login, isBot: login.lowercased().hasSuffix(Self.suffix))
+                user.typename == "Bot"
+                ? Actor(login: Self.canonical(bot: user.login), isBot: true)
+                : Actor(login: user.login, isBot: user.login.lowercased().hasSuffix(Self.suffix))
             return
         }
-        let name = author?["name"]?.string ?? ""
-        let email = (author?["email"]?.string ?? "").lowercased()
+        let name = author?.name ?? ""
+        let email = (author?.email ?? "").lowercased()
         if name.lowercased().hasSuffix(Self.suffix) {
             self = Actor(login: Self.canonical(bot: name), isBot: true)
         } else if email.hasSuffix("[bot]@users.noreply.github.com"), let local = email.split(separator: "@").first {

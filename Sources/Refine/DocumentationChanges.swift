@@ -1,5 +1,5 @@
 import Foundation
-public import JSON
+public import GitHubNodes
 
 /// The files a commit changed under a documentation path, from the raw `doc_commit` node and
 /// the `tree` nodes ingest stored.
@@ -43,13 +43,13 @@ public enum DocumentationChanges {
     }
 
     /// The changes of one commit under `path`. `trees`: stored tree nodes by object id.
-    public static func changes(in node: JSONValue, path: String, trees: [String: JSONValue] = [:]) -> Result {
-        let after = node["file"].flatMap { $0.isNull ? nil : $0 }
-        let before = node["parents"]?["nodes"]?.array?.first?["file"].flatMap { $0.isNull ? nil : $0 }
+    public static func changes(in node: DocumentationCommitNode, path: String, trees: [String: TreeNode] = [:]) -> Result {
+        let after = node.file
+        let before = node.parentFile
         var result = Result()
-        if after?["type"]?.string != "tree" && before?["type"]?.string != "tree" {
+        if after?.type != "tree" && before?.type != "tree" {
             // A single file.
-            switch (before?["oid"]?.string, after?["oid"]?.string) {
+            switch (before?.oid, after?.oid) {
             case (nil, .some): result.changes = [Change(path: path, kind: .added)]
             case (.some, nil): result.changes = [Change(path: path, kind: .removed)]
             case (.some(let old), .some(let new)) where old != new: result.changes = [Change(path: path, kind: .modified)]
@@ -58,8 +58,8 @@ public enum DocumentationChanges {
             return result
         }
         compare(
-            entries(before?["type"]?.string == "tree" ? before?["object"] : nil),
-            entries(after?["type"]?.string == "tree" ? after?["object"] : nil),
+            entries(before?.type == "tree" ? before?.object?.entries : nil),
+            entries(after?.type == "tree" ? after?.object?.entries : nil),
             at: path, trees: trees, into: &result)
         result.changes.sort()
         return result
@@ -70,20 +70,15 @@ public enum DocumentationChanges {
         let type: String
     }
 
-    /// A tree's entries by name. Trees stored by older versions named entries by full path.
-    static func entries(_ tree: JSONValue?) -> [String: Entry] {
+    /// A tree's entries by name.
+    static func entries(_ list: [TreeEntryNode]?) -> [String: Entry] {
         var entries: [String: Entry] = [:]
-        for item in tree?["entries"]?.array ?? [] {
-            guard let oid = item["oid"]?.string,
-                let name = item["name"]?.string ?? item["path"]?.string?.split(separator: "/").last.map(String.init)
-            else { continue }
-            entries[name] = Entry(oid: oid, type: item["type"]?.string ?? "blob")
-        }
+        for item in list ?? [] { entries[item.name] = Entry(oid: item.oid, type: item.type) }
         return entries
     }
 
     static func compare(
-        _ old: [String: Entry], _ new: [String: Entry], at folder: String, trees: [String: JSONValue],
+        _ old: [String: Entry], _ new: [String: Entry], at folder: String, trees: [String: TreeNode],
         into result: inout Result
     ) {
         for name in Set(old.keys).union(new.keys).sorted() {
@@ -101,7 +96,8 @@ public enum DocumentationChanges {
                     continue
                 }
                 compare(
-                    beforeTree.map { entries(trees[$0.oid]) } ?? [:], afterTree.map { entries(trees[$0.oid]) } ?? [:],
+                    beforeTree.map { entries(trees[$0.oid]?.entries) } ?? [:],
+                    afterTree.map { entries(trees[$0.oid]?.entries) } ?? [:],
                     at: path, trees: trees, into: &result)
             }
             // A blob on either side is a file added, changed or removed (a file replaced by a

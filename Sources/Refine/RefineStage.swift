@@ -1,4 +1,5 @@
 import Foundation
+import GitHubNodes
 import JSON
 import Manifest
 public import Pipeline
@@ -27,11 +28,14 @@ public struct RefineStage: StageRunner {
         var nodes: [RawNode] = []
         nodes.reserveCapacity(rows.count)
         for row in rows {
-            let kind = try row.string("kind")
+            let name = try row.string("kind")
             let key = try row.string("node_key")
             let text = try row.string("payload")
+            guard let kind = RawKind(rawValue: name) else {
+                throw UnitError(code: "undecodable", message: "raw node \(key) is of a kind this version does not know: \(name)")
+            }
             guard let payload = try? JSONValue(parsing: text) else {
-                throw UnitError(code: "undecodable", message: "raw \(kind) \(key) is not valid JSON")
+                throw UnitError(code: "undecodable", message: "raw \(name) \(key) is not valid JSON")
             }
             nodes.append(RawNode(kind: kind, key: key, contentHash: try row.string("content_hash"), payload: payload))
         }

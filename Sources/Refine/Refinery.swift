@@ -1,20 +1,31 @@
 import Digest
-import Foundation
+public import Foundation
+public import GitHubNodes
 public import JSON
 import Store
 
 /// One raw node as refine reads it.
 public struct RawNode: Sendable {
-    public let kind: String
+    public let kind: RawKind
     public let key: String
     public let contentHash: String
     public let payload: JSONValue
 
-    public init(kind: String, key: String, contentHash: String, payload: JSONValue) {
+    public init(kind: RawKind, key: String, contentHash: String, payload: JSONValue) {
         self.kind = kind
         self.key = key
         self.contentHash = contentHash
         self.payload = payload
+    }
+
+    /// The payload as the node type of its kind (``RawKind``); a raw node stored by an earlier
+    /// version is read with the allowances ``Fields/stored`` documents.
+    func decode<T: GraphNode>(_ type: T.Type = T.self) throws(RefineError) -> T {
+        do {
+            return try T(json: payload, stored: true)
+        } catch {
+            throw RefineError(kind: kind.rawValue, key: key, reason: error.description, contentHash: contentHash)
+        }
     }
 }
 
@@ -23,12 +34,23 @@ public struct RefineError: Error, Sendable, Equatable, CustomStringConvertible {
     public let kind: String
     public let key: String
     public let reason: String
+    /// The stored node's content hash, when one stored node is to blame.
+    public var contentHash: String?
+
+    public init(kind: String, key: String, reason: String, contentHash: String? = nil) {
+        self.kind = kind
+        self.key = key
+        self.reason = reason
+        self.contentHash = contentHash
+    }
 
     public var description: String { "raw \(kind) \(key): \(reason)" }
 }
 
 /// Raw nodes → entities, as a pure function.
 ///
+/// Every raw node is read as the typed node of its kind (``RawKind``, `GitHubNodes`), so a
+/// field missing or mistyped fails the unit naming the node instead of becoming a wrong row.
 /// For each GitHub id the newest snapshot wins (`updatedAt`, then content hash to break
 /// ties), whatever order the nodes come in, so an older snapshot never overwrites a newer one
 /// and replaying raw data gives the same entities. Noise is marked, never dropped. Actors are
@@ -52,96 +74,114 @@ public struct Refinery: Sendable {
         public var unreadDocumentationFolders = 0
     }
 
+    /// A decoded node with what picks the newest snapshot of its key.
+    struct Snapshot<Node> {
+        let raw: RawNode
+        let node: Node
+        let version: String
+    }
+
     public func refine(_ nodes: [RawNode]) throws(RefineError) -> EntitySet {
         var notes = Notes()
         return try refine(nodes, notes: &notes)
     }
 
     public func refine(_ nodes: [RawNode], notes: inout Notes) throws(RefineError) -> EntitySet {
-        var byKind: [String: [RawNode]] = [:]
+        var byKind: [RawKind: [RawNode]] = [:]
         for node in nodes { byKind[node.kind, default: []].append(node) }
         var set = EntitySet()
         let repo = SQLValue.text(repository)
+        func decoded<T: GraphNode>(_ kind: RawKind, _ type: T.Type, version: (T) -> String) throws(RefineError) -> [Snapshot<T>] {
+            var snapshots: [Snapshot<T>] = []
+            for raw in byKind[kind] ?? [] {
+                let node = try raw.decode(T.self)
+                snapshots.append(Snapshot(raw: raw, node: node, version: version(node)))
+            }
+            return snapshots
+        }
 
-        for node in newest(byKind["commit"] ?? [], version: { _ in "" }) {
-            let p = node.payload
-            let committed = try time(p, "committedDate", node)
-            let message = p["message"]?.string ?? ""
-            let headline = p["messageHeadline"]?.string ?? String(message.split(separator: "\n").first ?? "")
-            let name = p["author"]?["name"]?.string
-            let email = p["author"]?["email"]?.string
-            let actor = Actor(commitAuthor: p["author"])
+        for snapshot in newest(try decoded(.commit, CommitNode.self, version: { _ in "" })) {
+            let commit = snapshot.node
+            let actor = Actor(commitAuthor: commit.author)
+            let name = commit.author?.name
+            let email = commit.author?.email
             set.commits.append([
-                repo, .text(node.key), .text(headline), .text(message), optionalTime(p, "authoredDate"), committed,
-                text(name), text(email), text(actor?.login), int(p["additions"]), int(p["deletions"]),
-                int(p["changedFilesIfAvailable"]), .integer(actor?.isBot == true ? 1 : 0),
-                text(noise.reason(authors: (actor?.names ?? []) + [name, email], title: headline)),
+                repo, .text(snapshot.raw.key), .text(commit.messageHeadline), .text(commit.message), time(commit.authoredDate),
+                time(commit.committedDate), text(name), text(email), text(actor?.login), .integer(commit.additions),
+                .integer(commit.deletions), int(commit.changedFilesIfAvailable), .integer(actor?.isBot == true ? 1 : 0),
+                text(noise.reason(authors: (actor?.names ?? []) + [name, email], title: commit.messageHeadline)),
             ])
         }
 
-        let overflow = Dictionary(
-            grouping: (byKind["pull_request_review"] ?? []) + (byKind["pull_request_comment"] ?? [])
-                + (byKind["pull_request_file"] ?? []) + (byKind["issue_comment"] ?? [])
-        ) { node in
-            node.kind + ":" + (node.key.split(separator: ":").first.map(String.init) ?? "")
+        // Lists that overflowed a pull request's or issue's first page, read on their own: by
+        // kind and item key (`ITEM:…`).
+        func overflow<T: GraphNode>(_ kind: RawKind, _ type: T.Type) throws(RefineError) -> [String: [Snapshot<T>]] {
+            var byItem: [String: [Snapshot<T>]] = [:]
+            for snapshot in try decoded(kind, T.self, version: { _ in "" }) {
+                byItem[snapshot.raw.key.split(separator: ":").first.map(String.init) ?? "", default: []].append(snapshot)
+            }
+            return byItem
         }
+        let overflowReviews = try overflow(.pullRequestReview, ReviewNode.self)
+        let overflowPullComments = try overflow(.pullRequestComment, CommentNode.self)
+        let overflowFiles = try overflow(.pullRequestFile, ChangedFileNode.self)
+        let overflowIssueComments = try overflow(.issueComment, CommentNode.self)
+
         // Items that left the repository: the newest sighting per item.
-        var gone: [String: JSONValue] = [:]
-        for node in newest(byKind["gone"] ?? [], version: { $0.payload["detected_at"]?.string ?? "" }) {
-            gone[node.key] = node.payload
+        var gone: [String: GoneRecord] = [:]
+        for snapshot in newest(try decoded(.gone, GoneRecord.self, version: { Timestamp.string($0.detectedAt) })) {
+            gone[snapshot.raw.key] = snapshot.node
         }
 
         // Inline review comments (REST), needed first: they tell reply-container reviews apart.
         let reviewComments = newest(
-            byKind["pull_request_review_comment"] ?? [],
-            version: { $0.payload["updated_at"]?.string ?? "" })
+            try decoded(.reviewComment, ReviewCommentNode.self, version: { Timestamp.string($0.updatedAt) }))
         var repliesOnly: [Int64: Bool] = [:]
-        for node in reviewComments {
-            guard let review = node.payload["pull_request_review_id"]?.int else { continue }
-            let reply = node.payload["in_reply_to_id"].map { !$0.isNull } ?? false
-            repliesOnly[review] = (repliesOnly[review] ?? true) && reply
+        for snapshot in reviewComments {
+            guard let review = snapshot.node.pullRequestReviewId else { continue }
+            repliesOnly[review] = (repliesOnly[review] ?? true) && snapshot.node.inReplyToId != nil
         }
 
-        let pulls = byKind["pull_request"] ?? []
-        let fullPulls = fullSnapshots(pulls, nestedField: "reviews")
-        for node in newest(pulls, version: updatedAt) {
-            let p = node.payload
-            // Open-item summaries carry no nested lists: those come from the newest full snapshot.
-            let full = fullPulls[node.key]?.payload ?? p
-            let (id, number, author, title, labels) = try common(node)
-            let files = nested(full["files"], overflow["pull_request_file:\(node.key)"])
-            let (goneAt, goneReason) = departure(gone["pull_request:\(node.key)"], updated: p["updatedAt"]?.string)
+        let pulls = try decoded(.pullRequest, PullRequestNode.self, version: { Timestamp.string($0.summary.updatedAt) })
+        // Open-item summaries carry no nested lists: those come from the newest full snapshot.
+        let fullPulls = Dictionary(
+            newest(pulls.filter { $0.node.nested != nil }).map { ($0.raw.key, $0.node) }, uniquingKeysWith: { first, _ in first })
+        for snapshot in newest(pulls) {
+            let pull = snapshot.node.summary
+            let key = snapshot.raw.key
+            let nested = fullPulls[key]?.nested
+            let (id, author, labels) = try common(
+                snapshot.raw, databaseId: pull.databaseId, author: pull.author, labels: pull.labels)
+            let files = Self.items(nested?.files, overflow: overflowFiles[key])
+            let (goneAt, goneReason) = departure(gone["\(RawKind.pullRequest.rawValue):\(key)"], updated: pull.updatedAt)
             set.pullRequests.append([
-                repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
-                .integer(p["isDraft"]?.bool == true ? 1 : 0), .text(author.login), try time(p, "createdAt", node),
-                try time(p, "updatedAt", node), optionalTime(p, "mergedAt"), optionalTime(p, "closedAt"),
-                text(p["baseRefName"]?.string), text(p["headRefName"]?.string), int(p["additions"]),
-                int(p["deletions"]), int(p["changedFiles"]), int(p["commits"]?["totalCount"]),
+                repo, .integer(id), .integer(pull.number), .text(pull.title), .text(pull.state.lowercased()),
+                .integer(pull.isDraft ? 1 : 0), .text(author.login), time(pull.createdAt), time(pull.updatedAt),
+                time(pull.mergedAt), time(pull.closedAt), .text(pull.baseRefName), .text(pull.headRefName),
+                .integer(pull.additions), .integer(pull.deletions), .integer(pull.changedFiles), .integer(pull.commits),
                 .text(JSONValue.array(labels.map(JSONValue.string)).canonical), .integer(author.isBot ? 1 : 0),
-                text(noise.reason(authors: author.names, labels: labels, title: title)),
-                text(p["id"]?.string), full["files"] == nil ? .null : .integer(Int64(files.count)), goneAt, goneReason,
+                text(noise.reason(authors: author.names, labels: labels, title: pull.title)), .text(pull.id),
+                nested?.files == nil ? .null : .integer(Int64(files.count)), goneAt, goneReason,
             ])
-            for review in nested(full["reviews"], overflow["pull_request_review:\(node.key)"]) {
-                guard let reviewId = Self.databaseId(review) else { continue }
-                let reviewer = Actor(graphQL: review["author"])
-                let state = (review["state"]?.string ?? "").lowercased()
+            for review in Self.items(nested?.reviews, overflow: overflowReviews[key]) {
+                guard let reviewId = review.databaseId else { continue }
+                let reviewer = Actor(review.author)
+                let state = review.state.lowercased()
                 // Replying in a review thread makes GitHub create a `COMMENTED` review holding just
                 // the reply: it is the reply's container, not a review of its own.
                 let container = state == "commented" && repliesOnly[reviewId] == true
                 set.reviews.append([
-                    repo, .integer(reviewId), .integer(id), .text(reviewer.login), .text(state),
-                    optionalTime(review, "submittedAt"), .integer(reviewer.isBot ? 1 : 0),
-                    .integer(container ? 1 : 0),
+                    repo, .integer(reviewId), .integer(id), .text(reviewer.login), .text(state), time(review.submittedAt),
+                    .integer(reviewer.isBot ? 1 : 0), .integer(container ? 1 : 0),
                 ])
             }
-            for comment in nested(full["comments"], overflow["pull_request_comment:\(node.key)"]) {
-                set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, node: node))
+            for comment in Self.items(nested?.comments, overflow: overflowPullComments[key]) {
+                set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, raw: snapshot.raw))
             }
             for file in files {
-                guard let path = file["path"]?.string else { continue }
                 set.prFiles.append([
-                    repo, .integer(id), .text(path), int(file["additions"]), int(file["deletions"]),
-                    .text((file["changeType"]?.string ?? "").lowercased()), text(noise.reason(path: path)),
+                    repo, .integer(id), .text(file.path), .integer(file.additions), .integer(file.deletions),
+                    .text(file.changeType.lowercased()), text(noise.reason(path: file.path)),
                 ])
             }
         }
@@ -153,69 +193,66 @@ public struct Refinery: Sendable {
                 guard case .integer(let number) = row[2] else { return nil }
                 return (number, row[1])
             }, uniquingKeysWith: { first, _ in first })
-        for node in reviewComments {
-            let p = node.payload
-            guard let id = p["id"]?.int,
-                let number = p["pull_request_url"]?.string?.split(separator: "/").last.flatMap({ Int64($0) })
-            else {
-                throw RefineError(
-                    kind: node.kind, key: node.key, reason: "no id, or no pull request number in `pull_request_url`")
-            }
-            let author = Actor(rest: p["user"])
+        for snapshot in reviewComments {
+            let comment = snapshot.node
+            let author = Actor(rest: comment.user)
             set.reviewComments.append([
-                repo, .integer(id), .integer(number), pullIds[number] ?? .null, int(p["pull_request_review_id"]),
-                int(p["in_reply_to_id"]), .text(author.login), .text(p["path"]?.string ?? ""), try time(p, "created_at", node),
-                try time(p, "updated_at", node), .integer(author.isBot ? 1 : 0),
+                repo, .integer(comment.id), .integer(comment.pullRequestNumber), pullIds[comment.pullRequestNumber] ?? .null,
+                int(comment.pullRequestReviewId), int(comment.inReplyToId), .text(author.login), .text(comment.path),
+                time(comment.createdAt), time(comment.updatedAt), .integer(author.isBot ? 1 : 0),
             ])
         }
 
-        let issues = byKind["issue"] ?? []
-        let fullIssues = fullSnapshots(issues, nestedField: "comments")
-        for node in newest(issues, version: updatedAt) {
-            let p = node.payload
-            let full = fullIssues[node.key]?.payload ?? p
-            let (id, number, author, title, labels) = try common(node)
-            let (goneAt, goneReason) = departure(gone["issue:\(node.key)"], updated: p["updatedAt"]?.string)
+        let issues = try decoded(.issue, IssueNode.self, version: { Timestamp.string($0.summary.updatedAt) })
+        let fullIssues = Dictionary(
+            newest(issues.filter { $0.node.comments != nil }).map { ($0.raw.key, $0.node) },
+            uniquingKeysWith: { first, _ in first })
+        for snapshot in newest(issues) {
+            let issue = snapshot.node.summary
+            let key = snapshot.raw.key
+            let (id, author, labels) = try common(
+                snapshot.raw, databaseId: issue.databaseId, author: issue.author, labels: issue.labels)
+            let (goneAt, goneReason) = departure(gone["\(RawKind.issue.rawValue):\(key)"], updated: issue.updatedAt)
             set.issues.append([
-                repo, .integer(id), .integer(number), .text(title), .text((p["state"]?.string ?? "").lowercased()),
-                text(p["stateReason"]?.string?.lowercased()), .text(author.login), try time(p, "createdAt", node),
-                try time(p, "updatedAt", node), optionalTime(p, "closedAt"),
-                .text(JSONValue.array(labels.map(JSONValue.string)).canonical), .integer(author.isBot ? 1 : 0),
-                text(noise.reason(authors: author.names, labels: labels, title: title)), text(p["id"]?.string),
-                goneAt, goneReason,
+                repo, .integer(id), .integer(issue.number), .text(issue.title), .text(issue.state.lowercased()),
+                text(issue.stateReason?.lowercased()), .text(author.login), time(issue.createdAt), time(issue.updatedAt),
+                time(issue.closedAt), .text(JSONValue.array(labels.map(JSONValue.string)).canonical),
+                .integer(author.isBot ? 1 : 0), text(noise.reason(authors: author.names, labels: labels, title: issue.title)),
+                .text(issue.id), goneAt, goneReason,
             ])
-            for comment in nested(full["comments"], overflow["issue_comment:\(node.key)"]) {
-                set.comments.append(try commentRow(comment, parentKind: "issue", parent: id, node: node))
+            for comment in Self.items(fullIssues[key]?.comments, overflow: overflowIssueComments[key]) {
+                set.comments.append(try commentRow(comment, parentKind: "issue", parent: id, raw: snapshot.raw))
             }
         }
 
-        var trees: [String: JSONValue] = [:]
-        for node in byKind["tree"] ?? [] { trees[node.key] = node.payload }
-        for node in newest(byKind["doc_commit"] ?? [], version: { _ in "" }) {
-            guard let separator = node.key.lastIndex(of: ":") else {
-                throw RefineError(kind: node.kind, key: node.key, reason: "key is not PATH:OID")
+        var trees: [String: TreeNode] = [:]
+        for snapshot in try decoded(.tree, TreeNode.self, version: { _ in "" }) { trees[snapshot.raw.key] = snapshot.node }
+        for snapshot in newest(try decoded(.documentationCommit, DocumentationCommitNode.self, version: { _ in "" })) {
+            let key = snapshot.raw.key
+            guard let separator = key.lastIndex(of: ":") else {
+                throw RefineError(kind: snapshot.raw.kind.rawValue, key: key, reason: "key is not PATH:OID")
             }
-            let documentationPath = String(node.key[..<separator])
-            let committed = try time(node.payload, "committedDate", node)
-            let oid = node.payload["oid"]?.string ?? String(node.key[node.key.index(after: separator)...])
-            let result = DocumentationChanges.changes(in: node.payload, path: documentationPath, trees: trees)
+            let documentationPath = String(key[..<separator])
+            let commit = snapshot.node
+            let result = DocumentationChanges.changes(in: commit, path: documentationPath, trees: trees)
             notes.unreadDocumentationFolders += result.unread.count
             for change in result.changes {
                 set.documentationChanges.append([
-                    repo, .text(oid), .text(change.path), .text(change.kind.rawValue), committed, .text(documentationPath),
-                    .integer(DocumentationChanges.isRoadmap(change.path) ? 1 : 0),
+                    repo, .text(commit.oid), .text(change.path), .text(change.kind.rawValue), time(commit.committedDate),
+                    .text(documentationPath), .integer(DocumentationChanges.isRoadmap(change.path) ? 1 : 0),
                     .integer(DocumentationChanges.isADR(change.path) ? 1 : 0), text(noise.reason(path: change.path)),
                 ])
             }
         }
 
-        if let facts = newest(byKind["repository"] ?? [], version: { $0.payload["pushedAt"]?.string ?? "" }).first?.payload {
-            let github = facts["defaultBranchRef"]?["name"]?.string
+        let facts = newest(
+            try decoded(.repository, RepositoryFactsNode.self, version: { $0.pushedAt.map(Timestamp.string) ?? "" })
+        ).first?.node
+        if let facts {
             set.repositories.append([
-                repo, text(facts["id"]?.string), text(branch ?? github), text(github),
-                .integer(facts["isArchived"]?.bool == true ? 1 : 0), .integer(facts["isEmpty"]?.bool == true ? 1 : 0),
-                .integer(facts["isFork"]?.bool == true ? 1 : 0), text(facts["visibility"]?.string),
-                optionalTime(facts, "pushedAt"),
+                repo, .text(facts.id), text(branch ?? facts.defaultBranch), text(facts.defaultBranch),
+                .integer(facts.isArchived ? 1 : 0), .integer(facts.isEmpty ? 1 : 0), .integer(facts.isFork ? 1 : 0),
+                .text(facts.visibility), time(facts.pushedAt),
             ])
         }
 
@@ -232,90 +269,66 @@ public struct Refinery: Sendable {
 
     /// When and why an item left the repository: a `gone` sighting newer than its newest
     /// snapshot (an item seen again after it, transferred back say, is not gone).
-    func departure(_ sighting: JSONValue?, updated: String?) -> (SQLValue, SQLValue) {
-        guard let sighting, let detected = sighting["detected_at"]?.string.flatMap(Timestamp.date),
-            let reason = sighting["reason"]?.string
-        else { return (.null, .null) }
-        if let updated = updated.flatMap(Timestamp.date), updated > detected { return (.null, .null) }
-        let target = sighting["moved_to"]?.string.map { " to " + $0 } ?? ""
-        return (.text(Timestamp.string(detected)), .text(reason + target))
+    func departure(_ sighting: GoneRecord?, updated: Date) -> (SQLValue, SQLValue) {
+        guard let sighting, updated <= sighting.detectedAt else { return (.null, .null) }
+        let target = sighting.movedTo.map { " to " + $0 } ?? ""
+        return (time(sighting.detectedAt), .text(sighting.reason + target))
     }
 
-    /// The id GitHub keys a node on: `fullDatabaseId` (a `BigInt`, sent as a JSON string), or
-    /// `databaseId` in nodes stored by earlier versions.
-    static func databaseId(_ node: JSONValue) -> Int64? {
-        if let text = node["fullDatabaseId"]?.string { return Int64(text) }
-        return node["fullDatabaseId"]?.int ?? node["databaseId"]?.int
-    }
-
-    /// The fields pull requests and issues share: ids, author, title, labels.
-    func common(_ node: RawNode) throws(RefineError) -> (Int64, Int64, Actor, String, [String]) {
-        let p = node.payload
-        guard let id = Self.databaseId(p), let number = p["number"]?.int else {
-            throw RefineError(kind: node.kind, key: node.key, reason: "no fullDatabaseId (or databaseId) or number")
+    /// The fields pull requests and issues share: id, author, labels.
+    func common(_ raw: RawNode, databaseId: Int64?, author: ActorNode?, labels: Counted<LabelNode>?) throws(RefineError)
+        -> (Int64, Actor, [String])
+    {
+        guard let id = databaseId else {
+            throw RefineError(
+                kind: raw.kind.rawValue, key: raw.key, reason: "no fullDatabaseId (or databaseId)", contentHash: raw.contentHash)
         }
-        let labels = (p["labels"]?["nodes"]?.array ?? []).compactMap { $0["name"]?.string }
-        return (id, number, Actor(graphQL: p["author"]), p["title"]?.string ?? "", labels)
+        return (id, Actor(author), labels?.nodes.map(\.name) ?? [])
     }
 
-    func updatedAt(_ node: RawNode) -> String { node.payload["updatedAt"]?.string ?? "" }
-
-    /// Per key, the newest snapshot that has its nested lists (`nestedField` present): open
-    /// items are also stored as summaries without them.
-    func fullSnapshots(_ nodes: [RawNode], nestedField: String) -> [String: RawNode] {
-        let full = newest(nodes.filter { $0.payload[nestedField] != nil }, version: updatedAt)
-        return Dictionary(full.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-    }
-
-    /// One node per key: the greatest `version` (e.g. `updatedAt`), then the greatest hash.
-    func newest(_ nodes: [RawNode], version: (RawNode) -> String) -> [RawNode] {
-        var best: [String: (node: RawNode, version: String)] = [:]
-        for node in nodes {
-            let candidate = version(node)
-            if let current = best[node.key],
-                (current.version, current.node.contentHash) >= (candidate, node.contentHash)
+    /// One node per key: the greatest version (e.g. `updatedAt`), then the greatest hash.
+    func newest<Node>(_ snapshots: [Snapshot<Node>]) -> [Snapshot<Node>] {
+        var best: [String: Snapshot<Node>] = [:]
+        for snapshot in snapshots {
+            if let current = best[snapshot.raw.key],
+                (current.version, current.raw.contentHash) >= (snapshot.version, snapshot.raw.contentHash)
             {
                 continue
             }
-            best[node.key] = (node, candidate)
+            best[snapshot.raw.key] = snapshot
         }
-        return best.values.map(\.node)
+        return Array(best.values)
     }
 
-    /// A nested connection's items: the snapshot's own when complete, else the overflow rows
-    /// (one per item, deduplicated by item key).
-    func nested(_ connection: JSONValue?, _ overflow: [RawNode]?) -> [JSONValue] {
-        let items = connection?["nodes"]?.array ?? []
-        let total = connection?["totalCount"]?.int ?? Int64(items.count)
-        guard total > Int64(items.count), let overflow, !overflow.isEmpty else { return items }
-        return newest(overflow, version: { _ in "" }).sorted { $0.key < $1.key }.map(\.payload)
+    /// A nested list's items: the snapshot's own when complete, else the overflow rows (one per
+    /// item, deduplicated by item key).
+    static func items<Node>(_ list: Counted<Node>?, overflow: [Snapshot<Node>]?) -> [Node] {
+        let items = list?.nodes ?? []
+        guard list?.overflows == true, let overflow, !overflow.isEmpty else { return items }
+        var byKey: [String: Snapshot<Node>] = [:]
+        for snapshot in overflow where (byKey[snapshot.raw.key]?.raw.contentHash ?? "") < snapshot.raw.contentHash {
+            byKey[snapshot.raw.key] = snapshot
+        }
+        return byKey.keys.sorted().compactMap { byKey[$0]?.node }
     }
 
-    func commentRow(_ comment: JSONValue, parentKind: String, parent: Int64, node: RawNode) throws(RefineError) -> [SQLValue] {
-        guard let id = Self.databaseId(comment) else {
-            throw RefineError(kind: node.kind, key: node.key, reason: "a comment has no fullDatabaseId")
+    func commentRow(_ comment: CommentNode, parentKind: String, parent: Int64, raw: RawNode) throws(RefineError) -> [SQLValue] {
+        guard let id = comment.databaseId else {
+            throw RefineError(
+                kind: raw.kind.rawValue, key: raw.key, reason: "a comment has no fullDatabaseId", contentHash: raw.contentHash)
         }
-        let author = Actor(graphQL: comment["author"])
+        let author = Actor(comment.author)
         return [
             .text(repository), .integer(id), .text(parentKind), .integer(parent), .text(author.login),
-            try time(comment, "createdAt", node), .integer(author.isBot ? 1 : 0),
+            time(comment.createdAt), .integer(author.isBot ? 1 : 0),
         ]
     }
 
-    func time(_ value: JSONValue, _ field: String, _ node: RawNode) throws(RefineError) -> SQLValue {
-        guard let text = value[field]?.string, let date = Timestamp.date(text) else {
-            throw RefineError(kind: node.kind, key: node.key, reason: "`\(field)` is missing or not a timestamp")
-        }
-        return .text(Timestamp.string(date))
-    }
-
-    func optionalTime(_ value: JSONValue, _ field: String) -> SQLValue {
-        value[field]?.string.flatMap(Timestamp.date).map { .text(Timestamp.string($0)) } ?? .null
-    }
+    func time(_ date: Date?) -> SQLValue { date.map { .text(Timestamp.string($0)) } ?? .null }
 
     func text(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
 
-    func int(_ value: JSONValue?) -> SQLValue { value?.int.map(SQLValue.integer) ?? .null }
+    func int(_ value: Int64?) -> SQLValue { value.map(SQLValue.integer) ?? .null }
 
     static func keyOrder(_ columns: Int...) -> ([SQLValue], [SQLValue]) -> Bool {
         { lhs, rhs in

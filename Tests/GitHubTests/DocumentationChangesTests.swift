@@ -1,3 +1,4 @@
+import GitHubNodes
 import JSON
 import Refine
 import Testing
@@ -15,8 +16,18 @@ struct DocumentationChangesTests {
         ["oid": .string(oid), "type": "tree", "object": ["entries": entries(items)]]
     }
 
+    static let commit: [String: JSONValue] = [
+        "oid": "abc", "messageHeadline": "docs: change", "committedDate": "2026-11-20T00:00:00Z",
+    ]
+
     static func node(after: JSONValue, before: JSONValue) -> JSONValue {
-        ["oid": "abc", "file": after, "parents": ["nodes": [["file": before]]]]
+        .object(commit.merging(["file": after, "parents": ["nodes": [["file": before]]]]) { $1 })
+    }
+
+    /// The changes of `node` (a stored `doc_commit`) with the stored trees.
+    static func changes(_ node: JSONValue, path: String) throws -> DocumentationChanges.Result {
+        let trees = try Self.trees.mapValues { try TreeNode(json: $0, stored: true) }
+        return DocumentationChanges.changes(in: try DocumentationCommitNode(json: node, stored: true), path: path, trees: trees)
     }
 
     /// Sub-folder trees by object id, as ingest stores them (`tree` nodes).
@@ -44,7 +55,10 @@ struct DocumentationChangesTests {
                 ["d/b.md modified", "d/new.md added", "d/old.md removed"]
             ),
             ("folder created", node(after: tree("t", [("a.md", "1", "blob")]), before: nil), "d", ["d/a.md added"]),
-            ("no parent (root commit)", ["oid": "abc", "file": blob("1"), "parents": ["nodes": []]], "f.md", ["f.md added"]),
+            (
+                "no parent (root commit)", .object(commit.merging(["file": blob("1"), "parents": ["nodes": []]]) { $1 }),
+                "f.md", ["f.md added"]
+            ),
             (
                 "a decision record one folder down",
                 node(
@@ -70,19 +84,19 @@ struct DocumentationChangesTests {
                 "d", ["d/a.md modified"]
             ),
         ] as [(String, JSONValue, String, [String])])
-    func changes(_ label: String, _ node: JSONValue, _ path: String, _ expected: [String]) {
-        let result = DocumentationChanges.changes(in: node, path: path, trees: Self.trees)
+    func changes(_ label: String, _ node: JSONValue, _ path: String, _ expected: [String]) throws {
+        let result = try Self.changes(node, path: path)
         #expect(result.changes.map { "\($0.path) \($0.kind.rawValue)" } == expected, "\(label)")
         #expect(result.unread.isEmpty, "\(label)")
     }
 
     /// A changed sub-folder whose trees were never stored is reported as the folder (and counted),
     /// never silently dropped.
-    @Test func aSubFolderWithoutItsTreesIsReportedAsTheFolder() {
-        let result = DocumentationChanges.changes(
-            in: Self.node(
+    @Test func aSubFolderWithoutItsTreesIsReportedAsTheFolder() throws {
+        let result = try Self.changes(
+            Self.node(
                 after: Self.tree("d2", [("adr", "missing2", "tree")]), before: Self.tree("d1", [("adr", "missing1", "tree")])),
-            path: "docs", trees: Self.trees)
+            path: "docs")
         #expect(result.changes.map { "\($0.path) \($0.kind.rawValue)" } == ["docs/adr modified"])
         #expect(result.unread == ["docs/adr"])
     }

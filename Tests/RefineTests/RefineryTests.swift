@@ -1,4 +1,5 @@
 import Foundation
+import GitHubNodes
 import JSON
 import Refine
 import Store
@@ -9,7 +10,8 @@ func pull(
     labels: [String] = [], comments: [JSONValue] = [], commentTotal: Int64? = nil
 ) -> JSONValue {
     [
-        "databaseId": .int(id), "number": .int(id - 1000), "title": .string(title), "state": .string(state),
+        "id": .string("PR_\(id)"), "databaseId": .int(id), "number": .int(id - 1000), "title": .string(title),
+        "state": .string(state),
         "isDraft": false, "createdAt": "2026-11-01T00:00:00Z", "updatedAt": .string(updated), "mergedAt": nil,
         "closedAt": nil, "baseRefName": "main", "headRefName": "x", "additions": 1, "deletions": 2, "changedFiles": 1,
         "author": author.map { ["login": .string($0)] } ?? nil,
@@ -26,7 +28,7 @@ func comment(_ id: Int64, _ login: String) -> JSONValue {
     ["databaseId": .int(id), "author": ["login": .string(login)], "createdAt": "2026-11-02T00:00:00Z"]
 }
 
-func stableRaw(_ kind: String, _ key: String, _ payload: JSONValue) -> RawNode {
+func stableRaw(_ kind: RawKind, _ key: String, _ payload: JSONValue) -> RawNode {
     // Content hashes must not depend on the process (hashValue is seeded): use the canonical text.
     RawNode(kind: kind, key: key, contentHash: payload.canonical, payload: payload)
 }
@@ -39,18 +41,18 @@ let commitNode: JSONValue = [
 
 struct RefineryTests {
     static let nodes: [RawNode] = [
-        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-05T00:00:00Z", title: "old title")),
-        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-09T00:00:00Z", title: "new title", state: "MERGED")),
-        stableRaw("pull_request", "1001", pull(1001, updated: "2026-11-07T00:00:00Z", title: "middle title")),
+        stableRaw(.pullRequest, "1001", pull(1001, updated: "2026-11-05T00:00:00Z", title: "old title")),
+        stableRaw(.pullRequest, "1001", pull(1001, updated: "2026-11-09T00:00:00Z", title: "new title", state: "MERGED")),
+        stableRaw(.pullRequest, "1001", pull(1001, updated: "2026-11-07T00:00:00Z", title: "middle title")),
         stableRaw(
-            "pull_request", "1002",
+            .pullRequest, "1002",
             pull(
                 1002, updated: "2026-11-06T00:00:00Z", title: "chore: deps", labels: ["chore/deps"],
                 comments: [comment(1, "grace")], commentTotal: 3)),
-        stableRaw("pull_request_comment", "1002:1", comment(1, "grace")),
-        stableRaw("pull_request_comment", "1002:2", comment(2, "renovate[bot]")),
-        stableRaw("pull_request_comment", "1002:3", comment(3, "ada")),
-        stableRaw("commit", "abc", commitNode),
+        stableRaw(.pullRequestComment, "1002:1", comment(1, "grace")),
+        stableRaw(.pullRequestComment, "1002:2", comment(2, "renovate[bot]")),
+        stableRaw(.pullRequestComment, "1002:3", comment(3, "ada")),
+        stableRaw(.commit, "abc", commitNode),
     ]
 
     func refine(_ nodes: [RawNode], noise: NoiseRules = NoiseRules()) throws -> EntitySet {
@@ -87,8 +89,8 @@ struct RefineryTests {
         for field in ["reviews", "comments", "files"] { summary[field] = nil }
         let full = try refine(Self.nodes)
         for order in [
-            Self.nodes + [stableRaw("pull_request", "1002", .object(summary))],
-            [stableRaw("pull_request", "1002", .object(summary))] + Self.nodes.reversed(),
+            Self.nodes + [stableRaw(.pullRequest, "1002", .object(summary))],
+            [stableRaw(.pullRequest, "1002", .object(summary))] + Self.nodes.reversed(),
         ] {
             let set = try refine(order)
             #expect(set.comments == full.comments)
@@ -98,7 +100,7 @@ struct RefineryTests {
             }
         }
         // With no full snapshot at all, a summary refines to the item without nested rows.
-        let alone = try refine([stableRaw("pull_request", "1002", .object(summary))])
+        let alone = try refine([stableRaw(.pullRequest, "1002", .object(summary))])
         #expect(alone.pullRequests.count == 1 && alone.comments.isEmpty && alone.prFiles.isEmpty)
     }
 
@@ -118,13 +120,35 @@ struct RefineryTests {
         #expect(set.pullRequests.count == 2 && set.commits.count == 1)
     }
 
-    @Test func anUndecodableNodeNamesItself() {
-        let broken = stableRaw("pull_request", "999", ["title": "no ids", "updatedAt": "2026-11-01T00:00:00Z"])
+    /// Issue #25: a raw node is read as its typed node, so a field missing, null or of another
+    /// type fails the unit naming the node (and the stored node's hash, to set it aside).
+    @Test(arguments: [
+        ("title", JSONValue?.none, "raw pull_request 1001: `title` is missing"),
+        ("title", JSONValue.null, "raw pull_request 1001: `title` is null where GitHub's schema says it never is"),
+        ("additions", JSONValue.string("12"), "raw pull_request 1001: `additions` is not an integer"),
+        ("updatedAt", JSONValue.string("yesterday"), "raw pull_request 1001: `updatedAt` is not a timestamp"),
+        ("mergedAt", JSONValue?.none, "raw pull_request 1001: `mergedAt` is missing"),
+    ])
+    func anUndecodableNodeNamesItself(field: String, value: JSONValue?, message: String) throws {
+        guard case .object(var fields) = pull(1001, updated: "2026-11-05T00:00:00Z") else {
+            Issue.record("the fixture pull request is not a JSON object")
+            return
+        }
+        fields[field] = value
+        let broken = stableRaw(.pullRequest, "1001", .object(fields))
         let error = #expect(throws: RefineError.self) { try refine([broken]) }
-        #expect(error?.description == "raw pull_request 999: no fullDatabaseId (or databaseId) or number")
-        let badTime = stableRaw("commit", "def", ["oid": "def", "message": "x", "committedDate": "yesterday"])
-        let timeError = #expect(throws: RefineError.self) { try refine([badTime]) }
-        #expect(timeError?.description == "raw commit def: `committedDate` is missing or not a timestamp")
+        #expect(error?.description == message)
+        #expect(error?.contentHash == broken.contentHash)
+    }
+
+    @Test func aLabelWithoutItsNameIsRefusedNotDropped() {
+        guard case .object(var fields) = pull(1001, updated: "2026-11-05T00:00:00Z", labels: ["bug", "ui"]) else {
+            Issue.record("the fixture pull request is not a JSON object")
+            return
+        }
+        fields["labels"] = ["totalCount": 2, "nodes": [["name": "bug"], [:]]]
+        let error = #expect(throws: RefineError.self) { try refine([stableRaw(.pullRequest, "1001", .object(fields))]) }
+        #expect(error?.description == "raw pull_request 1001: `labels.nodes[1].name` is missing")
     }
 
     @Test(arguments: [
