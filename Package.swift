@@ -52,7 +52,7 @@ let package = Package(
         .target(name: "GitHub", dependencies: ["HTTP", "JSON", "Digest", "GitHubNodes"], swiftSettings: strict),
         // The ingest stage: GitHub → raw nodes (Bronze), page checkpoints, coverage.
         .target(
-            name: "Ingest", dependencies: ["GitHub", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+            name: "Ingest", dependencies: ["GitHub", "GitHubNodes", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
             swiftSettings: strict),
         // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
         .target(

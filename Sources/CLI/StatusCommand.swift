@@ -30,6 +30,8 @@ struct StatusCommand: AsyncParsableCommand {
         let pool: PoolDoc?
         /// Every GitHub credential's budget as the workers of this store share it.
         let credentials: [CredentialDoc]
+        /// Repositories whose stored nodes refine could not read: the next run reads them again.
+        let rereads: [RereadDoc]
         let units: [Documents.AttemptDoc]
 
         enum CodingKeys: String, CodingKey {
@@ -40,8 +42,14 @@ struct StatusCommand: AsyncParsableCommand {
             case lock
             case pool
             case credentials
+            case rereads
             case units
         }
+    }
+
+    struct RereadDoc: Encodable {
+        let repository: String
+        let reason: String
     }
 
     struct PoolDoc: Encodable {
@@ -175,6 +183,8 @@ struct StatusCommand: AsyncParsableCommand {
                 lateCompletionsRejected: workers.reduce(0) { $0 + $1.lateCompletions })
         }
         let credentials = try storeCall { try CredentialBudgets(database: ledger.database).all() }.map(CredentialDoc.init)
+        let rereads = try storeCall { try RawHealth(database: ledger.database).pending() }.sorted { $0.key < $1.key }
+            .map { RereadDoc(repository: $0.key, reason: $0.value) }
         let liveWorkers = pool?.workers.filter { $0.state == "working" && $0.heartbeatAgeSeconds < 60 }.count ?? 0
 
         if global.output == .json {
@@ -182,7 +192,7 @@ struct StatusCommand: AsyncParsableCommand {
                 Documents.encode(
                     Output(
                         schemaVersion: Documents.schemaVersion, run: Documents.RunDoc(run), stages: stages,
-                        counters: counters, lock: lockDoc, pool: pool, credentials: credentials,
+                        counters: counters, lock: lockDoc, pool: pool, credentials: credentials, rereads: rereads,
                         units: latest.map(Documents.AttemptDoc.init))))
             return
         }
@@ -276,6 +286,11 @@ struct StatusCommand: AsyncParsableCommand {
                             attempt.errorMessage.map { "\($0) [\(attempt.errorCode ?? "")]" } ?? "",
                         ]
                     }))
+        }
+        if !rereads.isEmpty {
+            terminal.out("")
+            terminal.out("the next run reads again what refine could not read (the nodes are set aside):")
+            for reread in rereads { terminal.out("  \(reread.repository): \(reread.reason)") }
         }
         let skipped = latest.filter { $0.state == .skipped }.count
         if skipped > 0 && !global.verbose {

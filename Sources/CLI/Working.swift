@@ -48,6 +48,7 @@ struct Working {
         let graph = GraphBuilder.build(manifest, window: window)
         var selected = try selection?.resolve(in: graph) ?? Selection()
         selected.outputsGone = stages.outputsGone(in: graph, manifest: manifest, window: window)
+        selected.rereads = try storeCall { try stages.rereads(in: graph, database: ledger.database) }
         let missing = Set(stages.missing(for: graph))
         if !missing.isEmpty {
             // Stages this build lacks are left out, as if the user had named only the others.

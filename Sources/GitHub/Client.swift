@@ -1,4 +1,5 @@
 public import Foundation
+public import GitHubNodes
 import HTTP
 public import JSON
 import Synchronization
@@ -199,9 +200,11 @@ public final class GitHubClient: Sendable {
     }
 
     /// GETs one page of a REST list under ``restEndpoint`` (`path` and `query`, or the `next`
-    /// URL of an earlier page, which must be on the same host) and returns its items.
+    /// URL of an earlier page, which must be on the same host) and returns its items, each
+    /// checked by `item` first: a page with one item that does not decode is asked again.
     public func list(
         _ path: String, query: [URLQueryItem] = [], next: URL? = nil, cost: inout CallCost,
+        item check: (JSONValue) throws(Malformed) -> Void = { _ in },
         events: @Sendable (ClientEvent) -> Void = { _ in }
     ) async throws -> RESTPage {
         let url: URL
@@ -221,6 +224,15 @@ public final class GitHubClient: Sendable {
             let (body, next) = try await get(url)
             guard let items = body.array else {
                 throw GitHubError(.malformed, "GitHub's REST response is not a JSON list", retryable: true)
+            }
+            for (index, item) in items.enumerated() {
+                do {
+                    try check(item)
+                } catch {
+                    throw GitHubError(
+                        .malformed, "GitHub's REST answer to \(path) is malformed: item \(index): \(error); asked again",
+                        retryable: true)
+                }
             }
             return RESTPage(items: items, next: next)
         }

@@ -77,6 +77,8 @@ public final class FakeGitHub: Sendable {
         var inFlight = 0
         /// Budgets of other accounts' fine-grained tokens: remaining and reset, by token.
         var accounts: [String: (remaining: Int, resetAt: Date?)] = [:]
+        /// Answers mangled on purpose (``mangle(_:)``).
+        var mutator: Mutator?
     }
 
     public let token: String
@@ -216,7 +218,8 @@ public final class FakeGitHub: Sendable {
             self.answer(
                 operation: operation, variables: variables, text: text, owner: access.owner, account: access.account)
         }
-        return response(answered.status, headers: rateHeaders(account: access.account), body: Data(answered.body.utf8))
+        let sent = answered.status == 200 ? mangled(answered.body, operation: operation) : answered.body
+        return response(answered.status, headers: rateHeaders(account: access.account), body: Data(sent.utf8))
     }
 
     /// Runs CPU-bound work (building, projecting and encoding an answer) on a Dispatch thread:

@@ -92,7 +92,8 @@ extension FakeGitHub {
             }
             headers[HTTPHeader("Link")] = "\(link(pageNumber + 1)); rel=\"next\", \(link(lastPage)); rel=\"last\""
         }
-        return response(200, headers: headers, body: Data(JSONValue.array(Array(listed[lower..<upper])).canonical.utf8))
+        let body = mangled(JSONValue.array(Array(listed[lower..<upper])).canonical, operation: Self.reviewCommentsOperation)
+        return response(200, headers: headers, body: Data(body.utf8))
     }
 
     /// `GET /rate_limit`: the budgets, as GitHub reports them (free of charge); 404 "Rate

@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import GitHubNodes
 import JSON
 import Manifest
 
@@ -54,7 +55,7 @@ extension IngestSession {
                                 """)
                     }
                     known[oid] = tree
-                    rows.append(RawRow(kind: "tree", key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil))
+                    rows.append(RawRow(kind: .tree, key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil))
                 }
                 missing.removeFirst(batch.count)
             }

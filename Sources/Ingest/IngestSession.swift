@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import GitHubNodes
 import JSON
 import Manifest
 import Pipeline
@@ -16,7 +17,7 @@ struct IngestSession: Sendable {
     let context: UnitContext
     let repository: Repository
     let client: GitHubClient
-    let store: IngestStore
+    var store: IngestStore
     var sizes: PageSizes
     private(set) var counters: [String: Int64] = [:]
     /// Things the run should tell the user (recorded in the ledger with the unit).
@@ -101,6 +102,7 @@ struct IngestSession: Sendable {
     /// in one request (a quiet repository is done in that one request), then each unfinished
     /// stream pages on, and open items are confirmed.
     mutating func ingest(_ streams: [RepositoryStream], prober: Prober? = nil, estate: [Repository] = []) async throws {
+        try rereadWhatRefineRefused(streams)
         let plan = try Planner.plan(streams, window: context.window, overlap: IngestStage.overlap) { stream in
             (try store.checkpoint(stream), try store.coverage(stream))
         }
@@ -135,6 +137,20 @@ struct IngestSession: Sendable {
             try await pageAll(&pending)
         }
         try await reconcileOpenItems(&pending)
+    }
+
+    /// Streams whose stored nodes refine could not read are read again from the window's start
+    /// (``RawHealth``); the unit's success clears the request.
+    mutating func rereadWhatRefineRefused(_ streams: [RepositoryStream]) throws {
+        let rereads = try RawHealth(database: context.database).rereads(repository.slug)
+        guard !rereads.isEmpty else { return }
+        store.healing = true
+        let kinds = Set(rereads.map(\.kind))
+        for stream in streams where kinds.contains(stream.kind.raw.rawValue) {
+            try store.forget(stream)
+            add("reread_streams", 1)
+        }
+        context.progress("reading again what refine could not read: \(rereads.map(\.reason).joined(separator: "; "))")
     }
 
     /// A quiet repository (the probe saw nothing new): every stream is read up to the probe.
@@ -285,7 +301,7 @@ struct IngestSession: Sendable {
         }
         try store.save(rows: [
             RawRow(
-                kind: "repository", key: repository.slug, payload: facts, operation: "RepositoryFirstPages",
+                kind: .repository, key: repository.slug, payload: facts, operation: "RepositoryFirstPages",
                 cursor: nil)
         ])
         empty = repo["isEmpty"]?.bool == true
@@ -451,7 +467,7 @@ struct IngestSession: Sendable {
     mutating func take(_ node: JSONValue, stream: RepositoryStream, cursor: String?, into landed: inout Landed) throws {
         try checkLabels(node, stream: stream)
         let key = try nodeKey(node, stream: stream)
-        landed.rows.append(RawRow(kind: stream.kind.rawValue, key: key, payload: node, operation: stream.name, cursor: cursor))
+        landed.rows.append(RawRow(kind: stream.kind.raw, key: key, payload: node, operation: stream.name, cursor: cursor))
         if stream.isOrdered {
             landed.seen.append(key)
             if let item = itemState(node, kind: stream.kind, key: key) { landed.items.append(item) }
@@ -529,7 +545,7 @@ struct IngestSession: Sendable {
         // Lists nested in the page's items that did not fit, read before the page is stored: a
         // page is done only with everything it holds.
         try await readNested(landed.nested, stream: stream)
-        checkpoint.nodes += Int64(landed.rows.filter { $0.kind == stream.kind.rawValue }.count)
+        checkpoint.nodes += Int64(landed.rows.filter { $0.kind == stream.kind.raw }.count)
         checkpoint.total = page.totalCount
         checkpoint.cursor = page.endCursor ?? checkpoint.cursor
         if ended && stream.isOrdered && checkpoint.moved {
@@ -555,7 +571,7 @@ struct IngestSession: Sendable {
             add("head_passes", 1)
         }
         add("pages", 1)
-        add(stream.kind.rawValue + "s", Int64(landed.rows.filter { $0.kind == stream.kind.rawValue }.count))
+        add(stream.kind.rawValue + "s", Int64(landed.rows.filter { $0.kind == stream.kind.raw }.count))
         var write = PageWrite(stream: stream, checkpoint: checkpoint, rows: landed.rows, items: landed.items, seen: landed.seen)
         if !ended {
             add("new_nodes", Int64(try store.save(write)))

@@ -4,7 +4,7 @@ public import GitHub
 import JSON
 public import Manifest
 public import Pipeline
-import Store
+public import Store
 import Synchronization
 
 /// The ingest stage: one unit per repository, GitHub GraphQL → raw nodes (Bronze).
@@ -84,6 +84,19 @@ public struct IngestStage: StageRunner {
                 restPerMinute: max(1, github.maxRequestsPerMinute * 9 / 20)))
     }
 
+    /// Repositories with stored nodes refine could not read (``RawHealth``): their units read
+    /// those streams again.
+    public func rereads(_ units: [Pipeline.Unit], database: Database) throws -> [UnitID: String] {
+        let pending = try RawHealth(database: database).pending()
+        guard !pending.isEmpty else { return [:] }
+        var rereads: [UnitID: String] = [:]
+        for unit in units {
+            guard case .repository(let repository) = unit.subject, let why = pending[repository.slug] else { continue }
+            rereads[unit.id] = why
+        }
+        return rereads
+    }
+
     /// The credential an ingest unit reads with: workers claim it only while that credential's
     /// shared budget is above its floor.
     public func credential(for unit: Pipeline.Unit, manifest: Manifest) -> String? {
@@ -119,7 +132,11 @@ public struct IngestStage: StageRunner {
             throw UnitError(code: "store", message: error.description, counters: session.counters)
         }
         let output = try session.store.outputHash()
-        return UnitResult(outputHash: output, counters: session.counters, warnings: session.warnings)
+        let healed = session.store.healing
+        let slug = repository.slug
+        return UnitResult(outputHash: output, counters: session.counters, warnings: session.warnings) { tx in
+            if healed { try RawHealth.clear(slug, in: tx) }
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 import Digest
 import Foundation
+import GitHubNodes
 import JSON
 import Store
 
@@ -56,7 +57,7 @@ struct Coverage: Sendable, Equatable {
 
 /// One raw node to store.
 struct RawRow {
-    let kind: String
+    let kind: RawKind
     let key: String
     let payload: JSONValue
     let operation: String
@@ -99,6 +100,8 @@ struct IngestStore: Sendable {
     let slug: String
     /// The run's window start: where a stream's coverage begins.
     let windowStart: Date
+    /// Refine set nodes of this repository aside: a node stored again whole takes its refusal back.
+    var healing = false
 
     func checkpoint(_ stream: RepositoryStream) throws -> Checkpoint? {
         guard
@@ -149,8 +152,9 @@ struct IngestStore: Sendable {
         let fetchedAt = Timestamp.now()
         let checkpoint = write.checkpoint
         let stream = write.stream
+        let healing = healing
         return try database.transaction { tx in
-            let inserted = try Self.insert(write.rows, slug: slug, runID: runID, fetchedAt: fetchedAt, in: tx)
+            let inserted = try Self.insert(write.rows, slug: slug, runID: runID, fetchedAt: fetchedAt, healing: healing, in: tx)
             // Newest word wins: an older snapshot (or one landing late) never overwrites it. One
             // statement may not touch a row twice, so a page's own repeats are settled first,
             // as one statement each would have (the later of equal times wins).
@@ -230,21 +234,38 @@ struct IngestStore: Sendable {
         let slug = slug
         let runID = runID
         let fetchedAt = Timestamp.now()
-        return try database.transaction { tx in try Self.insert(rows, slug: slug, runID: runID, fetchedAt: fetchedAt, in: tx) }
+        let healing = healing
+        return try database.transaction { tx in
+            try Self.insert(rows, slug: slug, runID: runID, fetchedAt: fetchedAt, healing: healing, in: tx)
+        }
     }
 
-    static func insert(_ rows: [RawRow], slug: String, runID: Int64, fetchedAt: String, in tx: borrowing Transaction)
-        throws -> Int
-    {
+    /// Inserts raw nodes, each checked first as refine will read it back (``RawKind/check(_:)``):
+    /// the client checked GitHub's answer, and this checks what ingest made of it, so nothing
+    /// unreadable is stored. Returns how many were new.
+    static func insert(
+        _ rows: [RawRow], slug: String, runID: Int64, fetchedAt: String, healing: Bool = false, in tx: borrowing Transaction
+    ) throws -> Int {
         var inserted = 0
+        for row in rows {
+            do {
+                try row.kind.check(row.payload)
+            } catch {
+                throw IngestFailure(
+                    code: "internal",
+                    message: "ingest made a \(row.kind.rawValue) node refine could not read (\(row.key)): \(error)")
+            }
+        }
+        var hashes: [String] = []
         for chunk in SQL.chunks(rows) {
             let values: [[SQLValue]] = chunk.map { row in
                 let payload = row.payload.canonical
                 // The repository is part of the hash: a fork and its upstream (or two mirrors)
                 // hold byte-identical commits, and each repository must keep its own row.
-                let hash = SHA256.hex(slug + "\n" + row.kind + "\n" + payload)
+                let hash = SHA256.hex(slug + "\n" + row.kind.rawValue + "\n" + payload)
+                if healing { hashes.append(hash) }
                 return [
-                    .text(slug), .text(row.kind), .text(row.key), .text(hash), .text(payload), .text(fetchedAt),
+                    .text(slug), .text(row.kind.rawValue), .text(row.key), .text(hash), .text(payload), .text(fetchedAt),
                     .integer(runID), .text(row.operation), row.cursor.sqlValue,
                 ]
             }
@@ -256,6 +277,7 @@ struct IngestStore: Sendable {
                     """, values, "ON CONFLICT (content_hash) DO NOTHING RETURNING id")
             ).count
         }
+        if healing { try RawHealth.accept(hashes, repository: slug, in: tx) }
         return inserted
     }
 
@@ -274,6 +296,25 @@ struct IngestStore: Sendable {
             trees[try row.string("node_key")] = try? JSONValue(parsing: payload)
         }
         return trees
+    }
+
+    /// Forgets what this run and earlier ones read of `stream` (and, for pull requests and
+    /// issues, the lists nested in them), so that it is read again from the window's start: what
+    /// refine asks for when a stored node of it could not be read (``RawHealth``).
+    func forget(_ stream: RepositoryStream) throws {
+        let runID = runID
+        let slug = slug
+        let nested = stream.isOrdered ? "nested:%" : "-"
+        try database.transaction { tx in
+            try tx.execute(
+                """
+                DELETE FROM ingest_checkpoints WHERE run_id = \(runID) AND repository = \(slug)
+                  AND (stream = \(stream.name) OR stream LIKE \(nested))
+                """)
+            try tx.execute(
+                "DELETE FROM ingest_seen WHERE run_id = \(runID) AND repository = \(slug) AND stream = \(stream.name)")
+            try tx.execute("DELETE FROM ingest_coverage WHERE repository = \(slug) AND stream = \(stream.name)")
+        }
     }
 
     /// Starts a stream again from nothing: a read that could not be reconciled is not done,

@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import GitHubNodes
 import JSON
 import Manifest
 import Pipeline
@@ -55,13 +56,13 @@ extension IngestSession {
     }
 
     /// The nested lists of `node` that hold more than its page carried: (field, raw kind).
-    static func nestedFields(of node: JSONValue, stream: RepositoryStream) -> [(field: String, kind: String)] {
-        let nested: [(field: String, kind: String)]
+    static func nestedFields(of node: JSONValue, stream: RepositoryStream) -> [(field: String, kind: RawKind)] {
+        let nested: [(field: String, kind: RawKind)]
         switch stream.kind {
         case .pullRequest:
-            nested = [("reviews", "pull_request_review"), ("comments", "pull_request_comment"), ("files", "pull_request_file")]
+            nested = [("reviews", .pullRequestReview), ("comments", .pullRequestComment), ("files", .pullRequestFile)]
         case .issue:
-            nested = [("comments", "issue_comment")]
+            nested = [("comments", .issueComment)]
         case .commit, .documentation, .reviewComment:
             return []
         }
@@ -84,7 +85,7 @@ extension IngestSession {
         guard let number = node["number"]?.int else { return }
         for (field, kind) in Self.nestedFields(of: node, stream: stream) {
             guard let total = node[field]?["totalCount"]?.int else { continue }
-            let progress = RepositoryStream(name: "nested:\(kind):\(key)", kind: stream.kind, stopsAtSince: false)
+            let progress = RepositoryStream(name: "nested:\(kind.rawValue):\(key)", kind: stream.kind, stopsAtSince: false)
             var checkpoint = try store.checkpoint(progress) ?? Checkpoint(since: context.window.start)
             if checkpoint.done {
                 if checkpoint.total == total { continue }
@@ -166,7 +167,7 @@ extension IngestSession {
                             the unit fails rather than report a gap (a rerun reads the list again)
                             """)
                 }
-                add(kind + "s", listed)
+                add(kind.rawValue + "s", listed)
                 checkpoint.done = true
                 checkpoint.total = total
                 try store.save(PageWrite(stream: progress, checkpoint: checkpoint))

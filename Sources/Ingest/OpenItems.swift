@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import GitHubNodes
 import JSON
 import Manifest
 import Pipeline
@@ -79,7 +80,7 @@ extension IngestSession {
                     // Still here: its state changed while the open items were read. Store it as it is now.
                     rows.append(
                         RawRow(
-                            kind: stream.kind.rawValue, key: item.key, payload: node, operation: "ResolveItems",
+                            kind: stream.kind.raw, key: item.key, payload: node, operation: "ResolveItems",
                             cursor: nil))
                     if let state = itemState(node, kind: stream.kind, key: item.key) { items.append(state) }
                     add("resolved_items", 1)
@@ -100,7 +101,7 @@ extension IngestSession {
                 }
                 rows.append(
                     RawRow(
-                        kind: "gone", key: stream.kind.rawValue + ":" + item.key,
+                        kind: .gone, key: stream.kind.rawValue + ":" + item.key,
                         payload: [
                             "kind": .string(stream.kind.rawValue), "key": .string(item.key), "node_id": .string(item.nodeId),
                             "number": .int(item.number), "reason": .string(reason), "moved_to": detail,

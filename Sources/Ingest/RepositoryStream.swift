@@ -1,3 +1,4 @@
+import GitHubNodes
 import Manifest
 
 /// One paginated read of a repository: which operation, which nodes, how it ends.
@@ -6,6 +7,17 @@ struct RepositoryStream: Sendable, Hashable {
         case commit, pullRequest = "pull_request", issue, documentation = "doc_commit"
         /// An inline comment on a pull request's diff, from the REST API.
         case reviewComment = "pull_request_review_comment"
+
+        /// The raw kind of the stream's nodes: what refine reads them back as.
+        var raw: RawKind {
+            switch self {
+            case .commit: return .commit
+            case .pullRequest: return .pullRequest
+            case .issue: return .issue
+            case .documentation: return .documentationCommit
+            case .reviewComment: return .reviewComment
+            }
+        }
     }
 
     /// Name in checkpoints and coverage.

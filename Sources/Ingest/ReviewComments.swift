@@ -1,5 +1,6 @@
 import Foundation
 import GitHub
+import GitHubNodes
 import JSON
 import Manifest
 import Pipeline
@@ -38,8 +39,9 @@ extension IngestSession {
             do {
                 defer { count(cost, alsoAs: ["rest_requests"]) }
                 page = try await client.list(
-                    path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)),
-                    cost: &cost, events: reportWaits(stream.name, limit: "REST rate limit"))
+                    path, query: query, next: checkpoint.cursor.flatMap(URL.init(string:)), cost: &cost,
+                    item: { item throws(Malformed) in _ = try ReviewCommentNode(json: item) },
+                    events: reportWaits(stream.name, limit: "REST rate limit"))
             }
             if page.next != nil && page.items.count < Self.restPageSize {
                 try store.restart(stream, checkpoint.restarted())
@@ -57,7 +59,7 @@ extension IngestSession {
                 }
                 rows.append(
                     RawRow(
-                        kind: stream.kind.rawValue, key: String(id), payload: Self.reviewCommentNode(item),
+                        kind: stream.kind.raw, key: String(id), payload: Self.reviewCommentNode(item),
                         operation: stream.name, cursor: checkpoint.cursor))
             }
             checkpoint.pages += 1

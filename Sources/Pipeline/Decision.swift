@@ -43,6 +43,8 @@ public enum RunReason: Sendable, Hashable, CustomStringConvertible {
     case inputChanged([String])
     case forced
     case outputMissing
+    /// Stored data it wrote could not be read and is read again (why).
+    case reread(String)
 
     public var description: String {
         switch self {
@@ -53,6 +55,7 @@ public enum RunReason: Sendable, Hashable, CustomStringConvertible {
         case .inputChanged(let parts): return "input changed: " + parts.joined(separator: ", ")
         case .forced: return "forced by --from/--rerun"
         case .outputMissing: return "its output files are gone"
+        case .reread(let why): return "reads again what refine could not read: \(why)"
         }
     }
 }
@@ -76,6 +79,8 @@ public struct Selection: Sendable, Hashable {
     public var forced: Set<UnitID> = []
     /// Units whose output lives outside the store (files) and is no longer there.
     public var outputsGone: Set<UnitID> = []
+    /// Units whose stored output is to be made again, and why (``StageRunner/rereads(_:database:)``).
+    public var rereads: [UnitID: String] = [:]
     /// When set, only these units may run (`--only`); others keep their last output.
     public var only: Set<UnitID>?
 
@@ -114,6 +119,7 @@ public enum Decision: Sendable, Hashable {
         }
         if selection.forced.contains(id) { return .run(.forced) }
         if selection.outputsGone.contains(id) { return .run(.outputMissing) }
+        if let why = selection.rereads[id] { return .run(.reread(why)) }
         if let current = history.current, current.state == .succeeded, current.fingerprint == fingerprint.value,
             let hash = current.outputHash
         {

@@ -19,6 +19,9 @@ public protocol StageRunner: Sendable {
     /// Units of this stage whose output lives outside the store (files) and is gone, so that
     /// an otherwise up-to-date unit runs again instead of being reused.
     func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID>
+    /// Units of this stage that must run again because the store asks for it (stored data
+    /// that could not be read and is to be read again), with why: they run even when up to date.
+    func rereads(_ units: [Unit], database: Database) throws -> [UnitID: String]
     /// Where this stage's units write files, for the run's summary: none for a stage that
     /// writes only to the store.
     func outputs(_ manifest: Manifest, window: Window) -> [StageOutput]
@@ -35,6 +38,7 @@ public protocol StageRunner: Sendable {
 extension StageRunner {
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {}
     public func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID> { [] }
+    public func rereads(_ units: [Unit], database: Database) throws -> [UnitID: String] { [:] }
     public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] { [] }
     public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? { nil }
     public func credential(for unit: Unit, manifest: Manifest) -> String? { nil }
@@ -159,6 +163,16 @@ public struct StageSet: Sendable {
             gone.formUnion(runner.outputsGone(graph.units.filter { $0.id.stage == stage }, manifest: manifest, window: window))
         }
         return gone
+    }
+
+    /// Units of `graph` the store asks to run again, and why, by asking each stage's runner.
+    public func rereads(in graph: UnitGraph, database: Database) throws -> [UnitID: String] {
+        var rereads: [UnitID: String] = [:]
+        for (stage, runner) in runners {
+            let units = graph.units.filter { $0.id.stage == stage }
+            rereads.merge(try runner.rereads(units, database: database)) { first, _ in first }
+        }
+        return rereads
     }
 
     /// Stages of `graph` that have no runner in this binary.

@@ -24,7 +24,9 @@ public struct Migration: Sendable {
 
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
-    public static let all: [Migration] = [ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool]
+    public static let all: [Migration] = [
+        ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool, healing,
+    ]
 
     static let ledger = Migration(
         version: 1,
@@ -694,6 +696,49 @@ public enum Migrations {
                 holder TEXT NOT NULL,
                 expires_ms BIGINT NOT NULL,
                 PRIMARY KEY (endpoint, holder)
+            );
+            """
+    )
+}
+
+extension Migrations {
+    static let healing = Migration(
+        version: 10,
+        name: "raw nodes refine could not read, set aside, and the kinds of node ingest reads again for them",
+        sqlite: """
+            CREATE TABLE raw_refused (
+                content_hash TEXT PRIMARY KEY,
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                node_key TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                refused_at TEXT NOT NULL
+            );
+            CREATE INDEX raw_refused_repository ON raw_refused (repository);
+            CREATE TABLE raw_rereads (
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                requested_at TEXT NOT NULL,
+                PRIMARY KEY (repository, kind)
+            );
+            """,
+        postgres: """
+            CREATE TABLE raw_refused (
+                content_hash TEXT PRIMARY KEY,
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                node_key TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                refused_at TEXT NOT NULL
+            );
+            CREATE INDEX raw_refused_repository ON raw_refused (repository);
+            CREATE TABLE raw_rereads (
+                repository TEXT NOT NULL,
+                kind TEXT NOT NULL,
+                reason TEXT NOT NULL,
+                requested_at TEXT NOT NULL,
+                PRIMARY KEY (repository, kind)
             );
             """
     )

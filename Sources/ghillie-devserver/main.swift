@@ -13,6 +13,8 @@ import ModelFake
 //                     [--delay-ms N]      answer every GitHub request N ms late (to watch progress, or interrupt)
 //                     [--budget N]        GraphQL points per hour (default 5000, as GitHub's)
 //                     [--hostile]         titles, commit messages, labels and review bodies carry hostile text
+//                     [--mutate SEED[:RATE]] mangle answers as a broken proxy would (RATE 0.15 by default): fields
+//                                         missing, mistyped or nulled, counts moved, bodies cut; each printed
 //                                         (markup, links, braces, bidi overrides, prompt injection; docs/reports.md)
 var port: UInt16 = 8787
 var seed: UInt64 = 42
@@ -24,6 +26,7 @@ var modelMode = FakeModel.Mode.good
 var delay = 0
 var budget = 5000
 var hostile = false
+var mutations: Mutations?
 var windowEnd = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
 var arguments = CommandLine.arguments.dropFirst().makeIterator()
 while let argument = arguments.next() {
@@ -50,6 +53,17 @@ while let argument = arguments.next() {
         modelMode = mode
     case "--delay-ms": delay = Int(value) ?? delay
     case "--budget": budget = Int(value) ?? budget
+    case "--mutate":
+        let parts = value.split(separator: ":")
+        guard let seed = parts.first.flatMap({ UInt64($0) }), let rate = parts.count > 1 ? Double(parts[1]) : 0.15,
+            (0...1).contains(rate)
+        else {
+            FileHandle.standardError.write(Data("ghillie-devserver: --mutate takes SEED or SEED:RATE (0 to 1)\n".utf8))
+            exit(2)
+        }
+        mutations = Mutations(seed: seed, rate: rate) { mutation in
+            FileHandle.standardError.write(Data("ghillie-devserver: mutated \(mutation)\n".utf8))
+        }
     case "--window-end":
         windowEnd = Timestamp.date(value) ?? windowEnd
     default:
@@ -61,6 +75,7 @@ let generated = EstateGenerator(seed: seed, repositories: repositories, windowEn
 let estate = hostile ? generated.withHostileText() : generated
 let fake = FakeGitHub(estate: estate, token: token, budget: budget)
 if delay > 0 { fake.inject(Fault(.delay(.milliseconds(delay)), times: Int.max / 2)) }
+fake.mangle(mutations)
 let url = try await fake.start(port: port)
 var modelURL: URL?
 let model = FakeModel(modes: [modelMode])
