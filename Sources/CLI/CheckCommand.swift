@@ -172,7 +172,7 @@ struct CheckCommand: AsyncParsableCommand {
         var cost = CallCost()
         do {
             let app = manifest.github.app
-            let data = try await client.execute(app == nil ? Operation.viewer : Operation.budget, variables: [:], cost: &cost)
+            let data = try await client.execute(BudgetRequest(viewer: app == nil), cost: &cost)
             var message: String
             if let app {
                 message =
@@ -267,15 +267,9 @@ struct CheckCommand: AsyncParsableCommand {
             var start = 0
             while start < repositories.count {
                 let batch = Array(repositories[start..<min(repositories.count, start + Self.repositoriesPerRequest)])
-                var variables: [String: JSONValue] = [:]
-                for (index, repository) in batch.enumerated() {
-                    variables["o\(index)"] = .string(repository.owner)
-                    variables["n\(index)"] = .string(repository.name)
-                    if let branch = repository.defaultBranch { variables["b\(index)"] = .string("refs/heads/" + branch) }
-                }
-                let operation = Operation.estateCheck(batch.map { $0.defaultBranch == nil ? .repositoryDefault : .named })
+                let request = EstateCheckRequest(repositories: batch.map { ($0.owner, $0.name, $0.defaultBranch) })
                 do {
-                    let answer = try await client.executeBatch(operation, variables: variables, cost: &cost)
+                    let answer = try await client.executeBatch(request, cost: &cost)
                     for (index, repository) in batch.enumerated() {
                         found.append(
                             Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)"))

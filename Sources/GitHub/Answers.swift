@@ -43,6 +43,10 @@ public struct PageOf<Node: Sendable>: Sendable {
         let info = try fields.object("pageInfo")
         hasNextPage = try info.bool("hasNextPage")
         endCursor = try info.nullableString("endCursor")
+        if hasNextPage && endCursor == nil {
+            // The next page could only be read from the start again.
+            throw Malformed(info.path + ".endCursor", .unusable("is null on a page that says more follow"))
+        }
         var nodes: [Node] = []
         for item in try fields.objects("nodes") { nodes.append(try node(item)) }
         self.nodes = nodes

@@ -247,6 +247,13 @@ public final class FakeGitHub: Sendable {
             }
             documents.withLock { $0[text] = document }
         }
+        // Variables are checked against the operation's declarations before anything runs, as
+        // GitHub does: nothing is charged, the answer is errors and no data.
+        let problems = document.variableProblems(operation: operation, variables: variables)
+        if !problems.isEmpty {
+            state.withLock { $0.stats.requests += 1 }
+            return (200, JSONValue.object(["errors": .array(problems)]).canonical)
+        }
         // Bookkeeping, pricing and live changes under the lock; resolving, projecting and
         // encoding outside it, on a snapshot of the estate, so concurrent requests overlap.
         let admitted: Result<(estate: FakeEstate, forbidden: [String: Bool], rateLimit: JSONValue), Refusal> = state.withLock {

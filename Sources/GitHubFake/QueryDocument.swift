@@ -72,8 +72,20 @@ struct QueryDocument: Sendable {
         let description: String
     }
 
+    /// A variable an operation declares: `$name: Type = default`.
+    struct Declaration: Equatable, Sendable {
+        let name: String
+        /// As written: `String!`, `[ID!]!`, `GitTimestamp`.
+        let type: String
+        let defaultValue: Value?
+
+        var nonNull: Bool { type.hasSuffix("!") }
+    }
+
     private(set) var operations: [String: [Selection]] = [:]
     private(set) var fragments: [String: Fragment] = [:]
+    /// Each operation's declared variables, in order.
+    private(set) var declarations: [String: [Declaration]] = [:]
 
     init(_ text: String) throws {
         var parser = Parser(tokens: try Self.tokens(text))
@@ -89,11 +101,122 @@ struct QueryDocument: Sendable {
                 if parser.peek == "query" {
                     parser.advance()
                     if let next = parser.peek, next != "(", next != "{" { name = try parser.name() }
-                    if parser.peek == "(" { try parser.skipBalanced(open: "(", close: ")") }
+                    if parser.peek == "(" { declarations[name] = try parser.declarations() }
                 }
                 operations[name] = try parser.selectionSet()
             }
         }
+    }
+
+    /// What GitHub says of a request whose variables do not fit the operation's declarations,
+    /// as GraphQL errors (empty when they fit): a variable used but not declared ("Variable $x
+    /// is used by Q but not declared"), a non-null one missing or null, or one of another type
+    /// ("Variable $owner of type String! was provided invalid value", with the problem), and an
+    /// `@include`/`@skip` whose `if` is not a boolean. Variables sent but not declared are
+    /// ignored, as GitHub ignores them.
+    func variableProblems(operation name: String?, variables: JSONValue) -> [JSONValue] {
+        let key = name.flatMap { operations[$0] != nil ? $0 : nil } ?? operations.keys.first ?? ""
+        let declared = declarations[key] ?? []
+        var problems: [JSONValue] = []
+        let names = Set(declared.map(\.name))
+        for used in Self.variablesUsed(operations[key] ?? [], fragments: fragments) where !names.contains(used) {
+            problems.append(["message": .string("Variable $\(used) is used by \(key) but not declared")])
+        }
+        for declaration in declared {
+            let value = variables[declaration.name] ?? declaration.defaultValue?.resolved(variables) ?? .null
+            var explanation: String?
+            if value.isNull {
+                if declaration.nonNull { explanation = "Expected value to not be null" }
+            } else if !Self.coerces(value, to: declaration.type) {
+                explanation =
+                    "Could not coerce value \(value.canonical) to \(declaration.type.trimmingCharacters(in: CharacterSet(charactersIn: "[]!")))"
+            }
+            guard let explanation else { continue }
+            problems.append([
+                "message": .string("Variable $\(declaration.name) of type \(declaration.type) was provided invalid value"),
+                "extensions": ["value": value, "problems": [["path": [], "explanation": .string(explanation)]]],
+            ])
+        }
+        for directive in Self.directivesUsed(operations[key] ?? [], fragments: fragments)
+        where directive.name == "include" || directive.name == "skip" {
+            let flag = directive.arguments["if"]?.resolved(variables) ?? .null
+            if flag.bool == nil {
+                problems.append([
+                    "message": .string(
+                        "Argument 'if' on Directive '\(directive.name)' has an invalid value (\(flag.canonical)). Expected type 'Boolean!'."
+                    )
+                ])
+            }
+        }
+        return problems
+    }
+
+    /// Whether a JSON value is what an input type takes: strings for string-like scalars and
+    /// enums, integers for `Int`, booleans for `Boolean`, lists item by item.
+    static func coerces(_ value: JSONValue, to type: String) -> Bool {
+        var base = type
+        if base.hasSuffix("!") { base.removeLast() }
+        if value.isNull { return !type.hasSuffix("!") }
+        if base.hasPrefix("[") {
+            let item = String(base.dropFirst().dropLast())
+            guard let items = value.array else { return coerces(value, to: item) }
+            return items.allSatisfy { coerces($0, to: item) }
+        }
+        switch base {
+        case "Int": return value.int != nil
+        case "Float": return value.int != nil || { if case .double = value { return true } else { return false } }()
+        case "Boolean": return value.bool != nil
+        case "ID": return value.string != nil || value.int != nil
+        default: return value.string != nil
+        }
+    }
+
+    /// The variables a selection set (and the fragments it spreads) uses.
+    static func variablesUsed(_ selections: [Selection], fragments: [String: Fragment]) -> Set<String> {
+        var used: Set<String> = []
+        func values(_ value: Value) {
+            switch value {
+            case .variable(let name): used.insert(name)
+            case .list(let items): items.forEach(values)
+            case .object(let fields): fields.values.forEach(values)
+            default: break
+            }
+        }
+        var seen: Set<String> = []
+        func walk(_ selections: [Selection]) {
+            for selection in selections {
+                selection.directives.forEach { $0.arguments.values.forEach(values) }
+                switch selection {
+                case .field(let field):
+                    field.arguments.values.forEach(values)
+                    walk(field.selections)
+                case .spread(let name, _):
+                    if seen.insert(name).inserted { walk(fragments[name]?.selections ?? []) }
+                case .inline(_, _, let inner): walk(inner)
+                }
+            }
+        }
+        walk(selections)
+        return used
+    }
+
+    /// Every directive of a selection set and the fragments it spreads.
+    static func directivesUsed(_ selections: [Selection], fragments: [String: Fragment]) -> [Directive] {
+        var found: [Directive] = []
+        var seen: Set<String> = []
+        func walk(_ selections: [Selection]) {
+            for selection in selections {
+                found += selection.directives
+                switch selection {
+                case .field(let field): walk(field.selections)
+                case .spread(let name, _):
+                    if seen.insert(name).inserted { walk(fragments[name]?.selections ?? []) }
+                case .inline(_, _, let inner): walk(inner)
+                }
+            }
+        }
+        walk(selections)
+        return found
     }
 
     /// The selection set of the operation called `name` (or the only one).
@@ -377,14 +500,32 @@ struct QueryDocument: Sendable {
             return token
         }
 
-        mutating func skipBalanced(open: String, close: String) throws {
-            try expect(open)
-            var depth = 1
-            while depth > 0 {
-                guard let token = peek else { throw ParseError(description: "unbalanced `\(open)`") }
-                if token == open { depth += 1 } else if token == close { depth -= 1 }
-                index += 1
+        /// `($name: Type = default, …)`: a type is a name or a list, each perhaps `!`.
+        mutating func declarations() throws -> [Declaration] {
+            try expect("(")
+            var declared: [Declaration] = []
+            while !take(")") {
+                try expect("$")
+                let variable = try name()
+                try expect(":")
+                let type = try typeReference()
+                let defaultValue = take("=") ? try value() : nil
+                declared.append(Declaration(name: variable, type: type, defaultValue: defaultValue))
             }
+            return declared
+        }
+
+        mutating func typeReference() throws -> String {
+            var type: String
+            if take("[") {
+                type = "[" + (try typeReference())
+                try expect("]")
+                type += "]"
+            } else {
+                type = try name()
+            }
+            if take("!") { type += "!" }
+            return type
         }
 
         mutating func selectionSet() throws -> [Selection] {

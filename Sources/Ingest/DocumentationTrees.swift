@@ -33,12 +33,10 @@ extension IngestSession {
             while !missing.isEmpty {
                 let size = sizes.cap("trees", default: Self.treesPerRequest)
                 let batch = Array(missing.prefix(size))
-                var variables: [String: JSONValue] = ["owner": .string(repository.owner), "name": .string(repository.name)]
-                for (index, oid) in batch.enumerated() { variables["t\(index)"] = .string(oid) }
                 let data: JSONValue
                 do {
                     data = try await call(
-                        .trees(count: batch.count), variables: variables, label: "documentation trees",
+                        TreeLookup(owner: repository.owner, name: repository.name, oids: batch), label: "documentation trees",
                         shrinkable: size > 1, alsoAs: ["tree_requests"])
                 } catch let error as GitHubError where error.code == .timeout {
                     guard sizes.shrink(key: "trees", from: size) != nil else { throw error }

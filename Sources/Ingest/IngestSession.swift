@@ -249,9 +249,7 @@ struct IngestSession: Sendable {
     mutating func send(_ request: inout FirstPages, label: String, alsoAs: [String] = []) async throws -> JSONValue {
         while true {
             do {
-                let data = try await call(
-                    request.operation, variables: request.variables, label: label,
-                    shrinkable: sizes.first.halved() != nil, alsoAs: alsoAs)
+                let data = try await call(request, label: label, shrinkable: sizes.first.halved() != nil, alsoAs: alsoAs)
                 guard let repo = data["repository"], !repo.isNull else {
                     throw GitHubError(.notFound, "repository not found, or the token cannot see it")
                 }
@@ -356,12 +354,9 @@ struct IngestSession: Sendable {
         }
         while !pending.checkpoint.done && !pending.checkpoint.awaitsHeadLook {
             let size = sizes.size(stream)
-            let operation = Self.operation(for: stream)
             let data: JSONValue
             do {
-                data = try await call(
-                    operation, variables: variables(for: pending, size: size), label: stream.name,
-                    shrinkable: size > 1)
+                data = try await call(try request(for: pending, size: size), label: stream.name, shrinkable: size > 1)
             } catch let error as GitHubError where error.code == .timeout {
                 guard sizes.shrink(stream, from: size) != nil else { throw error }
                 add("page_size_reductions", 1)
@@ -384,46 +379,38 @@ struct IngestSession: Sendable {
         }
     }
 
-    /// The GraphQL operation that pages a stream after its first page.
-    static func operation(for stream: RepositoryStream) -> GitHub.Operation {
-        switch stream.kind {
-        case .commit: return .commits
-        case .pullRequest: return stream.readsSummaries ? .openPullRequests : .pullRequests
-        case .issue: return stream.readsSummaries ? .openIssues : .issues
-        case .documentation, .reviewComment: return .documentationHistory
-        }
-    }
-
-    func variables(for pending: PendingStream, size: Int) -> [String: JSONValue] {
+    /// The request of a stream's next page after its first: its history from the commit it
+    /// started at, or its list from its cursor.
+    func request(for pending: PendingStream, size: Int) throws -> any GraphRequest {
         let checkpoint = pending.checkpoint
-        var variables: [String: JSONValue] = [
-            "owner": .string(repository.owner), "name": .string(repository.name), "first": .int(Int64(size)),
-            "after": checkpoint.cursor.map(JSONValue.string) ?? .null,
-        ]
-        switch pending.stream.kind {
+        let stream = pending.stream
+        switch stream.kind {
         case .commit, .documentation:
-            variables["tip"] = checkpoint.tip.map(JSONValue.string) ?? .null
-            variables["since"] = .string(Timestamp.seconds(checkpoint.since))
-            variables["until"] = .string(Timestamp.seconds(context.window.end))
-            if let path = pending.stream.path { variables["path"] = .string(path) }
-        case .issue where !pending.stream.readsSummaries:
-            variables["since"] = .string(Timestamp.seconds(checkpoint.since))
-        default:
-            break
+            guard let tip = checkpoint.tip else {
+                throw IngestFailure(code: "internal", message: "\(stream.name): a history page without the commit it started at")
+            }
+            return HistoryPage(
+                owner: repository.owner, name: repository.name, tip: tip, since: checkpoint.since, until: context.window.end,
+                first: size, after: checkpoint.cursor, path: stream.kind == .documentation ? stream.path : nil)
+        case .pullRequest, .issue, .reviewComment:
+            let list: ListPage.List
+            switch (stream.kind, stream.readsSummaries) {
+            case (.pullRequest, false): list = .pullRequests
+            case (.pullRequest, true): list = .openPullRequests
+            case (.issue, true): list = .openIssues
+            default: list = .issues(since: checkpoint.since)
+            }
+            return ListPage(owner: repository.owner, name: repository.name, list: list, first: size, after: checkpoint.cursor)
         }
-        return variables
     }
 
     /// Sends one request, adding its cost to the unit's counters and telling progress of waits.
     mutating func call(
-        _ operation: GitHub.Operation, variables: [String: JSONValue], label: String,
-        shrinkable: Bool = false, alsoAs: [String] = []
+        _ request: some GraphRequest, label: String, shrinkable: Bool = false, alsoAs: [String] = []
     ) async throws -> JSONValue {
         var cost = CallCost()
         defer { count(cost, alsoAs: alsoAs) }
-        return try await client.execute(
-            operation, variables: variables, cost: &cost, shrinkable: shrinkable,
-            events: reportWaits(label))
+        return try await client.execute(request, cost: &cost, shrinkable: shrinkable, events: reportWaits(label))
     }
 
     // MARK: Landing a page

@@ -97,13 +97,10 @@ extension IngestSession {
             var lastTotal = checkpoint.total ?? total
             while true {
                 let size = sizes.cap("nested", default: 100)
-                var variables: [String: JSONValue] = [
-                    "owner": .string(repository.owner), "name": .string(repository.name), "number": .int(number),
-                    "after": checkpoint.cursor.map(JSONValue.string) ?? .null, "first": .int(Int64(size)),
-                ]
-                if stream.kind == .pullRequest {
-                    for flag in ["reviews", "comments", "files"] { variables[flag] = .bool(flag == field) }
-                }
+                let request = NestedPage(
+                    owner: repository.owner, name: repository.name, number: number,
+                    list: stream.kind == .pullRequest ? NestedPage.List(rawValue: field) ?? .reviews : .issueComments,
+                    first: size, after: checkpoint.cursor)
                 var cost = CallCost()
                 let data: JSONValue
                 do {
@@ -113,7 +110,7 @@ extension IngestSession {
                         checkpoint.points += Int64(cost.points)
                     }
                     data = try await client.execute(
-                        operation, variables: variables, cost: &cost, shrinkable: size > 1,
+                        request, cost: &cost, shrinkable: size > 1,
                         events: reportWaits("#\(number) \(field)"))
                 } catch let error as GitHubError where error.code == .timeout {
                     guard sizes.shrink(key: "nested", from: size) != nil else { throw error }

@@ -58,10 +58,9 @@ extension IngestSession {
             let answer: PartialResult
             do {
                 defer { count(cost, alsoAs: ["resolve_requests"]) }
-                let operation: GitHub.Operation = stream.kind == .issue ? .resolveIssues : .resolvePullRequests
                 answer = try await client.executeBatch(
-                    operation, variables: ["ids": .array(batch.map { .string($0.nodeId) })],
-                    cost: &cost, shrinkable: size > 1,
+                    NodeLookup(pullRequests: stream.kind == .pullRequest, ids: batch.map(\.nodeId)), cost: &cost,
+                    shrinkable: size > 1,
                     events: reportWaits("\(stream.name): items no longer listed"))
             } catch let error as GitHubError where error.code == .timeout {
                 guard sizes.shrink(key: "items", from: size) != nil else { throw error }

@@ -201,20 +201,13 @@ final class Prober: Sendable {
     /// Sends one probe. A repository that is gone or that the token may not read is null in the
     /// answer (a `NOT_FOUND` or `FORBIDDEN` error for its alias) and not quiet; the others count.
     private func send(_ batch: [Target], session: Unit, cost: inout CallCost) async throws -> JSONValue {
-        var variables: [String: JSONValue] = [:]
-        let epoch = Timestamp.seconds(session.context.window.start)
-        for (index, target) in batch.enumerated() {
-            let repository = target.repository
-            variables["o\(index)"] = .string(repository.owner)
-            variables["n\(index)"] = .string(repository.name)
-            if let branch = repository.defaultBranch { variables["r\(index)"] = .string("refs/heads/" + branch) }
-            variables["s\(index)"] = .string(target.issuesSince.map(Timestamp.seconds) ?? epoch)
-            variables["wc\(index)"] = .bool(target.tip != nil)
-            variables["wp\(index)"] = .bool(target.pullsSince != nil)
-            variables["wi\(index)"] = .bool(target.issuesSince != nil)
-        }
-        let operation = GitHub.Operation.probe(batch.map { $0.repository.defaultBranch == nil ? .repositoryDefault : .named })
-        return try await session.client.executeBatch(operation, variables: variables, cost: &cost).data
+        let request = ProbeRequest(
+            targets: batch.map { target in
+                ProbeRequest.Target(
+                    owner: target.repository.owner, name: target.repository.name, branch: target.repository.defaultBranch,
+                    issuesSince: target.issuesSince, commits: target.tip != nil, pulls: target.pullsSince != nil)
+            }, epoch: session.context.window.start)
+        return try await session.client.executeBatch(request, cost: &cost).data
     }
 
     /// Quiet: the branch's tip is the one the history was read from (or the repository is still

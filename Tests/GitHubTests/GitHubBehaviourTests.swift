@@ -372,4 +372,51 @@ struct GitHubBehaviourTests {
             }
         }
     }
+
+    /// GitHub checks a request's variables against the operation's declarations before it runs
+    /// anything, and answers errors and no data: a non-null variable missing or null ("Expected
+    /// value to not be null"), one of another type ("Could not coerce value …"), a variable used
+    /// but not declared, an `@include` whose flag is not a boolean. Variables sent but not
+    /// declared are ignored (gidgethub/gidgethub#128 saw GitHub ignore a misnamed one).
+    @Test(
+        arguments: [
+            (
+                "query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!) { repository(owner: $owner, name: $name) { pullRequests(first: $first) { totalCount } } }",
+                [:] as [String: JSONValue],
+                "Variable $first of type Int! was provided invalid value"
+            ),
+            (
+                "query RepositoryPullRequests($owner: String!, $name: String!, $first: Int!) { repository(owner: $owner, name: $name) { pullRequests(first: $first) { totalCount } } }",
+                ["first": "10"], "Variable $first of type Int! was provided invalid value"
+            ),
+            (
+                "query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { pullRequests(first: $first) { totalCount } } }",
+                ["first": 10], "Variable $first is used by RepositoryPullRequests but not declared"
+            ),
+            (
+                "query RepositoryPullRequests($owner: String!, $name: String!, $flag: Boolean) { repository(owner: $owner, name: $name) { isEmpty @include(if: $flag) } }",
+                [:], "Argument 'if' on Directive 'include' has an invalid value (null). Expected type 'Boolean!'."
+            ),
+            (
+                "query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) { isEmpty } }",
+                ["unused": "ignored"], nil
+            ),
+        ] as [(String, [String: JSONValue], String?)])
+    func variablesAreCheckedAgainstTheirDeclarationsBeforeAnythingRuns(
+        document: String, variables: [String: JSONValue], error: String?
+    ) async throws {
+        try await withFake(estate: Self.estate) { fake, url in
+            let client = client(url)
+            let before = fake.charges.count
+            do {
+                let data = try await query(client, "RepositoryPullRequests", document, variables)
+                #expect(error == nil, "answered \(data.canonical)")
+            } catch let failure as GitHubError {
+                #expect(failure.code == .graphql)
+                #expect(error.map { failure.message.contains($0) } == true, "\(failure.message)")
+                // Refused before it ran: nothing charged.
+                #expect(fake.charges.count == before)
+            }
+        }
+    }
 }
