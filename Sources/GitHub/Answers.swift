@@ -115,8 +115,8 @@ public struct FirstPagesAnswer: Sendable {
         public let documentation: [Int: PageOf<DocumentationCommitNode>?]
     }
 
-    public init(_ data: JSONValue, variables: [String: JSONValue]) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    public init(_ data: JSONValue, variables: [String: JSONValue], tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         func flag(_ name: String) -> Bool { variables[name]?.bool == true }
         rateLimit = try root.nullable("rateLimit")
         guard let repository = try root.nullableObject("repository") else {
@@ -162,9 +162,9 @@ public struct StreamPageAnswer<Node: Sendable>: Sendable {
     public let sentinel: Sentinel<Node>?
 
     init(
-        _ data: JSONValue, list: String, ordered: Bool, node: (Fields) throws(Malformed) -> Node
+        _ data: JSONValue, list: String, ordered: Bool, tracking: Bool = true, node: (Fields) throws(Malformed) -> Node
     ) throws(Malformed) {
-        let root = try Fields(data, path: "")
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         guard let repository = try root.nullableObject("repository") else {
             page = nil
@@ -190,8 +190,8 @@ public struct NestedPageAnswer: Sendable {
     public let files: PageOf<ChangedFileNode>?
     public let itemGone: Bool
 
-    init(_ data: JSONValue, variables: [String: JSONValue], issue: Bool) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, variables: [String: JSONValue], issue: Bool, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         guard let item = try root.nullableObject("repository")?.nullableObject(issue ? "issue" : "pullRequest") else {
             (reviews, comments, files, itemGone) = (nil, nil, nil, true)
@@ -210,8 +210,8 @@ public struct TreesAnswer: Sendable {
     public let rateLimit: RateLimitNode?
     public let trees: [TreeNode?]
 
-    init(_ data: JSONValue, count: Int) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, count: Int, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         let repository = try root.nullableObject("repository")
         var trees: [TreeNode?] = []
@@ -235,8 +235,8 @@ public struct ResolveAnswer: Sendable {
     public let rateLimit: RateLimitNode?
     public let nodes: [Found?]
 
-    init(_ data: JSONValue) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         guard case .array(let items) = try root.value("nodes") else {
             throw Malformed("nodes", .type(expected: "a list"))
@@ -247,7 +247,7 @@ public struct ResolveAnswer: Sendable {
                 nodes.append(nil)
                 continue
             }
-            let fields = try Fields(item, path: "nodes[\(index)]")
+            let fields = try Fields(item, path: tracking ? "nodes[\(index)]" : "", tracking: tracking)
             let typename = try fields.string("__typename")
             _ = try fields.string("id")
             switch typename {
@@ -289,8 +289,8 @@ public struct ProbeAnswer: Sendable {
     public let rateLimit: RateLimitNode?
     public let repositories: [Repository?]
 
-    init(_ data: JSONValue, variables: [String: JSONValue], count: Int) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, variables: [String: JSONValue], count: Int, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         var repositories: [Repository?] = []
         for index in 0..<count {
@@ -337,8 +337,8 @@ public struct EstateCheckAnswer: Sendable {
     public let rateLimit: RateLimitNode?
     public let repositories: [Repository?]
 
-    init(_ data: JSONValue, variables: [String: JSONValue], count: Int) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, variables: [String: JSONValue], count: Int, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         var repositories: [Repository?] = []
         for index in 0..<count {
@@ -362,8 +362,8 @@ public struct BudgetAnswer: Sendable {
     public let rateLimit: RateLimitNode?
     public let login: String?
 
-    init(_ data: JSONValue, viewer: Bool) throws(Malformed) {
-        let root = try Fields(data, path: "")
+    init(_ data: JSONValue, viewer: Bool, tracking: Bool = true) throws(Malformed) {
+        let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullableObject("rateLimit").map { fields throws(Malformed) in try RateLimitNode.withLimit(fields) }
         login = viewer ? try root.object("viewer").string("login") : nil
     }
@@ -373,24 +373,39 @@ extension Operation {
     /// Checks that `data` answers this operation with `variables`: every field the document
     /// selects there, of the type GitHub's schema gives it (``Malformed`` says where not).
     public func check(_ data: JSONValue, variables: [String: JSONValue]) throws(Malformed) {
+        // Fast, without paths; an answer refused is read again with them, for the message.
+        do {
+            try check(data, variables: variables, tracking: false)
+        } catch {
+            try check(data, variables: variables, tracking: true)
+        }
+    }
+
+    func check(_ data: JSONValue, variables: [String: JSONValue], tracking: Bool) throws(Malformed) {
         switch answer {
         case nil: return
-        case .firstPages: _ = try FirstPagesAnswer(data, variables: variables)
-        case .commits: _ = try StreamPageAnswer(data, list: "", ordered: false, node: NodeReader.commit)
-        case .documentationHistory: _ = try StreamPageAnswer(data, list: "", ordered: false, node: NodeReader.documentation)
-        case .pullRequests: _ = try StreamPageAnswer(data, list: "pullRequests", ordered: true, node: NodeReader.pullRequest)
+        case .firstPages: _ = try FirstPagesAnswer(data, variables: variables, tracking: tracking)
+        case .commits: _ = try StreamPageAnswer(data, list: "", ordered: false, tracking: tracking, node: NodeReader.commit)
+        case .documentationHistory:
+            _ = try StreamPageAnswer(data, list: "", ordered: false, tracking: tracking, node: NodeReader.documentation)
+        case .pullRequests:
+            _ = try StreamPageAnswer(data, list: "pullRequests", ordered: true, tracking: tracking, node: NodeReader.pullRequest)
         case .openPullRequests:
-            _ = try StreamPageAnswer(data, list: "pullRequests", ordered: true, node: NodeReader.pullRequestSummary)
-        case .issues: _ = try StreamPageAnswer(data, list: "issues", ordered: true, node: NodeReader.issue)
-        case .openIssues: _ = try StreamPageAnswer(data, list: "issues", ordered: true, node: NodeReader.issueSummary)
-        case .pullRequestConnection: _ = try NestedPageAnswer(data, variables: variables, issue: false)
-        case .issueComments: _ = try NestedPageAnswer(data, variables: variables, issue: true)
-        case .trees: _ = try TreesAnswer(data, count: Self.aliases(variables, prefix: "t"))
-        case .resolve: _ = try ResolveAnswer(data)
-        case .probe: _ = try ProbeAnswer(data, variables: variables, count: Self.aliases(variables, prefix: "o"))
-        case .estateCheck: _ = try EstateCheckAnswer(data, variables: variables, count: Self.aliases(variables, prefix: "o"))
-        case .viewer: _ = try BudgetAnswer(data, viewer: true)
-        case .budget: _ = try BudgetAnswer(data, viewer: false)
+            _ = try StreamPageAnswer(
+                data, list: "pullRequests", ordered: true, tracking: tracking, node: NodeReader.pullRequestSummary)
+        case .issues: _ = try StreamPageAnswer(data, list: "issues", ordered: true, tracking: tracking, node: NodeReader.issue)
+        case .openIssues:
+            _ = try StreamPageAnswer(data, list: "issues", ordered: true, tracking: tracking, node: NodeReader.issueSummary)
+        case .pullRequestConnection: _ = try NestedPageAnswer(data, variables: variables, issue: false, tracking: tracking)
+        case .issueComments: _ = try NestedPageAnswer(data, variables: variables, issue: true, tracking: tracking)
+        case .trees: _ = try TreesAnswer(data, count: Self.aliases(variables, prefix: "t"), tracking: tracking)
+        case .resolve: _ = try ResolveAnswer(data, tracking: tracking)
+        case .probe:
+            _ = try ProbeAnswer(data, variables: variables, count: Self.aliases(variables, prefix: "o"), tracking: tracking)
+        case .estateCheck:
+            _ = try EstateCheckAnswer(data, variables: variables, count: Self.aliases(variables, prefix: "o"), tracking: tracking)
+        case .viewer: _ = try BudgetAnswer(data, viewer: true, tracking: tracking)
+        case .budget: _ = try BudgetAnswer(data, viewer: false, tracking: tracking)
         }
     }
 

@@ -49,17 +49,35 @@ public struct Fields: Sendable {
     /// may be missing, and each node type says what that means. An answer from GitHub is
     /// never read this way.
     public let stored: Bool
+    /// Whether paths are built as the answer is read. Reading checks every field of every
+    /// page, and building a path string for each object would cost more than the checks: a
+    /// first pass reads without them, and only an answer it refuses is read again with them,
+    /// for the message (``Fields/reading(_:stored:_:)``).
+    public let tracking: Bool
 
-    public init(_ value: JSONValue, path: String, stored: Bool = false) throws(Malformed) {
+    public init(_ value: JSONValue, path: String, stored: Bool = false, tracking: Bool = true) throws(Malformed) {
         guard case .object(let object) = value else {
             throw Malformed(path, value.isNull ? .null : .type(expected: "an object"))
         }
         self.object = object
         self.path = path
         self.stored = stored
+        self.tracking = tracking
     }
 
-    func at(_ key: String) -> String { path.isEmpty ? key : path + "." + key }
+    /// Reads `value` with `body`: fast, and — when it is refused — once more with paths, so
+    /// that the ``Malformed`` says where.
+    public static func reading<T>(
+        _ value: JSONValue, stored: Bool = false, _ body: (Fields) throws(Malformed) -> T
+    ) throws(Malformed) -> T {
+        do {
+            return try body(try Fields(value, path: "", stored: stored, tracking: false))
+        } catch {
+            return try body(try Fields(value, path: "", stored: stored, tracking: true))
+        }
+    }
+
+    func at(_ key: String) -> String { tracking ? (path.isEmpty ? key : path + "." + key) : "" }
 
     /// The field's value, present (null or not).
     public func value(_ key: String) throws(Malformed) -> JSONValue {
@@ -139,13 +157,13 @@ public struct Fields: Sendable {
     // MARK: Objects and lists
 
     public func object(_ key: String) throws(Malformed) -> Fields {
-        try Fields(try nonNull(key), path: at(key), stored: stored)
+        try Fields(try nonNull(key), path: at(key), stored: stored, tracking: tracking)
     }
 
     public func nullableObject(_ key: String) throws(Malformed) -> Fields? {
         let value = try value(key)
         if value.isNull { return nil }
-        return try Fields(value, path: at(key), stored: stored)
+        return try Fields(value, path: at(key), stored: stored, tracking: tracking)
     }
 
     /// A list of objects, none of them null (a null item of a nullable list cannot be stored).
@@ -154,9 +172,9 @@ public struct Fields: Sendable {
         var fields: [Fields] = []
         fields.reserveCapacity(items.count)
         for (index, item) in items.enumerated() {
-            let path = at(key) + "[\(index)]"
+            let path = tracking ? at(key) + "[\(index)]" : ""
             if item.isNull { throw Malformed(path, .unusable("is a null node, which cannot be stored")) }
-            fields.append(try Fields(item, path: path, stored: stored))
+            fields.append(try Fields(item, path: path, stored: stored, tracking: tracking))
         }
         return fields
     }
@@ -187,7 +205,7 @@ public protocol GraphNode: Sendable {
 extension GraphNode {
     /// Reads a whole JSON value as this node: a part of an answer, or (`stored`) a raw node as
     /// stored, perhaps by an earlier version.
-    public init(json: JSONValue, path: String = "", stored: Bool = false) throws(Malformed) {
-        try self.init(try Fields(json, path: path, stored: stored))
+    public init(json: JSONValue, stored: Bool = false) throws(Malformed) {
+        self = try Fields.reading(json, stored: stored) { fields throws(Malformed) in try Self(fields) }
     }
 }

@@ -53,7 +53,8 @@ extension IngestSession {
                                 """)
                     }
                     known[oid] = tree
-                    rows.append(RawRow(kind: .tree, key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil))
+                    rows.append(
+                        RawRow(kind: .tree, key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil, checked: true))
                 }
                 missing.removeFirst(batch.count)
             }

@@ -454,7 +454,8 @@ struct IngestSession: Sendable {
     mutating func take(_ node: JSONValue, stream: RepositoryStream, cursor: String?, into landed: inout Landed) throws {
         try checkLabels(node, stream: stream)
         let key = try nodeKey(node, stream: stream)
-        landed.rows.append(RawRow(kind: stream.kind.raw, key: key, payload: node, operation: stream.name, cursor: cursor))
+        landed.rows.append(
+            RawRow(kind: stream.kind.raw, key: key, payload: node, operation: stream.name, cursor: cursor, checked: true))
         if stream.isOrdered {
             landed.seen.append(key)
             if let item = itemState(node, kind: stream.kind, key: key) { landed.items.append(item) }

@@ -62,6 +62,9 @@ struct RawRow {
     let payload: JSONValue
     let operation: String
     let cursor: String?
+    /// A node of an answer the client checked as this kind's node type (``GitHub/Operation/check(_:variables:)``);
+    /// rows ingest makes itself are checked before they are stored.
+    var checked = false
 }
 
 /// What GitHub last said about a pull request or issue: the item states ingest keeps to
@@ -240,14 +243,14 @@ struct IngestStore: Sendable {
         }
     }
 
-    /// Inserts raw nodes, each checked first as refine will read it back (``RawKind/check(_:)``):
-    /// the client checked GitHub's answer, and this checks what ingest made of it, so nothing
-    /// unreadable is stored. Returns how many were new.
+    /// Inserts raw nodes; each that ingest made itself (not a node of a checked answer) is
+    /// checked first as refine will read it back (``RawKind/check(_:)``), so nothing unreadable
+    /// is stored. Returns how many were new.
     static func insert(
         _ rows: [RawRow], slug: String, runID: Int64, fetchedAt: String, healing: Bool = false, in tx: borrowing Transaction
     ) throws -> Int {
         var inserted = 0
-        for row in rows {
+        for row in rows where !row.checked {
             do {
                 try row.kind.check(row.payload)
             } catch {

@@ -134,7 +134,7 @@ extension IngestSession {
                     rows.append(
                         RawRow(
                             kind: kind, key: key + ":" + itemKey, payload: item, operation: operation.name,
-                            cursor: checkpoint.cursor))
+                            cursor: checkpoint.cursor, checked: true))
                 }
                 checkpoint.pages += 1
                 checkpoint.nodes += Int64(items.count)

@@ -80,7 +80,7 @@ extension IngestSession {
                     rows.append(
                         RawRow(
                             kind: stream.kind.raw, key: item.key, payload: node, operation: "ResolveItems",
-                            cursor: nil))
+                            cursor: nil, checked: true))
                     if let state = itemState(node, kind: stream.kind, key: item.key) { items.append(state) }
                     add("resolved_items", 1)
                     continue

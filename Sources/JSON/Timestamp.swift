@@ -52,7 +52,12 @@ public enum Timestamp {
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`; nil for anything else.
     public static func date(_ text: String) -> Date? {
-        let bytes = Array(text.utf8)
+        var text = text
+        // The string's own UTF-8 bytes, without a copy: checks read every timestamp of every page.
+        return text.withUTF8 { date(bytes: $0) }
+    }
+
+    private static func date(bytes: UnsafeBufferPointer<UInt8>) -> Date? {
         guard bytes.count >= 20 else { return nil }
         func number(_ start: Int, _ count: Int) -> Int64? {
             guard start + count <= bytes.count else { return nil }
