@@ -72,7 +72,7 @@ struct BackfillCommand: AsyncParsableCommand {
     /// then back by the window's length.
     static func ends(_ manifest: Manifest, windows: Int, now: Date) -> [Date] {
         var anchored = now
-        if case .days(_, .now) = manifest.window {
+        if case .days(_, .now, _) = manifest.window {
             anchored = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
         }
         let resolved = manifest.window.resolve(now: anchored)

@@ -90,6 +90,10 @@ struct PlanCommand: AsyncParsableCommand {
             let resolved = manifest.window.resolve(now: Date())
             window = Window(start: resolved.start, end: resolved.end)
             choiceDoc = RunChoiceDoc(action: "new", runId: nil, reason: reason)
+        case .windowDone(let run):
+            window = Window(start: run.windowStart, end: run.windowEnd)
+            choiceDoc = RunChoiceDoc(
+                action: "done", runId: run.id, reason: WindowDone.reason(run, manifest: manifest))
         }
         let graph = GraphBuilder.build(manifest, window: window)
         var chosen = try selection.resolve(in: graph)
@@ -98,7 +102,9 @@ struct PlanCommand: AsyncParsableCommand {
         var continuing: RunRecord?
         if case .continueRun(let run) = choice { continuing = run }
         let history = try storeCall {
-            try ledger.map { try HistoryLoader.load(ledger: $0, name: manifest.name, continuing: continuing) } ?? [:]
+            try ledger.map {
+                try HistoryLoader.load(ledger: $0, name: manifest.name, continuing: continuing, window: window)
+            } ?? [:]
         }
         let stages = Injected.stages
         var versions = stages.versions
@@ -125,7 +131,8 @@ struct PlanCommand: AsyncParsableCommand {
             let header =
                 choiceDoc.action == "continue"
                 ? "would continue run \(choiceDoc.runId ?? 0) (\(choiceDoc.reason))"
-                : "would start a new run (\(choiceDoc.reason))"
+                : choiceDoc.action == "done"
+                    ? "nothing to do (\(choiceDoc.reason))" : "would start a new run (\(choiceDoc.reason))"
             terminal.out("plan for `\(manifest.name)`: \(header)")
             terminal.out(
                 "window \(Timestamp.string(window.start)) → \(Timestamp.string(window.end))"

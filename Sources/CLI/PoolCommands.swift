@@ -255,6 +255,8 @@ enum Pool {
             let reason: String
             let created: Bool
             switch RunChoice.choose(latest: latest, manifest: manifest, forceNew: forceNew) {
+            case .windowDone(let done):
+                return .alreadyDone(done)
             case .continueRun(let previous):
                 try ledger.interruptUnfinished(
                     runID: previous.id,

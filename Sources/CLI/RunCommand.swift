@@ -37,6 +37,8 @@ struct RunCommand: AsyncParsableCommand {
         let stageSeconds: [String: Double]
         let outputs: [String: String]
         let failures: [Documents.AttemptDoc]
+        /// The window of the same length just before the run's: whether a run did it.
+        let previousWindow: PreviousWindowDoc
 
         enum CodingKeys: String, CodingKey {
             case schemaVersion = "schema_version"
@@ -50,6 +52,29 @@ struct RunCommand: AsyncParsableCommand {
             case stageSeconds = "stage_seconds"
             case outputs
             case failures
+            case previousWindow = "previous_window"
+        }
+    }
+
+    struct PreviousWindowDoc: Encodable {
+        let windowStart: String
+        let windowEnd: String
+        let complete: Bool
+        let runId: Int64?
+
+        init(run: RunRecord, previous: RunRecord?) {
+            let length = run.windowEnd.timeIntervalSince(run.windowStart)
+            windowStart = Timestamp.string(run.windowStart.addingTimeInterval(-length))
+            windowEnd = Timestamp.string(run.windowStart)
+            complete = previous != nil
+            runId = previous?.id
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case windowStart = "window_start"
+            case windowEnd = "window_end"
+            case complete
+            case runId = "run_id"
         }
     }
 
@@ -129,6 +154,9 @@ struct RunCommand: AsyncParsableCommand {
     {
         let latest = try storeCall { try ledger.latestRun(name: manifest.name) }
         let choice = RunChoice.choose(latest: latest, manifest: manifest, forceNew: selection.new)
+        if case .windowDone(let done) = choice {
+            return WindowDone.report(done, manifest: manifest, global: global)
+        }
         let run: RunRecord
         var continued = false
         var opening: (event: String, text: String)
@@ -148,6 +176,7 @@ struct RunCommand: AsyncParsableCommand {
                     + (interrupted > 0 ? "; \(interrupted) unit\(interrupted == 1 ? " was" : "s were") left running" : "")
                     + ")"
             )
+        case .windowDone: return
         case .newRun(let reason):
             let window = manifest.window.resolve(now: Date())
             run = try storeCall {
@@ -275,5 +304,52 @@ enum GitInfo {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { return nil }
         return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+/// An anchored window a run of the same manifest already did (``Pipeline/RunChoice/windowDone(_:)``):
+/// what `ghillie-run M` says instead of starting a run.
+enum WindowDone {
+    struct Document: Encodable {
+        let schemaVersion: Int
+        let name: String
+        let action = "window_done"
+        let runId: Int64
+        let windowStart: String
+        let windowEnd: String
+        let nextWindowEnd: String
+
+        enum CodingKeys: String, CodingKey {
+            case schemaVersion = "schema_version"
+            case name, action
+            case runId = "run_id"
+            case windowStart = "window_start"
+            case windowEnd = "window_end"
+            case nextWindowEnd = "next_window_end"
+        }
+    }
+
+    /// When the window after `run`'s ends: the earliest time the next run has something to do.
+    static func nextEnd(_ run: RunRecord) -> Date {
+        run.windowEnd.addingTimeInterval(run.windowEnd.timeIntervalSince(run.windowStart))
+    }
+
+    static func reason(_ run: RunRecord, manifest: Manifest) -> String {
+        "window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)) was done by run \(run.id) "
+            + "with this manifest; the next window ends at \(Timestamp.string(nextEnd(run)))"
+    }
+
+    static func report(_ run: RunRecord, manifest: Manifest, global: GlobalOptions) {
+        let terminal = global.terminal
+        if global.output == .json {
+            terminal.out(
+                Documents.encode(
+                    Document(
+                        schemaVersion: Documents.schemaVersion, name: manifest.name, runId: run.id,
+                        windowStart: Timestamp.string(run.windowStart), windowEnd: Timestamp.string(run.windowEnd),
+                        nextWindowEnd: Timestamp.string(nextEnd(run)))))
+        } else if global.verbosity >= 0 {
+            terminal.err("nothing to do for `\(manifest.name)`: " + reason(run, manifest: manifest))
+        }
     }
 }

@@ -71,6 +71,14 @@ struct WindowEndOption: ParsableArguments {
         guard end <= now else {
             throw Failure(.invalid, "--window-end \(windowEnd) is in the future", hint: "a window can end now at the latest")
         }
+        if case .days(let days, _, let anchor?) = manifest.window, !WindowSpec.isBoundary(end, anchor: anchor, days: days) {
+            let before = WindowSpec.boundary(atOrBefore: end, anchor: anchor, days: days)
+            throw Failure(
+                .invalid,
+                "--window-end \(windowEnd) is not a boundary of the manifest's windows (\(days) days from \(Timestamp.seconds(anchor)))",
+                hint:
+                    "give \(Timestamp.seconds(before)) or \(Timestamp.seconds(before.addingTimeInterval(Double(days) * 86_400)))")
+        }
         return manifest.ending(at: end, now: now)
     }
 

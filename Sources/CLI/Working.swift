@@ -57,7 +57,7 @@ struct Working {
         }
         let chosen = selected
         let history = try storeCall {
-            try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil)
+            try HistoryLoader.load(ledger: ledger, name: manifest.name, continuing: continued ? run : nil, window: window)
         }
         let display: ProgressDisplay?
         let observer: any RunObserver
@@ -136,9 +136,15 @@ struct Working {
             ? []
             : try storeCall { try ledger.latestAttempts(runID: run.id, in: [.failed, .interrupted]) }
         eventLog?.finished(finished, exitCode: status.rawValue, duration: result.duration)
+        // The window before this one: is it complete? (A schedule that missed one says so here.)
+        let length = run.windowEnd.timeIntervalSince(run.windowStart)
+        let before = try storeCall {
+            try ledger.succeededRun(
+                name: manifest.name, windowStart: run.windowStart.addingTimeInterval(-length), windowEnd: run.windowStart)
+        }
         report(
             result, run: finished, continued: continued, status: status, failures: failures, terminal: terminal,
-            loadedManifest: manifest, textSummary: eventLog == nil)
+            loadedManifest: manifest, textSummary: eventLog == nil, previous: before)
         if status != .success { throw Exit(status: status) }
     }
 
@@ -152,7 +158,7 @@ struct Working {
 
     func report(
         _ result: ExecutionResult, run: RunRecord, continued: Bool, status: ExitStatus, failures: [AttemptRecord],
-        terminal: Terminal, loadedManifest: Manifest, textSummary: Bool
+        terminal: Terminal, loadedManifest: Manifest, textSummary: Bool, previous: RunRecord?
     ) {
         var stages: [String: [String: Int]] = [:]
         for (stage, counts) in result.counts {
@@ -177,7 +183,8 @@ struct Working {
                         outputs: Dictionary(outputs.map { ($0.output.key, relative($0.output.location) ?? "") }) { first, _ in
                             first
                         },
-                        failures: failures.map(Documents.AttemptDoc.init))))
+                        failures: failures.map(Documents.AttemptDoc.init),
+                        previousWindow: RunCommand.PreviousWindowDoc(run: run, previous: previous))))
             return
         }
         guard textSummary, global.verbosity >= 0 || status != .success else { return }
@@ -187,6 +194,11 @@ struct Working {
             "run \(run.id) of `\(run.name)` " + terminal.paint(run.state.rawValue, paint)
                 + " in \(formatDuration(result.duration))"
                 + " (window \(Timestamp.string(run.windowStart)) → \(Timestamp.string(run.windowEnd)))")
+        let earlier = RunCommand.PreviousWindowDoc(run: run, previous: previous)
+        terminal.err(
+            "the window before it (\(earlier.windowStart) → \(earlier.windowEnd)) "
+                + (previous.map { "is complete (run \($0.id))" }
+                    ?? "has no run that succeeded; `ghillie-run \(manifestArgument) --window-end \(earlier.windowEnd)` runs it"))
         let columns: [UnitState] = [.succeeded, .failed, .skipped, .interrupted]
         let rows = Stage.allCases.compactMap { stage -> [String]? in
             guard let counts = result.counts[stage] else { return nil }

@@ -15,7 +15,7 @@ import Store
 /// size and SHA-256. See `docs/export.md`.
 public struct ExportStage: StageRunner {
     public let stage = Stage.export
-    public let version = "export-4"
+    public let version = "export-5"
 
     public init() {}
 
@@ -115,7 +115,9 @@ public struct ExportStage: StageRunner {
                 INSERT INTO export_files (name, path, sha256, run_id, dataset, format, rows, bytes, schema_version,
                                           window_start, window_end)
                 VALUES (\(name), \(path), \(sha256), \(context.runID), \(written.dataset), \(written.format),
-                        \(written.rows), \(file.bytes), \(EntityTable.schemaVersion), \(start), \(end))
+                        \(written.rows), \(file.bytes),
+                        \(written.dataset == Dataset.reports.rawValue ? EvidenceColumns.reportsSchemaVersion : EntityTable.schemaVersion),
+                        \(start), \(end))
                 ON CONFLICT (name, path, sha256) DO UPDATE SET run_id = excluded.run_id, rows = excluded.rows,
                     bytes = excluded.bytes, window_start = excluded.window_start, window_end = excluded.window_end
                 """)

@@ -167,11 +167,21 @@ enum EvidenceColumns {
         Column("collected_to"), Column("branch_tip"),
     ]
 
+    /// A report as it reads: the same window's data always gives the same bytes.
     static let reports: [Column] = [
         Column("scope"), Column("subject"), Column("window_start"), Column("window_end"), Column("status"),
-        Column("content", .json), Column("backend"), Column("model"), Column("attempts", .int),
-        Column("prompt_tokens", .int), Column("completion_tokens", .int), Column("cost_usd", .double),
-        Column("latency_ms", .int), Column("verification", .json), Column("coverage", .json), Column("digest"),
+        Column("content", .json), Column("backend"), Column("model"), Column("verification", .json),
+        Column("coverage", .json), Column("digest"),
+    ]
+    /// `reports` records changed when the accounting left them.
+    static let reportsSchemaVersion = 2
+
+    /// What writing a report cost, over every attempt: differs from run to run (latency, a
+    /// model's tokens), so it is a dataset of its own, outside the reproducible ones.
+    static let reportAccounting: [Column] = [
+        Column("scope"), Column("subject"), Column("window_start"), Column("window_end"), Column("backend"),
+        Column("model"), Column("attempts", .int), Column("prompt_tokens", .int), Column("completion_tokens", .int),
+        Column("cost_usd", .double), Column("latency_ms", .int),
     ]
 
     static func summaryColumns(_ name: String) -> [Column] {

@@ -72,9 +72,20 @@ extension ExportStage {
                 try writeRepositories(repositories, from: snapshot, manifest: context.manifest, end: end, writer: writer)
             }
         case .reports:
-            return try records(EvidenceColumns.reports) { writer in
+            let writer = RecordWriter(
+                format: format, columns: EvidenceColumns.reports, schemaVersion: EvidenceColumns.reportsSchemaVersion,
+                out: file, formulaGuard: context.manifest.export?.csvFormulaGuard ?? false)
+            writer.begin()
+            for row in try reportRows(snapshot, context: context) {
+                try writeReport(row, writer: writer)
+                try writer.endRecord()
+            }
+            writer.end()
+            return writer.records
+        case .report_accounting:
+            return try records(EvidenceColumns.reportAccounting) { writer in
                 for row in try reportRows(snapshot, context: context) {
-                    try writeReport(row, writer: writer)
+                    try writeReport(row, columns: EvidenceColumns.reportAccounting, writer: writer)
                     try writer.endRecord()
                 }
             }
@@ -144,9 +155,9 @@ extension ExportStage {
         return rows
     }
 
-    static func writeReport(_ row: Row, writer: RecordWriter) throws {
+    static func writeReport(_ row: Row, columns: [Column] = EvidenceColumns.reports, writer: RecordWriter) throws {
         writer.beginRecord()
-        for column in EvidenceColumns.reports {
+        for column in columns {
             switch column.kind {
             case .int: writer.int(try row.int(column.name))
             case .double:
@@ -292,7 +303,7 @@ extension ExportStage {
             file.append(",\"reports\":[")
             let reportWriter = RecordWriter(
                 layout: .embedded, columns: EvidenceColumns.reports,
-                schemaVersion: EntityTable.schemaVersion, out: file)
+                schemaVersion: EvidenceColumns.reportsSchemaVersion, out: file)
             for row in reports
             where try row.optionalString("scope") == "repository" && row.optionalString("subject") == repository {
                 try writeReport(row, writer: reportWriter)
@@ -306,7 +317,7 @@ extension ExportStage {
         file.append(",\"reports\":[")
         let reportWriter = RecordWriter(
             layout: .embedded, columns: EvidenceColumns.reports,
-            schemaVersion: EntityTable.schemaVersion, out: file)
+            schemaVersion: EvidenceColumns.reportsSchemaVersion, out: file)
         for row in reports where try row.optionalString("scope") != "repository" {
             try writeReport(row, writer: reportWriter)
             try reportWriter.endRecord()

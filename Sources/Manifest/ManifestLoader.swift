@@ -314,7 +314,9 @@ struct ManifestParser {
     }
 
     mutating func parseWindow(_ node: Node) -> WindowSpec? {
-        guard let fields = reader.mapping(node, path: "window", allowed: ["days", "start", "end"]) else { return nil }
+        guard let fields = reader.mapping(node, path: "window", allowed: ["days", "start", "end", "anchor"]) else {
+            return nil
+        }
         var end = WindowEnd.now
         var endOK = true
         if let endNode = fields["end"], let text = reader.string(endNode, path: "window.end") {
@@ -322,17 +324,36 @@ struct ManifestParser {
             case "now": end = .now
             case "today": end = .today
             default:
-                if let date = Timestamp.date(text) {
+                if let date = Self.dateOrDay(text) {
                     end = .instant(date)
                 } else {
                     reader.error(
-                        endNode, "`window.end` `\(text)` is not `now`, `today` or an RFC 3339 timestamp",
-                        hint: "e.g. `2026-11-27T00:00:00Z`")
+                        endNode,
+                        "`window.end` `\(text)` is not `now`, `today`, a day (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp",
+                        hint: "e.g. `2026-11-27` or `2026-11-27T00:00:00Z`")
                     endOK = false
                 }
             }
         } else if fields["end"] != nil {
             endOK = false
+        }
+        var anchor: Date?
+        if let anchorNode = fields["anchor"], let text = reader.string(anchorNode, path: "window.anchor") {
+            guard let date = Self.dateOrDay(text) else {
+                reader.error(
+                    anchorNode, "`window.anchor` `\(text)` is not a day (YYYY-MM-DD, UTC midnight) or an RFC 3339 timestamp",
+                    hint: "e.g. `2026-01-05`: windows then start on that day and every `days` days from it")
+                return nil
+            }
+            if fields["start"] != nil {
+                reader.error(
+                    anchorNode, "`window.anchor` tiles windows of `days` days; a `start:`/`end:` window has none",
+                    hint: "use `days:` with `anchor:`, or drop `anchor:`")
+                return nil
+            }
+            anchor = date
+        } else if fields["anchor"] != nil {
+            return nil
         }
         if fields["days"] != nil, fields["start"] != nil, let startKey = fields.keys["start"] {
             reader.error(
@@ -359,7 +380,23 @@ struct ManifestParser {
             guard let value = reader.int(daysNode, path: "window.days", range: 1...3660) else { return nil }
             days = value
         }
-        return endOK ? .days(days, end: end) : nil
+        if let anchor, case .instant(let stop) = end, !WindowSpec.isBoundary(stop, anchor: anchor, days: days),
+            let endNode = fields["end"]
+        {
+            let before = WindowSpec.boundary(atOrBefore: stop, anchor: anchor, days: days)
+            reader.error(
+                endNode,
+                "`window.end` \(Timestamp.seconds(stop)) is not a boundary of the windows anchored at \(Timestamp.seconds(anchor))",
+                hint: "windows of \(days) days from the anchor end at \(Timestamp.seconds(before)) or "
+                    + Timestamp.seconds(before.addingTimeInterval(Double(days) * 86_400)))
+            return nil
+        }
+        return endOK ? .days(days, end: end, anchor: anchor) : nil
+    }
+
+    /// An RFC 3339 time, or a day (`YYYY-MM-DD`) as its UTC midnight.
+    static func dateOrDay(_ text: String) -> Date? {
+        Timestamp.date(text) ?? (text.count == 10 ? Timestamp.date(text + "T00:00:00Z") : nil)
     }
 
     mutating func parseGitHub(_ node: Node) -> GitHubConfig? {

@@ -27,7 +27,7 @@ public struct Manifest: Sendable {
     public func ending(at end: Date, now: Date) -> Manifest {
         var copy = self
         switch window {
-        case .days(let days, _): copy.window = .days(days, end: .instant(end))
+        case .days(let days, _, let anchor): copy.window = .days(days, end: .instant(end), anchor: anchor)
         case .range:
             let resolved = window.resolve(now: now)
             copy.window = .range(
@@ -101,8 +101,30 @@ public enum WindowEnd: Sendable, Hashable, Codable {
 
 /// The lookback window as written; ``resolve(now:)`` freezes it for one run.
 public enum WindowSpec: Sendable, Hashable, Codable {
-    case days(Int, end: WindowEnd)
+    /// A window of `days` days ending at `end`. With an `anchor`, windows tile time from it:
+    /// every window is `[anchor + k·days, anchor + (k+1)·days)`, and an end of `now` or `today`
+    /// is the last boundary at or before it — so a schedule that runs more often than the
+    /// window's length covers every day exactly once.
+    case days(Int, end: WindowEnd, anchor: Date? = nil)
     case range(start: Date, end: WindowEnd)
+
+    /// The boundary of windows of `days` days from `anchor` at or before `date`.
+    public static func boundary(atOrBefore date: Date, anchor: Date, days: Int) -> Date {
+        let length = Double(days) * 86_400
+        let steps = (date.timeIntervalSince(anchor) / length).rounded(.down)
+        return anchor.addingTimeInterval(steps * length)
+    }
+
+    /// Whether `date` is a boundary of windows of `days` days from `anchor`.
+    public static func isBoundary(_ date: Date, anchor: Date, days: Int) -> Bool {
+        boundary(atOrBefore: date, anchor: anchor, days: days) == date
+    }
+
+    /// The anchor, for an anchored window.
+    public var anchor: Date? {
+        if case .days(_, _, let anchor) = self { return anchor }
+        return nil
+    }
 
     /// The concrete [start, end) for a run starting at `now`.
     public func resolve(now: Date) -> (start: Date, end: Date) {
@@ -116,8 +138,9 @@ public enum WindowSpec: Sendable, Hashable, Codable {
             }
         }
         switch self {
-        case .days(let days, let end):
-            let stop = endDate(end)
+        case .days(let days, let end, let anchor):
+            var stop = endDate(end)
+            if let anchor { stop = Self.boundary(atOrBefore: stop, anchor: anchor, days: days) }
             return (stop.addingTimeInterval(-Double(days) * 86_400), stop)
         case .range(let start, let end):
             return (start, endDate(end))
@@ -290,14 +313,18 @@ public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
     case commits, pull_requests, issues, reviews, comments, review_comments, pr_files, documentation_changes
     /// What GitHub reported of each repository and what ingest collected of it.
     case repositories
-    case evidence, metrics, reports, bundle
+    case evidence, metrics, reports
+    /// What writing each report cost (attempts, tokens, estimated cost, latency): per run, so
+    /// apart from the reproducible `reports`.
+    case report_accounting
+    case bundle
 
     /// Datasets made of refined entities (Silver).
     public var isEntity: Bool {
         switch self {
         case .commits, .pull_requests, .issues, .reviews, .comments, .review_comments, .pr_files, .documentation_changes:
             return true
-        case .repositories, .evidence, .metrics, .reports, .bundle: return false
+        case .repositories, .evidence, .metrics, .reports, .report_accounting, .bundle: return false
         }
     }
 }

@@ -66,10 +66,14 @@ public struct UnitHistory: Sendable, Equatable {
     public var current: AttemptRecord?
     /// The unit's latest successful output in any run of this manifest name.
     public var output: UnitOutputRecord?
+    /// The unit's latest successful output for the run's window, in any run of this manifest
+    /// name: a run of a window reuses it even when other windows ran since.
+    public var windowOutput: UnitOutputRecord?
 
-    public init(current: AttemptRecord? = nil, output: UnitOutputRecord? = nil) {
+    public init(current: AttemptRecord? = nil, output: UnitOutputRecord? = nil, windowOutput: UnitOutputRecord? = nil) {
         self.current = current
         self.output = output
+        self.windowOutput = windowOutput
     }
 }
 
@@ -126,6 +130,9 @@ public enum Decision: Sendable, Hashable {
             return .done(outputHash: hash)
         }
         if let output = history.output, output.fingerprint == fingerprint.value {
+            return .reuse(outputHash: output.outputHash, fromRun: output.runID)
+        }
+        if let output = history.windowOutput, output.fingerprint == fingerprint.value {
             return .reuse(outputHash: output.outputHash, fromRun: output.runID)
         }
         if let current = history.current {

@@ -1,3 +1,4 @@
+public import Foundation
 import JSON
 public import Manifest
 public import Store
@@ -6,14 +7,25 @@ public import Store
 public enum RunChoice: Sendable, Equatable {
     case continueRun(RunRecord)
     case newRun(reason: String)
+    /// An anchored window (`window.anchor`) that a run of this very manifest already did:
+    /// nothing to do until the next boundary.
+    case windowDone(RunRecord)
 
     /// Continue the latest run when it did not succeed and its window spec is unchanged.
     ///
     /// Other manifest changes do not force a new run: each unit's fingerprint decides whether
-    /// that unit reruns, and `plan` names the input that changed.
-    public static func choose(latest: RunRecord?, manifest: Manifest, forceNew: Bool) -> RunChoice {
+    /// that unit reruns, and `plan` names the input that changed. An anchored window whose run
+    /// succeeded with the same manifest is done: a schedule that runs daily does nothing until
+    /// the window's next boundary.
+    public static func choose(latest: RunRecord?, manifest: Manifest, forceNew: Bool, now: Date = Date()) -> RunChoice {
         if forceNew { return .newRun(reason: "--new") }
         guard let latest else { return .newRun(reason: "first run of `\(manifest.name)`") }
+        if latest.state == .succeeded, manifest.window.anchor != nil, latest.manifestSHA256 == manifest.sha256,
+            latest.windowSpec == windowSpec(of: manifest)
+        {
+            let window = manifest.window.resolve(now: now)
+            if window.start == latest.windowStart && window.end == latest.windowEnd { return .windowDone(latest) }
+        }
         if latest.state == .succeeded { return .newRun(reason: "run \(latest.id) succeeded") }
         if latest.windowSpec != windowSpec(of: manifest) {
             return .newRun(reason: "the window changed since run \(latest.id)")
@@ -39,11 +51,19 @@ public enum RunChoice: Sendable, Equatable {
 
 /// Loads what the ledger knows about each unit of a manifest.
 public enum HistoryLoader {
-    public static func load(ledger: Ledger, name: String, continuing run: RunRecord?) throws -> [UnitID: UnitHistory] {
+    public static func load(
+        ledger: Ledger, name: String, continuing run: RunRecord?, window: Window? = nil
+    ) throws -> [UnitID: UnitHistory] {
         var history: [UnitID: UnitHistory] = [:]
         for (key, output) in try ledger.unitOutputs(name: name) {
             guard let id = UnitID(ledgerKey: key) else { continue }
             history[id, default: UnitHistory()].output = output
+        }
+        if let window {
+            for (key, output) in try ledger.unitOutputs(name: name, windowStart: window.start, windowEnd: window.end) {
+                guard let id = UnitID(ledgerKey: key) else { continue }
+                history[id, default: UnitHistory()].windowOutput = output
+            }
         }
         if let run {
             for (key, attempt) in try ledger.latestAttempts(runID: run.id) {

@@ -181,7 +181,7 @@ public enum GraphBuilder {
                 switch dataset {
                 case _ where dataset.isEntity: dependencies = refineIDs
                 case .repositories: dependencies = refineIDs
-                case .reports: dependencies = reportIDs
+                case .reports, .report_accounting: dependencies = reportIDs
                 case .bundle: dependencies = refineIDs + evidenceIDs + reportIDs
                 default: dependencies = evidenceIDs
                 }

@@ -196,9 +196,17 @@ public struct ReportStage: StageRunner {
                 "cost_usd": .double(written.cost), "latency_ms": .int(Int64(written.latencyMs)),
             ],
         ]
+        // `latest.*` is the newest window's: a past window's run (`--window-end`, `backfill`)
+        // writes its dated files only.
+        let newer = try context.database.query(
+            """
+            SELECT 1 AS n FROM reports WHERE scope = \(brief.scope.rawValue) AND subject = \(brief.subject)
+              AND window_end > \(end) LIMIT 1
+            """)
+        let names = { (dated: String, latest: String) in newer.isEmpty ? [dated, latest] : [dated] }
         do {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            for name in ["\(day).md", "latest.md"] {
+            for name in names("\(day).md", "latest.md") {
                 try Data(markdown.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
             }
             try Data(sidecar.pretty.utf8).write(to: folder.appendingPathComponent("\(day).json"), options: .atomic)
@@ -212,7 +220,7 @@ public struct ReportStage: StageRunner {
                 let page = Render.estatePage(
                     estate: brief.subject, content: content, windowStart: start, windowEnd: end, rows: rows,
                     projects: projects)
-                for name in ["\(day).html", "latest.html"] {
+                for name in names("\(day).html", "latest.html") {
                     try Data(page.utf8).write(to: folder.appendingPathComponent(name), options: .atomic)
                 }
             }

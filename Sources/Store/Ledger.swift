@@ -191,6 +191,18 @@ public struct Ledger: Sendable {
         ).first.map(Self.decodeRun)
     }
 
+    /// The newest succeeded run of a manifest name over exactly this window, whatever spec
+    /// made it (`end: now`, `--window-end`, `backfill`).
+    public func succeededRun(name: String, windowStart: Date, windowEnd: Date) throws -> RunRecord? {
+        try database.query(
+            """
+            SELECT \(sql: Self.runColumns) FROM runs WHERE name = \(name) AND state = 'succeeded'
+              AND window_start = \(Timestamp.string(windowStart)) AND window_end = \(Timestamp.string(windowEnd))
+            ORDER BY id DESC LIMIT 1
+            """
+        ).first.map(Self.decodeRun)
+    }
+
     /// Runs, newest first, optionally of one manifest name.
     public func runs(name: String?, limit: Int) throws -> [RunRecord] {
         let rows: [Row]
@@ -295,6 +307,29 @@ public struct Ledger: Sendable {
         return outputs
     }
 
+    /// The latest successful output of every unit of a manifest name for one window, across
+    /// runs: what a run of that window may reuse although other windows ran since.
+    public func unitOutputs(name: String, windowStart: Date, windowEnd: Date) throws -> [UnitKey: UnitOutputRecord] {
+        let rows = try database.query(
+            """
+            SELECT stage, unit, run_id, attempt_id, fingerprint, fingerprint_parts, output_hash, finished_at
+            FROM unit_window_outputs
+            WHERE name = \(name) AND window_start = \(Timestamp.string(windowStart)) AND window_end = \(Timestamp.string(windowEnd))
+            """)
+        var outputs: [UnitKey: UnitOutputRecord] = [:]
+        outputs.reserveCapacity(rows.count)
+        for row in rows {
+            let key = UnitKey(stage: try row.string("stage"), unit: try row.string("unit"))
+            outputs[key] = UnitOutputRecord(
+                unit: key, runID: try row.int("run_id"), attemptID: try row.int("attempt_id"),
+                fingerprint: try row.string("fingerprint"),
+                fingerprintParts: Self.decodeParts(try row.optionalString("fingerprint_parts")),
+                outputHash: try row.string("output_hash"),
+                finishedAt: Timestamp.date(try row.string("finished_at")) ?? Date(timeIntervalSince1970: 0))
+        }
+        return outputs
+    }
+
     /// Marks the run's attempts left `running` or `pending` as `interrupted`; returns how many.
     ///
     /// Called by the lock holder when it continues a run, so those rows can only belong to a
@@ -359,6 +394,20 @@ public struct Ledger: Sendable {
                         \(attemptID), \(try row.string("fingerprint")), \(try row.string("fingerprint_parts")),
                         \(outputHash), \(now))
                 ON CONFLICT (name, stage, unit) DO UPDATE SET
+                    run_id = excluded.run_id, attempt_id = excluded.attempt_id,
+                    fingerprint = excluded.fingerprint, fingerprint_parts = excluded.fingerprint_parts,
+                    output_hash = excluded.output_hash, finished_at = excluded.finished_at
+                """)
+            // And as the latest output of this unit for the run's window.
+            try tx.execute(
+                """
+                INSERT INTO unit_window_outputs (name, stage, unit, window_start, window_end, run_id, attempt_id, fingerprint,
+                                                 fingerprint_parts, output_hash, finished_at)
+                SELECT \(name), \(try row.string("stage")), \(try row.string("unit")), r.window_start, r.window_end, r.id,
+                       \(attemptID), \(try row.string("fingerprint")), \(try row.string("fingerprint_parts")), \(outputHash),
+                       \(now)
+                FROM runs r WHERE r.id = \(try row.int("run_id"))
+                ON CONFLICT (name, window_start, window_end, stage, unit) DO UPDATE SET
                     run_id = excluded.run_id, attempt_id = excluded.attempt_id,
                     fingerprint = excluded.fingerprint, fingerprint_parts = excluded.fingerprint_parts,
                     output_hash = excluded.output_hash, finished_at = excluded.finished_at

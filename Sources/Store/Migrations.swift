@@ -25,7 +25,7 @@ public struct Migration: Sendable {
 /// The shipped migrations, in order. Append only.
 public enum Migrations {
     public static let all: [Migration] = [
-        ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool, healing,
+        ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool, healing, windowOutputs,
     ]
 
     static let ledger = Migration(
@@ -739,6 +739,45 @@ extension Migrations {
                 reason TEXT NOT NULL,
                 requested_at TEXT NOT NULL,
                 PRIMARY KEY (repository, kind)
+            );
+            """
+    )
+}
+
+extension Migrations {
+    static let windowOutputs = Migration(
+        version: 11,
+        name: "the latest successful output of each unit per window, so that switching windows reuses what each has",
+        sqlite: """
+            CREATE TABLE unit_window_outputs (
+                name TEXT NOT NULL,
+                stage TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                run_id INTEGER NOT NULL,
+                attempt_id INTEGER NOT NULL,
+                fingerprint TEXT NOT NULL,
+                fingerprint_parts TEXT NOT NULL,
+                output_hash TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                PRIMARY KEY (name, window_start, window_end, stage, unit)
+            );
+            """,
+        postgres: """
+            CREATE TABLE unit_window_outputs (
+                name TEXT NOT NULL,
+                stage TEXT NOT NULL,
+                unit TEXT NOT NULL,
+                window_start TEXT NOT NULL,
+                window_end TEXT NOT NULL,
+                run_id BIGINT NOT NULL,
+                attempt_id BIGINT NOT NULL,
+                fingerprint TEXT NOT NULL,
+                fingerprint_parts TEXT NOT NULL,
+                output_hash TEXT NOT NULL,
+                finished_at TEXT NOT NULL,
+                PRIMARY KEY (name, window_start, window_end, stage, unit)
             );
             """
     )

@@ -101,8 +101,9 @@ struct MangledAnswerTests {
             #expect(made.contains { $0.contains(": \(kind.rawValue) at ") }, "\(kind.rawValue) never made")
         }
         #expect(made.count >= 40, "\(made.count) mutations")
-        // Both ends are exercised: some first runs refuse what they got, some get through it.
-        #expect(outcomes.contains { $0.first == 0 } && outcomes.contains { $0.first == 3 })
+        // Most first runs get through what they got (answers are asked again); a moved count
+        // fails its unit, which the rerun reads again.
+        #expect(outcomes.contains { $0.first == 0 })
     }
 
     /// A stored node refine cannot read (an older version's, a bug's) fails the refine unit with

@@ -1,6 +1,7 @@
 import Foundation
 import GitHubFake
 import JSON
+import ModelFake
 import Store
 import TestSupport
 import Testing
@@ -240,5 +241,123 @@ struct PastWindowTests {
         #expect(
             result.stdout.split(separator: "\n").dropFirst().first
                 == "window 2026-09-17T00:00:00.000Z → 2026-10-01T00:00:00.000Z (moved by --window-end)")
+    }
+
+    /// Issue #27: an anchored window is done once; a run the same day (or any day before the
+    /// next boundary) does nothing, and says when the next window ends; `--window-end` must be
+    /// a boundary; the summary says whether the window before is complete.
+    @Test func anAnchoredWindowIsDoneOnceAndSaysWhetherTheOneBeforeIsComplete() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            // Boundaries every 14 days from 2026-10-30: the estate's window (to 2026-11-27) is the
+            // last complete one for any run before 2026-12-11.
+            let anchored = Self.manifest(url).replacingOccurrences(
+                of: "window:\n  days: 14\n  end: \"2026-11-27T00:00:00Z\"\n",
+                with: "window:\n  days: 14\n  anchor: 2026-10-30\n  end: now\n")
+            try #require(anchored.contains("anchor: 2026-10-30"))
+            try harness.write("m.yaml", anchored)
+            let first = try await harness.run(Harness.product, ["m.yaml"], environment: Self.environment)
+            #expect(first.status == 0, "\(first.stderr)")
+            #expect(first.stderr.contains("(window 2026-11-13T00:00:00.000Z → 2026-11-27T00:00:00.000Z)"))
+            #expect(
+                first.stderr.contains(
+                    "the window before it (2026-10-30T00:00:00.000Z → 2026-11-13T00:00:00.000Z) has no run that succeeded; "
+                        + "`ghillie-run m.yaml --window-end 2026-11-13T00:00:00.000Z` runs it"), "\(first.stderr)")
+            let requests = fake.stats.requests
+
+            let again = try await harness.run(Harness.product, ["m.yaml"], environment: Self.environment)
+            #expect(again.status == 0)
+            #expect(again.stdout == "")
+            #expect(
+                again.stderr
+                    == "nothing to do for `windows`: window 2026-11-13T00:00:00.000Z → 2026-11-27T00:00:00.000Z was done by run 1 "
+                    + "with this manifest; the next window ends at 2026-12-11T00:00:00.000Z\n")
+            #expect(fake.stats.requests == requests)
+            #expect(try storeRows(harness, "SELECT id FROM runs").count == 1)
+            let json = try await harness.run(Harness.product, ["m.yaml", "--output", "json"], environment: Self.environment)
+            let document = try JSONValue(parsing: json.stdout)
+            #expect(document["action"] == "window_done" && document["run_id"] == 1)
+            #expect(document["next_window_end"] == "2026-12-11T00:00:00.000Z")
+            #expect(
+                document["window_start"] == "2026-11-13T00:00:00.000Z" && document["window_end"] == "2026-11-27T00:00:00.000Z")
+
+            let off = try await harness.run(
+                Harness.product, ["m.yaml", "--window-end", "2026-11-20"], environment: Self.environment)
+            #expect(off.status == 2)
+            #expect(
+                off.stderr
+                    == "error: --window-end 2026-11-20 is not a boundary of the manifest's windows (14 days from 2026-10-30T00:00:00Z)\n"
+                    + "  hint: give 2026-11-13T00:00:00Z or 2026-11-27T00:00:00Z\n")
+
+            // The window before, run by the command the summary gave; then it is complete.
+            let before = try await harness.run(
+                Harness.product, ["m.yaml", "--window-end", "2026-11-13T00:00:00.000Z", "-q"], environment: Self.environment)
+            #expect(before.status == 0, "\(before.stderr)")
+            let forced = try await harness.run(Harness.product, ["m.yaml", "--new"], environment: Self.environment)
+            #expect(forced.status == 0)
+            #expect(
+                forced.stderr.contains(
+                    "the window before it (2026-10-30T00:00:00.000Z → 2026-11-13T00:00:00.000Z) is complete (run 2)"),
+                "\(forced.stderr)")
+        }
+    }
+
+    /// Issue #27: outputs stay put. A past window's run writes its dated report files only
+    /// (`latest.*` stays the newest window's), and going back to the current window reuses what
+    /// it already had: no GitHub request, no model call.
+    @Test func aPastWindowLeavesLatestAloneAndTheCurrentWindowIsReusedWhole() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        let url = try await fake.start()
+        let model = FakeModel(modes: [.good])
+        let modelURL = try await model.start()
+        try await afterwards({
+            await fake.stop()
+            await model.stop()
+        }) {
+            let harness = try Harness()
+            try harness.write(
+                "m.yaml",
+                Self.manifest(url, export: true)
+                    + """
+                    report:
+                      scopes: [repository, estate]
+                      model: {backend: openai, endpoint: \(modelURL.absoluteString), model: fake-model}
+
+                    """)
+            var environment = Self.environment
+            environment["GHILLIE_OPENAI_API_KEY"] = "sk-fake"
+            #expect(try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment).status == 0)
+            let latest = harness.folder.appendingPathComponent("out/windows/reports/estate/latest.html")
+            let page = try String(contentsOf: latest, encoding: .utf8)
+            #expect(page.contains("2026-11-13 to 2026-11-27"))
+            let markdown = harness.folder.appendingPathComponent("out/windows/reports/acme/repo-000/latest.md")
+            let report = try String(contentsOf: markdown, encoding: .utf8)
+
+            let past = try await harness.run(
+                Harness.product, ["m.yaml", "-q", "--window-end", "2026-11-13"], environment: environment)
+            #expect(past.status == 0, "\(past.stderr)")
+            // The past window's dated files are there; `latest.*` is still the newest window's.
+            #expect(FileManager.default.fileExists(atPath: harness.path("out/windows/reports/estate/2026-11-13.html")))
+            #expect(FileManager.default.fileExists(atPath: harness.path("out/windows/reports/acme/repo-000/2026-11-13.md")))
+            #expect(try String(contentsOf: latest, encoding: .utf8) == page)
+            #expect(try String(contentsOf: markdown, encoding: .utf8) == report)
+
+            // Back to the current window: every unit reused from its window's own outputs.
+            let requests = fake.stats.requests
+            let calls = model.requests.count
+            let again = try await harness.run(Harness.product, ["m.yaml", "--output", "json"], environment: environment)
+            #expect(again.status == 0, "\(again.stderr)")
+            #expect(fake.stats.requests == requests)
+            #expect(model.requests.count == calls)
+            let ran = try storeRows(
+                harness,
+                """
+                SELECT unit FROM unit_attempts
+                WHERE run_id = (SELECT MAX(id) FROM runs) AND reused_from_run IS NULL AND state = 'succeeded'
+                """)
+            #expect(ran.isEmpty, "\(ran.map { (try? $0.string("unit")) ?? "?" })")
+        }
     }
 }

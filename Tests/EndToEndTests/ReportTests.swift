@@ -271,7 +271,7 @@ struct CheckTests {
                     && lines[4].hasSuffix(
                         "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`")
             )
-            #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 10)")
+            #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 11)")
             #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
         }
     }

@@ -56,13 +56,13 @@ struct LedgerContractTests {
     @Test(arguments: TestEngine.available)
     func migrationsApplyOnceAndAreVerified(_ engine: TestEngine) throws {
         let database = try engine.open()
-        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        #expect(try Migrator().migrate(database) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
         #expect(try Migrator().migrate(database) == [])
         try database.transaction { tx in
             try tx.execute("UPDATE schema_migrations SET checksum = 'edited' WHERE version = 1")
         }
         // Every shipped migration is pinned below (shippedMigrationsAreFrozen).
-        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10])
+        #expect(Migrations.all.map(\.version) == [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
         let altered = #expect(throws: StoreError.self) { try Migrator().migrate(database) }
         #expect(altered?.code == .migration)
     }
@@ -302,6 +302,8 @@ struct RunLockTests {
     (9, Engine.postgres, "e00c86d373506434343555c1a197e366fc5d2691a7bcd640cff180dcc52d3070"),
     (10, Engine.sqlite, "8f46fd8268b1d2c64c99b8793c3dfe0a886469c743fc213647ecf1c983a10721"),
     (10, Engine.postgres, "8f46fd8268b1d2c64c99b8793c3dfe0a886469c743fc213647ecf1c983a10721"),
+    (11, Engine.sqlite, "1cd3d5c4326833fb9f129c32534f094565a6274aca0204c623aca6de9777ff82"),
+    (11, Engine.postgres, "26ddfaf467e6f1361a2edec370e0b935335bfa61c4cb17a0b2331f29276a0149"),
 ])
 func shippedMigrationsAreFrozen(_ version: Int, _ engine: Engine, _ checksum: String) throws {
     let migration = try #require(Migrations.all.first { $0.version == version })
