@@ -81,6 +81,21 @@ public struct ExportStage: StageRunner {
         let rows: Int
     }
 
+    /// Whether the `export-manifest.json` beside `url` — an export of manifest `name`, perhaps by
+    /// another store — lists the file as it is (`sha256`), or is the file: then it is an export of
+    /// this manifest's, and may be replaced without `export.overwrite`.
+    static func listed(_ url: URL, sha256: String, name: String) -> Bool {
+        let manifest = url.deletingLastPathComponent().appendingPathComponent(fileName("manifest"))
+        guard let data = try? Data(contentsOf: manifest), let document = try? JSONValue(parsing: data),
+            document["name"]?.string == name
+        else { return false }
+        // The export manifest of an export of this manifest is this manifest's to replace.
+        if url.lastPathComponent == manifest.lastPathComponent { return true }
+        return (document["files"]?.array ?? []).contains { entry in
+            entry["path"]?.string == url.lastPathComponent && entry["sha256"]?.string == sha256
+        }
+    }
+
     /// Records the finished file, then renames it into place, refusing to replace a file that
     /// no export of this manifest wrote unless `export.overwrite` says so.
     ///
@@ -98,7 +113,7 @@ public struct ExportStage: StageRunner {
                 """
                 SELECT 1 AS known FROM export_files WHERE name = \(name) AND path = \(path) AND sha256 = \(existing)
                 """)
-            let known = existing == sha256 || !recorded.isEmpty
+            let known = existing == sha256 || !recorded.isEmpty || Self.listed(file.url, sha256: existing, name: name)
             guard known else {
                 file.discard()
                 throw ExportError(

@@ -75,6 +75,45 @@ struct ReportScenario {
 
 @Suite("Reports against a fake model", .serialized)
 struct ReportTests {
+    /// Issue #27: two fresh stores over the same data export byte-identical files — but for
+    /// `report_accounting` (what each run's model calls cost and took) and the export manifest
+    /// (which names its run) — and the second, writing into the first's export folder, finds its
+    /// files already there, byte for byte, and keeps them.
+    @Test func twoFreshStoresExportTheSameBytesButForTheirAccounting() async throws {
+        let scenario = try await ReportScenario.start([.slow, .good])
+        try await afterwards({ await scenario.stop() }) {
+            try scenario.harness.write(
+                "m.yaml",
+                try String(contentsOfFile: scenario.harness.path("m.yaml"), encoding: .utf8)
+                    + "export:\n  formats: [jsonl, csv]\n  datasets: [metrics, reports, report_accounting, bundle]\n")
+            #expect(try await scenario.run().status == 0)
+            let folder = scenario.harness.folder.appendingPathComponent("out/report-e2e/2026-11-27")
+            func files() throws -> [String: Data] {
+                var files: [String: Data] = [:]
+                for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
+                    files[name] = try Data(contentsOf: folder.appendingPathComponent(name))
+                }
+                return files
+            }
+            let first = try files()
+            // A fresh store, the same data, the same export folder.
+            try FileManager.default.removeItem(at: scenario.harness.folder.appendingPathComponent(".ghillie"))
+            let second = try await scenario.run()
+            #expect(second.status == 0, "\(second.stderr)\(second.stdout)")
+            let again = try files()
+            #expect(Set(again.keys) == Set(first.keys))
+            let differing = again.keys.filter { again[$0] != first[$0] }.sorted()
+            #expect(
+                Set(differing).isSubset(of: ["export-manifest.json", "report_accounting.csv", "report_accounting.jsonl"]),
+                "\(differing)")
+            #expect(differing.contains("report_accounting.jsonl"))
+            let accounting = String(decoding: again["report_accounting.jsonl"] ?? Data(), as: UTF8.self)
+            #expect(
+                accounting.contains("\"latency_ms\":")
+                    && !String(decoding: again["reports.jsonl"] ?? Data(), as: UTF8.self).contains("latency_ms"))
+        }
+    }
+
     @Test func aGoodAnswerIsVerifiedStoredAndAccountedAndTheKeyGoesNowhere() async throws {
         let scenario = try await ReportScenario.start([.good])
         try await afterwards({ await scenario.stop() }) {
