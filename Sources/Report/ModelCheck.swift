@@ -14,19 +14,32 @@ public enum ModelCheck {
             let client = try ModelClient(
                 endpoint: endpoint, model: config.model ?? "", key: key, temperature: 0,
                 maxTokens: 16, timeout: min(config.timeoutSeconds, 30))
-            let models = try await client.models()
             let name = config.model ?? ""
-            guard models.contains(name) else {
-                let listed = models.prefix(5).map { "`\($0)`" }.joined(separator: ", ")
-                return (
-                    false,
-                    "\(endpoint) answers, but does not list model `\(name)`"
-                        + (models.isEmpty ? "" : " (it lists \(listed)\(models.count > 5 ? ", …" : ""))")
-                )
+            // Listed: enough. Not listed (Azure deployments, some local servers list none, or
+            // other names): a one-token completion says whether the model answers.
+            var unlisted = "it does not list its models"
+            do {
+                let models = try await client.models()
+                if models.contains(name) {
+                    return (true, "\(endpoint) answers and lists model `\(name)`; key from `\(variable)`")
+                }
+                if !models.isEmpty {
+                    let listed = models.prefix(5).map { "`\($0)`" }.joined(separator: ", ")
+                    unlisted = "it lists \(listed)\(models.count > 5 ? ", …" : "") but not `\(name)`"
+                }
+            } catch {
+                if error.code == "unauthorized" { throw error }
+                unlisted = "its model list is not there (\(error.message))"
             }
-            return (true, "\(endpoint) answers and lists model `\(name)`; key from `\(variable)`")
-        } catch {
+            try await client.ping()
+            return (
+                true,
+                "\(endpoint) answers a one-token completion from `\(name)` (\(unlisted)); key from `\(variable)`"
+            )
+        } catch let error as ModelError {
             return (false, "\(endpoint): \(error.message)")
+        } catch {
+            return (false, "\(endpoint): \(error)")
         }
     }
 }

@@ -172,6 +172,41 @@ final class ModelClient: Sendable {
         }
     }
 
+    /// A one-token completion, for `check`: whether the model (or deployment) answers at all,
+    /// at the cost of one token.
+    func ping() async throws(ModelError) {
+        var request = Request(
+            "POST", url,
+            body: Data(
+                JSONValue.object([
+                    "model": .string(model), "messages": [["role": "user", "content": "ping"]], "max_tokens": 1,
+                ]).canonical.utf8), timeout: timeout)
+        request.setHeader("Content-Type", "application/json")
+        request.setHeader("Authorization", "Bearer \(key)")
+        request.setHeader("api-key", key)
+        let response: Response
+        do {
+            response = try await Transport.shared.send(request)
+        } catch {
+            throw ModelError(code: "unreachable", message: "\(url.host ?? "the endpoint") did not answer: \(error)")
+        }
+        switch response.status {
+        case 200..<300: return
+        case 401, 403: throw ModelError(code: "unauthorized", message: "HTTP \(response.status): the API key was refused")
+        case 404:
+            throw ModelError(
+                code: "http_404",
+                message:
+                    "no model or deployment `\(model)` answers at \(url.path) (HTTP 404): check `report.model.model` and the endpoint"
+            )
+        default:
+            throw ModelError(
+                code: "http_\(response.status)",
+                message: "a one-token completion from `\(model)` answered HTTP \(response.status): "
+                    + preview(String(decoding: response.body, as: UTF8.self)))
+        }
+    }
+
     /// The models the endpoint lists (`GET /models`), for `check`.
     func models() async throws(ModelError) -> [String] {
         guard var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return [] }

@@ -21,6 +21,46 @@ func writtenTwice(_ harness: Harness) throws -> [String] {
 
 @Suite("Command line")
 struct CommandTests {
+    /// Issue #27: the devserver says what it takes, and refuses what it does not.
+    @Test(
+        arguments: [
+            (["--help"], 0, "usage: ghillie-devserver [options]\n", ""),
+            (["--port", "abc"], 2, "", "ghillie-devserver: --port takes a port number (0-65535), not `abc`\n"),
+            (["--repositories", "0"], 2, "", "ghillie-devserver: --repositories takes a number of 1 or more, not `0`\n"),
+            (["--mutate", "1:2"], 2, "", "ghillie-devserver: --mutate takes SEED or SEED:RATE (RATE from 0 to 1), not `1:2`\n"),
+            (["--port"], 2, "", "ghillie-devserver: --port needs a value: a port number (0-65535)\n"),
+            (["--prot", "1"], 2, "", "ghillie-devserver: unknown option --prot\n"),
+        ] as [([String], Int32, String, String)])
+    func theDevserverSaysWhatItTakes(arguments: [String], status: Int32, stdout: String, stderr: String) async throws {
+        let binary = URL(fileURLWithPath: Harness.product).deletingLastPathComponent().appendingPathComponent("ghillie-devserver")
+        let result = try await Harness().run(binary.path, arguments)
+        #expect(result.status == status)
+        #expect(result.stdout.hasPrefix(stdout))
+        #expect(result.stderr == (stderr.isEmpty ? "" : stderr + "(`ghillie-devserver --help` lists the options)\n"))
+    }
+
+    /// Issue #27: the README's figures are the binary's. Its `validate` example prints what it
+    /// says, and its example manifest is valid.
+    @Test func theReadmesValidateExampleAndManifestAreTheBinarys() async throws {
+        let readme = try String(contentsOf: SourceTree.url("README.md"), encoding: .utf8)
+        let lines = readme.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let command = try #require(lines.firstIndex(of: "$ ghillie-run validate pipelines/mvp.yaml"))
+        let printed = lines[command + 1]
+        let harness = try Harness()
+        let result = try await harness.run(Harness.product, ["validate", SourceTree.url("pipelines/mvp.yaml").path])
+        #expect(result.status == 0)
+        #expect(
+            result.stdout.replacingOccurrences(of: SourceTree.url("pipelines/mvp.yaml").path, with: "pipelines/mvp.yaml")
+                == printed + "\n")
+        // The manifest under "Point it at your estate".
+        let heading = try #require(lines.firstIndex(of: "## Point it at your estate"))
+        let open = try #require(lines[heading...].firstIndex(of: "```yaml"))
+        let close = try #require(lines[(open + 1)...].firstIndex(of: "```"))
+        try harness.write("estate.yaml", lines[(open + 1)..<close].joined(separator: "\n") + "\n")
+        let example = try await harness.run(Harness.product, ["validate", "estate.yaml"])
+        #expect(example.status == 0, "\(example.stdout)\(example.stderr)")
+    }
+
     @Test func helpListsOnlyWorkingCommands() async throws {
         let result = try await Harness().run(Harness.product, ["--help"])
         #expect(result.status == 0)

@@ -16,10 +16,12 @@ struct ReportScenario {
     let github: FakeGitHub
     let model: FakeModel
 
-    static func start(_ modes: [FakeModel.Mode], modelSettings: String = "") async throws -> ReportScenario {
+    static func start(_ modes: [FakeModel.Mode], modelSettings: String = "", models: [String] = ["fake-model"]) async throws
+        -> ReportScenario
+    {
         let github = FakeGitHub(estate: estate, token: token)
         let githubURL = try await github.start()
-        let model = FakeModel(modes: modes)
+        let model = FakeModel(modes: modes, models: models)
         let modelURL = try await model.start()
         let harness = try Harness()
         try harness.write(
@@ -312,6 +314,28 @@ struct CheckTests {
             )
             #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 11)")
             #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
+        }
+    }
+
+    /// Issue #27: an endpoint that does not list the model (Azure deployments, servers that
+    /// list none) is checked with a one-token completion instead of failing `check`.
+    @Test(arguments: [
+        ([String](), "it does not list its models"), (["other-model"], "it lists `other-model` but not `fake-model`"),
+    ])
+    func aModelTheEndpointDoesNotListIsCheckedWithAOneTokenCompletion(models: [String], why: String) async throws {
+        let scenario = try await ReportScenario.start([.good], models: models)
+        try await afterwards({ await scenario.stop() }) {
+            let result = try await scenario.harness.run(
+                Harness.product, ["check", "m.yaml"],
+                environment: ["GHILLIE_GITHUB_TOKEN": ReportScenario.token, "GHILLIE_OPENAI_API_KEY": ReportScenario.key])
+            #expect(result.status == 0, "\(result.stdout)")
+            let line = result.stdout.split(separator: "\n").first { $0.contains("model:") }.map(String.init) ?? ""
+            #expect(
+                line.hasPrefix("ok    model: http://127.0.0.1:")
+                    && line.hasSuffix(
+                        "/v1 answers a one-token completion from `fake-model` (\(why)); key from `GHILLIE_OPENAI_API_KEY`"),
+                "\(line)")
+            #expect(scenario.model.requests.last?.body["max_tokens"] == 1)
         }
     }
 
