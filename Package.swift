@@ -54,15 +54,20 @@ let package = Package(
         .target(
             name: "Ingest", dependencies: ["GitHub", "GitHubNodes", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
             swiftSettings: strict),
+        // The entity tables (Silver), one typed row per table: the one place each table's
+        // columns are named, encoded and decoded, for refine, evidence and export.
+        .target(name: "Entities", dependencies: ["Store", "JSON"], swiftSettings: strict),
         // The refine stage: raw nodes → entities (Silver), noise marked, newest snapshot wins.
         .target(
-            name: "Refine", dependencies: ["GitHubNodes", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+            name: "Refine", dependencies: ["GitHubNodes", "Entities", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
             swiftSettings: strict),
         // Evidence and metrics: pure computations over entities for a window.
-        .target(name: "Evidence", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest"], swiftSettings: strict),
+        .target(
+            name: "Evidence", dependencies: ["Entities", "Pipeline", "Store", "Manifest", "JSON", "Digest"],
+            swiftSettings: strict),
         // The export stage: datasets × formats streamed from the store, atomic files, export manifest.
         .target(
-            name: "Export", dependencies: ["Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
+            name: "Export", dependencies: ["Entities", "Pipeline", "Store", "Manifest", "JSON", "Digest", "Evidence"],
             swiftSettings: strict),
         // The report stage: briefs, backends (heuristic, OpenAI-compatible), verification, files.
         .target(
@@ -126,15 +131,17 @@ let package = Package(
         .testTarget(
             name: "PipelineTests", dependencies: ["Pipeline", "Manifest", "Store", "TestSupport"], swiftSettings: strict),
         .testTarget(
-            name: "StoreTests", dependencies: ["Store", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport", "Ingest"],
+            name: "StoreTests",
+            dependencies: ["Store", "Entities", "SQLiteDriver", "PostgresDriver", "JSON", "TestSupport", "Ingest"],
             swiftSettings: strict),
-        .testTarget(name: "RefineTests", dependencies: ["Refine", "GitHubNodes", "JSON", "Store"], swiftSettings: strict),
+        .testTarget(
+            name: "RefineTests", dependencies: ["Refine", "Entities", "GitHubNodes", "JSON", "Store"], swiftSettings: strict),
         .testTarget(name: "EvidenceTests", dependencies: ["Evidence", "Pipeline"], swiftSettings: strict),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: strict),
         .testTarget(
             name: "ReportTests", dependencies: ["Report", "Evidence", "JSON", "Manifest", "Pipeline", "TestSupport"],
             swiftSettings: strict),
-        .testTarget(name: "ExportTests", dependencies: ["Export", "Manifest"], swiftSettings: strict),
+        .testTarget(name: "ExportTests", dependencies: ["Export", "Entities", "Manifest"], swiftSettings: strict),
         .testTarget(
             name: "HTTPTests",
             dependencies: ["HTTP", "LoopbackServer", .product(name: "FlyingFox", package: "FlyingFox")],

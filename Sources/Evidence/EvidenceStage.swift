@@ -1,4 +1,5 @@
 import Digest
+import Entities
 import Foundation
 import JSON
 import Manifest
@@ -42,148 +43,108 @@ public struct EvidenceStage: StageRunner {
     func load(_ slug: String, db: Database, start: Date, end: Date, items: Bool = true) throws -> Loaded {
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
-        func date(_ row: Row, _ column: String) throws -> Date? { try row.optionalString(column).flatMap(Timestamp.date) }
+        func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
 
-        let pullRows = try db.query("SELECT * FROM pull_requests WHERE repository = \(slug)")
-        let fileRows = try db.query("SELECT * FROM pr_files WHERE repository = \(slug)")
         var filesByPull: [Int64: [PullRequestFacts.File]] = [:]
-        for row in fileRows {
-            filesByPull[try row.int("pull_request_id"), default: []].append(
+        for file in try PullRequestFile.decode(db.query(PullRequestFile.select(where: "repository = \(slug)"))) {
+            filesByPull[file.pullRequestID, default: []].append(
                 PullRequestFacts.File(
-                    path: try row.string("path"), additions: Int(try row.optionalInt("additions") ?? 0),
-                    deletions: Int(try row.optionalInt("deletions") ?? 0), isNoise: try row.optionalString("noise") != nil))
+                    path: file.path, additions: Int(file.additions), deletions: Int(file.deletions),
+                    isNoise: file.noise != nil))
         }
         var loaded = Loaded()
-        for row in pullRows {
-            let id = try row.int("database_id")
-            let number = try row.int("number")
-            guard let created = try date(row, "created_at") else { continue }
-            let merged = try date(row, "merged_at")
-            let closed = try date(row, "closed_at")
-            let noise = try row.optionalString("noise")
+        for pull in try PullRequest.decode(db.query(PullRequest.select(where: "repository = \(slug)"))) {
             let facts = PullRequestFacts(
-                number: Int(number), createdAt: created, mergedAt: merged, closedAt: closed,
-                isBot: try row.int("is_bot") == 1, isNoise: noise != nil,
-                commitCount: (try row.optionalInt("commit_count")).map(Int.init), files: filesByPull[id] ?? [],
-                changedFiles: (try row.optionalInt("changed_files")).map(Int.init),
-                additions: (try row.optionalInt("additions")).map(Int.init),
-                deletions: (try row.optionalInt("deletions")).map(Int.init))
+                number: Int(pull.number), createdAt: pull.createdAt, mergedAt: pull.mergedAt, closedAt: pull.closedAt,
+                isBot: pull.isBot, isNoise: pull.noise != nil, commitCount: pull.commitCount.map(Int.init),
+                files: filesByPull[pull.databaseID] ?? [], changedFiles: pull.changedFiles.map(Int.init),
+                additions: pull.additions.map(Int.init), deletions: pull.deletions.map(Int.init))
             loaded.pulls.append(facts)
             guard items else { continue }
-            let updated = try row.optionalString("updated_at") ?? ""
-            let state = try row.string("state")
             // Open at the window's end: created before it, not merged or closed before it.
-            let draft = try row.int("is_draft") == 1
-            if !facts.isBot && noise == nil && created < end && !draft
-                && !(merged.map { $0 < end } ?? false) && !(closed.map { $0 < end } ?? false)
+            if !pull.isBot && pull.noise == nil && pull.createdAt < end && !pull.isDraft
+                && !(pull.mergedAt.map { $0 < end } ?? false) && !(pull.closedAt.map { $0 < end } ?? false)
             {
                 loaded.openPullRequests.append(
                     RepositoryBundle.Aged(
-                        number: Int(number), title: try row.string("title"), createdAt: Timestamp.string(created),
-                        ageSeconds: end.timeIntervalSince(created)))
+                        number: Int(pull.number), title: pull.title, createdAt: Timestamp.string(pull.createdAt),
+                        ageSeconds: end.timeIntervalSince(pull.createdAt)))
             }
-            let inWindow = { (d: Date?) in d.map { start <= $0 && $0 < end } ?? false }
-            guard inWindow(try date(row, "updated_at")) || inWindow(merged) || inWindow(closed) || state == "open" else {
-                continue
-            }
-            let labels = try Self.labels(row)
-            let title = try row.string("title")
-            let relevance = inWindow(merged) ? 0 : (inWindow(closed) ? 1 : (state == "open" ? 2 : 3))
+            guard inWindow(pull.updatedAt) || inWindow(pull.mergedAt) || inWindow(pull.closedAt) || pull.state == "open"
+            else { continue }
+            let relevance = inWindow(pull.mergedAt) ? 0 : (inWindow(pull.closedAt) ? 1 : (pull.state == "open" ? 2 : 3))
             loaded.pullItems.append(
                 (
-                    (relevance, updated, Self.tie(number)),
+                    (relevance, Timestamp.string(pull.updatedAt), Self.tie(pull.number)),
                     RepositoryBundle.PullRequest(
-                        number: Int(number), title: title, state: state, author: try row.optionalString("author_login"),
-                        isBot: facts.isBot, isDraft: draft, labels: labels,
-                        createdAt: try row.optionalString("created_at") ?? "", mergedAt: try row.optionalString("merged_at"),
-                        closedAt: try row.optionalString("closed_at"), noise: noise,
-                        workType: WorkType.classify(labels: labels, title: title))
+                        number: Int(pull.number), title: pull.title, state: pull.state, author: pull.authorLogin,
+                        isBot: pull.isBot, isDraft: pull.isDraft, labels: pull.labels,
+                        createdAt: Timestamp.string(pull.createdAt), mergedAt: pull.mergedAt.map(Timestamp.string),
+                        closedAt: pull.closedAt.map(Timestamp.string), noise: pull.noise,
+                        workType: WorkType.classify(labels: pull.labels, title: pull.title))
                 ))
         }
 
-        for row in try db.query("SELECT * FROM issues WHERE repository = \(slug)") {
-            guard let created = try date(row, "created_at") else { continue }
-            let closed = try date(row, "closed_at")
-            let state = try row.string("state")
-            let noise = try row.optionalString("noise")
-            let goneReason = try row.optionalString("gone_reason")
+        for issue in try Issue.decode(db.query(Issue.select(where: "repository = \(slug)"))) {
             let facts = IssueFacts(
-                number: Int(try row.int("number")), createdAt: created, closedAt: closed, state: state,
-                stateReason: try row.optionalString("state_reason"), isBot: try row.int("is_bot") == 1,
-                isNoise: noise != nil, isGone: goneReason != nil)
+                number: Int(issue.number), createdAt: issue.createdAt, closedAt: issue.closedAt, state: issue.state,
+                stateReason: issue.stateReason, isBot: issue.isBot, isNoise: issue.noise != nil,
+                isGone: issue.goneReason != nil)
             loaded.issues.append(facts)
             guard items else { continue }
-            let resolved = state == "closed" && (closed.map { start <= $0 && $0 < end } ?? false)
+            let resolved = issue.state == "closed" && inWindow(issue.closedAt)
             if facts.outstanding(at: end) && !facts.isBot && !facts.isNoise {
                 loaded.openIssues.append(
                     RepositoryBundle.Aged(
-                        number: facts.number, title: try row.string("title"), createdAt: Timestamp.string(created),
-                        ageSeconds: end.timeIntervalSince(created)))
+                        number: facts.number, title: issue.title, createdAt: Timestamp.string(issue.createdAt),
+                        ageSeconds: end.timeIntervalSince(issue.createdAt)))
             }
             guard resolved || facts.outstanding(at: end) else { continue }
-            let labels = try Self.labels(row)
-            let title = try row.string("title")
             loaded.issueItems.append(
                 (
-                    (resolved ? 0 : 1, try row.optionalString("updated_at") ?? "", Self.tie(Int64(facts.number))),
+                    (resolved ? 0 : 1, Timestamp.string(issue.updatedAt), Self.tie(issue.number)),
                     RepositoryBundle.Issue(
-                        number: facts.number, title: title, state: state, stateReason: facts.stateReason,
-                        author: try row.optionalString("author_login"), isBot: facts.isBot, labels: labels,
-                        createdAt: try row.optionalString("created_at") ?? "", closedAt: try row.optionalString("closed_at"),
-                        noise: noise, workType: WorkType.classify(labels: labels, title: title))
+                        number: facts.number, title: issue.title, state: issue.state, stateReason: issue.stateReason,
+                        author: issue.authorLogin, isBot: issue.isBot, labels: issue.labels,
+                        createdAt: Timestamp.string(issue.createdAt), closedAt: issue.closedAt.map(Timestamp.string),
+                        noise: issue.noise, workType: WorkType.classify(labels: issue.labels, title: issue.title))
                 ))
         }
 
-        for row in try db.query("SELECT * FROM comments WHERE repository = \(slug)") {
+        for comment in try Comment.decode(db.query(Comment.select(where: "repository = \(slug)"))) {
             loaded.activity.append(
                 ActivityFacts(
-                    kind: try row.string("parent_kind") == "issue" ? .issueComment : .pullRequestComment,
-                    login: try row.string("author_login"), isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
+                    kind: comment.parentKind == .issue ? .issueComment : .pullRequestComment, login: comment.authorLogin,
+                    isBot: comment.isBot, at: comment.createdAt))
         }
-        for row in try db.query("SELECT author_login, is_bot, created_at FROM review_comments WHERE repository = \(slug)") {
+        for comment in try ReviewComment.decode(db.query(ReviewComment.select(where: "repository = \(slug)"))) {
             loaded.activity.append(
-                ActivityFacts(
-                    kind: .reviewComment, login: try row.string("author_login"),
-                    isBot: try row.int("is_bot") == 1, at: try date(row, "created_at")))
+                ActivityFacts(kind: .reviewComment, login: comment.authorLogin, isBot: comment.isBot, at: comment.createdAt))
         }
         // A reply in a review thread is a review comment; the `COMMENTED` review GitHub wraps it
         // in is not a review of its own (docs/metrics.md, "Comments").
-        for row in try db.query("SELECT * FROM reviews WHERE repository = \(slug) AND reply_container = 0") {
+        for review in try Review.decode(db.query(Review.select(where: "repository = \(slug) AND reply_container = 0"))) {
             loaded.activity.append(
-                ActivityFacts(
-                    kind: .review, login: try row.string("author_login"),
-                    isBot: try row.int("is_bot") == 1, at: try date(row, "submitted_at")))
+                ActivityFacts(kind: .review, login: review.authorLogin, isBot: review.isBot, at: review.submittedAt))
         }
 
         guard items else { return loaded }
-        for row in try db.query(
-            """
-            SELECT * FROM commits WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
-            """)
-        {
-            let headline = try row.string("headline")
-            let committed = try row.string("committed_at")
-            let oid = try row.string("oid")
+        let inRange: SQL = "repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)"
+        for commit in try Commit.decode(db.query(Commit.select(where: inRange))) {
+            let committed = Timestamp.string(commit.committedAt)
             loaded.commitItems.append(
                 (
-                    (0, committed, oid),
+                    (0, committed, commit.oid),
                     RepositoryBundle.Commit(
-                        oid: oid, headline: headline, committedAt: committed,
-                        author: try row.optionalString("author_login") ?? row.optionalString("author_name"),
-                        isBot: try row.int("is_bot") == 1, noise: try row.optionalString("noise"),
-                        workType: WorkType.classify(title: headline))
+                        oid: commit.oid, headline: commit.headline, committedAt: committed,
+                        author: commit.authorLogin ?? commit.authorName, isBot: commit.isBot, noise: commit.noise,
+                        workType: WorkType.classify(title: commit.headline))
                 ))
         }
-        for row in try db.query(
-            """
-            SELECT * FROM documentation_changes
-            WHERE repository = \(slug) AND committed_at >= \(startText) AND committed_at < \(endText)
-            """)
-        {
+        for row in try DocumentationChange.decode(db.query(DocumentationChange.select(where: inRange))) {
             let change = RepositoryBundle.DocumentationChange(
-                path: try row.string("path"), change: try row.string("change_type"), commit: try row.string("commit_oid"),
-                committedAt: try row.string("committed_at"), isRoadmap: try row.int("is_roadmap") == 1,
-                isADR: try row.int("is_adr") == 1)
+                path: row.path, change: row.changeType, commit: row.commitOID,
+                committedAt: Timestamp.string(row.committedAt), isRoadmap: row.isRoadmap, isADR: row.isADR)
             loaded.docItems.append(((0, change.committedAt, change.commit + " " + change.path), change))
         }
         return loaded
@@ -364,8 +325,7 @@ public struct EvidenceStage: StageRunner {
     /// default as ingest found it (null before the first ingest, or for an empty repository).
     func branch(_ slug: String, db: Database, configured: String?) throws -> String? {
         if let configured { return configured }
-        let row = try db.query("SELECT default_branch FROM repositories WHERE repository = \(slug)").first
-        return try row?.optionalString("default_branch")
+        return try RepositoryFacts.decode(db.query(RepositoryFacts.select(where: "repository = \(slug)"))).first?.defaultBranch
     }
 
     /// The window before [start, end): the same length, ending at `start`.
@@ -407,11 +367,5 @@ public struct EvidenceStage: StageRunner {
     static func tie(_ number: Int64) -> String {
         let digits = String(number)
         return String(repeating: "0", count: max(0, 20 - digits.count)) + digits
-    }
-
-    /// An entity row's `labels` column (a JSON array of names).
-    static func labels(_ row: Row) throws -> [String] {
-        guard let text = try row.optionalString("labels"), let names = try JSONValue(parsing: text).array else { return [] }
-        return names.compactMap(\.string)
     }
 }

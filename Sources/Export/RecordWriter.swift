@@ -1,32 +1,7 @@
+import Entities
 import JSON
 import Manifest
 import Store
-
-/// How a column's values are written.
-enum ColumnKind: Sendable {
-    /// An integer.
-    case int
-    /// `true`/`false`, stored as 0/1.
-    case bool
-    /// A string: timestamps too, which the store already holds as ISO 8601 UTC text.
-    case text
-    /// A JSON value stored as JSON text (lists, objects): embedded as is in JSON, a JSON
-    /// string in CSV.
-    case json
-    /// A floating-point number.
-    case double
-}
-
-/// One column of a dataset, in output order.
-struct Column: Sendable {
-    let name: String
-    let kind: ColumnKind
-
-    init(_ name: String, _ kind: ColumnKind = .text) {
-        self.name = name
-        self.kind = kind
-    }
-}
 
 /// Writes records of one dataset in one format, field by field, straight into an output buffer.
 ///

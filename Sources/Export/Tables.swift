@@ -1,3 +1,4 @@
+import Entities
 import JSON
 import Manifest
 import Store
@@ -44,81 +45,45 @@ struct EntityTable: Sendable {
 
     static let schemaVersion = 1
 
+    init<E: Entity>(_ dataset: Dataset, _ entity: E.Type, filter: String, order: [String]) {
+        self.dataset = dataset
+        table = E.table
+        columns = E.columns
+        self.filter = filter
+        self.order = order
+    }
+
+    /// The entity datasets: each an entity table's every column (``Entity/fields``), the rows of
+    /// a window, in key order.
     static let all: [Dataset: EntityTable] = Dictionary(
         uniqueKeysWithValues: [
             EntityTable(
-                dataset: .commits, table: "commits",
-                columns: [
-                    Column("repository"), Column("oid"), Column("headline"), Column("message"),
-                    Column("authored_at"), Column("committed_at"), Column("author_name"), Column("author_email"),
-                    Column("author_login"), Column("additions", .int), Column("deletions", .int),
-                    Column("changed_files", .int), Column("is_bot", .bool), Column("noise"),
-                ],
-                filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "oid"]),
+                .commits, Commit.self, filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "oid"]),
             EntityTable(
-                dataset: .pull_requests, table: "pull_requests",
-                columns: [
-                    Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
-                    Column("state"), Column("is_draft", .bool), Column("author_login"), Column("created_at"),
-                    Column("updated_at"), Column("merged_at"), Column("closed_at"), Column("base_ref"),
-                    Column("head_ref"), Column("additions", .int), Column("deletions", .int),
-                    Column("changed_files", .int), Column("commit_count", .int), Column("labels", .json),
-                    Column("is_bot", .bool), Column("noise"), Column("node_id"), Column("files_listed", .int),
-                    Column("gone_at"), Column("gone_reason"),
-                ],
-                filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
+                .pull_requests, PullRequest.self, filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)",
+                order: ["number"]),
             EntityTable(
-                dataset: .issues, table: "issues",
-                columns: [
-                    Column("repository"), Column("database_id", .int), Column("number", .int), Column("title"),
-                    Column("state"), Column("state_reason"), Column("author_login"), Column("created_at"),
-                    Column("updated_at"), Column("closed_at"), Column("labels", .json), Column("is_bot", .bool),
-                    Column("noise"), Column("node_id"), Column("gone_at"), Column("gone_reason"),
-                ],
-                filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)", order: ["number"]),
+                .issues, Issue.self, filter: "created_at < $3 AND (updated_at >= $2 OR closed_at IS NULL)",
+                order: ["number"]),
             EntityTable(
-                dataset: .reviews, table: "reviews",
-                columns: [
-                    Column("repository"), Column("database_id", .int), Column("pull_request_id", .int),
-                    Column("author_login"), Column("state"), Column("submitted_at"), Column("is_bot", .bool),
-                    Column("reply_container", .bool),
-                ],
-                filter: "submitted_at >= $2 AND submitted_at < $3", order: ["submitted_at", "database_id"]),
+                .reviews, Review.self, filter: "submitted_at >= $2 AND submitted_at < $3",
+                order: ["submitted_at", "database_id"]),
             EntityTable(
-                dataset: .comments, table: "comments",
-                columns: [
-                    Column("repository"), Column("database_id", .int), Column("parent_kind"),
-                    Column("parent_id", .int), Column("author_login"), Column("created_at"), Column("is_bot", .bool),
-                ],
-                filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
+                .comments, Comment.self, filter: "created_at >= $2 AND created_at < $3",
+                order: ["created_at", "database_id"]),
             EntityTable(
-                dataset: .review_comments, table: "review_comments",
-                columns: [
-                    Column("repository"), Column("database_id", .int), Column("pull_request_number", .int),
-                    Column("pull_request_id", .int), Column("review_id", .int), Column("in_reply_to_id", .int),
-                    Column("author_login"), Column("path"), Column("created_at"), Column("updated_at"),
-                    Column("is_bot", .bool),
-                ],
-                filter: "created_at >= $2 AND created_at < $3", order: ["created_at", "database_id"]),
+                .review_comments, ReviewComment.self, filter: "created_at >= $2 AND created_at < $3",
+                order: ["created_at", "database_id"]),
             EntityTable(
-                dataset: .pr_files, table: "pr_files",
-                columns: [
-                    Column("repository"), Column("pull_request_id", .int), Column("path"),
-                    Column("additions", .int), Column("deletions", .int), Column("change_type"), Column("noise"),
-                ],
+                .pr_files, PullRequestFile.self,
                 filter: """
                     pull_request_id IN (SELECT database_id FROM pull_requests AS merged
                         WHERE merged.repository = pr_files.repository AND merged_at >= $2 AND merged_at < $3)
                     """,
                 order: ["pull_request_id", "path"]),
             EntityTable(
-                dataset: .documentation_changes, table: "documentation_changes",
-                columns: [
-                    Column("repository"), Column("commit_oid"), Column("path"), Column("change_type"),
-                    Column("committed_at"), Column("documentation_path"), Column("is_roadmap", .bool),
-                    Column("is_adr", .bool), Column("noise"),
-                ],
-                filter: "committed_at >= $2 AND committed_at < $3", order: ["committed_at", "commit_oid", "path"]),
+                .documentation_changes, DocumentationChange.self, filter: "committed_at >= $2 AND committed_at < $3",
+                order: ["committed_at", "commit_oid", "path"]),
         ].map { ($0.dataset, $0) })
 }
 

@@ -1,3 +1,4 @@
+import Entities
 import Evidence
 import Foundation
 import JSON
@@ -110,23 +111,25 @@ extension ExportStage {
             manifest.estate.repositories.map { ($0.slug, $0.defaultBranch) },
             uniquingKeysWith: { first, _ in first })
         for slug in slugs {
-            let facts = try snapshot.query("SELECT * FROM repositories WHERE repository = \(slug)").first
+            let facts = try RepositoryFacts.decode(
+                snapshot.query(RepositoryFacts.select(where: "repository = \(slug)"))
+            ).first
             let coverage = try snapshot.query(
                 """
                 SELECT stream, covered_to, tip_oid FROM ingest_coverage WHERE repository = \(slug) ORDER BY stream
                 """)
-            let github = try facts?.optionalString("github_default_branch")
+            let github = facts?.githubDefaultBranch
             let used = configured[slug].flatMap { $0 } ?? github
             writer.beginRecord()
             writer.text(slug)
             writer.text(used)
             writer.text(github)
             writer.bool(configured[slug].flatMap { $0 }.map { github != nil && $0 != github } ?? false)
-            for flag in ["is_archived", "is_empty", "is_fork"] {
-                writer.bool(try facts?.optionalInt(flag).map { $0 != 0 })
-            }
-            writer.text(try facts?.optionalString("visibility"))
-            writer.text(try facts?.optionalString("pushed_at"))
+            writer.bool(facts?.isArchived)
+            writer.bool(facts?.isEmpty)
+            writer.bool(facts?.isFork)
+            writer.text(facts?.visibility)
+            writer.text(facts?.pushedAt.map(Timestamp.string))
             let streams = try coverage.map { try $0.string("stream") }
             writer.json(JSONValue.array(streams.map(JSONValue.string)).canonical)
             // Up to when every stream is collected, as far as the window goes (later is beyond it).

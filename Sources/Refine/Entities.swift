@@ -1,92 +1,61 @@
-import Foundation
+public import Entities
 public import Store
 
 /// The entities (Silver) refined from one repository's raw nodes. Rows are kept sorted by
 /// key, so the same raw data always gives the same rows, in the same order.
 public struct EntitySet: Sendable, Equatable {
-    public var commits: [[SQLValue]] = []
-    public var pullRequests: [[SQLValue]] = []
-    public var issues: [[SQLValue]] = []
-    public var reviews: [[SQLValue]] = []
-    public var comments: [[SQLValue]] = []
-    public var reviewComments: [[SQLValue]] = []
-    public var prFiles: [[SQLValue]] = []
-    public var documentationChanges: [[SQLValue]] = []
-    /// The repository's facts as GitHub reported them, and the branch read (one row).
-    public var repositories: [[SQLValue]] = []
+    public var commits: [Commit] = []
+    public var pullRequests: [PullRequest] = []
+    public var issues: [Issue] = []
+    public var reviews: [Review] = []
+    public var comments: [Comment] = []
+    public var reviewComments: [ReviewComment] = []
+    public var prFiles: [PullRequestFile] = []
+    public var documentationChanges: [DocumentationChange] = []
+    /// The repository's facts as GitHub reported them, and the branch read (at most one).
+    public var repositories: [RepositoryFacts] = []
 
     public init() {}
 
-    /// Table name, columns and rows, in write order.
-    public var tables: [(name: String, columns: [String], rows: [[SQLValue]])] {
+    /// One table's rows as the store takes them.
+    public struct Table: Sendable {
+        public let name: String
+        public let columns: [String]
+        public let rows: [[SQLValue]]
+        /// Rows that are noise (a `noise` reason set).
+        public let noise: Int
+
+        init<E: Entity>(_ entities: [E], noise: (E) -> String? = { _ in nil }) {
+            name = E.table
+            columns = E.columns.map(\.name)
+            rows = entities.map(\.values)
+            self.noise = entities.count { noise($0) != nil }
+        }
+    }
+
+    /// Every table's rows, in write order.
+    public var tables: [Table] {
         [
-            (
-                "commits",
-                [
-                    "repository", "oid", "headline", "message", "authored_at", "committed_at", "author_name",
-                    "author_email", "author_login", "additions", "deletions", "changed_files", "is_bot", "noise",
-                ],
-                commits
-            ),
-            (
-                "pull_requests",
-                [
-                    "repository", "database_id", "number", "title", "state", "is_draft", "author_login",
-                    "created_at", "updated_at", "merged_at", "closed_at", "base_ref", "head_ref", "additions",
-                    "deletions", "changed_files", "commit_count", "labels", "is_bot", "noise", "node_id",
-                    "files_listed", "gone_at", "gone_reason",
-                ], pullRequests
-            ),
-            (
-                "issues",
-                [
-                    "repository", "database_id", "number", "title", "state", "state_reason", "author_login",
-                    "created_at", "updated_at", "closed_at", "labels", "is_bot", "noise", "node_id", "gone_at",
-                    "gone_reason",
-                ], issues
-            ),
-            (
-                "reviews",
-                [
-                    "repository", "database_id", "pull_request_id", "author_login", "state", "submitted_at",
-                    "is_bot", "reply_container",
-                ], reviews
-            ),
-            (
-                "comments",
-                [
-                    "repository", "database_id", "parent_kind", "parent_id", "author_login", "created_at",
-                    "is_bot",
-                ], comments
-            ),
-            (
-                "review_comments",
-                [
-                    "repository", "database_id", "pull_request_number", "pull_request_id", "review_id",
-                    "in_reply_to_id", "author_login", "path", "created_at", "updated_at", "is_bot",
-                ],
-                reviewComments
-            ),
-            (
-                "pr_files", ["repository", "pull_request_id", "path", "additions", "deletions", "change_type", "noise"],
-                prFiles
-            ),
-            (
-                "documentation_changes",
-                [
-                    "repository", "commit_oid", "path", "change_type", "committed_at",
-                    "documentation_path", "is_roadmap", "is_adr", "noise",
-                ], documentationChanges
-            ),
-            (
-                "repositories",
-                [
-                    "repository", "node_id", "default_branch", "github_default_branch", "is_archived", "is_empty",
-                    "is_fork", "visibility", "pushed_at",
-                ], repositories
-            ),
+            Table(commits, noise: \.noise), Table(pullRequests, noise: \.noise), Table(issues, noise: \.noise),
+            Table(reviews), Table(comments), Table(reviewComments), Table(prFiles, noise: \.noise),
+            Table(documentationChanges, noise: \.noise), Table(repositories),
         ]
     }
 
-    public var count: Int { tables.reduce(0) { $0 + $1.rows.count } }
+    public var count: Int {
+        commits.count + pullRequests.count + issues.count + reviews.count + comments.count + reviewComments.count
+            + prFiles.count + documentationChanges.count + repositories.count
+    }
+
+    /// Sorts every table by its key.
+    mutating func sort() {
+        commits.sort { $0.precedes($1) }
+        pullRequests.sort { $0.precedes($1) }
+        issues.sort { $0.precedes($1) }
+        reviews.sort { $0.precedes($1) }
+        comments.sort { $0.precedes($1) }
+        reviewComments.sort { $0.precedes($1) }
+        prFiles.sort { $0.precedes($1) }
+        documentationChanges.sort { $0.precedes($1) }
+    }
 }

@@ -59,17 +59,16 @@ public struct RefineStage: StageRunner {
         if notes.unreadDocumentationFolders > 0 {
             counters["documentation_folders_unread"] = Int64(notes.unreadDocumentationFolders)
         }
+        let tables = entities.tables
         var noise: Int64 = 0
-        for table in entities.tables {
+        for table in tables {
             counters[table.name] = Int64(table.rows.count)
-            if let column = table.columns.firstIndex(of: "noise") {
-                noise += Int64(table.rows.filter { $0[column] != .null }.count)
-            }
+            noise += Int64(table.noise)
         }
         counters["noise"] = noise
         let slug = repository.slug
-        return UnitResult(outputHash: entities.digest, counters: counters) { tx in
-            for table in entities.tables {
+        return UnitResult(outputHash: EntitySet.digest(tables), counters: counters) { tx in
+            for table in tables {
                 try tx.execute("DELETE FROM \(try SQL.Identifier(table.name)) WHERE repository = \(slug)")
                 try tx.insertMany(table: table.name, columns: table.columns, rows: table.rows)
             }

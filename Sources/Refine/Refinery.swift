@@ -1,5 +1,6 @@
 import Digest
-public import Foundation
+import Entities
+import Foundation
 public import GitHubNodes
 public import JSON
 import Store
@@ -90,7 +91,7 @@ public struct Refinery: Sendable {
         var byKind: [RawKind: [RawNode]] = [:]
         for node in nodes { byKind[node.kind, default: []].append(node) }
         var set = EntitySet()
-        let repo = SQLValue.text(repository)
+        let repo = repository
         func decoded<T: GraphNode>(_ kind: RawKind, _ type: T.Type, version: (T) -> String) throws(RefineError) -> [Snapshot<T>] {
             var snapshots: [Snapshot<T>] = []
             for raw in byKind[kind] ?? [] {
@@ -105,12 +106,13 @@ public struct Refinery: Sendable {
             let actor = Actor(commitAuthor: commit.author)
             let name = commit.author?.name
             let email = commit.author?.email
-            set.commits.append([
-                repo, .text(snapshot.raw.key), .text(commit.messageHeadline), .text(commit.message), time(commit.authoredDate),
-                time(commit.committedDate), text(name), text(email), text(actor?.login), .integer(commit.additions),
-                .integer(commit.deletions), int(commit.changedFilesIfAvailable), .integer(actor?.isBot == true ? 1 : 0),
-                text(noise.reason(authors: (actor?.names ?? []) + [name, email], title: commit.messageHeadline)),
-            ])
+            set.commits.append(
+                Commit(
+                    repository: repo, oid: snapshot.raw.key, headline: commit.messageHeadline, message: commit.message,
+                    authoredAt: commit.authoredDate, committedAt: commit.committedDate, authorName: name,
+                    authorEmail: email, authorLogin: actor?.login, additions: commit.additions,
+                    deletions: commit.deletions, changedFiles: commit.changedFilesIfAvailable, isBot: actor?.isBot == true,
+                    noise: noise.reason(authors: (actor?.names ?? []) + [name, email], title: commit.messageHeadline)))
         }
 
         // Lists that overflowed a pull request's or issue's first page, read on their own: by
@@ -153,16 +155,17 @@ public struct Refinery: Sendable {
             let (id, author, labels) = try common(
                 snapshot.raw, databaseId: pull.databaseId, author: pull.author, labels: pull.labels)
             let files = Self.items(nested?.files, overflow: overflowFiles[key])
-            let (goneAt, goneReason) = departure(gone["\(RawKind.pullRequest.rawValue):\(key)"], updated: pull.updatedAt)
-            set.pullRequests.append([
-                repo, .integer(id), .integer(pull.number), .text(pull.title), .text(pull.state.lowercased()),
-                .integer(pull.isDraft ? 1 : 0), .text(author.login), time(pull.createdAt), time(pull.updatedAt),
-                time(pull.mergedAt), time(pull.closedAt), .text(pull.baseRefName), .text(pull.headRefName),
-                .integer(pull.additions), .integer(pull.deletions), .integer(pull.changedFiles), .integer(pull.commits),
-                .text(JSONValue.array(labels.map(JSONValue.string)).canonical), .integer(author.isBot ? 1 : 0),
-                text(noise.reason(authors: author.names, labels: labels, title: pull.title)), .text(pull.id),
-                nested?.files == nil ? .null : .integer(Int64(files.count)), goneAt, goneReason,
-            ])
+            let departed = departure(gone["\(RawKind.pullRequest.rawValue):\(key)"], updated: pull.updatedAt)
+            set.pullRequests.append(
+                PullRequest(
+                    repository: repo, databaseID: id, number: pull.number, title: pull.title,
+                    state: pull.state.lowercased(), isDraft: pull.isDraft, authorLogin: author.login,
+                    createdAt: pull.createdAt, updatedAt: pull.updatedAt, mergedAt: pull.mergedAt, closedAt: pull.closedAt,
+                    baseRef: pull.baseRefName, headRef: pull.headRefName, additions: pull.additions,
+                    deletions: pull.deletions, changedFiles: pull.changedFiles, commitCount: pull.commits, labels: labels,
+                    isBot: author.isBot, noise: noise.reason(authors: author.names, labels: labels, title: pull.title),
+                    nodeID: pull.id, filesListed: nested?.files == nil ? nil : Int64(files.count), goneAt: departed?.at,
+                    goneReason: departed?.reason))
             for review in Self.items(nested?.reviews, overflow: overflowReviews[key]) {
                 guard let reviewId = review.databaseId else { continue }
                 let reviewer = Actor(review.author)
@@ -170,37 +173,36 @@ public struct Refinery: Sendable {
                 // Replying in a review thread makes GitHub create a `COMMENTED` review holding just
                 // the reply: it is the reply's container, not a review of its own.
                 let container = state == "commented" && repliesOnly[reviewId] == true
-                set.reviews.append([
-                    repo, .integer(reviewId), .integer(id), .text(reviewer.login), .text(state), time(review.submittedAt),
-                    .integer(reviewer.isBot ? 1 : 0), .integer(container ? 1 : 0),
-                ])
+                set.reviews.append(
+                    Review(
+                        repository: repo, databaseID: reviewId, pullRequestID: id, authorLogin: reviewer.login, state: state,
+                        submittedAt: review.submittedAt, isBot: reviewer.isBot, replyContainer: container))
             }
             for comment in Self.items(nested?.comments, overflow: overflowPullComments[key]) {
-                set.comments.append(try commentRow(comment, parentKind: "pull_request", parent: id, raw: snapshot.raw))
+                set.comments.append(try self.comment(comment, on: .pullRequest, parent: id, raw: snapshot.raw))
             }
             for file in files {
-                set.prFiles.append([
-                    repo, .integer(id), .text(file.path), .integer(file.additions), .integer(file.deletions),
-                    .text(file.changeType.lowercased()), text(noise.reason(path: file.path)),
-                ])
+                set.prFiles.append(
+                    PullRequestFile(
+                        repository: repo, pullRequestID: id, path: file.path, additions: file.additions,
+                        deletions: file.deletions, changeType: file.changeType.lowercased(),
+                        noise: noise.reason(path: file.path)))
             }
         }
 
         // Inline review comments (REST): newest update wins; the pull request is named by the
         // number in its URL, and its id is filled in when the pull request was ingested.
         let pullIds = Dictionary(
-            set.pullRequests.compactMap { row -> (Int64, SQLValue)? in
-                guard case .integer(let number) = row[2] else { return nil }
-                return (number, row[1])
-            }, uniquingKeysWith: { first, _ in first })
+            set.pullRequests.map { ($0.number, $0.databaseID) }, uniquingKeysWith: { first, _ in first })
         for snapshot in reviewComments {
             let comment = snapshot.node
             let author = Actor(rest: comment.user)
-            set.reviewComments.append([
-                repo, .integer(comment.id), .integer(comment.pullRequestNumber), pullIds[comment.pullRequestNumber] ?? .null,
-                int(comment.pullRequestReviewId), int(comment.inReplyToId), .text(author.login), .text(comment.path),
-                time(comment.createdAt), time(comment.updatedAt), .integer(author.isBot ? 1 : 0),
-            ])
+            set.reviewComments.append(
+                ReviewComment(
+                    repository: repo, databaseID: comment.id, pullRequestNumber: comment.pullRequestNumber,
+                    pullRequestID: pullIds[comment.pullRequestNumber], reviewID: comment.pullRequestReviewId,
+                    inReplyToID: comment.inReplyToId, authorLogin: author.login, path: comment.path,
+                    createdAt: comment.createdAt, updatedAt: comment.updatedAt, isBot: author.isBot))
         }
 
         let issues = try decoded(.issue, IssueNode.self, version: { Timestamp.string($0.summary.updatedAt) })
@@ -212,16 +214,17 @@ public struct Refinery: Sendable {
             let key = snapshot.raw.key
             let (id, author, labels) = try common(
                 snapshot.raw, databaseId: issue.databaseId, author: issue.author, labels: issue.labels)
-            let (goneAt, goneReason) = departure(gone["\(RawKind.issue.rawValue):\(key)"], updated: issue.updatedAt)
-            set.issues.append([
-                repo, .integer(id), .integer(issue.number), .text(issue.title), .text(issue.state.lowercased()),
-                text(issue.stateReason?.lowercased()), .text(author.login), time(issue.createdAt), time(issue.updatedAt),
-                time(issue.closedAt), .text(JSONValue.array(labels.map(JSONValue.string)).canonical),
-                .integer(author.isBot ? 1 : 0), text(noise.reason(authors: author.names, labels: labels, title: issue.title)),
-                .text(issue.id), goneAt, goneReason,
-            ])
+            let departed = departure(gone["\(RawKind.issue.rawValue):\(key)"], updated: issue.updatedAt)
+            set.issues.append(
+                Issue(
+                    repository: repo, databaseID: id, number: issue.number, title: issue.title,
+                    state: issue.state.lowercased(), stateReason: issue.stateReason?.lowercased(),
+                    authorLogin: author.login, createdAt: issue.createdAt, updatedAt: issue.updatedAt,
+                    closedAt: issue.closedAt, labels: labels, isBot: author.isBot,
+                    noise: noise.reason(authors: author.names, labels: labels, title: issue.title), nodeID: issue.id,
+                    goneAt: departed?.at, goneReason: departed?.reason))
             for comment in Self.items(fullIssues[key]?.comments, overflow: overflowIssueComments[key]) {
-                set.comments.append(try commentRow(comment, parentKind: "issue", parent: id, raw: snapshot.raw))
+                set.comments.append(try self.comment(comment, on: .issue, parent: id, raw: snapshot.raw))
             }
         }
 
@@ -237,11 +240,12 @@ public struct Refinery: Sendable {
             let result = DocumentationChanges.changes(in: commit, path: documentationPath, trees: trees)
             notes.unreadDocumentationFolders += result.unread.count
             for change in result.changes {
-                set.documentationChanges.append([
-                    repo, .text(commit.oid), .text(change.path), .text(change.kind.rawValue), time(commit.committedDate),
-                    .text(documentationPath), .integer(DocumentationChanges.isRoadmap(change.path) ? 1 : 0),
-                    .integer(DocumentationChanges.isADR(change.path) ? 1 : 0), text(noise.reason(path: change.path)),
-                ])
+                set.documentationChanges.append(
+                    DocumentationChange(
+                        repository: repo, commitOID: commit.oid, path: change.path, changeType: change.kind.rawValue,
+                        committedAt: commit.committedDate, documentationPath: documentationPath,
+                        isRoadmap: DocumentationChanges.isRoadmap(change.path), isADR: DocumentationChanges.isADR(change.path),
+                        noise: noise.reason(path: change.path)))
             }
         }
 
@@ -249,30 +253,22 @@ public struct Refinery: Sendable {
             try decoded(.repository, RepositoryFactsNode.self, version: { $0.pushedAt.map(Timestamp.string) ?? "" })
         ).first?.node
         if let facts {
-            set.repositories.append([
-                repo, .text(facts.id), text(branch ?? facts.defaultBranch), text(facts.defaultBranch),
-                .integer(facts.isArchived ? 1 : 0), .integer(facts.isEmpty ? 1 : 0), .integer(facts.isFork ? 1 : 0),
-                .text(facts.visibility), time(facts.pushedAt),
-            ])
+            set.repositories.append(
+                RepositoryFacts(
+                    repository: repo, nodeID: facts.id, defaultBranch: branch ?? facts.defaultBranch,
+                    githubDefaultBranch: facts.defaultBranch, isArchived: facts.isArchived, isEmpty: facts.isEmpty,
+                    isFork: facts.isFork, visibility: facts.visibility, pushedAt: facts.pushedAt))
         }
-
-        set.commits.sort(by: Self.keyOrder(1))
-        set.pullRequests.sort(by: Self.keyOrder(1))
-        set.issues.sort(by: Self.keyOrder(1))
-        set.reviews.sort(by: Self.keyOrder(1))
-        set.comments.sort(by: Self.keyOrder(1))
-        set.reviewComments.sort(by: Self.keyOrder(1))
-        set.prFiles.sort(by: Self.keyOrder(1, 2))
-        set.documentationChanges.sort(by: Self.keyOrder(1, 2))
+        set.sort()
         return set
     }
 
     /// When and why an item left the repository: a `gone` sighting newer than its newest
     /// snapshot (an item seen again after it, transferred back say, is not gone).
-    func departure(_ sighting: GoneRecord?, updated: Date) -> (SQLValue, SQLValue) {
-        guard let sighting, updated <= sighting.detectedAt else { return (.null, .null) }
+    func departure(_ sighting: GoneRecord?, updated: Date) -> (at: Date, reason: String)? {
+        guard let sighting, updated <= sighting.detectedAt else { return nil }
         let target = sighting.movedTo.map { " to " + $0 } ?? ""
-        return (time(sighting.detectedAt), .text(sighting.reason + target))
+        return (sighting.detectedAt, sighting.reason + target)
     }
 
     /// The fields pull requests and issues share: id, author, labels.
@@ -312,46 +308,26 @@ public struct Refinery: Sendable {
         return byKey.keys.sorted().compactMap { byKey[$0]?.node }
     }
 
-    func commentRow(_ comment: CommentNode, parentKind: String, parent: Int64, raw: RawNode) throws(RefineError) -> [SQLValue] {
-        guard let id = comment.databaseId else {
+    func comment(_ comment: CommentNode, on parent: Comment.Parent, parent id: Int64, raw: RawNode) throws(RefineError)
+        -> Comment
+    {
+        guard let databaseID = comment.databaseId else {
             throw RefineError(
                 kind: raw.kind.rawValue, key: raw.key, reason: "a comment has no fullDatabaseId", contentHash: raw.contentHash)
         }
         let author = Actor(comment.author)
-        return [
-            .text(repository), .integer(id), .text(parentKind), .integer(parent), .text(author.login),
-            time(comment.createdAt), .integer(author.isBot ? 1 : 0),
-        ]
-    }
-
-    func time(_ date: Date?) -> SQLValue { date.map { .text(Timestamp.string($0)) } ?? .null }
-
-    func text(_ value: String?) -> SQLValue { value.map(SQLValue.text) ?? .null }
-
-    func int(_ value: Int64?) -> SQLValue { value.map(SQLValue.integer) ?? .null }
-
-    static func keyOrder(_ columns: Int...) -> ([SQLValue], [SQLValue]) -> Bool {
-        { lhs, rhs in
-            for column in columns where lhs[column] != rhs[column] {
-                return describe(lhs[column]) < describe(rhs[column])
-            }
-            return false
-        }
-    }
-
-    static func describe(_ value: SQLValue) -> String {
-        switch value {
-        case .null: return ""
-        case .integer(let int): return String(format: "%020lld", int)
-        case .real(let double): return String(double)
-        case .text(let text): return text
-        }
+        return Comment(
+            repository: repository, databaseID: databaseID, parentKind: parent, parentID: id, authorLogin: author.login,
+            createdAt: comment.createdAt, isBot: author.isBot)
     }
 }
 
 extension EntitySet {
     /// A hash of every row: the refine unit's output hash.
-    public var digest: String {
+    public var digest: String { Self.digest(tables) }
+
+    /// The hash of `tables`' rows (computed once by the unit, which also writes them).
+    static func digest(_ tables: [Table]) -> String {
         var hasher = SHA256()
         for table in tables {
             hasher.update(table.name)

@@ -1,3 +1,4 @@
+import Entities
 import Foundation
 import GitHubNodes
 import JSON
@@ -66,16 +67,15 @@ struct RefineryTests {
             #expect(try refine(Self.nodes.shuffled(using: &generator)) == reference)
         }
         #expect(reference.pullRequests.count == 2)
-        #expect(reference.pullRequests.first?[3] == .text("new title"))
-        #expect(reference.pullRequests.first?[4] == .text("merged"))
+        #expect(reference.pullRequests.first?.title == "new title")
+        #expect(reference.pullRequests.first?.state == "merged")
         #expect(reference.digest == (try refine(Self.nodes.reversed())).digest)
     }
 
     @Test func overflowedNestedListsComeFromTheirOwnRows() throws {
         let set = try refine(Self.nodes)
-        let commenters = set.comments.map { $0[4] }
-        #expect(commenters == [.text("grace"), .text("renovate[bot]"), .text("ada")])
-        #expect(set.comments.map { $0[6] } == [.integer(0), .integer(1), .integer(0)])
+        #expect(set.comments.map(\.authorLogin) == ["grace", "renovate[bot]", "ada"])
+        #expect(set.comments.map(\.isBot) == [false, true, false])
     }
 
     /// An open-item summary (no nested lists) as new as, or newer than, the full snapshot
@@ -83,7 +83,7 @@ struct RefineryTests {
     @Test(arguments: ["2026-11-06T00:00:00Z", "2026-11-08T00:00:00Z"])
     func summariesKeepTheNestedListsOfTheNewestFullSnapshot(summaryUpdated: String) throws {
         guard case .object(var summary) = pull(1002, updated: summaryUpdated, title: "renamed") else {
-            Issue.record("the fixture pull request is not a JSON object")
+            Testing.Issue.record("the fixture pull request is not a JSON object")
             return
         }
         for field in ["reviews", "comments", "files"] { summary[field] = nil }
@@ -96,7 +96,7 @@ struct RefineryTests {
             #expect(set.comments == full.comments)
             #expect(set.prFiles == full.prFiles)
             if summaryUpdated > "2026-11-06T00:00:00Z" {
-                #expect(set.pullRequests.first { $0[1] == .integer(1002) }?[3] == .text("renamed"))
+                #expect(set.pullRequests.first { $0.databaseID == 1002 }?.title == "renamed")
             }
         }
         // With no full snapshot at all, a summary refines to the item without nested rows.
@@ -111,12 +111,11 @@ struct RefineryTests {
         noise.titlePrefixes = ["chore:"]
         noise.paths = ["vendor/*"]
         let set = try refine(Self.nodes, noise: noise)
-        #expect(set.commits.first?.last == .text("author dependabot[bot]"))
-        #expect(set.commits.first?[12] == .integer(1))
-        let noiseColumn = try #require(set.tables.first { $0.name == "pull_requests" }?.columns.firstIndex(of: "noise"))
-        let reasons = set.pullRequests.map { $0[noiseColumn] }
-        #expect(reasons == [.null, .text("label chore/deps")])
-        #expect(set.prFiles.allSatisfy { $0.last == .text("path vendor/*") })
+        #expect(set.commits.first?.noise == "author dependabot[bot]")
+        #expect(set.commits.first?.isBot == true)
+        #expect(set.pullRequests.map(\.noise) == [nil, "label chore/deps"])
+        #expect(set.tables.first { $0.name == "pull_requests" }?.noise == 1)
+        #expect(set.prFiles.allSatisfy { $0.noise == "path vendor/*" })
         #expect(set.pullRequests.count == 2 && set.commits.count == 1)
     }
 
@@ -131,7 +130,7 @@ struct RefineryTests {
     ])
     func anUndecodableNodeNamesItself(field: String, value: JSONValue?, message: String) throws {
         guard case .object(var fields) = pull(1001, updated: "2026-11-05T00:00:00Z") else {
-            Issue.record("the fixture pull request is not a JSON object")
+            Testing.Issue.record("the fixture pull request is not a JSON object")
             return
         }
         fields[field] = value
@@ -143,7 +142,7 @@ struct RefineryTests {
 
     @Test func aLabelWithoutItsNameIsRefusedNotDropped() {
         guard case .object(var fields) = pull(1001, updated: "2026-11-05T00:00:00Z", labels: ["bug", "ui"]) else {
-            Issue.record("the fixture pull request is not a JSON object")
+            Testing.Issue.record("the fixture pull request is not a JSON object")
             return
         }
         fields["labels"] = ["totalCount": 2, "nodes": [["name": "bug"], [:]]]
