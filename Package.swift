@@ -81,7 +81,7 @@ let package = Package(
         .target(
             name: "CLI",
             dependencies: [
-                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "JSON", "GitHub", "Report",
+                "Manifest", "Pipeline", "Store", "SQLiteDriver", "PostgresDriver", "JSON", "GitHub", "HTTP", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

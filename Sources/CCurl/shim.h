@@ -19,6 +19,17 @@ static inline CURLcode ghillie_curl_set_callback(CURL *handle, CURLoption option
     return curl_easy_setopt(handle, option, value);
 }
 
+/// Hands libcurl bytes it copies (a CA bundle in memory: `CURLOPT_CAINFO_BLOB`).
+static inline CURLcode ghillie_curl_set_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = { (void *)data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(handle, option, &blob);
+}
+
+/// The CA bundle libcurl was built to use, or null.
+static inline const char *ghillie_curl_default_cainfo(void) {
+    return curl_version_info(CURLVERSION_NOW)->cainfo;
+}
+
 static inline CURLcode ghillie_curl_response_code(CURL *handle, long *code) {
     return curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, code);
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitHub
+import HTTP
 import JSON
 import Manifest
 import Pipeline
@@ -15,9 +16,12 @@ struct CheckCommand: AsyncParsableCommand {
         discussion: """
             Checks: the GitHub token (login, GraphQL budget, scopes); the REST API, when review comments are \
             collected (GET /rate_limit, free of charge); every repository of the estate, in batched queries of up to \
-            100 (1 point each): found, readable (not FORBIDDEN by SAML single sign-on or a token's permissions), \
-            empty, archived, and its default branch (and the manifest's, when it names one); the model endpoint, \
-            when reports use one; the store (a write that is rolled back). Exit code 0 when every check passes, 5 when \
+            100 (about 1 point each): found, readable (not FORBIDDEN by SAML single sign-on or a token's \
+            permissions), one item of each kind the manifest collects (naming the repository permissions a \
+            fine-grained token or an App lacks), empty, archived, and its default branch (and the manifest's, when \
+            it names one); the model endpoint, \
+            when reports use one; the store (a write that is rolled back); with GHILLIE_CA_BUNDLE, the extra \
+            certificates peers are verified with. Exit code 0 when every check passes, 5 when \
             any fails. Secrets are never printed.
             """)
 
@@ -64,6 +68,14 @@ struct CheckCommand: AsyncParsableCommand {
         let loaded = try loadManifest(manifest, terminal: terminal, verbosity: global.verbosity)
         let environment = ProcessInfo.processInfo.environment
         var checks: [CheckDoc] = []
+        if let path = environment[Trust.variable], !path.isEmpty, let trust = try? Trust.fromEnvironment(environment) {
+            // (One that cannot be used stopped the command before it started.)
+            checks.append(
+                CheckDoc(
+                    check: "tls", ok: true,
+                    message: "peers verified with the system's certificates and \(trust.extraCertificates) from "
+                        + "\(Trust.variable) (\(path))"))
+        }
         let client = githubClient(
             loaded, environment: environment, owner: loaded.estate.repositories.first?.owner ?? "")
         checks.append(await github(loaded, client: client))
@@ -267,13 +279,16 @@ struct CheckCommand: AsyncParsableCommand {
             var start = 0
             while start < repositories.count {
                 let batch = Array(repositories[start..<min(repositories.count, start + Self.repositoriesPerRequest)])
-                let request = EstateCheckRequest(repositories: batch.map { ($0.owner, $0.name, $0.defaultBranch) })
+                let request = EstateCheckRequest(
+                    repositories: batch.map { ($0.owner, $0.name, $0.defaultBranch) }, probes: Self.probes(manifest))
                 do {
                     let answer = try await client.executeBatch(request, cost: &cost)
                     for (index, repository) in batch.enumerated() {
                         found.append(
-                            Self.describe(repository, answer: answer.data["r\(index)"], problem: answer.problem(for: "r\(index)"))
-                        )
+                            Self.describe(
+                                repository, answer: answer.data["r\(index)"],
+                                problems: answer.problems.filter { $0.path.first == "r\(index)" }, app: manifest.github.app != nil
+                            ))
                     }
                 } catch let error as GitHubError {
                     return (
@@ -299,9 +314,57 @@ struct CheckCommand: AsyncParsableCommand {
         return (CheckDoc(check: "estate", ok: failing.isEmpty, message: message), found)
     }
 
-    static func describe(_ repository: Repository, answer: JSONValue?, problem: GraphQLProblem?) -> RepositoryDoc {
+    /// What the estate check reads one item of: each repository permission what the manifest
+    /// collects needs (``Manifest/Permission``), so a missing one is named.
+    static func probes(_ manifest: Manifest) -> Set<EstateCheckRequest.Probe> {
+        Set(
+            Permission.needed(for: manifest.github.collect).compactMap { permission in
+                switch permission {
+                case .metadata: return nil
+                case .contents: return .contents
+                case .issues: return .issues
+                case .pullRequests: return .pullRequests
+                }
+            })
+    }
+
+    /// The permission a probe reads under.
+    static func permission(_ probe: EstateCheckRequest.Probe) -> Permission {
+        switch probe {
+        case .contents: return .contents
+        case .issues: return .issues
+        case .pullRequests: return .pullRequests
+        }
+    }
+
+    static func describe(_ repository: Repository, answer: JSONValue?, problems: [GraphQLProblem], app: Bool)
+        -> RepositoryDoc
+    {
         let slug = repository.slug
-        if let problem, problem.type == "FORBIDDEN" {
+        // A probe the token may not read: the repository is visible, a permission is missing.
+        let missing = Set(
+            problems.filter { $0.type == "FORBIDDEN" && $0.path.count > 1 }.compactMap { problem in
+                EstateCheckRequest.Probe(rawValue: problem.path[1]).map(Self.permission)
+            }
+        ).sorted()
+        if !missing.isEmpty {
+            let what = missing.map { permission in
+                switch permission {
+                case .contents: return "commits and files"
+                case .issues: return "issues"
+                case .pullRequests, .metadata: return "pull requests"
+                }
+            }
+            let grants = missing.map(\.grant).joined(separator: ", ")
+            return RepositoryDoc(
+                repository: slug, status: "forbidden", ok: false, defaultBranch: nil,
+                message: app
+                    ? "the GitHub App may not read its \(what.joined(separator: " and ")): give the App the repository "
+                        + "permissions \(grants), then approve them on its installation"
+                    : "the token may not read its \(what.joined(separator: " and ")): give the fine-grained token the "
+                        + "repository permissions \(grants)")
+        }
+        if let problem = problems.first, problem.type == "FORBIDDEN" {
             return RepositoryDoc(
                 repository: slug, status: "forbidden", ok: false, defaultBranch: nil,
                 message: "the token may not read it: \(problem.message) — \(problem.fix)")

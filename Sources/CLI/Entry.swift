@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTP
 import Manifest
 public import Pipeline
 
@@ -29,6 +30,15 @@ public enum Entry {
             // A command line that does not parse is always the usage code (or a clean exit).
             if Root.exitCode(for: error) == .success { return presenter.present(error) }
             return presenter.present(ErrorPresenter.usage(error))
+        }
+        // A CA bundle that cannot be used stops a command that talks to GitHub or a model before
+        // it starts, not at its first request.
+        if command is RunCommand || command is WorkerCommand || command is BackfillCommand || command is CheckCommand {
+            do {
+                _ = try Trust.fromEnvironment(environment)
+            } catch {
+                return presenter.present(Failure(.unavailable, error.message, hint: error.hint))
+            }
         }
         do {
             try await Injected.$stages.withValue(stages) {

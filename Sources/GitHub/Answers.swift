@@ -348,6 +348,14 @@ public struct EstateCheckAnswer: Sendable {
             }
             let named: String?? =
                 variables["b\(index)"] != nil ? .some(try alias.nullableObject("named")?.string("name")) : nil
+            // The probes are read to be checked, not kept: a probe a token may not read is an
+            // error beside the answer (``PartialResult/problems``), never a value.
+            if variables["pc"]?.bool == true {
+                // A branch points at a commit: its `... on Commit` fields are there.
+                _ = try alias.nullableObject("probeContents")?.nullableObject("target")?.object("history").int("totalCount")
+            }
+            if variables["pi"]?.bool == true { _ = try alias.object("probeIssues").int("totalCount") }
+            if variables["pp"]?.bool == true { _ = try alias.object("probePulls").int("totalCount") }
             repositories.append(
                 Repository(
                     isEmpty: try alias.bool("isEmpty"), isArchived: try alias.bool("isArchived"),

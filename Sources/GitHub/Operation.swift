@@ -472,11 +472,14 @@ public struct Operation: Sendable, Hashable {
     }
 
     /// Can the token read every repository of an estate, and what are they like? An alias `rI`
-    /// per repository (`oI`, `nI`, and `bI` when the manifest names its branch): no connection,
-    /// so a request of up to 100 repositories costs 1 point. A repository the token cannot see
-    /// is `null` with a `NOT_FOUND` or `FORBIDDEN` error naming its alias.
+    /// per repository (`oI`, `nI`, and `bI` when the manifest names its branch). A repository
+    /// the token cannot see is `null` with a `NOT_FOUND` or `FORBIDDEN` error naming its alias.
+    /// `$pc`, `$pi`, `$pp` read one item of what the manifest collects under each repository
+    /// permission (`probeContents`: the branch's history, `probeIssues`, `probePulls`): a
+    /// fine-grained token or an App without the permission gets a `FORBIDDEN` error whose path
+    /// names the probe. About one point per 100 repositories and probe.
     public static func estateCheck(_ branches: [Branch]) -> Operation {
-        var declarations: [String] = []
+        var declarations = ["$pc: Boolean!", "$pi: Boolean!", "$pp: Boolean!"]
         var aliases: [String] = []
         for (index, branch) in branches.enumerated() {
             declarations += ["$o\(index): String!", "$n\(index): String!"]
@@ -486,7 +489,10 @@ public struct Operation: Sendable, Hashable {
                 named = " named: ref(qualifiedName: $b\(index)) { name }"
             }
             aliases.append(
-                "r\(index): repository(owner: $o\(index), name: $n\(index)) { isEmpty isArchived defaultBranchRef { name }\(named) }"
+                "r\(index): repository(owner: $o\(index), name: $n\(index)) { isEmpty isArchived defaultBranchRef { name }\(named) "
+                    + "probeContents: defaultBranchRef @include(if: $pc) { target { ... on Commit { history(first: 1) { totalCount } } } } "
+                    + "probeIssues: issues(first: 1) @include(if: $pi) { totalCount } "
+                    + "probePulls: pullRequests(first: 1) @include(if: $pp) { totalCount } }"
             )
         }
         return Operation(

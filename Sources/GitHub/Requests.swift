@@ -223,16 +223,29 @@ public struct ProbeRequest: GraphRequest {
 
 /// Can the token read these repositories, and what are they like? (``Operation/estateCheck(_:)``)
 public struct EstateCheckRequest: GraphRequest {
-    public var repositories: [(owner: String, name: String, branch: String?)]
+    /// What to read one item of, each under its repository permission.
+    public enum Probe: String, Sendable, CaseIterable {
+        /// The default branch's history: Contents.
+        case contents = "probeContents"
+        case issues = "probeIssues"
+        case pullRequests = "probePulls"
+    }
 
-    public init(repositories: [(owner: String, name: String, branch: String?)]) {
+    public var repositories: [(owner: String, name: String, branch: String?)]
+    public var probes: Set<Probe>
+
+    public init(repositories: [(owner: String, name: String, branch: String?)], probes: Set<Probe> = []) {
         self.repositories = repositories
+        self.probes = probes
     }
 
     public var operation: Operation { .estateCheck(repositories.map { $0.branch == nil ? .repositoryDefault : .named }) }
 
     public var variables: [String: JSONValue] {
-        var variables: [String: JSONValue] = [:]
+        var variables: [String: JSONValue] = [
+            "pc": .bool(probes.contains(.contents)), "pi": .bool(probes.contains(.issues)),
+            "pp": .bool(probes.contains(.pullRequests)),
+        ]
         for (index, repository) in repositories.enumerated() {
             variables["o\(index)"] = .string(repository.owner)
             variables["n\(index)"] = .string(repository.name)

@@ -24,6 +24,11 @@ public struct Behaviour: Sendable {
     public var redirect: URL?
     /// A GitHub App installed on the estate: clients may authenticate as it (``GitHubApp``).
     public var app: GitHubApp?
+    /// The repository permissions of a fine-grained token (or the App's installation):
+    /// `Contents`, `Issues`, `Pull requests`; nil for a classic token, which reads whatever it
+    /// can see. What a missing permission guards is withheld as GitHub withholds it
+    /// (``Withholding``).
+    public var permissions: Set<String>?
 
     public init() {}
 }

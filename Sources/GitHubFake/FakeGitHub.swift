@@ -256,7 +256,7 @@ public final class FakeGitHub: Sendable {
         }
         // Bookkeeping, pricing and live changes under the lock; resolving, projecting and
         // encoding outside it, on a snapshot of the estate, so concurrent requests overlap.
-        let admitted: Result<(estate: FakeEstate, forbidden: [String: Bool], rateLimit: JSONValue), Refusal> = state.withLock {
+        let admitted: Result<(estate: FakeEstate, behaviour: Behaviour, rateLimit: JSONValue), Refusal> = state.withLock {
             state in
             state.stats.requests += 1
             state.stats.byOperation[operation, default: 0] += 1
@@ -355,25 +355,29 @@ public final class FakeGitHub: Sendable {
                     "resetAt": .string(Nodes.time(budget.resetAt)),
                 ]
                 : .null
-            guard let owner else { return .success((state.estate, state.behaviour.forbidden, rateLimit)) }
+            guard let owner else { return .success((state.estate, state.behaviour, rateLimit)) }
             // Repositories where the App is not installed do not exist for its token.
             var visible = state.estate
             visible.repositories.removeAll { $0.owner.lowercased() != owner }
-            return .success((visible, state.behaviour.forbidden, rateLimit))
+            return .success((visible, state.behaviour, rateLimit))
         }
-        let (estate, forbidden, rateLimit): (FakeEstate, [String: Bool], JSONValue)
+        let (estate, behaviour, rateLimit): (FakeEstate, Behaviour, JSONValue)
         switch admitted {
         case .failure(let refusal): return (refusal.status, refusal.body)
-        case .success(let admission): (estate, forbidden, rateLimit) = admission
+        case .success(let admission): (estate, behaviour, rateLimit) = admission
         }
         let resolver = Resolver(
             estate: estate, variables: variables, document: document, operation: operation,
-            forbidden: forbidden)
+            forbidden: behaviour.forbidden)
         guard var answer = resolver.resolve(operation) else {
             return (200, JSONValue.object(["errors": [["message": .string("Unknown operation \(operation)")]]]).canonical)
         }
         answer.data["rateLimit"] = rateLimit
-        let data = document.project(.object(answer.data), document.operation(operation) ?? [], variables: variables)
+        var data = document.project(.object(answer.data), document.operation(operation) ?? [], variables: variables)
+        if let granted = behaviour.permissions {
+            answer.errors += Withholding(granted: granted, app: owner != nil).apply(
+                to: &data, document: document, operation: operation, variables: variables)
+        }
         var result: [String: JSONValue] = ["data": data]
         if !answer.errors.isEmpty { result["errors"] = .array(answer.errors) }
         return (200, JSONValue.object(result).canonical)

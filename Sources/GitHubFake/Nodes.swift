@@ -61,9 +61,17 @@ enum Nodes {
             "isFork": .bool(repo.isFork), "visibility": .string(repo.visibility),
             "pushedAt": optionalTime(repo.pushedAt),
         ]
+        // The tip's history as a count: what a query asking only `totalCount` of it gets (the
+        // commits themselves are answered where a query pages through them).
         node["defaultBranchRef"] =
             repo.tip.map { tip in
-                ["name": .string(repo.defaultBranch), "target": ["__typename": "Commit", "oid": .string(tip.oid)]]
+                [
+                    "name": .string(repo.defaultBranch),
+                    "target": [
+                        "__typename": "Commit", "oid": .string(tip.oid),
+                        "history": ["totalCount": .int(Int64(repo.landed.count))],
+                    ],
+                ]
             } ?? .null
         return node
     }

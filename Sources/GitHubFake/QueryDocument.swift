@@ -391,6 +391,25 @@ struct QueryDocument: Sendable {
         return String(text.dropFirst("cursor:v2:".count))
     }
 
+    /// Every field the query selects (through fragments, as `@include`/`@skip` leave them):
+    /// its path of response keys from the root, and its name.
+    func selectedFields(operation name: String?, variables: JSONValue) -> [(path: [String], name: String)] {
+        var found: [(path: [String], name: String)] = []
+        func walk(_ selections: [Selection], at path: [String]) {
+            for selection in selections where Self.included(selection.directives, variables: variables) {
+                switch selection {
+                case .field(let field):
+                    found.append((path + [field.responseKey], field.name))
+                    walk(field.selections, at: path + [field.responseKey])
+                case .spread(let fragment, _): walk(fragments[fragment]?.selections ?? [], at: path)
+                case .inline(_, _, let selections): walk(selections, at: path)
+                }
+            }
+        }
+        walk(operation(name) ?? [], at: [])
+        return found
+    }
+
     /// Every connection field's page size the query asks for, for GitHub's limit of 100.
     func pageSizes(operation name: String?, variables: JSONValue) -> [(field: String, size: Int)] {
         var sizes: [(String, Int)] = []

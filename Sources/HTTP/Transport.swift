@@ -13,24 +13,34 @@ import Synchronization
 /// with 16 requests out to GitHub spent its machine waiting. This transport costs ~0.1 ms a
 /// request, however long the answer takes. Connections are kept alive and reused (libcurl's
 /// cache), answers are decompressed, proxies come from the usual environment variables
-/// (`https_proxy`, `no_proxy`), and TLS certificates from the system's store.
+/// (`https_proxy`, `no_proxy`), and TLS certificates from the system's store, with any a
+/// private CA adds (``Trust``, `GHILLIE_CA_BUNDLE`).
 public final class Transport: Sendable {
     /// The process's transport: one thread, however many clients.
-    public static let shared = Transport()
+    public static let shared = Transport(trust: Result { () throws(TrustError) in try Trust.fromEnvironment() })
 
     private let loop: EventLoop
+    /// The certificates peers are verified with; a failure fails every request with its text
+    /// (the CLI reports it before any work: ``Trust/fromEnvironment(_:)``).
+    private let trust: Result<Trust, TrustError>
 
-    private init() {
+    private init(trust: Result<Trust, TrustError>) {
         loop = EventLoop()
+        self.trust = trust
     }
 
     /// Sends `request` and returns the answer, following up to `maximumRedirects` redirects
     /// (``redirected(_:to:status:)``). Cancelling the task cancels the exchange.
     public func send(_ request: Request, maximumRedirects: Int = 5) async throws -> Response {
+        let bundle: Data?
+        switch trust {
+        case .success(let trust): bundle = trust.bundle
+        case .failure(let error): throw TransportError(.failed, "\(error.message) (\(error.hint))")
+        }
         var current = request
         var hops = 0
         while true {
-            let response = try await loop.perform(current)
+            let response = try await loop.perform(current, caBundle: bundle)
             guard Self.redirects.contains(response.status), let location = response.header("Location"),
                 let next = URL(string: location, relativeTo: current.url)?.absoluteURL
             else { return response }
@@ -82,6 +92,8 @@ public final class Transport: Sendable {
 /// callbacks there, from `curl_multi_perform`).
 private final class Transfer: @unchecked Sendable {
     let request: Request
+    /// The PEM bundle peers are verified with, when not the system's store (``Trust``).
+    let caBundle: Data?
     var continuation: CheckedContinuation<Response, any Error>?
     var cancelled = false
     var handle: UnsafeMutableRawPointer?
@@ -91,8 +103,9 @@ private final class Transfer: @unchecked Sendable {
     var body = Data()
     let errors = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
 
-    init(_ request: Request) {
+    init(_ request: Request, caBundle: Data?) {
         self.request = request
+        self.caBundle = caBundle
         errors.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
@@ -167,6 +180,9 @@ private final class Transfer: @unchecked Sendable {
             list = appended
         }
         set(ghillie_curl_set_pointer(handle, CURLOPT_HTTPHEADER, list))
+        if let caBundle {
+            caBundle.withUnsafeBytes { set(ghillie_curl_set_blob(handle, CURLOPT_CAINFO_BLOB, $0.baseAddress, $0.count)) }
+        }
         guard failed == CURLE_OK else {
             throw TransportError(.failed, "libcurl refused an option: \(String(cString: curl_easy_strerror(failed)))")
         }
@@ -184,6 +200,12 @@ private final class Transfer: @unchecked Sendable {
             case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR,
                 CURLE_RECV_ERROR, CURLE_GOT_NOTHING:
                 return .failure(TransportError(.unreachable, "cannot reach \(host): \(detail)"))
+            case CURLE_PEER_FAILED_VERIFICATION:
+                return .failure(
+                    TransportError(
+                        .failed,
+                        "\(host)'s certificate is not trusted: \(detail) (a private CA: set \(Trust.variable) to its "
+                            + "PEM file)"))
             default:
                 return .failure(TransportError(.failed, "the exchange with \(host) failed: \(detail)"))
             }
@@ -235,8 +257,8 @@ private final class EventLoop: Sendable {
         multi = Multi(handle: handle)
     }
 
-    func perform(_ request: Request) async throws -> Response {
-        let transfer = Transfer(request)
+    func perform(_ request: Request, caBundle: Data?) async throws -> Response {
+        let transfer = Transfer(request, caBundle: caBundle)
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, any Error>) in
                 let start = inbox.withLock { inbox -> Bool? in

@@ -153,6 +153,40 @@ public enum CollectKind: String, Sendable, Hashable, Codable, CaseIterable {
     case commits, pull_requests, issues, documentation, reviews, comments, pull_request_files
     /// Inline review comments (on a pull request's diff), read from GitHub's REST API.
     case review_comments
+
+    /// The repository permissions reading this kind needs, beyond Metadata (which every token
+    /// and App has): comments come with the issues and pull requests they are on.
+    public var permissions: [Permission] {
+        switch self {
+        case .commits, .documentation: return [.contents]
+        case .issues: return [.issues]
+        case .comments: return [.issues, .pullRequests]
+        case .pull_requests, .reviews, .pull_request_files, .review_comments: return [.pullRequests]
+        }
+    }
+}
+
+/// A repository permission of a fine-grained token or a GitHub App, always read-only: the one
+/// list of what ghillie-run needs granted (docs/getting-started.md shows it; `check` names the
+/// ones a token lacks).
+public enum Permission: String, Sendable, Hashable, CaseIterable, Comparable {
+    case metadata = "Metadata"
+    case contents = "Contents"
+    case issues = "Issues"
+    case pullRequests = "Pull requests"
+
+    /// As GitHub's settings page words the grant: "Pull requests: read".
+    public var grant: String { rawValue + ": read" }
+
+    /// The permissions `collect` needs, in this list's order (Metadata first: always granted).
+    public static func needed(for collect: [CollectKind]) -> [Permission] {
+        let needed = Set(collect.flatMap(\.permissions)).union([.metadata])
+        return allCases.filter(needed.contains)
+    }
+
+    public static func < (lhs: Permission, rhs: Permission) -> Bool {
+        (allCases.firstIndex(of: lhs) ?? 0) < (allCases.firstIndex(of: rhs) ?? 0)
+    }
 }
 
 public struct GitHubConfig: Sendable, Hashable, Codable {

@@ -33,6 +33,34 @@ struct DeployTests {
     @Test func theChartRendersValidatesAndRunsOnlyCommandsTheBinaryAccepts() async throws {
         let result = try await ChildProcess.script("check-chart.py", [Harness.product])
         #expect(result.status == 0, "\(result.output)\(result.stderr)")
-        #expect(result.stderr.contains("6 value sets rendered, 18 container command lines run, 6 value sets refused"))
+        #expect(
+            result.stderr.contains(
+                "12 value sets rendered (5 from docs/deploy.md), 42 container command lines run on 42 manifests that "
+                    + "validate, 9 value sets refused"), "\(result.stderr)")
+    }
+
+    /// Issue #27: the deploy guide's steps are checked, so each of these edits to it is caught —
+    /// a catalogue placed where the manifest does not look, a file that does not exist, a past
+    /// window that is not one of the anchored manifest's, App credentials without the App.
+    @Test(arguments: [
+        (
+            "--set manifest.paths.estate=catalogues/estate.yaml", "--set manifest.paths.estate=estate.yaml",
+            "error: catalogue file `catalogues/estate.yaml` not found"
+        ),
+        (
+            "--from-file=estate=deploy/examples/catalogues/estate.yaml", "--from-file=estate=deploy/examples/estate.yaml",
+            "docs/deploy.md: configmap ghillie-run-manifest: deploy/examples/estate.yaml does not exist"
+        ),
+        ("\"--window-end\",\"2026-11-09\"", "\"--window-end\",\"2026-11-13\"", "refuses"),
+        ("--set secrets.githubApp.optional=false", "", "at '/secrets': 'anyOf' failed"),
+    ])
+    func aDeployGuideThatDriftsIsCaught(find: String, replace: String, problem: String) async throws {
+        let harness = try Harness()
+        let text = try String(contentsOf: SourceTree.url("docs/deploy.md"), encoding: .utf8)
+        #expect(text.contains(find))
+        try harness.write("deploy.md", text.replacingOccurrences(of: find, with: replace))
+        let result = try await ChildProcess.script("check-chart.py", [Harness.product, harness.path("deploy.md")])
+        #expect(result.status == 1)
+        #expect(result.output.contains(problem), "\(result.output)")
     }
 }

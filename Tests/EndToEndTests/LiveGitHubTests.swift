@@ -280,6 +280,33 @@ struct LiveGitHubTests {
         }
     }
 
+    /// Issue #27: `check` reads one item of each kind the manifest collects, under each
+    /// repository permission, and names the ones a fine-grained token (or an App) lacks; what
+    /// the manifest does not collect is not asked for.
+    @Test func checkNamesThePermissionsAFineGrainedTokenLacks() async throws {
+        let fake = FakeGitHub(estate: Self.estate, token: Self.token)
+        fake.configure { $0.permissions = ["Contents"] }
+        let url = try await fake.start()
+        try await afterwards({ await fake.stop() }) {
+            let harness = try Harness()
+            let environment = ["GHILLIE_GITHUB_TOKEN": Self.token]
+            try harness.write(
+                "all.yaml",
+                Self.estate.manifest(name: "all", endpoint: url, settings: ["collect: [commits, pull_requests, issues]"]))
+            let result = try await harness.run(Harness.product, ["check", "all.yaml"], environment: environment)
+            #expect(result.status == 5)
+            #expect(
+                result.stdout.contains(
+                    "      FAIL  acme/repo-000: the token may not read its issues and pull requests: give the fine-grained "
+                        + "token the repository permissions Issues: read, Pull requests: read\n"), "\(result.stdout)")
+            try harness.write(
+                "commits.yaml",
+                Self.estate.manifest(name: "commits", endpoint: url, settings: ["collect: [commits, documentation]"]))
+            let commits = try await harness.run(Harness.product, ["check", "commits.yaml"], environment: environment)
+            #expect(commits.status == 0, "\(commits.stdout)")
+        }
+    }
+
     /// `check` asks about every repository of the estate in one batched query and says, per
     /// repository, what it found — before a run spends anything.
     @Test func checkReportsEveryRepositoryOfTheEstate() async throws {

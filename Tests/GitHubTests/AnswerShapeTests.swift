@@ -73,7 +73,9 @@ struct AnswerShapeTests {
                         pulls: true),
                 ], epoch: since))
         requests.append(
-            EstateCheckRequest(repositories: [("acme", folder.name, nil), ("acme", plain.name, plain.defaultBranch)]))
+            EstateCheckRequest(
+                repositories: [("acme", folder.name, nil), ("acme", plain.name, plain.defaultBranch)],
+                probes: Set(EstateCheckRequest.Probe.allCases)))
         requests.append(BudgetRequest(viewer: true))
         requests.append(BudgetRequest(viewer: false))
         return requests

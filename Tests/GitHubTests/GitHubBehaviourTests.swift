@@ -316,8 +316,7 @@ struct GitHubBehaviourTests {
             fake.configure { $0.forbidden = ["acme/repo-003": true] }
             var cost = CallCost()
             let answer = try await client(url).executeBatch(
-                .estateCheck([.repositoryDefault, .repositoryDefault]),
-                variables: ["o0": "acme", "n0": "repo-000", "o1": "acme", "n1": "repo-003"], cost: &cost)
+                EstateCheckRequest(repositories: [("acme", "repo-000", nil), ("acme", "repo-003", nil)]), cost: &cost)
             #expect(answer.data["r0"]?["isEmpty"]?.bool == false)
             #expect(answer.data["r1"]?.isNull == true)
             let problem = try #require(answer.problem(for: "r1"))
@@ -334,6 +333,35 @@ struct GitHubBehaviourTests {
                     ], cost: &cost)
             }
             #expect(error?.code == .forbidden && error?.message.contains("SAML") == true)
+        }
+    }
+
+    /// A fine-grained personal access token (or an App) is granted repository permissions one by
+    /// one; a field behind one it lacks is a `FORBIDDEN` error whose path names the field, and a
+    /// field that may not be null takes its parent with it (the repository for `issues` and
+    /// `pullRequests`, the ref's `target` for `history`), as the GraphQL specification says.
+    @Test func aFineGrainedTokenWithoutAPermissionIsRefusedWhatItGuards() async throws {
+        try await withFake(estate: Self.estate) { fake, url in
+            var cost = CallCost()
+            let request = EstateCheckRequest(
+                repositories: [("acme", "repo-000", nil)], probes: [.contents, .issues, .pullRequests])
+            // A classic token reads everything it can see.
+            let classic = try await client(url).executeBatch(request, cost: &cost)
+            #expect(classic.problems.isEmpty)
+            #expect(classic.data["r0"]?["probePulls"]?["totalCount"]?.int != nil)
+
+            fake.configure { $0.permissions = ["Issues", "Pull requests"] }
+            let noContents = try await client(url).executeBatch(request, cost: &cost)
+            #expect(noContents.problems.map(\.path) == [["r0", "probeContents", "target", "history"]])
+            #expect(noContents.problems.first?.message == "Resource not accessible by personal access token")
+            #expect(noContents.data["r0"]?["probeContents"]?["target"]?.isNull == true)
+            #expect(noContents.data["r0"]?["isEmpty"]?.bool == false)
+
+            fake.configure { $0.permissions = ["Contents"] }
+            let onlyContents = try await client(url).executeBatch(request, cost: &cost)
+            #expect(Set(onlyContents.problems.map(\.path)) == [["r0", "probeIssues"], ["r0", "probePulls"]])
+            #expect(onlyContents.problems.allSatisfy { $0.type == "FORBIDDEN" })
+            #expect(onlyContents.data["r0"]?.isNull == true)
         }
     }
 

@@ -15,17 +15,24 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- if .Values.manifest.inline -}}{{ include "ghillie-run.fullname" . }}-manifest{{- else -}}{{ required "manifest.existingConfigMap or manifest.inline is required" .Values.manifest.existingConfigMap }}{{- end -}}
 {{- end -}}
 
+{{/* Where the manifest sits in the pod: under /config, at its place in manifest.paths if it has one. */}}
+{{- define "ghillie-run.manifestPath" -}}
+/config/{{ get .Values.manifest.paths .Values.manifest.key | default .Values.manifest.key }}
+{{- end -}}
+
 {{- define "ghillie-run.image" -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
 {{- end -}}
 
 {{/* The environment every container gets: secrets by reference, and the log format. */}}
 {{- define "ghillie-run.env" -}}
+{{- if .Values.secrets.github.key }}
 - name: {{ .Values.secrets.github.env }}
   valueFrom:
     secretKeyRef:
       name: {{ .Values.secrets.existingSecret }}
       key: {{ .Values.secrets.github.key }}
+{{- end }}
 - name: GHILLIE_STORE
   valueFrom:
     secretKeyRef:
@@ -51,6 +58,10 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
       key: {{ .key }}
       optional: {{ .optional | default false }}
 {{- end }}
+{{- if .Values.tls.caBundle.existingConfigMap }}
+- name: GHILLIE_CA_BUNDLE
+  value: /etc/ghillie/ca/{{ .Values.tls.caBundle.key }}
+{{- end }}
 - name: GHILLIE_LOG_FORMAT
   value: {{ .Values.run.logFormat | quote }}
 - name: NO_COLOR
@@ -65,12 +76,29 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
   mountPath: /work
 - name: tmp
   mountPath: /tmp
+{{- if .Values.tls.caBundle.existingConfigMap }}
+- name: ca-bundle
+  mountPath: /etc/ghillie/ca
+  readOnly: true
+{{- end }}
 {{- end -}}
 
 {{- define "ghillie-run.volumes" -}}
 - name: manifest
   configMap:
     name: {{ include "ghillie-run.configMap" . }}
+    {{- with .Values.manifest.paths }}
+    {{- /* Each key at its path under /config, as in the repository, so the manifest's relative paths resolve. */}}
+    items:
+      {{- if not (hasKey . $.Values.manifest.key) }}
+      - key: {{ $.Values.manifest.key }}
+        path: {{ $.Values.manifest.key }}
+      {{- end }}
+      {{- range $key, $path := . }}
+      - key: {{ $key }}
+        path: {{ $path }}
+      {{- end }}
+    {{- end }}
 - name: work
 {{- if .Values.output.existingClaim }}
   persistentVolumeClaim:
@@ -80,6 +108,14 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{- end }}
 - name: tmp
   emptyDir: {}
+{{- if .Values.tls.caBundle.existingConfigMap }}
+- name: ca-bundle
+  configMap:
+    name: {{ .Values.tls.caBundle.existingConfigMap }}
+    items:
+      - key: {{ .Values.tls.caBundle.key }}
+        path: {{ .Values.tls.caBundle.key }}
+{{- end }}
 {{- end -}}
 
 {{/* A container running ghillie-run with the given arguments. */}}
@@ -105,7 +141,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
 {{/* The pod of a run: `check` first (unless turned off), then `ghillie-run MANIFEST ARGS`, or with
      several workers `ghillie-run worker MANIFEST --submit-if-absent ARGS`. */}}
 {{- define "ghillie-run.runPod" -}}
-{{- $manifest := printf "/config/%s" .root.Values.manifest.key -}}
+{{- $manifest := include "ghillie-run.manifestPath" .root -}}
 metadata:
   labels:
     {{- include "ghillie-run.labels" .root | nindent 4 }}
