@@ -14,29 +14,6 @@ import Testing
 struct GettingStartedTests {
     static let guide = SourceTree.url("docs/getting-started.md")
 
-    /// A console block's commands, each with the output the guide shows after it.
-    struct Step {
-        let command: String
-        let output: [String]
-    }
-
-    static func steps(_ text: String) -> [Step] {
-        var steps: [Step] = []
-        var inside = false
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
-            if line == "```console" {
-                inside = true
-            } else if inside && line == "```" {
-                inside = false
-            } else if inside && line.hasPrefix("$ ") {
-                steps.append(Step(command: String(line.dropFirst(2)), output: []))
-            } else if inside, let last = steps.popLast() {
-                steps.append(Step(command: last.command, output: last.output + [line]))
-            }
-        }
-        return steps
-    }
-
     /// A free port on 127.0.0.1, for the devserver's fakes (so the test never meets a
     /// devserver someone left running on the guide's ports).
     static func freePort() throws -> Int {
@@ -56,32 +33,9 @@ struct GettingStartedTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    /// Whether `lines` are what `expected` shows: `…` alone on a line stands for any lines, and
-    /// within a line for any text.
-    static func matches(_ expected: ArraySlice<String>, _ lines: ArraySlice<String>) -> Bool {
-        guard let first = expected.first else { return lines.isEmpty }
-        if first == "…" {
-            return (lines.startIndex...lines.endIndex).contains { matches(expected.dropFirst(), lines[$0...]) }
-        }
-        guard let line = lines.first, matches(line: first, line) else { return false }
-        return matches(expected.dropFirst(), lines.dropFirst())
-    }
-
-    static func matches(line pattern: String, _ line: String) -> Bool {
-        let parts = pattern.components(separatedBy: "…")
-        guard parts.count > 1 else { return pattern == line }
-        guard line.hasPrefix(parts[0]), line.dropFirst(parts[0].count).hasSuffix(parts[parts.count - 1]) else { return false }
-        var rest = Substring(line.dropFirst(parts[0].count).dropLast(parts[parts.count - 1].count))
-        for part in parts.dropFirst().dropLast() where !part.isEmpty {
-            guard let range = rest.range(of: part) else { return false }
-            rest = rest[range.upperBound...]
-        }
-        return true
-    }
-
     @Test func everyCommandOfTheGuideRunsAndPrintsWhatItShows() async throws {
         let text = try String(contentsOf: Self.guide, encoding: .utf8)
-        let steps = Self.steps(text)
+        let steps = Transcript.steps(text)
         #expect(steps.filter { $0.command.hasPrefix("ghillie-run ") }.count >= 5)
         let harness = try Harness()
         let (github, model) = (try Self.freePort(), try Self.freePort())
@@ -130,18 +84,12 @@ struct GettingStartedTests {
                 }
                 #expect(started, "the devserver did not start")
                 let printed = try String(contentsOfFile: harness.path("devserver.out"), encoding: .utf8)
-                let lines = printed.split(separator: "\n").map(String.init)
-                #expect(
-                    Self.matches(ArraySlice(step.output.map(ported)), ArraySlice(lines)),
-                    "`\(step.command)` printed:\n\(printed)")
+                #expect(Transcript.matches(step.output.map(ported), printed), "`\(step.command)` printed:\n\(printed)")
             case "ghillie-run":
                 let result = try await harness.run(Harness.product, Array(words.dropFirst()), environment: environment)
                 #expect(result.status == 0, "`\(step.command)` exited \(result.status):\n\(result.stdout)\(result.stderr)")
-                let lines = (result.stdout + result.stderr).split(separator: "\n", omittingEmptySubsequences: false)
-                    .map(String.init)
-                let shown = step.output.map(ported)
                 #expect(
-                    Self.matches(ArraySlice(shown), ArraySlice(lines.last == "" ? lines.dropLast() : lines[...])),
+                    Transcript.matches(step.output.map(ported), result.stdout + result.stderr),
                     "`\(step.command)` printed:\n\(result.stdout)\(result.stderr)")
             default:
                 Issue.record("the guide runs `\(step.command)`, which this test does not know how to run")
