@@ -22,11 +22,37 @@ public final class LoopbackServer: Sendable {
         for (route, handler) in routes {
             await http.appendRoute(HTTPRoute(stringLiteral: route)) { request in await handler(request) }
         }
-        let task = Task { try await http.run() }
-        try await http.waitUntilListening(timeout: 60)
+        // The server's own failure (the port is taken) ends the wait at once: waiting out the
+        // timeout made a taken port look like a hang, then a crash.
+        let failure = Mutex<(any Error)?>(nil)
+        let task = Task {
+            do {
+                try await http.run()
+            } catch {
+                failure.withLock { $0 = error }
+                throw error
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while await http.listeningAddress == nil {
+            if let error = failure.withLock({ $0 }) { throw ListenError(port: port, reason: "\(error)") }
+            guard ContinuousClock.now < deadline else {
+                task.cancel()
+                throw ListenError(port: port, reason: "not listening after 60 seconds")
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
         guard case .ip4(_, let bound) = await http.listeningAddress else { throw URLError(.cannotConnectToHost) }
         running.withLock { $0 = (http, task) }
         return bound
+    }
+
+    /// The server could not listen: the port, and why (a port another process holds).
+    public struct ListenError: Error, CustomStringConvertible {
+        public let port: UInt16
+        public let reason: String
+
+        public var description: String { "cannot listen on 127.0.0.1:\(port): \(reason)" }
     }
 
     public func stop() async {

@@ -1,4 +1,5 @@
 import Foundation
+import GitHubFake
 import JSON
 import PostgresDriver
 import SQLiteDriver
@@ -59,6 +60,26 @@ struct CommandTests {
         try harness.write("estate.yaml", lines[(open + 1)..<close].joined(separator: "\n") + "\n")
         let example = try await harness.run(Harness.product, ["validate", "estate.yaml"])
         #expect(example.status == 0, "\(example.stdout)\(example.stderr)")
+    }
+
+    /// A port another process holds ends the devserver at once, saying so (it used to wait a
+    /// minute and crash, and the demo then talked to whatever listened there).
+    @Test func theDevserverSaysWhenItsPortIsTaken() async throws {
+        let holder = FakeGitHub(estate: EstateGenerator(seed: 1, repositories: 1).generate(), token: "t")
+        let url = try await holder.start()
+        try await afterwards({ await holder.stop() }) {
+            let port = try #require(url.port)
+            let binary = URL(fileURLWithPath: Harness.product).deletingLastPathComponent()
+                .appendingPathComponent("ghillie-devserver")
+            let started = ContinuousClock.now
+            let result = try await Harness().run(binary.path, ["--port", String(port), "--model-port", "0"])
+            #expect(result.status == 1)
+            #expect(ContinuousClock.now - started < .seconds(20))
+            #expect(
+                result.stderr.hasPrefix("ghillie-devserver: the fake GitHub: cannot listen on 127.0.0.1:\(port): "),
+                "\(result.stderr)")
+            #expect(result.stderr.hasSuffix("(another ghillie-devserver? --port and --model-port pick others)\n"))
+        }
     }
 
     @Test func helpListsOnlyWorkingCommands() async throws {

@@ -310,8 +310,8 @@ struct CheckTests {
             #expect(
                 lines[4].hasPrefix("ok    model: http://127.0.0.1:")
                     && lines[4].hasSuffix(
-                        "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`")
-            )
+                        "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"),
+                "\(lines[4])")
             #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 11)")
             #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
         }
