@@ -98,7 +98,12 @@ struct PlanCommand: AsyncParsableCommand {
         let graph = GraphBuilder.build(manifest, window: window)
         var chosen = try selection.resolve(in: graph)
         chosen.outputsGone = Injected.stages.outputsGone(in: graph, manifest: manifest, window: window)
-        if let ledger { chosen.rereads = try storeCall { try Injected.stages.rereads(in: graph, database: ledger.database) } }
+        if let ledger {
+            chosen.rereads = try storeCall { try Injected.stages.rereads(in: graph, database: ledger.database) }
+            chosen.contexts = try storeCall {
+                try Injected.stages.contexts(in: graph, manifest: manifest, window: window, database: ledger.database)
+            }
+        }
         var continuing: RunRecord?
         if case .continueRun(let run) = choice { continuing = run }
         let history = try storeCall {

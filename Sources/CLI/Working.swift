@@ -49,6 +49,9 @@ struct Working {
         var selected = try selection?.resolve(in: graph) ?? Selection()
         selected.outputsGone = stages.outputsGone(in: graph, manifest: manifest, window: window)
         selected.rereads = try storeCall { try stages.rereads(in: graph, database: ledger.database) }
+        selected.contexts = try storeCall {
+            try stages.contexts(in: graph, manifest: manifest, window: window, database: ledger.database)
+        }
         let missing = Set(stages.missing(for: graph))
         if !missing.isEmpty {
             // Stages this build lacks are left out, as if the user had named only the others.

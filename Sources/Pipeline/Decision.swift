@@ -7,9 +7,13 @@ public struct Fingerprint: Sendable, Hashable {
     public let value: String
     public let parts: [String: String]
 
-    public init(sliceHash: String, version: String, upstream: [(UnitID, String)]) {
+    /// `context`: a digest of what the unit reads beyond its upstream's outputs (its earlier
+    /// windows; the reason a rerun gives is "input changed: earlier windows"), when it reads
+    /// anything (``StageRunner/contexts(_:manifest:window:database:)``).
+    public init(sliceHash: String, version: String, upstream: [(UnitID, String)], context: String? = nil) {
         var parts = ["manifest": sliceHash, "code": version]
         for (id, hash) in upstream { parts["upstream " + id.description] = hash }
+        if let context { parts["earlier windows"] = context }
         self.parts = parts
         value = Self.hash(parts)
     }
@@ -85,6 +89,9 @@ public struct Selection: Sendable, Hashable {
     public var outputsGone: Set<UnitID> = []
     /// Units whose stored output is to be made again, and why (``StageRunner/rereads(_:database:)``).
     public var rereads: [UnitID: String] = [:]
+    /// What units read beyond their upstream's outputs, as digests, for their fingerprints
+    /// (``StageRunner/contexts(_:manifest:window:database:)``).
+    public var contexts: [UnitID: String] = [:]
     /// When set, only these units may run (`--only`); others keep their last output.
     public var only: Set<UnitID>?
 
@@ -143,7 +150,8 @@ public enum Decision: Sendable, Hashable {
             case .succeeded: break
             }
         }
-        if let output = history.output {
+        // What changed since this window's last output, or else since the latest of any window.
+        if let output = history.windowOutput ?? history.output {
             return .run(.inputChanged(fingerprint.changedParts(since: output.fingerprintParts)))
         }
         return .run(.neverRan)

@@ -53,7 +53,8 @@ public enum Planner {
             }
             let upstream = dependencies.map { (graph.units[$0].id, outputs[$0] ?? "") }
             let fingerprint = Fingerprint(
-                sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream)
+                sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream,
+                context: selection.contexts[unit.id])
             switch Decision.decide(
                 unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),
                 selection: selection)

@@ -139,7 +139,8 @@ public struct Scheduler: Sendable {
         let unit = graph.units[position]
         let upstream = graph.dependencyIndices[position].map { (graph.units[$0].id, outputs[$0] ?? "") }
         let fingerprint = Fingerprint(
-            sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream)
+            sliceHash: unit.sliceHash, version: versions[unit.id.stage] ?? "", upstream: upstream,
+            context: selection.contexts[unit.id])
         fingerprints[position] = fingerprint
         switch Decision.decide(
             unit.id, fingerprint: fingerprint, history: history[unit.id] ?? UnitHistory(),

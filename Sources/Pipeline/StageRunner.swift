@@ -22,6 +22,10 @@ public protocol StageRunner: Sendable {
     /// Units of this stage that must run again because the store asks for it (stored data
     /// that could not be read and is to be read again), with why: they run even when up to date.
     func rereads(_ units: [Unit], database: Database) throws -> [UnitID: String]
+    /// What each of `units` reads beyond its upstream's outputs — a report's earlier windows —
+    /// as a digest, part of its fingerprint: a unit is not reused when that changed (a window run
+    /// again after a backfill filled in the ones before it). No entry: it reads nothing else.
+    func contexts(_ units: [Unit], manifest: Manifest, window: Window, database: Database) throws -> [UnitID: String]
     /// Where this stage's units write files, for the run's summary: none for a stage that
     /// writes only to the store.
     func outputs(_ manifest: Manifest, window: Window) -> [StageOutput]
@@ -39,6 +43,9 @@ extension StageRunner {
     public func preflight(_ manifest: Manifest, environment: [String: String]) throws(ConfigurationProblem) {}
     public func outputsGone(_ units: [Unit], manifest: Manifest, window: Window) -> Set<UnitID> { [] }
     public func rereads(_ units: [Unit], database: Database) throws -> [UnitID: String] { [:] }
+    public func contexts(_ units: [Unit], manifest: Manifest, window: Window, database: Database) throws -> [UnitID: String] {
+        [:]
+    }
     public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] { [] }
     public func summary(_ counters: [String: Int64], manifest: Manifest?) -> String? { nil }
     public func credential(for unit: Unit, manifest: Manifest) -> String? { nil }
@@ -173,6 +180,20 @@ public struct StageSet: Sendable {
             rereads.merge(try runner.rereads(units, database: database)) { first, _ in first }
         }
         return rereads
+    }
+
+    /// What units of `graph` read beyond their upstream's outputs, by asking each stage's runner.
+    public func contexts(in graph: UnitGraph, manifest: Manifest, window: Window, database: Database) throws
+        -> [UnitID: String]
+    {
+        var contexts: [UnitID: String] = [:]
+        for (stage, runner) in runners {
+            let units = graph.units.filter { $0.id.stage == stage }
+            contexts.merge(try runner.contexts(units, manifest: manifest, window: window, database: database)) { first, _ in
+                first
+            }
+        }
+        return contexts
     }
 
     /// Stages of `graph` that have no runner in this binary.

@@ -4,7 +4,7 @@ import JSON
 public import Manifest
 import Mustache
 public import Pipeline
-import Store
+public import Store
 import Synchronization
 
 /// The report stage: repository, project and estate reports, verified before they are stored.
@@ -58,6 +58,61 @@ public struct ReportStage: StageRunner {
                 hint: "export \(variable)=<an API key for \(model.endpoint ?? ModelConfig.defaultEndpoint)> "
                     + "(or name another variable in `report.model.api_key_env`)")
         }
+    }
+
+    /// What a report reads beyond its upstream's outputs: its subject's reports of the two
+    /// windows before (the "previous" its brief compares with) and, for the estate page, every
+    /// repository's metrics of the windows before (the trends, up to
+    /// ``ReportInputs/trendWindows`` with this one). Their digest is part of the unit's
+    /// fingerprint, so a window run again after a backfill filled in the windows before it
+    /// writes its reports again, with them, instead of reusing reports made without them.
+    public func contexts(_ units: [Pipeline.Unit], manifest: Manifest, window: Window, database: Database) throws
+        -> [UnitID: String]
+    {
+        let start = Timestamp.string(window.start)
+        let length = window.end.timeIntervalSince(window.start)
+        var contexts: [UnitID: String] = [:]
+        for unit in units {
+            let (scope, subject): (String, String)
+            switch unit.subject {
+            case .repository(let repository): (scope, subject) = ("repository", repository.slug)
+            case .project(let key): (scope, subject) = ("project", key)
+            case .estate: (scope, subject) = ("estate", manifest.estate.key)
+            default: continue
+            }
+            var parts: [String] = []
+            for row in try database.query(
+                """
+                SELECT window_end, status, content FROM reports
+                WHERE scope = \(scope) AND subject = \(subject) AND window_end <= \(start)
+                ORDER BY window_end DESC LIMIT 2
+                """)
+            {
+                parts.append(
+                    "report \(try row.string("window_end")) \(try row.string("status")) "
+                        + SHA256.hex(try row.string("content")))
+            }
+            if case .estate = unit.subject {
+                for slug in manifest.estate.repositories.map(\.slug).sorted() {
+                    var windows = 0
+                    for row in try database.query(
+                        """
+                        SELECT window_start, window_end, digest FROM evidence
+                        WHERE repository = \(slug) AND window_end <= \(start) ORDER BY window_end DESC
+                        """)
+                    where windows < ReportInputs.trendWindows - 1 {
+                        guard let from = Timestamp.date(try row.string("window_start")),
+                            let to = Timestamp.date(try row.string("window_end")),
+                            abs(to.timeIntervalSince(from) - length) < 1
+                        else { continue }
+                        parts.append("trend \(slug) \(try row.string("window_end")) \(try row.string("digest"))")
+                        windows += 1
+                    }
+                }
+            }
+            if !parts.isEmpty { contexts[unit.id] = SHA256.hex(parts.joined(separator: "\n")) }
+        }
+        return contexts
     }
 
     public func outputs(_ manifest: Manifest, window: Window) -> [StageOutput] {

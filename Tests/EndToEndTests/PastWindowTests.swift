@@ -305,8 +305,11 @@ struct PastWindowTests {
     }
 
     /// Issue #27: outputs stay put. A past window's run writes its dated report files only
-    /// (`latest.*` stays the newest window's), and going back to the current window reuses what
-    /// it already had: no GitHub request, no model call.
+    /// (`latest.*` stays the newest window's). Going back to the current window reuses what it
+    /// already had — no GitHub request — but for the reports, which read the windows before
+    /// theirs: the first time back, the past window is new to them (a "previous" to compare with,
+    /// a trend), so they are written again; from then on, switching between the two windows
+    /// reuses everything, model calls included.
     @Test func aPastWindowLeavesLatestAloneAndTheCurrentWindowIsReusedWhole() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
@@ -332,11 +335,12 @@ struct PastWindowTests {
             let latest = harness.folder.appendingPathComponent("out/windows/reports/estate/latest.html")
             let page = try String(contentsOf: latest, encoding: .utf8)
             #expect(page.contains("2026-11-13 to 2026-11-27"))
+            #expect(!page.contains("Trends over"))
             let markdown = harness.folder.appendingPathComponent("out/windows/reports/acme/repo-000/latest.md")
             let report = try String(contentsOf: markdown, encoding: .utf8)
 
-            let past = try await harness.run(
-                Harness.product, ["m.yaml", "-q", "--window-end", "2026-11-13"], environment: environment)
+            let pastWindow = ["m.yaml", "-q", "--window-end", "2026-11-13"]
+            let past = try await harness.run(Harness.product, pastWindow, environment: environment)
             #expect(past.status == 0, "\(past.stderr)")
             // The past window's dated files are there; `latest.*` is still the newest window's.
             #expect(FileManager.default.fileExists(atPath: harness.path("out/windows/reports/estate/2026-11-13.html")))
@@ -344,20 +348,49 @@ struct PastWindowTests {
             #expect(try String(contentsOf: latest, encoding: .utf8) == page)
             #expect(try String(contentsOf: markdown, encoding: .utf8) == report)
 
-            // Back to the current window: every unit reused from its window's own outputs.
-            let requests = fake.stats.requests
+            /// Units the latest run ran (rather than reused).
+            func ran() throws -> [String] {
+                try storeRows(
+                    harness,
+                    """
+                    SELECT stage || ':' || unit AS unit FROM unit_attempts
+                    WHERE run_id = (SELECT MAX(id) FROM runs) AND reused_from_run IS NULL AND state = 'succeeded'
+                    """
+                ).map { try $0.string("unit") }.sorted()
+            }
+            // Back to the current window: the data is reused, the reports are written again with
+            // the window before theirs (the estate page gains its trends).
+            var requests = fake.stats.requests
+            let back = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
+            #expect(back.status == 0, "\(back.stderr)")
+            #expect(fake.stats.requests == requests)
+            let rewritten = try ran()
+            #expect(rewritten.allSatisfy { $0.hasPrefix("report:") || $0.hasPrefix("export:") }, "\(rewritten)")
+            #expect(rewritten.contains("report:estate"))
+            let why = try storeRows(
+                harness,
+                """
+                SELECT reason FROM unit_attempts
+                WHERE run_id = (SELECT MAX(id) FROM runs) AND stage = 'report' AND unit = 'estate'
+                """
+            ).map { try $0.string("reason") }
+            #expect(why == ["input changed: earlier windows"])
+            let trended = try String(contentsOf: latest, encoding: .utf8)
+            #expect(trended.contains("2026-11-13 to 2026-11-27") && trended.contains("Trends over the last 2 windows"))
+
+            // From then on, each window reuses its own outputs whole.
+            #expect(try await harness.run(Harness.product, pastWindow, environment: environment).status == 0)
+            let pastAgain = try ran()
+            #expect(pastAgain.isEmpty, "\(pastAgain)")
+            requests = fake.stats.requests
             let calls = model.requests.count
             let again = try await harness.run(Harness.product, ["m.yaml", "--output", "json"], environment: environment)
             #expect(again.status == 0, "\(again.stderr)")
             #expect(fake.stats.requests == requests)
             #expect(model.requests.count == calls)
-            let ran = try storeRows(
-                harness,
-                """
-                SELECT unit FROM unit_attempts
-                WHERE run_id = (SELECT MAX(id) FROM runs) AND reused_from_run IS NULL AND state = 'succeeded'
-                """)
-            #expect(ran.isEmpty, "\(ran.map { (try? $0.string("unit")) ?? "?" })")
+            let currentAgain = try ran()
+            #expect(currentAgain.isEmpty, "\(currentAgain)")
+            #expect(try String(contentsOf: latest, encoding: .utf8) == trended)
         }
     }
 }
