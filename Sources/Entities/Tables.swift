@@ -162,13 +162,16 @@ public struct Issue: Entity {
     public var nodeID: String?
     public var goneAt: Date?
     public var goneReason: String?
+    /// The first comment by someone who counts as a responder (``Responders``), at or after the
+    /// issue's creation: whenever it came, a window's metric asks whether before its end.
+    public var firstResponseAt: Date?
 
     public init() {}
 
     public init(
         repository: String, databaseID: Int64, number: Int64, title: String, state: String, stateReason: String?,
         authorLogin: String, createdAt: Date, updatedAt: Date, closedAt: Date?, labels: [String], isBot: Bool,
-        noise: String?, nodeID: String?, goneAt: Date?, goneReason: String?
+        noise: String?, nodeID: String?, goneAt: Date?, goneReason: String?, firstResponseAt: Date? = nil
     ) {
         self.repository = repository
         self.databaseID = databaseID
@@ -186,6 +189,7 @@ public struct Issue: Entity {
         self.nodeID = nodeID
         self.goneAt = goneAt
         self.goneReason = goneReason
+        self.firstResponseAt = firstResponseAt
     }
 
     public static let table = "issues"
@@ -195,9 +199,41 @@ public struct Issue: Entity {
         Field("author_login", \.authorLogin), Field("created_at", \.createdAt), Field("updated_at", \.updatedAt),
         Field("closed_at", \.closedAt), Field("labels", \.labels), Field("is_bot", \.isBot), Field("noise", \.noise),
         Field("node_id", \.nodeID), Field("gone_at", \.goneAt), Field("gone_reason", \.goneReason),
+        Field("first_response_at", \.firstResponseAt),
     ]
 
     public func precedes(_ other: Self) -> Bool { databaseID < other.databaseID }
+}
+
+/// A pull request marked ready for review, or converted back to a draft (its timeline).
+public struct DraftEvent: Entity {
+    public enum Kind: String, Sendable { case readyForReview = "ready_for_review", convertToDraft = "convert_to_draft" }
+
+    public var repository = ""
+    public var pullRequestID: Int64 = 0
+    /// The event's node id.
+    public var nodeID = ""
+    /// `ready_for_review` or `convert_to_draft`.
+    public var kind = ""
+    public var at = Date(timeIntervalSince1970: 0)
+
+    public init() {}
+
+    public init(repository: String, pullRequestID: Int64, nodeID: String, kind: Kind, at: Date) {
+        self.repository = repository
+        self.pullRequestID = pullRequestID
+        self.nodeID = nodeID
+        self.kind = kind.rawValue
+        self.at = at
+    }
+
+    public static let table = "pull_request_draft_events"
+    public static let fields: [Field<Self>] = [
+        Field("repository", \.repository), Field("pull_request_id", \.pullRequestID), Field("node_id", \.nodeID),
+        Field("kind", \.kind), Field("at", \.at),
+    ]
+
+    public func precedes(_ other: Self) -> Bool { (pullRequestID, at, nodeID) < (other.pullRequestID, other.at, other.nodeID) }
 }
 
 /// A review of a pull request.
@@ -459,5 +495,5 @@ public struct RepositoryFacts: Entity {
 /// Every entity table, in the order refine writes them.
 public let entityTables: [any Entity.Type] = [
     Commit.self, PullRequest.self, Issue.self, Review.self, Comment.self, ReviewComment.self, PullRequestFile.self,
-    DocumentationChange.self, RepositoryFacts.self,
+    DocumentationChange.self, RepositoryFacts.self, DraftEvent.self,
 ]

@@ -26,6 +26,12 @@ public struct RepositoryBundle: Sendable, Hashable, Codable {
     /// The longest-open pull requests at the window's end (people's, not drafts or noise),
     /// oldest first, at most five.
     public var longestOpenPullRequests: [Aged] = []
+    /// People's pull requests waiting for a first review at the window's end (open, ready, no
+    /// review by another person), longest wait first, at most five.
+    public var longestAwaitingReview: [Waiting] = []
+    /// People's issues outstanding at the window's end with no response by another person,
+    /// longest wait first, at most five.
+    public var longestAwaitingResponse: [Waiting] = []
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version"
@@ -37,6 +43,21 @@ public struct RepositoryBundle: Sendable, Hashable, Codable {
         case cut
         case oldestOutstandingIssues = "oldest_outstanding_issues"
         case longestOpenPullRequests = "longest_open_pull_requests"
+        case longestAwaitingReview = "longest_awaiting_review"
+        case longestAwaitingResponse = "longest_awaiting_response"
+    }
+
+    /// An item waiting at the window's end, and how long it has waited (a pull request since
+    /// it became ready, an issue since it was opened).
+    public struct Waiting: Sendable, Hashable, Codable {
+        public let number: Int
+        public let title: String
+        public let waitSeconds: Double
+
+        enum CodingKeys: String, CodingKey {
+            case number, title
+            case waitSeconds = "wait_seconds"
+        }
     }
 
     /// An item and how long it has been open at the window's end.

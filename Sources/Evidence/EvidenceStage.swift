@@ -15,7 +15,7 @@ import Store
 public struct EvidenceStage: StageRunner {
     public let stage = Stage.evidence
     /// Bump when the bundle or metrics for the same entities change.
-    public let version = "evidence-5"
+    public let version = "evidence-6"
 
     /// Items kept in full per list; the rest are counted in `cut`.
     public static let budget = ["commits": 100, "pull_requests": 50, "issues": 50, "documentation_changes": 100]
@@ -36,14 +36,71 @@ public struct EvidenceStage: StageRunner {
         /// People's open items at the window's end, for the oldest-first lists.
         var openIssues: [RepositoryBundle.Aged] = []
         var openPullRequests: [RepositoryBundle.Aged] = []
+        /// People's pull requests touched in the window, as the `pull_request_flow` dataset lists them.
+        var flowRows: [ReviewFlow.Row] = []
+        /// Titles and creation times by number, for the waiting lists.
+        var pullTitles: [Int: String] = [:]
+        var issueTitles: [Int: String] = [:]
+    }
+
+    /// What review flow and changed lines are measured with: the manifest's responders to
+    /// ignore and path categories.
+    struct FlowRules {
+        var responders = Responders()
+        var categories = PathCategory.rules
+
+        init(
+            responders: Responders = Responders(), categories: [(category: PathCategory, patterns: [String])] = PathCategory.rules
+        ) {
+            self.responders = responders
+            self.categories = categories
+        }
+
+        init(_ manifest: Manifest) {
+            responders = Responders(ignoring: manifest.estate.noise.ignoreResponders)
+            categories = PathCategory.rules(overriding: manifest.metrics.pathCategories)
+        }
     }
 
     /// Reads a repository's facts (for metrics) and, with `items`, the bundle's item lists; the
     /// estate unit needs only the facts, and skipping the items halves its time.
-    func load(_ slug: String, db: Database, start: Date, end: Date, items: Bool = true) throws -> Loaded {
+    func load(
+        _ slug: String, db: Database, start: Date, end: Date, items: Bool = true, rules: FlowRules = FlowRules()
+    ) throws -> Loaded {
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
         func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
+        let comments = try Comment.decode(db.query(Comment.select(where: "repository = \(slug)")))
+        let reviewComments = try ReviewComment.decode(db.query(ReviewComment.select(where: "repository = \(slug)")))
+        let reviews = try Review.decode(db.query(Review.select(where: "repository = \(slug)")))
+        var transitions: [Int64: [FlowFacts.Transition]] = [:]
+        for event in try DraftEvent.decode(db.query(DraftEvent.select(where: "repository = \(slug)"))) {
+            transitions[event.pullRequestID, default: []].append(
+                FlowFacts.Transition(at: event.at, ready: event.kind == DraftEvent.Kind.readyForReview.rawValue))
+        }
+        // Review flow's inputs per pull request: what responders did (docs/metrics.md).
+        typealias Activity = (login: String, isBot: Bool, at: Date)
+        var pullComments: [Int64: [Activity]] = [:]
+        for comment in comments where comment.parentKind == .pullRequest {
+            pullComments[comment.parentID, default: []].append((comment.authorLogin, comment.isBot, comment.createdAt))
+        }
+        // An inline comment reaches the author when its review is submitted: a comment drafted
+        // earlier in a batched review responds then, and one of a pending review not at all.
+        var submitted: [Int64: Date?] = [:]
+        for review in reviews { submitted[review.databaseID] = review.submittedAt }
+        var inlineComments: [Int64: [Activity]] = [:]
+        for comment in reviewComments {
+            var at = comment.createdAt
+            if let review = comment.reviewID, let known = submitted[review] {
+                guard let sent = known else { continue }
+                at = max(at, sent)
+            }
+            inlineComments[comment.pullRequestNumber, default: []].append((comment.authorLogin, comment.isBot, at))
+        }
+        var pullReviews: [Int64: [Review]] = [:]
+        for review in reviews where !review.replyContainer && review.submittedAt != nil {
+            pullReviews[review.pullRequestID, default: []].append(review)
+        }
 
         var filesByPull: [Int64: [PullRequestFacts.File]] = [:]
         for file in try PullRequestFile.decode(db.query(PullRequestFile.select(where: "repository = \(slug)"))) {
@@ -54,12 +111,46 @@ public struct EvidenceStage: StageRunner {
         }
         var loaded = Loaded()
         for pull in try PullRequest.decode(db.query(PullRequest.select(where: "repository = \(slug)"))) {
+            let files = filesByPull[pull.databaseID] ?? []
+            var flow: FlowFacts?
+            if !pull.isBot && pull.noise == nil {
+                let author = pull.authorLogin
+                let byResponders = (pullComments[pull.databaseID] ?? []) + (inlineComments[pull.number] ?? [])
+                let counted = (pullReviews[pull.databaseID] ?? []).filter {
+                    rules.responders.counts($0.authorLogin, isBot: $0.isBot, author: author)
+                }
+                flow = FlowFacts(
+                    isDraftNow: pull.isDraft,
+                    transitions: (transitions[pull.databaseID] ?? []).sorted {
+                        ($0.at, $0.ready ? 1 : 0) < ($1.at, $1.ready ? 1 : 0)
+                    },
+                    responses: byResponders.filter { rules.responders.counts($0.login, isBot: $0.isBot, author: author) }.map(
+                        \.at)
+                        + counted.compactMap(\.submittedAt),
+                    reviews: counted.compactMap { review in
+                        review.submittedAt.map {
+                            FlowFacts.Review(
+                                at: $0, approved: review.state == "approved",
+                                changesRequested: review.state == "changes_requested")
+                        }
+                    },
+                    changedLines: pull.filesListed == nil
+                        ? nil
+                        : files.filter { !$0.isNoise && PathCategory.of($0.path, rules: rules.categories) != .generated }
+                            .reduce(0) { $0 + $1.additions + $1.deletions })
+            }
             let facts = PullRequestFacts(
                 number: Int(pull.number), createdAt: pull.createdAt, mergedAt: pull.mergedAt, closedAt: pull.closedAt,
                 isBot: pull.isBot, isNoise: pull.noise != nil, commitCount: pull.commitCount.map(Int.init),
-                files: filesByPull[pull.databaseID] ?? [], changedFiles: pull.changedFiles.map(Int.init),
-                additions: pull.additions.map(Int.init), deletions: pull.deletions.map(Int.init))
+                files: files, changedFiles: pull.changedFiles.map(Int.init),
+                additions: pull.additions.map(Int.init), deletions: pull.deletions.map(Int.init), flow: flow)
             loaded.pulls.append(facts)
+            if items { loaded.pullTitles[facts.number] = pull.title }
+            if let row = ReviewFlow.row(facts, author: pull.authorLogin),
+                pull.createdAt < end && (pull.updatedAt >= start || pull.closedAt == nil)
+            {
+                loaded.flowRows.append(row)
+            }
             guard items else { continue }
             // Open at the window's end: created before it, not merged or closed before it.
             if !pull.isBot && pull.noise == nil && pull.createdAt < end && !pull.isDraft
@@ -89,8 +180,9 @@ public struct EvidenceStage: StageRunner {
             let facts = IssueFacts(
                 number: Int(issue.number), createdAt: issue.createdAt, closedAt: issue.closedAt, state: issue.state,
                 stateReason: issue.stateReason, isBot: issue.isBot, isNoise: issue.noise != nil,
-                isGone: issue.goneReason != nil)
+                isGone: issue.goneReason != nil, firstResponseAt: issue.firstResponseAt)
             loaded.issues.append(facts)
+            if items { loaded.issueTitles[facts.number] = issue.title }
             guard items else { continue }
             let resolved = issue.state == "closed" && inWindow(issue.closedAt)
             if facts.outstanding(at: end) && !facts.isBot && !facts.isNoise {
@@ -111,19 +203,19 @@ public struct EvidenceStage: StageRunner {
                 ))
         }
 
-        for comment in try Comment.decode(db.query(Comment.select(where: "repository = \(slug)"))) {
+        for comment in comments {
             loaded.activity.append(
                 ActivityFacts(
                     kind: comment.parentKind == .issue ? .issueComment : .pullRequestComment, login: comment.authorLogin,
                     isBot: comment.isBot, at: comment.createdAt))
         }
-        for comment in try ReviewComment.decode(db.query(ReviewComment.select(where: "repository = \(slug)"))) {
+        for comment in reviewComments {
             loaded.activity.append(
                 ActivityFacts(kind: .reviewComment, login: comment.authorLogin, isBot: comment.isBot, at: comment.createdAt))
         }
         // A reply in a review thread is a review comment; the `COMMENTED` review GitHub wraps it
         // in is not a review of its own (docs/metrics.md, "Comments").
-        for review in try Review.decode(db.query(Review.select(where: "repository = \(slug) AND reply_container = 0"))) {
+        for review in reviews where !review.replyContainer {
             loaded.activity.append(
                 ActivityFacts(kind: .review, login: review.authorLogin, isBot: review.isBot, at: review.submittedAt))
         }
@@ -162,7 +254,8 @@ public struct EvidenceStage: StageRunner {
             return try estate(context, db: db, encoder: encoder)
         }
         let slug = repository.slug
-        let loaded = try load(slug, db: db, start: start, end: end)
+        let rules = FlowRules(context.manifest)
+        let loaded = try load(slug, db: db, start: start, end: end, rules: rules)
         let (pulls, issues, activity) = (loaded.pulls, loaded.issues, loaded.activity)
         let (pullItems, issueItems, commitItems, docItems) = (
             loaded.pullItems, loaded.issueItems, loaded.commitItems,
@@ -231,14 +324,26 @@ public struct EvidenceStage: StageRunner {
                 commits: commitsCut, pullRequests: pullsCut, issues: issuesCut, documentationChanges: docsCut))
         bundle.oldestOutstandingIssues = oldest(loaded.openIssues)
         bundle.longestOpenPullRequests = oldest(loaded.openPullRequests)
+        let people = (
+            loaded.pulls.filter { !$0.isBot && !$0.isNoise }, loaded.issues.filter { !$0.isBot && !$0.isNoise }
+        )
+        let waiting = ReviewFlow.compute(start: start, end: end, pullRequests: people.0, issues: people.1)
+        bundle.longestAwaitingReview = waiting.awaitingReview.map {
+            RepositoryBundle.Waiting(number: $0.number, title: loaded.pullTitles[$0.number] ?? "", waitSeconds: $0.seconds)
+        }
+        bundle.longestAwaitingResponse = waiting.awaitingResponse.map {
+            RepositoryBundle.Waiting(number: $0.number, title: loaded.issueTitles[$0.number] ?? "", waitSeconds: $0.seconds)
+        }
         let text = String(decoding: try encoder.encode(bundle), as: UTF8.self)
+        let flowRows = String(decoding: try encoder.encode(loaded.flowRows.sorted { $0.number < $1.number }), as: UTF8.self)
         let counters: [String: Int64] = [
             "pull_requests_merged": Int64(metrics.humans.pullRequestsMerged + metrics.bots.pullRequestsMerged),
             "issues_resolved": Int64(metrics.humans.issuesResolved + metrics.bots.issuesResolved),
             "issues_outstanding": Int64(metrics.humans.issuesOutstanding + metrics.bots.issuesOutstanding),
             "bundle_bytes": Int64(text.utf8.count),
         ]
-        return result(key: slug, start: startText, end: endText, metrics: metricsJSON, bundle: text, counters: counters)
+        return result(
+            key: slug, start: startText, end: endText, metrics: metricsJSON, bundle: text, flow: flowRows, counters: counters)
     }
 
     /// The estate's metrics, from every repository's facts together (exact percentiles), and
@@ -246,7 +351,8 @@ public struct EvidenceStage: StageRunner {
     func estate(_ context: UnitContext, db: Database, encoder: JSONEncoder) throws -> UnitResult {
         let start = context.window.start
         let end = context.window.end
-        let categories = PathCategory.rules(overriding: context.manifest.metrics.pathCategories)
+        let rules = FlowRules(context.manifest)
+        let categories = rules.categories
         var pulls: [PullRequestFacts] = []
         var issues: [IssueFacts] = []
         var commenters: [String: Commenter] = [:]
@@ -256,12 +362,13 @@ public struct EvidenceStage: StageRunner {
         let collect = context.manifest.github.collect
         var reachesBack = true
         for repository in context.manifest.estate.repositories {
-            let loaded = try load(repository.slug, db: db, start: start, end: end, items: false)
-            // Keep only what a metric of the window counts, so memory follows the window's
-            // activity, not the estate's history: changed files only of pull requests merged in
-            // the window (the only ones changed lines count), and comments as per-login counts
-            // (the repository's own commenters, added up: the same as counting them all at once).
-            pulls += loaded.pulls.filter { $0.counts(start: before.start, end: end) }.map { pull in
+            let loaded = try load(repository.slug, db: db, start: start, end: end, items: false, rules: rules)
+            // Keep only what a metric of the window counts (for review flow, what was open in
+            // it), so memory follows the window's activity, not the estate's history: changed
+            // files only of pull requests merged in the window (the only ones changed lines
+            // count), and comments as per-login counts (the repository's own commenters, added
+            // up: the same as counting them all at once).
+            pulls += loaded.pulls.filter { $0.flows(start: before.start, end: end) }.map { pull in
                 pull.mergedAt.map { before.start <= $0 && $0 < end } == true ? pull : pull.withoutFiles
             }
             issues += loaded.issues.filter { $0.counts(start: before.start, end: end) }
@@ -305,18 +412,21 @@ public struct EvidenceStage: StageRunner {
     }
 
     /// The unit's result: the bundle's hash as output, and its row written (replacing the
-    /// window's previous one) in the success transaction.
-    func result(key: String, start: String, end: String, metrics: String, bundle: String, counters: [String: Int64])
-        -> UnitResult
-    {
-        let digest = SHA256.hex(bundle)
+    /// window's previous one) in the success transaction. `flow`: the repository's
+    /// `pull_request_flow` rows (JSON), part of the output hash.
+    func result(
+        key: String, start: String, end: String, metrics: String, bundle: String, flow: String? = nil,
+        counters: [String: Int64]
+    ) -> UnitResult {
+        let digest = flow.map { SHA256.hex(bundle + "\n" + $0) } ?? SHA256.hex(bundle)
         return UnitResult(outputHash: digest, counters: counters) { tx in
             try tx.execute(
                 """
-                INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest)
-                VALUES (\(key), \(start), \(end), \(metrics), \(bundle), \(digest))
+                INSERT INTO evidence (repository, window_start, window_end, metrics, bundle, digest, pull_request_flow)
+                VALUES (\(key), \(start), \(end), \(metrics), \(bundle), \(digest), \(flow))
                 ON CONFLICT (repository, window_start, window_end) DO UPDATE SET
-                    metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest
+                    metrics = excluded.metrics, bundle = excluded.bundle, digest = excluded.digest,
+                    pull_request_flow = excluded.pull_request_flow
                 """)
         }
     }

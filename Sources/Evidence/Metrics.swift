@@ -29,18 +29,20 @@ public struct PullRequestFacts: Sendable, Hashable {
     public let changedFiles: Int?
     public let additions: Int?
     public let deletions: Int?
+    /// What review flow needs (nil: not known, e.g. a bot's pull request).
+    public let flow: FlowFacts?
 
     /// The same facts without changed files (which only pull requests merged in the window need).
     var withoutFiles: PullRequestFacts {
         PullRequestFacts(
             number: number, createdAt: createdAt, mergedAt: mergedAt, closedAt: closedAt, isBot: isBot,
-            isNoise: isNoise, commitCount: commitCount)
+            isNoise: isNoise, commitCount: commitCount, flow: flow)
     }
 
     public init(
         number: Int, createdAt: Date, mergedAt: Date? = nil, closedAt: Date? = nil, isBot: Bool = false,
         isNoise: Bool = false, commitCount: Int? = nil, files: [File] = [], changedFiles: Int? = nil,
-        additions: Int? = nil, deletions: Int? = nil
+        additions: Int? = nil, deletions: Int? = nil, flow: FlowFacts? = nil
     ) {
         self.number = number
         self.createdAt = createdAt
@@ -53,6 +55,7 @@ public struct PullRequestFacts: Sendable, Hashable {
         self.changedFiles = changedFiles
         self.additions = additions
         self.deletions = deletions
+        self.flow = flow
     }
 
     /// Whether GitHub listed fewer files than the pull request changed.
@@ -81,6 +84,12 @@ extension PullRequestFacts {
     public func counts(start: Date, end: Date) -> Bool {
         [mergedAt, closedAt].contains { date in date.map { start <= $0 && $0 < end } ?? false }
     }
+
+    /// Whether review flow may count it: open at some moment of the window (it became ready,
+    /// or waits for review, there) — or merged or closed in it.
+    public func flows(start: Date, end: Date) -> Bool {
+        counts(start: start, end: end) || (createdAt < end && (closedAt.map { $0 >= start } ?? true))
+    }
 }
 
 /// What the metrics need to know about an issue.
@@ -97,10 +106,12 @@ public struct IssueFacts: Sendable, Hashable {
     /// The issue left its repository (transferred, deleted, converted to a discussion) while
     /// ingest believed it open: it is not outstanding.
     public let isGone: Bool
+    /// The first response by another person (``Entities/Issue/firstResponseAt``), whenever it came.
+    public let firstResponseAt: Date?
 
     public init(
         number: Int, createdAt: Date, closedAt: Date? = nil, state: String, stateReason: String? = nil,
-        isBot: Bool = false, isNoise: Bool = false, isGone: Bool = false
+        isBot: Bool = false, isNoise: Bool = false, isGone: Bool = false, firstResponseAt: Date? = nil
     ) {
         self.number = number
         self.createdAt = createdAt
@@ -110,6 +121,7 @@ public struct IssueFacts: Sendable, Hashable {
         self.isBot = isBot
         self.isNoise = isNoise
         self.isGone = isGone
+        self.firstResponseAt = firstResponseAt
     }
 }
 
@@ -157,6 +169,8 @@ public struct PopulationMetrics: Sendable, Hashable, Codable {
     public var issuesOutstanding = 0
     public var resolvedIssueOpenSeconds = Summary([])
     public var outstandingIssueAgeSeconds = Summary([])
+    /// Review flow: people's only (nil for bots).
+    public var reviewFlow: ReviewFlow?
 
     enum CodingKeys: String, CodingKey {
         case pullRequestsMerged = "pull_requests_merged"
@@ -170,6 +184,7 @@ public struct PopulationMetrics: Sendable, Hashable, Codable {
         case issuesOutstanding = "issues_outstanding"
         case resolvedIssueOpenSeconds = "resolved_issue_open_seconds"
         case outstandingIssueAgeSeconds = "outstanding_issue_age_seconds"
+        case reviewFlow = "review_flow"
     }
 }
 
@@ -325,6 +340,9 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             let outstanding = counted.filter { $0.outstanding(at: end) }
             metrics.issuesOutstanding = outstanding.count
             metrics.outstandingIssueAgeSeconds = Summary(outstanding.map { end.timeIntervalSince($0.createdAt) })
+            if !bots {
+                metrics.reviewFlow = ReviewFlow.compute(start: start, end: end, pullRequests: pulls, issues: counted).flow
+            }
             return metrics
         }
         var byLogin: [String: Commenter] = [:]

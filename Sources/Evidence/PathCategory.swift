@@ -20,8 +20,10 @@ public enum PathCategory: String, Sendable, Hashable, Codable, CaseIterable, Com
             .generated,
             [
                 "vendor/*", "*/vendor/*", "third_party/*", "*/third_party/*", "node_modules/*", "*/node_modules/*",
-                "*.lock", "Package.resolved", "*/Package.resolved", "package-lock.json", "*/package-lock.json", "go.sum",
-                "*/go.sum", "*.min.js", "*.generated.*", "*.pb.go", "*_pb2.py",
+                "*.lock", "*.lockfile", "*.lockb", "Package.resolved", "*/Package.resolved", "package-lock.json",
+                "*/package-lock.json", "npm-shrinkwrap.json", "*/npm-shrinkwrap.json", "pnpm-lock.yaml", "*/pnpm-lock.yaml",
+                "packages.lock.json", "*/packages.lock.json", "go.sum", "*/go.sum", "*.min.js", "*.generated.*", "*.pb.go",
+                "*_pb2.py",
             ]
         ),
         (

@@ -15,7 +15,7 @@ import Store
 /// size and SHA-256. See `docs/export.md`.
 public struct ExportStage: StageRunner {
     public let stage = Stage.export
-    public let version = "export-5"
+    public let version = "export-6"
 
     public init() {}
 

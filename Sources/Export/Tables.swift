@@ -1,4 +1,5 @@
 import Entities
+import Evidence
 import JSON
 import Manifest
 import Store
@@ -114,15 +115,76 @@ enum EvidenceColumns {
         + summaries.suffix(2).flatMap(summaryColumns)
         + [
             Column("noise_pull_requests", .int), Column("noise_issues", .int), Column("gone_issues", .int),
-            Column("commenters", .json), Column("previous_window_start"), Column("previous_window_end"),
+            Column("commenters", .json),
         ]
+        + reviewFlow.map { Column($0.name, $0.kind) }
+        + [Column("previous_window_start"), Column("previous_window_end")]
         + compared.map { Column("previous_\($0.name)", $0.kind) } + compared.map { Column("change_\($0.name)", $0.kind) }
 
+    /// Review flow's columns (people's rows; null on bot rows), each with how to read it.
+    static let reviewFlow: [(name: String, kind: ColumnKind, value: @Sendable (ReviewFlow) -> JSONValue)] = {
+        func count(_ name: String, _ value: @escaping @Sendable (ReviewFlow) -> Int) -> (
+            String, ColumnKind, @Sendable (ReviewFlow) -> JSONValue
+        ) {
+            (name, .int, { .int(Int64(value($0))) })
+        }
+        func durations(_ name: String, _ summary: @escaping @Sendable (ReviewFlow) -> Summary) -> [(
+            String, ColumnKind, @Sendable (ReviewFlow) -> JSONValue
+        )] {
+            [
+                (name + "_count", .int, { .int(Int64(summary($0).count)) }),
+                (name + "_median", .double, { summary($0).median.map(JSONValue.double) ?? .null }),
+                (name + "_p90", .double, { summary($0).p90.map(JSONValue.double) ?? .null }),
+            ]
+        }
+        var columns: [(String, ColumnKind, @Sendable (ReviewFlow) -> JSONValue)] = [
+            count("pull_requests_ready", \.pullRequestsReady),
+            count("pull_requests_awaiting_first_response", \.pullRequestsAwaitingFirstResponse),
+        ]
+        columns += durations("pull_request_first_response_seconds", \.pullRequestFirstResponseSeconds)
+        columns += durations("pickup_seconds", \.pickupSeconds)
+        columns += durations("approval_seconds", \.approvalSeconds)
+        columns += durations("approval_to_merge_seconds", \.approvalToMergeSeconds)
+        columns.append(count("merged_without_review", \.mergedWithoutReview))
+        columns.append(
+            (
+                "merged_without_review_numbers", .json,
+                { .array($0.mergedWithoutReviewNumbers.map { .int(Int64($0)) }) }
+            ))
+        columns += durations("review_rounds", \.reviewRounds)
+        columns += durations("draft_seconds", \.draftSeconds)
+        for bucket in ReviewFlow.sizeBuckets.map(\.name) {
+            columns.append(("size_" + bucket, .int, { flow in flow.sizes?[bucket].map { .int(Int64($0)) } ?? .null }))
+        }
+        columns += durations("awaiting_review_seconds", \.awaitingReviewSeconds)
+        columns.append(count("issues_opened", \.issuesOpened))
+        columns.append(count("issues_awaiting_first_response", \.issuesAwaitingFirstResponse))
+        columns += durations("issue_first_response_seconds", \.issueFirstResponseSeconds)
+        return columns.map { (name: $0.0, kind: $0.1, value: $0.2) }
+    }()
+
     /// Metrics exported with the previous window's value and the change since.
-    static let compared: [(name: String, kind: ColumnKind)] = [
-        ("pull_requests_merged", .int), ("pull_requests_closed_unmerged", .int), ("issues_resolved", .int),
-        ("issues_outstanding", .int), ("open_to_merge_seconds_median", .double),
-        ("outstanding_issue_age_seconds_median", .double),
+    static let compared: [(name: String, kind: ColumnKind, value: @Sendable (PopulationMetrics) -> Double?)] = [
+        ("pull_requests_merged", .int, { Double($0.pullRequestsMerged) }),
+        ("pull_requests_closed_unmerged", .int, { Double($0.pullRequestsClosedUnmerged) }),
+        ("issues_resolved", .int, { Double($0.issuesResolved) }),
+        ("issues_outstanding", .int, { Double($0.issuesOutstanding) }),
+        ("open_to_merge_seconds_median", .double, { $0.openToMergeSeconds.median }),
+        ("outstanding_issue_age_seconds_median", .double, { $0.outstandingIssueAgeSeconds.median }),
+        ("pull_request_first_response_seconds_median", .double, { $0.reviewFlow?.pullRequestFirstResponseSeconds.median }),
+        ("pickup_seconds_median", .double, { $0.reviewFlow?.pickupSeconds.median }),
+        ("approval_seconds_median", .double, { $0.reviewFlow?.approvalSeconds.median }),
+        ("merged_without_review", .int, { $0.reviewFlow.map { Double($0.mergedWithoutReview) } }),
+        ("issue_first_response_seconds_median", .double, { $0.reviewFlow?.issueFirstResponseSeconds.median }),
+    ]
+
+    /// One row per people's pull request touched in the window (created before its end, and
+    /// updated in it or still open), with what its review-flow figures are made of.
+    static let pullRequestFlow: [Column] = [
+        Column("repository"), Column("window_start"), Column("window_end"), Column("number", .int), Column("author"),
+        Column("created_at"), Column("ready_at"), Column("first_response_at"), Column("first_review_at"),
+        Column("first_approval_at"), Column("merged_at"), Column("reviewed", .bool), Column("rounds", .int),
+        Column("draft_seconds", .double), Column("changed_lines", .int), Column("size"),
     ]
 
     static let repositories: [Column] = [

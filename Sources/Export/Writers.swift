@@ -68,6 +68,40 @@ extension ExportStage {
                     }
                 }
             }
+        case .pull_request_flow:
+            return try records(EvidenceColumns.pullRequestFlow) { writer in
+                for repository in repositories {
+                    for row in try snapshot.query(
+                        """
+                        SELECT pull_request_flow FROM evidence
+                        WHERE repository = \(repository) AND window_start = \(start) AND window_end = \(end)
+                        """)
+                    {
+                        let rows = try EvidenceRecords.decode(
+                            [ReviewFlow.Row].self, try row.optionalString("pull_request_flow") ?? "[]", key: repository)
+                        for flow in rows {
+                            writer.beginRecord()
+                            writer.text(repository)
+                            writer.text(start)
+                            writer.text(end)
+                            writer.int(Int64(flow.number))
+                            writer.text(flow.author)
+                            writer.text(flow.createdAt)
+                            writer.text(flow.readyAt)
+                            writer.text(flow.firstResponseAt)
+                            writer.text(flow.firstReviewAt)
+                            writer.text(flow.firstApprovalAt)
+                            writer.text(flow.mergedAt)
+                            writer.bool(flow.reviewed)
+                            if let rounds = flow.rounds { writer.int(Int64(rounds)) } else { writer.null() }
+                            writer.double(flow.draftSeconds)
+                            if let lines = flow.changedLines { writer.int(Int64(lines)) } else { writer.null() }
+                            writer.text(flow.size)
+                            try writer.endRecord()
+                        }
+                    }
+                }
+            }
         case .repositories:
             return try records(EvidenceColumns.repositories) { writer in
                 try writeRepositories(repositories, from: snapshot, manifest: context.manifest, end: end, writer: writer)
@@ -240,25 +274,24 @@ extension ExportStage {
             ]
         }
         writer.json(JSONValue.array(commenters).canonical)
+        for column in EvidenceColumns.reviewFlow {
+            switch values.reviewFlow.map(column.value) ?? .null {
+            case .int(let number): writer.int(number)
+            case .double(let number): writer.double(number)
+            case .null: column.kind == .json ? writer.json("null") : writer.null()
+            case let json: writer.json(json.canonical)
+            }
+        }
         let previous = metrics.previous.map { bots ? $0.bots : $0.humans }
         writer.text(metrics.previous?.start)
         writer.text(metrics.previous?.end)
-        let now: [Double?] = [
-            Double(values.pullRequestsMerged), Double(values.pullRequestsClosedUnmerged), Double(values.issuesResolved),
-            Double(values.issuesOutstanding), values.openToMergeSeconds.median, values.outstandingIssueAgeSeconds.median,
-        ]
-        let before: [Double?] = [
-            previous.map { Double($0.pullRequestsMerged) }, previous.map { Double($0.pullRequestsClosedUnmerged) },
-            previous.map { Double($0.issuesResolved) }, previous.map { Double($0.issuesOutstanding) },
-            previous?.openToMergeSeconds.median, previous?.outstandingIssueAgeSeconds.median,
-        ]
         func value(_ number: Double?, _ kind: ColumnKind) {
             guard kind == .int else { return writer.double(number) }
             if let number { writer.int(Int64(number)) } else { writer.null() }
         }
-        for (index, column) in EvidenceColumns.compared.enumerated() { value(before[index], column.kind) }
-        for (index, column) in EvidenceColumns.compared.enumerated() {
-            value(now[index].flatMap { current in before[index].map { current - $0 } }, column.kind)
+        for column in EvidenceColumns.compared { value(previous.flatMap(column.value), column.kind) }
+        for column in EvidenceColumns.compared {
+            value(column.value(values).flatMap { current in previous.flatMap(column.value).map { current - $0 } }, column.kind)
         }
     }
 

@@ -85,7 +85,7 @@ public struct Sentinel<Node: Sendable>: Sendable {
 /// What each list of a document holds, by the fragment it selects.
 enum NodeReader {
     static func pullRequest(_ fields: Fields) throws(Malformed) -> PullRequestNode { try PullRequestNode.whole(fields) }
-    static func pullRequestSummary(_ fields: Fields) throws(Malformed) -> PullRequestSummary { try PullRequestSummary(fields) }
+    static func openPullRequest(_ fields: Fields) throws(Malformed) -> PullRequestNode { try PullRequestNode.open(fields) }
     static func issue(_ fields: Fields) throws(Malformed) -> IssueNode { try IssueNode.whole(fields) }
     static func issueSummary(_ fields: Fields) throws(Malformed) -> IssueSummary { try IssueSummary(fields) }
     static func commit(_ fields: Fields) throws(Malformed) -> CommitNode { try CommitNode(fields) }
@@ -106,7 +106,7 @@ public struct FirstPagesAnswer: Sendable {
         /// The branch read (nil: no such branch); its tip and, when asked, its history's first page.
         public let branch: (name: String, tip: String?, history: PageOf<CommitNode>?)?
         public let updatedPulls: PageOf<PullRequestNode>?
-        public let openPulls: PageOf<PullRequestSummary>?
+        public let openPulls: PageOf<PullRequestNode>?
         public let updatedIssues: PageOf<IssueNode>?
         public let openIssues: PageOf<IssueSummary>?
         public let openPullsCount: Int64?
@@ -142,7 +142,7 @@ public struct FirstPagesAnswer: Sendable {
         self.repository = Repository(
             facts: facts, branch: branch,
             updatedPulls: try page("updatedPulls", if: flag("withUpdatedPulls"), NodeReader.pullRequest),
-            openPulls: try page("openPulls", if: flag("withOpenPulls"), NodeReader.pullRequestSummary),
+            openPulls: try page("openPulls", if: flag("withOpenPulls"), NodeReader.openPullRequest),
             updatedIssues: try page("updatedIssues", if: flag("withUpdatedIssues"), NodeReader.issue),
             openIssues: try page("openIssues", if: flag("withOpenIssues"), NodeReader.issueSummary),
             openPullsCount: flag("withOpenPulls") ? nil : try repository.object("openPullsCount").int("totalCount"),
@@ -188,13 +188,14 @@ public struct NestedPageAnswer: Sendable {
     public let reviews: PageOf<ReviewNode>?
     public let comments: PageOf<CommentNode>?
     public let files: PageOf<ChangedFileNode>?
+    public let timeline: PageOf<DraftEventNode>?
     public let itemGone: Bool
 
     init(_ data: JSONValue, variables: [String: JSONValue], issue: Bool, tracking: Bool = true) throws(Malformed) {
         let root = try Fields(data, path: "", tracking: tracking)
         rateLimit = try root.nullable("rateLimit")
         guard let item = try root.nullableObject("repository")?.nullableObject(issue ? "issue" : "pullRequest") else {
-            (reviews, comments, files, itemGone) = (nil, nil, nil, true)
+            (reviews, comments, files, timeline, itemGone) = (nil, nil, nil, nil, true)
             return
         }
         itemGone = false
@@ -202,6 +203,7 @@ public struct NestedPageAnswer: Sendable {
         reviews = flag("reviews") ? try item.nullablePage("reviews", node: ReviewNode.init) : nil
         comments = flag("comments") ? try item.page("comments", node: CommentNode.init) : nil
         files = flag("files") ? try item.nullablePage("files", node: ChangedFileNode.init) : nil
+        timeline = flag("timeline") ? try item.page("timelineItems", node: DraftEventNode.init) : nil
     }
 }
 
@@ -400,7 +402,7 @@ extension Operation {
             _ = try StreamPageAnswer(data, list: "pullRequests", ordered: true, tracking: tracking, node: NodeReader.pullRequest)
         case .openPullRequests:
             _ = try StreamPageAnswer(
-                data, list: "pullRequests", ordered: true, tracking: tracking, node: NodeReader.pullRequestSummary)
+                data, list: "pullRequests", ordered: true, tracking: tracking, node: NodeReader.openPullRequest)
         case .issues: _ = try StreamPageAnswer(data, list: "issues", ordered: true, tracking: tracking, node: NodeReader.issue)
         case .openIssues:
             _ = try StreamPageAnswer(data, list: "issues", ordered: true, tracking: tracking, node: NodeReader.issueSummary)

@@ -114,8 +114,24 @@ public struct Operation: Sendable, Hashable {
               reviews(first: 20) { totalCount nodes { ...Review } }
               comments(first: 20) { totalCount nodes { ...Comment } }
               files(first: 50) { totalCount nodes { ...ChangedFile } }
+              timelineItems(first: 10, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]) {
+                totalCount pageInfo { hasNextPage } nodes { ...DraftEvent }
+              }
             }
-            """, ["PullRequestSummary", "Review", "Comment", "ChangedFile"]
+            """, ["PullRequestSummary", "Review", "Comment", "ChangedFile", "DraftEvent"]
+        ),
+        // An open pull request however long idle: what review flow needs of it at the window's
+        // end (has anyone reviewed it; is it a draft, since when ready) — not its comments or files.
+        "OpenPullRequest": (
+            """
+            fragment OpenPullRequest on PullRequest {
+              ...PullRequestSummary
+              reviews(first: 20) { totalCount nodes { ...Review } }
+              timelineItems(first: 10, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]) {
+                totalCount pageInfo { hasNextPage } nodes { ...DraftEvent }
+              }
+            }
+            """, ["PullRequestSummary", "Review", "DraftEvent"]
         ),
         "IssueSummary": (
             """
@@ -137,6 +153,13 @@ public struct Operation: Sendable, Hashable {
         "Review": ("fragment Review on PullRequestReview { fullDatabaseId author { ...Actor } state submittedAt }", ["Actor"]),
         "Comment": ("fragment Comment on IssueComment { fullDatabaseId author { ...Actor } createdAt }", ["Actor"]),
         "ChangedFile": ("fragment ChangedFile on PullRequestChangedFile { path additions deletions changeType }", []),
+        "DraftEvent": (
+            """
+            fragment DraftEvent on PullRequestTimelineItems {
+              __typename ... on ReadyForReviewEvent { id createdAt } ... on ConvertToDraftEvent { id createdAt }
+            }
+            """, []
+        ),
     ]
 
     /// The text of `names` and the fragments they use, each once (GraphQL rejects unused ones).
@@ -217,7 +240,7 @@ public struct Operation: Sendable, Hashable {
                     }
                     openPulls: pullRequests(first: $openPullsFirst, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC })
                       @include(if: $withOpenPulls) {
-                      totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+                      totalCount pageInfo { hasNextPage endCursor } nodes { ...OpenPullRequest }
                     }
                     updatedIssues: issues(first: $updatedIssuesFirst, filterBy: { since: $issuesSince },
                                           orderBy: { field: UPDATED_AT, direction: DESC }) @include(if: $withUpdatedIssues) {
@@ -232,7 +255,7 @@ public struct Operation: Sendable, Hashable {
                     \(slots)
                   }
                 }
-                """ + fragments("RepositoryFacts", "CommitNode", "PullRequestNode", "IssueNode"))
+                """ + fragments("RepositoryFacts", "CommitNode", "PullRequestNode", "OpenPullRequest", "IssueNode"))
     }
 
     /// Commits that touched one documentation path, from the commit a stream started at (its
@@ -292,12 +315,14 @@ public struct Operation: Sendable, Hashable {
             }
             """ + fragments("PullRequestNode"))
 
-    /// Every open pull request, most recently updated first, without reviews, comments or files.
+    /// Every open pull request, most recently updated first, with its reviews and ready/draft
+    /// transitions but without comments or files.
     ///
-    /// Open items are read for what is outstanding (state, labels, age, commit count). Anything
-    /// that happened to one in the window moved its `updatedAt`, so the updated-since stream
-    /// reads it whole; the rest has nothing nested in the window, and leaving the nested
-    /// connections out takes 74 pull requests per 1-point page instead of 29.
+    /// Open items are read for what is outstanding (state, labels, age, commit count) and for
+    /// what waits for review at the window's end (reviewed yet? a draft? ready since when?).
+    /// Anything else that happened to one in the window moved its `updatedAt`, so the
+    /// updated-since stream reads it whole; leaving comments and files out takes 37 pull
+    /// requests per 1-point page instead of 24.
     public static let openPullRequests = Operation(
         name: "RepositoryOpenPullRequests", answer: .openPullRequests,
         document: """
@@ -305,12 +330,12 @@ public struct Operation: Sendable, Hashable {
               rateLimit { cost remaining resetAt }
               repository(owner: $owner, name: $name) {
                 pullRequests(first: $first, after: $after, states: [OPEN], orderBy: { field: UPDATED_AT, direction: DESC }) {
-                  totalCount pageInfo { hasNextPage endCursor } nodes { ...PullRequestSummary }
+                  totalCount pageInfo { hasNextPage endCursor } nodes { ...OpenPullRequest }
                 }
-                \(sentinel("pullRequests", filter: "states: [OPEN], ", fragment: "PullRequestSummary"))
+                \(sentinel("pullRequests", filter: "states: [OPEN], ", fragment: "OpenPullRequest"))
               }
             }
-            """ + fragments("PullRequestSummary"))
+            """ + fragments("OpenPullRequest"))
 
     /// Every open issue, most recently updated first, without comments (see ``openPullRequests``).
     public static let openIssues = Operation(
@@ -343,13 +368,13 @@ public struct Operation: Sendable, Hashable {
             }
             """ + fragments("IssueNode"))
 
-    /// Every review, comment or changed file of one pull request, for a nested connection that
-    /// overflowed its first page. Exactly one of the three flags is true.
+    /// Every review, comment, changed file or ready/draft transition of one pull request, for a
+    /// nested connection that overflowed its first page. Exactly one of the four flags is true.
     public static let pullRequestConnection = Operation(
         name: "PullRequestConnection", answer: .pullRequestConnection,
         document: """
             query PullRequestConnection($owner: String!, $name: String!, $number: Int!, $first: Int!, $after: String,
-                                        $reviews: Boolean!, $comments: Boolean!, $files: Boolean!) {
+                                        $reviews: Boolean!, $comments: Boolean!, $files: Boolean!, $timeline: Boolean!) {
               rateLimit { cost remaining resetAt }
               repository(owner: $owner, name: $name) {
                 pullRequest(number: $number) {
@@ -362,10 +387,14 @@ public struct Operation: Sendable, Hashable {
                   files(first: $first, after: $after) @include(if: $files) {
                     totalCount pageInfo { hasNextPage endCursor } nodes { ...ChangedFile }
                   }
+                  timelineItems(first: $first, after: $after, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT])
+                    @include(if: $timeline) {
+                    totalCount pageInfo { hasNextPage endCursor } nodes { ...DraftEvent }
+                  }
                 }
               }
             }
-            """ + fragments("Review", "Comment", "ChangedFile"))
+            """ + fragments("Review", "Comment", "ChangedFile", "DraftEvent"))
 
     /// Every comment of one issue, when its first page overflowed.
     public static let issueComments = Operation(

@@ -100,6 +100,8 @@ public struct ListPage: GraphRequest {
 public struct NestedPage: GraphRequest {
     public enum List: String, Sendable, CaseIterable {
         case reviews, comments, files
+        /// A pull request's ready/draft transitions (`timelineItems`).
+        case timeline
         /// An issue's comments.
         case issueComments
     }
@@ -128,7 +130,7 @@ public struct NestedPage: GraphRequest {
             "after": after.map(JSONValue.string) ?? .null,
         ]
         if list != .issueComments {
-            for flag in [List.reviews, .comments, .files] { variables[flag.rawValue] = .bool(flag == list) }
+            for flag in [List.reviews, .comments, .files, .timeline] { variables[flag.rawValue] = .bool(flag == list) }
         }
         return variables
     }

@@ -285,6 +285,7 @@ public struct EstateGenerator: Sendable {
                     state: index == 0 && state == .merged ? "APPROVED" : states[Int.random(in: 0..<3, using: &rng)],
                     submittedAt: Self.between(pull.createdAt, pull.updatedAt, index, of: reviewCount))
             }
+            Self.addReviewFlow(to: &pull, windowEnd: windowEnd)
             Self.addReviewComments(to: &pull, nextId: &nextId)
             pulls[pulls.count - 1] = pull
         }
@@ -307,6 +308,61 @@ public struct EstateGenerator: Sendable {
             baseRefName: branch, headRefName: "vendor/parser", additions: files.reduce(0) { $0 + $1.additions },
             deletions: files.reduce(0) { $0 + $1.deletions }, changedFiles: files.count, author: Self.humans[2], labels: [],
             commitCount: 1, files: files)
+    }
+
+    /// A login that comments and reviews as a user but is an assistant: tests list it in
+    /// `noise.ignore_responders`.
+    public static let assistant = FakeUser(login: "review-assistant", name: "Review Assistant", email: "ra@example.com")
+
+    /// What review flow reads of a pull request, derived from its number without the random
+    /// generator (so the rest of the estate stays as it is): drafts readied (every sixth pull
+    /// request, one in twelve converted back and readied again, so some reviews land while it
+    /// is a draft), open drafts never readied and ready ones converted back to draft, merged
+    /// pull requests without any review (one in thirteen) and with a review after the merge
+    /// (one in ten), self-reviews, an assistant's early comment (`review-assistant`), a deleted
+    /// account's comment, and a review clocked before the pull request was created. Transitions
+    /// by a deleted account have `actor: null`.
+    static func addReviewFlow(to pull: inout FakePullRequest, windowEnd: Date) {
+        let number = pull.number
+        let id = pull.databaseId
+        let span = max(60, pull.updatedAt.timeIntervalSince(pull.createdAt))
+        func at(_ fraction: Double) -> Date { pull.createdAt.addingTimeInterval((span * fraction).rounded(.down)) }
+        func event(_ index: Int, ready: Bool, _ fraction: Double) -> FakeDraftEvent {
+            FakeDraftEvent(id: "\(ready ? "RFRE" : "CTDE")_\(id)_\(index)", ready: ready, at: at(fraction), actor: pull.author)
+        }
+        if pull.isDraft {
+            // Open drafts: most never readied; every other one was ready and went back to draft.
+            if number % 8 == 0 { pull.draftEvents = [event(0, ready: false, 0.5)] }
+        } else if number % 6 == 1 {
+            pull.draftEvents = [event(0, ready: true, 0.3)]
+            if number % 12 == 1 { pull.draftEvents += [event(1, ready: false, 0.5), event(2, ready: true, 0.7)] }
+        }
+        let others = humans.filter { $0 != pull.author }
+        if pull.state == .merged && number % 13 == 5 { pull.reviews = [] }
+        if let author = pull.author, !author.isBot, number % 9 == 4 {
+            pull.reviews.append(
+                FakeReview(databaseId: 800_000_000 + id * 8, author: author, state: "COMMENTED", submittedAt: at(0.2)))
+        }
+        if number % 23 == 11, let reviewer = others.first {
+            pull.reviews.append(
+                FakeReview(
+                    databaseId: 800_000_000 + id * 8 + 1, author: reviewer, state: "COMMENTED",
+                    submittedAt: pull.createdAt.addingTimeInterval(-3600)))
+        }
+        if pull.state == .merged, number % 10 == 3, let merged = pull.mergedAt,
+            merged.addingTimeInterval(3600) < windowEnd.addingTimeInterval(-1), let reviewer = others.last
+        {
+            let after = merged.addingTimeInterval(3600)
+            pull.reviews.append(
+                FakeReview(databaseId: 800_000_000 + id * 8 + 2, author: reviewer, state: "APPROVED", submittedAt: after))
+            pull.updatedAt = max(pull.updatedAt, after)
+        }
+        if number % 11 == 7 {
+            pull.comments.append(FakeComment(databaseId: 810_000_000 + id * 2, author: assistant, createdAt: at(0.05)))
+        }
+        if number % 19 == 3 {
+            pull.comments.append(FakeComment(databaseId: 810_000_000 + id * 2 + 1, author: nil, createdAt: at(0.4)))
+        }
     }
 
     /// Inline comments of a pull request's reviews, derived without the random generator (so

@@ -176,8 +176,58 @@ public struct FakePullRequest: Sendable {
     public var files: [FakeFile] = []
     /// Inline comments on the diff; each belongs to one of `reviews`.
     public var reviewComments: [FakeReviewComment] = []
+    /// Marked ready for review or converted to a draft, in time order (the timeline's
+    /// `ReadyForReviewEvent`s and `ConvertToDraftEvent`s). `isDraft` is the state now.
+    public var draftEvents: [FakeDraftEvent] = []
 
     public var nodeId: String { "PR_kwDO\(databaseId)" }
+
+    public init(
+        databaseId: Int64, number: Int, title: String, state: State, isDraft: Bool, createdAt: Date, updatedAt: Date,
+        mergedAt: Date? = nil, closedAt: Date? = nil, baseRefName: String = "main", headRefName: String = "topic",
+        additions: Int = 0, deletions: Int = 0, changedFiles: Int = 0, author: FakeUser?, labels: [String] = [],
+        commitCount: Int = 1, reviews: [FakeReview] = [], comments: [FakeComment] = [], files: [FakeFile] = [],
+        reviewComments: [FakeReviewComment] = [], draftEvents: [FakeDraftEvent] = []
+    ) {
+        self.databaseId = databaseId
+        self.number = number
+        self.title = title
+        self.state = state
+        self.isDraft = isDraft
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.mergedAt = mergedAt
+        self.closedAt = closedAt
+        self.baseRefName = baseRefName
+        self.headRefName = headRefName
+        self.additions = additions
+        self.deletions = deletions
+        self.changedFiles = changedFiles
+        self.author = author
+        self.labels = labels
+        self.commitCount = commitCount
+        self.reviews = reviews
+        self.comments = comments
+        self.files = files
+        self.reviewComments = reviewComments
+        self.draftEvents = draftEvents
+    }
+}
+
+/// A pull request marked ready for review (`ready`) or converted to a draft.
+public struct FakeDraftEvent: Sendable {
+    public var id: String
+    public var ready: Bool
+    public var at: Date
+    /// nil: a deleted account (`actor: null`).
+    public var actor: FakeUser?
+
+    public init(id: String, ready: Bool, at: Date, actor: FakeUser?) {
+        self.id = id
+        self.ready = ready
+        self.at = at
+        self.actor = actor
+    }
 }
 
 public struct FakeReviewComment: Sendable {
@@ -188,6 +238,19 @@ public struct FakeReviewComment: Sendable {
     public var path: String
     public var createdAt: Date
     public var updatedAt: Date
+
+    public init(
+        databaseId: Int64, reviewId: Int64, inReplyTo: Int64?, author: FakeUser?, path: String, createdAt: Date,
+        updatedAt: Date
+    ) {
+        self.databaseId = databaseId
+        self.reviewId = reviewId
+        self.inReplyTo = inReplyTo
+        self.author = author
+        self.path = path
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
 }
 
 public struct FakeReview: Sendable {
@@ -195,15 +258,36 @@ public struct FakeReview: Sendable {
     public var author: FakeUser?
     public var state: String
     public var submittedAt: Date
+    /// A review started and not submitted: GitHub shows it to its author only, as `PENDING`
+    /// with `submittedAt: null`.
+    public var pending = false
     /// The review's summary. A reply in a review thread makes GitHub create a `COMMENTED`
     /// review with an empty body that holds just that reply.
     public var body = "Looks reasonable; see the inline notes."
+
+    public init(
+        databaseId: Int64, author: FakeUser?, state: String, submittedAt: Date, pending: Bool = false,
+        body: String = "Looks reasonable; see the inline notes."
+    ) {
+        self.databaseId = databaseId
+        self.author = author
+        self.state = state
+        self.submittedAt = submittedAt
+        self.pending = pending
+        self.body = body
+    }
 }
 
 public struct FakeComment: Sendable {
     public var databaseId: Int64
     public var author: FakeUser?
     public var createdAt: Date
+
+    public init(databaseId: Int64, author: FakeUser?, createdAt: Date) {
+        self.databaseId = databaseId
+        self.author = author
+        self.createdAt = createdAt
+    }
 }
 
 public struct FakeFile: Sendable {
@@ -211,6 +295,13 @@ public struct FakeFile: Sendable {
     public var additions: Int
     public var deletions: Int
     public var changeType: String
+
+    public init(path: String, additions: Int, deletions: Int, changeType: String = "MODIFIED") {
+        self.path = path
+        self.additions = additions
+        self.deletions = deletions
+        self.changeType = changeType
+    }
 }
 
 public struct FakeIssue: Sendable {
@@ -229,4 +320,21 @@ public struct FakeIssue: Sendable {
     public var comments: [FakeComment] = []
 
     public var nodeId: String { "I_kwDO\(databaseId)" }
+
+    public init(
+        databaseId: Int64, number: Int, title: String, state: State, stateReason: Reason? = nil, createdAt: Date,
+        updatedAt: Date, closedAt: Date? = nil, author: FakeUser?, labels: [String] = [], comments: [FakeComment] = []
+    ) {
+        self.databaseId = databaseId
+        self.number = number
+        self.title = title
+        self.state = state
+        self.stateReason = stateReason
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.closedAt = closedAt
+        self.author = author
+        self.labels = labels
+        self.comments = comments
+    }
 }

@@ -163,6 +163,7 @@ enum Nodes {
             keys: pull.comments.map(\.databaseId).sorted().map(ascending))
         let listed = Array(pull.files.sorted { $0.path < $1.path }.prefix(fileListCap))
         node["files"] = connection(listed.map(file), keys: listed.map(\.path))
+        node["timelineItems"] = timeline(pull)
         node["repository"] = ["nameWithOwner": .string(slug)]
         return .object(node)
     }
@@ -186,10 +187,42 @@ enum Nodes {
         return .object(node)
     }
 
+    /// A pull request's timeline, in time order, of every kind the fake models — labels,
+    /// comments, reviews, draft transitions, the merge or close — each with its `itemTypes`
+    /// name (`__itemType`): `itemTypes` filters the nodes, and `totalCount` counts them all, as
+    /// on GitHub.
+    static func timeline(_ pull: FakePullRequest) -> JSONValue {
+        var items: [(at: Date, id: String, node: JSONValue)] = []
+        func add(_ at: Date, _ id: String, _ type: String, _ itemType: String, _ fields: [String: JSONValue] = [:]) {
+            var node = fields
+            node["__typename"] = .string(type)
+            node["__itemType"] = .string(itemType)
+            node["id"] = .string(id)
+            node["createdAt"] = .string(time(at))
+            items.append((at, id, .object(node)))
+        }
+        for label in pull.labels { add(pull.createdAt, "LE_\(pull.databaseId)_\(label)", "LabeledEvent", "LABELED_EVENT") }
+        for comment in pull.comments {
+            add(comment.createdAt, "IC_\(comment.databaseId)", "IssueComment", "ISSUE_COMMENT", ["author": actor(comment.author)])
+        }
+        for review in pull.reviews where !review.pending {
+            add(review.submittedAt, "PRR_\(review.databaseId)", "PullRequestReview", "PULL_REQUEST_REVIEW")
+        }
+        for event in pull.draftEvents {
+            add(
+                event.at, event.id, event.ready ? "ReadyForReviewEvent" : "ConvertToDraftEvent",
+                event.ready ? "READY_FOR_REVIEW_EVENT" : "CONVERT_TO_DRAFT_EVENT", ["actor": actor(event.actor)])
+        }
+        if let merged = pull.mergedAt { add(merged, "ME_\(pull.databaseId)", "MergedEvent", "MERGED_EVENT") }
+        items.sort { ($0.at, $0.id) < ($1.at, $1.id) }
+        return connection(items.map(\.node), keys: items.indices.map { ascending(Int64($0)) })
+    }
+
     static func review(_ review: FakeReview) -> JSONValue {
         var node: [String: JSONValue] = [
             "__typename": "PullRequestReview", "author": actor(review.author),
-            "state": .string(review.state), "submittedAt": .string(time(review.submittedAt)),
+            "state": .string(review.pending ? "PENDING" : review.state),
+            "submittedAt": review.pending ? .null : .string(time(review.submittedAt)),
             "body": .string(review.body),
         ]
         ids(review.databaseId, into: &node)

@@ -295,8 +295,14 @@ struct QueryDocument: Sendable {
     /// (`cursor:v2:` and a packed sort key, base64): the page after a cursor holds the items
     /// whose sort key comes after it, so an item that moves in the list while a client pages
     /// (updated, so ahead of the cursor) is not read again, and one that leaves shifts nothing.
+    ///
+    /// `itemTypes` (a timeline's) keeps the nodes of those types (each node's `__itemType`) and,
+    /// as on GitHub, leaves `totalCount` counting the whole timeline.
     static func page(_ connection: JSONValue, arguments: [String: JSONValue]) -> JSONValue {
-        let all = connection["__all"]?.array ?? []
+        var all = connection["__all"]?.array ?? []
+        if let types = arguments["itemTypes"]?.array?.compactMap(\.string) {
+            all = all.filter { node in node["__itemType"]?.string.map(types.contains) ?? false }
+        }
         var result = page(
             keys: all.map { $0["__sort"]?.string ?? "" },
             totalCount: connection["totalCount"]?.int.map(Int.init) ?? all.count, arguments: arguments
@@ -436,6 +442,10 @@ struct QueryDocument: Sendable {
         "GitObject": ["Commit", "Tree", "Blob", "Tag"],
         "Node": ["Issue", "PullRequest", "Discussion", "User", "Bot", "Commit", "Tree", "Blob"],
         "IssueOrPullRequest": ["Issue", "PullRequest"],
+        "PullRequestTimelineItems": [
+            "ReadyForReviewEvent", "ConvertToDraftEvent", "IssueComment", "PullRequestReview", "LabeledEvent",
+            "MergedEvent", "ClosedEvent",
+        ],
     ]
 
     static func matches(_ condition: String, _ typename: String?) -> Bool {
@@ -488,6 +498,7 @@ struct QueryDocument: Sendable {
     /// `Connection`), among those the fake serves.
     static let connectionFields: Set<String> = [
         "history", "pullRequests", "issues", "reviews", "comments", "files", "labels", "commits", "refs", "parents",
+        "timelineItems",
     ]
 
     // MARK: Reading

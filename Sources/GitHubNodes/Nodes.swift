@@ -75,6 +75,25 @@ public struct Counted<Node: GraphNode>: GraphNode {
     public var overflows: Bool { totalCount > Int64(nodes.count) }
 }
 
+/// A list nested in a node whose `totalCount` does not count its nodes: `timelineItems(…,
+/// itemTypes: …) { totalCount pageInfo { hasNextPage } nodes { … } }`. GitHub's `totalCount`
+/// of a timeline counts every item of it, whatever `itemTypes` keeps, so only `hasNextPage`
+/// says whether the page holds them all; the count still tells a timeline that changed.
+public struct FilteredList<Node: GraphNode>: GraphNode {
+    /// Every item of the timeline, of any type.
+    public let totalCount: Int64
+    public let hasNextPage: Bool
+    public let nodes: [Node]
+
+    public init(_ fields: Fields) throws(Malformed) {
+        totalCount = try fields.int("totalCount")
+        hasNextPage = try fields.object("pageInfo").bool("hasNextPage")
+        nodes = try fields.list("nodes")
+    }
+
+    public var overflows: Bool { hasNextPage }
+}
+
 /// `labels(first: 50) { totalCount nodes { name } }`.
 public struct LabelNode: GraphNode, Equatable {
     public let name: String
@@ -179,33 +198,71 @@ public struct ChangedFileNode: GraphNode {
     }
 }
 
-/// A pull request as stored: the summary, and — when read by an updated-since list — its
-/// reviews, comments and files (`fragment PullRequestNode`). Open-item lists store the summary
-/// alone; a stored node with `reviews` must have all three.
+/// `fragment DraftEvent on PullRequestTimelineItems`: a pull request marked ready for review,
+/// or converted back to a draft (`timelineItems(itemTypes: [READY_FOR_REVIEW_EVENT,
+/// CONVERT_TO_DRAFT_EVENT])`). Who did it is not read: nothing counts it, and a deleted
+/// account's event (`actor: null`) is the same event.
+public struct DraftEventNode: GraphNode, Equatable {
+    public enum Kind: String, Sendable {
+        case readyForReview = "ReadyForReviewEvent"
+        case convertToDraft = "ConvertToDraftEvent"
+    }
+
+    public let id: String
+    public let kind: Kind
+    public let createdAt: Date
+
+    public init(_ fields: Fields) throws(Malformed) {
+        let typename = try fields.string("__typename")
+        guard let kind = Kind(rawValue: typename) else {
+            throw Malformed(fields.path, .unusable("is a \(typename), which the document does not ask for"))
+        }
+        self.kind = kind
+        id = try fields.string("id")
+        createdAt = try fields.date("createdAt")
+    }
+}
+
+/// A list nested in a stored pull request, when the document that read it selected it: `list`
+/// is nil where GitHub's schema lets it answer null (`reviews`, `files`).
+public struct NestedList<Node: GraphNode>: Sendable {
+    public let list: Counted<Node>?
+}
+
+/// A pull request as stored: the summary, and the nested lists the document that read it
+/// selected — an updated-since list all of them (`fragment PullRequestNode`), an open-item list
+/// its reviews and ready/draft transitions (`fragment OpenPullRequest`), a lookup by id none.
+/// Refine takes each list from the newest snapshot that carries it.
 public struct PullRequestNode: GraphNode {
     public let summary: PullRequestSummary
-    public let nested: Nested?
-
-    public struct Nested: Sendable {
-        public let reviews: Counted<ReviewNode>?
-        public let comments: Counted<CommentNode>
-        public let files: Counted<ChangedFileNode>?
-    }
+    public let reviews: NestedList<ReviewNode>?
+    public let comments: NestedList<CommentNode>?
+    public let files: NestedList<ChangedFileNode>?
+    /// `timelineItems` of the two draft transitions; nil in nodes stored before ingest read them.
+    public let draftEvents: FilteredList<DraftEventNode>?
 
     public init(_ fields: Fields) throws(Malformed) {
         summary = try PullRequestSummary(fields)
-        nested =
-            fields.has("reviews") || fields.has("comments") || fields.has("files")
-            ? Nested(
-                reviews: try fields.nullable("reviews"), comments: try fields.decode("comments"),
-                files: try fields.nullable("files"))
-            : nil
+        reviews = fields.has("reviews") ? NestedList(list: try fields.nullable("reviews")) : nil
+        comments = fields.has("comments") ? NestedList(list: try fields.decode("comments")) : nil
+        files = fields.has("files") ? NestedList(list: try fields.nullable("files")) : nil
+        draftEvents = fields.has("timelineItems") ? try fields.decode("timelineItems") : nil
     }
 
-    /// Reads a node of a list whose fragment is `PullRequestNode`: the nested lists must be there.
+    /// Whether it carries every list an updated-since read selects.
+    public var isWhole: Bool { reviews != nil && comments != nil && files != nil && draftEvents != nil }
+
+    /// Reads a node of a list whose fragment is `PullRequestNode`: every nested list must be there.
     public static func whole(_ fields: Fields) throws(Malformed) -> PullRequestNode {
         let node = try PullRequestNode(fields)
-        if node.nested == nil { _ = try fields.value("reviews") }
+        for key in ["reviews", "comments", "files", "timelineItems"] { _ = try fields.value(key) }
+        return node
+    }
+
+    /// Reads a node of a list whose fragment is `OpenPullRequest`: reviews and transitions must be there.
+    public static func open(_ fields: Fields) throws(Malformed) -> PullRequestNode {
+        let node = try PullRequestNode(fields)
+        for key in ["reviews", "timelineItems"] { _ = try fields.value(key) }
         return node
     }
 }

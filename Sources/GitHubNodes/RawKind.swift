@@ -23,6 +23,9 @@ public enum RawKind: String, Sendable, Hashable, CaseIterable {
     case pullRequestComment = "pull_request_comment"
     /// A changed file of a pull request whose files overflowed (``ChangedFileNode``), keyed `PULL:PATH`.
     case pullRequestFile = "pull_request_file"
+    /// A ready/draft transition of a pull request whose transitions overflowed
+    /// (``DraftEventNode``), keyed `PULL:EVENT` (the event's node id).
+    case pullRequestDraftEvent = "pull_request_draft_event"
     /// A comment of an issue whose comments overflowed (``CommentNode``), keyed `ISSUE:COMMENT`.
     case issueComment = "issue_comment"
     /// A documentation sub-folder (``TreeNode``), keyed by its oid.
@@ -44,6 +47,7 @@ public enum RawKind: String, Sendable, Hashable, CaseIterable {
         case .pullRequestReview: _ = try ReviewNode(json: payload)
         case .pullRequestComment, .issueComment: _ = try CommentNode(json: payload)
         case .pullRequestFile: _ = try ChangedFileNode(json: payload)
+        case .pullRequestDraftEvent: _ = try DraftEventNode(json: payload)
         case .tree: _ = try TreeNode(json: payload)
         case .repository: _ = try RepositoryFactsNode(json: payload)
         case .gone: _ = try GoneRecord(json: payload)

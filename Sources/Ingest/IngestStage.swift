@@ -21,7 +21,7 @@ import Synchronization
 public struct IngestStage: StageRunner {
     public let stage = Stage.ingest
     /// Bump when what ingest stores for the same GitHub data changes.
-    public let version = "ingest-3"
+    public let version = "ingest-4"
     let environment: [String: String]
     private let clients = ClientCache()
     private let prober = Prober()

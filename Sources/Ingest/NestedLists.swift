@@ -11,6 +11,10 @@ extension IngestSession {
     /// files*: "Responses include a maximum of 3000 files"; GraphQL's `files` the same).
     static let fileListCap: Int64 = 3_000
 
+    /// A pull request's ready/draft transitions: a list filtered by `itemTypes`, which GitHub's
+    /// `totalCount` does not count (``GitHubNodes/FilteredList``).
+    static let timelineField = "timelineItems"
+
     /// Nested lists of one page's items read at once, at most: a busy repository's page can hold
     /// several items with long lists, and one item's list is one chain of cursors, so reading
     /// them side by side shortens the unit to its longest list. Every request still passes the
@@ -60,7 +64,10 @@ extension IngestSession {
         let nested: [(field: String, kind: RawKind)]
         switch stream.kind {
         case .pullRequest:
-            nested = [("reviews", .pullRequestReview), ("comments", .pullRequestComment), ("files", .pullRequestFile)]
+            nested = [
+                ("reviews", .pullRequestReview), ("comments", .pullRequestComment), ("files", .pullRequestFile),
+                (Self.timelineField, .pullRequestDraftEvent),
+            ]
         case .issue:
             nested = [("comments", .issueComment)]
         case .commit, .documentation, .reviewComment:
@@ -70,12 +77,14 @@ extension IngestSession {
             guard let connection = node[field], let total = connection["totalCount"]?.int,
                 let read = connection["nodes"]?.array?.count
             else { return false }
+            // A timeline's `totalCount` counts every item, whatever `itemTypes` keeps.
+            if field == Self.timelineField { return connection["pageInfo"]?["hasNextPage"]?.bool == true }
             return total > read
         }
     }
 
     /// Nested connections that did not fit their first page (a pull request's reviews,
-    /// comments or files; an issue's comments), read whole and stored one node per row.
+    /// comments, files or ready/draft transitions; an issue's comments), read whole and stored one node per row.
     ///
     /// Each connection is read with a checkpoint of its own (`nested:KIND:KEY`), page by page, so
     /// a page whose nested reads outlast the rate-limit budget still makes progress: the rerun
@@ -99,7 +108,9 @@ extension IngestSession {
                 let size = sizes.cap("nested", default: 100)
                 let request = NestedPage(
                     owner: repository.owner, name: repository.name, number: number,
-                    list: stream.kind == .pullRequest ? NestedPage.List(rawValue: field) ?? .reviews : .issueComments,
+                    list: stream.kind == .pullRequest
+                        ? (field == Self.timelineField ? .timeline : NestedPage.List(rawValue: field) ?? .reviews)
+                        : .issueComments,
                     first: size, after: checkpoint.cursor)
                 var cost = CallCost()
                 let data: JSONValue
@@ -129,7 +140,8 @@ extension IngestSession {
                 var rows: [RawRow] = []
                 var keys: [String] = []
                 for item in items {
-                    let itemKey = Self.databaseId(item).map(String.init) ?? item["path"]?.string ?? item.canonical
+                    let itemKey =
+                        Self.databaseId(item).map(String.init) ?? item["path"]?.string ?? item["id"]?.string ?? item.canonical
                     keys.append(itemKey)
                     rows.append(
                         RawRow(
@@ -155,7 +167,9 @@ extension IngestSession {
                 // a pull request; a list that stops there is complete as far as GitHub goes.
                 let listed = try store.seen(progress)
                 let capped = field == "files" && listed >= Self.fileListCap
-                guard listed >= lastTotal || capped else {
+                // A filtered timeline has no count of its own to check against: it is whole
+                // when GitHub says there is no next page.
+                guard listed >= lastTotal || capped || field == Self.timelineField else {
                     try store.restart(progress, checkpoint.restarted())
                     throw IngestFailure(
                         code: "incomplete",

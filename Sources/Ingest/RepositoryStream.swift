@@ -27,8 +27,9 @@ struct RepositoryStream: Sendable, Hashable {
     let stopsAtSince: Bool
     /// The documentation path a documentation stream reads (without a trailing `/`).
     var path: String? = nil
-    /// Open-item streams read summaries: no reviews, comments or files (the updated-since
-    /// stream reads every item that changed in the window whole).
+    /// Open-item streams read summaries: no comments or files (the updated-since stream reads
+    /// every item that changed in the window whole); an open pull request's reviews and
+    /// ready/draft transitions are read, for what waits for review at the window's end.
     var readsSummaries = false
 
     /// Commit-history streams (commits and documentation): read from the commit the stream
@@ -59,11 +60,12 @@ struct RepositoryStream: Sendable, Hashable {
     static let reviewComments = RepositoryStream(name: "review_comments", kind: .reviewComment, stopsAtSince: false)
 
     /// Connections GitHub counts per node of this stream's pages: a pull request has labels,
-    /// commits, reviews, comments and files (a summary only the first two), an issue labels and
-    /// comments (a summary labels), a documentation commit its parent; a commit none.
+    /// commits, reviews, comments, files and ready/draft transitions (an open one's summary
+    /// all but comments and files), an issue labels and comments (a summary labels), a
+    /// documentation commit its parent; a commit none.
     var connectionsPerNode: Int {
         switch kind {
-        case .pullRequest: return readsSummaries ? 2 : 5
+        case .pullRequest: return readsSummaries ? 4 : 6
         case .issue: return readsSummaries ? 1 : 2
         case .documentation: return 1
         case .commit, .reviewComment: return 0

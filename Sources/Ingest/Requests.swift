@@ -8,10 +8,11 @@ import GitHub
 /// nested in a list counting once per `first` of the list (``RepositoryStream/connectionsPerNode``).
 struct PageSizes {
     /// Sizes in the combined first request, each near the 90th percentile of its stream's
-    /// length in an earlier reference estate: 1 + (1+5×12) + (1+2×12) + (1+2×14) + (1+1×18) +
-    /// 2×(1+6) = 149 connections, 1 point.
+    /// length in an earlier reference estate, within 1 point: 1 + (1+6×10) + (1+4×6) + (1+2×14)
+    /// + (1+1×18) + 2×(1+6) = 149 connections (pull requests carry their ready/draft
+    /// transitions, open ones their reviews).
     static let firstDefaults = FirstPages.Sizes(
-        commits: 100, pulls: 12, openPulls: 12, updatedIssues: 14, openIssues: 18,
+        commits: 100, pulls: 10, openPulls: 6, updatedIssues: 14, openIssues: 18,
         documentation: 6)
 
     let largest: Int

@@ -300,7 +300,7 @@ struct ManifestParser {
     }
 
     mutating func parseNoise(_ node: Node) -> Noise? {
-        let keys = ["ignore_authors", "ignore_labels", "ignore_title_prefixes", "ignore_paths"]
+        let keys = ["ignore_authors", "ignore_labels", "ignore_title_prefixes", "ignore_paths", "ignore_responders"]
         guard let fields = reader.mapping(node, path: "estate.noise", allowed: keys) else { return nil }
         var noise = Noise()
         func list(_ key: String) -> [String] {
@@ -310,6 +310,7 @@ struct ManifestParser {
         noise.ignoreLabels = list("ignore_labels")
         noise.ignoreTitlePrefixes = list("ignore_title_prefixes")
         noise.ignorePaths = list("ignore_paths")
+        noise.ignoreResponders = list("ignore_responders")
         return noise
     }
 

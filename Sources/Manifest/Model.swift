@@ -75,6 +75,9 @@ public struct Noise: Sendable, Hashable, Codable {
     public var ignoreLabels: [String] = []
     public var ignoreTitlePrefixes: [String] = []
     public var ignorePaths: [String] = []
+    /// Logins whose activity never counts as a response in review flow (an AI reviewer that
+    /// runs as a user, say): their items are not noise, their comments and reviews are not responses.
+    public var ignoreResponders: [String] = []
 
     public init() {}
 }
@@ -348,6 +351,8 @@ public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
     /// What GitHub reported of each repository and what ingest collected of it.
     case repositories
     case evidence, metrics, reports
+    /// One row per people's pull request touched in the window, with its review-flow times.
+    case pull_request_flow
     /// What writing each report cost (attempts, tokens, estimated cost, latency): per run, so
     /// apart from the reproducible `reports`.
     case report_accounting
@@ -358,7 +363,7 @@ public enum Dataset: String, Sendable, Hashable, Codable, CaseIterable {
         switch self {
         case .commits, .pull_requests, .issues, .reviews, .comments, .review_comments, .pr_files, .documentation_changes:
             return true
-        case .repositories, .evidence, .metrics, .reports, .report_accounting, .bundle: return false
+        case .repositories, .evidence, .metrics, .reports, .report_accounting, .bundle, .pull_request_flow: return false
         }
     }
 }

@@ -73,6 +73,7 @@ public enum GraphBuilder {
         let githubSlice = Slice.encode(GitHubSlice(manifest.github))
         let noiseSlice = Slice.encode(manifest.estate.noise)
         let metricsSlice = Slice.encode(manifest.metrics)
+        let respondersSlice = Slice.encode(manifest.estate.noise.ignoreResponders)
         var projectNoise: [String: String] = [:]
         for project in manifest.estate.catalogue?.projects ?? [] { projectNoise[project.key] = Slice.encode(project.noise) }
 
@@ -102,7 +103,7 @@ public enum GraphBuilder {
                     dependencies: [UnitID(.refine, repo.slug)],
                     sliceHash: Slice.hash([
                         "repository": encoded[repo.slug] ?? "", "window": windowSlice,
-                        "metrics": metricsSlice,
+                        "metrics": metricsSlice, "responders": respondersSlice,
                     ])))
         }
         // Estate metrics come from every repository's entities at once (exact percentiles,
@@ -113,6 +114,7 @@ public enum GraphBuilder {
                 id: estateEvidence, subject: .estate, dependencies: repositories.map { UnitID(.refine, $0.slug) },
                 sliceHash: Slice.hash([
                     "estate": manifest.estate.key, "window": windowSlice, "metrics": metricsSlice,
+                    "responders": respondersSlice,
                     "repositories": repositories.map(\.slug).joined(separator: ","),
                 ])))
 

@@ -11,6 +11,8 @@ public struct EntitySet: Sendable, Equatable {
     public var comments: [Comment] = []
     public var reviewComments: [ReviewComment] = []
     public var prFiles: [PullRequestFile] = []
+    /// Pull requests' ready/draft transitions.
+    public var draftEvents: [DraftEvent] = []
     public var documentationChanges: [DocumentationChange] = []
     /// The repository's facts as GitHub reported them, and the branch read (at most one).
     public var repositories: [RepositoryFacts] = []
@@ -38,13 +40,13 @@ public struct EntitySet: Sendable, Equatable {
         [
             Table(commits, noise: \.noise), Table(pullRequests, noise: \.noise), Table(issues, noise: \.noise),
             Table(reviews), Table(comments), Table(reviewComments), Table(prFiles, noise: \.noise),
-            Table(documentationChanges, noise: \.noise), Table(repositories),
+            Table(documentationChanges, noise: \.noise), Table(repositories), Table(draftEvents),
         ]
     }
 
     public var count: Int {
         commits.count + pullRequests.count + issues.count + reviews.count + comments.count + reviewComments.count
-            + prFiles.count + documentationChanges.count + repositories.count
+            + prFiles.count + documentationChanges.count + repositories.count + draftEvents.count
     }
 
     /// Sorts every table by its key.
@@ -57,5 +59,6 @@ public struct EntitySet: Sendable, Equatable {
         reviewComments.sort { $0.precedes($1) }
         prFiles.sort { $0.precedes($1) }
         documentationChanges.sort { $0.precedes($1) }
+        draftEvents.sort { $0.precedes($1) }
     }
 }

@@ -1,3 +1,4 @@
+import Entities
 import Foundation
 import GitHubNodes
 import JSON
@@ -14,7 +15,7 @@ import Store
 public struct RefineStage: StageRunner {
     public let stage = Stage.refine
     /// Bump when the entities refine derives from the same raw data change.
-    public let version = "refine-3"
+    public let version = "refine-4"
 
     public init() {}
 
@@ -47,7 +48,7 @@ public struct RefineStage: StageRunner {
         }
         let refinery = Refinery(
             repository: repository.slug, noise: NoiseRules(manifest: context.manifest, repository: repository),
-            branch: repository.defaultBranch)
+            branch: repository.defaultBranch, responders: Responders(ignoring: context.manifest.estate.noise.ignoreResponders))
         let entities: EntitySet
         var notes = Refinery.Notes()
         do {
@@ -91,7 +92,8 @@ public struct RefineStage: StageRunner {
     /// The kinds of node whose streams hold a node of `error`'s kind: what is read again for it.
     static func rereads(for error: RefineError) -> [String] {
         switch RawKind(rawValue: error.kind) {
-        case .pullRequest, .pullRequestReview, .pullRequestComment, .pullRequestFile: return [RawKind.pullRequest.rawValue]
+        case .pullRequest, .pullRequestReview, .pullRequestComment, .pullRequestFile, .pullRequestDraftEvent:
+            return [RawKind.pullRequest.rawValue]
         case .issue, .issueComment: return [RawKind.issue.rawValue]
         case .documentationCommit, .tree: return [RawKind.documentationCommit.rawValue]
         case .reviewComment: return [RawKind.reviewComment.rawValue]

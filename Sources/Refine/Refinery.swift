@@ -1,5 +1,5 @@
 import Digest
-import Entities
+public import Entities
 import Foundation
 public import GitHubNodes
 public import JSON
@@ -61,11 +61,14 @@ public struct Refinery: Sendable {
     public let noise: NoiseRules
     /// The branch the manifest names, if any (else GitHub's default was read).
     public let branch: String?
+    /// Who counts as responding to an issue (`noise.ignore_responders`).
+    public let responders: Responders
 
-    public init(repository: String, noise: NoiseRules, branch: String? = nil) {
+    public init(repository: String, noise: NoiseRules, branch: String? = nil, responders: Responders = Responders()) {
         self.repository = repository
         self.noise = noise
         self.branch = branch
+        self.responders = responders
     }
 
     /// What refine noticed besides the entities: counts for the unit's ledger row.
@@ -128,6 +131,7 @@ public struct Refinery: Sendable {
         let overflowPullComments = try overflow(.pullRequestComment, CommentNode.self)
         let overflowFiles = try overflow(.pullRequestFile, ChangedFileNode.self)
         let overflowIssueComments = try overflow(.issueComment, CommentNode.self)
+        let overflowDraftEvents = try overflow(.pullRequestDraftEvent, DraftEventNode.self)
 
         // Items that left the repository: the newest sighting per item.
         var gone: [String: GoneRecord] = [:]
@@ -145,16 +149,26 @@ public struct Refinery: Sendable {
         }
 
         let pulls = try decoded(.pullRequest, PullRequestNode.self, version: { Timestamp.string($0.summary.updatedAt) })
-        // Open-item summaries carry no nested lists: those come from the newest full snapshot.
-        let fullPulls = Dictionary(
-            newest(pulls.filter { $0.node.nested != nil }).map { ($0.raw.key, $0.node) }, uniquingKeysWith: { first, _ in first })
+        // Snapshots carry the nested lists their document selected (an open-item list reviews
+        // and transitions, a lookup by id none): each list comes from the newest snapshot with it.
+        func newestList<Node>(_ list: (PullRequestNode) -> NestedList<Node>?) -> [String: NestedList<Node>] {
+            var lists: [String: NestedList<Node>] = [:]
+            for snapshot in newest(pulls.filter { list($0.node) != nil }) { lists[snapshot.raw.key] = list(snapshot.node) }
+            return lists
+        }
+        let pullReviews = newestList(\.reviews)
+        let pullComments = newestList(\.comments)
+        let pullFiles = newestList(\.files)
+        var pullDraftEvents: [String: FilteredList<DraftEventNode>] = [:]
+        for snapshot in newest(pulls.filter { $0.node.draftEvents != nil }) {
+            pullDraftEvents[snapshot.raw.key] = snapshot.node.draftEvents
+        }
         for snapshot in newest(pulls) {
             let pull = snapshot.node.summary
             let key = snapshot.raw.key
-            let nested = fullPulls[key]?.nested
             let (id, author, labels) = try common(
                 snapshot.raw, databaseId: pull.databaseId, author: pull.author, labels: pull.labels)
-            let files = Self.items(nested?.files, overflow: overflowFiles[key])
+            let files = Self.items(pullFiles[key]?.list, overflow: overflowFiles[key])
             let departed = departure(gone["\(RawKind.pullRequest.rawValue):\(key)"], updated: pull.updatedAt)
             set.pullRequests.append(
                 PullRequest(
@@ -164,9 +178,9 @@ public struct Refinery: Sendable {
                     baseRef: pull.baseRefName, headRef: pull.headRefName, additions: pull.additions,
                     deletions: pull.deletions, changedFiles: pull.changedFiles, commitCount: pull.commits, labels: labels,
                     isBot: author.isBot, noise: noise.reason(authors: author.names, labels: labels, title: pull.title),
-                    nodeID: pull.id, filesListed: nested?.files == nil ? nil : Int64(files.count), goneAt: departed?.at,
+                    nodeID: pull.id, filesListed: pullFiles[key]?.list == nil ? nil : Int64(files.count), goneAt: departed?.at,
                     goneReason: departed?.reason))
-            for review in Self.items(nested?.reviews, overflow: overflowReviews[key]) {
+            for review in Self.items(pullReviews[key]?.list, overflow: overflowReviews[key]) {
                 guard let reviewId = review.databaseId else { continue }
                 let reviewer = Actor(review.author)
                 let state = review.state.lowercased()
@@ -178,8 +192,14 @@ public struct Refinery: Sendable {
                         repository: repo, databaseID: reviewId, pullRequestID: id, authorLogin: reviewer.login, state: state,
                         submittedAt: review.submittedAt, isBot: reviewer.isBot, replyContainer: container))
             }
-            for comment in Self.items(nested?.comments, overflow: overflowPullComments[key]) {
+            for comment in Self.items(pullComments[key]?.list, overflow: overflowPullComments[key]) {
                 set.comments.append(try self.comment(comment, on: .pullRequest, parent: id, raw: snapshot.raw))
+            }
+            for event in Self.items(pullDraftEvents[key], overflow: overflowDraftEvents[key]) {
+                set.draftEvents.append(
+                    DraftEvent(
+                        repository: repo, pullRequestID: id, nodeID: event.id,
+                        kind: event.kind == .readyForReview ? .readyForReview : .convertToDraft, at: event.createdAt))
             }
             for file in files {
                 set.prFiles.append(
@@ -215,6 +235,19 @@ public struct Refinery: Sendable {
             let (id, author, labels) = try common(
                 snapshot.raw, databaseId: issue.databaseId, author: issue.author, labels: issue.labels)
             let departed = departure(gone["\(RawKind.issue.rawValue):\(key)"], updated: issue.updatedAt)
+            var comments: [Comment] = []
+            for comment in Self.items(fullIssues[key]?.comments, overflow: overflowIssueComments[key]) {
+                comments.append(try self.comment(comment, on: .issue, parent: id, raw: snapshot.raw))
+            }
+            // Review flow: the first comment by a responder, not before the issue was opened
+            // (a clock out of order never makes a negative wait).
+            let firstResponse =
+                comments
+                .filter {
+                    responders.counts($0.authorLogin, isBot: $0.isBot, author: author.login) && $0.createdAt >= issue.createdAt
+                }
+                .map(\.createdAt).min()
+            set.comments += comments
             set.issues.append(
                 Issue(
                     repository: repo, databaseID: id, number: issue.number, title: issue.title,
@@ -222,10 +255,7 @@ public struct Refinery: Sendable {
                     authorLogin: author.login, createdAt: issue.createdAt, updatedAt: issue.updatedAt,
                     closedAt: issue.closedAt, labels: labels, isBot: author.isBot,
                     noise: noise.reason(authors: author.names, labels: labels, title: issue.title), nodeID: issue.id,
-                    goneAt: departed?.at, goneReason: departed?.reason))
-            for comment in Self.items(fullIssues[key]?.comments, overflow: overflowIssueComments[key]) {
-                set.comments.append(try self.comment(comment, on: .issue, parent: id, raw: snapshot.raw))
-            }
+                    goneAt: departed?.at, goneReason: departed?.reason, firstResponseAt: firstResponse))
         }
 
         var trees: [String: TreeNode] = [:]
@@ -299,8 +329,15 @@ public struct Refinery: Sendable {
     /// A nested list's items: the snapshot's own when complete, else the overflow rows (one per
     /// item, deduplicated by item key).
     static func items<Node>(_ list: Counted<Node>?, overflow: [Snapshot<Node>]?) -> [Node] {
-        let items = list?.nodes ?? []
-        guard list?.overflows == true, let overflow, !overflow.isEmpty else { return items }
+        items(list?.nodes ?? [], overflows: list?.overflows == true, overflow: overflow)
+    }
+
+    static func items<Node>(_ list: FilteredList<Node>?, overflow: [Snapshot<Node>]?) -> [Node] {
+        items(list?.nodes ?? [], overflows: list?.overflows == true, overflow: overflow)
+    }
+
+    static func items<Node>(_ items: [Node], overflows: Bool, overflow: [Snapshot<Node>]?) -> [Node] {
+        guard overflows, let overflow, !overflow.isEmpty else { return items }
         var byKey: [String: Snapshot<Node>] = [:]
         for snapshot in overflow where (byKey[snapshot.raw.key]?.raw.contentHash ?? "") < snapshot.raw.contentHash {
             byKey[snapshot.raw.key] = snapshot

@@ -215,6 +215,10 @@ struct Facts: Sendable {
     /// People's oldest outstanding issues and longest-open pull requests: number, age in days.
     var oldestIssues: [(number: Int, days: Double)] = []
     var longestOpenPullRequests: [(number: Int, days: Double)] = []
+    /// People's pull requests waiting for a first review and issues waiting for a first
+    /// response at the window's end, longest first: number, wait in days.
+    var awaitingReview: [(number: Int, days: Double)] = []
+    var awaitingResponse: [(number: Int, days: Double)] = []
     /// The latest earlier report's status, if any.
     var previousStatus: Status?
     var roadmapChanged = false
@@ -317,6 +321,15 @@ extension Brief {
             sheet.seconds("open_age", item.ageSeconds, of: "#\(item.number)")
             facts.longestOpenPullRequests.append((item.number, item.ageSeconds / 86_400))
         }
+        // What waits for people at the window's end, each with how long it has waited.
+        for item in bundle.longestAwaitingReview.prefix(3) {
+            sheet.seconds("wait", item.waitSeconds, of: "#\(item.number)")
+            facts.awaitingReview.append((item.number, item.waitSeconds / 86_400))
+        }
+        for item in bundle.longestAwaitingResponse.prefix(3) {
+            sheet.seconds("wait", item.waitSeconds, of: "#\(item.number)")
+            facts.awaitingResponse.append((item.number, item.waitSeconds / 86_400))
+        }
         brief.sheet = sheet
         brief.factsSection()
         for (heading, items) in [
@@ -328,6 +341,14 @@ extension Brief {
                 items.prefix(3).map {
                     "\(brief.reference($0.number)) \(brief.data($0.title)) — {#\($0.number).open_age}"
                 })
+        }
+        for (heading, items) in [
+            ("Pull requests waiting for a first review (people's; since ready)", bundle.longestAwaitingReview),
+            ("Issues waiting for a first response (people's; since opened)", bundle.longestAwaitingResponse),
+        ] where !items.isEmpty {
+            brief.section(
+                heading,
+                items.prefix(3).map { "\(brief.reference($0.number)) \(brief.data($0.title)) — {#\($0.number).wait}" })
         }
 
         brief.previousReports(previous)

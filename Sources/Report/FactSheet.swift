@@ -44,35 +44,58 @@ struct FactSheet: Sendable {
     /// How each kind of fact reads: a count's noun (one, many), or a duration's lead-in.
     enum Wording: Sendable {
         case count(one: String, many: String)
-        case duration(String)
+        /// A lead-in, and what it measures when that is not the item it is said of.
+        case duration(String, for: String? = nil)
     }
 
     /// Every fact key a brief can offer, and its words. Keys of a part (a project's repository,
     /// an estate's repository or project) are `PART.KEY`, and read "… in PART".
+    ///
+    /// Every fact's words name its population: the metrics count people's items (a bot's are
+    /// its own facts), so a reader never takes "183 merged pull requests" for all 252 merged.
     static let wordings: [String: Wording] = [
-        "pull_requests_merged": .count(one: "merged pull request", many: "merged pull requests"),
+        "pull_requests_merged": .count(one: "merged pull request by people", many: "merged pull requests by people"),
         "pull_requests_closed_unmerged": .count(
-            one: "pull request closed without merging", many: "pull requests closed without merging"),
-        "open_pull_requests": .count(one: "open pull request", many: "open pull requests"),
-        "draft_pull_requests": .count(one: "draft pull request", many: "draft pull requests"),
-        "open_to_merge_median": .duration("a median open-to-merge time of"),
-        "open_to_merge_p90": .duration("a 90th-percentile open-to-merge time of"),
-        "issues_resolved": .count(one: "resolved issue", many: "resolved issues"),
-        "issues_resolved_completed": .count(one: "issue resolved as completed", many: "issues resolved as completed"),
-        "issues_resolved_not_planned": .count(one: "issue closed as not planned", many: "issues closed as not planned"),
-        "issues_outstanding": .count(one: "outstanding issue", many: "outstanding issues"),
-        "outstanding_age_median": .duration("a median outstanding-issue age of"),
-        "outstanding_age_p90": .duration("a 90th-percentile outstanding-issue age of"),
+            one: "pull request by people closed without merging", many: "pull requests by people closed without merging"),
+        "open_pull_requests": .count(one: "open pull request by people", many: "open pull requests by people"),
+        "draft_pull_requests": .count(one: "draft pull request by people", many: "draft pull requests by people"),
+        "open_to_merge_median": .duration("a median open-to-merge time of", for: "people's pull requests"),
+        "open_to_merge_p90": .duration("a 90th-percentile open-to-merge time of", for: "people's pull requests"),
+        "issues_resolved": .count(one: "resolved issue opened by people", many: "resolved issues opened by people"),
+        "issues_resolved_completed": .count(
+            one: "issue opened by people resolved as completed", many: "issues opened by people resolved as completed"),
+        "issues_resolved_not_planned": .count(
+            one: "issue opened by people closed as not planned", many: "issues opened by people closed as not planned"),
+        "issues_outstanding": .count(one: "outstanding issue opened by people", many: "outstanding issues opened by people"),
+        "outstanding_age_median": .duration("a median outstanding-issue age of", for: "issues opened by people"),
+        "outstanding_age_p90": .duration("a 90th-percentile outstanding-issue age of", for: "issues opened by people"),
         "bot_pull_requests_merged": .count(one: "bot pull request merged", many: "bot pull requests merged"),
         "bot_issues_resolved": .count(one: "bot issue resolved", many: "bot issues resolved"),
-        "commits": .count(one: "default-branch commit", many: "default-branch commits"),
+        "commits": .count(one: "default-branch commit (people and bots)", many: "default-branch commits (people and bots)"),
         "adrs_added": .count(one: "new architecture decision record", many: "new architecture decision records"),
         "repositories": .count(one: "repository", many: "repositories"),
         "open_age": .duration("open for"),
+        "wait": .duration("waiting for"),
         "parts_on_track": .count(one: "part on track", many: "parts on track"),
         "parts_at_risk": .count(one: "part at risk", many: "parts at risk"),
         "parts_blocked": .count(one: "part blocked", many: "parts blocked"),
         "parts_unknown": .count(one: "part of unknown status", many: "parts of unknown status"),
+        // Review flow (docs/metrics.md): people's items, responses by other people.
+        "pull_requests_ready": .count(
+            one: "pull request by people ready for review", many: "pull requests by people ready for review"),
+        "first_response_median": .duration(
+            "a median time to a first response of", for: "people's pull requests ready in the window"),
+        "pickup_median": .duration("a median pickup time (ready to first review) of", for: "people's merged pull requests"),
+        "approval_median": .duration("a median time from ready to approval of", for: "people's merged pull requests"),
+        "merged_without_review": .count(
+            one: "pull request by people merged without review", many: "pull requests by people merged without review"),
+        "pull_requests_awaiting_review": .count(
+            one: "pull request by people waiting for a first review", many: "pull requests by people waiting for a first review"),
+        "issue_first_response_median": .duration(
+            "a median time to a first response of", for: "issues opened by people in the window"),
+        "issues_awaiting_response": .count(
+            one: "issue opened by people in the window still without a response",
+            many: "issues opened by people in the window still without a response"),
     ]
 
     private(set) var facts: [Fact] = []
@@ -119,7 +142,8 @@ struct FactSheet: Sendable {
         var phrase: String
         switch (Self.wordings[base], value) {
         case (.count(let one, let many)?, .count(let count)): phrase = "\(count) \(count == 1 ? one : many)"
-        case (.duration(let lead)?, .seconds(let seconds)): phrase = "\(lead) \(Fact.days(seconds)) days"
+        case (.duration(let lead, let population)?, .seconds(let seconds)):
+            phrase = "\(lead) \(Fact.days(seconds)) days" + (population.map { " for " + $0 } ?? "")
         default:
             // A key without wording (a test keeps every key a brief uses in `wordings`): the
             // value still travels with its key.
@@ -170,6 +194,27 @@ struct FactSheet: Sendable {
             compare(prefix + "_median", now: .seconds(median), before: earlier?.median.map { .seconds($0) }, of: part)
             compare(prefix + "_p90", now: .seconds(p90), before: earlier?.p90.map { .seconds($0) }, of: part)
         }
+        reviewFlow(now.reviewFlow, before: before?.reviewFlow, of: part)
+    }
+
+    /// Review flow's facts (people's), each compared with the previous window when it has them.
+    mutating func reviewFlow(_ now: ReviewFlow?, before: ReviewFlow?, of part: String? = nil) {
+        guard let now else { return }
+        compare(
+            "pull_requests_ready", now: .count(now.pullRequestsReady), before: before.map { .count($0.pullRequestsReady) },
+            of: part)
+        for (key, path) in [
+            ("first_response_median", \ReviewFlow.pullRequestFirstResponseSeconds), ("pickup_median", \.pickupSeconds),
+            ("approval_median", \.approvalSeconds), ("issue_first_response_median", \.issueFirstResponseSeconds),
+        ] {
+            guard let median = now[keyPath: path].median else { continue }
+            compare(key, now: .seconds(median), before: before?[keyPath: path].median.map { .seconds($0) }, of: part)
+        }
+        compare(
+            "merged_without_review", now: .count(now.mergedWithoutReview),
+            before: before.map { .count($0.mergedWithoutReview) }, of: part)
+        count("pull_requests_awaiting_review", now.awaitingReviewSeconds.count, of: part)
+        count("issues_awaiting_response", now.issuesAwaitingFirstResponse, of: part)
     }
 
     subscript(key: String) -> Fact? { byKey[key].map { facts[$0] } }
@@ -198,9 +243,11 @@ struct FactSheet: Sendable {
             case .count(_, let many)?:
                 metric = many.prefix(1).uppercased() + many.dropFirst()
                 unit = ""
-            case .duration(let lead)?:
-                let words = lead.replacingOccurrences(of: "a ", with: "", options: .anchored)
+            case .duration(let lead, let population)?:
+                let words =
+                    lead.replacingOccurrences(of: "a ", with: "", options: .anchored)
                     .replacingOccurrences(of: " of", with: "", options: [.anchored, .backwards])
+                    + (population.map { ", " + $0 } ?? "")
                 metric = words.prefix(1).uppercased() + words.dropFirst()
                 unit = " days"
             case nil: return nil

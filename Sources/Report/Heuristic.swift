@@ -15,6 +15,8 @@ enum Heuristic {
 
     /// Open longer than this (two fortnights), a pull request is named as waiting.
     static let waitingDays = 30.0
+    /// Waiting for a first review longer than this (a working week), a pull request is a risk.
+    static let reviewWaitDays = 7.0
 
     static func repository(_ brief: Brief) -> ReportContent {
         let facts = brief.facts
@@ -64,6 +66,19 @@ enum Heuristic {
         if !waiting.isEmpty {
             risks.append("Pull requests waiting: " + waiting.map { "{#\($0.number).open_age}" }.joined(separator: ", "))
         }
+        // Review flow: a slower start to reviews or responses is named with its change.
+        if change("pickup_median") == 1 { risks.append("Reviews start later: {pickup_median:change}") }
+        if change("first_response_median") == 1 {
+            risks.append("Pull requests wait longer for a first response: {first_response_median:change}")
+        }
+        if change("issue_first_response_median") == 1 {
+            risks.append("Issues wait longer for a first response: {issue_first_response_median:change}")
+        }
+        let unreviewed = facts.awaitingReview.filter { $0.days > reviewWaitDays }
+        if !unreviewed.isEmpty {
+            risks.append(
+                "Waiting for a first review: " + unreviewed.map { "{#\($0.number).wait}" }.joined(separator: ", "))
+        }
 
         var next: [String] = []
         if status == .unknown { next.append("Check whether \(brief.subject) is still maintained") }
@@ -71,6 +86,14 @@ enum Heuristic {
         if !waiting.isEmpty {
             next.append(
                 "Review or close the longest-open pull requests: " + waiting.map { "#\($0.number)" }.joined(separator: ", "))
+        }
+        if !unreviewed.isEmpty {
+            next.append("Review the pull requests waiting longest: " + unreviewed.map { "#\($0.number)" }.joined(separator: ", "))
+        }
+        if !facts.awaitingResponse.isEmpty {
+            next.append(
+                "Answer the issues waiting longest for a response: "
+                    + facts.awaitingResponse.map { "#\($0.number)" }.joined(separator: ", "))
         }
         if !facts.oldestIssues.isEmpty {
             next.append(

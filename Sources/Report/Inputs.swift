@@ -94,7 +94,9 @@ struct ReportInputs {
                 windowEnd: window.end, merged: metrics.humans.pullRequestsMerged,
                 medianOpenToMergeDays: metrics.humans.openToMergeSeconds.median.map { $0 / 86_400 },
                 outstanding: metrics.humans.issuesOutstanding,
-                outstandingP90Days: metrics.humans.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 })
+                outstandingP90Days: metrics.humans.outstandingIssueAgeSeconds.p90.map { $0 / 86_400 },
+                medianPickupDays: metrics.humans.reviewFlow?.pickupSeconds.median.map { $0 / 86_400 },
+                medianFirstResponseDays: metrics.humans.reviewFlow?.pullRequestFirstResponseSeconds.median.map { $0 / 86_400 })
         }
         // The history ends with this window when evidence has run for it.
         let current = trend.last.flatMap { $0.windowEnd == end ? $0 : nil }
@@ -102,7 +104,8 @@ struct ReportInputs {
         var row = Render.Row(
             slug: slug, status: child.status, summary: child.summary, merged: current?.merged ?? 0,
             medianOpenToMergeDays: current?.medianOpenToMergeDays, outstanding: current?.outstanding ?? 0,
-            outstandingP90Days: current?.outstandingP90Days)
+            outstandingP90Days: current?.outstandingP90Days, medianPickupDays: current?.medianPickupDays,
+            medianFirstResponseDays: current?.medianFirstResponseDays)
         row.trend = trend
         return row
     }

@@ -88,6 +88,9 @@ enum Render {
         let medianOpenToMergeDays: Double?
         let outstanding: Int
         let outstandingP90Days: Double?
+        /// Review flow, people's pull requests: median pickup and time to first response.
+        var medianPickupDays: Double? = nil
+        var medianFirstResponseDays: Double? = nil
         /// This repository's windows of the same length, oldest first, ending with this one.
         var trend: [Point] = []
     }
@@ -99,6 +102,8 @@ enum Render {
         let medianOpenToMergeDays: Double?
         let outstanding: Int
         let outstandingP90Days: Double?
+        var medianPickupDays: Double? = nil
+        var medianFirstResponseDays: Double? = nil
     }
 
     /// The metrics a trend shows: a name, the words of its unit, and how to read a point.
@@ -107,6 +112,8 @@ enum Render {
         ("open-to-merge", "Median open-to-merge time", "d", { $0.medianOpenToMergeDays }),
         ("outstanding", "Outstanding issues", "", { Double($0.outstanding) }),
         ("oldest-outstanding", "Age of the oldest tenth of outstanding issues (p90)", "d", { $0.outstandingP90Days }),
+        ("pickup", "Median pickup time (ready to first review)", "d", { $0.medianPickupDays }),
+        ("first-response", "Median time to a first response on pull requests", "d", { $0.medianFirstResponseDays }),
     ]
 
     static func number(_ value: Double) -> String {
@@ -264,6 +271,14 @@ enum Render {
         html += bars(
             "Outstanding issues: age of the oldest tenth (p90) per repository", unit: ("day", "days"),
             rows.compactMap { row in row.outstandingP90Days.map { (row.slug, $0, "#ad1457") } }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
+        html += bars(
+            "Review flow: median pickup time (ready to first review) per repository", unit: ("day", "days"),
+            rows.compactMap { row in row.medianPickupDays.map { (row.slug, $0, "#2e7d32") } }
+                .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
+        html += bars(
+            "Review flow: median time to a first response on pull requests per repository", unit: ("day", "days"),
+            rows.compactMap { row in row.medianFirstResponseDays.map { (row.slug, $0, "#00838f") } }
                 .sorted { ($0.1, $1.0) > ($1.1, $0.0) })
         html += trends(rows, projects: projects)
         for (heading, items) in [("Highlights", content.highlights), ("Risks", content.risks), ("Next steps", content.nextSteps)]

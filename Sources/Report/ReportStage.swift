@@ -19,7 +19,7 @@ public struct ReportStage: StageRunner {
     /// The code's version and the built-in templates' hash: a changed template changes what
     /// every report writes, so it reruns them.
     public let version =
-        "report-3+"
+        "report-4+"
         + String(
             SHA256.hex(
                 Templates.names.map { Templates.defaults[$0] ?? "" }

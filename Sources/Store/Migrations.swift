@@ -26,6 +26,7 @@ public struct Migration: Sendable {
 public enum Migrations {
     public static let all: [Migration] = [
         ledger, raw, entities, evidence, exports, reports, reviewComments, fidelity, pool, healing, windowOutputs,
+        reviewFlow,
     ]
 
     static let ledger = Migration(
@@ -779,6 +780,37 @@ extension Migrations {
                 finished_at TEXT NOT NULL,
                 PRIMARY KEY (name, window_start, window_end, stage, unit)
             );
+            """
+    )
+}
+
+extension Migrations {
+    /// Review flow (issue #22). Pull requests read before ingest asked for their ready/draft
+    /// transitions (and open ones for their reviews) lack them, so what ingest covered of the
+    /// pull request lists is forgotten: the next run reads its window's pull requests again,
+    /// once, whole.
+    static let reviewFlow = Migration(
+        version: 12,
+        name: "review flow: pull requests' ready/draft transitions, issues' first response",
+        sqlite: """
+            CREATE TABLE pull_request_draft_events (
+                repository TEXT NOT NULL, pull_request_id INTEGER NOT NULL, node_id TEXT NOT NULL, kind TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (repository, pull_request_id, node_id)
+            );
+            ALTER TABLE issues ADD COLUMN first_response_at TEXT;
+            ALTER TABLE evidence ADD COLUMN pull_request_flow TEXT;
+            DELETE FROM ingest_coverage WHERE stream IN ('pull_requests_updated', 'pull_requests_open');
+            """,
+        postgres: """
+            CREATE TABLE pull_request_draft_events (
+                repository TEXT NOT NULL, pull_request_id BIGINT NOT NULL, node_id TEXT NOT NULL, kind TEXT NOT NULL,
+                at TEXT NOT NULL,
+                PRIMARY KEY (repository, pull_request_id, node_id)
+            );
+            ALTER TABLE issues ADD COLUMN first_response_at TEXT;
+            ALTER TABLE evidence ADD COLUMN pull_request_flow TEXT;
+            DELETE FROM ingest_coverage WHERE stream IN ('pull_requests_updated', 'pull_requests_open');
             """
     )
 }

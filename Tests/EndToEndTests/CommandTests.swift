@@ -72,7 +72,8 @@ struct CommandTests {
             let binary = URL(fileURLWithPath: Harness.product).deletingLastPathComponent()
                 .appendingPathComponent("ghillie-devserver")
             let started = ContinuousClock.now
-            let result = try await Harness().run(binary.path, ["--port", String(port), "--model-port", "0"])
+            let result = try await Harness().run(
+                binary.path, ["--port", String(port), "--model-port", "0", "--repositories", "1"])
             #expect(result.status == 1)
             #expect(ContinuousClock.now - started < .seconds(20))
             #expect(

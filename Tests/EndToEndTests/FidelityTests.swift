@@ -87,7 +87,6 @@ struct FidelityTests {
             for repo in Self.estate.repositories {
                 for pull in repo.pullRequests where pull.updatedAt >= since || pull.state == .open {
                     pullTruth["\(repo.slug) \(pull.databaseId)"] = (Self.canonical(pull.author), pull.author?.isBot ?? false)
-                    guard pull.updatedAt >= since else { continue }
                     for review in pull.reviews {
                         // A reply-container review holds only replies in threads. Inline comments are
                         // read from the window start, so only a review submitted since can be told
@@ -101,7 +100,8 @@ struct FidelityTests {
                             container
                         )
                     }
-                    for comment in pull.comments {
+                    // An open pull request is read with its reviews; its comments only when updated in the window.
+                    for comment in pull.comments where pull.updatedAt >= since {
                         commentTruth["\(repo.slug) \(comment.databaseId)"] = (
                             Self.canonical(comment.author), comment.author?.isBot ?? false
                         )

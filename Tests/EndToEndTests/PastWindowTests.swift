@@ -144,9 +144,11 @@ struct PastWindowTests {
             let page = try await renderInChromium(reports.appendingPathComponent("estate/latest.html"))
             #expect(page.console == [], "\(page.console)")
             #expect(page.dom.contains("<h2>Trends over the last 4 windows</h2>"))
-            // Two repositories, each with four metrics; their project with its two counts.
+            // Two repositories, each with six metrics (two of them review flow); their project
+            // with its two counts.
             let sparks = page.dom.components(separatedBy: "<svg class=\"spark\"").dropFirst()
-            #expect(sparks.count == 2 * 4 + 2)
+            #expect(sparks.count == 2 * 6 + 2)
+            #expect(page.dom.contains("Review flow: median pickup time (ready to first review) per repository"))
             #expect(sparks.allSatisfy { $0.contains("data-points=\"4\"") })
             #expect(
                 page.dom.components(separatedBy: "class=\"current\"").count - 1 == sparks.filter { !$0.contains("no data") }.count
@@ -184,7 +186,7 @@ struct PastWindowTests {
             )
             let merged = try #require(Int(values[3])), before = try #require(Int(values[2]))
             let change = merged == before ? "=" : "\(merged > before ? "↑" : "↓") \(abs(merged - before))"
-            #expect(markdown.contains("| Merged pull requests | \(merged) | \(before) | \(change) |\n"), "\(markdown)")
+            #expect(markdown.contains("| Merged pull requests by people | \(merged) | \(before) | \(change) |\n"), "\(markdown)")
         }
     }
 

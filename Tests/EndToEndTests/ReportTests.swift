@@ -220,9 +220,10 @@ struct ReportTests {
                 let summary = try JSONValue(parsing: try row.string("content"))["summary"]?.string
                 #expect(
                     summary
-                        == "Pull requests merged: \(words(outstanding, "outstanding issue", "outstanding issues")); "
-                        + "Issues resolved: \(words(merged, "merged pull request", "merged pull requests")); "
-                        + "Issues outstanding: \(words(resolved, "resolved issue", "resolved issues")).")
+                        == "Pull requests merged: \(words(outstanding, "outstanding issue opened by people", "outstanding issues opened by people")); "
+                        + "Issues resolved: \(words(merged, "merged pull request by people", "merged pull requests by people")); "
+                        + "Issues outstanding: \(words(resolved, "resolved issue opened by people", "resolved issues opened by people"))."
+                )
                 let facts = try JSONValue(parsing: try row.string("verification"))["facts"]?.array ?? []
                 #expect(
                     facts.compactMap { $0["key"]?.string }.prefix(3)
@@ -312,7 +313,7 @@ struct CheckTests {
                     && lines[4].hasSuffix(
                         "/v1 answers and lists model `fake-model`; key from `GHILLIE_OPENAI_API_KEY`"),
                 "\(lines[4])")
-            #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 11)")
+            #expect(lines[5] == "ok    store: sqlite:.ghillie/ghillie.sqlite is writable (schema version 12)")
             #expect(!result.stdout.contains(ReportScenario.key) && !result.stdout.contains(ReportScenario.token))
         }
     }

@@ -80,6 +80,7 @@ struct BundleTests {
             keys == [
                 "schema_version", "repository", "window", "metrics", "commits", "pull_requests", "issues",
                 "documentation_changes", "work_types", "cut", "oldest_outstanding_issues", "longest_open_pull_requests",
+                "longest_awaiting_review", "longest_awaiting_response",
             ])
     }
 

@@ -80,14 +80,14 @@ struct QuotedDataTests {
         let answer = content("Merged #201 “\(Self.braces)” and {pull_requests_merged}.")
         #expect(Verifier.check(answer, brief: brief).isEmpty)
         let filled = answer.filled(by: brief).summary
-        #expect(filled == "Merged #201 “\(Self.braces)” and 12 merged pull requests.")
+        #expect(filled == "Merged #201 “\(Self.braces)” and 12 merged pull requests by people.")
     }
 
     /// A title that is exactly a fact key: quoted, it stays literal; the answer's own key fills.
     @Test func aTitleThatIsAKeyStaysLiteralWhereQuoted() {
         let brief = hostileBrief(titles: ["{issues_resolved}"])
         let answer = content("#201 “{issues_resolved}” landed; {issues_resolved}.")
-        #expect(answer.filled(by: brief).summary == "#201 “{issues_resolved}” landed; 8 resolved issues.")
+        #expect(answer.filled(by: brief).summary == "#201 “{issues_resolved}” landed; 8 resolved issues opened by people.")
     }
 
     @Test(arguments: [

@@ -101,7 +101,9 @@ struct VerifierTests {
     @Test func aTypedNumberIsAnsweredWithTheKeysThatHoldIt() {
         let problems = Verifier.check(content("Pull requests merged: 40."), brief: sampleBrief())
         #expect(problems.count == 1)
-        #expect(problems.first?.message.hasSuffix("this value is {issues_outstanding} (40 outstanding issues)") == true)
+        #expect(
+            problems.first?.message.hasSuffix("this value is {issues_outstanding} (40 outstanding issues opened by people)")
+                == true)
     }
 
     /// A key in a sentence about another fact still fills in with its own words, so the report
@@ -112,7 +114,8 @@ struct VerifierTests {
         #expect(Verifier.check(answer, brief: brief).isEmpty)
         #expect(
             answer.filled(by: brief).summary
-                == "Pull requests merged: 8 resolved issues; outstanding: 40 outstanding issues.")
+                == "Pull requests merged: 8 resolved issues opened by people; outstanding: 40 outstanding issues opened by people."
+        )
     }
 
     @Test func everyFactABriefOffersHasWordsAndTheBriefShowsIt() throws {
@@ -123,8 +126,9 @@ struct VerifierTests {
             #expect(FactSheet.wordings[base] != nil, "\(fact.key)")
             #expect(brief.text.contains("- {\(fact.key)} = \(fact.phrase)\n"))
         }
-        #expect(brief.sheet["open_to_merge_median"]?.phrase == "a median open-to-merge time of 2.0 days")
-        #expect(brief.sheet["pull_requests_merged"]?.phrase == "12 merged pull requests")
+        #expect(
+            brief.sheet["open_to_merge_median"]?.phrase == "a median open-to-merge time of 2.0 days for people's pull requests")
+        #expect(brief.sheet["pull_requests_merged"]?.phrase == "12 merged pull requests by people")
     }
 
     @Test func atMostFiveItemsPerList() {
@@ -167,11 +171,17 @@ struct DeltaTests {
     }
 
     @Test(arguments: [
-        ("pull_requests_merged:previous", "8 merged pull requests in the previous window"),
-        ("pull_requests_merged:change", "up 4 from 8 merged pull requests in the previous window"),
-        ("pull_requests_closed_unmerged:change", "down 2 from 5 pull requests closed without merging in the previous window"),
-        ("issues_outstanding:change", "unchanged from 40 outstanding issues in the previous window"),
-        ("open_to_merge_median:change", "down 1.0 days from a median open-to-merge time of 3.0 days in the previous window"),
+        ("pull_requests_merged:previous", "8 merged pull requests by people in the previous window"),
+        ("pull_requests_merged:change", "up 4 from 8 merged pull requests by people in the previous window"),
+        (
+            "pull_requests_closed_unmerged:change",
+            "down 2 from 5 pull requests by people closed without merging in the previous window"
+        ),
+        ("issues_outstanding:change", "unchanged from 40 outstanding issues opened by people in the previous window"),
+        (
+            "open_to_merge_median:change",
+            "down 1.0 days from a median open-to-merge time of 3.0 days for people's pull requests in the previous window"
+        ),
     ])
     func changesAreHandComputedAndNameTheirFact(key: String, phrase: String) {
         #expect(sampleBrief(previous: Self.previous()).sheet[key]?.phrase == phrase)
@@ -204,7 +214,7 @@ struct DeltaTests {
         #expect(Verifier.check(report, brief: brief).isEmpty, "\(Verifier.check(report, brief: brief))")
         #expect(
             report.filled(by: brief).highlights.contains(
-                "Merged pull requests are up 4 from 8 merged pull requests in the previous window"))
+                "Merged pull requests are up 4 from 8 merged pull requests by people in the previous window"))
     }
 }
 
@@ -261,17 +271,18 @@ struct HeuristicTests {
             (Case.steady, Status.onTrack, nil),
             (
                 Case.noneResolvedWhileAgeing, Status.atRisk,
-                "No issue was resolved while the backlog ages, with a 90th-percentile outstanding-issue age of 120.0 days"
+                "No issue was resolved while the backlog ages, with a 90th-percentile outstanding-issue age of 120.0 days "
+                    + "for issues opened by people"
             ),
             (
                 Case.backlogGrowsAndAges, Status.atRisk,
-                "The backlog grows and ages: up 10 from 30 outstanding issues in the previous window, "
-                    + "with a 90th-percentile outstanding-issue age of 120.0 days"
+                "The backlog grows and ages: up 10 from 30 outstanding issues opened by people in the previous window, "
+                    + "with a 90th-percentile outstanding-issue age of 120.0 days for issues opened by people"
             ),
             (
                 Case.mergeTimeDoubled, Status.atRisk,
                 "Pull requests take at least twice as long to merge: up 1.0 days from a median open-to-merge time of "
-                    + "1.0 days in the previous window"
+                    + "1.0 days for people's pull requests in the previous window"
             ),
             (Case.featureWorkWithABotBump, Status.onTrack, nil),
         ] as [(Case, Status, String?)])
@@ -311,7 +322,8 @@ struct HeuristicTests {
         #expect(report.status == .blocked)
         #expect(
             report.filled(by: brief).summary
-                == "acme/api is blocked: 12 merged pull requests, 8 resolved issues and 40 outstanding issues at the window's end."
+                == "acme/api is blocked: 12 merged pull requests by people, 8 resolved issues opened by people and "
+                + "40 outstanding issues opened by people at the window's end."
                 + " Bots: 2 bot pull requests merged.")
         #expect(report.risks.first == "#102 is labelled blocked")
         #expect(report.highlights.first == "Other work: #101 “Add rate limiter”")
@@ -359,7 +371,7 @@ struct TemplateTests {
         #expect(
             text.hasPrefix(
                 "# Repository status report: acme/api\nWindow: 2026-11-13T00:00:00.000Z to 2026-11-27T00:00:00.000Z (end exclusive)\n\n## Facts (write a number only as its {key}; it is filled in with the words shown)\n"
-                    + "- {pull_requests_merged} = 12 merged pull requests\n"
+                    + "- {pull_requests_merged} = 12 merged pull requests by people\n"
             ))
         #expect(!text.contains("{{") && !text.contains("CONTENT_TYPE"))
     }

@@ -35,7 +35,7 @@ struct EntityTableTests {
         Entities.Issue(
             repository: "acme/a", databaseID: 9, number: 3, title: hostile, state: "closed", stateReason: "not_planned",
             authorLogin: "ada", createdAt: at, updatedAt: at, closedAt: at, labels: ["bug"], isBot: false, noise: "title",
-            nodeID: "I_1", goneAt: at, goneReason: "deleted"),
+            nodeID: "I_1", goneAt: at, goneReason: "deleted", firstResponseAt: at),
         Entities.Issue(
             repository: "acme/a", databaseID: 10, number: 4, title: "t", state: "open", stateReason: nil,
             authorLogin: "ada", createdAt: at, updatedAt: at, closedAt: nil, labels: [], isBot: false, noise: nil,
@@ -55,6 +55,8 @@ struct EntityTableTests {
         ReviewComment(
             repository: "acme/a", databaseID: 13, pullRequestNumber: 7, pullRequestID: nil, reviewID: nil,
             inReplyToID: nil, authorLogin: "ada", path: "a", createdAt: at, updatedAt: at, isBot: false),
+        DraftEvent(repository: "acme/a", pullRequestID: 4_000_000_000_123, nodeID: hostile, kind: .readyForReview, at: at),
+        DraftEvent(repository: "acme/a", pullRequestID: 1, nodeID: "CTDE_1", kind: .convertToDraft, at: at),
         PullRequestFile(
             repository: "acme/a", pullRequestID: 1, path: hostile, additions: 0, deletions: 9, changeType: "renamed",
             noise: nil),

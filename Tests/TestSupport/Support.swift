@@ -118,6 +118,20 @@ public enum TestDatabase {
     }
 
     struct MissingPostgres: Error {}
+
+    /// The engines a run of the binary is tested on: SQLite always, PostgreSQL when enabled.
+    public enum Engine: String, Sendable, CaseIterable, CustomTestStringConvertible {
+        case sqlite, postgres
+
+        public var testDescription: String { rawValue }
+
+        /// `GHILLIE_STORE` for a run on this engine (nil: the manifest's SQLite file).
+        public func store() throws -> String? {
+            self == .postgres ? try TestDatabase.requirePostgres() : nil
+        }
+    }
+
+    public static var engines: [Engine] { postgresEnabled ? [.sqlite, .postgres] : [.sqlite] }
 }
 
 /// Runs `body`, then `cleanup` — after a throw too — and waits for it: a fake server a test
