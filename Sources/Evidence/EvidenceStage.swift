@@ -2,9 +2,9 @@ import Digest
 import Entities
 import Foundation
 import JSON
-import Manifest
+public import Manifest
 public import Pipeline
-import Store
+public import Store
 
 /// The evidence stage: one unit per repository, entities → a bundle and metrics for the window.
 ///
@@ -110,8 +110,21 @@ public struct EvidenceStage: StageRunner {
                     isNoise: file.noise != nil))
         }
         var loaded = Loaded()
+        // Changed lines by path are classified only where a figure or a row reads them: pull
+        // requests merged in this window or the one before, and those the window touched.
+        let before = Self.previous(start: start, end: end)
+        // The same paths come back in pull request after pull request: each is matched once.
+        var generatedPaths: [String: Bool] = [:]
+        func generated(_ path: String) -> Bool {
+            if let known = generatedPaths[path] { return known }
+            let answer = PathCategory.of(path, rules: rules.categories) == .generated
+            generatedPaths[path] = answer
+            return answer
+        }
         for pull in try PullRequest.decode(db.query(PullRequest.select(where: "repository = \(slug)"))) {
             let files = filesByPull[pull.databaseID] ?? []
+            let touched = pull.createdAt < end && (pull.updatedAt >= start || pull.closedAt == nil)
+            let sized = touched || (pull.mergedAt.map { before.start <= $0 && $0 < end } ?? false)
             var flow: FlowFacts?
             if !pull.isBot && pull.noise == nil {
                 let author = pull.authorLogin
@@ -134,10 +147,11 @@ public struct EvidenceStage: StageRunner {
                                 changesRequested: review.state == "changes_requested")
                         }
                     },
-                    changedLines: pull.filesListed == nil
+                    changedLines: pull.filesListed == nil || !sized
                         ? nil
-                        : files.filter { !$0.isNoise && PathCategory.of($0.path, rules: rules.categories) != .generated }
-                            .reduce(0) { $0 + $1.additions + $1.deletions })
+                        : files.reduce(0) { lines, file in
+                            file.isNoise || generated(file.path) ? lines : lines + file.additions + file.deletions
+                        })
             }
             let facts = PullRequestFacts(
                 number: Int(pull.number), createdAt: pull.createdAt, mergedAt: pull.mergedAt, closedAt: pull.closedAt,
@@ -146,9 +160,7 @@ public struct EvidenceStage: StageRunner {
                 additions: pull.additions.map(Int.init), deletions: pull.deletions.map(Int.init), flow: flow)
             loaded.pulls.append(facts)
             if items { loaded.pullTitles[facts.number] = pull.title }
-            if let row = ReviewFlow.row(facts, author: pull.authorLogin),
-                pull.createdAt < end && (pull.updatedAt >= start || pull.closedAt == nil)
-            {
+            if touched, let row = ReviewFlow.row(facts, author: pull.authorLogin) {
                 loaded.flowRows.append(row)
             }
             guard items else { continue }
@@ -240,6 +252,37 @@ public struct EvidenceStage: StageRunner {
             loaded.docItems.append(((0, change.committedAt, change.commit + " " + change.path), change))
         }
         return loaded
+    }
+
+    /// What an evidence unit reads beyond its upstream's output: whether ingest's coverage
+    /// reaches back to the window before (then its metrics carry `previous`). Part of the
+    /// fingerprint, so a window run again after a backfill covered the one before it computes
+    /// its evidence again, with the previous window, instead of reusing evidence made without.
+    public func contexts(_ units: [Pipeline.Unit], manifest: Manifest, window: Window, database: Database) throws
+        -> [UnitID: String]
+    {
+        let before = Self.previous(start: window.start, end: window.end)
+        let collect = manifest.github.collect
+        var covered: [String: Bool] = [:]
+        func reaches(_ slug: String) throws -> Bool {
+            if let known = covered[slug] { return known }
+            let answer = try Self.covers(slug, from: before.start, db: database, collect: collect)
+            covered[slug] = answer
+            return answer
+        }
+        var contexts: [UnitID: String] = [:]
+        for unit in units {
+            switch unit.subject {
+            case .repository(let repository):
+                if try reaches(repository.slug) { contexts[unit.id] = "previous window covered" }
+            case .estate:
+                if try manifest.estate.repositories.allSatisfy({ try reaches($0.slug) }) {
+                    contexts[unit.id] = "previous window covered"
+                }
+            default: continue
+            }
+        }
+        return contexts
     }
 
     public func run(_ context: UnitContext) async throws -> UnitResult {

@@ -37,7 +37,8 @@ public struct FlowFacts: Sendable, Hashable {
     public let responses: [Date]
     public let reviews: [Review]
     /// Additions + deletions outside generated/vendored/lock files and noise paths; nil when
-    /// the pull request's files were not collected.
+    /// the pull request's files were not collected, or not needed (merged outside the windows
+    /// measured, which no size counts).
     public let changedLines: Int?
 
     public init(

@@ -321,8 +321,8 @@ public struct Operation: Sendable, Hashable {
     /// Open items are read for what is outstanding (state, labels, age, commit count) and for
     /// what waits for review at the window's end (reviewed yet? a draft? ready since when?).
     /// Anything else that happened to one in the window moved its `updatedAt`, so the
-    /// updated-since stream reads it whole; leaving comments and files out takes 37 pull
-    /// requests per 1-point page instead of 24.
+    /// updated-since stream reads it whole; leaving comments and files out takes 35 pull
+    /// requests per 1-point page instead of 23.
     public static let openPullRequests = Operation(
         name: "RepositoryOpenPullRequests", answer: .openPullRequests,
         document: """

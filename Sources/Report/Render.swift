@@ -112,8 +112,8 @@ enum Render {
         ("open-to-merge", "Median open-to-merge time", "d", { $0.medianOpenToMergeDays }),
         ("outstanding", "Outstanding issues", "", { Double($0.outstanding) }),
         ("oldest-outstanding", "Age of the oldest tenth of outstanding issues (p90)", "d", { $0.outstandingP90Days }),
-        ("pickup", "Median pickup time (ready to first review)", "d", { $0.medianPickupDays }),
-        ("first-response", "Median time to a first response on pull requests", "d", { $0.medianFirstResponseDays }),
+        ("pickup", "Median pickup (ready to first review)", "d", { $0.medianPickupDays }),
+        ("first-response", "Median first response (pull requests)", "d", { $0.medianFirstResponseDays }),
     ]
 
     static func number(_ value: Double) -> String {
@@ -154,7 +154,8 @@ enum Render {
         let windows = rows.map(\.trend.count).max() ?? 0
         guard windows > 1 else { return "" }
         var html = "<h2>Trends over the last \(windows) windows</h2>\n"
-        html += "<table class=\"trends\"><thead><tr><th>repository or project</th>"
+        // Six sparklines a line are wider than a narrow window: the table scrolls, the page does not.
+        html += "<div style=\"overflow-x:auto\"><table class=\"trends\"><thead><tr><th>repository or project</th>"
         html += trendMetrics.map { "<th>\(escape($0.title))</th>" }.joined() + "</tr></thead><tbody>\n"
         func line(_ label: String, _ points: [Point], project: Bool) -> String {
             var row =
@@ -190,7 +191,7 @@ enum Render {
             }
         }
         for row in rows where !placed.contains(row.slug) { html += line(row.slug, row.trend, project: false) }
-        return html + "</tbody></table>\n"
+        return html + "</tbody></table></div>\n"
     }
 
     static func escape(_ text: String) -> String {

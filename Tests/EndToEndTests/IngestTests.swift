@@ -549,7 +549,8 @@ struct IngestTests {
             var result = first
             var rounds = 0
             while result.status == 130 && rounds < 240 {
-                try await Task.sleep(for: .milliseconds(1_100))
+                // Until the budget's window ends (on the second its `resetAt` names).
+                try await Task.sleep(for: .seconds(max(0, fake.budgetResetsAt.timeIntervalSinceNow) + 0.05))
                 result = try await harness.run(
                     Harness.product, ["m.yaml", "-q", "--jobs", "1"],
                     environment: ["GHILLIE_GITHUB_TOKEN": Self.token])

@@ -308,10 +308,10 @@ struct PastWindowTests {
 
     /// Issue #27: outputs stay put. A past window's run writes its dated report files only
     /// (`latest.*` stays the newest window's). Going back to the current window reuses what it
-    /// already had — no GitHub request — but for the reports, which read the windows before
-    /// theirs: the first time back, the past window is new to them (a "previous" to compare with,
-    /// a trend), so they are written again; from then on, switching between the two windows
-    /// reuses everything, model calls included.
+    /// already had — no GitHub request — but for evidence and reports, which read the windows
+    /// before theirs: the first time back, the past window is new to them (a "previous" to
+    /// compare with, a trend), so they are made again; from then on, switching between the two
+    /// windows reuses everything, model calls included.
     @Test func aPastWindowLeavesLatestAloneAndTheCurrentWindowIsReusedWhole() async throws {
         let fake = FakeGitHub(estate: Self.estate, token: Self.token)
         let url = try await fake.start()
@@ -360,14 +360,19 @@ struct PastWindowTests {
                     """
                 ).map { try $0.string("unit") }.sorted()
             }
-            // Back to the current window: the data is reused, the reports are written again with
-            // the window before theirs (the estate page gains its trends).
+            // Back to the current window: the data is reused; evidence and reports are made again
+            // with the window before theirs (previous values, and the estate page's trends).
             var requests = fake.stats.requests
             let back = try await harness.run(Harness.product, ["m.yaml", "-q"], environment: environment)
             #expect(back.status == 0, "\(back.stderr)")
             #expect(fake.stats.requests == requests)
             let rewritten = try ran()
-            #expect(rewritten.allSatisfy { $0.hasPrefix("report:") || $0.hasPrefix("export:") }, "\(rewritten)")
+            // Evidence too: the store now covers the window before, so the metrics gain their
+            // previous values.
+            #expect(
+                rewritten.allSatisfy { $0.hasPrefix("evidence:") || $0.hasPrefix("report:") || $0.hasPrefix("export:") },
+                "\(rewritten)")
+            #expect(rewritten.contains("evidence:acme/repo-000"))
             #expect(rewritten.contains("report:estate"))
             let why = try storeRows(
                 harness,
@@ -376,7 +381,19 @@ struct PastWindowTests {
                 WHERE run_id = (SELECT MAX(id) FROM runs) AND stage = 'report' AND unit = 'estate'
                 """
             ).map { try $0.string("reason") }
-            #expect(why == ["input changed: earlier windows"])
+            #expect(
+                why == [
+                    "input changed: earlier windows, upstream evidence:estate, upstream report:acme/repo-000, "
+                        + "upstream report:acme/repo-001"
+                ])
+            let evidenceWhy = try storeRows(
+                harness,
+                """
+                SELECT reason FROM unit_attempts
+                WHERE run_id = (SELECT MAX(id) FROM runs) AND stage = 'evidence' AND unit = 'acme/repo-000'
+                """
+            ).map { try $0.string("reason") }
+            #expect(evidenceWhy == ["input changed: earlier windows"])
             let trended = try String(contentsOf: latest, encoding: .utf8)
             #expect(trended.contains("2026-11-13 to 2026-11-27") && trended.contains("Trends over the last 2 windows"))
 

@@ -383,6 +383,35 @@ struct GitHubBehaviourTests {
         }
     }
 
+    /// `timelineItems(itemTypes:)` keeps the nodes of those types, and its `totalCount` still
+    /// counts every item of the timeline (seen on GitHub: a never-closed pull request filtered to
+    /// close and reopen events counts 2 with no node; strands-labs/robots#2146): only
+    /// `pageInfo.hasNextPage` says whether a page holds all the filtered nodes.
+    @Test func aTimelineFilteredByItemTypesStillCountsEveryItem() async throws {
+        try await withFake(estate: Self.estate) { _, url in
+            let data = try await query(
+                client(url), "RepositoryPullRequests",
+                """
+                query RepositoryPullRequests($owner: String!, $name: String!) { repository(owner: $owner, name: $name) {
+                  pullRequests(first: 100) { nodes { number comments { totalCount }
+                    timelineItems(first: 10, itemTypes: [READY_FOR_REVIEW_EVENT, CONVERT_TO_DRAFT_EVENT]) {
+                      totalCount pageInfo { hasNextPage } nodes { __typename } } } } } }
+                """)
+            let pulls = data["repository"]?["pullRequests"]?["nodes"]?.array ?? []
+            let timelines = pulls.compactMap { $0["timelineItems"] }
+            let kinds = Set(timelines.flatMap { $0["nodes"]?.array ?? [] }.compactMap { $0["__typename"]?.string })
+            #expect(kinds == ["ReadyForReviewEvent", "ConvertToDraftEvent"])
+            // Comments are timeline items too: the count is never below them, and most often
+            // above the transitions the page holds.
+            for pull in pulls {
+                let total = pull["timelineItems"]?["totalCount"]?.int ?? 0
+                #expect(total >= (pull["comments"]?["totalCount"]?.int ?? 0))
+                #expect(pull["timelineItems"]?["pageInfo"]?["hasNextPage"] == false)
+            }
+            #expect(timelines.contains { ($0["totalCount"]?.int ?? 0) > Int64($0["nodes"]?.array?.count ?? 0) })
+        }
+    }
+
     /// The token goes only to the host it was given for: a redirect to another host is followed
     /// without the `Authorization` header (the other server sees no token, and says so).
     @Test func aRedirectToAnotherHostDoesNotCarryTheToken() async throws {
