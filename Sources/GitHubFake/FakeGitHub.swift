@@ -118,13 +118,13 @@ public final class FakeGitHub: Sendable {
         state.withLock { change(&$0.behaviour) }
     }
 
-    /// When a budget window that starts now ends.
-    ///
-    /// Not on a whole second, although GitHub's `resetAt` names one: with resets on the named
-    /// second, `IngestTests.aSpentBudgetFailsUnitsResumablyAndARerunAfterTheResetCompletes`
-    /// stops making progress (found 2026-12-08, not yet explained; see the session note).
+    /// When a budget window that starts now ends: on a whole second, as GitHub's `resetAt`
+    /// (and `x-ratelimit-reset`, epoch seconds) name it — a client that waits for the named
+    /// second finds the budget refilled then, never a fraction of a second later. (A reset up to
+    /// a second late let runs straddle two windows and hid a client that made no progress in a
+    /// window smaller than its reads.)
     static func resetTime(after interval: TimeInterval) -> Date {
-        Date().addingTimeInterval(interval)
+        Date(timeIntervalSince1970: (Date().timeIntervalSince1970 + interval).rounded(.up))
     }
 
     /// When the main budget's window ends (its `resetAt`).

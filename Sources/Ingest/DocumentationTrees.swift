@@ -17,7 +17,11 @@ extension IngestSession {
     /// every such sub-folder are read — one request per level for the whole page, only into
     /// changed sub-trees (unchanged ones keep their id and are never read) — and stored as raw
     /// `tree` nodes keyed by object id (git objects never change, so each is stored once).
-    mutating func subtrees(of nodes: [JSONValue], path: String) async throws -> [RawRow] {
+    ///
+    /// Each request's trees are stored as soon as they are read, before the page: a walk that
+    /// outlasts the rate-limit window (a deep folder, a small budget, a floor) is continued by
+    /// the rerun from the trees it already has, instead of starting over and never finishing.
+    mutating func subtrees(of nodes: [JSONValue], path: String) async throws {
         var pairs: [(before: String?, after: String?)] = []
         for node in nodes {
             let after = node["file"]
@@ -25,7 +29,6 @@ extension IngestSession {
             pairs += Self.changedSubtrees(before: Self.entries(before?["object"]), after: Self.entries(after?["object"]))
         }
         var known: [String: JSONValue] = [:]
-        var rows: [RawRow] = []
         while !pairs.isEmpty {
             let wanted = Array(Set(pairs.flatMap { [$0.before, $0.after].compactMap { $0 } }).subtracting(known.keys)).sorted()
             for (oid, tree) in try store.storedTrees(wanted) { known[oid] = tree }
@@ -43,6 +46,7 @@ extension IngestSession {
                     add("page_size_reductions", 1)
                     continue
                 }
+                var rows: [RawRow] = []
                 for (index, oid) in batch.enumerated() {
                     guard let tree = data["repository"]?["t\(index)"], !tree.isNull, tree["entries"]?.array != nil else {
                         throw IngestFailure(
@@ -56,6 +60,7 @@ extension IngestSession {
                     rows.append(
                         RawRow(kind: .tree, key: oid, payload: tree, operation: "DocumentationTrees", cursor: nil, checked: true))
                 }
+                add("new_nodes", Int64(try store.save(rows: rows)))
                 missing.removeFirst(batch.count)
             }
             pairs = pairs.flatMap { pair in
@@ -64,7 +69,6 @@ extension IngestSession {
                     after: pair.after.flatMap { Self.entries(known[$0]) })
             }
         }
-        return rows
     }
 
     /// A tree object's entries by name: (object id, type).

@@ -520,7 +520,7 @@ struct IngestSession: Sendable {
             try take(node, stream: stream, cursor: checkpoint.cursor, into: &landed)
         }
         if stream.kind == .documentation, let path = stream.path {
-            landed.rows += try await subtrees(of: page.nodes, path: path)
+            try await subtrees(of: page.nodes, path: path)
         }
         checkpoint.pages += 1
         var ended = !page.hasNextPage || reachedEnd

@@ -33,23 +33,33 @@ extension IngestSession {
             return
         }
         let base = forked()
-        try await withThrowingTaskGroup(of: IngestSession.self) { group in
+        // A list that fails (the budget spent, say) does not cancel the others: those under way
+        // finish and keep what they read, so a rerun continues from there instead of reading
+        // them again; no new one starts, and the first failure is the unit's.
+        var failure: (any Error)?
+        await withTaskGroup(of: (IngestSession, (any Error)?).self) { group in
             var next = 0
             func launch() {
                 let item = overflowing[next]
                 next += 1
                 group.addTask {
                     var session = base
-                    try await session.nestedOverflow(of: item.node, key: item.key, stream: stream)
-                    return session
+                    do {
+                        try await session.nestedOverflow(of: item.node, key: item.key, stream: stream)
+                        return (session, nil)
+                    } catch {
+                        return (session, error)
+                    }
                 }
             }
             while next < min(Self.nestedListsAtOnce, overflowing.count) { launch() }
-            while let ended = try await group.next() {
+            while let (ended, error) = await group.next() {
                 absorb(ended)
-                if next < overflowing.count { launch() }
+                if let error, failure == nil { failure = error }
+                if failure == nil && next < overflowing.count { launch() }
             }
         }
+        if let failure { throw failure }
     }
 
     /// Adds what a copy of the session did (``readNested(_:stream:)``) to this one.

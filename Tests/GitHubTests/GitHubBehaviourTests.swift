@@ -383,6 +383,23 @@ struct GitHubBehaviourTests {
         }
     }
 
+    /// The budget refills at the second `resetAt` names ("the time at which the current rate
+    /// limit window resets", GitHub Docs, *Rate limits and query limits for the GraphQL API*):
+    /// a client waiting for it finds the points back then, not a moment later.
+    @Test func theBudgetRefillsAtTheSecondResetAtNames() async throws {
+        try await withFake(estate: Self.estate, budget: 3, resetIn: 1.5) { _, url in
+            let client = client(url)
+            let text = "query Viewer { viewer { login } rateLimit { remaining resetAt } }"
+            for _ in 0..<2 {
+                let first = try await query(client, "Viewer", text)
+                let reset = try #require(first["rateLimit"]?["resetAt"]?.string.flatMap(Timestamp.date))
+                try await Task.sleep(for: .seconds(max(0, reset.timeIntervalSinceNow) + 0.05))
+                let second = try await query(client, "Viewer", text)
+                #expect(second["rateLimit"]?["remaining"] == 2, "refilled at \(Timestamp.string(reset))")
+            }
+        }
+    }
+
     /// `timelineItems(itemTypes:)` keeps the nodes of those types, and its `totalCount` still
     /// counts every item of the timeline (seen on GitHub: a never-closed pull request filtered to
     /// close and reopen events counts 2 with no node; strands-labs/robots#2146): only
