@@ -46,15 +46,8 @@ public struct EvidenceStage: StageRunner {
     /// What review flow and changed lines are measured with: the manifest's responders to
     /// ignore and path categories.
     struct FlowRules {
-        var responders = Responders()
-        var categories = PathCategory.rules
-
-        init(
-            responders: Responders = Responders(), categories: [(category: PathCategory, patterns: [String])] = PathCategory.rules
-        ) {
-            self.responders = responders
-            self.categories = categories
-        }
+        let responders: Responders
+        let categories: [(category: PathCategory, patterns: [String])]
 
         init(_ manifest: Manifest) {
             responders = Responders(ignoring: manifest.estate.noise.ignoreResponders)
@@ -65,7 +58,7 @@ public struct EvidenceStage: StageRunner {
     /// Reads a repository's facts (for metrics) and, with `items`, the bundle's item lists; the
     /// estate unit needs only the facts, and skipping the items halves its time.
     func load(
-        _ slug: String, db: Database, start: Date, end: Date, items: Bool = true, rules: FlowRules = FlowRules()
+        _ slug: String, db: Database, start: Date, end: Date, items: Bool = true, rules: FlowRules
     ) throws -> Loaded {
         let startText = Timestamp.string(start)
         let endText = Timestamp.string(end)
@@ -367,14 +360,13 @@ public struct EvidenceStage: StageRunner {
                 commits: commitsCut, pullRequests: pullsCut, issues: issuesCut, documentationChanges: docsCut))
         bundle.oldestOutstandingIssues = oldest(loaded.openIssues)
         bundle.longestOpenPullRequests = oldest(loaded.openPullRequests)
-        let people = (
-            loaded.pulls.filter { !$0.isBot && !$0.isNoise }, loaded.issues.filter { !$0.isBot && !$0.isNoise }
-        )
-        let waiting = ReviewFlow.compute(start: start, end: end, pullRequests: people.0, issues: people.1)
-        bundle.longestAwaitingReview = waiting.awaitingReview.map {
+        // Only people's pull requests carry flow facts; issues are filtered here.
+        let awaitingReview = ReviewFlow.awaitingReview(at: end, pullRequests: loaded.pulls)
+        let awaitingResponse = ReviewFlow.awaitingResponse(at: end, issues: loaded.issues.filter { !$0.isBot && !$0.isNoise })
+        bundle.longestAwaitingReview = ReviewFlow.longest(awaitingReview).map {
             RepositoryBundle.Waiting(number: $0.number, title: loaded.pullTitles[$0.number] ?? "", waitSeconds: $0.seconds)
         }
-        bundle.longestAwaitingResponse = waiting.awaitingResponse.map {
+        bundle.longestAwaitingResponse = ReviewFlow.longest(awaitingResponse).map {
             RepositoryBundle.Waiting(number: $0.number, title: loaded.issueTitles[$0.number] ?? "", waitSeconds: $0.seconds)
         }
         let text = String(decoding: try encoder.encode(bundle), as: UTF8.self)

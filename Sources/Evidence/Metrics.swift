@@ -341,7 +341,7 @@ public struct RepositoryMetrics: Sendable, Hashable, Codable {
             metrics.issuesOutstanding = outstanding.count
             metrics.outstandingIssueAgeSeconds = Summary(outstanding.map { end.timeIntervalSince($0.createdAt) })
             if !bots {
-                metrics.reviewFlow = ReviewFlow.compute(start: start, end: end, pullRequests: pulls, issues: counted).flow
+                metrics.reviewFlow = ReviewFlow.compute(start: start, end: end, pullRequests: pulls, issues: counted)
             }
             return metrics
         }

@@ -174,7 +174,7 @@ public struct ReviewFlow: Sendable, Hashable, Codable {
     /// The flow of `pullRequests` and `issues` (people's, not noise: the caller filters) over [start, end).
     public static func compute(
         start: Date, end: Date, pullRequests: [PullRequestFacts], issues: [IssueFacts]
-    ) -> (flow: ReviewFlow, awaitingReview: [Waiting], awaitingResponse: [Waiting]) {
+    ) -> ReviewFlow {
         func inWindow(_ date: Date?) -> Bool { date.map { start <= $0 && $0 < end } ?? false }
         var flow = ReviewFlow()
         var firstResponse: [Double] = []
@@ -183,7 +183,6 @@ public struct ReviewFlow: Sendable, Hashable, Codable {
         var approvalToMerge: [Double] = []
         var rounds: [Double] = []
         var draft: [Double] = []
-        var awaiting: [Waiting] = []
         var sizes: [String: Int] = Dictionary(uniqueKeysWithValues: sizeBuckets.map { ($0.name, 0) })
         var sized = true
         for pull in pullRequests {
@@ -215,15 +214,6 @@ public struct ReviewFlow: Sendable, Hashable, Codable {
                 if facts.openedAsDraft { draft.append(Self.draftSeconds(facts, created: pull.createdAt, until: merged)) }
                 if let lines = facts.changedLines { sizes[size(lines), default: 0] += 1 } else { sized = false }
             }
-            // Open and not a draft at the window's end, no review before it: waiting for review.
-            let openAtEnd =
-                pull.createdAt < end && !(pull.mergedAt.map { $0 < end } ?? false)
-                && !(pull.closedAt.map { $0 < end } ?? false)
-            if openAtEnd, let ready, ready < end, !facts.isDraft(at: end, created: pull.createdAt),
-                !facts.reviews.contains(where: { $0.at < end })
-            {
-                awaiting.append(Waiting(number: pull.number, seconds: end.timeIntervalSince(ready)))
-            }
         }
         flow.mergedWithoutReviewNumbers.sort()
         flow.pullRequestFirstResponseSeconds = Summary(firstResponse)
@@ -233,29 +223,45 @@ public struct ReviewFlow: Sendable, Hashable, Codable {
         flow.reviewRounds = Summary(rounds)
         flow.draftSeconds = Summary(draft)
         flow.sizes = sized ? sizes : nil
-        flow.awaitingReviewSeconds = Summary(awaiting.map(\.seconds))
+        flow.awaitingReviewSeconds = Summary(awaitingReview(at: end, pullRequests: pullRequests).map(\.seconds))
 
         var issueResponse: [Double] = []
-        var unanswered: [Waiting] = []
-        for issue in issues {
-            let answered = issue.firstResponseAt.map { $0 < end } ?? false
-            if inWindow(issue.createdAt) {
-                flow.issuesOpened += 1
-                if answered, let response = issue.firstResponseAt {
-                    issueResponse.append(response.timeIntervalSince(issue.createdAt))
-                } else {
-                    flow.issuesAwaitingFirstResponse += 1
-                }
-            }
-            if !answered && issue.outstanding(at: end) {
-                unanswered.append(Waiting(number: issue.number, seconds: end.timeIntervalSince(issue.createdAt)))
+        for issue in issues where inWindow(issue.createdAt) {
+            flow.issuesOpened += 1
+            if let response = issue.firstResponseAt, response < end {
+                issueResponse.append(response.timeIntervalSince(issue.createdAt))
+            } else {
+                flow.issuesAwaitingFirstResponse += 1
             }
         }
         flow.issueFirstResponseSeconds = Summary(issueResponse)
-        func longest(_ items: [Waiting]) -> [Waiting] {
-            Array(items.sorted { ($0.seconds, -$0.number) > ($1.seconds, -$1.number) }.prefix(5))
+        return flow
+    }
+
+    /// Pull requests open, ready and not a draft at `end` with no review by another person
+    /// before it, and how long each has waited since ready.
+    public static func awaitingReview(at end: Date, pullRequests: [PullRequestFacts]) -> [Waiting] {
+        pullRequests.compactMap { pull in
+            guard let facts = pull.flow, let ready = facts.readyAt(created: pull.createdAt), ready < end,
+                pull.createdAt < end, !(pull.mergedAt.map { $0 < end } ?? false), !(pull.closedAt.map { $0 < end } ?? false),
+                !facts.isDraft(at: end, created: pull.createdAt), !facts.reviews.contains(where: { $0.at < end })
+            else { return nil }
+            return Waiting(number: pull.number, seconds: end.timeIntervalSince(ready))
         }
-        return (flow, longest(awaiting), longest(unanswered))
+    }
+
+    /// Issues outstanding at `end` with no response by another person before it, and how long
+    /// each has waited since it was opened.
+    public static func awaitingResponse(at end: Date, issues: [IssueFacts]) -> [Waiting] {
+        issues.compactMap { issue in
+            guard !(issue.firstResponseAt.map { $0 < end } ?? false), issue.outstanding(at: end) else { return nil }
+            return Waiting(number: issue.number, seconds: end.timeIntervalSince(issue.createdAt))
+        }
+    }
+
+    /// The `count` longest waits, longest first (then by number).
+    public static func longest(_ items: [Waiting], count: Int = 5) -> [Waiting] {
+        Array(items.sorted { ($0.seconds, -$0.number) > ($1.seconds, -$1.number) }.prefix(count))
     }
 
     /// Time spent as a draft before `until` (the merge): every draft span, cut at it.

@@ -151,18 +151,15 @@ public struct Refinery: Sendable {
         let pulls = try decoded(.pullRequest, PullRequestNode.self, version: { Timestamp.string($0.summary.updatedAt) })
         // Snapshots carry the nested lists their document selected (an open-item list reviews
         // and transitions, a lookup by id none): each list comes from the newest snapshot with it.
-        func newestList<Node>(_ list: (PullRequestNode) -> NestedList<Node>?) -> [String: NestedList<Node>] {
-            var lists: [String: NestedList<Node>] = [:]
+        func newestList<List>(_ list: (PullRequestNode) -> List?) -> [String: List] {
+            var lists: [String: List] = [:]
             for snapshot in newest(pulls.filter { list($0.node) != nil }) { lists[snapshot.raw.key] = list(snapshot.node) }
             return lists
         }
         let pullReviews = newestList(\.reviews)
         let pullComments = newestList(\.comments)
         let pullFiles = newestList(\.files)
-        var pullDraftEvents: [String: FilteredList<DraftEventNode>] = [:]
-        for snapshot in newest(pulls.filter { $0.node.draftEvents != nil }) {
-            pullDraftEvents[snapshot.raw.key] = snapshot.node.draftEvents
-        }
+        let pullDraftEvents = newestList(\.draftEvents)
         for snapshot in newest(pulls) {
             let pull = snapshot.node.summary
             let key = snapshot.raw.key

@@ -312,24 +312,18 @@ extension Brief {
         }
         facts.adrs = docs.filter { $0.isADR && $0.change == "added" }.count
         if facts.adrs > 0 { sheet.count("adrs_added", facts.adrs) }
-        // The items to act on, each with its age as a fact.
-        for item in bundle.oldestOutstandingIssues.prefix(3) {
-            sheet.seconds("open_age", item.ageSeconds, of: "#\(item.number)")
-            facts.oldestIssues.append((item.number, item.ageSeconds / 86_400))
+        // The items to act on, each with its age (or, waiting for people at the window's end,
+        // its wait) as a fact `{#N.KEY}`; the heuristic gets them in days.
+        func items(_ key: String, _ list: [(number: Int, seconds: Double)]) -> [(number: Int, days: Double)] {
+            list.prefix(3).map { item in
+                sheet.seconds(key, item.seconds, of: "#\(item.number)")
+                return (item.number, item.seconds / 86_400)
+            }
         }
-        for item in bundle.longestOpenPullRequests.prefix(3) {
-            sheet.seconds("open_age", item.ageSeconds, of: "#\(item.number)")
-            facts.longestOpenPullRequests.append((item.number, item.ageSeconds / 86_400))
-        }
-        // What waits for people at the window's end, each with how long it has waited.
-        for item in bundle.longestAwaitingReview.prefix(3) {
-            sheet.seconds("wait", item.waitSeconds, of: "#\(item.number)")
-            facts.awaitingReview.append((item.number, item.waitSeconds / 86_400))
-        }
-        for item in bundle.longestAwaitingResponse.prefix(3) {
-            sheet.seconds("wait", item.waitSeconds, of: "#\(item.number)")
-            facts.awaitingResponse.append((item.number, item.waitSeconds / 86_400))
-        }
+        facts.oldestIssues = items("open_age", bundle.oldestOutstandingIssues.map { ($0.number, $0.ageSeconds) })
+        facts.longestOpenPullRequests = items("open_age", bundle.longestOpenPullRequests.map { ($0.number, $0.ageSeconds) })
+        facts.awaitingReview = items("wait", bundle.longestAwaitingReview.map { ($0.number, $0.waitSeconds) })
+        facts.awaitingResponse = items("wait", bundle.longestAwaitingResponse.map { ($0.number, $0.waitSeconds) })
         brief.sheet = sheet
         brief.factsSection()
         for (heading, items) in [

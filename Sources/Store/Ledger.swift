@@ -293,18 +293,7 @@ public struct Ledger: Sendable {
             SELECT stage, unit, run_id, attempt_id, fingerprint, fingerprint_parts, output_hash, finished_at
             FROM unit_outputs WHERE name = \(name)
             """)
-        var outputs: [UnitKey: UnitOutputRecord] = [:]
-        outputs.reserveCapacity(rows.count)
-        for row in rows {
-            let key = UnitKey(stage: try row.string("stage"), unit: try row.string("unit"))
-            outputs[key] = UnitOutputRecord(
-                unit: key, runID: try row.int("run_id"), attemptID: try row.int("attempt_id"),
-                fingerprint: try row.string("fingerprint"),
-                fingerprintParts: Self.decodeParts(try row.optionalString("fingerprint_parts")),
-                outputHash: try row.string("output_hash"),
-                finishedAt: Timestamp.date(try row.string("finished_at")) ?? Date(timeIntervalSince1970: 0))
-        }
-        return outputs
+        return try Self.outputRecords(rows)
     }
 
     /// The latest successful output of every unit of a manifest name for one window, across
@@ -316,6 +305,11 @@ public struct Ledger: Sendable {
             FROM unit_window_outputs
             WHERE name = \(name) AND window_start = \(Timestamp.string(windowStart)) AND window_end = \(Timestamp.string(windowEnd))
             """)
+        return try Self.outputRecords(rows)
+    }
+
+    /// Unit outputs by unit, from rows of `unit_outputs` or `unit_window_outputs` (the same columns).
+    static func outputRecords(_ rows: [Row]) throws -> [UnitKey: UnitOutputRecord] {
         var outputs: [UnitKey: UnitOutputRecord] = [:]
         outputs.reserveCapacity(rows.count)
         for row in rows {
@@ -323,7 +317,7 @@ public struct Ledger: Sendable {
             outputs[key] = UnitOutputRecord(
                 unit: key, runID: try row.int("run_id"), attemptID: try row.int("attempt_id"),
                 fingerprint: try row.string("fingerprint"),
-                fingerprintParts: Self.decodeParts(try row.optionalString("fingerprint_parts")),
+                fingerprintParts: decodeParts(try row.optionalString("fingerprint_parts")),
                 outputHash: try row.string("output_hash"),
                 finishedAt: Timestamp.date(try row.string("finished_at")) ?? Date(timeIntervalSince1970: 0))
         }

@@ -76,7 +76,7 @@ struct ReviewFlowTests {
             reviews: [FlowFacts.Review(at: Self.moment(-1), approved: true)], changedLines: 12)
         let pull = PullRequestFacts(
             number: 7, createdAt: Self.created, mergedAt: Self.moment(5), closedAt: Self.moment(5), flow: facts)
-        let flow = ReviewFlow.compute(start: windowStart, end: windowEnd, pullRequests: [pull], issues: []).flow
+        let flow = ReviewFlow.compute(start: windowStart, end: windowEnd, pullRequests: [pull], issues: [])
         #expect(flow.pullRequestsReady == 1 && flow.pullRequestsAwaitingFirstResponse == 1)
         #expect(flow.pickupSeconds.count == 0 && flow.approvalSeconds.count == 0)
         #expect(flow.mergedWithoutReview == 0 && flow.reviewRounds.median == 1)
